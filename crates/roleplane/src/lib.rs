@@ -1,0 +1,4 @@
+//! roleplane: IAM roles for compute instances, self-hosted.
+
+pub mod cli;
+pub mod protocol;

@@ -1,0 +1,1 @@
+//! AWS wire protocols: awsQuery and ec2Query request decoding, XML response encoding.
