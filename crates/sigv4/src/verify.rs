@@ -27,20 +27,9 @@ impl Authorization<'_> {
         self.check_time(now)?;
         let mut body_hash = [0u8; 64];
         let payload_hash = payload_hash(req, &mut body_hash)?;
-        let presigned = matches!(self.location, SignatureLocation::Query { .. });
-        let canonical_query = canonical::query(req.query, presigned);
+        let canonical_query = self.canonical_query(req);
         let mut hasher = Sha256::new();
-        canonical::write(
-            &Parts {
-                method: req.method,
-                path: req.path,
-                canonical_query: &canonical_query,
-                headers: req.headers,
-                signed_headers: &self.signed_headers,
-                payload_hash,
-            },
-            &mut hasher,
-        );
+        canonical::write(&self.parts(req, &canonical_query, payload_hash), &mut hasher);
         let mut canonical_hash = [0u8; 64];
         hex_into(&hasher.finalize(), &mut canonical_hash);
 
@@ -72,6 +61,38 @@ impl Authorization<'_> {
             Ok(())
         } else {
             Err(SigV4Error::SignatureDoesNotMatch)
+        }
+    }
+
+    /// The canonical request this claim was checked against, for debugging a mismatch
+    /// (S3 returns it in its error; IAM/STS do not, so never send it to the client).
+    pub fn canonical_request(&self, req: &HttpRequest<'_>) -> Result<String, SigV4Error> {
+        let mut body_hash = [0u8; 64];
+        let payload_hash = payload_hash(req, &mut body_hash)?;
+        let canonical_query = self.canonical_query(req);
+        let mut out = Vec::new();
+        canonical::write(&self.parts(req, &canonical_query, payload_hash), &mut out);
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    fn canonical_query(&self, req: &HttpRequest<'_>) -> String {
+        let presigned = matches!(self.location, SignatureLocation::Query { .. });
+        canonical::query(req.query, presigned)
+    }
+
+    fn parts<'p>(
+        &'p self,
+        req: &'p HttpRequest<'_>,
+        canonical_query: &'p str,
+        payload_hash: &'p str,
+    ) -> Parts<'p> {
+        Parts {
+            method: req.method,
+            path: req.path,
+            canonical_query,
+            headers: req.headers,
+            signed_headers: &self.signed_headers,
+            payload_hash,
         }
     }
 
