@@ -42,7 +42,12 @@ impl Envelope {
     /// awsQuery: `<OpResponse xmlns><OpResult>…</OpResult><ResponseMetadata><RequestId>`, with no
     /// `<OpResult>` when `output` writes nothing. ec2Query: `<OpResponse xmlns><requestId>…`
     /// followed by the output members, no wrapper.
-    pub fn success(&self, operation: &str, request_id: &str, output: impl FnOnce(&mut XmlWriter)) -> String {
+    pub fn success(
+        &self,
+        operation: &str,
+        request_id: &str,
+        output: impl FnOnce(&mut XmlWriter),
+    ) -> String {
         let mut x = XmlWriter::with_capacity(512);
         let response = Tagged(operation, "Response");
         match self.protocol {
@@ -182,7 +187,11 @@ mod tests {
 
     #[test]
     fn query_error_envelope_is_byte_exact() {
-        let err = AwsError::sender("NoSuchEntity", 404, "The role with name <x> cannot be found.");
+        let err = AwsError::sender(
+            "NoSuchEntity",
+            404,
+            "The role with name <x> cannot be found.",
+        );
         let (status, body) = Envelope::IAM.error(&err, "req-3");
         assert_eq!(status, 404);
         assert_eq!(
@@ -191,7 +200,10 @@ mod tests {
         );
         let (status, body) = Envelope::STS.error(&AwsError::internal(Protocol::AwsQuery), "r");
         assert_eq!(status, 500);
-        assert!(body.contains("<Type>Receiver</Type><Code>ServiceFailure</Code>"), "{body}");
+        assert!(
+            body.contains("<Type>Receiver</Type><Code>ServiceFailure</Code>"),
+            "{body}"
+        );
     }
 
     #[test]

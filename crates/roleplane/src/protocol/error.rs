@@ -35,13 +35,31 @@ pub struct AwsError {
 
 impl AwsError {
     /// A client error (`<Type>Sender</Type>`).
-    pub fn sender(code: impl Into<Cow<'static, str>>, status: u16, message: impl Into<String>) -> Self {
-        AwsError { code: code.into(), message: message.into(), status, fault: Fault::Sender }
+    pub fn sender(
+        code: impl Into<Cow<'static, str>>,
+        status: u16,
+        message: impl Into<String>,
+    ) -> Self {
+        AwsError {
+            code: code.into(),
+            message: message.into(),
+            status,
+            fault: Fault::Sender,
+        }
     }
 
     /// A server error (`<Type>Receiver</Type>`).
-    pub fn receiver(code: impl Into<Cow<'static, str>>, status: u16, message: impl Into<String>) -> Self {
-        AwsError { code: code.into(), message: message.into(), status, fault: Fault::Receiver }
+    pub fn receiver(
+        code: impl Into<Cow<'static, str>>,
+        status: u16,
+        message: impl Into<String>,
+    ) -> Self {
+        AwsError {
+            code: code.into(),
+            message: message.into(),
+            status,
+            fault: Fault::Receiver,
+        }
     }
 
     /// `ValidationError`/400, the awsQuery code for input that breaks a model constraint.
@@ -64,7 +82,9 @@ impl AwsError {
     /// boto/boto#1282 (`The action DescribeLoadBalancers is not valid for this web service.`).
     pub fn invalid_action(protocol: Protocol, action: &str, version: &str) -> Self {
         let message = match protocol {
-            Protocol::AwsQuery => format!("Could not find operation {action} for version {version}"),
+            Protocol::AwsQuery => {
+                format!("Could not find operation {action} for version {version}")
+            }
             Protocol::Ec2Query => format!("The action {action} is not valid for this web service."),
         };
         Self::sender("InvalidAction", 400, message)
@@ -189,34 +209,53 @@ pub enum ParamError {
     #[error("missing required parameter {name}")]
     Missing { protocol: Protocol, name: String },
     #[error("invalid value {value:?} for parameter {name}: {constraint:?}")]
-    Invalid { protocol: Protocol, name: String, value: String, constraint: Constraint },
+    Invalid {
+        protocol: Protocol,
+        name: String,
+        value: String,
+        constraint: Constraint,
+    },
 }
 
 impl From<ParamError> for AwsError {
     fn from(err: ParamError) -> Self {
         match err {
-            ParamError::Missing { protocol: Protocol::AwsQuery, name } => {
+            ParamError::Missing {
+                protocol: Protocol::AwsQuery,
+                name,
+            } => {
                 let mut v = Violations::new();
                 v.null(&query_member_path(&name));
                 v.into_error()
             }
-            ParamError::Missing { protocol: Protocol::Ec2Query, name } => AwsError::sender(
+            ParamError::Missing {
+                protocol: Protocol::Ec2Query,
+                name,
+            } => AwsError::sender(
                 "MissingParameter",
                 400,
                 format!("The request must contain the parameter {name}"),
             ),
-            ParamError::Invalid { protocol: Protocol::AwsQuery, name, value, constraint } => {
+            ParamError::Invalid {
+                protocol: Protocol::AwsQuery,
+                name,
+                value,
+                constraint,
+            } => {
                 let mut v = Violations::new();
                 v.value(&query_member_path(&name), &value, &constraint.query_text());
                 v.into_error()
             }
-            ParamError::Invalid { protocol: Protocol::Ec2Query, name, value, constraint } => {
-                AwsError::invalid_parameter_value(format!(
-                    "Value ({value}) for parameter {} is invalid. {}",
-                    ec2_member_path(&name),
-                    constraint.ec2_text()
-                ))
-            }
+            ParamError::Invalid {
+                protocol: Protocol::Ec2Query,
+                name,
+                value,
+                constraint,
+            } => AwsError::invalid_parameter_value(format!(
+                "Value ({value}) for parameter {} is invalid. {}",
+                ec2_member_path(&name),
+                constraint.ec2_text()
+            )),
         }
     }
 }
@@ -250,7 +289,9 @@ impl Violations {
 
     /// A member breaks `constraint` and AWS does not echo it (lists, e.g. more than 50 tags).
     pub fn unshown(&mut self, path: &str, constraint: &str) {
-        self.items.push(format!("Value at '{path}' failed to satisfy constraint: {constraint}"));
+        self.items.push(format!(
+            "Value at '{path}' failed to satisfy constraint: {constraint}"
+        ));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -259,12 +300,19 @@ impl Violations {
 
     /// `Ok(())` when nothing was recorded, else one `ValidationError` naming every violation.
     pub fn into_result(self) -> Result<(), AwsError> {
-        if self.items.is_empty() { Ok(()) } else { Err(self.into_error()) }
+        if self.items.is_empty() {
+            Ok(())
+        } else {
+            Err(self.into_error())
+        }
     }
 
     fn into_error(self) -> AwsError {
         let n = self.items.len();
-        let mut message = format!("{n} validation error{} detected: ", if n == 1 { "" } else { "s" });
+        let mut message = format!(
+            "{n} validation error{} detected: ",
+            if n == 1 { "" } else { "s" }
+        );
         message.push_str(&self.items.join("; "));
         AwsError::validation(message)
     }
@@ -327,24 +375,36 @@ mod tests {
         assert_eq!(query_member_path("Tags.member.1.Key"), "tags.1.member.key");
         assert_eq!(query_member_path("TagKeys.member.3"), "tagKeys.3.member");
         assert_eq!(query_member_path("X.entry.2.value"), "x.2.entry.value");
-        assert_eq!(ec2_member_path("IamInstanceProfile.Name"), "iamInstanceProfile.name");
+        assert_eq!(
+            ec2_member_path("IamInstanceProfile.Name"),
+            "iamInstanceProfile.name"
+        );
         assert_eq!(ec2_member_path("Filter.1.Value.2"), "filter.1.value.2");
     }
 
     #[test]
     fn missing_member_renders_per_protocol() {
-        let query: AwsError =
-            ParamError::Missing { protocol: Protocol::AwsQuery, name: "RoleName".into() }.into();
+        let query: AwsError = ParamError::Missing {
+            protocol: Protocol::AwsQuery,
+            name: "RoleName".into(),
+        }
+        .into();
         assert_eq!(query.code, "ValidationError");
         assert_eq!(query.status, 400);
         assert_eq!(
             query.message,
             "1 validation error detected: Value null at 'roleName' failed to satisfy constraint: Member must not be null"
         );
-        let ec2: AwsError =
-            ParamError::Missing { protocol: Protocol::Ec2Query, name: "InstanceId".into() }.into();
+        let ec2: AwsError = ParamError::Missing {
+            protocol: Protocol::Ec2Query,
+            name: "InstanceId".into(),
+        }
+        .into();
         assert_eq!(ec2.code, "MissingParameter");
-        assert_eq!(ec2.message, "The request must contain the parameter InstanceId");
+        assert_eq!(
+            ec2.message,
+            "The request must contain the parameter InstanceId"
+        );
     }
 
     #[test]
@@ -379,7 +439,11 @@ mod tests {
         assert_eq!(Violations::new().into_result(), Ok(()));
         let mut v = Violations::new();
         v.unshown("tags", "Member must have length less than or equal to 50");
-        v.value("roleSessionName", "a b", "Member must satisfy regular expression pattern: [\\w+=,.@-]*");
+        v.value(
+            "roleSessionName",
+            "a b",
+            "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+        );
         let err = v.into_result().expect_err("two violations");
         assert_eq!(
             err.message,
@@ -390,9 +454,15 @@ mod tests {
     #[test]
     fn invalid_action_wording() {
         let q = AwsError::invalid_action(Protocol::AwsQuery, "Frob", "2010-05-08");
-        assert_eq!(q.message, "Could not find operation Frob for version 2010-05-08");
+        assert_eq!(
+            q.message,
+            "Could not find operation Frob for version 2010-05-08"
+        );
         let e = AwsError::invalid_action(Protocol::Ec2Query, "Frob", "2016-11-15");
-        assert_eq!(e.message, "The action Frob is not valid for this web service.");
+        assert_eq!(
+            e.message,
+            "The action Frob is not valid for this web service."
+        );
         assert_eq!((q.code.as_ref(), q.status), ("InvalidAction", 400));
     }
 

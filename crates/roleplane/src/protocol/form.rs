@@ -75,7 +75,9 @@ mod tests {
     }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -89,7 +91,10 @@ mod tests {
             ("a=x+y%20z", &[("a", "x y z")]),
             ("a=%2B%2b", &[("a", "++")]),
             ("a=b=c", &[("a", "b=c")]),
-            ("Tags.member.1.Key=%E6%97%A5", &[("Tags.member.1.Key", "日")]),
+            (
+                "Tags.member.1.Key=%E6%97%A5",
+                &[("Tags.member.1.Key", "日")],
+            ),
             ("k=%7B%22Version%22%3A1%7D", &[("k", "{\"Version\":1}")]),
             ("raw=caf\u{e9}", &[("raw", "caf\u{e9}")]),
             ("dup=1&dup=2", &[("dup", "1"), ("dup", "2")]),

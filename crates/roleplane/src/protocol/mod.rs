@@ -13,7 +13,10 @@ mod params;
 mod xml;
 
 pub use envelope::{CONTENT_TYPE, Envelope, REQUEST_ID_HEADER};
-pub use error::{AwsError, Constraint, DecodeError, Fault, ParamError, Violations, ec2_member_path, query_member_path};
+pub use error::{
+    AwsError, Constraint, DecodeError, Fault, ParamError, Violations, ec2_member_path,
+    query_member_path,
+};
 pub use form::decode_form;
 pub use params::{ListLayout, MapLayout, Page, Params, Scope};
 pub use xml::{Iso8601, UrlEncoded, XmlWriter, escape_into};

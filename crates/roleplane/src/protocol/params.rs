@@ -58,7 +58,11 @@ pub struct MapLayout<'n> {
 
 impl Default for MapLayout<'static> {
     fn default() -> Self {
-        MapLayout { entry: Some("entry"), key: "key", value: "value" }
+        MapLayout {
+            entry: Some("entry"),
+            key: "key",
+            value: "value",
+        }
     }
 }
 
@@ -85,13 +89,20 @@ impl Params {
     /// Builds a parameter set from already-decoded pairs (e.g. a presigned URL's query string
     /// joined with the body). A name given twice is rejected rather than resolved by guessing
     /// which one the client meant; a request without `Action` is rejected.
-    pub fn from_pairs(protocol: Protocol, mut entries: Vec<(String, String)>) -> Result<Self, DecodeError> {
+    pub fn from_pairs(
+        protocol: Protocol,
+        mut entries: Vec<(String, String)>,
+    ) -> Result<Self, DecodeError> {
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
             return Err(DecodeError::DuplicateParameter(w[0].0.clone()));
         }
         let params = Params { protocol, entries };
-        if params.root().optional_str("Action").is_none_or(str::is_empty) {
+        if params
+            .root()
+            .optional_str("Action")
+            .is_none_or(str::is_empty)
+        {
             return Err(DecodeError::MissingAction);
         }
         Ok(params)
@@ -118,7 +129,10 @@ impl Params {
 
     /// The whole request as a [`Scope`]; the accessors below are shorthands for it.
     pub fn root(&self) -> Scope<'_> {
-        Scope { params: self, path: Cow::Borrowed("") }
+        Scope {
+            params: self,
+            path: Cow::Borrowed(""),
+        }
     }
 
     pub fn optional_str(&self, name: &str) -> Option<&str> {
@@ -127,10 +141,18 @@ impl Params {
     pub fn required_str(&self, name: &str) -> Result<&str, ParamError> {
         self.root().required_str(name)
     }
-    pub fn optional_i32(&self, name: &str, range: RangeInclusive<i32>) -> Result<Option<i32>, ParamError> {
+    pub fn optional_i32(
+        &self,
+        name: &str,
+        range: RangeInclusive<i32>,
+    ) -> Result<Option<i32>, ParamError> {
         self.root().optional_i32(name, range)
     }
-    pub fn optional_i64(&self, name: &str, range: RangeInclusive<i64>) -> Result<Option<i64>, ParamError> {
+    pub fn optional_i64(
+        &self,
+        name: &str,
+        range: RangeInclusive<i64>,
+    ) -> Result<Option<i64>, ParamError> {
         self.root().optional_i64(name, range)
     }
     pub fn optional_bool(&self, name: &str) -> Result<Option<bool>, ParamError> {
@@ -177,9 +199,14 @@ impl<'a> Scope<'a> {
         &self.path
     }
 
-    /// The wire name of a member of this node.
+    /// The wire name of a member of this node; the empty name is the node itself, so typed
+    /// accessors also read a list element's own value (`item.optional_i64("", ..)`).
     pub fn wire_name(&self, name: &str) -> String {
-        if self.path.is_empty() { name.to_owned() } else { format!("{}.{name}", self.path) }
+        match (self.path.is_empty(), name.is_empty()) {
+            (true, _) => name.to_owned(),
+            (false, true) => self.path.clone().into_owned(),
+            (false, false) => format!("{}.{name}", self.path),
+        }
     }
 
     /// The member path AWS uses in error messages: awsQuery `tags.1.member.key`,
@@ -194,7 +221,10 @@ impl<'a> Scope<'a> {
 
     /// The error for a required member that is absent.
     pub fn missing(&self, name: &str) -> ParamError {
-        ParamError::Missing { protocol: self.params.protocol, name: self.wire_name(name) }
+        ParamError::Missing {
+            protocol: self.params.protocol,
+            name: self.wire_name(name),
+        }
     }
 
     /// The error for a member whose value breaks `constraint`.
@@ -229,19 +259,32 @@ impl<'a> Scope<'a> {
     }
 
     /// An integer within `range` (the model's min/max), reported with AWS's range wording.
-    pub fn optional_i32(&self, name: &str, range: RangeInclusive<i32>) -> Result<Option<i32>, ParamError> {
+    pub fn optional_i32(
+        &self,
+        name: &str,
+        range: RangeInclusive<i32>,
+    ) -> Result<Option<i32>, ParamError> {
         let range = i64::from(*range.start())..=i64::from(*range.end());
         // In range of i32 by construction.
         Ok(self.optional_i64(name, range)?.map(|n| n as i32))
     }
 
     pub fn required_i32(&self, name: &str, range: RangeInclusive<i32>) -> Result<i32, ParamError> {
-        self.optional_i32(name, range)?.ok_or_else(|| self.missing(name))
+        self.optional_i32(name, range)?
+            .ok_or_else(|| self.missing(name))
     }
 
-    pub fn optional_i64(&self, name: &str, range: RangeInclusive<i64>) -> Result<Option<i64>, ParamError> {
-        let Some(raw) = self.optional_str(name) else { return Ok(None) };
-        let n: i64 = raw.parse().map_err(|_| self.invalid(name, raw, Constraint::Integer))?;
+    pub fn optional_i64(
+        &self,
+        name: &str,
+        range: RangeInclusive<i64>,
+    ) -> Result<Option<i64>, ParamError> {
+        let Some(raw) = self.optional_str(name) else {
+            return Ok(None);
+        };
+        let n: i64 = raw
+            .parse()
+            .map_err(|_| self.invalid(name, raw, Constraint::Integer))?;
         if n < *range.start() {
             return Err(self.invalid(name, raw, Constraint::Min(*range.start())));
         }
@@ -253,13 +296,19 @@ impl<'a> Scope<'a> {
 
     /// A floating-point number; `NaN`, `Infinity` and `-Infinity` are accepted as Smithy spells them.
     pub fn optional_f64(&self, name: &str) -> Result<Option<f64>, ParamError> {
-        let Some(raw) = self.optional_str(name) else { return Ok(None) };
-        raw.parse().map(Some).map_err(|_| self.invalid(name, raw, Constraint::Number))
+        let Some(raw) = self.optional_str(name) else {
+            return Ok(None);
+        };
+        raw.parse()
+            .map(Some)
+            .map_err(|_| self.invalid(name, raw, Constraint::Number))
     }
 
     /// `true` or `false` (any ASCII case).
     pub fn optional_bool(&self, name: &str) -> Result<Option<bool>, ParamError> {
-        let Some(raw) = self.optional_str(name) else { return Ok(None) };
+        let Some(raw) = self.optional_str(name) else {
+            return Ok(None);
+        };
         if raw.eq_ignore_ascii_case("true") {
             Ok(Some(true))
         } else if raw.eq_ignore_ascii_case("false") {
@@ -272,7 +321,9 @@ impl<'a> Scope<'a> {
     /// An ISO 8601 / RFC 3339 date-time (`2015-01-25T08:00:00Z`, offsets and fractions allowed;
     /// a missing offset means UTC).
     pub fn optional_timestamp(&self, name: &str) -> Result<Option<OffsetDateTime>, ParamError> {
-        let Some(raw) = self.optional_str(name) else { return Ok(None) };
+        let Some(raw) = self.optional_str(name) else {
+            return Ok(None);
+        };
         OffsetDateTime::parse(raw, &Rfc3339)
             .or_else(|_| OffsetDateTime::parse(&format!("{raw}Z"), &Rfc3339))
             .map(Some)
@@ -287,7 +338,10 @@ impl<'a> Scope<'a> {
 
     /// A structure member (`IamInstanceProfile` → `IamInstanceProfile.Name`, …), present or not.
     pub fn scope(&self, name: &str) -> Scope<'a> {
-        Scope { params: self.params, path: Cow::Owned(self.wire_name(name)) }
+        Scope {
+            params: self.params,
+            path: Cow::Owned(self.wire_name(name)),
+        }
     }
 
     /// A structure member, if the request has any field of it.
@@ -334,11 +388,18 @@ impl<'a> Scope<'a> {
         };
         let elements = self.params.indexed(&prefix)?;
         if elements.is_empty() {
-            return Ok(self.params.get(&wire).filter(|v| v.is_empty()).map(|_| Vec::new()));
+            return Ok(self
+                .params
+                .get(&wire)
+                .filter(|v| v.is_empty())
+                .map(|_| Vec::new()));
         }
         let mut out = Vec::with_capacity(elements.len());
         for path in elements {
-            out.push(read(Scope { params: self.params, path: Cow::Borrowed(path) })?);
+            out.push(read(Scope {
+                params: self.params,
+                path: Cow::Borrowed(path),
+            })?);
         }
         Ok(Some(out))
     }
@@ -364,11 +425,18 @@ impl<'a> Scope<'a> {
         };
         let entries = self.params.indexed(&prefix)?;
         if entries.is_empty() {
-            return Ok(self.params.get(&wire).filter(|v| v.is_empty()).map(|_| Vec::new()));
+            return Ok(self
+                .params
+                .get(&wire)
+                .filter(|v| v.is_empty())
+                .map(|_| Vec::new()));
         }
         let mut out = Vec::with_capacity(entries.len());
         for path in entries {
-            let entry = Scope { params: self.params, path: Cow::Borrowed(path) };
+            let entry = Scope {
+                params: self.params,
+                path: Cow::Borrowed(path),
+            };
             let key = entry.required_str(layout.key)?;
             out.push((key, read(entry.scope(layout.value))?));
         }
@@ -378,20 +446,29 @@ impl<'a> Scope<'a> {
     /// IAM pagination input (`Marker`, `MaxItems` 1–1000 defaulting to 100).
     pub fn iam_page(&self) -> Result<Page<'a>, ParamError> {
         let max_items = self.optional_i32("MaxItems", 1..=1000)?.unwrap_or(100);
-        Ok(Page { marker: self.optional_str("Marker"), max_items: max_items.unsigned_abs() as usize })
+        Ok(Page {
+            marker: self.optional_str("Marker"),
+            max_items: max_items.unsigned_abs() as usize,
+        })
     }
 }
 
 impl Params {
     fn get(&self, name: &str) -> Option<&str> {
-        let at = self.entries.binary_search_by(|(k, _)| k.as_str().cmp(name)).ok()?;
+        let at = self
+            .entries
+            .binary_search_by(|(k, _)| k.as_str().cmp(name))
+            .ok()?;
         Some(self.entries[at].1.as_str())
     }
 
     /// The contiguous run of entries whose names start with `prefix`.
     fn range(&self, prefix: &str) -> &[(String, String)] {
         let start = self.entries.partition_point(|(k, _)| k.as_str() < prefix);
-        let len = self.entries[start..].iter().take_while(|(k, _)| k.starts_with(prefix)).count();
+        let len = self.entries[start..]
+            .iter()
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .count();
         &self.entries[start..start + len]
     }
 
@@ -423,7 +500,11 @@ fn parse_index(digits: &str) -> Option<u32> {
     let well_formed = !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())
         && !digits.starts_with('0');
-    if well_formed { digits.parse().ok() } else { None }
+    if well_formed {
+        digits.parse().ok()
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -462,33 +543,68 @@ mod tests {
 
     #[test]
     fn scalar_accessors() {
-        let p = query("Action=A&Name=x+y&Empty=&Max=1000&Low=0&Big=99999999999&NaN=abc&T=true&F=FALSE&B=yes&D=3600");
+        let p = query(
+            "Action=A&Name=x+y&Empty=&Max=1000&Low=0&Big=99999999999&NaN=abc&T=true&F=FALSE&B=yes&D=3600",
+        );
         assert_eq!(p.required_str("Name"), Ok("x y"));
         assert_eq!(p.optional_str("Empty"), Some(""));
         assert_eq!(p.optional_str("Absent"), None);
         assert_eq!(p.optional_i32("Max", 1..=1000), Ok(Some(1000)));
         assert_eq!(p.optional_i32("Absent", 1..=1000), Ok(None));
-        assert!(matches!(p.optional_i32("Low", 1..=1000), Err(ParamError::Invalid { constraint: Constraint::Min(1), .. })));
-        assert!(matches!(p.optional_i32("Big", 1..=1000), Err(ParamError::Invalid { constraint: Constraint::Max(1000), .. })));
-        assert!(matches!(p.optional_i32("NaN", 1..=10), Err(ParamError::Invalid { constraint: Constraint::Integer, .. })));
-        assert!(matches!(p.optional_i32("Empty", 1..=10), Err(ParamError::Invalid { constraint: Constraint::Integer, .. })));
+        assert!(matches!(
+            p.optional_i32("Low", 1..=1000),
+            Err(ParamError::Invalid {
+                constraint: Constraint::Min(1),
+                ..
+            })
+        ));
+        assert!(matches!(
+            p.optional_i32("Big", 1..=1000),
+            Err(ParamError::Invalid {
+                constraint: Constraint::Max(1000),
+                ..
+            })
+        ));
+        assert!(matches!(
+            p.optional_i32("NaN", 1..=10),
+            Err(ParamError::Invalid {
+                constraint: Constraint::Integer,
+                ..
+            })
+        ));
+        assert!(matches!(
+            p.optional_i32("Empty", 1..=10),
+            Err(ParamError::Invalid {
+                constraint: Constraint::Integer,
+                ..
+            })
+        ));
         assert_eq!(p.optional_bool("T"), Ok(Some(true)));
         assert_eq!(p.optional_bool("F"), Ok(Some(false)));
         assert!(p.optional_bool("B").is_err());
         assert_eq!(p.root().required_i32("D", 900..=43200), Ok(3600));
         assert_eq!(
             p.required_str("RoleName"),
-            Err(ParamError::Missing { protocol: Protocol::AwsQuery, name: "RoleName".into() })
+            Err(ParamError::Missing {
+                protocol: Protocol::AwsQuery,
+                name: "RoleName".into()
+            })
         );
     }
 
     #[test]
     fn timestamps() {
-        let p = query("Action=A&Z=2015-01-25T08%3A00%3A00Z&Off=2019-12-16T22:48:18-01:00&Frac=2000-01-02T20:34:56.123Z&Bare=2015-01-25T08:00:00&Bad=yesterday");
-        let ts = |name| p.optional_timestamp(name).expect("parses").expect("present");
+        let p = query(
+            "Action=A&Z=2015-01-25T08%3A00%3A00Z&Off=2019-12-16T22:48:18-01:00&Frac=2000-01-02T20:34:56.123Z&Bare=2015-01-25T08:00:00&Bad=yesterday",
+        );
+        let ts = |name| {
+            p.optional_timestamp(name)
+                .expect("parses")
+                .expect("present")
+        };
         assert_eq!(ts("Z").unix_timestamp(), 1422172800);
         assert_eq!(ts("Off").unix_timestamp(), 1576540098);
-        assert_eq!(ts("Frac").unix_timestamp_nanos(), 946845296_123_000_000);
+        assert_eq!(ts("Frac").unix_timestamp_nanos(), 946_845_296_123_000_000);
         assert_eq!(ts("Bare").unix_timestamp(), 1422172800);
         assert!(p.optional_timestamp("Bad").is_err());
     }
@@ -500,7 +616,9 @@ mod tests {
              &Tags.member.1.Key=k1&Tags.member.1.Value=v1&TagKeys.member.3=c&TagKeys.member.1=a",
         );
         let tags = p
-            .list("Tags", |t| Ok((t.required_str("Key")?, t.required_str("Value")?)))
+            .list("Tags", |t| {
+                Ok((t.required_str("Key")?, t.required_str("Value")?))
+            })
             .expect("tags");
         assert_eq!(tags, vec![("k1", "v1"), ("k2", "v2"), ("k10", "v10")]);
         assert_eq!(p.list_str("TagKeys"), Ok(vec!["a", "c"]));
@@ -511,18 +629,36 @@ mod tests {
     fn list_element_errors_name_the_element() {
         let p = query("Action=A&Tags.member.2.Key=k");
         let err = p
-            .list("Tags", |t| Ok((t.required_str("Key")?, t.required_str("Value")?)))
+            .list("Tags", |t| {
+                Ok((t.required_str("Key")?, t.required_str("Value")?))
+            })
             .expect_err("value missing");
-        assert_eq!(err, ParamError::Missing { protocol: Protocol::AwsQuery, name: "Tags.member.2.Value".into() });
+        assert_eq!(
+            err,
+            ParamError::Missing {
+                protocol: Protocol::AwsQuery,
+                name: "Tags.member.2.Value".into()
+            }
+        );
         let aws = crate::protocol::AwsError::from(err);
-        assert!(aws.message.contains("Value null at 'tags.2.member.value'"), "{}", aws.message);
+        assert!(
+            aws.message.contains("Value null at 'tags.2.member.value'"),
+            "{}",
+            aws.message
+        );
     }
 
     #[test]
     fn empty_and_absent_lists_differ() {
         let p = query("Action=A&ListArg=");
-        assert_eq!(p.root().optional_list("ListArg", |s| s.required_value()), Ok(Some(vec![])));
-        assert_eq!(p.root().optional_list("Other", |s| s.required_value()), Ok(None));
+        assert_eq!(
+            p.root().optional_list("ListArg", |s| s.required_value()),
+            Ok(Some(vec![]))
+        );
+        assert_eq!(
+            p.root().optional_list("Other", |s| s.required_value()),
+            Ok(None)
+        );
     }
 
     #[test]
@@ -533,14 +669,26 @@ mod tests {
              &ContextEntries.member.2.ContextKeyName=k&ContextEntries.member.2.ContextKeyValues.member.1=v",
         );
         let entries = p
-            .list("ContextEntries", |e| Ok((e.required_str("ContextKeyName")?, e.list_str("ContextKeyValues")?)))
+            .list("ContextEntries", |e| {
+                Ok((
+                    e.required_str("ContextKeyName")?,
+                    e.list_str("ContextKeyValues")?,
+                ))
+            })
             .expect("entries");
-        assert_eq!(entries, vec![("aws:SourceIp", vec!["10.0.0.1", "10.0.0.2"]), ("k", vec!["v"])]);
+        assert_eq!(
+            entries,
+            vec![
+                ("aws:SourceIp", vec!["10.0.0.1", "10.0.0.2"]),
+                ("k", vec!["v"])
+            ]
+        );
     }
 
     #[test]
     fn maps_in_index_order() {
-        let p = query("Action=A&M.entry.2.key=b&M.entry.2.value=B&M.entry.1.key=a&M.entry.1.value=A");
+        let p =
+            query("Action=A&M.entry.2.key=b&M.entry.2.value=B&M.entry.1.key=a&M.entry.1.value=A");
         assert_eq!(p.map_str("M"), Ok(vec![("a", "A"), ("b", "B")]));
         let missing_key = query("Action=A&M.entry.1.value=A");
         assert!(missing_key.map_str("M").is_err());
@@ -555,12 +703,16 @@ mod tests {
         );
         assert_eq!(p.list_str("InstanceId"), Ok(vec!["i-1", "i-2"]));
         let filters = p
-            .list("Filter", |f| Ok((f.required_str("Name")?, f.list_str("Value")?)))
+            .list("Filter", |f| {
+                Ok((f.required_str("Name")?, f.list_str("Value")?))
+            })
             .expect("filters");
         assert_eq!(filters, vec![("tag:Env", vec!["a", "b"])]);
         let specs = p
             .list("TagSpecification", |s| {
-                let tags = s.list("Tag", |t| Ok((t.required_str("Key")?, t.required_str("Value")?)))?;
+                let tags = s.list("Tag", |t| {
+                    Ok((t.required_str("Key")?, t.required_str("Value")?))
+                })?;
                 Ok((s.required_str("ResourceType")?, tags))
             })
             .expect("specs");
@@ -568,9 +720,15 @@ mod tests {
         let profile = p.optional_scope("IamInstanceProfile").expect("present");
         assert_eq!(profile.optional_str("Name"), Some("prof"));
         assert_eq!(profile.optional_str("Arn"), None);
-        assert_eq!(p.scope("MetadataOptions").optional_str("HttpTokens"), Some("required"));
+        assert_eq!(
+            p.scope("MetadataOptions").optional_str("HttpTokens"),
+            Some("required")
+        );
         assert!(p.optional_scope("Placement").is_none());
-        let err = p.scope("Placement").required_str("Zone").expect_err("missing");
+        let err = p
+            .scope("Placement")
+            .required_str("Zone")
+            .expect_err("missing");
         assert_eq!(
             crate::protocol::AwsError::from(err).message,
             "The request must contain the parameter Placement.Zone"
@@ -591,7 +749,13 @@ mod tests {
             let p = query(body);
             let got = p.list("Tags", |t| Ok(t.optional_str("Key")));
             assert!(
-                matches!(got, Err(ParamError::Invalid { constraint: Constraint::Index, .. })),
+                matches!(
+                    got,
+                    Err(ParamError::Invalid {
+                        constraint: Constraint::Index,
+                        ..
+                    })
+                ),
                 "{body}: {got:?}"
             );
         }
@@ -599,16 +763,27 @@ mod tests {
 
     #[test]
     fn huge_sparse_indexes_allocate_nothing_per_index() {
-        let p = query("Action=A&TagKeys.member.4294967295=last&TagKeys.member.99999999=mid&TagKeys.member.1=first");
+        let p = query(
+            "Action=A&TagKeys.member.4294967295=last&TagKeys.member.99999999=mid&TagKeys.member.1=first",
+        );
         assert_eq!(p.list_str("TagKeys"), Ok(vec!["first", "mid", "last"]));
     }
 
     #[test]
     fn pagination_defaults_and_bounds() {
-        assert_eq!(query("Action=A").iam_page(), Ok(Page { marker: None, max_items: 100 }));
+        assert_eq!(
+            query("Action=A").iam_page(),
+            Ok(Page {
+                marker: None,
+                max_items: 100
+            })
+        );
         assert_eq!(
             query("Action=A&Marker=m&MaxItems=5").iam_page(),
-            Ok(Page { marker: Some("m"), max_items: 5 })
+            Ok(Page {
+                marker: Some("m"),
+                max_items: 5
+            })
         );
         assert!(query("Action=A&MaxItems=1001").iam_page().is_err());
     }

@@ -28,7 +28,9 @@ impl XmlWriter {
     }
 
     pub fn with_capacity(capacity: usize) -> Self {
-        XmlWriter { buf: String::with_capacity(capacity) }
+        XmlWriter {
+            buf: String::with_capacity(capacity),
+        }
     }
 
     /// `<name>`
@@ -113,7 +115,8 @@ impl XmlWriter {
 
     /// IAM's pagination output: `<IsTruncated>` and, when truncated, the `<Marker>` to resume from.
     pub fn truncation(&mut self, next_marker: Option<&str>) -> &mut Self {
-        self.elem("IsTruncated", next_marker.is_some()).opt_elem("Marker", next_marker)
+        self.elem("IsTruncated", next_marker.is_some())
+            .opt_elem("Marker", next_marker)
     }
 
     pub fn len(&self) -> usize {
@@ -207,7 +210,11 @@ impl Display for Iso8601 {
 
 /// RFC 3986 unreserved characters stay, everything else is percent-encoded: the form in which
 /// IAM returns policy documents (`%7B%22Version%22%3A…`).
-const POLICY_DOCUMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const POLICY_DOCUMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// A policy document rendered URL-encoded, as IAM returns `AssumeRolePolicyDocument`,
 /// `PolicyDocument` and `PolicyVersion.Document`.
@@ -236,10 +243,16 @@ mod tests {
         let cases = [
             ("plain", "plain"),
             ("", ""),
-            ("<a href=\"x\">&'</a>", "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;"),
+            (
+                "<a href=\"x\">&'</a>",
+                "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;",
+            ),
             ("a\tb\nc", "a\tb\nc"),
             ("cr\r\nlf", "cr&#xD;\nlf"),
-            ("nul\u{0}bel\u{7}esc\u{1b}", "nul\u{fffd}bel\u{fffd}esc\u{fffd}"),
+            (
+                "nul\u{0}bel\u{7}esc\u{1b}",
+                "nul\u{fffd}bel\u{fffd}esc\u{fffd}",
+            ),
             ("\u{fffe}\u{ffff}", "\u{fffd}\u{fffd}"),
             ("日本 ✓ \u{10ffff}", "日本 ✓ \u{10ffff}"),
             ("]]>", "]]&gt;"),
@@ -252,7 +265,10 @@ mod tests {
     #[test]
     fn builder_writes_elements() {
         let mut x = XmlWriter::new();
-        x.elem("B", true).elem("N", 42).opt_elem("Skip", None::<&str>).opt_elem("S", Some("s&"));
+        x.elem("B", true)
+            .elem("N", 42)
+            .opt_elem("Skip", None::<&str>)
+            .opt_elem("S", Some("s&"));
         x.empty("E").list("L", "item", Vec::<&str>::new(), |x, s| {
             x.text(s);
         });
@@ -265,9 +281,18 @@ mod tests {
 
     #[test]
     fn timestamps_are_utc_iso8601() {
-        assert_eq!(Iso8601(datetime!(2026-01-01 00:00:00 UTC)).to_string(), "2026-01-01T00:00:00Z");
-        assert_eq!(Iso8601(datetime!(2011-07-15 23:28:33.359 UTC)).to_string(), "2011-07-15T23:28:33.359Z");
-        assert_eq!(Iso8601(datetime!(2019-12-16 22:48:18 -1)).to_string(), "2019-12-16T23:48:18Z");
+        assert_eq!(
+            Iso8601(datetime!(2026-01-01 00:00:00 UTC)).to_string(),
+            "2026-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            Iso8601(datetime!(2011-07-15 23:28:33.359 UTC)).to_string(),
+            "2011-07-15T23:28:33.359Z"
+        );
+        assert_eq!(
+            Iso8601(datetime!(2019-12-16 22:48:18 -1)).to_string(),
+            "2019-12-16T23:48:18Z"
+        );
     }
 
     #[test]
