@@ -769,6 +769,68 @@ mod tests {
         assert_eq!(p.list_str("TagKeys"), Ok(vec!["first", "mid", "last"]));
     }
 
+    /// Random bodies built from the tokens that matter (separators, escapes, list syntax, huge
+    /// and malformed indexes, invalid UTF-8) never panic, whatever the accessors are asked.
+    #[test]
+    fn arbitrary_bodies_never_panic() {
+        const TOKENS: &[&[u8]] = &[
+            b"&",
+            b"=",
+            b"+",
+            b"%",
+            b"%2",
+            b"%41",
+            b"%FF",
+            b"\xff",
+            b".",
+            b".member.",
+            b".entry.",
+            b"Action=A",
+            b"Tags",
+            b"Key",
+            b"Value",
+            b"key",
+            b"value",
+            b"1",
+            b"2",
+            b"0",
+            b"01",
+            b"99999999",
+            b"4294967296",
+            b"-1",
+            b"x",
+            b"\xe6\x97\xa5",
+            b"",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let mut body = b"Action=A&".to_vec();
+            for _ in 0..(next() % 24) {
+                body.extend_from_slice(TOKENS[(next() % TOKENS.len() as u64) as usize]);
+            }
+            for protocol in [Protocol::AwsQuery, Protocol::Ec2Query] {
+                let Ok(p) = Params::decode(protocol, &body, 4096) else {
+                    continue;
+                };
+                let _ = p.list("Tags", |t| {
+                    Ok((t.optional_str("Key"), t.list_str("Value").ok()))
+                });
+                let _ = p.list_str("Tags");
+                let _ = p.map_str("Tags");
+                let _ = p.optional_i32("Tags", 1..=50);
+                let _ = p.optional_timestamp("Tags");
+                let _ = p.root().optional_f64("Tags");
+                let _ = p.optional_scope("Tags").map(|s| s.has("member"));
+            }
+        }
+    }
+
     #[test]
     fn pagination_defaults_and_bounds() {
         assert_eq!(
