@@ -1,0 +1,57 @@
+//! Identifiers for IAM entities and keys, and the ARNs built from them.
+//!
+//! IAM unique IDs are a 4-letter prefix plus 17 characters (21 in all); access key IDs are a
+//! prefix plus 16 (20 in all). The characters come from the uppercase base32 alphabet `A-Z2-7`,
+//! as AWS's do.
+
+const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+fn with_prefix(prefix: &str, random_chars: usize) -> String {
+    let mut bytes = vec![0u8; random_chars];
+    rand::fill(&mut bytes[..]);
+    let mut id = String::with_capacity(prefix.len() + random_chars);
+    id.push_str(prefix);
+    // 256 is a multiple of 32, so masking keeps every character equally likely.
+    id.extend(
+        bytes
+            .iter()
+            .map(|b| char::from(ALPHABET[usize::from(b & 31)])),
+    );
+    id
+}
+
+/// `AROA…`: a role's unique ID.
+pub fn role_id() -> String {
+    with_prefix("AROA", 17)
+}
+
+/// `AIDA…`: a user's unique ID.
+pub fn user_id() -> String {
+    with_prefix("AIDA", 17)
+}
+
+/// `AIPA…`: an instance profile's unique ID.
+pub fn instance_profile_id() -> String {
+    with_prefix("AIPA", 17)
+}
+
+/// `ANPA…`: a customer managed policy's unique ID.
+pub fn policy_id() -> String {
+    with_prefix("ANPA", 17)
+}
+
+/// `AKIA…`: a long-term (user) access key ID.
+pub fn access_key_id() -> String {
+    with_prefix("AKIA", 16)
+}
+
+/// `ASIA…`: a temporary (STS) access key ID.
+pub fn session_access_key_id() -> String {
+    with_prefix("ASIA", 16)
+}
+
+/// `arn:aws:iam::ACCOUNT:KIND{path}{name}`, the shape of every IAM entity ARN.
+/// `kind` is `role`, `user`, `instance-profile` or `policy`; `path` starts and ends with `/`.
+pub fn iam_arn(account_id: &str, kind: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account_id}:{kind}{path}{name}")
+}

@@ -1,0 +1,23 @@
+//! roleplane's durable store: the persistence layer under the IAM, STS and EC2 services.
+//!
+//! - [`Store`] is the backend-neutral interface (see its module for the concurrency and
+//!   durability contract); [`SqliteStore`] is the embedded default backend.
+//! - [`model`] holds the plain records; [`StoreError`] the typed failures, each knowing the AWS
+//!   code, status and message it becomes on the wire.
+//! - [`ids`] mints the unique IDs and ARNs entities are born with.
+//!
+//! Validation of names, paths and policy documents, XML and authorization live in the server;
+//! the store enforces the invariants that need the stored state.
+
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod page;
+mod sqlite;
+mod store;
+
+pub use error::{Conflict, EntityKind, Quota, Result, StoreError};
+pub use model::*;
+pub use page::{ListQuery, Page};
+pub use sqlite::{DATABASE_FILE, SqliteStore};
+pub use store::{ACCESS_KEYS_PER_USER, MANAGED_POLICIES_PER_PRINCIPAL, Store, VERSIONS_PER_POLICY};

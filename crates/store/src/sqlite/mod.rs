@@ -1,0 +1,403 @@
+//! The embedded SQLite implementation of [`Store`], the default backend.
+//!
+//! Durability: WAL journal with `synchronous=FULL`, so a commit returns only after its WAL
+//! frames are fsynced; every acknowledged write survives a crash or power loss. Writes run in
+//! `BEGIN IMMEDIATE` transactions: they take the write lock up front, so a transaction's
+//! precondition checks and its writes see the same state, and concurrent writers queue on the
+//! busy timeout instead of failing on a lock upgrade. Readers never block writers (WAL).
+//!
+//! The SQL is written to run unchanged on PostgreSQL (`$N` placeholders, `ON CONFLICT`,
+//! `substr`/`length`), so the PostgreSQL backend can share it.
+
+mod access_keys;
+mod accounts;
+mod inline_policies;
+mod instance_profiles;
+mod keyring;
+mod managed_policies;
+mod roles;
+mod rows;
+mod settings;
+mod tags;
+mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use time::OffsetDateTime;
+
+use crate::error::Result;
+use crate::model::{
+    AccessKey, AccessKeyStatus, Account, AttachedPolicy, IdentityPolicies, InlinePolicy,
+    InstanceProfile, ManagedPolicy, NewAccessKey, NewInstanceProfile, NewPolicy, NewRole, NewUser,
+    PolicyVersion, Principal, Role, RoleUpdate, Tag, Taggable, TokenKey, User,
+};
+use crate::page::{ListQuery, Page};
+use crate::store::Store;
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "roleplane.db";
+
+/// How long a writer waits for the write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// WAL allows many readers beside the one writer; a few connections cover both on small hosts.
+const MAX_CONNECTIONS: u32 = 8;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if absent) `data_dir/roleplane.db` and brings its schema up to date.
+    pub async fn open(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).map_err(sqlx::Error::Io)?;
+        let options = SqliteConnectOptions::new()
+            .filename(data_dir.join(DATABASE_FILE))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
+        Ok(Self { pool })
+    }
+
+    /// Waits for in-flight work and closes every connection (checkpointing the WAL).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A transaction holding the write lock from its first statement.
+type WriteTx = Transaction<'static, Sqlite>;
+
+async fn begin_write(pool: &SqlitePool) -> Result<WriteTx> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+/// Case-insensitive identity of a name or tag key, as stored in the `*_lower` columns.
+fn fold(name: &str) -> String {
+    name.to_lowercase()
+}
+
+fn now_ms() -> i64 {
+    to_ms(OffsetDateTime::now_utc())
+}
+
+fn to_ms(at: OffsetDateTime) -> i64 {
+    // i64 milliseconds cover ±292 million years; saturate rather than wrap beyond that.
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn from_ms(ms: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map_err(|e| corrupt(format!("timestamp {ms}: {e}")))
+}
+
+/// A stored value the store itself could not have written.
+fn corrupt(what: String) -> crate::error::StoreError {
+    sqlx::Error::Decode(what.into()).into()
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+impl Store for SqliteStore {
+    async fn create_account(&self, account: &str) -> Result<Account> {
+        accounts::create(&self.pool, account).await
+    }
+    async fn account(&self, account: &str) -> Result<Account> {
+        accounts::get(&self.pool, account).await
+    }
+    async fn list_accounts(&self) -> Result<Vec<Account>> {
+        accounts::list(&self.pool).await
+    }
+
+    async fn create_user(&self, account: &str, user: NewUser) -> Result<User> {
+        users::create(&self.pool, account, user).await
+    }
+    async fn user(&self, account: &str, name: &str) -> Result<User> {
+        users::by_name(&self.pool, account, name).await
+    }
+    async fn list_users(&self, account: &str, query: &ListQuery) -> Result<Page<User>> {
+        users::list(&self.pool, account, query).await
+    }
+    async fn delete_user(&self, account: &str, name: &str) -> Result<()> {
+        users::delete(&self.pool, account, name).await
+    }
+    async fn set_user_permissions_boundary(
+        &self,
+        account: &str,
+        name: &str,
+        boundary_arn: Option<&str>,
+    ) -> Result<()> {
+        users::set_boundary(&self.pool, account, name, boundary_arn).await
+    }
+
+    async fn create_access_key(
+        &self,
+        account: &str,
+        user_name: &str,
+        key: NewAccessKey,
+    ) -> Result<AccessKey> {
+        access_keys::create(&self.pool, account, user_name, key).await
+    }
+    async fn access_key(&self, access_key_id: &str) -> Result<(AccessKey, User)> {
+        access_keys::with_user(&self.pool, access_key_id).await
+    }
+    async fn list_access_keys(&self, account: &str, user_name: &str) -> Result<Vec<AccessKey>> {
+        access_keys::list(&self.pool, account, user_name).await
+    }
+    async fn set_access_key_status(
+        &self,
+        account: &str,
+        user_name: &str,
+        access_key_id: &str,
+        status: AccessKeyStatus,
+    ) -> Result<()> {
+        access_keys::set_status(&self.pool, account, user_name, access_key_id, status).await
+    }
+    async fn delete_access_key(
+        &self,
+        account: &str,
+        user_name: &str,
+        access_key_id: &str,
+    ) -> Result<()> {
+        access_keys::delete(&self.pool, account, user_name, access_key_id).await
+    }
+    async fn record_access_key_use(
+        &self,
+        access_key_id: &str,
+        at: OffsetDateTime,
+        region: &str,
+    ) -> Result<()> {
+        access_keys::record_use(&self.pool, access_key_id, at, region).await
+    }
+
+    async fn create_role(&self, account: &str, role: NewRole) -> Result<Role> {
+        roles::create(&self.pool, account, role).await
+    }
+    async fn role_by_name(&self, account: &str, name: &str) -> Result<Role> {
+        roles::by_name(&self.pool, account, name).await
+    }
+    async fn role_by_id(&self, role_id: &str) -> Result<Role> {
+        roles::by_id(&self.pool, role_id).await
+    }
+    async fn list_roles(&self, account: &str, query: &ListQuery) -> Result<Page<Role>> {
+        roles::list(&self.pool, account, query).await
+    }
+    async fn update_role(&self, account: &str, name: &str, update: RoleUpdate) -> Result<()> {
+        roles::update(&self.pool, account, name, update).await
+    }
+    async fn update_assume_role_policy(
+        &self,
+        account: &str,
+        name: &str,
+        document: &str,
+    ) -> Result<()> {
+        roles::update_assume_role_policy(&self.pool, account, name, document).await
+    }
+    async fn set_role_permissions_boundary(
+        &self,
+        account: &str,
+        name: &str,
+        boundary_arn: Option<&str>,
+    ) -> Result<()> {
+        roles::set_boundary(&self.pool, account, name, boundary_arn).await
+    }
+    async fn delete_role(&self, account: &str, name: &str) -> Result<()> {
+        roles::delete(&self.pool, account, name).await
+    }
+    async fn record_role_use(&self, role_id: &str, at: OffsetDateTime, region: &str) -> Result<()> {
+        roles::record_use(&self.pool, role_id, at, region).await
+    }
+
+    async fn put_inline_policy(
+        &self,
+        account: &str,
+        principal: Principal<'_>,
+        policy: InlinePolicy,
+        max_total_size: u64,
+    ) -> Result<()> {
+        inline_policies::put(&self.pool, account, principal, policy, max_total_size).await
+    }
+    async fn inline_policy(
+        &self,
+        account: &str,
+        principal: Principal<'_>,
+        policy_name: &str,
+    ) -> Result<InlinePolicy> {
+        inline_policies::get(&self.pool, account, principal, policy_name).await
+    }
+    async fn list_inline_policies(
+        &self,
+        account: &str,
+        principal: Principal<'_>,
+        query: &ListQuery,
+    ) -> Result<Page<String>> {
+        inline_policies::list(&self.pool, account, principal, query).await
+    }
+    async fn delete_inline_policy(
+        &self,
+        account: &str,
+        principal: Principal<'_>,
+        policy_name: &str,
+    ) -> Result<()> {
+        inline_policies::delete(&self.pool, account, principal, policy_name).await
+    }
+
+    async fn create_policy(&self, account: &str, policy: NewPolicy) -> Result<ManagedPolicy> {
+        managed_policies::create(&self.pool, account, policy).await
+    }
+    async fn policy(&self, arn: &str) -> Result<ManagedPolicy> {
+        managed_policies::by_arn(&self.pool, arn).await
+    }
+    async fn list_policies(
+        &self,
+        account: &str,
+        query: &ListQuery,
+        only_attached: bool,
+    ) -> Result<Page<ManagedPolicy>> {
+        managed_policies::list(&self.pool, account, query, only_attached).await
+    }
+    async fn delete_policy(&self, arn: &str) -> Result<()> {
+        managed_policies::delete(&self.pool, arn).await
+    }
+    async fn create_policy_version(
+        &self,
+        arn: &str,
+        document: &str,
+        set_as_default: bool,
+    ) -> Result<PolicyVersion> {
+        managed_policies::create_version(&self.pool, arn, document, set_as_default).await
+    }
+    async fn policy_version(&self, arn: &str, version_id: &str) -> Result<PolicyVersion> {
+        managed_policies::version(&self.pool, arn, version_id).await
+    }
+    async fn list_policy_versions(&self, arn: &str) -> Result<Vec<PolicyVersion>> {
+        managed_policies::versions(&self.pool, arn).await
+    }
+    async fn set_default_policy_version(&self, arn: &str, version_id: &str) -> Result<()> {
+        managed_policies::set_default_version(&self.pool, arn, version_id).await
+    }
+    async fn delete_policy_version(&self, arn: &str, version_id: &str) -> Result<()> {
+        managed_policies::delete_version(&self.pool, arn, version_id).await
+    }
+    async fn attach_policy(
+        &self,
+        account: &str,
+        principal: Principal<'_>,
+        arn: &str,
+    ) -> Result<()> {
+        managed_policies::attach(&self.pool, account, principal, arn).await
+    }
+    async fn detach_policy(
+        &self,
+        account: &str,
+        principal: Principal<'_>,
+        arn: &str,
+    ) -> Result<()> {
+        managed_policies::detach(&self.pool, account, principal, arn).await
+    }
+    async fn list_attached_policies(
+        &self,
+        account: &str,
+        principal: Principal<'_>,
+        query: &ListQuery,
+    ) -> Result<Page<AttachedPolicy>> {
+        managed_policies::list_attached(&self.pool, account, principal, query).await
+    }
+
+    async fn create_instance_profile(
+        &self,
+        account: &str,
+        profile: NewInstanceProfile,
+    ) -> Result<InstanceProfile> {
+        instance_profiles::create(&self.pool, account, profile).await
+    }
+    async fn instance_profile(&self, account: &str, name: &str) -> Result<InstanceProfile> {
+        instance_profiles::by_name(&self.pool, account, name).await
+    }
+    async fn list_instance_profiles(
+        &self,
+        account: &str,
+        query: &ListQuery,
+    ) -> Result<Page<InstanceProfile>> {
+        instance_profiles::list(&self.pool, account, query).await
+    }
+    async fn list_instance_profiles_for_role(
+        &self,
+        account: &str,
+        role_name: &str,
+        query: &ListQuery,
+    ) -> Result<Page<InstanceProfile>> {
+        instance_profiles::list_for_role(&self.pool, account, role_name, query).await
+    }
+    async fn delete_instance_profile(&self, account: &str, name: &str) -> Result<()> {
+        instance_profiles::delete(&self.pool, account, name).await
+    }
+    async fn add_role_to_instance_profile(
+        &self,
+        account: &str,
+        profile_name: &str,
+        role_name: &str,
+    ) -> Result<()> {
+        instance_profiles::add_role(&self.pool, account, profile_name, role_name).await
+    }
+    async fn remove_role_from_instance_profile(
+        &self,
+        account: &str,
+        profile_name: &str,
+        role_name: &str,
+    ) -> Result<()> {
+        instance_profiles::remove_role(&self.pool, account, profile_name, role_name).await
+    }
+
+    async fn tag(&self, account: &str, entity: Taggable<'_>, new_tags: &[Tag]) -> Result<()> {
+        tags::tag(&self.pool, account, entity, new_tags).await
+    }
+    async fn untag(&self, account: &str, entity: Taggable<'_>, keys: &[String]) -> Result<()> {
+        tags::untag(&self.pool, account, entity, keys).await
+    }
+    async fn tags(&self, account: &str, entity: Taggable<'_>) -> Result<Vec<Tag>> {
+        tags::list(&self.pool, account, entity).await
+    }
+
+    async fn identity_policies(&self, principal_id: &str) -> Result<IdentityPolicies> {
+        managed_policies::identity_policies(&self.pool, principal_id).await
+    }
+
+    async fn add_token_key(&self, account: &str, kid: &str, ciphertext: &[u8]) -> Result<TokenKey> {
+        keyring::add(&self.pool, account, kid, ciphertext).await
+    }
+    async fn token_keys(&self, account: &str) -> Result<Vec<TokenKey>> {
+        keyring::list(&self.pool, account).await
+    }
+    async fn delete_token_key(&self, account: &str, kid: &str) -> Result<()> {
+        keyring::delete(&self.pool, account, kid).await
+    }
+
+    async fn setting(&self, account: &str, key: &str) -> Result<Option<String>> {
+        settings::get(&self.pool, account, key).await
+    }
+    async fn put_setting(&self, account: &str, key: &str, value: &str) -> Result<()> {
+        settings::put(&self.pool, account, key, value).await
+    }
+    async fn delete_setting(&self, account: &str, key: &str) -> Result<()> {
+        settings::delete(&self.pool, account, key).await
+    }
+}

@@ -1,0 +1,217 @@
+//! IAM roles.
+
+use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
+use time::OffsetDateTime;
+
+use super::rows::{ROLE_COLUMNS, RoleRow, principal_id, require_boundary, require_row};
+use super::{begin_write, fold, is_unique_violation, now_ms, tags, to_ms};
+use crate::error::{Conflict, EntityKind, Result, StoreError};
+use crate::ids;
+use crate::model::{DEFAULT_MAX_SESSION_DURATION, NewRole, Principal, Role, RoleUpdate};
+use crate::page::{ListQuery, Page};
+
+pub(super) async fn create(pool: &SqlitePool, account: &str, new: NewRole) -> Result<Role> {
+    let id = ids::role_id();
+    let arn = ids::iam_arn(account, "role", &new.path, &new.name);
+    let created_ms = now_ms();
+    let max_session = new
+        .max_session_duration
+        .unwrap_or(DEFAULT_MAX_SESSION_DURATION);
+    let mut tx = begin_write(pool).await?;
+    require_boundary(&mut tx, new.permissions_boundary_arn.as_deref()).await?;
+    sqlx::query(
+        "INSERT INTO roles (role_id, account_id, name, name_lower, path, arn, created_ms, \
+         assume_role_policy, description, max_session_duration, permissions_boundary_arn) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&id)
+    .bind(account)
+    .bind(&new.name)
+    .bind(fold(&new.name))
+    .bind(&new.path)
+    .bind(&arn)
+    .bind(created_ms)
+    .bind(&new.assume_role_policy)
+    .bind(&new.description)
+    .bind(i64::from(max_session))
+    .bind(&new.permissions_boundary_arn)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| match is_unique_violation(&e) {
+        true => StoreError::already_exists(EntityKind::Role, &new.name),
+        false => e.into(),
+    })?;
+    tags::insert(&mut tx, account, "role", &id, &new.tags).await?;
+    let role = load_by_id(&mut tx, &id).await?;
+    tx.commit().await?;
+    Ok(role)
+}
+
+async fn with_tags(conn: &mut SqliteConnection, row: RoleRow) -> Result<Role> {
+    let tags = tags::load(conn, row.id()).await?;
+    row.into_role(tags)
+}
+
+async fn load_by_id(conn: &mut SqliteConnection, role_id: &str) -> Result<Role> {
+    let sql = format!("SELECT {ROLE_COLUMNS} FROM roles r WHERE r.role_id = $1");
+    let row: RoleRow = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(role_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::not_found(EntityKind::Role, role_id))?;
+    with_tags(conn, row).await
+}
+
+pub(super) async fn by_name(pool: &SqlitePool, account: &str, name: &str) -> Result<Role> {
+    let mut conn = pool.acquire().await?;
+    let sql =
+        format!("SELECT {ROLE_COLUMNS} FROM roles r WHERE r.account_id = $1 AND r.name_lower = $2");
+    let row: RoleRow = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(account)
+        .bind(fold(name))
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::not_found(EntityKind::Role, name))?;
+    with_tags(&mut conn, row).await
+}
+
+pub(super) async fn by_id(pool: &SqlitePool, role_id: &str) -> Result<Role> {
+    load_by_id(&mut *pool.acquire().await?, role_id).await
+}
+
+pub(super) async fn list(
+    pool: &SqlitePool,
+    account: &str,
+    query: &ListQuery,
+) -> Result<Page<Role>> {
+    let (after, limit) = query.bounds()?;
+    let sql = format!(
+        "SELECT {ROLE_COLUMNS} FROM roles r WHERE r.account_id = $1 \
+         AND substr(r.path, 1, length($2)) = $2 AND r.name_lower > $3 ORDER BY r.name_lower LIMIT $4"
+    );
+    let rows: Vec<RoleRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(account)
+        .bind(&query.path_prefix)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    let roles = rows
+        .into_iter()
+        .map(|row| row.into_role(Vec::new()))
+        .collect::<Result<_>>()?;
+    Ok(Page::from_rows(roles, query.max_items, |role: &Role| {
+        fold(&role.name)
+    }))
+}
+
+pub(super) async fn update(
+    pool: &SqlitePool,
+    account: &str,
+    name: &str,
+    update: RoleUpdate,
+) -> Result<()> {
+    // COALESCE keeps members the caller left out; one statement, so no transaction needed.
+    let result = sqlx::query(
+        "UPDATE roles SET description = COALESCE($3, description), \
+         max_session_duration = COALESCE($4, max_session_duration) \
+         WHERE account_id = $1 AND name_lower = $2",
+    )
+    .bind(account)
+    .bind(fold(name))
+    .bind(update.description)
+    .bind(update.max_session_duration.map(i64::from))
+    .execute(pool)
+    .await?;
+    require_row(result, EntityKind::Role, name)
+}
+
+pub(super) async fn update_assume_role_policy(
+    pool: &SqlitePool,
+    account: &str,
+    name: &str,
+    document: &str,
+) -> Result<()> {
+    let result = sqlx::query(
+        "UPDATE roles SET assume_role_policy = $3 WHERE account_id = $1 AND name_lower = $2",
+    )
+    .bind(account)
+    .bind(fold(name))
+    .bind(document)
+    .execute(pool)
+    .await?;
+    require_row(result, EntityKind::Role, name)
+}
+
+pub(super) async fn set_boundary(
+    pool: &SqlitePool,
+    account: &str,
+    name: &str,
+    boundary_arn: Option<&str>,
+) -> Result<()> {
+    let mut tx = begin_write(pool).await?;
+    require_boundary(&mut tx, boundary_arn).await?;
+    let result = sqlx::query(
+        "UPDATE roles SET permissions_boundary_arn = $3 WHERE account_id = $1 AND name_lower = $2",
+    )
+    .bind(account)
+    .bind(fold(name))
+    .bind(boundary_arn)
+    .execute(&mut *tx)
+    .await?;
+    require_row(result, EntityKind::Role, name)?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn delete(pool: &SqlitePool, account: &str, name: &str) -> Result<()> {
+    let mut tx = begin_write(pool).await?;
+    let id = principal_id(&mut tx, account, Principal::Role(name)).await?;
+    // AWS reports the first of these that applies, in this order.
+    let checks = [
+        (
+            "SELECT COUNT(*) FROM instance_profile_roles WHERE role_id = $1",
+            Conflict::InstanceProfileMembership,
+        ),
+        (
+            "SELECT COUNT(*) FROM policy_attachments WHERE principal_id = $1",
+            Conflict::AttachedPolicies,
+        ),
+        (
+            "SELECT COUNT(*) FROM inline_policies WHERE principal_id = $1",
+            Conflict::InlinePolicies,
+        ),
+    ];
+    for (sql, conflict) in checks {
+        let count: i64 = sqlx::query_scalar(sql)
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if count > 0 {
+            return Err(StoreError::conflict(conflict));
+        }
+    }
+    tags::delete_all(&mut tx, &id).await?;
+    sqlx::query("DELETE FROM roles WHERE role_id = $1")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn record_use(
+    pool: &SqlitePool,
+    role_id: &str,
+    at: OffsetDateTime,
+    region: &str,
+) -> Result<()> {
+    let result =
+        sqlx::query("UPDATE roles SET last_used_ms = $2, last_used_region = $3 WHERE role_id = $1")
+            .bind(role_id)
+            .bind(to_ms(at))
+            .bind(region)
+            .execute(pool)
+            .await?;
+    require_row(result, EntityKind::Role, role_id)
+}

@@ -1,0 +1,146 @@
+//! IAM users.
+
+use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
+
+use super::rows::{USER_COLUMNS, UserRow, require_boundary, require_row};
+use super::{begin_write, fold, is_unique_violation, now_ms, tags};
+use crate::error::{Conflict, EntityKind, Result, StoreError};
+use crate::ids;
+use crate::model::{NewUser, User};
+use crate::page::{ListQuery, Page};
+
+pub(super) async fn create(pool: &SqlitePool, account: &str, new: NewUser) -> Result<User> {
+    let id = ids::user_id();
+    let arn = ids::iam_arn(account, "user", &new.path, &new.name);
+    let created_ms = now_ms();
+    let mut tx = begin_write(pool).await?;
+    require_boundary(&mut tx, new.permissions_boundary_arn.as_deref()).await?;
+    sqlx::query(
+        "INSERT INTO users (user_id, account_id, name, name_lower, path, arn, created_ms, \
+         permissions_boundary_arn) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(account)
+    .bind(&new.name)
+    .bind(fold(&new.name))
+    .bind(&new.path)
+    .bind(&arn)
+    .bind(created_ms)
+    .bind(&new.permissions_boundary_arn)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| match is_unique_violation(&e) {
+        true => StoreError::already_exists(EntityKind::User, &new.name),
+        false => e.into(),
+    })?;
+    tags::insert(&mut tx, account, "user", &id, &new.tags).await?;
+    let user = load(&mut tx, account, &new.name).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// The user with its tags, read on `conn`.
+pub(super) async fn load(conn: &mut SqliteConnection, account: &str, name: &str) -> Result<User> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 AND name_lower = $2");
+    let row: UserRow = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(account)
+        .bind(fold(name))
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::not_found(EntityKind::User, name))?;
+    let user = row.into_user(Vec::new())?;
+    let tags = tags::load(conn, &user.id).await?;
+    Ok(User { tags, ..user })
+}
+
+pub(super) async fn by_name(pool: &SqlitePool, account: &str, name: &str) -> Result<User> {
+    load(&mut *pool.acquire().await?, account, name).await
+}
+
+pub(super) async fn list(
+    pool: &SqlitePool,
+    account: &str,
+    query: &ListQuery,
+) -> Result<Page<User>> {
+    let (after, limit) = query.bounds()?;
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 \
+         AND substr(path, 1, length($2)) = $2 AND name_lower > $3 ORDER BY name_lower LIMIT $4"
+    );
+    let rows: Vec<UserRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(account)
+        .bind(&query.path_prefix)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    let users = rows
+        .into_iter()
+        .map(|row| row.into_user(Vec::new()))
+        .collect::<Result<_>>()?;
+    Ok(Page::from_rows(users, query.max_items, |user: &User| {
+        fold(&user.name)
+    }))
+}
+
+pub(super) async fn delete(pool: &SqlitePool, account: &str, name: &str) -> Result<()> {
+    let mut tx = begin_write(pool).await?;
+    let id: String =
+        sqlx::query_scalar("SELECT user_id FROM users WHERE account_id = $1 AND name_lower = $2")
+            .bind(account)
+            .bind(fold(name))
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found(EntityKind::User, name))?;
+    let checks = [
+        (
+            "SELECT COUNT(*) FROM access_keys WHERE user_id = $1",
+            Conflict::AccessKeys,
+        ),
+        (
+            "SELECT COUNT(*) FROM policy_attachments WHERE principal_id = $1",
+            Conflict::AttachedPolicies,
+        ),
+        (
+            "SELECT COUNT(*) FROM inline_policies WHERE principal_id = $1",
+            Conflict::InlinePolicies,
+        ),
+    ];
+    for (sql, conflict) in checks {
+        let count: i64 = sqlx::query_scalar(sql)
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if count > 0 {
+            return Err(StoreError::conflict(conflict));
+        }
+    }
+    tags::delete_all(&mut tx, &id).await?;
+    sqlx::query("DELETE FROM users WHERE user_id = $1")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn set_boundary(
+    pool: &SqlitePool,
+    account: &str,
+    name: &str,
+    boundary_arn: Option<&str>,
+) -> Result<()> {
+    let mut tx = begin_write(pool).await?;
+    require_boundary(&mut tx, boundary_arn).await?;
+    let result = sqlx::query(
+        "UPDATE users SET permissions_boundary_arn = $3 WHERE account_id = $1 AND name_lower = $2",
+    )
+    .bind(account)
+    .bind(fold(name))
+    .bind(boundary_arn)
+    .execute(&mut *tx)
+    .await?;
+    require_row(result, EntityKind::User, name)?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,361 @@
+//! The backend-neutral `Store` trait.
+//!
+//! Why a trait with `impl Future + Send` methods rather than enum dispatch: the server is
+//! generic over `S: Store` (monomorphised once per backend, no boxing on the hot path), and the
+//! explicit `Send` bound lets axum/tokio spawn handler futures that await the store, which a
+//! plain `async fn` in a trait cannot promise. Implementations still write ordinary `async fn`.
+//! The trait is not object-safe; a caller that must choose the backend at run time wraps the
+//! implementations in an enum at its own edge.
+//!
+//! Contract for every implementation:
+//! - Each write is one transaction that checks its own preconditions inside it, so concurrent
+//!   callers cannot break an invariant; when the future resolves `Ok`, the write is durable.
+//! - Names of users, roles, managed policies, instance profiles and inline policies are unique
+//!   per account case-insensitively; the original spelling is returned. Paths are verbatim.
+//! - The caller validates names, paths, documents and tag counts; the store enforces what needs
+//!   the stored state (existence, uniqueness, quotas, delete conflicts).
+//! - Entities are addressed per account (`account` is the 12-digit ID), except by their
+//!   globally unique IDs and ARNs.
+
+use std::future::Future;
+
+use time::OffsetDateTime;
+
+use crate::error::Result;
+use crate::model::{
+    AccessKey, AccessKeyStatus, Account, AttachedPolicy, IdentityPolicies, InlinePolicy,
+    InstanceProfile, ManagedPolicy, NewAccessKey, NewInstanceProfile, NewPolicy, NewRole, NewUser,
+    PolicyVersion, Principal, Role, RoleUpdate, Tag, Taggable, TokenKey, User,
+};
+use crate::page::{ListQuery, Page};
+
+/// Managed policies per role or user (the default IAM quota).
+pub const MANAGED_POLICIES_PER_PRINCIPAL: usize = 10;
+/// Access keys per user.
+pub const ACCESS_KEYS_PER_USER: usize = 2;
+/// Versions per managed policy.
+pub const VERSIONS_PER_POLICY: usize = 5;
+
+pub trait Store: Send + Sync + 'static {
+    // ---- accounts -------------------------------------------------------------------------
+
+    fn create_account(&self, account: &str) -> impl Future<Output = Result<Account>> + Send;
+    fn account(&self, account: &str) -> impl Future<Output = Result<Account>> + Send;
+    fn list_accounts(&self) -> impl Future<Output = Result<Vec<Account>>> + Send;
+
+    // ---- users and their access keys -------------------------------------------------------
+
+    fn create_user(
+        &self,
+        account: &str,
+        user: NewUser,
+    ) -> impl Future<Output = Result<User>> + Send;
+    fn user(&self, account: &str, name: &str) -> impl Future<Output = Result<User>> + Send;
+    fn list_users(
+        &self,
+        account: &str,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Page<User>>> + Send;
+    /// Fails with `DeleteConflict` while the user has access keys, attached or inline policies.
+    fn delete_user(&self, account: &str, name: &str) -> impl Future<Output = Result<()>> + Send;
+    /// `None` removes the boundary; an ARN must name a managed policy in the store.
+    fn set_user_permissions_boundary(
+        &self,
+        account: &str,
+        name: &str,
+        boundary_arn: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Fails with `LimitExceeded` when the user already has [`ACCESS_KEYS_PER_USER`] keys.
+    fn create_access_key(
+        &self,
+        account: &str,
+        user_name: &str,
+        key: NewAccessKey,
+    ) -> impl Future<Output = Result<AccessKey>> + Send;
+    /// Hot path: the key and its user (with tags), by access key ID alone.
+    fn access_key(
+        &self,
+        access_key_id: &str,
+    ) -> impl Future<Output = Result<(AccessKey, User)>> + Send;
+    fn list_access_keys(
+        &self,
+        account: &str,
+        user_name: &str,
+    ) -> impl Future<Output = Result<Vec<AccessKey>>> + Send;
+    fn set_access_key_status(
+        &self,
+        account: &str,
+        user_name: &str,
+        access_key_id: &str,
+        status: AccessKeyStatus,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn delete_access_key(
+        &self,
+        account: &str,
+        user_name: &str,
+        access_key_id: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn record_access_key_use(
+        &self,
+        access_key_id: &str,
+        at: OffsetDateTime,
+        region: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    // ---- roles ----------------------------------------------------------------------------
+
+    fn create_role(
+        &self,
+        account: &str,
+        role: NewRole,
+    ) -> impl Future<Output = Result<Role>> + Send;
+    /// Hot path: the role with its tags.
+    fn role_by_name(&self, account: &str, name: &str) -> impl Future<Output = Result<Role>> + Send;
+    /// Hot path: the role with its tags, by its `AROA…` ID (what session tokens carry).
+    fn role_by_id(&self, role_id: &str) -> impl Future<Output = Result<Role>> + Send;
+    fn list_roles(
+        &self,
+        account: &str,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Page<Role>>> + Send;
+    fn update_role(
+        &self,
+        account: &str,
+        name: &str,
+        update: RoleUpdate,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn update_assume_role_policy(
+        &self,
+        account: &str,
+        name: &str,
+        document: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// `None` removes the boundary; an ARN must name a managed policy in the store.
+    fn set_role_permissions_boundary(
+        &self,
+        account: &str,
+        name: &str,
+        boundary_arn: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Fails with `DeleteConflict` while the role is in an instance profile, has attached
+    /// managed policies, or has inline policies (checked in that order, as AWS does).
+    fn delete_role(&self, account: &str, name: &str) -> impl Future<Output = Result<()>> + Send;
+    fn record_role_use(
+        &self,
+        role_id: &str,
+        at: OffsetDateTime,
+        region: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    // ---- inline policies of roles and users -------------------------------------------------
+
+    /// Creates or replaces the inline policy. Fails with `LimitExceeded` when the principal's
+    /// inline policies would then total more than `max_total_size` (sizes as the caller measured
+    /// them), so concurrent puts cannot overshoot the quota together.
+    fn put_inline_policy(
+        &self,
+        account: &str,
+        principal: Principal<'_>,
+        policy: InlinePolicy,
+        max_total_size: u64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn inline_policy(
+        &self,
+        account: &str,
+        principal: Principal<'_>,
+        policy_name: &str,
+    ) -> impl Future<Output = Result<InlinePolicy>> + Send;
+    /// Policy names; the query's path prefix does not apply.
+    fn list_inline_policies(
+        &self,
+        account: &str,
+        principal: Principal<'_>,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Page<String>>> + Send;
+    fn delete_inline_policy(
+        &self,
+        account: &str,
+        principal: Principal<'_>,
+        policy_name: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    // ---- managed policies -------------------------------------------------------------------
+
+    /// Creates the policy with version `v1` as its default.
+    fn create_policy(
+        &self,
+        account: &str,
+        policy: NewPolicy,
+    ) -> impl Future<Output = Result<ManagedPolicy>> + Send;
+    /// The policy with its tags.
+    fn policy(&self, arn: &str) -> impl Future<Output = Result<ManagedPolicy>> + Send;
+    fn list_policies(
+        &self,
+        account: &str,
+        query: &ListQuery,
+        only_attached: bool,
+    ) -> impl Future<Output = Result<Page<ManagedPolicy>>> + Send;
+    /// Fails with `DeleteConflict` while the policy is attached or used as a boundary, or has
+    /// versions besides the default.
+    fn delete_policy(&self, arn: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Fails with `LimitExceeded` when the policy already has [`VERSIONS_PER_POLICY`] versions.
+    fn create_policy_version(
+        &self,
+        arn: &str,
+        document: &str,
+        set_as_default: bool,
+    ) -> impl Future<Output = Result<PolicyVersion>> + Send;
+    fn policy_version(
+        &self,
+        arn: &str,
+        version_id: &str,
+    ) -> impl Future<Output = Result<PolicyVersion>> + Send;
+    /// Newest first, as AWS lists them.
+    fn list_policy_versions(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Vec<PolicyVersion>>> + Send;
+    fn set_default_policy_version(
+        &self,
+        arn: &str,
+        version_id: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Fails with `DeleteConflict` for the default version.
+    fn delete_policy_version(
+        &self,
+        arn: &str,
+        version_id: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Attaching an attached policy again succeeds and changes nothing. Fails with
+    /// `LimitExceeded` past [`MANAGED_POLICIES_PER_PRINCIPAL`]; the policy must belong to the
+    /// principal's account.
+    fn attach_policy(
+        &self,
+        account: &str,
+        principal: Principal<'_>,
+        arn: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn detach_policy(
+        &self,
+        account: &str,
+        principal: Principal<'_>,
+        arn: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Sorted by policy name; the path prefix applies to the policies' paths.
+    fn list_attached_policies(
+        &self,
+        account: &str,
+        principal: Principal<'_>,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Page<AttachedPolicy>>> + Send;
+
+    // ---- instance profiles ------------------------------------------------------------------
+
+    fn create_instance_profile(
+        &self,
+        account: &str,
+        profile: NewInstanceProfile,
+    ) -> impl Future<Output = Result<InstanceProfile>> + Send;
+    /// The profile with its tags and its role (if any).
+    fn instance_profile(
+        &self,
+        account: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<InstanceProfile>> + Send;
+    fn list_instance_profiles(
+        &self,
+        account: &str,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Page<InstanceProfile>>> + Send;
+    /// The query's path prefix does not apply (ListInstanceProfilesForRole has none).
+    fn list_instance_profiles_for_role(
+        &self,
+        account: &str,
+        role_name: &str,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Page<InstanceProfile>>> + Send;
+    /// Fails with `DeleteConflict` while the profile holds a role.
+    fn delete_instance_profile(
+        &self,
+        account: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Fails with `LimitExceeded` when the profile already holds a role (hard limit of one),
+    /// also when two callers race.
+    fn add_role_to_instance_profile(
+        &self,
+        account: &str,
+        profile_name: &str,
+        role_name: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn remove_role_from_instance_profile(
+        &self,
+        account: &str,
+        profile_name: &str,
+        role_name: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    // ---- tags ---------------------------------------------------------------------------------
+
+    /// Adds tags, replacing the value (and key spelling) of keys already present, which match
+    /// case-insensitively. The caller enforces the 50-tag limit.
+    fn tag(
+        &self,
+        account: &str,
+        entity: Taggable<'_>,
+        tags: &[Tag],
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Removes the keys (case-insensitively); absent keys are ignored, as AWS does.
+    fn untag(
+        &self,
+        account: &str,
+        entity: Taggable<'_>,
+        keys: &[String],
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Sorted by key, case-insensitively.
+    fn tags(
+        &self,
+        account: &str,
+        entity: Taggable<'_>,
+    ) -> impl Future<Output = Result<Vec<Tag>>> + Send;
+
+    // ---- the policy engine's read -------------------------------------------------------------
+
+    /// Hot path: every identity policy of a role or user (`AROA…`/`AIDA…` ID) in one consistent
+    /// read: inline documents, default versions of attached managed policies, and the boundary.
+    fn identity_policies(
+        &self,
+        principal_id: &str,
+    ) -> impl Future<Output = Result<IdentityPolicies>> + Send;
+
+    // ---- session-token key ring ---------------------------------------------------------------
+
+    /// Stores a key ring entry (encrypted by the caller) under a caller-chosen `kid`.
+    fn add_token_key(
+        &self,
+        account: &str,
+        kid: &str,
+        ciphertext: &[u8],
+    ) -> impl Future<Output = Result<TokenKey>> + Send;
+    /// Oldest first.
+    fn token_keys(&self, account: &str) -> impl Future<Output = Result<Vec<TokenKey>>> + Send;
+    fn delete_token_key(&self, account: &str, kid: &str)
+    -> impl Future<Output = Result<()>> + Send;
+
+    // ---- per-account settings -----------------------------------------------------------------
+
+    fn setting(
+        &self,
+        account: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<String>>> + Send;
+    fn put_setting(
+        &self,
+        account: &str,
+        key: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Removing an absent key succeeds.
+    fn delete_setting(&self, account: &str, key: &str) -> impl Future<Output = Result<()>> + Send;
+}
