@@ -1,5 +1,7 @@
 //! roleplane: IAM roles for compute instances, self-hosted.
 
 pub mod cli;
+pub mod config;
 pub mod credentials;
+pub mod datadir;
 pub mod protocol;
