@@ -1,0 +1,448 @@
+//! Evaluation layers, table-driven through the `policy eval` input format.
+
+use policy::{Outcome, eval_input, evaluate};
+use serde_json::{Value, json};
+
+const A: &str = "111122223333";
+const B: &str = "444455556666";
+
+fn policy(statements: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+fn allow(sid: &str, action: &str, resource: &str) -> Value {
+    json!({"Sid": sid, "Effect": "Allow", "Action": action, "Resource": resource})
+}
+
+fn deny(sid: &str, action: &str, resource: &str) -> Value {
+    json!({"Sid": sid, "Effect": "Deny", "Action": action, "Resource": resource})
+}
+
+fn allow_for(sid: &str, principal: Value, action: &str, resource: &str) -> Value {
+    json!({"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": action, "Resource": resource})
+}
+
+fn trust(sid: &str, principal: Value) -> Value {
+    json!({"Sid": sid, "Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"})
+}
+
+fn run(input: &Value) -> (Outcome, Vec<String>) {
+    let (request, policies) =
+        eval_input::parse(&input.to_string()).unwrap_or_else(|e| panic!("{e}: {input}"));
+    let decision = evaluate(&request, &policies);
+    let sids = decision
+        .matched
+        .iter()
+        .map(|m| m.sid.clone().unwrap_or_default())
+        .collect();
+    (decision.outcome, sids)
+}
+
+#[test]
+fn layers() {
+    use Outcome::*;
+    let user = format!("arn:aws:iam::{A}:user/alice");
+    let session = format!("arn:aws:sts::{A}:assumed-role/app/i-1");
+    let role = format!("arn:aws:iam::{A}:role/app");
+    let fed = format!("arn:aws:sts::{A}:federated-user/bob");
+    let obj = "arn:aws:s3:::bucket/key";
+    let target_role = format!("arn:aws:iam::{A}:role/target");
+    let s3 = |extra: Value| {
+        let mut base = json!({"principal": user, "action": "s3:GetObject", "resource": obj});
+        if let (Some(b), Some(e)) = (base.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        base
+    };
+    let cases: Vec<(&str, Value, Outcome, &[&str])> = vec![
+        ("no policies", s3(json!({})), ImplicitDeny, &[]),
+        (
+            "identity allow",
+            s3(json!({"identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))]})),
+            Allowed,
+            &["A"],
+        ),
+        (
+            "action case-insensitive",
+            s3(json!({"identityPolicies": [policy(json!([allow("A", "S3:getobject", "*")]))]})),
+            Allowed,
+            &["A"],
+        ),
+        (
+            "resource mismatch",
+            s3(
+                json!({"identityPolicies": [policy(json!([allow("A", "s3:*", "arn:aws:s3:::other/*")]))]}),
+            ),
+            ImplicitDeny,
+            &[],
+        ),
+        (
+            "explicit deny wins",
+            s3(
+                json!({"identityPolicies": [policy(json!([allow("A", "s3:*", "*"), deny("D", "s3:Get*", "*")]))]}),
+            ),
+            ExplicitDeny,
+            &["D"],
+        ),
+        (
+            "deny in boundary",
+            s3(
+                json!({"identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))], "permissionsBoundary": policy(json!([deny("D", "*", "*")]))}),
+            ),
+            ExplicitDeny,
+            &["D"],
+        ),
+        (
+            "boundary lacks allow",
+            s3(
+                json!({"identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))], "permissionsBoundary": policy(json!([allow("B", "ec2:*", "*")]))}),
+            ),
+            ImplicitDeny,
+            &["A"],
+        ),
+        (
+            "boundary allows",
+            s3(
+                json!({"identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))], "permissionsBoundary": policy(json!([allow("B", "s3:Get*", "*")]))}),
+            ),
+            Allowed,
+            &["A", "B"],
+        ),
+        (
+            "scp level without allow",
+            s3(
+                json!({"identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))], "serviceControlPolicies": [[policy(json!([allow("F", "*", "*")]))], [policy(json!([allow("E", "ec2:*", "*")]))]]}),
+            ),
+            ImplicitDeny,
+            &["A", "F"],
+        ),
+        (
+            "scp levels allow",
+            s3(
+                json!({"identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))], "serviceControlPolicies": [[policy(json!([allow("F", "*", "*")]))], [policy(json!([allow("S", "s3:*", "*")]))]]}),
+            ),
+            Allowed,
+            &["A", "F", "S"],
+        ),
+        (
+            "root allowed without policies",
+            json!({"principal": format!("arn:aws:iam::{A}:root"), "action": "s3:GetObject", "resource": obj}),
+            Allowed,
+            &[],
+        ),
+        (
+            "root bound by scp",
+            json!({"principal": format!("arn:aws:iam::{A}:root"), "action": "s3:GetObject", "resource": obj, "serviceControlPolicies": [[policy(json!([allow("E", "ec2:*", "*")]))]]}),
+            ImplicitDeny,
+            &[],
+        ),
+        (
+            "get caller identity always",
+            json!({"principal": user, "action": "sts:GetCallerIdentity", "resource": "*", "identityPolicies": [policy(json!([deny("D", "*", "*")]))]}),
+            Allowed,
+            &[],
+        ),
+        // Same-account resource policies.
+        (
+            "resource policy names user",
+            s3(
+                json!({"resourcePolicy": policy(json!([allow_for("R", json!({"AWS": user}), "s3:GetObject", obj)]))}),
+            ),
+            Allowed,
+            &["R"],
+        ),
+        (
+            "user ARN bypasses boundary",
+            s3(
+                json!({"resourcePolicy": policy(json!([allow_for("R", json!({"AWS": user}), "s3:GetObject", obj)])), "permissionsBoundary": policy(json!([allow("B", "ec2:*", "*")]))}),
+            ),
+            Allowed,
+            &["R"],
+        ),
+        (
+            "account principal delegates",
+            s3(
+                json!({"resourcePolicy": policy(json!([allow_for("R", json!({"AWS": A}), "s3:GetObject", obj)]))}),
+            ),
+            ImplicitDeny,
+            &["R"],
+        ),
+        (
+            "account principal plus identity",
+            s3(
+                json!({"resourcePolicy": policy(json!([allow_for("R", json!({"AWS": format!("arn:aws:iam::{A}:root")}), "s3:GetObject", obj)])), "identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))]}),
+            ),
+            Allowed,
+            &["A", "R"],
+        ),
+        (
+            "session ARN bypasses session policy",
+            json!({"principal": session, "action": "s3:GetObject", "resource": obj, "resourcePolicy": policy(json!([allow_for("R", json!({"AWS": session}), "s3:GetObject", obj)])), "sessionPolicy": policy(json!([allow("P", "ec2:*", "*")]))}),
+            Allowed,
+            &["R"],
+        ),
+        (
+            "role ARN cut by session policy",
+            json!({"principal": session, "action": "s3:GetObject", "resource": obj, "resourcePolicy": policy(json!([allow_for("R", json!({"AWS": role}), "s3:GetObject", obj)])), "sessionPolicy": policy(json!([allow("P", "ec2:*", "*")]))}),
+            ImplicitDeny,
+            &["R"],
+        ),
+        (
+            "role ARN allows without identity",
+            json!({"principal": session, "action": "s3:GetObject", "resource": obj, "resourcePolicy": policy(json!([allow_for("R", json!({"AWS": role}), "s3:GetObject", obj)]))}),
+            Allowed,
+            &["R"],
+        ),
+        (
+            "role session without session policy",
+            json!({"principal": session, "action": "s3:GetObject", "resource": obj, "identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))]}),
+            Allowed,
+            &["A"],
+        ),
+        (
+            "federated user needs session policy",
+            json!({"principal": fed, "action": "s3:GetObject", "resource": obj, "identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))]}),
+            ImplicitDeny,
+            &["A"],
+        ),
+        (
+            "federated user with session policy",
+            json!({"principal": fed, "action": "s3:GetObject", "resource": obj, "identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))], "sessionPolicy": policy(json!([allow("P", "s3:*", "*")]))}),
+            Allowed,
+            &["A", "P"],
+        ),
+        (
+            "resource policy other principal",
+            s3(
+                json!({"resourcePolicy": policy(json!([allow_for("R", json!({"AWS": format!("arn:aws:iam::{A}:user/bob")}), "s3:GetObject", obj)]))}),
+            ),
+            ImplicitDeny,
+            &[],
+        ),
+        (
+            "resource policy deny by principal",
+            s3(
+                json!({"identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))], "resourcePolicy": policy(json!([{"Sid": "D", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]))}),
+            ),
+            ExplicitDeny,
+            &["D"],
+        ),
+        (
+            "not principal deny spares listed",
+            s3(
+                json!({"identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))], "resourcePolicy": policy(json!([{"Sid": "D", "Effect": "Deny", "NotPrincipal": {"AWS": [user.clone(), format!("arn:aws:iam::{A}:root")]}, "Action": "s3:*", "Resource": "*"}]))}),
+            ),
+            Allowed,
+            &["A"],
+        ),
+        (
+            "not principal without account denies",
+            s3(
+                json!({"identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))], "resourcePolicy": policy(json!([{"Sid": "D", "Effect": "Deny", "NotPrincipal": {"AWS": [user.clone()]}, "Action": "s3:*", "Resource": "*"}]))}),
+            ),
+            ExplicitDeny,
+            &["D"],
+        ),
+        // Cross-account.
+        (
+            "cross account needs resource policy",
+            s3(
+                json!({"resourceAccount": B, "identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))]}),
+            ),
+            ImplicitDeny,
+            &["A"],
+        ),
+        (
+            "cross account needs identity",
+            s3(
+                json!({"resourceAccount": B, "resourcePolicy": policy(json!([allow_for("R", json!({"AWS": user}), "s3:GetObject", obj)]))}),
+            ),
+            ImplicitDeny,
+            &["R"],
+        ),
+        (
+            "cross account both allow",
+            s3(
+                json!({"resourceAccount": B, "identityPolicies": [policy(json!([allow("A", "s3:*", "*")]))], "resourcePolicy": policy(json!([allow_for("R", json!({"AWS": A}), "s3:GetObject", obj)]))}),
+            ),
+            Allowed,
+            &["A", "R"],
+        ),
+        // Trust policies.
+        (
+            "trust names user",
+            json!({"principal": user, "action": "sts:AssumeRole", "resource": target_role, "resourcePolicy": policy(json!([trust("T", json!({"AWS": user}))]))}),
+            Allowed,
+            &["T"],
+        ),
+        (
+            "trust names account only",
+            json!({"principal": user, "action": "sts:AssumeRole", "resource": target_role, "resourcePolicy": policy(json!([trust("T", json!({"AWS": A}))]))}),
+            ImplicitDeny,
+            &["T"],
+        ),
+        (
+            "trust account plus identity",
+            json!({"principal": user, "action": "sts:AssumeRole", "resource": target_role, "resourcePolicy": policy(json!([trust("T", json!({"AWS": A}))])), "identityPolicies": [policy(json!([allow("A", "sts:AssumeRole", "*")]))]}),
+            Allowed,
+            &["A", "T"],
+        ),
+        (
+            "trust must allow explicitly",
+            json!({"principal": user, "action": "sts:AssumeRole", "resource": target_role, "identityPolicies": [policy(json!([allow("A", "sts:AssumeRole", "*")]))]}),
+            ImplicitDeny,
+            &["A"],
+        ),
+        (
+            "ec2 service assumes role",
+            json!({"principal": "ec2.amazonaws.com", "action": "sts:AssumeRole", "resource": target_role, "resourcePolicy": policy(json!([trust("T", json!({"Service": "ec2.amazonaws.com"}))]))}),
+            Allowed,
+            &["T"],
+        ),
+        (
+            "other service refused",
+            json!({"principal": "lambda.amazonaws.com", "action": "sts:AssumeRole", "resource": target_role, "resourcePolicy": policy(json!([trust("T", json!({"Service": "ec2.amazonaws.com"}))]))}),
+            ImplicitDeny,
+            &[],
+        ),
+        (
+            "cross account trust",
+            json!({"principal": format!("arn:aws:iam::{B}:user/eve"), "action": "sts:AssumeRole", "resource": target_role, "resourcePolicy": policy(json!([trust("T", json!({"AWS": B}))])), "identityPolicies": [policy(json!([allow("A", "sts:AssumeRole", "*")]))]}),
+            Allowed,
+            &["A", "T"],
+        ),
+        // Anonymous.
+        (
+            "anonymous public read",
+            json!({"principal": "*", "action": "s3:GetObject", "resource": obj, "resourceAccount": A, "resourcePolicy": policy(json!([allow_for("R", json!("*"), "s3:GetObject", obj)]))}),
+            Allowed,
+            &["R"],
+        ),
+        (
+            "anonymous not named",
+            json!({"principal": "anonymous", "action": "s3:GetObject", "resource": obj, "resourceAccount": A, "resourcePolicy": policy(json!([allow_for("R", json!({"AWS": A}), "s3:GetObject", obj)]))}),
+            ImplicitDeny,
+            &[],
+        ),
+        // Variables and conditions through the whole path.
+        (
+            "username variable",
+            s3(
+                json!({"resource": "arn:aws:s3:::bucket/home/alice/x", "identityPolicies": [policy(json!([allow("A", "s3:*", "arn:aws:s3:::bucket/home/${aws:username}/*")]))]}),
+            ),
+            Allowed,
+            &["A"],
+        ),
+        (
+            "username variable other user",
+            s3(
+                json!({"resource": "arn:aws:s3:::bucket/home/bob/x", "identityPolicies": [policy(json!([allow("A", "s3:*", "arn:aws:s3:::bucket/home/${aws:username}/*")]))]}),
+            ),
+            ImplicitDeny,
+            &[],
+        ),
+        (
+            "variable literal without version",
+            s3(
+                json!({"resource": "arn:aws:s3:::bucket/home/${aws:username}/x", "identityPolicies": [{"Statement": [allow("A", "s3:*", "arn:aws:s3:::bucket/home/${aws:username}/*")]}]}),
+            ),
+            Allowed,
+            &["A"],
+        ),
+        (
+            "missing variable matches nothing",
+            json!({"principal": session, "action": "s3:GetObject", "resource": "arn:aws:s3:::bucket/home/x", "identityPolicies": [policy(json!([allow("A", "s3:*", "arn:aws:s3:::bucket/home/${aws:username}*")]))]}),
+            ImplicitDeny,
+            &[],
+        ),
+        (
+            "condition on context",
+            s3(
+                json!({"context": {"aws:SourceIp": "10.1.2.3"}, "identityPolicies": [policy(json!([{"Sid": "A", "Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"IpAddress": {"aws:sourceip": "10.0.0.0/8"}}}]))]}),
+            ),
+            Allowed,
+            &["A"],
+        ),
+        (
+            "condition fails",
+            s3(
+                json!({"context": {"aws:SourceIp": "192.0.2.1"}, "identityPolicies": [policy(json!([{"Sid": "A", "Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"IpAddress": {"aws:sourceip": "10.0.0.0/8"}}}]))]}),
+            ),
+            ImplicitDeny,
+            &[],
+        ),
+        (
+            "principal arn of session is role",
+            json!({"principal": session, "action": "s3:GetObject", "resource": obj, "identityPolicies": [policy(json!([{"Sid": "A", "Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {"ArnEquals": {"aws:PrincipalArn": role}}}]))]}),
+            Allowed,
+            &["A"],
+        ),
+        (
+            "deny if not secure",
+            s3(
+                json!({"context": {"aws:SecureTransport": "false"}, "identityPolicies": [policy(json!([allow("A", "s3:*", "*"), {"Sid": "D", "Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]))]}),
+            ),
+            ExplicitDeny,
+            &["D"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, input, outcome, sids) in &cases {
+        let (got, mut got_sids) = run(input);
+        got_sids.sort();
+        let mut want: Vec<String> = sids.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        if got != *outcome || got_sids != want {
+            failures.push(format!(
+                "{name}: expected {outcome:?} {want:?}, got {got:?} {got_sids:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn decision_json_shape() {
+    let input = json!({"principal": format!("arn:aws:iam::{A}:user/alice"), "action": "s3:GetObject", "resource": "*",
+        "identityPolicies": [policy(json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]))]});
+    let (request, policies) = eval_input::parse(&input.to_string()).expect("input");
+    assert_eq!(
+        evaluate(&request, &policies).to_json(),
+        json!({"decision": "allowed", "matchedStatements": [
+            {"source": "identityPolicies[0]", "statementIndex": 0, "sid": null, "effect": "Allow"}]})
+    );
+}
+
+#[test]
+fn input_errors() {
+    let cases = [
+        ("{", "This input contains invalid Json"),
+        (
+            r#"{"principal":"bob","action":"s3:x","resource":"*"}"#,
+            "principal:",
+        ),
+        (
+            r#"{"principal":"*","action":"x","resource":"*"}"#,
+            "action:",
+        ),
+        (
+            r#"{"principal":"*","action":"s3:x","resource":"*","extra":1}"#,
+            "extra: unknown field",
+        ),
+        (
+            r#"{"principal":"*","action":"s3:x","resource":"*","context":{"k":{}}}"#,
+            "context.k:",
+        ),
+        (
+            r#"{"principal":"*","action":"s3:x","resource":"*","identityPolicies":[{"Statement":{"Effect":"allow","Action":"s3:x","Resource":"*"}}]}"#,
+            "identityPolicies[0]: MalformedPolicyDocument: The policy failed legacy parsing",
+        ),
+    ];
+    for (input, prefix) in cases {
+        let error = eval_input::parse(input)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.starts_with(prefix), "{input}: {error}");
+    }
+}
