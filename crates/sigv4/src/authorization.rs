@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use crate::canonical::decode_str;
-use crate::{amz_date, HttpRequest, SigV4Error, ALGORITHM, MAX_PRESIGNED_EXPIRES_SECS};
+use crate::{ALGORITHM, HttpRequest, MAX_PRESIGNED_EXPIRES_SECS, SigV4Error, amz_date};
 
 /// Where the signature travelled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,7 +96,10 @@ pub fn parse<'r>(req: &HttpRequest<'r>) -> Result<Authorization<'r>, SigV4Error>
 }
 
 fn header<'r>(req: &HttpRequest<'r>, name: &str) -> Option<&'r str> {
-    req.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|&(_, v)| v)
+    req.headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|&(_, v)| v)
 }
 
 fn incomplete(message: impl Into<String>) -> SigV4Error {
@@ -106,7 +109,9 @@ fn incomplete(message: impl Into<String>) -> SigV4Error {
 fn from_header<'r>(req: &HttpRequest<'r>, value: &'r str) -> Result<Authorization<'r>, SigV4Error> {
     let (algorithm, params) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
     if algorithm != ALGORITHM && algorithm.starts_with("AWS4-") {
-        return Err(incomplete(format!("Unsupported AWS 'algorithm': '{algorithm}'")));
+        return Err(incomplete(format!(
+            "Unsupported AWS 'algorithm': '{algorithm}'"
+        )));
     }
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
     if algorithm == ALGORITHM {
@@ -197,11 +202,17 @@ impl<'q> PresignedParams<'q> {
     fn into_authorization(self) -> Result<Authorization<'q>, SigV4Error> {
         let algorithm = decode_str(self.algorithm.unwrap_or_default());
         if algorithm != ALGORITHM {
-            return Err(incomplete(format!("Unsupported AWS 'algorithm': '{algorithm}'")));
+            return Err(incomplete(format!(
+                "Unsupported AWS 'algorithm': '{algorithm}'"
+            )));
         }
-        let (Some(credential), Some(date), Some(expires), Some(signed_headers), Some(signature)) =
-            (self.credential, self.date, self.expires, self.signed_headers, self.signature)
-        else {
+        let (Some(credential), Some(date), Some(expires), Some(signed_headers), Some(signature)) = (
+            self.credential,
+            self.date,
+            self.expires,
+            self.signed_headers,
+            self.signature,
+        ) else {
             let mut message = String::new();
             for (present, name) in [
                 (self.credential.is_some(), "X-Amz-Credential"),
@@ -261,7 +272,9 @@ fn build<'a>(
     let mut slashes = [0; 4];
     let mut found = credential.match_indices('/').map(|(at, _)| at);
     for slot in &mut slashes {
-        *slot = found.next().ok_or_else(|| malformed_credential(&credential))?;
+        *slot = found
+            .next()
+            .ok_or_else(|| malformed_credential(&credential))?;
     }
     if found.next().is_some() {
         return Err(malformed_credential(&credential));
@@ -305,13 +318,20 @@ fn malformed_credential(credential: &str) -> SigV4Error {
 /// add or swap them (a session token, a content hash) without breaking the signature.
 fn check_signed_headers(req: &HttpRequest<'_>, auth: &Authorization<'_>) -> Result<(), SigV4Error> {
     let is_signed = |name: &str| {
-        auth.signed_headers.split(';').any(|signed| signed.eq_ignore_ascii_case(name))
+        auth.signed_headers
+            .split(';')
+            .any(|signed| signed.eq_ignore_ascii_case(name))
     };
     if !is_signed("host") {
-        return Err(SigV4Error::HeaderNotSigned { name: "host".to_owned() });
+        return Err(SigV4Error::HeaderNotSigned {
+            name: "host".to_owned(),
+        });
     }
     for (name, _) in req.headers {
-        let amz = name.as_bytes().get(..6).is_some_and(|p| p.eq_ignore_ascii_case(b"x-amz-"));
+        let amz = name
+            .as_bytes()
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"x-amz-"));
         if !amz || is_signed(name) {
             continue;
         }
@@ -322,7 +342,9 @@ fn check_signed_headers(req: &HttpRequest<'_>, auth: &Authorization<'_>) -> Resu
         if matches!(auth.location, SignatureLocation::Query { .. }) && presign_exempt {
             continue;
         }
-        return Err(SigV4Error::HeaderNotSigned { name: name.to_ascii_lowercase() });
+        return Err(SigV4Error::HeaderNotSigned {
+            name: name.to_ascii_lowercase(),
+        });
     }
     Ok(())
 }

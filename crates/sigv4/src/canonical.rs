@@ -221,7 +221,10 @@ mod tests {
         assert_eq!(path("/"), "/");
         assert_eq!(path("foo"), "/foo");
         assert_eq!(path("/foo/bar/"), "/foo/bar/");
-        assert_eq!(path("/test/@connections/JBDvjfGEIAMCERw%3D"), "/test/%40connections/JBDvjfGEIAMCERw%253D");
+        assert_eq!(
+            path("/test/@connections/JBDvjfGEIAMCERw%3D"),
+            "/test/%40connections/JBDvjfGEIAMCERw%253D"
+        );
         assert_eq!(path("/a//b"), "/a/b");
         assert_eq!(path("/a/./b/../c"), "/a/c");
         assert_eq!(path("/../foo"), "/foo");
@@ -237,7 +240,10 @@ mod tests {
     fn query_is_decoded_reencoded_and_sorted() {
         assert_eq!(query("", false), "");
         assert_eq!(query("b=2&a=1&a=0", false), "a=0&a=1&b=2");
-        assert_eq!(query("Param1=value1&Param1=Value2", false), "Param1=Value2&Param1=value1");
+        assert_eq!(
+            query("Param1=value1&Param1=Value2", false),
+            "Param1=Value2&Param1=value1"
+        );
         assert_eq!(query("flag&x=", false), "flag=&x=");
         assert_eq!(query("a=1&&b=2", false), "a=1&b=2");
         assert_eq!(query("k=a+b%20c%2Bd", false), "k=a%20b%20c%2Bd");
@@ -248,7 +254,10 @@ mod tests {
         // Sorting is on the encoded form: "%20" (space) sorts before "A".
         assert_eq!(query("A=1&+=2", false), "%20=2&A=1");
         assert_eq!(query("X-Amz-Signature=ab&b=1", true), "b=1");
-        assert_eq!(query("X-Amz-Signature=ab&b=1", false), "X-Amz-Signature=ab&b=1");
+        assert_eq!(
+            query("X-Amz-Signature=ab&b=1", false),
+            "X-Amz-Signature=ab&b=1"
+        );
     }
 
     #[test]

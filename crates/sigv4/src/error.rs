@@ -5,8 +5,8 @@
 //! (awsQuery) message; [`SigV4Error::code`], [`SigV4Error::status`] and [`SigV4Error::message`]
 //! take an [`ErrorDialect`] because EC2 words some failures differently.
 
-use crate::amz_date;
 use crate::CLOCK_SKEW_SECS;
+use crate::amz_date;
 
 /// Which family of AWS services the error is reported for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,9 +136,10 @@ impl SigV4Error {
                 | Self::InvalidClientTokenId,
                 ErrorDialect::Ec2,
             ) => EC2_AUTH_FAILURE.to_owned(),
-            (Self::SignatureExpired { .. } | Self::SignatureNotYetCurrent { .. }, ErrorDialect::Ec2) => {
-                "Request has expired.".to_owned()
-            }
+            (
+                Self::SignatureExpired { .. } | Self::SignatureNotYetCurrent { .. },
+                ErrorDialect::Ec2,
+            ) => "Request has expired.".to_owned(),
             _ => self.to_string(),
         }
     }
@@ -160,7 +161,10 @@ mod tests {
             "Signature expired: 20220127T001427Z is now earlier than 20220127T014428Z \
              (20220127T015928Z - 15 min.)"
         );
-        assert_eq!((err.code(Query), err.status(Query)), ("SignatureDoesNotMatch", 403));
+        assert_eq!(
+            (err.code(Query), err.status(Query)),
+            ("SignatureDoesNotMatch", 403)
+        );
         assert_eq!((err.code(Ec2), err.status(Ec2)), ("RequestExpired", 400));
         assert_eq!(err.message(Ec2), "Request has expired.");
 
@@ -176,14 +180,34 @@ mod tests {
     #[test]
     fn codes_and_statuses() {
         let cases = [
-            (SigV4Error::MissingAuthenticationToken, "MissingAuthenticationToken", 403),
-            (SigV4Error::IncompleteSignature("x".into()), "IncompleteSignature", 400),
-            (SigV4Error::SignatureDoesNotMatch, "SignatureDoesNotMatch", 403),
+            (
+                SigV4Error::MissingAuthenticationToken,
+                "MissingAuthenticationToken",
+                403,
+            ),
+            (
+                SigV4Error::IncompleteSignature("x".into()),
+                "IncompleteSignature",
+                400,
+            ),
+            (
+                SigV4Error::SignatureDoesNotMatch,
+                "SignatureDoesNotMatch",
+                403,
+            ),
             (SigV4Error::PresignedUrlExpired, "RequestExpired", 400),
-            (SigV4Error::InvalidClientTokenId, "InvalidClientTokenId", 403),
+            (
+                SigV4Error::InvalidClientTokenId,
+                "InvalidClientTokenId",
+                403,
+            ),
         ];
         for (err, code, status) in cases {
-            assert_eq!((err.code(Query), err.status(Query)), (code, status), "{err:?}");
+            assert_eq!(
+                (err.code(Query), err.status(Query)),
+                (code, status),
+                "{err:?}"
+            );
         }
         let ec2 = SigV4Error::SignatureDoesNotMatch;
         assert_eq!((ec2.code(Ec2), ec2.status(Ec2)), ("AuthFailure", 401));

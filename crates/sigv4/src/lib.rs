@@ -24,7 +24,7 @@ mod error;
 mod signing_key;
 mod verify;
 
-pub use authorization::{parse, Authorization, CredentialScope, SignatureLocation};
+pub use authorization::{Authorization, CredentialScope, SignatureLocation, parse};
 pub use error::{ErrorDialect, SigV4Error};
 pub use signing_key::SigningKeyCache;
 

@@ -72,7 +72,10 @@ pub struct SigningKeyCache {
 impl SigningKeyCache {
     /// A cache holding at most `capacity` keys (at least one).
     pub fn new(capacity: usize) -> Self {
-        Self { capacity: capacity.max(1), entries: Mutex::new(HashMap::new()) }
+        Self {
+            capacity: capacity.max(1),
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     /// How many keys are cached now.
@@ -87,7 +90,9 @@ impl SigningKeyCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, CachedKey>> {
         // The map is always consistent between statements, so a poisoned lock is still usable.
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The signing key for `credential`, derived with `derive` on a miss.
@@ -108,7 +113,13 @@ impl SigningKeyCache {
         if entries.len() >= self.capacity && !entries.contains_key(credential) {
             entries.clear();
         }
-        entries.insert(credential.into(), CachedKey { secret_fingerprint: fingerprint, key });
+        entries.insert(
+            credential.into(),
+            CachedKey {
+                secret_fingerprint: fingerprint,
+                key,
+            },
+        );
         key
     }
 }
@@ -137,7 +148,12 @@ mod tests {
     #[test]
     fn derives_the_documented_key() {
         // AWS General Reference, "Examples of how to derive a signing key for Signature Version 4".
-        let key = derive(b"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam");
+        let key = derive(
+            b"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "20120215",
+            "us-east-1",
+            "iam",
+        );
         assert_eq!(
             hex::encode(key),
             "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
@@ -147,11 +163,16 @@ mod tests {
     #[test]
     fn long_secrets_are_hashed_like_rfc_2104() {
         let secret = [7u8; 100];
-        let mut reference = <HmacSha256 as KeyInit>::new_from_slice(&[b"AWS4".as_slice(), &secret].concat()).unwrap();
+        let mut reference =
+            <HmacSha256 as KeyInit>::new_from_slice(&[b"AWS4".as_slice(), &secret].concat())
+                .unwrap();
         reference.update(b"20120215");
         let mut ours = hmac(&[b"AWS4", &secret]);
         ours.update(b"20120215");
-        assert_eq!(ours.finalize().into_bytes(), reference.finalize().into_bytes());
+        assert_eq!(
+            ours.finalize().into_bytes(),
+            reference.finalize().into_bytes()
+        );
     }
 
     #[test]

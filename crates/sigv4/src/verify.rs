@@ -7,7 +7,7 @@ use subtle::ConstantTimeEq;
 use crate::authorization::{Authorization, SignatureLocation};
 use crate::canonical::{self, Parts};
 use crate::signing_key::{self, SigningKeyCache};
-use crate::{HttpRequest, SigV4Error, ALGORITHM, CLOCK_SKEW_SECS};
+use crate::{ALGORITHM, CLOCK_SKEW_SECS, HttpRequest, SigV4Error};
 
 const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
@@ -29,7 +29,10 @@ impl Authorization<'_> {
         let payload_hash = payload_hash(req, &mut body_hash)?;
         let canonical_query = self.canonical_query(req);
         let mut hasher = Sha256::new();
-        canonical::write(&self.parts(req, &canonical_query, payload_hash), &mut hasher);
+        canonical::write(
+            &self.parts(req, &canonical_query, payload_hash),
+            &mut hasher,
+        );
         let mut canonical_hash = [0u8; 64];
         hex_into(&hasher.finalize(), &mut canonical_hash);
 
@@ -55,9 +58,11 @@ impl Authorization<'_> {
         }
         let expected = mac.finalize().into_bytes();
 
-        let mut provided = [0u8; 32];
-        let well_formed = hex::decode_to_slice(self.signature.as_bytes(), &mut provided).is_ok();
-        if well_formed && bool::from(provided.ct_eq(expected.as_slice())) {
+        // Compared as the lowercase hex text SigV4 specifies, so an uppercase spelling is a
+        // mismatch (whether AWS tolerates it is unconfirmed).
+        let mut expected_hex = [0u8; 64];
+        hex_into(&expected, &mut expected_hex);
+        if bool::from(self.signature.as_bytes().ct_eq(expected_hex.as_slice())) {
             Ok(())
         } else {
             Err(SigV4Error::SignatureDoesNotMatch)
@@ -116,7 +121,10 @@ impl Authorization<'_> {
 /// The payload hash of the canonical request: `x-amz-content-sha256` when sent (it is then
 /// signed, see `check_signed_headers`), which must be `UNSIGNED-PAYLOAD` or the body's real hash
 /// (otherwise the body could be swapped under a valid signature); else the body's hash.
-fn payload_hash<'b>(req: &'b HttpRequest<'_>, buf: &'b mut [u8; 64]) -> Result<&'b str, SigV4Error> {
+fn payload_hash<'b>(
+    req: &'b HttpRequest<'_>,
+    buf: &'b mut [u8; 64],
+) -> Result<&'b str, SigV4Error> {
     let declared = req
         .headers
         .iter()

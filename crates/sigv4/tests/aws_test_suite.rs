@@ -44,8 +44,11 @@ impl RawRequest {
     }
 
     fn verify_only(&self) -> Result<(), SigV4Error> {
-        let headers: Vec<(&str, &str)> =
-            self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         let req = HttpRequest {
             method: &self.method,
             path: &self.path,
@@ -57,8 +60,11 @@ impl RawRequest {
     }
 
     fn check(&self, expected_canonical: &str) -> Result<(), SigV4Error> {
-        let headers: Vec<(&str, &str)> =
-            self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         let req = HttpRequest {
             method: &self.method,
             path: &self.path,
@@ -81,7 +87,10 @@ impl RawRequest {
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/aws-signing-test-suite/v4");
-    let mut dirs: Vec<PathBuf> = fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut dirs: Vec<PathBuf> = fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     dirs.sort();
     assert!(dirs.len() >= 25, "test vectors missing");
     dirs
@@ -100,7 +109,9 @@ fn every_vector_verifies_in_both_locations() {
                 // unsigned x-amz-* header; as a query parameter it changes the canonical query.
                 let outcome = request.verify_only();
                 let expected_rejection = match location {
-                    "header" => matches!(&outcome, Err(SigV4Error::HeaderNotSigned { name }) if name == "x-amz-security-token"),
+                    "header" => {
+                        matches!(&outcome, Err(SigV4Error::HeaderNotSigned { name }) if name == "x-amz-security-token")
+                    }
                     _ => outcome == Err(SigV4Error::SignatureDoesNotMatch),
                 };
                 assert!(expected_rejection, "{name}/{location}: {outcome:?}");

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{sign_with_oracle, Payload, Spec, HOST};
+use common::{HOST, Payload, Spec, sign_with_oracle};
 use proptest::prelude::*;
 use sigv4::{SigV4Error, SignatureLocation};
 
@@ -11,7 +11,13 @@ fn escaped(c: char, lowercase: bool) -> String {
     let mut buf = [0; 4];
     c.encode_utf8(&mut buf)
         .bytes()
-        .map(|b| if lowercase { format!("%{b:02x}") } else { format!("%{b:02X}") })
+        .map(|b| {
+            if lowercase {
+                format!("%{b:02x}")
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 

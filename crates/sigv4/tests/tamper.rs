@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{iam_post, sign_with_oracle, Payload, Spec, Wire};
+use common::{Payload, Spec, Wire, iam_post, sign_with_oracle};
 use proptest::prelude::*;
 use sigv4::{ErrorDialect, HttpRequest, SigV4Error};
 
@@ -20,12 +20,20 @@ fn spec() -> Spec {
 fn signed() -> (Spec, Wire) {
     let spec = spec();
     let wire = sign_with_oracle(&spec);
-    assert_eq!(wire.verify(&spec.secret, T), Ok(()), "untampered request must verify");
+    assert_eq!(
+        wire.verify(&spec.secret, T),
+        Ok(()),
+        "untampered request must verify"
+    );
     (spec, wire)
 }
 
 fn assert_mismatch(secret: &str, wire: &Wire, what: &str) {
-    assert_eq!(wire.verify(secret, T), Err(SigV4Error::SignatureDoesNotMatch), "{what}");
+    assert_eq!(
+        wire.verify(secret, T),
+        Err(SigV4Error::SignatureDoesNotMatch),
+        "{what}"
+    );
 }
 
 #[test]
@@ -41,31 +49,83 @@ fn any_change_to_a_signed_part_is_a_mismatch() {
     let cases: Vec<(&str, Wire)> = vec![
         ("method", tampered(&|w| w.method = "PUT".into())),
         ("path", tampered(&|w| w.path = "/x".into())),
-        ("query value", tampered(&|w| w.query = "a=2&b=two&empty=".into())),
+        (
+            "query value",
+            tampered(&|w| w.query = "a=2&b=two&empty=".into()),
+        ),
         ("query param added", tampered(&|w| w.query.push_str("&c=3"))),
-        ("query param removed", tampered(&|w| w.query = "a=1&b=two".into())),
-        ("empty query value filled", tampered(&|w| w.query = "a=1&b=two&empty=x".into())),
-        ("signed header", tampered(&|w| w.set_header("content-type", "text/plain"))),
-        ("host", tampered(&|w| w.set_header("host", "sts.amazonaws.com"))),
-        ("session token", tampered(&|w| w.set_header("x-amz-security-token", "other"))),
+        (
+            "query param removed",
+            tampered(&|w| w.query = "a=1&b=two".into()),
+        ),
+        (
+            "empty query value filled",
+            tampered(&|w| w.query = "a=1&b=two&empty=x".into()),
+        ),
+        (
+            "signed header",
+            tampered(&|w| w.set_header("content-type", "text/plain")),
+        ),
+        (
+            "host",
+            tampered(&|w| w.set_header("host", "sts.amazonaws.com")),
+        ),
+        (
+            "session token",
+            tampered(&|w| w.set_header("x-amz-security-token", "other")),
+        ),
         ("body", tampered(&|w| w.body[0] ^= 1)),
-        ("body truncated", tampered(&|w| { w.body.pop(); })),
-        ("date within the window", tampered(&|w| w.set_header("x-amz-date", "20240101T000001Z"))),
-        ("region", tampered(&|w| w.set_header("authorization", &auth.replace("/us-east-1/", "/us-west-2/")))),
-        ("service", tampered(&|w| w.set_header("authorization", &auth.replace("/iam/", "/sts/")))),
+        (
+            "body truncated",
+            tampered(&|w| {
+                w.body.pop();
+            }),
+        ),
+        (
+            "date within the window",
+            tampered(&|w| w.set_header("x-amz-date", "20240101T000001Z")),
+        ),
+        (
+            "region",
+            tampered(&|w| {
+                w.set_header("authorization", &auth.replace("/us-east-1/", "/us-west-2/"))
+            }),
+        ),
+        (
+            "service",
+            tampered(&|w| w.set_header("authorization", &auth.replace("/iam/", "/sts/"))),
+        ),
         // (The access key id is not in the string to sign: changing it changes which secret the
         // server looks up, which is what fails.)
-        ("signature digit", tampered(&|w| {
-            let last = auth.chars().last().unwrap();
-            let flipped = if last == '0' { '1' } else { '0' };
-            w.set_header("authorization", &format!("{}{flipped}", &auth[..auth.len() - 1]));
-        })),
-        ("signature truncated", tampered(&|w| w.set_header("authorization", &auth[..auth.len() - 2]))),
-        ("signature not hex", tampered(&|w| w.set_header("authorization", &format!("{}zz", &auth[..auth.len() - 2])))),
-        ("signature uppercased", tampered(&|w| {
-            let (head, sig) = auth.split_once("Signature=").unwrap();
-            w.set_header("authorization", &format!("{head}Signature={}", sig.to_uppercase()));
-        })),
+        (
+            "signature digit",
+            tampered(&|w| {
+                let last = auth.chars().last().unwrap();
+                let flipped = if last == '0' { '1' } else { '0' };
+                w.set_header(
+                    "authorization",
+                    &format!("{}{flipped}", &auth[..auth.len() - 1]),
+                );
+            }),
+        ),
+        (
+            "signature truncated",
+            tampered(&|w| w.set_header("authorization", &auth[..auth.len() - 2])),
+        ),
+        (
+            "signature not hex",
+            tampered(&|w| w.set_header("authorization", &format!("{}zz", &auth[..auth.len() - 2]))),
+        ),
+        (
+            "signature uppercased",
+            tampered(&|w| {
+                let (head, sig) = auth.split_once("Signature=").unwrap();
+                w.set_header(
+                    "authorization",
+                    &format!("{head}Signature={}", sig.to_uppercase()),
+                );
+            }),
+        ),
     ];
     for (what, wire) in &cases {
         assert_mismatch(secret, wire, what);
@@ -77,23 +137,40 @@ fn any_change_to_a_signed_part_is_a_mismatch() {
 fn unsigned_amz_headers_and_host_are_refused() {
     let (spec, wire) = signed();
     let mut extra = wire.clone();
-    extra.headers.push(("X-Amz-Meta-Injected".into(), "1".into()));
+    extra
+        .headers
+        .push(("X-Amz-Meta-Injected".into(), "1".into()));
     assert_eq!(
         extra.verify(&spec.secret, T),
-        Err(SigV4Error::HeaderNotSigned { name: "x-amz-meta-injected".into() })
+        Err(SigV4Error::HeaderNotSigned {
+            name: "x-amz-meta-injected".into()
+        })
     );
 
     // Non-amz headers may travel unsigned (proxies add them).
     let mut proxy = wire.clone();
-    proxy.headers.push(("x-forwarded-for".into(), "10.0.0.1".into()));
+    proxy
+        .headers
+        .push(("x-forwarded-for".into(), "10.0.0.1".into()));
     assert_eq!(proxy.verify(&spec.secret, T), Ok(()));
 
     let mut no_host = wire.clone();
     let auth = wire.header("authorization").unwrap().replace(";host;", ";");
     no_host.set_header("authorization", &auth);
     let err = no_host.verify(&spec.secret, T).unwrap_err();
-    assert_eq!(err, SigV4Error::HeaderNotSigned { name: "host".into() });
-    assert_eq!((err.code(ErrorDialect::Query), err.status(ErrorDialect::Query)), ("AccessDenied", 403));
+    assert_eq!(
+        err,
+        SigV4Error::HeaderNotSigned {
+            name: "host".into()
+        }
+    );
+    assert_eq!(
+        (
+            err.code(ErrorDialect::Query),
+            err.status(ErrorDialect::Query)
+        ),
+        ("AccessDenied", 403)
+    );
 }
 
 #[test]
@@ -103,7 +180,13 @@ fn clock_skew_window_is_fifteen_minutes() {
     assert_eq!(wire.verify(&spec.secret, T - 900), Ok(()));
 
     let stale = wire.verify(&spec.secret, T + 901).unwrap_err();
-    assert_eq!(stale, SigV4Error::SignatureExpired { signed_at: T, now: T + 901 });
+    assert_eq!(
+        stale,
+        SigV4Error::SignatureExpired {
+            signed_at: T,
+            now: T + 901
+        }
+    );
     assert_eq!(
         stale.message(ErrorDialect::Query),
         "Signature expired: 20240101T000000Z is now earlier than 20240101T000001Z \
@@ -131,14 +214,23 @@ fn presigned_urls_expire() {
     assert!(wire.header("authorization").is_none());
     assert_eq!(wire.verify(&spec.secret, T), Ok(()));
     assert_eq!(wire.verify(&spec.secret, T + 60), Ok(()));
-    assert_eq!(wire.verify(&spec.secret, T + 61), Err(SigV4Error::PresignedUrlExpired));
+    assert_eq!(
+        wire.verify(&spec.secret, T + 61),
+        Err(SigV4Error::PresignedUrlExpired)
+    );
     assert_eq!(wire.verify(&spec.secret, T - 900), Ok(()));
     assert!(matches!(
         wire.verify(&spec.secret, T - 901),
         Err(SigV4Error::SignatureNotYetCurrent { .. })
     ));
     let err = SigV4Error::PresignedUrlExpired;
-    assert_eq!((err.code(ErrorDialect::Query), err.status(ErrorDialect::Query)), ("RequestExpired", 400));
+    assert_eq!(
+        (
+            err.code(ErrorDialect::Query),
+            err.status(ErrorDialect::Query)
+        ),
+        ("RequestExpired", 400)
+    );
 
     // Tampering with the query of a presigned URL, including its own parameters.
     for (from, to) in [
@@ -147,18 +239,34 @@ fn presigned_urls_expire() {
         ("X-Amz-Security-Token=FwoG", "X-Amz-Security-Token=GwoG"),
     ] {
         let mut tampered = wire.clone();
-        assert!(tampered.query.contains(from), "{from} in {}", tampered.query);
+        assert!(
+            tampered.query.contains(from),
+            "{from} in {}",
+            tampered.query
+        );
         tampered.query = tampered.query.replace(from, to);
-        assert_eq!(tampered.verify(&spec.secret, T), Err(SigV4Error::SignatureDoesNotMatch), "{to}");
+        assert_eq!(
+            tampered.verify(&spec.secret, T),
+            Err(SigV4Error::SignatureDoesNotMatch),
+            "{to}"
+        );
     }
     for (expires, message) in [
         ("0", "X-Amz-Expires must be non-negative"),
-        ("604801", "X-Amz-Expires must be less than a week (in seconds) that is 604800"),
+        (
+            "604801",
+            "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+        ),
         ("-5", "X-Amz-Expires should be a number, not '-5'."),
     ] {
         let mut bad = wire.clone();
-        bad.query = bad.query.replace("X-Amz-Expires=60", &format!("X-Amz-Expires={expires}"));
-        assert_eq!(bad.verify(&spec.secret, T), Err(SigV4Error::IncompleteSignature(message.into())));
+        bad.query = bad
+            .query
+            .replace("X-Amz-Expires=60", &format!("X-Amz-Expires={expires}"));
+        assert_eq!(
+            bad.verify(&spec.secret, T),
+            Err(SigV4Error::IncompleteSignature(message.into()))
+        );
     }
     let mut incomplete = wire.clone();
     incomplete.query = incomplete
@@ -178,7 +286,8 @@ fn presigned_urls_expire() {
 
     // The presigned query wins over a (here: garbage) Authorization header.
     let mut both = wire.clone();
-    both.headers.push(("Authorization".into(), "Basic Zm9vOmJhcg==".into()));
+    both.headers
+        .push(("Authorization".into(), "Basic Zm9vOmJhcg==".into()));
     assert_eq!(both.verify(&spec.secret, T), Ok(()));
 }
 
@@ -196,7 +305,10 @@ fn scope_must_match_the_request() {
     assert_eq!(err.code(ErrorDialect::Query), "SignatureDoesNotMatch");
 
     let mut terminator = wire.clone();
-    let auth = wire.header("authorization").unwrap().replace("/aws4_request", "/aws4_reques");
+    let auth = wire
+        .header("authorization")
+        .unwrap()
+        .replace("/aws4_request", "/aws4_reques");
     terminator.set_header("authorization", &auth);
     assert_eq!(
         terminator.verify(&spec.secret, T).unwrap_err().to_string(),
@@ -204,9 +316,15 @@ fn scope_must_match_the_request() {
     );
 
     let mut short = wire.clone();
-    let auth = wire.header("authorization").unwrap().replace("/iam/aws4_request", "/aws4_request");
+    let auth = wire
+        .header("authorization")
+        .unwrap()
+        .replace("/iam/aws4_request", "/aws4_request");
     short.set_header("authorization", &auth);
-    assert!(matches!(short.verify(&spec.secret, T), Err(SigV4Error::IncompleteSignature(_))));
+    assert!(matches!(
+        short.verify(&spec.secret, T),
+        Err(SigV4Error::IncompleteSignature(_))
+    ));
 }
 
 #[test]
@@ -217,11 +335,17 @@ fn payload_hash_header_must_be_honest() {
     assert_eq!(wire.verify(&spec.secret, T), Ok(()));
     let mut swapped = wire.clone();
     swapped.body = b"Action=DeleteRole&RoleName=web".to_vec();
-    assert_eq!(swapped.verify(&spec.secret, T), Err(SigV4Error::ContentSha256Mismatch));
+    assert_eq!(
+        swapped.verify(&spec.secret, T),
+        Err(SigV4Error::ContentSha256Mismatch)
+    );
 
     spec.payload = Payload::Unsigned;
     let wire = sign_with_oracle(&spec);
-    assert_eq!(wire.header("x-amz-content-sha256"), Some("UNSIGNED-PAYLOAD"));
+    assert_eq!(
+        wire.header("x-amz-content-sha256"),
+        Some("UNSIGNED-PAYLOAD")
+    );
     let mut other_body = wire.clone();
     other_body.body = b"anything".to_vec();
     // UNSIGNED-PAYLOAD means exactly that: the body is not covered.
@@ -268,7 +392,9 @@ fn malformed_authorization_headers_get_aws_texts() {
     );
 
     let mut no_date = wire.clone();
-    no_date.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("x-amz-date"));
+    no_date
+        .headers
+        .retain(|(n, _)| !n.eq_ignore_ascii_case("x-amz-date"));
     let Err(SigV4Error::IncompleteSignature(text)) = no_date.verify(&spec.secret, T) else {
         panic!("missing date accepted");
     };
@@ -279,18 +405,35 @@ fn malformed_authorization_headers_get_aws_texts() {
 
     let mut bad_date = wire.clone();
     bad_date.set_header("x-amz-date", "2024-01-01T00:00:00Z");
-    assert!(matches!(bad_date.verify(&spec.secret, T), Err(SigV4Error::IncompleteSignature(_))));
+    assert!(matches!(
+        bad_date.verify(&spec.secret, T),
+        Err(SigV4Error::IncompleteSignature(_))
+    ));
 
     let mut anonymous = wire.clone();
-    anonymous.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+    anonymous
+        .headers
+        .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
     let err = anonymous.verify(&spec.secret, T).unwrap_err();
     assert_eq!(err, SigV4Error::MissingAuthenticationToken);
     assert_eq!(err.to_string(), "Request is missing Authentication Token");
     assert_eq!(err.status(ErrorDialect::Query), 403);
 }
 
-fn verify_raw(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<(), SigV4Error> {
-    let req = HttpRequest { method, path, query, headers, body };
+fn verify_raw(
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<(), SigV4Error> {
+    let req = HttpRequest {
+        method,
+        path,
+        query,
+        headers,
+        body,
+    };
     sigv4::parse(&req)?.verify(&req, b"secret", T, None)
 }
 

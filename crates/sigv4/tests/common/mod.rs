@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+    PayloadChecksumKind, SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
 };
 use aws_sigv4::sign::v4;
 use sigv4::HttpRequest;
@@ -77,7 +77,10 @@ pub struct Wire {
 
 impl Wire {
     pub fn header_pairs(&self) -> Vec<(&str, &str)> {
-        self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
+        self.headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect()
     }
 
     pub fn request<'a>(&'a self, headers: &'a [(&'a str, &'a str)]) -> HttpRequest<'a> {
@@ -98,14 +101,21 @@ impl Wire {
     }
 
     pub fn set_header(&mut self, name: &str, value: &str) {
-        match self.headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        match self
+            .headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
             Some(slot) => slot.1 = value.to_owned(),
             None => self.headers.push((name.to_owned(), value.to_owned())),
         }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -154,7 +164,9 @@ pub fn sign_with_oracle(spec: &Spec) -> Wire {
     .unwrap();
     let (instructions, _signature) = sign(signable, &params).unwrap().into_parts();
 
-    let mut request = http::Request::builder().method(spec.method.as_str()).uri(&uri);
+    let mut request = http::Request::builder()
+        .method(spec.method.as_str())
+        .uri(&uri);
     for (name, value) in &spec.headers {
         request = request.header(name, value);
     }
@@ -175,5 +187,8 @@ pub fn sign_with_oracle(spec: &Spec) -> Wire {
 }
 
 pub fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
