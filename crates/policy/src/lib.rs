@@ -47,9 +47,10 @@ pub use evaluate::{
     Decision, MatchedStatement, Outcome, PolicySet, PolicySource, Request, evaluate,
 };
 pub use findings::{Finding, FindingType, PathElement, validate};
-pub use pattern::{Pattern, Syntax};
+pub use pattern::{MissingVariable, Pattern, Syntax};
 pub use principal::{Principal, PrincipalKind, PrincipalMatch};
 pub use validate::PolicyKind;
+pub use variables::{NoVariables, Variables};
 
 impl Policy {
     /// Parses and validates `json` as a policy of `kind`; errors carry IAM's
