@@ -401,3 +401,40 @@ impl Store for SqliteStore {
         settings::delete(&self.pool, account, key).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The durability promise rests on these settings; a refactor of `open` must keep them.
+    #[tokio::test]
+    async fn every_connection_is_wal_with_full_sync_and_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let mut conns = Vec::new();
+        for _ in 0..3 {
+            conns.push(store.pool.acquire().await.unwrap());
+        }
+        for conn in &mut conns {
+            let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap();
+            let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap();
+            let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap();
+            let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap();
+            assert_eq!((journal.as_str(), synchronous, foreign_keys), ("wal", 2, 1));
+            assert!(busy >= 1000, "busy_timeout {busy}");
+        }
+        assert!(dir.path().join(DATABASE_FILE).exists());
+    }
+}
