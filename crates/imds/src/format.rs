@@ -1,0 +1,159 @@
+//! Byte-level formatting in EC2's styles: timestamps and the `" : "` pretty JSON of IMDS.
+//!
+//! Everything appends to a caller-owned buffer so a response is built without intermediate
+//! strings.
+
+use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use time::OffsetDateTime;
+
+/// Seconds since the Unix epoch, saturating at 0 for earlier times.
+pub fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn utc(t: SystemTime) -> OffsetDateTime {
+    let secs = i64::try_from(unix_secs(t)).unwrap_or(i64::MAX);
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// `2021-09-20T21:42:26Z`, the timestamp form of IMDS JSON documents.
+pub fn write_iso8601(out: &mut Vec<u8>, t: SystemTime) {
+    let t = utc(t);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+}
+
+/// `Mon, 20 Sep 2021 21:42:26 GMT`, the HTTP date form (RFC 9110 IMF-fixdate).
+pub fn write_http_date(out: &mut Vec<u8>, t: SystemTime) {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let t = utc(t);
+    let day = DAYS[usize::from(t.weekday().number_days_from_monday())];
+    let month = MONTHS[usize::from(u8::from(t.month()) - 1)];
+    let _ = write!(
+        out,
+        "{day}, {:02} {month} {:04} {:02}:{:02}:{:02} GMT",
+        t.day(),
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+}
+
+/// A JSON object written the way IMDS writes them: one member per line, two-space indent,
+/// `" : "` between key and value, no trailing newline.
+pub struct JsonObject<'a> {
+    out: &'a mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'a> JsonObject<'a> {
+    pub fn new(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Self { out, empty: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        self.out
+            .extend_from_slice(if self.empty { b"\n  " } else { b",\n  " });
+        self.empty = false;
+        write_json_string(self.out, key);
+        self.out.extend_from_slice(b" : ");
+    }
+
+    pub fn string(mut self, key: &str, value: &str) -> Self {
+        self.key(key);
+        write_json_string(self.out, value);
+        self
+    }
+
+    pub fn timestamp(mut self, key: &str, value: SystemTime) -> Self {
+        self.key(key);
+        self.out.push(b'"');
+        write_iso8601(self.out, value);
+        self.out.push(b'"');
+        self
+    }
+
+    pub fn null(mut self, key: &str) -> Self {
+        self.key(key);
+        self.out.extend_from_slice(b"null");
+        self
+    }
+
+    pub fn finish(self) {
+        self.out
+            .extend_from_slice(if self.empty { b"}" } else { b"\n}" });
+    }
+}
+
+fn write_json_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f => {
+                let _ = write!(out, "\\u{b:04x}");
+            }
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn timestamps() {
+        let mut out = Vec::new();
+        write_iso8601(&mut out, at(1_632_174_146)); // 2021-09-20T21:42:26Z
+        assert_eq!(out, b"2021-09-20T21:42:26Z");
+        out.clear();
+        write_http_date(&mut out, at(1_632_174_146));
+        assert_eq!(out, b"Mon, 20 Sep 2021 21:42:26 GMT");
+        out.clear();
+        write_http_date(&mut out, UNIX_EPOCH - Duration::from_secs(5));
+        assert_eq!(out, b"Thu, 01 Jan 1970 00:00:00 GMT");
+    }
+
+    #[test]
+    fn json_object_layout_and_escaping() {
+        let mut out = Vec::new();
+        JsonObject::new(&mut out)
+            .string("Code", "Success")
+            .null("kernelId")
+            .string("Odd", "a\"b\\c\n\u{1}")
+            .finish();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\n  \"Code\" : \"Success\",\n  \"kernelId\" : null,\n  \"Odd\" : \"a\\\"b\\\\c\\n\\u0001\"\n}"
+        );
+        let mut out = Vec::new();
+        JsonObject::new(&mut out).finish();
+        assert_eq!(out, b"{}");
+    }
+}

@@ -1,0 +1,153 @@
+//! What the server tells IMDS: the instance behind a connection and its role credentials.
+//!
+//! IMDS owns no state about instances. The roleplane server implements [`MetadataSource`]; this
+//! crate only turns its answers into EC2's wire format.
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// The server side of IMDS: instance lookup and credential issuance.
+pub trait MetadataSource: Send + Sync + 'static {
+    /// The instance a connection belongs to, or `None` (the connection is then refused with 404s).
+    ///
+    /// Local mode: `addr` is the address the connection reached (the instance's own loopback IP).
+    /// Host mode: `addr` is the connection's source address (the instance's private IP).
+    /// Called once per request so that metadata option changes apply at once; keep it cheap.
+    fn instance(&self, addr: IpAddr) -> Option<Arc<InstanceView>>;
+
+    /// Credentials of the instance's current role, for this kind of delivery.
+    ///
+    /// IMDSv1 callers and token-bearing callers get separate credential sets (`ec2:RoleDelivery`
+    /// 1.0 and 2.0), as EC2 does when tokens are optional.
+    fn credentials(
+        &self,
+        instance_id: &str,
+        delivery: RoleDelivery,
+    ) -> impl Future<Output = CredentialsResult> + Send;
+}
+
+/// A read-only snapshot of one instance, as IMDS shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceView {
+    pub instance_id: String,
+    pub account_id: String,
+    pub region: String,
+    pub availability_zone: String,
+    pub ami_id: String,
+    pub instance_type: String,
+    /// `x86_64`, `arm64` or `i386`; shown in the identity document.
+    pub architecture: String,
+    pub local_ipv4: String,
+    pub mac: String,
+    /// `meta-data/hostname` (EC2 serves the private DNS name here too).
+    pub hostname: String,
+    pub local_hostname: String,
+    pub reservation_id: String,
+    /// Security group *names*, one per line in `meta-data/security-groups`.
+    pub security_groups: Vec<String>,
+    /// Launch time: the identity document's `pendingTime` and the `Last-Modified` of static data.
+    pub pending_time: SystemTime,
+    /// Instance tags, served under `tags/instance/` when [`MetadataOptions::instance_metadata_tags`].
+    pub tags: Vec<(String, String)>,
+    /// The associated instance profile; `None` hides `meta-data/iam/` entirely.
+    pub iam: Option<IamView>,
+    pub options: MetadataOptions,
+}
+
+/// The instance profile association as IMDS shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IamView {
+    pub instance_profile_arn: String,
+    pub instance_profile_id: String,
+    /// The profile's role; `None` (a profile without a role) makes the credential paths 404.
+    pub role_name: Option<String>,
+    /// `LastUpdated` of `iam/info`: when the current credentials were issued (or the association
+    /// was made), so that it moves with rotation.
+    pub last_updated: SystemTime,
+}
+
+/// `ModifyInstanceMetadataOptions` settings that change IMDS behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetadataOptions {
+    pub http_tokens: HttpTokens,
+    /// IP TTL (IPv6 hop limit) of the token PUT response, 1..=64. Out-of-range values are clamped.
+    pub put_response_hop_limit: u8,
+    /// `HttpEndpoint=disabled` answers 403 to everything.
+    pub http_endpoint_enabled: bool,
+    pub instance_metadata_tags: bool,
+}
+
+impl Default for MetadataOptions {
+    /// EC2's launch defaults for an AMI without `ImdsSupport=v2.0`.
+    fn default() -> Self {
+        Self {
+            http_tokens: HttpTokens::Optional,
+            put_response_hop_limit: 1,
+            http_endpoint_enabled: true,
+            instance_metadata_tags: false,
+        }
+    }
+}
+
+/// Whether IMDSv1 (no token) is still accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpTokens {
+    Optional,
+    Required,
+}
+
+/// How the caller obtained its credentials: the value of `ec2:RoleDelivery`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RoleDelivery {
+    /// IMDSv1: a GET without a session token (`ec2:RoleDelivery` = 1.0).
+    V1,
+    /// IMDSv2: a GET carrying a valid session token (`ec2:RoleDelivery` = 2.0).
+    V2,
+}
+
+impl RoleDelivery {
+    /// The condition-key value, `"1.0"` or `"2.0"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleDelivery::V1 => "1.0",
+            RoleDelivery::V2 => "2.0",
+        }
+    }
+}
+
+/// The outcome of asking for an instance's role credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialsResult {
+    Issued(Credentials),
+    /// The role's trust policy does not let `ec2.amazonaws.com` assume it: EC2 answers 200 with
+    /// an `AssumeRoleUnauthorizedAccess` document.
+    AssumeRoleUnauthorized {
+        role_name: String,
+        last_updated: SystemTime,
+    },
+    /// No profile, or a profile without a role, at this moment: 404.
+    NoRole,
+}
+
+/// One temporary credential set, as served under `iam/security-credentials/ROLE`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub token: String,
+    pub last_updated: SystemTime,
+    pub expiration: SystemTime,
+}
+
+/// Secrets stay out of logs and panic messages.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("last_updated", &self.last_updated)
+            .field("expiration", &self.expiration)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,293 @@
+//! The metadata tree: which paths exist for an instance and what they contain.
+//!
+//! Paths are matched byte for byte, never percent-decoded or normalised: `..`, `%2e` or an empty
+//! segment simply match nothing and get the 404 page. One trailing `/` is accepted on every
+//! path, directories and leaf values alike (botocore asks for `placement/availability-zone/`).
+//! Listings are newline-separated without a trailing newline, sub-directories marked with `/`.
+
+use std::time::SystemTime;
+
+use crate::format::JsonObject;
+use crate::source::{Credentials, CredentialsResult, IamView, InstanceView};
+
+/// Where a GET lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// The body has been written; serve it with this `Last-Modified`.
+    Written {
+        last_modified: SystemTime,
+    },
+    /// The role's credentials (the path named the instance's current role); the `-extended`
+    /// form adds `AccountId`.
+    Credentials {
+        extended: bool,
+    },
+    NotFound,
+}
+
+/// Resolves `target` for `view`, writing static content into `body`.
+pub fn route(target: &[u8], view: &InstanceView, body: &mut Vec<u8>) -> Route {
+    let path = match target.iter().position(|&b| b == b'?') {
+        Some(query) => &target[..query],
+        None => target,
+    };
+    let Some(path) = path.strip_prefix(b"/") else {
+        return Route::NotFound;
+    };
+    let path = path.strip_suffix(b"/").unwrap_or(path);
+    if path.is_empty() {
+        return written(body, view.pending_time, |b| b.extend_from_slice(b"latest"));
+    }
+    let mut segments = path.split(|&b| b == b'/');
+    if segments.next() != Some(b"latest") {
+        return Route::NotFound;
+    }
+    let rest: Segments = segments.collect();
+    match rest.as_slice() {
+        [] => written(body, view.pending_time, |b| {
+            b.extend_from_slice(b"dynamic\nmeta-data")
+        }),
+        [b"meta-data", rest @ ..] => meta_data(rest, view, body),
+        [b"dynamic"] => written(body, view.pending_time, |b| {
+            b.extend_from_slice(b"instance-identity/")
+        }),
+        [b"dynamic", b"instance-identity"] => written(body, view.pending_time, |b| {
+            b.extend_from_slice(b"document")
+        }),
+        [b"dynamic", b"instance-identity", b"document"] => {
+            written(body, view.pending_time, |b| identity_document(view, b))
+        }
+        _ => Route::NotFound,
+    }
+}
+
+/// At most a handful of segments are meaningful; longer paths are 404 anyway.
+type Segments<'p> = smallvec_lite::Segments<'p>;
+
+fn meta_data(rest: &[&[u8]], view: &InstanceView, body: &mut Vec<u8>) -> Route {
+    let launched = view.pending_time;
+    let text = |body: &mut Vec<u8>, value: &str| {
+        written(body, launched, |b| b.extend_from_slice(value.as_bytes()))
+    };
+    match rest {
+        [] => written(body, launched, |b| meta_data_listing(view, b)),
+        [b"ami-id"] => text(body, &view.ami_id),
+        [b"hostname"] => text(body, &view.hostname),
+        [b"instance-id"] => text(body, &view.instance_id),
+        [b"instance-type"] => text(body, &view.instance_type),
+        [b"local-hostname"] => text(body, &view.local_hostname),
+        [b"local-ipv4"] => text(body, &view.local_ipv4),
+        [b"mac"] => text(body, &view.mac),
+        [b"reservation-id"] => text(body, &view.reservation_id),
+        [b"security-groups"] => written(body, launched, |b| {
+            join_lines(b, view.security_groups.iter().map(String::as_str))
+        }),
+        [b"placement"] => text(body, "availability-zone\nregion"),
+        [b"placement", b"availability-zone"] => text(body, &view.availability_zone),
+        [b"placement", b"region"] => text(body, &view.region),
+        [b"tags", rest @ ..] if view.options.instance_metadata_tags => tags(rest, view, body),
+        [b"iam", rest @ ..] => match &view.iam {
+            Some(iam) => iam_tree(rest, iam, body),
+            None => Route::NotFound,
+        },
+        _ => Route::NotFound,
+    }
+}
+
+fn meta_data_listing(view: &InstanceView, b: &mut Vec<u8>) {
+    b.extend_from_slice(b"ami-id\nhostname\n");
+    if view.iam.is_some() {
+        b.extend_from_slice(b"iam/\n");
+    }
+    b.extend_from_slice(
+        b"instance-id\ninstance-type\nlocal-hostname\nlocal-ipv4\nmac\nplacement/\nreservation-id\nsecurity-groups",
+    );
+    if view.options.instance_metadata_tags {
+        b.extend_from_slice(b"\ntags/");
+    }
+}
+
+fn tags(rest: &[&[u8]], view: &InstanceView, body: &mut Vec<u8>) -> Route {
+    let launched = view.pending_time;
+    let visible = || view.tags.iter().filter(|(key, _)| is_servable_tag_key(key));
+    match rest {
+        [] => written(body, launched, |b| b.extend_from_slice(b"instance")),
+        [b"instance"] => written(body, launched, |b| {
+            join_lines(b, visible().map(|(k, _)| k.as_str()))
+        }),
+        [b"instance", key] => match visible().find(|(k, _)| k.as_bytes() == *key) {
+            Some((_, value)) => written(body, launched, |b| b.extend_from_slice(value.as_bytes())),
+            None => Route::NotFound,
+        },
+        _ => Route::NotFound,
+    }
+}
+
+/// EC2 exposes only tag keys made of letters, digits and `+ - = . , _ : @` (no spaces, no `/`),
+/// and never `.` or `..`; this also keeps every key a single, literal path segment.
+fn is_servable_tag_key(key: &str) -> bool {
+    !key.is_empty()
+        && key != "."
+        && key != ".."
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-=.,_:@".contains(&b))
+}
+
+fn iam_tree(rest: &[&[u8]], iam: &IamView, body: &mut Vec<u8>) -> Route {
+    let role = iam.role_name.as_deref();
+    match rest {
+        [] => written(body, iam.last_updated, |b| {
+            b.extend_from_slice(b"info\nsecurity-credentials/")
+        }),
+        [b"info"] => written(body, iam.last_updated, |b| {
+            JsonObject::new(b)
+                .string("Code", "Success")
+                .timestamp("LastUpdated", iam.last_updated)
+                .string("InstanceProfileArn", &iam.instance_profile_arn)
+                .string("InstanceProfileId", &iam.instance_profile_id)
+                .finish();
+        }),
+        [b"security-credentials" | b"security-credentials-extended"] => match role {
+            Some(role) => written(body, iam.last_updated, |b| {
+                b.extend_from_slice(role.as_bytes())
+            }),
+            None => Route::NotFound,
+        },
+        [
+            dir @ (b"security-credentials" | b"security-credentials-extended"),
+            name,
+        ] if role.is_some_and(|role| role.as_bytes() == *name) => Route::Credentials {
+            extended: *dir == b"security-credentials-extended",
+        },
+        _ => Route::NotFound,
+    }
+}
+
+/// Writes the credentials document for `result`; `None` means there is nothing to serve (404).
+///
+/// Key order and layout are EC2's (recorded traffic). `AccountId` of the extended form goes last:
+/// SDKs read it by name and its position in EC2's output was not found in any source.
+pub fn write_credentials(
+    body: &mut Vec<u8>,
+    result: &CredentialsResult,
+    account_id: Option<&str>,
+) -> Option<SystemTime> {
+    match result {
+        CredentialsResult::Issued(Credentials {
+            access_key_id,
+            secret_access_key,
+            token,
+            last_updated,
+            expiration,
+        }) => {
+            let doc = JsonObject::new(body)
+                .string("Code", "Success")
+                .timestamp("LastUpdated", *last_updated)
+                .string("Type", "AWS-HMAC")
+                .string("AccessKeyId", access_key_id)
+                .string("SecretAccessKey", secret_access_key)
+                .string("Token", token)
+                .timestamp("Expiration", *expiration);
+            match account_id {
+                Some(account) => doc.string("AccountId", account).finish(),
+                None => doc.finish(),
+            }
+            Some(*last_updated)
+        }
+        CredentialsResult::AssumeRoleUnauthorized {
+            role_name,
+            last_updated,
+        } => {
+            let mut message = String::with_capacity(200);
+            message.push_str("EC2 cannot assume the role ");
+            message.push_str(role_name);
+            message.push_str(
+                ".  Please see documentation at https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_iam-ec2.html#troubleshoot_iam-ec2_errors-info-doc.",
+            );
+            JsonObject::new(body)
+                .string("Code", "AssumeRoleUnauthorizedAccess")
+                .string("Message", &message)
+                .timestamp("LastUpdated", *last_updated)
+                .finish();
+            Some(*last_updated)
+        }
+        CredentialsResult::NoRole => None,
+    }
+}
+
+/// `dynamic/instance-identity/document`, field order and layout as EC2 serves it today.
+fn identity_document(view: &InstanceView, b: &mut Vec<u8>) {
+    JsonObject::new(b)
+        .string("accountId", &view.account_id)
+        .string("architecture", &view.architecture)
+        .string("availabilityZone", &view.availability_zone)
+        .null("billingProducts")
+        .null("devpayProductCodes")
+        .null("marketplaceProductCodes")
+        .string("imageId", &view.ami_id)
+        .string("instanceId", &view.instance_id)
+        .string("instanceType", &view.instance_type)
+        .null("kernelId")
+        .timestamp("pendingTime", view.pending_time)
+        .string("privateIp", &view.local_ipv4)
+        .null("ramdiskId")
+        .string("region", &view.region)
+        .string("version", "2017-09-30")
+        .finish();
+}
+
+fn written(
+    body: &mut Vec<u8>,
+    last_modified: SystemTime,
+    write: impl FnOnce(&mut Vec<u8>),
+) -> Route {
+    write(body);
+    Route::Written { last_modified }
+}
+
+fn join_lines<'a>(b: &mut Vec<u8>, lines: impl Iterator<Item = &'a str>) {
+    for (i, line) in lines.enumerate() {
+        if i > 0 {
+            b.push(b'\n');
+        }
+        b.extend_from_slice(line.as_bytes());
+    }
+}
+
+/// A fixed-capacity segment list, so routing allocates nothing.
+mod smallvec_lite {
+    /// Paths deeper than this never exist in the tree; the excess is kept as one sentinel
+    /// segment so they still fail to match.
+    const MAX: usize = 6;
+
+    pub struct Segments<'p> {
+        items: [&'p [u8]; MAX],
+        len: usize,
+    }
+
+    impl<'p> Segments<'p> {
+        pub fn as_slice(&self) -> &[&'p [u8]] {
+            &self.items[..self.len]
+        }
+    }
+
+    impl<'p> FromIterator<&'p [u8]> for Segments<'p> {
+        fn from_iter<I: IntoIterator<Item = &'p [u8]>>(iter: I) -> Self {
+            let mut segments = Segments {
+                items: [&[]; MAX],
+                len: 0,
+            };
+            for item in iter {
+                if segments.len == MAX {
+                    // Too deep: an empty segment at the end matches no route.
+                    segments.items[MAX - 1] = b"";
+                    break;
+                }
+                segments.items[segments.len] = item;
+                segments.len += 1;
+            }
+            segments
+        }
+    }
+}
