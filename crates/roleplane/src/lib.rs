@@ -5,3 +5,5 @@ pub mod config;
 pub mod credentials;
 pub mod datadir;
 pub mod protocol;
+pub mod server;
+pub mod sts;

@@ -1,0 +1,176 @@
+//! The AWS API listener: one port for every service, routed by the SigV4 credential scope.
+//!
+//! bytes → SigV4 claim → protocol decode → authenticate → service operation → XML.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sigv4::HttpRequest;
+use store::Store;
+
+use super::app::App;
+use super::auth::authenticate;
+use super::request_id;
+use crate::protocol::{self, AwsError, CONTENT_TYPE, Envelope, Params, REQUEST_ID_HEADER};
+use crate::sts;
+
+/// Larger bodies are refused before any work: the largest legitimate requests (a policy document
+/// of 131,072 characters, URL-encoded) stay well under it.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+pub fn router<S: Store>(app: Arc<App<S>>) -> Router {
+    Router::new().fallback(handle::<S>).with_state(app)
+}
+
+/// What the handler of a service gets.
+pub struct Call<'a, S> {
+    pub app: &'a App<S>,
+    pub caller: &'a super::Caller,
+    pub params: &'a Params,
+    pub request_id: &'a str,
+    pub peer: SocketAddr,
+    pub now: u64,
+}
+
+async fn handle<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let request_id = request_id::new();
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            let err = AwsError::sender(
+                "RequestEntityTooLarge",
+                413,
+                format!("Request body must be at most {MAX_BODY_BYTES} bytes"),
+            );
+            return render(Envelope::IAM, Err(err), &request_id);
+        }
+    };
+    let headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+        .collect();
+    let http = HttpRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        body: &body,
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+
+    let claim = sigv4::parse(&http);
+    let envelope = match &claim {
+        Ok(claim) => envelope_for_service(claim.scope().service),
+        Err(_) => envelope_for_body(&http),
+    };
+    let Some(envelope) = envelope else {
+        let err = AwsError::sender(
+            "InvalidAction",
+            400,
+            "The service named in the credential scope is not served here",
+        );
+        return render(Envelope::IAM, Err(err), &request_id);
+    };
+    let dialect = match envelope.protocol {
+        protocol::Protocol::AwsQuery => sigv4::ErrorDialect::Query,
+        protocol::Protocol::Ec2Query => sigv4::ErrorDialect::Ec2,
+    };
+    let claim = match claim {
+        Ok(claim) => claim,
+        Err(e) => {
+            let err = AwsError::sender(e.code(dialect), e.status(dialect), e.message(dialect));
+            return render(envelope, Err(err), &request_id);
+        }
+    };
+    let params = match decode_params(envelope, &http) {
+        Ok(params) => params,
+        Err(err) => return render(envelope, Err(err), &request_id),
+    };
+    let caller = match authenticate(&app, &http, &claim, now, envelope.protocol).await {
+        Ok(caller) => caller,
+        Err(err) => return render(envelope, Err(err), &request_id),
+    };
+    let call = Call {
+        app: &app,
+        caller: &caller,
+        params: &params,
+        request_id: &request_id,
+        peer,
+        now,
+    };
+    let result = match envelope {
+        e if e == Envelope::STS => sts::handle(&call).await,
+        e => Err(AwsError::invalid_action(
+            e.protocol,
+            params.action(),
+            params.version().unwrap_or(e.version),
+        )),
+    };
+    render(envelope, result, &request_id)
+}
+
+fn envelope_for_service(service: &str) -> Option<Envelope> {
+    match service {
+        "iam" => Some(Envelope::IAM),
+        "sts" => Some(Envelope::STS),
+        "ec2" => Some(Envelope::EC2),
+        _ => None,
+    }
+}
+
+/// Before a credential scope is known (an unsigned or malformed request), the API version in the
+/// body says which service's error dialect the client will parse.
+fn envelope_for_body(http: &HttpRequest<'_>) -> Option<Envelope> {
+    let source = if http.body.is_empty() {
+        http.query.as_bytes()
+    } else {
+        http.body
+    };
+    let has = |needle: &[u8]| source.windows(needle.len()).any(|w| w == needle);
+    Some(if has(b"Version=2016-11-15") {
+        Envelope::EC2
+    } else if has(b"Version=2011-06-15") {
+        Envelope::STS
+    } else {
+        Envelope::IAM
+    })
+}
+
+/// Parameters come from the body of a POST and from the query string (presigned requests put
+/// them there); both are decoded strictly.
+fn decode_params(envelope: Envelope, http: &HttpRequest<'_>) -> Result<Params, AwsError> {
+    let mut pairs = protocol::decode_form(http.query.as_bytes(), MAX_BODY_BYTES)?;
+    pairs.retain(|(name, _)| !name.starts_with("X-Amz-"));
+    pairs.extend(protocol::decode_form(http.body, MAX_BODY_BYTES)?);
+    Ok(Params::from_pairs(envelope.protocol, pairs)?)
+}
+
+fn render(envelope: Envelope, result: Result<String, AwsError>, request_id: &str) -> Response {
+    let (status, body) = match result {
+        Ok(body) => (200, body),
+        Err(err) => envelope.error(&err, request_id),
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, Body::from(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}

@@ -1,0 +1,69 @@
+//! What every request handler shares: the store, the keys, and caches.
+
+use sigv4::SigningKeyCache;
+use store::SqliteStore;
+use zeroize::Zeroizing;
+
+use crate::credentials::{KeyRing, SealError, SealingKey};
+
+/// Associated data that binds a sealed access-key secret to its key ID, so a ciphertext cannot
+/// be moved to another key's row.
+fn secret_aad(access_key_id: &str) -> Vec<u8> {
+    [b"access-key-secret:".as_slice(), access_key_id.as_bytes()].concat()
+}
+
+pub struct App<S = SqliteStore> {
+    store: S,
+    master: SealingKey,
+    keyring: KeyRing,
+    region: String,
+    signing_keys: SigningKeyCache,
+}
+
+impl<S> App<S> {
+    pub fn new(store: S, master: SealingKey, keyring: KeyRing, region: String) -> Self {
+        Self {
+            store,
+            master,
+            keyring,
+            region,
+            signing_keys: SigningKeyCache::default(),
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn keyring(&self) -> &KeyRing {
+        &self.keyring
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn signing_keys(&self) -> &SigningKeyCache {
+        &self.signing_keys
+    }
+
+    pub fn seal_secret(&self, access_key_id: &str, secret: &str) -> Result<Vec<u8>, SealError> {
+        seal_secret(&self.master, access_key_id, secret)
+    }
+
+    pub fn open_secret(
+        &self,
+        access_key_id: &str,
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, SealError> {
+        self.master.open(&secret_aad(access_key_id), ciphertext)
+    }
+}
+
+pub fn seal_secret(
+    master: &SealingKey,
+    access_key_id: &str,
+    secret: &str,
+) -> Result<Vec<u8>, SealError> {
+    master.seal(&secret_aad(access_key_id), secret.as_bytes())
+}

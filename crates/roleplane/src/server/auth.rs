@@ -1,0 +1,177 @@
+//! Authentication: who signed this request. Long-term keys (AKIA…) are looked up in the store;
+//! temporary ones (ASIA…) are verified from their self-contained session token alone.
+
+use policy::{Principal, PrincipalKind};
+use sigv4::{Authorization, ErrorDialect, HttpRequest, SigV4Error};
+use store::{AccessKeyStatus, Store, StoreError, User};
+
+use super::app::App;
+use crate::credentials::{SessionClaims, SessionPrincipal, TokenError};
+use crate::protocol::{AwsError, Protocol};
+
+/// What signed the request.
+#[derive(Debug, Clone)]
+pub enum Identity {
+    User(User),
+    Session(SessionClaims),
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account_id: String,
+    pub access_key_id: String,
+    pub principal: Principal,
+    pub identity: Identity,
+}
+
+const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
+// UNCONFIRMED status: STS and IAM answer an expired session token with code `ExpiredToken`; we
+// send 403 like the other authentication failures of these services.
+const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
+
+pub async fn authenticate<S: Store>(
+    app: &App<S>,
+    req: &HttpRequest<'_>,
+    claim: &Authorization<'_>,
+    now: u64,
+    protocol: Protocol,
+) -> Result<Caller, AwsError> {
+    let dialect = match protocol {
+        Protocol::AwsQuery => ErrorDialect::Query,
+        Protocol::Ec2Query => ErrorDialect::Ec2,
+    };
+    let sig_error =
+        |e: SigV4Error| AwsError::sender(e.code(dialect), e.status(dialect), e.message(dialect));
+    let invalid = || match protocol {
+        Protocol::AwsQuery => AwsError::sender("InvalidClientTokenId", 403, INVALID_TOKEN),
+        Protocol::Ec2Query => AwsError::sender(
+            "AuthFailure",
+            401,
+            "AWS was not able to validate the provided access credentials",
+        ),
+    };
+    let key_id = claim.access_key_id();
+    if key_id.starts_with("ASIA") {
+        let token = claim.session_token().ok_or_else(invalid)?;
+        let claims = app.keyring().open(token).map_err(|e| match e {
+            TokenError::Invalid | TokenError::Seal(_) => invalid(),
+        })?;
+        if claims.access_key_id != key_id {
+            return Err(invalid());
+        }
+        if now >= u64::try_from(claims.expires_at).unwrap_or(0) {
+            return Err(AwsError::sender("ExpiredToken", 403, EXPIRED_TOKEN));
+        }
+        claim
+            .verify(
+                req,
+                claims.secret_access_key.as_bytes(),
+                now,
+                Some(app.signing_keys()),
+            )
+            .map_err(sig_error)?;
+        return Ok(Caller {
+            account_id: claims.account_id.clone(),
+            access_key_id: key_id.to_owned(),
+            principal: session_principal(&claims),
+            identity: Identity::Session(claims),
+        });
+    }
+    let (key, user) = match app.store().access_key(key_id).await {
+        Ok(found) => found,
+        Err(StoreError::NotFound { .. }) => return Err(invalid()),
+        Err(e) => {
+            tracing::error!(error = %e, "looking up an access key");
+            return Err(AwsError::internal(protocol));
+        }
+    };
+    if key.status != AccessKeyStatus::Active {
+        return Err(invalid());
+    }
+    let secret = app
+        .open_secret(&key.access_key_id, &key.secret_ciphertext)
+        .map_err(|_| {
+            tracing::error!(access_key_id = %key.access_key_id, "an access key's secret does not open under the master key");
+            AwsError::internal(protocol)
+        })?;
+    claim
+        .verify(req, &secret, now, Some(app.signing_keys()))
+        .map_err(sig_error)?;
+    Ok(Caller {
+        account_id: user.account_id.clone(),
+        access_key_id: key.access_key_id,
+        principal: user_principal(&user),
+        identity: Identity::User(user),
+    })
+}
+
+pub fn user_principal(user: &User) -> Principal {
+    Principal::new(PrincipalKind::IamUser {
+        account: user.account_id.clone(),
+        path: user.path.clone(),
+        name: user.name.clone(),
+        user_id: Some(user.id.clone()),
+    })
+}
+
+pub fn session_principal(claims: &SessionClaims) -> Principal {
+    let account = claims.account_id.clone();
+    match &claims.principal {
+        SessionPrincipal::AssumedRole {
+            role_arn,
+            role_id,
+            session_name,
+        } => {
+            let (role_path, role_name) = split_role_arn(role_arn);
+            Principal::new(PrincipalKind::AssumedRole {
+                account,
+                role_path,
+                role_name,
+                session_name: session_name.clone(),
+                role_id: Some(role_id.clone()),
+            })
+        }
+        SessionPrincipal::UserSession { user_arn, user_id } => {
+            let (path, name) = split_resource_path(user_arn, "user/");
+            Principal::new(PrincipalKind::IamUser {
+                account,
+                path,
+                name,
+                user_id: Some(user_id.clone()),
+            })
+        }
+        SessionPrincipal::RootSession => Principal::new(PrincipalKind::Root { account }),
+    }
+}
+
+/// `arn:aws:iam::A:role/path/name` → (`/path/`, `name`).
+fn split_role_arn(arn: &str) -> (String, String) {
+    split_resource_path(arn, "role/")
+}
+
+fn split_resource_path(arn: &str, kind: &str) -> (String, String) {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
+    let rest = resource.strip_prefix(kind).unwrap_or(resource);
+    match rest.rfind('/') {
+        Some(i) => (format!("/{}", &rest[..=i]), rest[i + 1..].to_owned()),
+        None => ("/".to_owned(), rest.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns_split_into_path_and_name() {
+        assert_eq!(
+            split_role_arn("arn:aws:iam::123456789012:role/s3access"),
+            ("/".to_owned(), "s3access".to_owned())
+        );
+        assert_eq!(
+            split_role_arn("arn:aws:iam::123456789012:role/team/a/dev"),
+            ("/team/a/".to_owned(), "dev".to_owned())
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! First start of an empty data dir: the account, the `admin` user with full access, its key
+//! pair and the shared-credentials file; and the session-token key ring.
+//!
+//! Each step is idempotent, so a start interrupted half-way completes on the next one.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use store::{EntityKind, InlinePolicy, NewAccessKey, NewUser, Principal, Store, StoreError};
+
+use super::app::seal_secret;
+use crate::credentials::{KeyRing, SealingKey};
+use crate::datadir::DataDir;
+
+pub const ADMIN_USER: &str = "admin";
+pub const ADMIN_KEY_ID_ENV: &str = "ROLEPLANE_ADMIN_ACCESS_KEY_ID";
+pub const ADMIN_SECRET_ENV: &str = "ROLEPLANE_ADMIN_SECRET_ACCESS_KEY";
+const ADMIN_POLICY_NAME: &str = "AdministratorAccess";
+const ADMIN_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// Creates the account and its admin if the store has no account yet. Returns the credentials
+/// file's path when it was written now.
+pub async fn ensure<S: Store>(
+    store: &S,
+    dir: &DataDir,
+    master: &SealingKey,
+    account_id: &str,
+) -> anyhow::Result<Option<PathBuf>> {
+    let accounts = store.list_accounts().await?;
+    if accounts.iter().any(|a| a.id != account_id) {
+        // The data dir belongs to an earlier start; its accounts stay as they are.
+        return Ok(None);
+    }
+    if accounts.is_empty() {
+        store.create_account(account_id).await?;
+    }
+    create_admin(store, dir, master, account_id).await
+}
+
+/// Creates an account with its own `admin` user and key pair (`roleplane account create`).
+pub async fn create_admin<S: Store>(
+    store: &S,
+    dir: &DataDir,
+    master: &SealingKey,
+    account_id: &str,
+) -> anyhow::Result<Option<PathBuf>> {
+    match store
+        .create_user(account_id, NewUser::new(ADMIN_USER))
+        .await
+    {
+        Ok(_) => {}
+        Err(StoreError::AlreadyExists {
+            kind: EntityKind::User,
+            ..
+        }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let policy = InlinePolicy {
+        name: ADMIN_POLICY_NAME.to_owned(),
+        document: ADMIN_POLICY.to_owned(),
+        size: policy::size_without_whitespace(ADMIN_POLICY) as u64,
+    };
+    store
+        .put_inline_policy(account_id, Principal::User(ADMIN_USER), policy, u64::MAX)
+        .await?;
+    if !store
+        .list_access_keys(account_id, ADMIN_USER)
+        .await?
+        .is_empty()
+    {
+        return Ok(None);
+    }
+    let (key_id, secret) = admin_key_pair()?;
+    let secret_ciphertext = seal_secret(master, &key_id, &secret)?;
+    store
+        .create_access_key(
+            account_id,
+            ADMIN_USER,
+            NewAccessKey {
+                access_key_id: key_id.clone(),
+                secret_ciphertext,
+            },
+        )
+        .await?;
+    Ok(Some(dir.write_admin_credentials(&key_id, &secret)?))
+}
+
+fn admin_key_pair() -> anyhow::Result<(String, String)> {
+    match (
+        std::env::var(ADMIN_KEY_ID_ENV),
+        std::env::var(ADMIN_SECRET_ENV),
+    ) {
+        (Ok(id), Ok(secret)) => {
+            anyhow::ensure!(
+                id.len() == 20 && id.bytes().all(|b| b.is_ascii_alphanumeric()),
+                "{ADMIN_KEY_ID_ENV} must be 20 letters and digits, like AKIAIOSFODNN7EXAMPLE"
+            );
+            anyhow::ensure!(
+                (16..=128).contains(&secret.len()) && !secret.contains(char::is_whitespace),
+                "{ADMIN_SECRET_ENV} must be 16 to 128 characters without spaces"
+            );
+            Ok((id, secret))
+        }
+        (Err(_), Err(_)) => Ok((store::ids::access_key_id(), new_secret_access_key()?)),
+        _ => anyhow::bail!("set both {ADMIN_KEY_ID_ENV} and {ADMIN_SECRET_ENV}, or neither"),
+    }
+}
+
+/// 40 characters from the base64 alphabet, like AWS's secret access keys.
+pub fn new_secret_access_key() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 30];
+    getrandom::fill(&mut bytes).context("reading the random source")?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+fn token_key_aad(kid: &str) -> Vec<u8> {
+    [b"session-token-key:".as_slice(), kid.as_bytes()].concat()
+}
+
+/// Loads the session-token key ring, creating its first key on first start.
+/// The newest key seals; older ones still open tokens issued under them.
+pub async fn token_keyring<S: Store>(
+    store: &S,
+    master: &SealingKey,
+    account_id: &str,
+) -> anyhow::Result<KeyRing> {
+    let mut stored = store.token_keys(account_id).await?;
+    if stored.is_empty() {
+        let key = SealingKey::generate()?;
+        let kid = "1";
+        let ciphertext = master.seal(&token_key_aad(kid), key.as_bytes())?;
+        stored.push(store.add_token_key(account_id, kid, &ciphertext).await?);
+    }
+    let mut keys = Vec::with_capacity(stored.len());
+    for entry in &stored {
+        let kid: u32 = entry
+            .kid
+            .parse()
+            .with_context(|| format!("token key id {:?} is not a number", entry.kid))?;
+        let bytes = master
+            .open(&token_key_aad(&entry.kid), &entry.ciphertext)
+            .context("opening a session-token key: is this the data dir's master key?")?;
+        let bytes: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .context("a session-token key is 32 bytes")?;
+        keys.push((kid, SealingKey::from_bytes(bytes)));
+    }
+    let (active_kid, active) = keys.pop().context("the key ring is empty")?;
+    Ok(keys
+        .into_iter()
+        .fold(KeyRing::new(active_kid, active), |ring, (kid, key)| {
+            ring.with_retired(kid, key)
+        }))
+}

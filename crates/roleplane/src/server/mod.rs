@@ -1,0 +1,83 @@
+//! `roleplane serve`: open the data dir and store, bootstrap the admin, and run the listeners.
+
+pub mod api;
+mod app;
+mod auth;
+mod bootstrap;
+mod request_id;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use store::SqliteStore;
+use tokio::net::TcpListener;
+
+pub use app::App;
+pub use auth::{Caller, Identity};
+
+use crate::config::ServeArgs;
+use crate::datadir::DataDir;
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(args))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let dir = DataDir::open(&args.data_dir)?;
+    let master = dir.master_key()?;
+    let store = SqliteStore::open(dir.path())
+        .await
+        .context("opening the embedded store")?;
+    let admin = bootstrap::ensure(&store, &dir, &master, &args.account_id).await?;
+    if let Some(path) = admin {
+        tracing::info!(credentials = %path.display(), "created account {} and user admin", args.account_id);
+    }
+    let keyring = bootstrap::token_keyring(&store, &master, &args.account_id).await?;
+    let app = Arc::new(App::new(store, master, keyring, args.region.clone()));
+
+    let listener = TcpListener::bind(args.api_addr)
+        .await
+        .with_context(|| format!("binding the API listener on {}", args.api_addr))?;
+    let api_addr = listener.local_addr()?;
+    let router = api::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    tracing::info!(api = %api_addr, "roleplane ready");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving the API")?;
+    app.store().close().await;
+    Ok(())
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROLEPLANE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second call (tests that run the server in-process twice) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
