@@ -10,6 +10,9 @@
 //! Contract for every implementation:
 //! - Each write is one transaction that checks its own preconditions inside it, so concurrent
 //!   callers cannot break an invariant; when the future resolves `Ok`, the write is durable.
+//!   (SQLite gets this from `BEGIN IMMEDIATE`, which serialises writers; a PostgreSQL backend
+//!   must lock the parent row, e.g. `SELECT … FOR UPDATE` on the user or profile, before its
+//!   checks, since READ COMMITTED alone would let two counts pass together.)
 //! - Names of users, roles, managed policies, instance profiles and inline policies are unique
 //!   per account case-insensitively; the original spelling is returned. Paths are verbatim.
 //! - The caller validates names, paths, documents and tag counts; the store enforces what needs
