@@ -1,6 +1,7 @@
 //! `roleplane serve`: open the data dir and store, bootstrap the admin, and run the listeners.
 
 pub mod api;
+pub mod authz;
 mod app;
 mod auth;
 mod bootstrap;

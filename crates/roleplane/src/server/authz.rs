@@ -1,0 +1,235 @@
+//! Authorization: may the caller do this? Builds the request context and the caller's policies,
+//! asks the policy engine, and words a denial as AWS does.
+//!
+//! Policies are read from the store at request time, so a change to a role's permissions applies
+//! at once to every live session of that role (as the issue requires, and as AWS does after its
+//! propagation delay).
+
+use policy::{
+    Context, ContextValue, Decision, Outcome, Policy, PolicyKind, PolicySet, PolicySource, Request,
+    Version, evaluate,
+};
+use store::{IdentityPolicies, Store};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::api::Call;
+use super::auth::Identity;
+use crate::credentials::SessionPrincipal;
+use crate::protocol::AwsError;
+
+/// One authorization question beyond the plain (action, resource) pair.
+#[derive(Default)]
+pub struct Ask<'a> {
+    pub action: &'a str,
+    pub resource: &'a str,
+    /// The account owning the resource; the caller's own when `None`.
+    pub resource_account: Option<&'a str>,
+    /// The resource's own policy (a role's trust policy for sts:AssumeRole).
+    pub resource_policy: Option<Policy>,
+    /// Condition keys the operation sets (`aws:RequestTag/…`, `iam:PassedToService`, …).
+    pub context: Vec<(String, ContextValue)>,
+}
+
+/// Allows the call, or answers AccessDenied with AWS's message.
+pub async fn authorize<S: Store>(
+    call: &Call<'_, S>,
+    action: &str,
+    resource: &str,
+) -> Result<(), AwsError> {
+    require(
+        call,
+        Ask {
+            action,
+            resource,
+            ..Ask::default()
+        },
+    )
+    .await
+}
+
+pub async fn require<S: Store>(call: &Call<'_, S>, ask: Ask<'_>) -> Result<(), AwsError> {
+    let action = ask.action.to_owned();
+    let resource = ask.resource.to_owned();
+    let decision = decide(call, ask).await?;
+    if decision.is_allowed() {
+        Ok(())
+    } else {
+        Err(AwsError::access_denied(denial_message(
+            call.caller.principal.arn(),
+            &action,
+            &resource,
+            &decision,
+        )))
+    }
+}
+
+/// The engine's decision for `ask` by the caller of `call`.
+pub async fn decide<S: Store>(call: &Call<'_, S>, ask: Ask<'_>) -> Result<Decision, AwsError> {
+    let caller = call.caller;
+    let mut context = Context::new();
+    for (key, value) in ask.context {
+        context.insert(&key, value);
+    }
+    request_context(call, &mut context);
+
+    let mut policies = PolicySet {
+        resource: ask.resource_policy,
+        ..PolicySet::default()
+    };
+    match &caller.identity {
+        Identity::User(user) => {
+            load_identity(call, &user.id, &mut policies).await?;
+        }
+        Identity::Session(claims) => {
+            match &claims.principal {
+                SessionPrincipal::AssumedRole { role_id, .. } => {
+                    load_identity(call, role_id, &mut policies).await?;
+                }
+                SessionPrincipal::UserSession { user_id, .. } => {
+                    load_identity(call, user_id, &mut policies).await?;
+                }
+                SessionPrincipal::RootSession => {}
+            }
+            policies.session = merge_session_policies(&claims.session_policies);
+        }
+    }
+    let request = Request {
+        principal: caller.principal.clone(),
+        action: ask.action.to_owned(),
+        resource: ask.resource.to_owned(),
+        resource_account: ask
+            .resource_account
+            .unwrap_or(&caller.account_id)
+            .to_owned(),
+        context,
+    };
+    Ok(evaluate(&request, &policies))
+}
+
+async fn load_identity<S: Store>(
+    call: &Call<'_, S>,
+    principal_id: &str,
+    policies: &mut PolicySet,
+) -> Result<(), AwsError> {
+    let stored: IdentityPolicies = call
+        .app
+        .store()
+        .identity_policies(principal_id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "loading identity policies");
+            AwsError::internal(crate::protocol::Protocol::AwsQuery)
+        })?;
+    let documents = stored
+        .inline
+        .iter()
+        .map(|p| p.document.as_str())
+        .chain(stored.managed.iter().filter_map(|m| m.document.as_deref()));
+    // Stored documents were validated when written; one that no longer parses grants nothing.
+    policies.identity = documents
+        .filter_map(|doc| Policy::parse(doc, PolicyKind::Identity).ok())
+        .collect();
+    if let Some(boundary) = stored.permissions_boundary {
+        // An unresolvable or unparsable boundary denies everything rather than vanishing.
+        policies.permissions_boundary = Some(
+            boundary
+                .document
+                .and_then(|doc| Policy::parse(&doc, PolicyKind::PermissionsBoundary).ok())
+                .unwrap_or_else(allow_nothing),
+        );
+    }
+    Ok(())
+}
+
+/// A session's inline policy and its `PolicyArns` documents form one layer: a statement in any
+/// of them can allow.
+fn merge_session_policies(documents: &[String]) -> Option<Policy> {
+    if documents.is_empty() {
+        return None;
+    }
+    let mut merged = allow_nothing();
+    for doc in documents {
+        if let Ok(policy) = Policy::parse(doc, PolicyKind::Session) {
+            merged.version = policy.version;
+            merged.statements.extend(policy.statements);
+        }
+    }
+    Some(merged)
+}
+
+fn allow_nothing() -> Policy {
+    Policy {
+        version: Some(Version::V2012_10_17),
+        id: None,
+        statements: Vec::new(),
+    }
+}
+
+/// The global condition keys AWS sets on every request.
+fn request_context<S>(call: &Call<'_, S>, context: &mut Context) {
+    let now = i64::try_from(call.now).unwrap_or(i64::MAX);
+    context.insert_default("aws:CurrentTime", iso8601(now));
+    context.insert_default("aws:EpochTime", now.to_string());
+    context.insert_default("aws:SourceIp", call.peer.ip().to_string());
+    context.insert_default("aws:SecureTransport", "false");
+    context.insert_default("aws:RequestedRegion", call.app.region());
+    context.insert_default("aws:ViaAWSService", "false");
+    match &call.caller.identity {
+        Identity::User(user) => {
+            for tag in &user.tags {
+                context.insert_default(&format!("aws:PrincipalTag/{}", tag.key), tag.value.clone());
+            }
+        }
+        Identity::Session(claims) => {
+            context.insert_default("aws:TokenIssueTime", iso8601(claims.issued_at));
+            context.insert_default("aws:MultiFactorAuthPresent", "false");
+            for (key, value) in &claims.tags {
+                context.insert_default(&format!("aws:PrincipalTag/{key}"), value.clone());
+            }
+            if let Some(source_identity) = &claims.source_identity {
+                context.insert_default("aws:SourceIdentity", source_identity.clone());
+            }
+            for (key, value) in &claims.context {
+                context.insert_default(key, value.clone());
+            }
+        }
+    }
+}
+
+fn iso8601(epoch_secs: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(epoch_secs)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// `User: ARN is not authorized to perform: ACTION on resource: ARN because …`, as IAM and STS
+/// word it (aws-apis.md §3).
+pub fn denial_message(
+    caller_arn: &str,
+    action: &str,
+    resource: &str,
+    decision: &Decision,
+) -> String {
+    let reason = match decision.outcome {
+        Outcome::ExplicitDeny => {
+            let kind = decision
+                .matched
+                .first()
+                .map(|m| match m.source {
+                    PolicySource::Identity(_) => "an identity-based",
+                    PolicySource::Resource => "a resource-based",
+                    PolicySource::PermissionsBoundary => "a permissions boundary",
+                    PolicySource::Session => "a session",
+                    PolicySource::ServiceControl { .. } => "a service control",
+                })
+                .unwrap_or("an identity-based");
+            format!("with an explicit deny in {kind} policy")
+        }
+        _ => format!("because no identity-based policy allows the {action} action"),
+    };
+    format!(
+        "User: {caller_arn} is not authorized to perform: {action} on resource: {resource} {reason}"
+    )
+}
