@@ -117,6 +117,15 @@ impl Pattern {
                 _ => glob(self.pieces.len(), |i| static_token(&self.pieces[i]), text),
             });
         }
+        // Resolve into a stack buffer: no allocation for patterns of up to 8 pieces.
+        let mut buffer = [Token::AnySequence; 8];
+        if self.pieces.len() <= buffer.len() {
+            for (slot, piece) in buffer.iter_mut().zip(&self.pieces) {
+                *slot = resolve_piece(piece, vars)?;
+            }
+            let tokens = &buffer[..self.pieces.len()];
+            return Ok(glob(tokens.len(), |i| tokens[i], text));
+        }
         let tokens = self.resolve(vars)?;
         Ok(glob(tokens.len(), |i| tokens[i], text))
     }
@@ -153,15 +162,22 @@ impl Pattern {
     fn resolve<'a>(&'a self, vars: &'a dyn Variables) -> Result<Vec<Token<'a>>, MissingVariable> {
         self.pieces
             .iter()
-            .map(|piece| match piece {
-                Piece::Variable(v) => vars
-                    .variable(&v.key)
-                    .or(v.default.as_deref())
-                    .map(Token::Text)
-                    .ok_or(MissingVariable),
-                other => Ok(static_token(other)),
-            })
+            .map(|piece| resolve_piece(piece, vars))
             .collect()
+    }
+}
+
+fn resolve_piece<'a>(
+    piece: &'a Piece,
+    vars: &'a dyn Variables,
+) -> Result<Token<'a>, MissingVariable> {
+    match piece {
+        Piece::Variable(v) => vars
+            .variable(&v.key)
+            .or(v.default.as_deref())
+            .map(Token::Text)
+            .ok_or(MissingVariable),
+        other => Ok(static_token(other)),
     }
 }
 
