@@ -1,9 +1,9 @@
 //! `roleplane serve`: open the data dir and store, bootstrap the admin, and run the listeners.
 
 pub mod api;
-pub mod authz;
 mod app;
 mod auth;
+pub mod authz;
 mod bootstrap;
 mod request_id;
 
@@ -62,7 +62,11 @@ fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROLEPLANE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // A second call (tests that run the server in-process twice) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .try_init();
 }
 
 async fn shutdown_signal() {

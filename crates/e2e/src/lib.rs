@@ -1,0 +1,147 @@
+//! A roleplane server process for tests, and SDK clients pointed at it.
+//!
+//! [`Server::start`] runs the real `roleplane serve` binary on an ephemeral port with a fresh
+//! data dir, waits for its `ready` line, and kills it on drop.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+
+pub const REGION: &str = "us-east-1";
+pub const ACCOUNT_ID: &str = "123456789012";
+pub const ADMIN_KEY_ID: &str = "AKIAE2ETESTADMIN0001";
+pub const ADMIN_SECRET: &str = "e2e/admin/secret/key/for/tests/only/0001";
+
+pub struct Server {
+    child: Child,
+    pub endpoint: String,
+    pub data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// A fresh server on a fresh data dir, with the admin key pair [`ADMIN_KEY_ID`].
+    pub fn start() -> Server {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let dir = temp.path().join("data");
+        let mut server = Server::start_on(&dir);
+        server._temp = Some(temp);
+        server
+    }
+
+    /// A server on `data_dir` (kept after the server stops).
+    pub fn start_on(data_dir: &Path) -> Server {
+        let mut child = Command::new(binary())
+            .args([
+                "serve",
+                "--api-addr",
+                "127.0.0.1:0",
+                "--imds-port",
+                "0",
+                "--data-dir",
+            ])
+            .arg(data_dir)
+            .env("ROLEPLANE_ADMIN_ACCESS_KEY_ID", ADMIN_KEY_ID)
+            .env("ROLEPLANE_ADMIN_SECRET_ACCESS_KEY", ADMIN_SECRET)
+            .env("ROLEPLANE_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn roleplane serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if !sent && line.contains("ready") {
+                    let _ = tx.send(line.clone());
+                    sent = true;
+                }
+                // Keep draining so the server never blocks on a full pipe.
+                if std::env::var_os("E2E_SERVER_LOG").is_some() {
+                    eprintln!("[server] {line}");
+                }
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server printed a ready line");
+        let addr = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("api="))
+            .expect("ready line names the api address")
+            .to_owned();
+        Server {
+            child,
+            endpoint: format!("http://{addr}"),
+            data_dir: data_dir.to_owned(),
+            _temp: None,
+        }
+    }
+
+    /// SDK configuration for the given key pair (and session token) against this server.
+    pub async fn config(
+        &self,
+        key_id: &str,
+        secret: &str,
+        token: Option<&str>,
+    ) -> aws_config::SdkConfig {
+        let credentials = Credentials::new(key_id, secret, token.map(str::to_owned), None, "e2e");
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(credentials)
+            .load()
+            .await
+    }
+
+    pub async fn admin_config(&self) -> aws_config::SdkConfig {
+        self.config(ADMIN_KEY_ID, ADMIN_SECRET, None).await
+    }
+
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.admin_config().await)
+    }
+
+    pub async fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.admin_config().await)
+    }
+
+    /// Stops the server with SIGKILL: nothing gets a chance to flush.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The `roleplane` binary of this workspace, built on demand when a test runs on its own.
+pub fn binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("ROLEPLANE_BIN") {
+        return PathBuf::from(path);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let path = target.join("debug/roleplane");
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    BUILD.call_once(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "roleplane", "--bin", "roleplane"])
+            .current_dir(&root)
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building roleplane failed");
+    });
+    path
+}
