@@ -27,19 +27,21 @@ async fn exchange(stream: &mut TcpStream, request: &str) -> Response {
     read_response(stream, false).await.unwrap()
 }
 
-const PUT: &str = "PUT /latest/api/token HTTP/1.1\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n";
+const PUT: &str =
+    "PUT /latest/api/token HTTP/1.1\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n";
 const GET: &str = "GET /latest/meta-data/ami-id HTTP/1.1\r\n\r\n";
 
 async fn check_sequence(f: &Fixture, addr: SocketAddr, seen: &Seen, hop: u8) {
-    f.source.edit(addr.ip(), |v| v.options.put_response_hop_limit = hop);
+    f.source
+        .edit(addr.ip(), |v| v.options.put_response_hop_limit = hop);
     let mut stream = TcpStream::connect(addr).await.unwrap();
     assert_eq!(exchange(&mut stream, GET).await.status, 200);
     assert_eq!(exchange(&mut stream, PUT).await.status, 200);
     assert_eq!(exchange(&mut stream, GET).await.status, 200);
     assert_eq!(exchange(&mut stream, PUT).await.status, 200);
-    let default = u32::try_from(std::fs::read_to_string("/proc/sys/net/ipv4/ip_default_ttl")
-        .map(|s| s.trim().parse::<u32>().unwrap())
-        .unwrap_or(64)).unwrap();
+    let default: u32 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_default_ttl")
+        .map(|s| s.trim().parse().unwrap())
+        .unwrap_or(64);
     let hop = u32::from(hop);
     assert_eq!(
         *seen.lock().unwrap(),
@@ -81,7 +83,8 @@ async fn ipv6_hop_limit_is_set_for_the_token_put() {
 async fn ttl_on_the_wire() {
     let f = fixture(&[("i-0aaaaaaaaaaaaaaaa", "127.0.0.32")], |_| {});
     let addr = f.addrs[0];
-    f.source.edit(addr.ip(), |v| v.options.put_response_hop_limit = 5);
+    f.source
+        .edit(addr.ip(), |v| v.options.put_response_hop_limit = 5);
     let Some(capture) = Capture::open() else {
         println!("skipped: no raw packet socket (needs CAP_NET_RAW)");
         return;
@@ -114,12 +117,20 @@ impl Capture {
         use std::os::fd::FromRawFd;
         let proto = (libc::ETH_P_IP as u16).to_be() as i32;
         // SAFETY: plain socket(2) call; the result is checked before use.
-        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_DGRAM | libc::SOCK_NONBLOCK, proto) };
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_DGRAM | libc::SOCK_NONBLOCK,
+                proto,
+            )
+        };
         if fd < 0 {
             return None;
         }
         // SAFETY: fd is a fresh, owned descriptor.
-        Some(Self { fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) } })
+        Some(Self {
+            fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) },
+        })
     }
 
     /// TTL of the first captured IPv4/TCP packet from `port` whose payload contains `needle`.
@@ -129,7 +140,8 @@ impl Capture {
         let mut buf = [0u8; 65536];
         while std::time::Instant::now() < deadline {
             // SAFETY: buf is valid for writes of its length.
-            let n = unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+            let n =
+                unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
             if n <= 0 {
                 std::thread::sleep(std::time::Duration::from_millis(5));
                 continue;

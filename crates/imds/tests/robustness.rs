@@ -56,7 +56,11 @@ async fn oversized_heads_get_431_and_close() {
     req.extend(std::iter::repeat_n(b'a', 64 * 1024));
     let _ = stream.write_all(&req).await; // the server may close before reading it all
     let reply = until_close(&mut stream).await;
-    assert!(reply.starts_with(b"HTTP/1.1 431 "), "{:?}", String::from_utf8_lossy(&reply));
+    assert!(
+        reply.starts_with(b"HTTP/1.1 431 "),
+        "{:?}",
+        String::from_utf8_lossy(&reply)
+    );
 
     let mut many = b"GET / HTTP/1.1\r\n".to_vec();
     for i in 0..100 {
@@ -80,9 +84,16 @@ async fn bodies_are_discarded_or_refused() {
         .write_all(b"GET /latest/meta-data/ami-id HTTP/1.1\r\n\r\n")
         .await
         .unwrap();
-    assert_eq!(read_response(&mut stream, false).await.unwrap().text(), "ami-0123456789abcdef0");
+    assert_eq!(
+        read_response(&mut stream, false).await.unwrap().text(),
+        "ami-0123456789abcdef0"
+    );
 
-    let r = raw(f.addrs[0], b"PUT /latest/api/token HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n").await;
+    let r = raw(
+        f.addrs[0],
+        b"PUT /latest/api/token HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n",
+    )
+    .await;
     assert_eq!(r.status, 413);
 }
 
@@ -91,7 +102,10 @@ async fn slowloris_is_cut_off_by_the_header_timeout() {
     let f = quick();
     let mut stream = TcpStream::connect(f.addrs[0]).await.unwrap();
     let started = std::time::Instant::now();
-    stream.write_all(b"GET /latest/meta-data/ HTTP/1.1\r\n").await.unwrap();
+    stream
+        .write_all(b"GET /latest/meta-data/ HTTP/1.1\r\n")
+        .await
+        .unwrap();
     for _ in 0..10 {
         tokio::time::sleep(Duration::from_millis(50)).await;
         if stream.write_all(b"X-Slow: 1\r\n").await.is_err() {
@@ -123,7 +137,10 @@ async fn connection_cap_queues_extra_clients_without_failing_them() {
     let started = std::time::Instant::now();
     let r = get(f.addrs[0], "/latest/meta-data/ami-id").await;
     assert_eq!(r.status, 200);
-    assert!(started.elapsed() >= Duration::from_millis(300), "served before a slot was free");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "served before a slot was free"
+    );
     drop(held);
 }
 
@@ -157,5 +174,8 @@ async fn random_bytes_never_kill_the_server() {
             String::from_utf8_lossy(&reply)
         );
     }
-    assert_eq!(get(f.addrs[0], "/latest/meta-data/ami-id").await.status, 200);
+    assert_eq!(
+        get(f.addrs[0], "/latest/meta-data/ami-id").await.status,
+        200
+    );
 }

@@ -28,11 +28,19 @@ async fn token_put_echoes_ttl_in_ec2_header_order() {
             "Server"
         ]
     );
-    assert_eq!(r.header("x-aws-ec2-metadata-token-ttl-seconds"), Some("21600"));
+    assert_eq!(
+        r.header("x-aws-ec2-metadata-token-ttl-seconds"),
+        Some("21600")
+    );
     assert_eq!(r.header("content-type"), Some("text/plain"));
     assert_eq!(r.header("server"), Some("EC2ws"));
     assert_eq!(r.header("date"), Some("Mon, 20 Sep 2021 21:42:26 GMT"));
-    assert_eq!(token(f.addrs[0], "1").await.header("x-aws-ec2-metadata-token-ttl-seconds"), Some("1"));
+    assert_eq!(
+        token(f.addrs[0], "1")
+            .await
+            .header("x-aws-ec2-metadata-token-ttl-seconds"),
+        Some("1")
+    );
 }
 
 #[tokio::test]
@@ -56,7 +64,10 @@ async fn token_put_refuses_proxies_versions_and_other_methods() {
         addr,
         "PUT",
         "/latest/api/token",
-        &[("X-aws-ec2-metadata-token-ttl-seconds", "60"), ("X-Forwarded-For", "10.0.0.9")],
+        &[
+            ("X-aws-ec2-metadata-token-ttl-seconds", "60"),
+            ("X-Forwarded-For", "10.0.0.9"),
+        ],
     )
     .await;
     assert_eq!(forwarded.status, 403);
@@ -95,12 +106,21 @@ async fn get_with_token_carries_remaining_ttl_that_follows_the_clock() {
             "Server"
         ]
     );
-    assert_eq!(r.header("x-aws-ec2-metadata-token-ttl-seconds"), Some("21600"));
+    assert_eq!(
+        r.header("x-aws-ec2-metadata-token-ttl-seconds"),
+        Some("21600")
+    );
     assert_eq!(r.header("accept-ranges"), Some("none"));
-    assert_eq!(r.header("last-modified"), Some("Mon, 20 Sep 2021 20:42:26 GMT"));
+    assert_eq!(
+        r.header("last-modified"),
+        Some("Mon, 20 Sep 2021 20:42:26 GMT")
+    );
     f.clock.advance(1);
     let r = get_with_token(addr, "/latest/meta-data/instance-id", &t).await;
-    assert_eq!(r.header("x-aws-ec2-metadata-token-ttl-seconds"), Some("21599"));
+    assert_eq!(
+        r.header("x-aws-ec2-metadata-token-ttl-seconds"),
+        Some("21599")
+    );
     f.clock.advance(21_598);
     let r = get_with_token(addr, "/latest/meta-data/instance-id", &t).await;
     assert_eq!(r.header("x-aws-ec2-metadata-token-ttl-seconds"), Some("1"));
@@ -113,18 +133,39 @@ async fn get_with_token_carries_remaining_ttl_that_follows_the_clock() {
 #[tokio::test]
 async fn token_of_another_instance_or_forged_is_refused() {
     let f = fixture(
-        &[("i-0aaaaaaaaaaaaaaaa", "127.0.0.22"), ("i-0bbbbbbbbbbbbbbbb", "127.0.0.23")],
+        &[
+            ("i-0aaaaaaaaaaaaaaaa", "127.0.0.22"),
+            ("i-0bbbbbbbbbbbbbbbb", "127.0.0.23"),
+        ],
         |_| {},
     );
     let (a, b) = (f.addrs[0], f.addrs[1]);
     let token_a = new_token(a).await;
-    assert_eq!(get_with_token(a, "/latest/meta-data/instance-id", &token_a).await.status, 200);
-    let on_b = get_with_token(b, "/latest/meta-data/iam/security-credentials/s3access", &token_a).await;
+    assert_eq!(
+        get_with_token(a, "/latest/meta-data/instance-id", &token_a)
+            .await
+            .status,
+        200
+    );
+    let on_b = get_with_token(
+        b,
+        "/latest/meta-data/iam/security-credentials/s3access",
+        &token_a,
+    )
+    .await;
     assert_eq!(on_b.status, 401);
     let forged = "AQAEAKQRRHnsX8bpWKYZuiwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==";
     assert_eq!(forged.len(), 56);
-    assert_eq!(get_with_token(a, "/latest/meta-data/", forged).await.status, 401);
-    assert_eq!(get_with_token(a, "/latest/meta-data/", "short").await.status, 401);
+    assert_eq!(
+        get_with_token(a, "/latest/meta-data/", forged).await.status,
+        401
+    );
+    assert_eq!(
+        get_with_token(a, "/latest/meta-data/", "short")
+            .await
+            .status,
+        401
+    );
 }
 
 #[tokio::test]
@@ -135,10 +176,16 @@ async fn imdsv1_is_allowed_while_optional_and_refused_when_required() {
     assert_eq!(v1.status, 200);
     assert_eq!(v1.header("x-aws-ec2-metadata-token-ttl-seconds"), None);
     let ip = addr.ip();
-    f.source.edit(ip, |v| v.options.http_tokens = HttpTokens::Required);
+    f.source
+        .edit(ip, |v| v.options.http_tokens = HttpTokens::Required);
     assert_eq!(get(addr, "/latest/meta-data/instance-id").await.status, 401);
     let t = new_token(addr).await;
-    assert_eq!(get_with_token(addr, "/latest/meta-data/instance-id", &t).await.status, 200);
+    assert_eq!(
+        get_with_token(addr, "/latest/meta-data/instance-id", &t)
+            .await
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -149,7 +196,10 @@ async fn token_bearing_get_through_a_proxy_is_refused() {
         f.addrs[0],
         "GET",
         "/latest/meta-data/instance-id",
-        &[("X-aws-ec2-metadata-token", &t), ("X-Forwarded-For", "1.2.3.4")],
+        &[
+            ("X-aws-ec2-metadata-token", &t),
+            ("X-Forwarded-For", "1.2.3.4"),
+        ],
     )
     .await;
     assert_eq!(r.status, 403);
@@ -159,7 +209,8 @@ async fn token_bearing_get_through_a_proxy_is_refused() {
 async fn disabled_endpoint_is_403_for_everything() {
     let f = one();
     let addr = f.addrs[0];
-    f.source.edit(addr.ip(), |v| v.options.http_endpoint_enabled = false);
+    f.source
+        .edit(addr.ip(), |v| v.options.http_endpoint_enabled = false);
     assert_eq!(token(addr, "60").await.status, 403);
     assert_eq!(get(addr, "/latest/meta-data/").await.status, 403);
     assert_eq!(get(addr, "/nope").await.status, 403);
@@ -202,19 +253,28 @@ async fn listings_and_leaves() {
         ("/latest/meta-data/ami-id", "ami-0123456789abcdef0"),
         ("/latest/meta-data/ami-id/", "ami-0123456789abcdef0"),
         ("/latest/meta-data/hostname", "ip-10-0-0-5.ec2.internal"),
-        ("/latest/meta-data/local-hostname", "ip-10-0-0-5.ec2.internal"),
+        (
+            "/latest/meta-data/local-hostname",
+            "ip-10-0-0-5.ec2.internal",
+        ),
         ("/latest/meta-data/instance-type", "t3.micro"),
         ("/latest/meta-data/local-ipv4", "127.0.0.21"),
         ("/latest/meta-data/mac", "0e:49:61:0f:c3:11"),
         ("/latest/meta-data/reservation-id", "r-0123456789abcdef0"),
         ("/latest/meta-data/security-groups", "default\nweb"),
         ("/latest/meta-data/placement/", "availability-zone\nregion"),
-        ("/latest/meta-data/placement/availability-zone/", "us-east-1a"),
+        (
+            "/latest/meta-data/placement/availability-zone/",
+            "us-east-1a",
+        ),
         ("/latest/meta-data/placement/region", "us-east-1"),
         ("/latest/meta-data/iam/", "info\nsecurity-credentials/"),
         ("/latest/meta-data/iam/security-credentials/", "s3access"),
         ("/latest/meta-data/iam/security-credentials", "s3access"),
-        ("/latest/meta-data/iam/security-credentials-extended/", "s3access"),
+        (
+            "/latest/meta-data/iam/security-credentials-extended/",
+            "s3access",
+        ),
         ("/latest/dynamic/", "instance-identity/"),
         ("/latest/dynamic/instance-identity/", "document"),
         ("/latest/meta-data/instance-id?x=1", "i-0aaaaaaaaaaaaaaaa"),
@@ -261,7 +321,10 @@ async fn iam_info_bytes() {
         r.text(),
         "{\n  \"Code\" : \"Success\",\n  \"LastUpdated\" : \"2021-09-20T21:42:26Z\",\n  \"InstanceProfileArn\" : \"arn:aws:iam::123456789012:instance-profile/s3access-profile\",\n  \"InstanceProfileId\" : \"AIPAEXAMPLEPROFILE01\"\n}"
     );
-    assert_eq!(r.header("last-modified"), Some("Mon, 20 Sep 2021 21:42:26 GMT"));
+    assert_eq!(
+        r.header("last-modified"),
+        Some("Mon, 20 Sep 2021 21:42:26 GMT")
+    );
 }
 
 #[tokio::test]
@@ -276,7 +339,12 @@ async fn credentials_bytes_and_delivery_kinds() {
         "{\n  \"Code\" : \"Success\",\n  \"LastUpdated\" : \"2021-09-20T21:42:26Z\",\n  \"Type\" : \"AWS-HMAC\",\n  \"AccessKeyId\" : \"ASIAFAKEV1\",\n  \"SecretAccessKey\" : \"secret/+key\",\n  \"Token\" : \"IQoJb3JpZ2luX2VjEB4aCXVzLWVhc3QtMSJH\",\n  \"Expiration\" : \"2021-09-21T03:42:26Z\"\n}"
     );
     let t = new_token(addr).await;
-    let v2 = get_with_token(addr, "/latest/meta-data/iam/security-credentials-extended/s3access/", &t).await;
+    let v2 = get_with_token(
+        addr,
+        "/latest/meta-data/iam/security-credentials-extended/s3access/",
+        &t,
+    )
+    .await;
     assert_eq!(
         v2.text(),
         "{\n  \"Code\" : \"Success\",\n  \"LastUpdated\" : \"2021-09-20T21:42:26Z\",\n  \"Type\" : \"AWS-HMAC\",\n  \"AccessKeyId\" : \"ASIAFAKEV2\",\n  \"SecretAccessKey\" : \"secret/+key\",\n  \"Token\" : \"IQoJb3JpZ2luX2VjEB4aCXVzLWVhc3QtMSJH\",\n  \"Expiration\" : \"2021-09-21T03:42:26Z\",\n  \"AccountId\" : \"123456789012\"\n}"
@@ -295,12 +363,28 @@ async fn credentials_bytes_and_delivery_kinds() {
 async fn wrong_role_no_role_and_no_profile_are_404() {
     let f = one();
     let addr = f.addrs[0];
-    assert_eq!(get(addr, "/latest/meta-data/iam/security-credentials/other").await.status, 404);
-    f.source.set_result("i-0aaaaaaaaaaaaaaaa", CredentialsResult::NoRole);
-    assert_eq!(get(addr, "/latest/meta-data/iam/security-credentials/s3access").await.status, 404);
+    assert_eq!(
+        get(addr, "/latest/meta-data/iam/security-credentials/other")
+            .await
+            .status,
+        404
+    );
+    f.source
+        .set_result("i-0aaaaaaaaaaaaaaaa", CredentialsResult::NoRole);
+    assert_eq!(
+        get(addr, "/latest/meta-data/iam/security-credentials/s3access")
+            .await
+            .status,
+        404
+    );
     f.source.edit(addr.ip(), |v| v.iam = None);
     assert_eq!(get(addr, "/latest/meta-data/iam/").await.status, 404);
-    assert_eq!(get(addr, "/latest/meta-data/iam/security-credentials/").await.status, 404);
+    assert_eq!(
+        get(addr, "/latest/meta-data/iam/security-credentials/")
+            .await
+            .status,
+        404
+    );
     let listing = get(addr, "/latest/meta-data/").await;
     assert!(!listing.text().contains("iam/"));
 }
@@ -315,7 +399,11 @@ async fn untrusted_role_gets_assume_role_unauthorized_document() {
             last_updated: at(T0),
         },
     );
-    let r = get(f.addrs[0], "/latest/meta-data/iam/security-credentials/s3access").await;
+    let r = get(
+        f.addrs[0],
+        "/latest/meta-data/iam/security-credentials/s3access",
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert_eq!(
         r.text(),
@@ -327,14 +415,39 @@ async fn untrusted_role_gets_assume_role_unauthorized_document() {
 async fn tags_only_when_enabled() {
     let f = one();
     let addr = f.addrs[0];
-    assert_eq!(get(addr, "/latest/meta-data/tags/instance").await.status, 404);
-    f.source.edit(addr.ip(), |v| v.options.instance_metadata_tags = true);
-    assert!(get(addr, "/latest/meta-data/").await.text().ends_with("security-groups\ntags/"));
-    assert_eq!(get(addr, "/latest/meta-data/tags/").await.text(), "instance");
+    assert_eq!(
+        get(addr, "/latest/meta-data/tags/instance").await.status,
+        404
+    );
+    f.source
+        .edit(addr.ip(), |v| v.options.instance_metadata_tags = true);
+    assert!(
+        get(addr, "/latest/meta-data/")
+            .await
+            .text()
+            .ends_with("security-groups\ntags/")
+    );
+    assert_eq!(
+        get(addr, "/latest/meta-data/tags/").await.text(),
+        "instance"
+    );
     // Keys EC2 cannot expose (spaces) are left out.
-    assert_eq!(get(addr, "/latest/meta-data/tags/instance").await.text(), "Name");
-    assert_eq!(get(addr, "/latest/meta-data/tags/instance/Name").await.text(), "web-1");
-    assert_eq!(get(addr, "/latest/meta-data/tags/instance/bad%20key").await.status, 404);
+    assert_eq!(
+        get(addr, "/latest/meta-data/tags/instance").await.text(),
+        "Name"
+    );
+    assert_eq!(
+        get(addr, "/latest/meta-data/tags/instance/Name")
+            .await
+            .text(),
+        "web-1"
+    );
+    assert_eq!(
+        get(addr, "/latest/meta-data/tags/instance/bad%20key")
+            .await
+            .status,
+        404
+    );
     f.source.edit(addr.ip(), |v| v.tags.clear());
     let empty = get(addr, "/latest/meta-data/tags/instance").await;
     assert_eq!((empty.status, empty.body.len()), (200, 0));
@@ -392,7 +505,9 @@ async fn keep_alive_serves_several_requests_and_close_mode_matches_ec2() {
         .await
         .unwrap();
     let rest = String::from_utf8(rest).unwrap();
-    let first = rest.find("\r\n\r\n0e:49:61:0f:c3:11HTTP/1.1 200 OK\r\n").unwrap();
+    let first = rest
+        .find("\r\n\r\n0e:49:61:0f:c3:11HTTP/1.1 200 OK\r\n")
+        .unwrap();
     assert!(!rest[..first].contains("Connection"));
     assert!(rest.ends_with("Connection: close\r\n\r\nt3.micro"));
 

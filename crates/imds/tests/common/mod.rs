@@ -59,7 +59,10 @@ impl FakeSource {
         map.insert(addr, Arc::new(view));
     }
     pub fn set_result(&self, instance_id: &str, result: CredentialsResult) {
-        self.results.lock().unwrap().insert(instance_id.into(), result);
+        self.results
+            .lock()
+            .unwrap()
+            .insert(instance_id.into(), result);
     }
 }
 
@@ -73,7 +76,10 @@ impl MetadataSource for FakeSource {
         instance_id: &str,
         delivery: RoleDelivery,
     ) -> impl Future<Output = CredentialsResult> + Send {
-        self.calls.lock().unwrap().push((instance_id.to_string(), delivery));
+        self.calls
+            .lock()
+            .unwrap()
+            .push((instance_id.to_string(), delivery));
         let fixed = self.results.lock().unwrap().get(instance_id).cloned();
         let result = fixed.unwrap_or_else(|| {
             let tag = match delivery {
@@ -108,7 +114,10 @@ pub fn instance(id: &str, ip: &str) -> InstanceView {
         reservation_id: "r-0123456789abcdef0".into(),
         security_groups: vec!["default".into(), "web".into()],
         pending_time: at(T0 - 3600),
-        tags: vec![("Name".into(), "web-1".into()), ("bad key".into(), "x".into())],
+        tags: vec![
+            ("Name".into(), "web-1".into()),
+            ("bad key".into(), "x".into()),
+        ],
         iam: Some(IamView {
             instance_profile_arn: "arn:aws:iam::123456789012:instance-profile/s3access-profile"
                 .into(),
@@ -213,7 +222,10 @@ pub async fn read_response(stream: &mut TcpStream, head_only: bool) -> Option<Re
             body.extend_from_slice(&chunk[..n]);
         }
     }
-    assert!(head_only || body.len() == length, "unexpected bytes after the body");
+    assert!(
+        head_only || body.len() == length,
+        "unexpected bytes after the body"
+    );
     Some(Response {
         status,
         headers,
@@ -231,7 +243,12 @@ pub async fn raw(addr: SocketAddr, request: &[u8]) -> Response {
 }
 
 /// `METHOD path` with the given extra header lines.
-pub async fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Response {
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n");
     for (name, value) in headers {
         req.push_str(&format!("{name}: {value}\r\n"));
