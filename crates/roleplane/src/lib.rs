@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod datadir;
+pub mod iam;
 pub mod protocol;
 pub mod server;
 pub mod sts;

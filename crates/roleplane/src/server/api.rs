@@ -18,7 +18,7 @@ use super::app::App;
 use super::auth::authenticate;
 use super::request_id;
 use crate::protocol::{self, AwsError, CONTENT_TYPE, Envelope, Params, REQUEST_ID_HEADER};
-use crate::sts;
+use crate::{iam, sts};
 
 /// Larger bodies are refused before any work: the largest legitimate requests (a policy document
 /// of 131,072 characters, URL-encoded) stay well under it.
@@ -115,6 +115,7 @@ async fn handle<S: Store>(
     };
     let result = match envelope {
         e if e == Envelope::STS => sts::handle(&call).await,
+        e if e == Envelope::IAM => iam::handle(&call).await,
         e => Err(AwsError::invalid_action(
             e.protocol,
             params.action(),
