@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::validate::PolicyKind;
+
 /// A rejected policy document. `Display` is the exact `MalformedPolicyDocument`
 /// message IAM returns, so the server can put it on the wire unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -53,8 +55,17 @@ impl PolicyError {
             message: message.into(),
         }
     }
-    pub(crate) fn invalid_json() -> Self {
-        Self::new(ErrorCode::InvalidJson, "This policy contains invalid Json")
+    /// IAM words unreadable JSON differently per API: CreatePolicy says
+    /// `Syntax errors in policy.` (aws-samples/amazon-ecs-firelens-examples#50),
+    /// CreateRole's trust policy `This policy contains invalid Json`
+    /// (AWSCookbook/Security#2), as do resource policies. Duplicate keys are
+    /// reported the same way (UNCONFIRMED: IAM's text for them is not recorded).
+    pub(crate) fn invalid_json(kind: PolicyKind) -> Self {
+        let message = match kind {
+            PolicyKind::Trust | PolicyKind::Resource => "This policy contains invalid Json",
+            _ => "Syntax errors in policy.",
+        };
+        Self::new(ErrorCode::InvalidJson, message)
     }
     pub(crate) fn syntax() -> Self {
         Self::new(ErrorCode::SyntaxError, "Syntax errors in policy.")

@@ -180,7 +180,7 @@ mod tests {
         assert_eq!(bad[0].finding_type, FindingType::Error);
         assert_eq!(
             bad[0].to_json()["findingDetails"],
-            "This policy contains invalid Json"
+            "Syntax errors in policy."
         );
 
         let pass_role = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}}"#;

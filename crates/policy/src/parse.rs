@@ -38,7 +38,7 @@ const STATEMENT_ELEMENTS: &[&str] = &[
 
 /// Parses and validates `text` as a policy of `kind`.
 pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
-    let json = Json::parse(text).ok_or_else(PolicyError::invalid_json)?;
+    let json = Json::parse(text).ok_or_else(|| PolicyError::invalid_json(kind))?;
     parse_json(&json, kind)
 }
 
@@ -221,6 +221,8 @@ fn condition_syntax(json: &Json) -> Option<RawCondition<'_>> {
     operators
         .iter()
         .map(|(op, keys)| {
+            // An operator IAM does not know is a syntax error.
+            Operator::parse(op)?;
             let Json::Object(keys) = keys else {
                 return None;
             };
@@ -352,6 +354,11 @@ fn resource_format(resource: &str) -> Option<String> {
     let (service, after_service) = after_partition
         .split_once(':')
         .unwrap_or((after_partition, ""));
+    // No wildcards in the service segment [UG:reference_policies_elements_resource];
+    // moto shows this message only for a missing vendor, its wording fits here too.
+    if service.contains(['*', '?']) {
+        return Some("Resource vendor must be fully qualified and cannot contain regexes.".into());
+    }
     match service {
         "iam" if !after_service.starts_with(':') => {
             return Some(format!(
@@ -464,8 +471,7 @@ fn build(raw: &RawStatement, variables: bool) -> Result<Statement, PolicyError> 
         });
     let mut conditions = Vec::new();
     for (op, keys) in &raw.condition {
-        // Unknown operators are rejected (moto only rejects them with values;
-        // IAM refuses the document either way).
+        // Unknown operators were rejected by the syntax pass.
         let operator = Operator::parse(op).ok_or_else(|| {
             PolicyError::new(ErrorCode::InvalidCondition, "Syntax errors in policy.")
         })?;

@@ -72,7 +72,10 @@ pub(crate) fn check_elements(
         match (kind, principal) {
             // terraform#13449, terraform-provider-aws#10419.
             (
-                PolicyKind::Identity | PolicyKind::InlineIdentity | PolicyKind::PermissionsBoundary,
+                PolicyKind::Identity
+                | PolicyKind::InlineIdentity
+                | PolicyKind::PermissionsBoundary
+                | PolicyKind::Session,
                 Some(_),
             ) => {
                 return Err(PolicyError::new(
@@ -80,14 +83,24 @@ pub(crate) fn check_elements(
                     "Policy document should not specify a principal.",
                 ));
             }
-            // Session policies and SCPs are not IAM-stored documents; we use the
-            // generic prohibited-field message there (UNCONFIRMED).
-            (PolicyKind::Session | PolicyKind::ServiceControl, Some(_)) => {
+            // SCPs are Organizations documents; the generic prohibited-field
+            // message (terraform PR #4730) is our choice there (UNCONFIRMED).
+            (PolicyKind::ServiceControl, Some(_)) => {
                 return Err(prohibited("Principal"));
             }
             // NotPrincipal is forbidden in trust policies [UG:reference_policies_elements_notprincipal].
             (PolicyKind::Trust, Some(true)) => return Err(prohibited("NotPrincipal")),
-            (PolicyKind::Trust | PolicyKind::Resource, None) => {
+            // IAM's text for a trust statement with no principals
+            // (terraform-aws-modules/terraform-aws-iam#47).
+            (PolicyKind::Trust, None) => {
+                return Err(PolicyError::new(
+                    ErrorCode::MissingPrincipal,
+                    "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: \
+                     The passed in policy has a statement with no principals!",
+                ));
+            }
+            // S3's wording for a bucket policy statement without Principal (UNCONFIRMED).
+            (PolicyKind::Resource, None) => {
                 return Err(PolicyError::new(
                     ErrorCode::MissingPrincipal,
                     "Missing required field Principal",
