@@ -115,7 +115,14 @@ async fn handle<S: Store>(
     };
     let result = match envelope {
         e if e == Envelope::STS => sts::handle(&call).await,
-        e if e == Envelope::IAM => iam::handle(&call).await,
+        e if e == Envelope::IAM => {
+            let result = iam::handle(&call).await;
+            if result.is_ok() && !is_read_only(params.action()) {
+                // Users, keys, tags or policies may have changed: resolve keys afresh.
+                app.key_cache().bump();
+            }
+            result
+        }
         e => Err(AwsError::invalid_action(
             e.protocol,
             params.action(),
@@ -123,6 +130,13 @@ async fn handle<S: Store>(
         )),
     };
     render(envelope, result, &request_id)
+}
+
+/// IAM's read-only operations, by AWS's naming convention.
+fn is_read_only(action: &str) -> bool {
+    ["Get", "List", "Simulate", "Generate"]
+        .iter()
+        .any(|prefix| action.starts_with(prefix))
 }
 
 fn envelope_for_service(service: &str) -> Option<Envelope> {

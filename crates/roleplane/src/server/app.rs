@@ -4,6 +4,7 @@ use sigv4::SigningKeyCache;
 use store::SqliteStore;
 use zeroize::Zeroizing;
 
+use super::key_cache::KeyCache;
 use crate::credentials::{KeyRing, SealError, SealingKey};
 
 /// Associated data that binds a sealed access-key secret to its key ID, so a ciphertext cannot
@@ -18,6 +19,7 @@ pub struct App<S = SqliteStore> {
     keyring: KeyRing,
     region: String,
     signing_keys: SigningKeyCache,
+    keys: KeyCache,
 }
 
 impl<S> App<S> {
@@ -28,6 +30,7 @@ impl<S> App<S> {
             keyring,
             region,
             signing_keys: SigningKeyCache::default(),
+            keys: KeyCache::default(),
         }
     }
 
@@ -45,6 +48,11 @@ impl<S> App<S> {
 
     pub fn signing_keys(&self) -> &SigningKeyCache {
         &self.signing_keys
+    }
+
+    /// Resolved long-term access keys; see `key_cache` for how it stays correct.
+    pub fn key_cache(&self) -> &KeyCache {
+        &self.keys
     }
 
     pub fn seal_secret(&self, access_key_id: &str, secret: &str) -> Result<Vec<u8>, SealError> {

@@ -6,6 +6,7 @@ use sigv4::{Authorization, ErrorDialect, HttpRequest, SigV4Error};
 use store::{AccessKeyStatus, Store, StoreError, User};
 
 use super::app::App;
+use super::key_cache::CachedKey;
 use crate::credentials::{SessionClaims, SessionPrincipal, TokenError};
 use crate::protocol::{AwsError, Protocol};
 
@@ -78,31 +79,39 @@ pub async fn authenticate<S: Store>(
             identity: Identity::Session(claims),
         });
     }
-    let (key, user) = match app.store().access_key(key_id).await {
-        Ok(found) => found,
-        Err(StoreError::NotFound { .. }) => return Err(invalid()),
-        Err(e) => {
-            tracing::error!(error = %e, "looking up an access key");
-            return Err(AwsError::internal(protocol));
+    let cached = match app.key_cache().get(key_id) {
+        Some(cached) => cached,
+        None => {
+            let generation = app.key_cache().generation();
+            let (key, user) = match app.store().access_key(key_id).await {
+                Ok(found) => found,
+                Err(StoreError::NotFound { .. }) => return Err(invalid()),
+                Err(e) => {
+                    tracing::error!(error = %e, "looking up an access key");
+                    return Err(AwsError::internal(protocol));
+                }
+            };
+            let secret = app
+                .open_secret(&key.access_key_id, &key.secret_ciphertext)
+                .map_err(|_| {
+                    tracing::error!(access_key_id = %key.access_key_id, "an access key's secret does not open under the master key");
+                    AwsError::internal(protocol)
+                })?;
+            app.key_cache()
+                .insert(generation, CachedKey { key, user, secret })
         }
     };
-    if key.status != AccessKeyStatus::Active {
+    if cached.key.status != AccessKeyStatus::Active {
         return Err(invalid());
     }
-    let secret = app
-        .open_secret(&key.access_key_id, &key.secret_ciphertext)
-        .map_err(|_| {
-            tracing::error!(access_key_id = %key.access_key_id, "an access key's secret does not open under the master key");
-            AwsError::internal(protocol)
-        })?;
     claim
-        .verify(req, &secret, now, Some(app.signing_keys()))
+        .verify(req, &cached.secret, now, Some(app.signing_keys()))
         .map_err(sig_error)?;
     Ok(Caller {
-        account_id: user.account_id.clone(),
-        access_key_id: key.access_key_id,
-        principal: user_principal(&user),
-        identity: Identity::User(user),
+        account_id: cached.user.account_id.clone(),
+        access_key_id: cached.key.access_key_id.clone(),
+        principal: user_principal(&cached.user),
+        identity: Identity::User(cached.user.clone()),
     })
 }
 

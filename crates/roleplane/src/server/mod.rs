@@ -5,6 +5,7 @@ mod app;
 mod auth;
 pub mod authz;
 mod bootstrap;
+mod key_cache;
 mod request_id;
 
 use std::net::SocketAddr;
