@@ -1,6 +1,23 @@
 //! AWS Security Token Service (awsQuery, 2011-06-15).
+//!
+//! - [`assume_role`]: AssumeRole, with the role's trust policy as the resource policy.
+//! - [`session_token`]: GetSessionToken for IAM users.
+//! - [`authorization_message`]: DecodeAuthorizationMessage, and the encoder other services use.
+//! - [`credentials`]: minting and sealing temporary credentials (ASIA…), shared by the above.
+//! - [`input`]: the model constraints of STS inputs, worded as AWS words them.
+
+mod assume_role;
+pub mod authorization_message;
+mod credentials;
+mod input;
+mod session_token;
+#[cfg(test)]
+mod tests;
 
 use store::Store;
+
+pub use authorization_message::encode_authorization_message;
+pub use credentials::{PACKED_LIMIT, packed_policy_size};
 
 use crate::protocol::{AwsError, Envelope};
 use crate::server::api::Call;
@@ -8,6 +25,9 @@ use crate::server::api::Call;
 pub async fn handle<S: Store>(call: &Call<'_, S>) -> Result<String, AwsError> {
     match call.params.action() {
         "GetCallerIdentity" => Ok(get_caller_identity(call)),
+        "AssumeRole" => assume_role::assume_role(call).await,
+        "GetSessionToken" => session_token::get_session_token(call),
+        "DecodeAuthorizationMessage" => authorization_message::decode(call).await,
         action => Err(AwsError::invalid_action(
             Envelope::STS.protocol,
             action,

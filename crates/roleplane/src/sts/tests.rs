@@ -1,0 +1,1 @@
+//! In-process tests: STS operations against a real SQLite store, without HTTP.
