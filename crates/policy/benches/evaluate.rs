@@ -133,6 +133,13 @@ fn benches(c: &mut Criterion) {
     c.bench_function("evaluate/1000 statements in 20 policies", |b| {
         b.iter(|| evaluate(black_box(&request), black_box(&large)))
     });
+    // Baseline in the same run: serde_json reading the same text into a Value.
+    c.bench_function("parse+validate/baseline serde_json::Value", |b| {
+        b.iter(|| serde_json::from_str::<Value>(black_box(&text)).is_ok())
+    });
+    c.bench_function("parse+validate/6 KB policy, parse only", |b| {
+        b.iter(|| Policy::parse(black_box(&text), PolicyKind::Identity).is_ok())
+    });
     c.bench_function("parse+validate/6 KB policy", |b| {
         b.iter(|| {
             let parsed = Policy::parse(black_box(&text), PolicyKind::Identity);

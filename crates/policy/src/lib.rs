@@ -17,8 +17,6 @@
 //! assert_eq!(evaluate(&request, &policies).outcome, Outcome::Allowed);
 //! # Ok::<(), policy::PolicyError>(())
 //! ```
-#![warn(missing_docs)]
-#![allow(missing_docs)] // Field-level docs are kept where they say something.
 
 mod arn;
 pub mod condition;

@@ -17,7 +17,9 @@ const KINDS: [PolicyKind; 7] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     for kind in KINDS {
         if let Ok(policy) = Policy::parse(text, kind) {
             // Whatever parses must serialize to something that parses to the same model.
