@@ -28,8 +28,7 @@ const MAX_DURATION: i32 = 43200;
 const EXCEEDS_ROLE_MAX: &str =
     "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.";
 /// As STS words it (seen in aws/eks-anywhere#9485, 99designs/aws-vault#263).
-const EXCEEDS_CHAINED_MAX: &str =
-    "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.";
+const EXCEEDS_CHAINED_MAX: &str = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.";
 
 /// What the request asks for, validated against the model.
 struct Request<'a> {
@@ -127,8 +126,8 @@ pub async fn assume_role<S: Store>(call: &Call<'_, S>) -> Result<String, AwsErro
         Identity::Session(claims) => Some(claims),
         Identity::User(_) => None,
     };
-    let chained = caller_session
-        .is_some_and(|c| matches!(c.principal, SessionPrincipal::AssumedRole { .. }));
+    let chained =
+        caller_session.is_some_and(|c| matches!(c.principal, SessionPrincipal::AssumedRole { .. }));
 
     let role = find_role(call, request.role_arn).await?;
     authorize(call, &request, &role).await?;
@@ -356,7 +355,11 @@ fn session_tags(
     let mut transitive: Vec<String> = Vec::new();
     if let Some(caller) = caller {
         for key in &caller.transitive_tag_keys {
-            if let Some((k, v)) = caller.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            if let Some((k, v)) = caller
+                .tags
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            {
                 set_tag(&mut tags, k, v);
                 transitive.push(k.clone());
             }
@@ -418,9 +421,7 @@ fn source_identity(
     match (inherited, request.source_identity) {
         (Some(old), Some(new)) if old != new => Err(AwsError::access_denied(
             // UNCONFIRMED wording.
-            format!(
-                "The source identity {old} of the calling session cannot be changed to {new}."
-            ),
+            format!("The source identity {old} of the calling session cannot be changed to {new}."),
         )),
         (Some(old), _) => Ok(Some(old.to_owned())),
         (None, new) => Ok(new.map(str::to_owned)),

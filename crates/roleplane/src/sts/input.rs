@@ -202,7 +202,10 @@ mod tests {
 
     #[test]
     fn session_names_follow_the_model() {
-        assert_eq!(violations(&ROLE_SESSION_NAME, "ci-run@2026.01,x=y+z_"), None);
+        assert_eq!(
+            violations(&ROLE_SESSION_NAME, "ci-run@2026.01,x=y+z_"),
+            None
+        );
         assert_eq!(
             violations(&ROLE_SESSION_NAME, "has space").as_deref(),
             Some(

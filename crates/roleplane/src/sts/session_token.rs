@@ -34,7 +34,9 @@ pub fn get_session_token<S: Store>(call: &Call<'_, S>) -> Result<String, AwsErro
     let duration = u32::try_from(duration).unwrap_or(43200);
     let claims = new_claims(&user.account_id, principal, call.now, duration)?;
     let token = seal(call.app, &claims)?;
-    Ok(Envelope::STS.success("GetSessionToken", call.request_id, |x| {
-        write_credentials(x, &claims, &token);
-    }))
+    Ok(
+        Envelope::STS.success("GetSessionToken", call.request_id, |x| {
+            write_credentials(x, &claims, &token);
+        }),
+    )
 }
