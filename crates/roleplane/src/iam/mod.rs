@@ -1,14 +1,142 @@
 //! AWS Identity and Access Management (awsQuery, 2010-05-08).
+//!
+//! One module per concept: [`roles`], [`principal_policies`] (inline and attached policies and
+//! boundaries of roles and users alike), [`managed_policies`], [`instance_profiles`], [`users`]
+//! (with their access keys), [`tags`] (for every taggable entity). Beneath them, [`validate`]
+//! checks requests against IAM's model, [`documents`] checks policy documents and their size
+//! quotas, [`access`] authorizes, and [`xml`] writes the response shapes.
 
-use store::Store;
+mod access;
+mod documents;
+mod instance_profiles;
+mod managed_policies;
+mod paging;
+mod principal_policies;
+mod roles;
+mod tags;
+mod users;
+mod validate;
+mod xml;
 
-use crate::protocol::{AwsError, Envelope};
+use store::{Store, StoreError};
+
+use crate::protocol::{AwsError, Envelope, Protocol, XmlWriter};
 use crate::server::api::Call;
+use principal_policies::Kind;
+use tags::Taggable;
 
-pub async fn handle<S: Store>(call: &Call<'_, S>) -> Result<String, AwsError> {
-    Err(AwsError::invalid_action(
-        Envelope::IAM.protocol,
-        call.params.action(),
-        Envelope::IAM.version,
-    ))
+type Reply = Result<String, AwsError>;
+
+pub async fn handle<S: Store>(call: &Call<'_, S>) -> Reply {
+    match call.params.action() {
+        "CreateRole" => roles::create(call).await,
+        "GetRole" => roles::get(call).await,
+        "ListRoles" => roles::list(call).await,
+        "UpdateRole" => roles::update(call).await,
+        "UpdateRoleDescription" => roles::update_description(call).await,
+        "DeleteRole" => roles::delete(call).await,
+        "UpdateAssumeRolePolicy" => roles::update_assume_role_policy(call).await,
+
+        "PutRolePolicy" => principal_policies::put_inline(call, Kind::Role).await,
+        "GetRolePolicy" => principal_policies::get_inline(call, Kind::Role).await,
+        "DeleteRolePolicy" => principal_policies::delete_inline(call, Kind::Role).await,
+        "ListRolePolicies" => principal_policies::list_inline(call, Kind::Role).await,
+        "PutUserPolicy" => principal_policies::put_inline(call, Kind::User).await,
+        "GetUserPolicy" => principal_policies::get_inline(call, Kind::User).await,
+        "DeleteUserPolicy" => principal_policies::delete_inline(call, Kind::User).await,
+        "ListUserPolicies" => principal_policies::list_inline(call, Kind::User).await,
+        "AttachRolePolicy" => principal_policies::attach(call, Kind::Role).await,
+        "DetachRolePolicy" => principal_policies::detach(call, Kind::Role).await,
+        "ListAttachedRolePolicies" => principal_policies::list_attached(call, Kind::Role).await,
+        "AttachUserPolicy" => principal_policies::attach(call, Kind::User).await,
+        "DetachUserPolicy" => principal_policies::detach(call, Kind::User).await,
+        "ListAttachedUserPolicies" => principal_policies::list_attached(call, Kind::User).await,
+        "PutRolePermissionsBoundary" => principal_policies::put_boundary(call, Kind::Role).await,
+        "DeleteRolePermissionsBoundary" => {
+            principal_policies::delete_boundary(call, Kind::Role).await
+        }
+        "PutUserPermissionsBoundary" => principal_policies::put_boundary(call, Kind::User).await,
+        "DeleteUserPermissionsBoundary" => {
+            principal_policies::delete_boundary(call, Kind::User).await
+        }
+
+        "CreatePolicy" => managed_policies::create(call).await,
+        "GetPolicy" => managed_policies::get(call).await,
+        "DeletePolicy" => managed_policies::delete(call).await,
+        "ListPolicies" => managed_policies::list(call).await,
+        "CreatePolicyVersion" => managed_policies::create_version(call).await,
+        "GetPolicyVersion" => managed_policies::get_version(call).await,
+        "ListPolicyVersions" => managed_policies::list_versions(call).await,
+        "DeletePolicyVersion" => managed_policies::delete_version(call).await,
+        "SetDefaultPolicyVersion" => managed_policies::set_default_version(call).await,
+
+        "CreateInstanceProfile" => instance_profiles::create(call).await,
+        "GetInstanceProfile" => instance_profiles::get(call).await,
+        "ListInstanceProfiles" => instance_profiles::list(call).await,
+        "DeleteInstanceProfile" => instance_profiles::delete(call).await,
+        "AddRoleToInstanceProfile" => instance_profiles::add_role(call).await,
+        "RemoveRoleFromInstanceProfile" => instance_profiles::remove_role(call).await,
+        "ListInstanceProfilesForRole" => instance_profiles::list_for_role(call).await,
+
+        "CreateUser" => users::create(call).await,
+        "GetUser" => users::get(call).await,
+        "ListUsers" => users::list(call).await,
+        "DeleteUser" => users::delete(call).await,
+        "CreateAccessKey" => users::create_access_key(call).await,
+        "ListAccessKeys" => users::list_access_keys(call).await,
+        "UpdateAccessKey" => users::update_access_key(call).await,
+        "DeleteAccessKey" => users::delete_access_key(call).await,
+        "GetAccessKeyLastUsed" => users::get_access_key_last_used(call).await,
+
+        "TagRole" => tags::tag(call, Taggable::Role).await,
+        "UntagRole" => tags::untag(call, Taggable::Role).await,
+        "ListRoleTags" => tags::list(call, Taggable::Role).await,
+        "TagUser" => tags::tag(call, Taggable::User).await,
+        "UntagUser" => tags::untag(call, Taggable::User).await,
+        "ListUserTags" => tags::list(call, Taggable::User).await,
+        "TagInstanceProfile" => tags::tag(call, Taggable::InstanceProfile).await,
+        "UntagInstanceProfile" => tags::untag(call, Taggable::InstanceProfile).await,
+        "ListInstanceProfileTags" => tags::list(call, Taggable::InstanceProfile).await,
+        "TagPolicy" => tags::tag(call, Taggable::Policy).await,
+        "UntagPolicy" => tags::untag(call, Taggable::Policy).await,
+        "ListPolicyTags" => tags::list(call, Taggable::Policy).await,
+
+        action => Err(AwsError::invalid_action(
+            Envelope::IAM.protocol,
+            action,
+            Envelope::IAM.version,
+        )),
+    }
+}
+
+/// The operation's success response; `output` writes the members of `<OpResult>` (none for
+/// operations without output, which then have no Result element).
+fn respond<S>(call: &Call<'_, S>, output: impl FnOnce(&mut XmlWriter)) -> String {
+    Envelope::IAM.success(call.params.action(), call.request_id, output)
+}
+
+/// The response of an operation without output.
+fn done<S>(call: &Call<'_, S>) -> Reply {
+    Ok(respond(call, |_| {}))
+}
+
+/// The caller's account: every IAM entity an operation names lives there.
+fn account<'c, S>(call: &Call<'c, S>) -> &'c str {
+    &call.caller.account_id
+}
+
+/// `arn:aws:iam::ACCOUNT:KIND{path}{name}`.
+fn arn<S>(call: &Call<'_, S>, kind: &str, path: &str, name: &str) -> String {
+    store::ids::iam_arn(account(call), kind, path, name)
+}
+
+/// A store failure as IAM answers it; backend failures are logged and never described.
+pub(crate) fn store_error(err: StoreError) -> AwsError {
+    match err {
+        StoreError::Backend(_) => {
+            tracing::error!(error = %err, "store failure in an IAM operation");
+            AwsError::internal(Protocol::AwsQuery)
+        }
+        err => AwsError::sender(err.aws_code(), err.http_status(), err.aws_message()),
+    }
 }

@@ -1,0 +1,150 @@
+//! Authorization of IAM operations: the action is `iam:<Operation>`, the resource the entity's
+//! ARN (with its path), and the condition keys the operation sets.
+//!
+//! AWS authorizes before it checks existence, so an entity is first *located*: found, or only
+//! named (its ARN then built from the name at path `/`), and a missing one is reported only
+//! after the caller was allowed to ask.
+
+use policy::ContextValue;
+use store::{InstanceProfile, ManagedPolicy, Role, Store, StoreError, Tag, User};
+
+use super::store_error;
+use crate::protocol::AwsError;
+use crate::server::api::Call;
+use crate::server::authz::{Ask, require};
+
+/// Condition keys set by one request.
+pub type Conditions = Vec<(String, ContextValue)>;
+
+/// Allows the call's own action (`iam:` + its Action) on `resource`, or answers AccessDenied.
+pub async fn authorize<S: Store>(
+    call: &Call<'_, S>,
+    resource: &str,
+    context: Conditions,
+) -> Result<(), AwsError> {
+    let action = format!("iam:{}", call.params.action());
+    authorize_action(call, &action, resource, context).await
+}
+
+/// Allows another action the operation implies (`iam:PassRole` when a role is put in a profile).
+pub async fn authorize_action<S: Store>(
+    call: &Call<'_, S>,
+    action: &str,
+    resource: &str,
+    context: Conditions,
+) -> Result<(), AwsError> {
+    require(
+        call,
+        Ask {
+            action,
+            resource,
+            context,
+            ..Ask::default()
+        },
+    )
+    .await
+}
+
+/// `aws:RequestTag/KEY` for each tag and `aws:TagKeys` for all of them.
+pub fn request_tags(tags: &[Tag]) -> Conditions {
+    let mut context: Conditions = tags
+        .iter()
+        .map(|t| {
+            (
+                format!("aws:RequestTag/{}", t.key),
+                ContextValue::Single(t.value.clone()),
+            )
+        })
+        .collect();
+    if !tags.is_empty() {
+        context.push(tag_keys(tags.iter().map(|t| t.key.clone()).collect()));
+    }
+    context
+}
+
+/// `aws:TagKeys`, the keys a request adds or removes.
+pub fn tag_keys(keys: Vec<String>) -> (String, ContextValue) {
+    ("aws:TagKeys".to_owned(), ContextValue::Multi(keys))
+}
+
+/// A single-valued condition key.
+pub fn single(key: &str, value: &str) -> (String, ContextValue) {
+    (key.to_owned(), ContextValue::Single(value.to_owned()))
+}
+
+/// An entity with an ARN and tags: what authorization needs to know about a resource.
+pub trait Resource {
+    fn arn(&self) -> &str;
+    fn tags(&self) -> &[Tag];
+}
+
+macro_rules! resource {
+    ($($t:ty),*) => {$(
+        impl Resource for $t {
+            fn arn(&self) -> &str { &self.arn }
+            fn tags(&self) -> &[Tag] { &self.tags }
+        }
+    )*};
+}
+resource!(Role, User, InstanceProfile, ManagedPolicy);
+
+/// An entity looked up for an operation: found, or missing with the error to report once the
+/// caller has been authorized.
+pub struct Located<T> {
+    /// The entity's ARN, or the ARN its name implies when it does not exist.
+    pub arn: String,
+    entity: Result<T, StoreError>,
+}
+
+impl<T> Located<T> {
+    /// The same lookup with the entity (if found) transformed.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Located<U> {
+        Located {
+            arn: self.arn,
+            entity: self.entity.map(f),
+        }
+    }
+}
+
+impl<T: Resource> Located<T> {
+    /// `lookup`'s result; `NotFound` is kept for later, any other failure is returned now.
+    pub fn new(lookup: Result<T, StoreError>, implied_arn: String) -> Result<Self, AwsError> {
+        match lookup {
+            Ok(entity) => Ok(Located {
+                arn: entity.arn().to_owned(),
+                entity: Ok(entity),
+            }),
+            Err(e @ StoreError::NotFound { .. }) => Ok(Located {
+                arn: implied_arn,
+                entity: Err(e),
+            }),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+
+    /// `aws:ResourceTag/KEY` for each of the entity's tags.
+    pub fn resource_tags(&self) -> Conditions {
+        let tags = self.entity.as_ref().map(T::tags).unwrap_or_default();
+        tags.iter()
+            .map(|t| {
+                (
+                    format!("aws:ResourceTag/{}", t.key),
+                    ContextValue::Single(t.value.clone()),
+                )
+            })
+            .collect()
+    }
+
+    /// Authorizes the call on this entity (plus `extra` condition keys), then insists that it
+    /// exists.
+    pub async fn authorize<S: Store>(
+        self,
+        call: &Call<'_, S>,
+        extra: Conditions,
+    ) -> Result<T, AwsError> {
+        let mut context = self.resource_tags();
+        context.extend(extra);
+        authorize(call, &self.arn, context).await?;
+        self.entity.map_err(store_error)
+    }
+}

@@ -1,0 +1,169 @@
+//! Tags on roles, users, instance profiles and managed policies: one implementation of
+//! Tag*, Untag* and List*Tags for all four.
+
+use store::{Store, Tag};
+
+use super::access::{Located, Resource, request_tags, tag_keys};
+use super::validate::{Input, LONG_NAME, MAX_TAGS, SHORT_NAME, reject_duplicate_keys};
+use super::{
+    Reply, account, done, instance_profiles, managed_policies, paging, respond, roles, store_error,
+    users,
+};
+use crate::protocol::AwsError;
+use crate::server::api::Call;
+
+/// Which kind of entity an operation tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taggable {
+    Role,
+    User,
+    InstanceProfile,
+    Policy,
+}
+
+/// A located entity, reduced to what tagging needs.
+pub struct Entity {
+    arn: String,
+    tags: Vec<Tag>,
+}
+
+impl Resource for Entity {
+    fn arn(&self) -> &str {
+        &self.arn
+    }
+    fn tags(&self) -> &[Tag] {
+        &self.tags
+    }
+}
+
+fn entity(resource: &impl Resource) -> Entity {
+    Entity {
+        arn: resource.arn().to_owned(),
+        tags: resource.tags().to_vec(),
+    }
+}
+
+impl Taggable {
+    /// Reads the member that names the entity.
+    fn read_id<'a>(self, input: &mut Input<'a>) -> &'a str {
+        match self {
+            Taggable::Role => input.name("RoleName", SHORT_NAME),
+            Taggable::User => input.name("UserName", LONG_NAME),
+            Taggable::InstanceProfile => input.name("InstanceProfileName", LONG_NAME),
+            Taggable::Policy => input.arn("PolicyArn"),
+        }
+    }
+
+    fn store_ref(self, id: &str) -> store::Taggable<'_> {
+        match self {
+            Taggable::Role => store::Taggable::Role(id),
+            Taggable::User => store::Taggable::User(id),
+            Taggable::InstanceProfile => store::Taggable::InstanceProfile(id),
+            Taggable::Policy => store::Taggable::Policy(id),
+        }
+    }
+
+    /// The quota name in the LimitExceeded message (UNCONFIRMED wording, after IAM's
+    /// `Cannot exceed quota for …` messages).
+    fn quota_name(self) -> &'static str {
+        match self {
+            Taggable::Role => "TagsPerRole",
+            Taggable::User => "TagsPerUser",
+            Taggable::InstanceProfile => "TagsPerInstanceProfile",
+            Taggable::Policy => "TagsPerPolicy",
+        }
+    }
+
+    async fn locate<S: Store>(
+        self,
+        call: &Call<'_, S>,
+        id: &str,
+    ) -> Result<Located<Entity>, AwsError> {
+        Ok(match self {
+            Taggable::Role => roles::locate(call, id).await?.map(|e| entity(&e)),
+            Taggable::User => users::locate(call, id).await?.map(|e| entity(&e)),
+            Taggable::InstanceProfile => instance_profiles::locate(call, id)
+                .await?
+                .map(|e| entity(&e)),
+            Taggable::Policy => managed_policies::locate(call, id)
+                .await?
+                .map(|e| entity(&e)),
+        })
+    }
+}
+
+pub async fn tag<S: Store>(call: &Call<'_, S>, which: Taggable) -> Reply {
+    let mut input = Input::new(call.params);
+    let id = which.read_id(&mut input);
+    let tags = input.tags("Tags", true);
+    input.finish()?;
+    reject_duplicate_keys(&tags)?;
+    let entity = which
+        .locate(call, id)
+        .await?
+        .authorize(call, request_tags(&tags))
+        .await?;
+    let added = tags
+        .iter()
+        .filter(|new| {
+            !entity
+                .tags
+                .iter()
+                .any(|old| old.key.eq_ignore_ascii_case(&new.key))
+        })
+        .count();
+    if entity.tags.len() + added > MAX_TAGS {
+        return Err(AwsError::sender(
+            "LimitExceeded",
+            409,
+            format!("Cannot exceed quota for {}: {MAX_TAGS}", which.quota_name()),
+        ));
+    }
+    call.app
+        .store()
+        .tag(account(call), which.store_ref(id), &tags)
+        .await
+        .map_err(store_error)?;
+    done(call)
+}
+
+pub async fn untag<S: Store>(call: &Call<'_, S>, which: Taggable) -> Reply {
+    let mut input = Input::new(call.params);
+    let id = which.read_id(&mut input);
+    let keys = input.tag_keys("TagKeys");
+    input.finish()?;
+    which
+        .locate(call, id)
+        .await?
+        .authorize(call, vec![tag_keys(keys.clone())])
+        .await?;
+    call.app
+        .store()
+        .untag(account(call), which.store_ref(id), &keys)
+        .await
+        .map_err(store_error)?;
+    done(call)
+}
+
+pub async fn list<S: Store>(call: &Call<'_, S>, which: Taggable) -> Reply {
+    let mut input = Input::new(call.params);
+    let id = which.read_id(&mut input);
+    let query = input.list_query("/");
+    input.finish()?;
+    which
+        .locate(call, id)
+        .await?
+        .authorize(call, Vec::new())
+        .await?;
+    let tags = call
+        .app
+        .store()
+        .tags(account(call), which.store_ref(id))
+        .await
+        .map_err(store_error)?;
+    let (tags, next) = paging::page(tags, &query)?;
+    Ok(respond(call, |x| {
+        super::xml::tags(x, &tags);
+        x.truncation(next.as_deref());
+    }))
+}
