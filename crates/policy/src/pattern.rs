@@ -137,10 +137,14 @@ impl Pattern {
         vars: &dyn Variables,
     ) -> Result<bool, MissingVariable> {
         let literal = self.to_text(vars)?;
-        Ok(
-            literal.len() == text.len() && literal.eq_ignore_ascii_case(text)
-                || literal.to_lowercase() == text.to_lowercase(),
-        )
+        if literal.is_ascii() && text.is_ascii() {
+            return Ok(literal.eq_ignore_ascii_case(text));
+        }
+        // Unicode lowercasing, compared without allocating.
+        Ok(literal
+            .chars()
+            .flat_map(char::to_lowercase)
+            .eq(text.chars().flat_map(char::to_lowercase)))
     }
 
     /// The pattern as plain text after substitution (wildcards read as `*`/`?`).
