@@ -1,12 +1,14 @@
-//! Command-line entry points: `serve`, `policy eval`, `policy validate`.
+//! Command-line entry points: `serve`, `account create`, `policy eval`, `policy validate`.
 
 use std::io::Read as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::ServeArgs;
+use crate::datadir::DataDir;
 
 /// Documents larger than this are refused before parsing (AWS's own ceiling for a policy
 /// document is 131,072 characters; an eval input holds several).
@@ -27,9 +29,26 @@ pub struct Cli {
 enum Command {
     /// Run IAM, STS, EC2 and the instance metadata service on the embedded store.
     Serve(ServeArgs),
+    /// Manage the accounts of a data dir (works while the server runs on it).
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Work with IAM policy documents offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountCommand {
+    /// Adds an account with its own `admin` user and prints that user's key pair in AWS
+    /// shared-credentials format under profile `roleplane-ACCOUNT`, ready to append to
+    /// `~/.aws/credentials`. The data dir's own `credentials` file is left as it is.
+    Create {
+        /// A 12-digit account ID; a random one if omitted.
+        #[arg(long)]
+        account_id: Option<String>,
+        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +95,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => crate::server::run(args),
+        Command::Account(AccountCommand::Create {
+            account_id,
+            data_dir,
+        }) => account_create(&data_dir, account_id.as_deref()),
         Command::Policy(PolicyCommand::Eval { input }) => policy_eval(&input),
         Command::Policy(PolicyCommand::Validate { input, kind }) => policy_validate(&input, kind),
     };
@@ -86,6 +109,79 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `roleplane account create`. SQLite in WAL mode lets this process write beside a running
+/// server; the server reads accounts, users and keys from the store on every request.
+fn account_create(data_dir: &Path, account_id: Option<&str>) -> anyhow::Result<ExitCode> {
+    use crate::server::bootstrap::{ADMIN_KEY_ID_ENV, ADMIN_SECRET_ENV, create_admin};
+    use store::Store as _;
+
+    anyhow::ensure!(
+        std::env::var_os(ADMIN_KEY_ID_ENV).is_none()
+            && std::env::var_os(ADMIN_SECRET_ENV).is_none(),
+        "unset {ADMIN_KEY_ID_ENV} and {ADMIN_SECRET_ENV}: they name the bootstrap admin's key"
+    );
+    let account_id = match account_id {
+        Some(id) if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) => id.to_owned(),
+        Some(id) => anyhow::bail!("{id} is not an AWS account ID (12 digits)"),
+        None => random_account_id()?,
+    };
+    let dir = DataDir::open(data_dir)?;
+    let master = dir.master_key()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (key_id, secret) = runtime.block_on(async {
+        let store = store::SqliteStore::open(dir.path()).await?;
+        // On an empty store the first account must be the bootstrap one, which `serve` creates
+        // with its admin; an account added before it would make `serve` skip that bootstrap.
+        anyhow::ensure!(
+            !store.list_accounts().await?.is_empty(),
+            "{} has no bootstrap account yet: run `roleplane serve` on it first",
+            dir.path().display()
+        );
+        store.create_account(&account_id).await?;
+        // create_admin writes the key pair to the shared-credentials file of the data dir it is
+        // given; the data dir's own file belongs to the bootstrap admin, so it gets a scratch dir.
+        let scratch = DataDir::open(&dir.path().join(format!(".account-{account_id}")))?;
+        let written = create_admin(&store, &scratch, &master, &account_id).await;
+        let key_pair = written.and_then(|path| {
+            let path = path.context("the new account's admin already had a key")?;
+            read_key_pair(&std::fs::read_to_string(path)?)
+        });
+        let _ = std::fs::remove_dir_all(scratch.path());
+        store.close().await;
+        key_pair
+    })?;
+    println!(
+        "[roleplane-{account_id}]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn random_account_id() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).context("reading the random source")?;
+    // The first digit is never 0, so the ID reads as 12 digits everywhere.
+    Ok(bytes
+        .iter()
+        .enumerate()
+        .map(|(i, b)| char::from(b'0' + if i == 0 { 1 + b % 9 } else { b % 10 }))
+        .collect())
+}
+
+/// (key ID, secret) from a one-profile shared-credentials file.
+fn read_key_pair(text: &str) -> anyhow::Result<(String, String)> {
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|line| {
+                let (key, value) = line.split_once('=')?;
+                (key.trim() == name).then(|| value.trim().to_owned())
+            })
+            .with_context(|| format!("{name} missing from the credentials file"))
+    };
+    Ok((value("aws_access_key_id")?, value("aws_secret_access_key")?))
 }
 
 fn policy_eval(input: &PathBuf) -> anyhow::Result<ExitCode> {

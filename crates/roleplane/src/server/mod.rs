@@ -4,7 +4,7 @@ pub mod api;
 mod app;
 mod auth;
 pub mod authz;
-mod bootstrap;
+pub(crate) mod bootstrap;
 mod key_cache;
 mod request_id;
 

@@ -293,9 +293,7 @@ async fn trust_policy_must_allow_explicitly() {
 async fn a_role_assumes_itself_only_when_its_trust_policy_names_it() {
     let f = Fixture::new().await;
     let admin = f.user(ACCOUNT, "admin", Some(ALLOW_ALL)).await;
-    let account_trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::111111111111:root"]}},"Action":"sts:AssumeRole"}}]}}"#
-    );
+    let account_trust = trust("arn:aws:iam::111111111111:root");
     let arn = f
         .role(ACCOUNT, "selfish", &account_trust, Some(ALLOW_ALL))
         .await;
