@@ -121,14 +121,20 @@ async fn load_identity<S: Store>(
             tracing::error!(error = %e, "loading identity policies");
             AwsError::internal(crate::protocol::Protocol::AwsQuery)
         })?;
+    // Inline and managed documents follow different Version rules, so each parses as its kind.
     let documents = stored
         .inline
         .iter()
-        .map(|p| p.document.as_str())
-        .chain(stored.managed.iter().filter_map(|m| m.document.as_deref()));
+        .map(|p| (p.document.as_str(), PolicyKind::InlineIdentity))
+        .chain(
+            stored
+                .managed
+                .iter()
+                .filter_map(|m| Some((m.document.as_deref()?, PolicyKind::Identity))),
+        );
     // Stored documents were validated when written; one that no longer parses grants nothing.
     policies.identity = documents
-        .filter_map(|doc| Policy::parse(doc, PolicyKind::Identity).ok())
+        .filter_map(|(doc, kind)| Policy::parse(doc, kind).ok())
         .collect();
     if let Some(boundary) = stored.permissions_boundary {
         // An unresolvable or unparsable boundary denies everything rather than vanishing.
