@@ -52,23 +52,10 @@ async fn session_config(
         .await
 }
 
-fn status<E, R: std::fmt::Debug>(err: &aws_sdk_sts::error::SdkError<E, R>) -> u16
-where
-    R: HasStatus,
-{
-    err.raw_response()
-        .map(HasStatus::status)
-        .unwrap_or_default()
-}
-
-trait HasStatus {
-    fn status(&self) -> u16;
-}
-
-impl HasStatus for aws_sdk_sts::config::http::HttpResponse {
-    fn status(&self) -> u16 {
-        self.status().as_u16()
-    }
+fn status<E>(
+    err: &aws_sdk_sts::error::SdkError<E, aws_sdk_sts::config::http::HttpResponse>,
+) -> u16 {
+    err.raw_response().map_or(0, |r| r.status().as_u16())
 }
 
 #[tokio::test]
