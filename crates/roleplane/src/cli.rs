@@ -114,14 +114,9 @@ pub fn main() -> ExitCode {
 /// `roleplane account create`. SQLite in WAL mode lets this process write beside a running
 /// server; the server reads accounts, users and keys from the store on every request.
 fn account_create(data_dir: &Path, account_id: Option<&str>) -> anyhow::Result<ExitCode> {
-    use crate::server::bootstrap::{ADMIN_KEY_ID_ENV, ADMIN_SECRET_ENV, create_admin};
+    use crate::server::bootstrap::{create_admin, new_key_pair};
     use store::Store as _;
 
-    anyhow::ensure!(
-        std::env::var_os(ADMIN_KEY_ID_ENV).is_none()
-            && std::env::var_os(ADMIN_SECRET_ENV).is_none(),
-        "unset {ADMIN_KEY_ID_ENV} and {ADMIN_SECRET_ENV}: they name the bootstrap admin's key"
-    );
     let account_id = match account_id {
         Some(id) if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) => id.to_owned(),
         Some(id) => anyhow::bail!("{id} is not an AWS account ID (12 digits)"),
@@ -142,17 +137,9 @@ fn account_create(data_dir: &Path, account_id: Option<&str>) -> anyhow::Result<E
             dir.path().display()
         );
         store.create_account(&account_id).await?;
-        // create_admin writes the key pair to the shared-credentials file of the data dir it is
-        // given; the data dir's own file belongs to the bootstrap admin, so it gets a scratch dir.
-        let scratch = DataDir::open(&dir.path().join(format!(".account-{account_id}")))?;
-        let written = create_admin(&store, &scratch, &master, &account_id).await;
-        let key_pair = written.and_then(|path| {
-            let path = path.context("the new account's admin already had a key")?;
-            read_key_pair(&std::fs::read_to_string(path)?)
-        });
-        let _ = std::fs::remove_dir_all(scratch.path());
+        let created = create_admin(&store, &master, &account_id, new_key_pair()?).await;
         store.close().await;
-        key_pair
+        created?.context("the new account's admin already had a key")
     })?;
     println!(
         "[roleplane-{account_id}]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}"
@@ -169,19 +156,6 @@ fn random_account_id() -> anyhow::Result<String> {
         .enumerate()
         .map(|(i, b)| char::from(b'0' + if i == 0 { 1 + b % 9 } else { b % 10 }))
         .collect())
-}
-
-/// (key ID, secret) from a one-profile shared-credentials file.
-fn read_key_pair(text: &str) -> anyhow::Result<(String, String)> {
-    let value = |name: &str| {
-        text.lines()
-            .find_map(|line| {
-                let (key, value) = line.split_once('=')?;
-                (key.trim() == name).then(|| value.trim().to_owned())
-            })
-            .with_context(|| format!("{name} missing from the credentials file"))
-    };
-    Ok((value("aws_access_key_id")?, value("aws_secret_access_key")?))
 }
 
 fn policy_eval(input: &PathBuf) -> anyhow::Result<ExitCode> {

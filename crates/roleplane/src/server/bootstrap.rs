@@ -20,8 +20,8 @@ const ADMIN_POLICY_NAME: &str = "AdministratorAccess";
 const ADMIN_POLICY: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
-/// Creates the account and its admin if the store has no account yet. Returns the credentials
-/// file's path when it was written now.
+/// Creates the bootstrap account and its admin on first start (completing a start that was
+/// interrupted half-way). Returns the credentials file's path when it was written now.
 pub async fn ensure<S: Store>(
     store: &S,
     dir: &DataDir,
@@ -29,23 +29,27 @@ pub async fn ensure<S: Store>(
     account_id: &str,
 ) -> anyhow::Result<Option<PathBuf>> {
     let accounts = store.list_accounts().await?;
-    if accounts.iter().any(|a| a.id != account_id) {
-        // The data dir belongs to an earlier start; its accounts stay as they are.
-        return Ok(None);
-    }
-    if accounts.is_empty() {
+    if !accounts.iter().any(|a| a.id == account_id) {
+        if !accounts.is_empty() {
+            // The data dir was bootstrapped under another account ID; leave it as it is.
+            return Ok(None);
+        }
         store.create_account(account_id).await?;
     }
-    create_admin(store, dir, master, account_id).await
+    match create_admin(store, master, account_id, admin_key_pair()?).await? {
+        Some((key_id, secret)) => Ok(Some(dir.write_admin_credentials(&key_id, &secret)?)),
+        None => Ok(None),
+    }
 }
 
-/// Creates an account with its own `admin` user and key pair (`roleplane account create`).
+/// Gives `account_id` an `admin` user with full access and, unless it already has one, the key
+/// pair `(key_id, secret)`. Returns the pair when it was stored now.
 pub async fn create_admin<S: Store>(
     store: &S,
-    dir: &DataDir,
     master: &SealingKey,
     account_id: &str,
-) -> anyhow::Result<Option<PathBuf>> {
+    (key_id, secret): (String, String),
+) -> anyhow::Result<Option<(String, String)>> {
     match store
         .create_user(account_id, NewUser::new(ADMIN_USER))
         .await
@@ -72,7 +76,6 @@ pub async fn create_admin<S: Store>(
     {
         return Ok(None);
     }
-    let (key_id, secret) = admin_key_pair()?;
     let secret_ciphertext = seal_secret(master, &key_id, &secret)?;
     store
         .create_access_key(
@@ -84,9 +87,15 @@ pub async fn create_admin<S: Store>(
             },
         )
         .await?;
-    Ok(Some(dir.write_admin_credentials(&key_id, &secret)?))
+    Ok(Some((key_id, secret)))
 }
 
+/// A fresh long-term key pair: `AKIA…` and a 40-character secret.
+pub fn new_key_pair() -> anyhow::Result<(String, String)> {
+    Ok((store::ids::access_key_id(), new_secret_access_key()?))
+}
+
+/// The bootstrap admin's key pair: from the environment if given, else fresh.
 fn admin_key_pair() -> anyhow::Result<(String, String)> {
     match (
         std::env::var(ADMIN_KEY_ID_ENV),
@@ -103,7 +112,7 @@ fn admin_key_pair() -> anyhow::Result<(String, String)> {
             );
             Ok((id, secret))
         }
-        (Err(_), Err(_)) => Ok((store::ids::access_key_id(), new_secret_access_key()?)),
+        (Err(_), Err(_)) => new_key_pair(),
         _ => anyhow::bail!("set both {ADMIN_KEY_ID_ENV} and {ADMIN_SECRET_ENV}, or neither"),
     }
 }
