@@ -109,12 +109,19 @@ async fn role_lifecycle() {
     assert!(role.role_last_used().is_none());
     assert_eq!(role.tags(), [tag("Team", "web")]);
 
-    let got = iam.get_role().role_name("WEB").send().await.expect("get role");
+    let got = iam
+        .get_role()
+        .role_name("WEB")
+        .send()
+        .await
+        .expect("get role");
     let role = got.role().expect("role");
     assert_eq!(role.role_name(), "web", "names match case-insensitively");
     assert_eq!(role.max_session_duration(), Some(7200));
     assert_eq!(role.description(), Some("serves the site"));
-    let last_used = role.role_last_used().expect("RoleLastUsed is always present");
+    let last_used = role
+        .role_last_used()
+        .expect("RoleLastUsed is always present");
     assert!(last_used.last_used_date().is_none());
 
     create_role(&iam, "batch").await;
@@ -122,7 +129,11 @@ async fn role_lifecycle() {
     assert_eq!(all.roles().len(), 2);
     // ListRoles omits tags (the SDK cannot tell absent from empty; xml.rs tests the shape).
     assert!(all.roles().iter().all(|r| r.tags().is_empty()));
-    assert!(all.roles().iter().all(|r| r.max_session_duration().is_some()));
+    assert!(
+        all.roles()
+            .iter()
+            .all(|r| r.max_session_duration().is_some())
+    );
     let app = iam
         .list_roles()
         .path_prefix("/app/")
@@ -170,7 +181,11 @@ async fn role_lifecycle() {
         .expect("update trust");
     let role = iam.get_role().role_name("web").send().await.expect("get");
     assert_eq!(
-        url_decode(role.role().and_then(|r| r.assume_role_policy_document()).expect("doc")),
+        url_decode(
+            role.role()
+                .and_then(|r| r.assume_role_policy_document())
+                .expect("doc")
+        ),
         narrower
     );
 
@@ -182,7 +197,12 @@ async fn role_lifecycle() {
         .send()
         .await
         .expect("tag");
-    let tags = iam.list_role_tags().role_name("web").send().await.expect("tags");
+    let tags = iam
+        .list_role_tags()
+        .role_name("web")
+        .send()
+        .await
+        .expect("tags");
     assert_eq!(tags.tags(), [tag("Env", "prod"), tag("team", "platform")]);
     assert!(!tags.is_truncated());
     iam.untag_role()
@@ -191,7 +211,12 @@ async fn role_lifecycle() {
         .send()
         .await
         .expect("untag");
-    let tags = iam.list_role_tags().role_name("web").send().await.expect("tags");
+    let tags = iam
+        .list_role_tags()
+        .role_name("web")
+        .send()
+        .await
+        .expect("tags");
     assert_eq!(tags.tags(), [tag("team", "platform")]);
 
     // Permissions boundary.
@@ -203,7 +228,10 @@ async fn role_lifecycle() {
         .await
         .expect("put boundary");
     let role = iam.get_role().role_name("web").send().await.expect("get");
-    let attached = role.role().and_then(|r| r.permissions_boundary()).expect("boundary");
+    let attached = role
+        .role()
+        .and_then(|r| r.permissions_boundary())
+        .expect("boundary");
     assert_eq!(attached.permissions_boundary_arn(), Some(boundary.as_str()));
     iam.delete_role_permissions_boundary()
         .role_name("web")
@@ -274,7 +302,11 @@ async fn role_lifecycle() {
         .send()
         .await
         .expect("delete inline");
-    iam.delete_role().role_name("web").send().await.expect("delete");
+    iam.delete_role()
+        .role_name("web")
+        .send()
+        .await
+        .expect("delete");
     expect(
         iam.get_role().role_name("web").send().await,
         "NoSuchEntity",
@@ -306,7 +338,12 @@ async fn inline_policies_of_roles_and_users() {
         .expect("get role policy");
     assert_eq!((got.role_name(), got.policy_name()), ("r", "s3"));
     assert_eq!(url_decode(got.policy_document()), S3_ALL);
-    let names = iam.list_role_policies().role_name("r").send().await.expect("list");
+    let names = iam
+        .list_role_policies()
+        .role_name("r")
+        .send()
+        .await
+        .expect("list");
     assert_eq!(names.policy_names(), ["s3"]);
 
     iam.put_user_policy()
@@ -323,18 +360,30 @@ async fn inline_policies_of_roles_and_users() {
         .send()
         .await
         .expect("get user policy");
-    assert_eq!((got.user_name(), url_decode(got.policy_document())), ("u", S3_ALL.to_owned()));
+    assert_eq!(
+        (got.user_name(), url_decode(got.policy_document())),
+        ("u", S3_ALL.to_owned())
+    );
     iam.delete_user_policy()
         .user_name("u")
         .policy_name("s3")
         .send()
         .await
         .expect("delete user policy");
-    let names = iam.list_user_policies().user_name("u").send().await.expect("list");
+    let names = iam
+        .list_user_policies()
+        .user_name("u")
+        .send()
+        .await
+        .expect("list");
     assert!(names.policy_names().is_empty());
 
     expect(
-        iam.get_role_policy().role_name("r").policy_name("nope").send().await,
+        iam.get_role_policy()
+            .role_name("r")
+            .policy_name("nope")
+            .send()
+            .await,
         "NoSuchEntity",
         "The role policy with name nope cannot be found.",
         404,
@@ -438,7 +487,11 @@ async fn managed_policy_lifecycle() {
     assert_eq!(arn, "arn:aws:iam::123456789012:policy/team/s3");
     assert!(policy.policy_id().expect("id").starts_with("ANPA"));
     assert_eq!(
-        (policy.default_version_id(), policy.attachment_count(), policy.is_attachable()),
+        (
+            policy.default_version_id(),
+            policy.attachment_count(),
+            policy.is_attachable()
+        ),
         (Some("v1"), Some(0), true)
     );
 
@@ -458,8 +511,14 @@ async fn managed_policy_lifecycle() {
         .await
         .expect("v2");
     let v2 = v2.policy_version().expect("version");
-    assert_eq!((v2.version_id(), v2.is_default_version()), (Some("v2"), true));
-    assert!(v2.document().is_none(), "CreatePolicyVersion returns no document");
+    assert_eq!(
+        (v2.version_id(), v2.is_default_version()),
+        (Some("v2"), true)
+    );
+    assert!(
+        v2.document().is_none(),
+        "CreatePolicyVersion returns no document"
+    );
     iam.create_policy_version()
         .policy_arn(&arn)
         .policy_document(S3_ALL)
@@ -475,7 +534,12 @@ async fn managed_policy_lifecycle() {
         .expect("get v2");
     let v2 = v2.policy_version().expect("version");
     assert_eq!(url_decode(v2.document().expect("document")), s3_read);
-    let versions = iam.list_policy_versions().policy_arn(&arn).send().await.expect("versions");
+    let versions = iam
+        .list_policy_versions()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("versions");
     let listed: Vec<(&str, bool)> = versions
         .versions()
         .iter()
@@ -483,16 +547,34 @@ async fn managed_policy_lifecycle() {
         .collect();
     assert_eq!(listed, [("v3", false), ("v2", true), ("v1", false)]);
 
-    iam.create_policy_version().policy_arn(&arn).policy_document(S3_ALL).send().await.expect("v4");
-    iam.create_policy_version().policy_arn(&arn).policy_document(S3_ALL).send().await.expect("v5");
+    iam.create_policy_version()
+        .policy_arn(&arn)
+        .policy_document(S3_ALL)
+        .send()
+        .await
+        .expect("v4");
+    iam.create_policy_version()
+        .policy_arn(&arn)
+        .policy_document(S3_ALL)
+        .send()
+        .await
+        .expect("v5");
     expect(
-        iam.create_policy_version().policy_arn(&arn).policy_document(S3_ALL).send().await,
+        iam.create_policy_version()
+            .policy_arn(&arn)
+            .policy_document(S3_ALL)
+            .send()
+            .await,
         "LimitExceeded",
         "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.",
         409,
     );
     expect(
-        iam.delete_policy_version().policy_arn(&arn).version_id("v2").send().await,
+        iam.delete_policy_version()
+            .policy_arn(&arn)
+            .version_id("v2")
+            .send()
+            .await,
         "DeleteConflict",
         "Cannot delete the default version of a policy.",
         409,
@@ -510,7 +592,11 @@ async fn managed_policy_lifecycle() {
         .await
         .expect("delete v2");
     expect(
-        iam.get_policy_version().policy_arn(&arn).version_id("v2").send().await,
+        iam.get_policy_version()
+            .policy_arn(&arn)
+            .version_id("v2")
+            .send()
+            .await,
         "NoSuchEntity",
         &format!("Policy {arn} version v2 does not exist or is not attachable."),
         404,
@@ -519,20 +605,50 @@ async fn managed_policy_lifecycle() {
     // Attach and detach on a role and a user.
     create_role(&iam, "r").await;
     iam.create_user().user_name("u").send().await.expect("user");
-    iam.attach_role_policy().role_name("r").policy_arn(&arn).send().await.expect("attach role");
-    iam.attach_user_policy().user_name("u").policy_arn(&arn).send().await.expect("attach user");
-    let attached = iam.list_attached_role_policies().role_name("r").send().await.expect("list");
+    iam.attach_role_policy()
+        .role_name("r")
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("attach role");
+    iam.attach_user_policy()
+        .user_name("u")
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("attach user");
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name("r")
+        .send()
+        .await
+        .expect("list");
     let names: Vec<_> = attached
         .attached_policies()
         .iter()
-        .map(|p| (p.policy_name().unwrap_or_default(), p.policy_arn().unwrap_or_default()))
+        .map(|p| {
+            (
+                p.policy_name().unwrap_or_default(),
+                p.policy_arn().unwrap_or_default(),
+            )
+        })
         .collect();
     assert_eq!(names, [("s3", arn.as_str())]);
-    let attached = iam.list_attached_user_policies().user_name("u").send().await.expect("list");
+    let attached = iam
+        .list_attached_user_policies()
+        .user_name("u")
+        .send()
+        .await
+        .expect("list");
     assert_eq!(attached.attached_policies().len(), 1);
     let got = iam.get_policy().policy_arn(&arn).send().await.expect("get");
     assert_eq!(got.policy().and_then(|p| p.attachment_count()), Some(2));
-    let only_attached = iam.list_policies().only_attached(true).send().await.expect("list");
+    let only_attached = iam
+        .list_policies()
+        .only_attached(true)
+        .send()
+        .await
+        .expect("list");
     assert_eq!(only_attached.policies().len(), 1);
     expect(
         iam.delete_policy().policy_arn(&arn).send().await,
@@ -540,20 +656,49 @@ async fn managed_policy_lifecycle() {
         "Cannot delete a policy attached to entities.",
         409,
     );
-    iam.detach_role_policy().role_name("r").policy_arn(&arn).send().await.expect("detach");
-    iam.detach_user_policy().user_name("u").policy_arn(&arn).send().await.expect("detach");
+    iam.detach_role_policy()
+        .role_name("r")
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("detach");
+    iam.detach_user_policy()
+        .user_name("u")
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("detach");
     expect(
-        iam.detach_role_policy().role_name("r").policy_arn(&arn).send().await,
+        iam.detach_role_policy()
+            .role_name("r")
+            .policy_arn(&arn)
+            .send()
+            .await,
         "NoSuchEntity",
         &format!("Policy {arn} was not found."),
         404,
     );
 
     // Tags.
-    iam.tag_policy().policy_arn(&arn).tags(tag("k", "v")).send().await.expect("tag");
-    let tags = iam.list_policy_tags().policy_arn(&arn).send().await.expect("tags");
+    iam.tag_policy()
+        .policy_arn(&arn)
+        .tags(tag("k", "v"))
+        .send()
+        .await
+        .expect("tag");
+    let tags = iam
+        .list_policy_tags()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("tags");
     assert_eq!(tags.tags(), [tag("k", "v")]);
-    iam.untag_policy().policy_arn(&arn).tag_keys("k").send().await.expect("untag");
+    iam.untag_policy()
+        .policy_arn(&arn)
+        .tag_keys("k")
+        .send()
+        .await
+        .expect("untag");
 
     for version in ["v3", "v4", "v5"] {
         iam.delete_policy_version()
@@ -563,7 +708,11 @@ async fn managed_policy_lifecycle() {
             .await
             .expect("delete version");
     }
-    iam.delete_policy().policy_arn(&arn).send().await.expect("delete policy");
+    iam.delete_policy()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("delete policy");
     expect(
         iam.get_policy().policy_arn(&arn).send().await,
         "NoSuchEntity",
@@ -571,14 +720,21 @@ async fn managed_policy_lifecycle() {
         404,
     );
     expect(
-        iam.get_policy().policy_arn("arn:aws:iam::123456789012:role/nope").send().await,
+        iam.get_policy()
+            .policy_arn("arn:aws:iam::123456789012:role/nope")
+            .send()
+            .await,
         "InvalidInput",
         "ARN arn:aws:iam::123456789012:role/nope is not valid.",
         400,
     );
     let unknown = "arn:aws:iam::123456789012:policy/unknown";
     expect(
-        iam.attach_role_policy().role_name("r").policy_arn(unknown).send().await,
+        iam.attach_role_policy()
+            .role_name("r")
+            .policy_arn(unknown)
+            .send()
+            .await,
         "NoSuchEntity",
         &format!("Policy {unknown} does not exist or is not attachable."),
         404,
@@ -600,7 +756,10 @@ async fn instance_profile_lifecycle() {
         .expect("create profile");
     let profile = created.instance_profile().expect("profile");
     assert!(profile.instance_profile_id().starts_with("AIPA"));
-    assert_eq!(profile.arn(), "arn:aws:iam::123456789012:instance-profile/s3access-profile");
+    assert_eq!(
+        profile.arn(),
+        "arn:aws:iam::123456789012:instance-profile/s3access-profile"
+    );
     assert!(profile.roles().is_empty());
     expect(
         iam.create_instance_profile()
@@ -637,7 +796,10 @@ async fn instance_profile_lifecycle() {
     let profile = got.instance_profile().expect("profile");
     let role = &profile.roles()[0];
     assert_eq!(role.role_name(), "s3access");
-    assert_eq!(url_decode(role.assume_role_policy_document().expect("doc")), EC2_TRUST);
+    assert_eq!(
+        url_decode(role.assume_role_policy_document().expect("doc")),
+        EC2_TRUST
+    );
 
     let for_role = iam
         .list_instance_profiles_for_role()
@@ -738,7 +900,12 @@ async fn users_and_access_keys() {
     let users = iam.list_users().send().await.expect("list users");
     let names: Vec<_> = users.users().iter().map(|u| u.user_name()).collect();
     assert_eq!(names, ["admin", "alice"]);
-    let tags = iam.list_user_tags().user_name("alice").send().await.expect("tags");
+    let tags = iam
+        .list_user_tags()
+        .user_name("alice")
+        .send()
+        .await
+        .expect("tags");
     assert_eq!(tags.tags(), [tag("team", "data")]);
 
     let first = iam
@@ -752,14 +919,23 @@ async fn users_and_access_keys() {
     assert_eq!(key.secret_access_key().len(), 40);
     assert_eq!(key.status(), &StatusType::Active);
     let first_id = key.access_key_id().to_owned();
-    iam.create_access_key().user_name("alice").send().await.expect("key 2");
+    iam.create_access_key()
+        .user_name("alice")
+        .send()
+        .await
+        .expect("key 2");
     expect(
         iam.create_access_key().user_name("alice").send().await,
         "LimitExceeded",
         "Cannot exceed quota for AccessKeysPerUser: 2",
         409,
     );
-    let keys = iam.list_access_keys().user_name("alice").send().await.expect("list keys");
+    let keys = iam
+        .list_access_keys()
+        .user_name("alice")
+        .send()
+        .await
+        .expect("list keys");
     assert_eq!(keys.access_key_metadata().len(), 2);
 
     iam.update_access_key()
@@ -769,7 +945,12 @@ async fn users_and_access_keys() {
         .send()
         .await
         .expect("deactivate");
-    let keys = iam.list_access_keys().user_name("alice").send().await.expect("list keys");
+    let keys = iam
+        .list_access_keys()
+        .user_name("alice")
+        .send()
+        .await
+        .expect("list keys");
     let status = keys
         .access_key_metadata()
         .iter()
@@ -798,7 +979,11 @@ async fn users_and_access_keys() {
             .await
             .expect("delete key");
     }
-    iam.delete_user().user_name("alice").send().await.expect("delete user");
+    iam.delete_user()
+        .user_name("alice")
+        .send()
+        .await
+        .expect("delete user");
     expect(
         iam.get_user().user_name("alice").send().await,
         "NoSuchEntity",
@@ -814,13 +999,21 @@ async fn validation_and_entity_errors() {
     create_role(&iam, "r").await;
 
     expect(
-        iam.create_role().role_name("r").assume_role_policy_document(EC2_TRUST).send().await,
+        iam.create_role()
+            .role_name("r")
+            .assume_role_policy_document(EC2_TRUST)
+            .send()
+            .await,
         "EntityAlreadyExists",
         "Role with name r already exists.",
         409,
     );
     expect(
-        iam.create_role().role_name("bad name").assume_role_policy_document(EC2_TRUST).send().await,
+        iam.create_role()
+            .role_name("bad name")
+            .assume_role_policy_document(EC2_TRUST)
+            .send()
+            .await,
         "ValidationError",
         r"1 validation error detected: Value 'bad name' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+",
         400,
@@ -836,7 +1029,10 @@ async fn validation_and_entity_errors() {
         "1 validation error detected: Value '100' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600",
         400,
     );
-    let mut too_many = iam.create_role().role_name("tags").assume_role_policy_document(EC2_TRUST);
+    let mut too_many = iam
+        .create_role()
+        .role_name("tags")
+        .assume_role_policy_document(EC2_TRUST);
     for i in 0..51 {
         too_many = too_many.tags(tag(&format!("k{i}"), "v"));
     }
@@ -859,21 +1055,33 @@ async fn validation_and_entity_errors() {
         400,
     );
     expect(
-        iam.create_role().role_name("j").assume_role_policy_document("{").send().await,
+        iam.create_role()
+            .role_name("j")
+            .assume_role_policy_document("{")
+            .send()
+            .await,
         "MalformedPolicyDocument",
         "This policy contains invalid Json",
         400,
     );
     let with_resource = EC2_TRUST.replace(r#""Action""#, r#""Resource":"*","Action""#);
     expect(
-        iam.create_role().role_name("j").assume_role_policy_document(with_resource).send().await,
+        iam.create_role()
+            .role_name("j")
+            .assume_role_policy_document(with_resource)
+            .send()
+            .await,
         "MalformedPolicyDocument",
         "Has prohibited field Resource",
         400,
     );
     let wrong_action = EC2_TRUST.replace("sts:AssumeRole", "s3:GetObject");
     expect(
-        iam.create_role().role_name("j").assume_role_policy_document(wrong_action).send().await,
+        iam.create_role()
+            .role_name("j")
+            .assume_role_policy_document(wrong_action)
+            .send()
+            .await,
         "MalformedPolicyDocument",
         "AssumeRole policy may only specify STS AssumeRole actions.",
         400,
@@ -883,7 +1091,11 @@ async fn validation_and_entity_errors() {
         &format!(r#""Sid":"{}","Effect""#, "a".repeat(2000)),
     );
     expect(
-        iam.create_role().role_name("j").assume_role_policy_document(too_big).send().await,
+        iam.create_role()
+            .role_name("j")
+            .assume_role_policy_document(too_big)
+            .send()
+            .await,
         "LimitExceeded",
         "Cannot exceed quota for ACLSizePerRole: 2048",
         409,
@@ -893,7 +1105,11 @@ async fn validation_and_entity_errors() {
         &format!(r#""Sid":"{}","Effect""#, "a".repeat(6200)),
     );
     expect(
-        iam.create_policy().policy_name("huge").policy_document(huge_managed).send().await,
+        iam.create_policy()
+            .policy_name("huge")
+            .policy_document(huge_managed)
+            .send()
+            .await,
         "LimitExceeded",
         "Cannot exceed quota for PolicySize: 6144",
         409,
@@ -922,7 +1138,11 @@ async fn validation_and_entity_errors() {
     );
     create_policy(&iam, "p", S3_ALL).await;
     expect(
-        iam.create_policy().policy_name("P").policy_document(S3_ALL).send().await,
+        iam.create_policy()
+            .policy_name("P")
+            .policy_document(S3_ALL)
+            .send()
+            .await,
         "EntityAlreadyExists",
         "A policy called P already exists. Duplicate names are not allowed.",
         409,
@@ -946,11 +1166,20 @@ async fn validation_and_entity_errors() {
     // 11 managed policies on one role exceed the default quota of 10.
     for i in 0..10 {
         let arn = create_policy(&iam, &format!("q{i}"), S3_ALL).await;
-        iam.attach_role_policy().role_name("r").policy_arn(arn).send().await.expect("attach");
+        iam.attach_role_policy()
+            .role_name("r")
+            .policy_arn(arn)
+            .send()
+            .await
+            .expect("attach");
     }
     let eleventh = create_policy(&iam, "q10", S3_ALL).await;
     expect(
-        iam.attach_role_policy().role_name("r").policy_arn(eleventh).send().await,
+        iam.attach_role_policy()
+            .role_name("r")
+            .policy_arn(eleventh)
+            .send()
+            .await,
         "LimitExceeded",
         "Cannot exceed quota for PoliciesPerRole: 10",
         409,
@@ -973,7 +1202,12 @@ async fn a_non_admin_user_is_authorized_by_its_policies() {
         .await
         .expect("role");
     create_role(&admin, "plain").await;
-    admin.create_user().user_name("dev").send().await.expect("user");
+    admin
+        .create_user()
+        .user_name("dev")
+        .send()
+        .await
+        .expect("user");
     let policy = r#"{"Version":"2012-10-17","Statement":[
         {"Effect":"Allow","Action":["iam:GetRole","iam:ListRoles"],"Resource":"*"},
         {"Effect":"Deny","Action":"iam:GetRole","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/secret":"true"}}},
@@ -987,7 +1221,12 @@ async fn a_non_admin_user_is_authorized_by_its_policies() {
         .send()
         .await
         .expect("policy");
-    let key = admin.create_access_key().user_name("dev").send().await.expect("key");
+    let key = admin
+        .create_access_key()
+        .user_name("dev")
+        .send()
+        .await
+        .expect("key");
     let key = key.access_key().expect("key");
     let dev = Client::new(
         &server
@@ -995,9 +1234,22 @@ async fn a_non_admin_user_is_authorized_by_its_policies() {
             .await,
     );
 
-    let got = dev.get_role().role_name("plain").send().await.expect("allowed");
+    let got = dev
+        .get_role()
+        .role_name("plain")
+        .send()
+        .await
+        .expect("allowed");
     assert_eq!(got.role().map(|r| r.role_name()), Some("plain"));
-    assert_eq!(dev.list_roles().send().await.expect("allowed").roles().len(), 2);
+    assert_eq!(
+        dev.list_roles()
+            .send()
+            .await
+            .expect("allowed")
+            .roles()
+            .len(),
+        2
+    );
     expect(
         dev.get_role().role_name("ghost").send().await,
         "NoSuchEntity",
@@ -1013,28 +1265,47 @@ async fn a_non_admin_user_is_authorized_by_its_policies() {
 
     let dev_arn = format!("arn:aws:iam::{ACCOUNT_ID}:user/dev");
     expect(
-        dev.create_role().role_name("x").assume_role_policy_document(EC2_TRUST).send().await,
+        dev.create_role()
+            .role_name("x")
+            .assume_role_policy_document(EC2_TRUST)
+            .send()
+            .await,
         "AccessDenied",
-        &format!("User: {dev_arn} is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::{ACCOUNT_ID}:role/x because no identity-based policy allows the iam:CreateRole action"),
+        &format!(
+            "User: {dev_arn} is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::{ACCOUNT_ID}:role/x because no identity-based policy allows the iam:CreateRole action"
+        ),
         403,
     );
     expect(
         dev.get_role().role_name("app-role").send().await,
         "AccessDenied",
-        &format!("User: {dev_arn} is not authorized to perform: iam:GetRole on resource: arn:aws:iam::{ACCOUNT_ID}:role/app/app-role with an explicit deny in an identity-based policy"),
+        &format!(
+            "User: {dev_arn} is not authorized to perform: iam:GetRole on resource: arn:aws:iam::{ACCOUNT_ID}:role/app/app-role with an explicit deny in an identity-based policy"
+        ),
         403,
     );
     expect(
-        dev.tag_role().role_name("plain").tags(tag("team", "ops")).send().await,
+        dev.tag_role()
+            .role_name("plain")
+            .tags(tag("team", "ops"))
+            .send()
+            .await,
         "AccessDenied",
-        &format!("User: {dev_arn} is not authorized to perform: iam:TagRole on resource: arn:aws:iam::{ACCOUNT_ID}:role/plain because no identity-based policy allows the iam:TagRole action"),
+        &format!(
+            "User: {dev_arn} is not authorized to perform: iam:TagRole on resource: arn:aws:iam::{ACCOUNT_ID}:role/plain because no identity-based policy allows the iam:TagRole action"
+        ),
         403,
     );
     // Authorization comes before existence: a missing profile is still AccessDenied.
     expect(
-        dev.delete_instance_profile().instance_profile_name("ghost").send().await,
+        dev.delete_instance_profile()
+            .instance_profile_name("ghost")
+            .send()
+            .await,
         "AccessDenied",
-        &format!("User: {dev_arn} is not authorized to perform: iam:DeleteInstanceProfile on resource: arn:aws:iam::{ACCOUNT_ID}:instance-profile/ghost because no identity-based policy allows the iam:DeleteInstanceProfile action"),
+        &format!(
+            "User: {dev_arn} is not authorized to perform: iam:DeleteInstanceProfile on resource: arn:aws:iam::{ACCOUNT_ID}:instance-profile/ghost because no identity-based policy allows the iam:DeleteInstanceProfile action"
+        ),
         403,
     );
     // AddRoleToInstanceProfile also needs iam:PassRole on the role.
@@ -1061,7 +1332,9 @@ async fn a_non_admin_user_is_authorized_by_its_policies() {
             .send()
             .await,
         "AccessDenied",
-        &format!("User: {dev_arn} is not authorized to perform: iam:PassRole on resource: arn:aws:iam::{ACCOUNT_ID}:role/plain because no identity-based policy allows the iam:PassRole action"),
+        &format!(
+            "User: {dev_arn} is not authorized to perform: iam:PassRole on resource: arn:aws:iam::{ACCOUNT_ID}:role/plain because no identity-based policy allows the iam:PassRole action"
+        ),
         403,
     );
 }
@@ -1081,8 +1354,18 @@ async fn everything_survives_a_restart() {
         .await
         .expect("inline");
     let arn = create_policy(&iam, "managed", S3_ALL).await;
-    iam.attach_role_policy().role_name("s3access").policy_arn(&arn).send().await.expect("attach");
-    iam.tag_role().role_name("s3access").tags(tag("k", "v")).send().await.expect("tag");
+    iam.attach_role_policy()
+        .role_name("s3access")
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("attach");
+    iam.tag_role()
+        .role_name("s3access")
+        .tags(tag("k", "v"))
+        .send()
+        .await
+        .expect("tag");
     iam.create_instance_profile()
         .instance_profile_name("s3access-profile")
         .send()
@@ -1095,13 +1378,23 @@ async fn everything_survives_a_restart() {
         .await
         .expect("add");
     iam.create_user().user_name("u").send().await.expect("user");
-    let key = iam.create_access_key().user_name("u").send().await.expect("key");
+    let key = iam
+        .create_access_key()
+        .user_name("u")
+        .send()
+        .await
+        .expect("key");
     let key = key.access_key().expect("key").clone();
     server.kill();
 
     let server = Server::start_on(&data);
     let iam = server.iam().await;
-    let role = iam.get_role().role_name("s3access").send().await.expect("role survives");
+    let role = iam
+        .get_role()
+        .role_name("s3access")
+        .send()
+        .await
+        .expect("role survives");
     assert_eq!(role.role().map(|r| r.tags().len()), Some(1));
     let inline = iam
         .get_role_policy()
@@ -1135,7 +1428,9 @@ async fn everything_survives_a_restart() {
     expect(
         me,
         "AccessDenied",
-        &format!("User: arn:aws:iam::{ACCOUNT_ID}:user/u is not authorized to perform: iam:GetUser on resource: arn:aws:iam::{ACCOUNT_ID}:user/u because no identity-based policy allows the iam:GetUser action"),
+        &format!(
+            "User: arn:aws:iam::{ACCOUNT_ID}:user/u is not authorized to perform: iam:GetUser on resource: arn:aws:iam::{ACCOUNT_ID}:user/u because no identity-based policy allows the iam:GetUser action"
+        ),
         403,
     );
 }

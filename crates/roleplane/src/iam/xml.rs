@@ -215,4 +215,31 @@ mod tests {
         role(&mut listed, &r, RoleView::Listed);
         assert!(!listed.as_str().contains("Tags") && !listed.as_str().contains("RoleLastUsed"));
     }
+
+    #[test]
+    fn profile_tags_member_depends_on_the_operation() {
+        let profile = InstanceProfile {
+            account_id: "123456789012".into(),
+            id: "AIPAEXAMPLE0000000001".into(),
+            name: "p".into(),
+            path: "/".into(),
+            arn: "arn:aws:iam::123456789012:instance-profile/p".into(),
+            created: datetime!(2026-01-02 03:04:05 UTC),
+            roles: vec![sample_role()],
+            tags: Vec::new(),
+        };
+        let written = |member| {
+            let mut x = XmlWriter::new();
+            instance_profile(&mut x, &profile, member);
+            x.into_string()
+        };
+        assert!(written(TagsMember::Always).ends_with("</Roles><Tags></Tags>"));
+        assert!(written(TagsMember::IfAny).ends_with("</Roles>"));
+        assert!(written(TagsMember::Never).ends_with("</Roles>"));
+        // A role inside a profile carries its identity and trust policy only.
+        assert!(written(TagsMember::Never).contains(
+            "<Roles><member><Path>/</Path><RoleName>s3access</RoleName><RoleId>AROAEXAMPLE0000000001</RoleId>"
+        ));
+        assert!(!written(TagsMember::Never).contains("MaxSessionDuration"));
+    }
 }
