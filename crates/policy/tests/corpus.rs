@@ -94,7 +94,9 @@ fn run_validate(case: &Value) -> Result<(), String> {
     Ok(())
 }
 
-fn run_all(dir: &str, run: fn(&Value) -> Result<(), String>) {
+/// Runs every case under `tests/cases/{dir}`; the corpus must not shrink below `minimum`
+/// (the issue asks for at least 300 evaluation cases).
+fn run_all(dir: &str, minimum: usize, run: fn(&Value) -> Result<(), String>) {
     let mut failures = Vec::new();
     let mut count = 0;
     for file in case_files(dir) {
@@ -105,7 +107,11 @@ fn run_all(dir: &str, run: fn(&Value) -> Result<(), String>) {
             }
         }
     }
-    assert!(count > 0, "no cases under tests/cases/{dir}");
+    assert!(
+        count >= minimum,
+        "only {count} cases under tests/cases/{dir}, expected at least {minimum}"
+    );
+    println!("{count} {dir} cases passed");
     assert!(
         failures.is_empty(),
         "{} of {count} {dir} cases failed:\n{}",
@@ -116,10 +122,10 @@ fn run_all(dir: &str, run: fn(&Value) -> Result<(), String>) {
 
 #[test]
 fn eval_cases() {
-    run_all("eval", run_eval);
+    run_all("eval", 300, run_eval);
 }
 
 #[test]
 fn validate_cases() {
-    run_all("validate", run_validate);
+    run_all("validate", 60, run_validate);
 }
