@@ -5,7 +5,9 @@
 //! a request signed with them without a database lookup.
 
 mod seal;
+mod secret;
 mod session_token;
 
 pub use seal::{SealError, SealingKey};
+pub use secret::new_secret_access_key;
 pub use session_token::{KeyRing, SessionClaims, SessionPrincipal, TokenError};

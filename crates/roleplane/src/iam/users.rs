@@ -1,6 +1,6 @@
 //! IAM users and their long-term access keys (two at most; the secret is shown once).
 
-use base64::Engine as _;
+use crate::credentials::new_secret_access_key;
 use store::{AccessKeyStatus, NewAccessKey, NewUser, Store, User};
 
 use super::access::{Located, authorize, request_tags, single};
@@ -134,7 +134,7 @@ pub async fn create_access_key<S: Store>(call: &Call<'_, S>) -> Reply {
         .await?;
 
     let access_key_id = store::ids::access_key_id();
-    let secret = new_secret_access_key()?;
+    let secret = new_secret_access_key().map_err(|_| internal("reading the random source"))?;
     let secret_ciphertext = call
         .app
         .seal_secret(&access_key_id, &secret)
@@ -270,13 +270,6 @@ pub async fn get_access_key_last_used<S: Store>(call: &Call<'_, S>) -> Reply {
                 }
             });
     }))
-}
-
-/// 40 characters from the base64 alphabet, like AWS's secret access keys.
-fn new_secret_access_key() -> Result<String, AwsError> {
-    let mut bytes = [0u8; 30];
-    getrandom::fill(&mut bytes).map_err(|_| internal("reading the random source"))?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 fn internal(what: &str) -> AwsError {

@@ -6,11 +6,10 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use base64::Engine as _;
 use store::{EntityKind, InlinePolicy, NewAccessKey, NewUser, Principal, Store, StoreError};
 
 use super::app::seal_secret;
-use crate::credentials::{KeyRing, SealingKey};
+use crate::credentials::{KeyRing, SealingKey, new_secret_access_key};
 use crate::datadir::DataDir;
 
 pub const ADMIN_USER: &str = "admin";
@@ -115,13 +114,6 @@ fn admin_key_pair() -> anyhow::Result<(String, String)> {
         (Err(_), Err(_)) => new_key_pair(),
         _ => anyhow::bail!("set both {ADMIN_KEY_ID_ENV} and {ADMIN_SECRET_ENV}, or neither"),
     }
-}
-
-/// 40 characters from the base64 alphabet, like AWS's secret access keys.
-pub fn new_secret_access_key() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 30];
-    getrandom::fill(&mut bytes).context("reading the random source")?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 fn token_key_aad(kid: &str) -> Vec<u8> {

@@ -8,7 +8,6 @@
 //! percentage of that limit, rounded up; over 100 % the request fails with
 //! `PackedPolicyTooLarge`, so no credential is ever issued that no node could open.
 
-use base64::Engine as _;
 use time::OffsetDateTime;
 
 use crate::credentials::{SessionClaims, SessionPrincipal};
@@ -42,14 +41,11 @@ pub fn new_claims(
     })
 }
 
-/// 40 characters from the base64 alphabet, like AWS's secret access keys.
 fn new_secret() -> Result<String, AwsError> {
-    let mut bytes = zeroize::Zeroizing::new([0u8; 30]);
-    getrandom::fill(bytes.as_mut_slice()).map_err(|_| {
+    crate::credentials::new_secret_access_key().map_err(|_| {
         tracing::error!("the random source failed while minting a session secret");
         AwsError::internal(Protocol::AwsQuery)
-    })?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(bytes.as_slice()))
+    })
 }
 
 /// The sealed session token.
