@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 
+pub mod raw;
+
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT_ID: &str = "123456789012";
 pub const ADMIN_KEY_ID: &str = "AKIAE2ETESTADMIN0001";
