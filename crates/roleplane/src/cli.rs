@@ -141,9 +141,9 @@ fn account_create(data_dir: &Path, account_id: Option<&str>) -> anyhow::Result<E
         store.close().await;
         created?.context("the new account's admin already had a key")
     })?;
-    println!(
+    print_out(&format!(
         "[roleplane-{account_id}]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}"
-    );
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -172,7 +172,7 @@ fn policy_eval(input: &PathBuf) -> anyhow::Result<ExitCode> {
         .context
         .insert_default("aws:EpochTime", now.unix_timestamp().to_string());
     let decision = policy::evaluate(&request, &policies);
-    println!("{}", serde_json::to_string_pretty(&decision.to_json())?);
+    print_out(&serde_json::to_string_pretty(&decision.to_json())?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -183,15 +183,25 @@ fn policy_validate(input: &PathBuf, kind: Kind) -> anyhow::Result<ExitCode> {
         .iter()
         .any(|f| f.finding_type == policy::FindingType::Error);
     let rendered: Vec<_> = findings.iter().map(|f| f.to_json()).collect();
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&serde_json::json!({ "findings": rendered }))?
-    );
+    print_out(&serde_json::to_string_pretty(
+        &serde_json::json!({ "findings": rendered }),
+    )?)?;
     Ok(if has_errors {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Writes one result to standard output. A reader that went away (`| head`) is not an error
+/// worth a panic, which is what `println!` would do.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// Reads a file or standard input (`-`), refusing oversized and non-UTF-8 input with a clear message.

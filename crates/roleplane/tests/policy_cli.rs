@@ -199,3 +199,24 @@ fn validate_reports_aws_messages_and_fails() {
         );
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_is_no_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roleplane"))
+        .args(["policy", "eval", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn roleplane");
+    drop(child.stdout.take()); // the reader is gone before anything is written
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(eval_input("s3:GetObject", "").as_bytes());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
