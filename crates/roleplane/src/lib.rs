@@ -5,6 +5,7 @@ pub mod config;
 pub mod credentials;
 pub mod datadir;
 pub mod iam;
+pub mod metadata;
 pub mod protocol;
 pub mod server;
 pub mod sts;

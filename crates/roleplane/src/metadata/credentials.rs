@@ -1,0 +1,260 @@
+//! Role credentials for instances: EC2 assumes the instance profile's role on the instance's
+//! behalf, with the instance ID as session name.
+//!
+//! **Rotation.** A set lives [`Rotation::lifetime`] (EC2's are about 6 h) and is replaced once it
+//! is [`Rotation::refresh_after`] old (1 h), so every set served has hours left — botocore warns
+//! and extends when under ~20 min — and a new set always exists long before the old one expires
+//! (EC2 promises at least 5 min). Old sets stay valid until their own expiry: they are
+//! self-contained session tokens, nothing revokes them but a policy on `aws:TokenIssueTime`.
+//!
+//! IMDSv1 and IMDSv2 callers get separate sets (`ec2:RoleDelivery` 1.0 and 2.0), as EC2 does.
+//! Sets are cached per (instance, role, delivery): a replaced association names another role and
+//! so gets a fresh set at the next request; a gone association gets none.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use imds::RoleDelivery;
+use policy::{Policy, PolicyKind, PolicySet, Principal, PrincipalKind, Request, evaluate};
+
+use crate::credentials::SessionClaims;
+
+/// The service principal EC2 assumes instance roles as.
+pub const EC2_SERVICE: &str = "ec2.amazonaws.com";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    pub lifetime: Duration,
+    pub refresh_after: Duration,
+}
+
+impl Default for Rotation {
+    fn default() -> Self {
+        Self {
+            lifetime: Duration::from_secs(6 * 3600),
+            refresh_after: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl Rotation {
+    /// A schedule where the next set always exists well before the current one expires.
+    pub fn new(lifetime: Duration, refresh_after: Duration) -> Result<Self, String> {
+        const MARGIN: Duration = Duration::from_secs(15 * 60);
+        if lifetime < refresh_after + MARGIN {
+            return Err(format!(
+                "credentials must be refreshed at least {} min before they expire",
+                MARGIN.as_secs() / 60
+            ));
+        }
+        Ok(Self {
+            lifetime,
+            refresh_after,
+        })
+    }
+}
+
+/// One issued set: the claims (with the secret) and the sealed token.
+#[derive(Debug)]
+pub struct IssuedSet {
+    pub claims: SessionClaims,
+    pub token: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct SetKey {
+    instance_id: String,
+    role_id: String,
+    delivery: RoleDelivery,
+}
+
+/// The current set of every (instance, role, delivery).
+#[derive(Default)]
+pub struct InstanceCredentials {
+    rotation: Rotation,
+    sets: Mutex<HashMap<SetKey, Arc<IssuedSet>>>,
+}
+
+impl InstanceCredentials {
+    pub fn new(rotation: Rotation) -> Self {
+        Self {
+            rotation,
+            sets: Mutex::default(),
+        }
+    }
+
+    pub fn rotation(&self) -> Rotation {
+        self.rotation
+    }
+
+    /// The set to serve at `now` (epoch seconds): the cached one while it is younger than the
+    /// refresh age and was issued at or after `not_before` (a revocation time), else a new one
+    /// from `issue`.
+    pub fn current<E>(
+        &self,
+        instance_id: &str,
+        role_id: &str,
+        delivery: RoleDelivery,
+        now: i64,
+        not_before: Option<i64>,
+        issue: impl FnOnce() -> Result<IssuedSet, E>,
+    ) -> Result<Arc<IssuedSet>, E> {
+        let key = SetKey {
+            instance_id: instance_id.to_owned(),
+            role_id: role_id.to_owned(),
+            delivery,
+        };
+        let refresh_after =
+            i64::try_from(self.rotation.refresh_after.as_secs()).unwrap_or(i64::MAX);
+        if let Some(set) = self.lock().get(&key) {
+            let fresh = now.saturating_sub(set.claims.issued_at) < refresh_after;
+            let unrevoked = not_before.is_none_or(|t| set.claims.issued_at > t);
+            if fresh && unrevoked {
+                return Ok(set.clone());
+            }
+        }
+        // Issued outside the lock: sealing is cheap but two racing first requests may both issue;
+        // the later one wins the slot and both sets are valid.
+        let set = Arc::new(issue()?);
+        self.lock().insert(key, set.clone());
+        Ok(set)
+    }
+
+    /// Drops every cached set of an instance (terminated, stopped, disassociated).
+    pub fn forget_instance(&self, instance_id: &str) {
+        self.lock().retain(|key, _| key.instance_id != instance_id);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SetKey, Arc<IssuedSet>>> {
+        // A panic elsewhere while holding the lock leaves a map that is still consistent.
+        self.sets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Whether the role's trust policy lets EC2 assume it. EC2 answers `AssumeRoleUnauthorizedAccess`
+/// when it does not.
+pub fn trust_allows_ec2(role_arn: &str, role_account: &str, trust_policy: &str) -> bool {
+    let Ok(trust) = Policy::parse(trust_policy, PolicyKind::Trust) else {
+        return false;
+    };
+    let request = Request {
+        principal: Principal::new(PrincipalKind::Service(EC2_SERVICE.to_owned())),
+        action: "sts:AssumeRole".to_owned(),
+        resource: role_arn.to_owned(),
+        resource_account: role_account.to_owned(),
+        context: policy::Context::new(),
+    };
+    let policies = PolicySet {
+        resource: Some(trust),
+        ..PolicySet::default()
+    };
+    evaluate(&request, &policies).is_allowed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::SessionPrincipal;
+
+    fn set(issued_at: i64) -> Result<IssuedSet, ()> {
+        Ok(IssuedSet {
+            claims: SessionClaims {
+                access_key_id: format!("ASIA{issued_at:016}"),
+                secret_access_key: "s".into(),
+                account_id: "123456789012".into(),
+                principal: SessionPrincipal::RootSession,
+                issued_at,
+                expires_at: issued_at + 21600,
+                session_policies: vec![],
+                tags: vec![],
+                transitive_tag_keys: vec![],
+                source_identity: None,
+                context: vec![],
+                chained: false,
+            },
+            token: "t".into(),
+        })
+    }
+
+    #[test]
+    fn a_set_is_reused_until_it_is_an_hour_old_then_replaced() {
+        let creds = InstanceCredentials::default();
+        let first = creds
+            .current("i-1", "AROA1", RoleDelivery::V2, 1000, None, || set(1000))
+            .unwrap();
+        let again = creds
+            .current("i-1", "AROA1", RoleDelivery::V2, 1000 + 3599, None, || {
+                set(0)
+            })
+            .unwrap();
+        assert_eq!(again.claims.access_key_id, first.claims.access_key_id);
+        let next = creds
+            .current("i-1", "AROA1", RoleDelivery::V2, 1000 + 3600, None, || {
+                set(4600)
+            })
+            .unwrap();
+        assert_ne!(next.claims.access_key_id, first.claims.access_key_id);
+        // The old set still had 5 hours left when the new one appeared.
+        assert_eq!(first.claims.expires_at - 4600, 5 * 3600);
+    }
+
+    #[test]
+    fn deliveries_roles_and_instances_get_separate_sets() {
+        let creds = InstanceCredentials::default();
+        let v2 = creds
+            .current("i-1", "AROA1", RoleDelivery::V2, 10, None, || set(10))
+            .unwrap();
+        let v1 = creds
+            .current("i-1", "AROA1", RoleDelivery::V1, 10, None, || set(11))
+            .unwrap();
+        let other_role = creds
+            .current("i-1", "AROA2", RoleDelivery::V2, 10, None, || set(12))
+            .unwrap();
+        let other_instance = creds
+            .current("i-2", "AROA1", RoleDelivery::V2, 10, None, || set(13))
+            .unwrap();
+        let ids: std::collections::HashSet<_> = [&v2, &v1, &other_role, &other_instance]
+            .iter()
+            .map(|s| s.claims.access_key_id.clone())
+            .collect();
+        assert_eq!(ids.len(), 4);
+    }
+
+    #[test]
+    fn revocation_and_forgetting_force_a_new_set() {
+        let creds = InstanceCredentials::default();
+        creds
+            .current("i-1", "AROA1", RoleDelivery::V2, 100, None, || set(100))
+            .unwrap();
+        let revoked = creds
+            .current("i-1", "AROA1", RoleDelivery::V2, 200, Some(150), || {
+                set(200)
+            })
+            .unwrap();
+        assert_eq!(revoked.claims.issued_at, 200);
+        creds.forget_instance("i-1");
+        let after = creds
+            .current("i-1", "AROA1", RoleDelivery::V2, 201, None, || set(201))
+            .unwrap();
+        assert_eq!(after.claims.issued_at, 201);
+    }
+
+    #[test]
+    fn rotation_must_leave_time_before_expiry() {
+        assert!(Rotation::new(Duration::from_secs(3600), Duration::from_secs(3600)).is_err());
+        assert!(Rotation::new(Duration::from_secs(6 * 3600), Duration::from_secs(3600)).is_ok());
+    }
+
+    #[test]
+    fn trust_for_ec2_is_checked_by_the_policy_engine() {
+        let arn = "arn:aws:iam::123456789012:role/s3access";
+        let ec2 = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        let lambda = ec2.replace("ec2.amazonaws.com", "lambda.amazonaws.com");
+        let denied = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"},{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole"}]}"#;
+        assert!(trust_allows_ec2(arn, "123456789012", ec2));
+        assert!(!trust_allows_ec2(arn, "123456789012", &lambda));
+        assert!(!trust_allows_ec2(arn, "123456789012", denied));
+        assert!(!trust_allows_ec2(arn, "123456789012", "not json"));
+    }
+}
