@@ -32,6 +32,28 @@ pub enum EntityKind {
     },
     AccessKey,
     TokenKey,
+    /// An EC2 instance (`name` is its `i-…` ID).
+    Instance,
+    /// An instance-profile association (`name` is its `iip-assoc-…` ID).
+    Association,
+}
+
+/// Why EC2 refused a write that the stored state does not allow. The EC2 service words these
+/// itself (its texts differ from IAM's); [`StoreError::aws_message`] gives a plain fallback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ec2Rejection {
+    /// The instance is not in a state that allows the operation.
+    InstanceState { instance_id: String, state: String },
+    /// The instance already has an active association.
+    ExistingAssociation { instance_id: String },
+    /// The association is not the active association of a running instance.
+    NotActiveAssociation { association_id: String },
+    /// A client token reused with different parameters.
+    IdempotentParameterMismatch,
+    /// A requested private address is held by a live instance.
+    AddressInUse { address: String },
+    /// No loopback address is left to allocate.
+    AddressesExhausted,
 }
 
 /// Which quota a write would exceed.
@@ -90,6 +112,8 @@ pub enum StoreError {
     /// size out of 1–1000).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    #[error("EC2 refused: {0:?}")]
+    Ec2(Ec2Rejection),
     #[error("storage backend failed: {0}")]
     Backend(#[from] sqlx::Error),
 }
@@ -125,6 +149,7 @@ impl StoreError {
             Self::LimitExceeded { .. } => "LimitExceeded",
             Self::DeleteConflict { .. } => "DeleteConflict",
             Self::InvalidInput(_) => "InvalidInput",
+            Self::Ec2(_) => "IncorrectState",
             Self::Backend(_) => "ServiceFailure",
         }
     }
@@ -136,7 +161,7 @@ impl StoreError {
             Self::AlreadyExists { .. }
             | Self::LimitExceeded { .. }
             | Self::DeleteConflict { .. } => 409,
-            Self::InvalidInput(_) => 400,
+            Self::InvalidInput(_) | Self::Ec2(_) => 400,
             Self::Backend(_) => 500,
         }
     }
@@ -149,6 +174,7 @@ impl StoreError {
             Self::LimitExceeded { quota } => quota_message(quota),
             Self::DeleteConflict { reason } => conflict_message(*reason).to_owned(),
             Self::InvalidInput(message) => message.clone(),
+            Self::Ec2(rejection) => format!("{rejection:?}"),
             // Never leak backend details to clients; this is the ServiceFailure description.
             Self::Backend(_) => "The request processing has failed because of an unknown error, \
                                  exception or failure."
@@ -182,6 +208,8 @@ fn not_found_message(kind: &EntityKind, name: &str) -> String {
         // AWS's text for DeleteAccessKey/UpdateAccessKey (public CLI logs; not in the reference).
         EntityKind::AccessKey => format!("The Access Key with id {name} cannot be found."),
         EntityKind::TokenKey => format!("Session token key {name} cannot be found."),
+        EntityKind::Instance => format!("The instance ID '{name}' does not exist"),
+        EntityKind::Association => format!("The association ID '{name}' does not exist"),
     }
 }
 

@@ -16,7 +16,7 @@ pub mod page;
 mod sqlite;
 mod store;
 
-pub use error::{Conflict, EntityKind, Quota, Result, StoreError};
+pub use error::{Conflict, Ec2Rejection, EntityKind, Quota, Result, StoreError};
 pub use model::*;
 pub use page::{ListQuery, Page};
 pub use sqlite::{DATABASE_FILE, SqliteStore};

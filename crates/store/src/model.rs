@@ -319,3 +319,275 @@ pub struct ManagedDocument {
     /// which the caller must treat as denying everything rather than as "no boundary".
     pub document: Option<String>,
 }
+
+// ---- EC2 instances, instance-profile associations, metadata options ------------------------
+
+/// An instance's lifecycle state, with the code EC2 reports beside the name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InstanceState {
+    Pending,
+    Running,
+    ShuttingDown,
+    Terminated,
+    Stopping,
+    Stopped,
+}
+
+impl InstanceState {
+    pub const ALL: [InstanceState; 6] = [
+        Self::Pending,
+        Self::Running,
+        Self::ShuttingDown,
+        Self::Terminated,
+        Self::Stopping,
+        Self::Stopped,
+    ];
+
+    /// The wire name, also the stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::ShuttingDown => "shutting-down",
+            Self::Terminated => "terminated",
+            Self::Stopping => "stopping",
+            Self::Stopped => "stopped",
+        }
+    }
+
+    /// EC2's `InstanceState.Code`.
+    pub fn code(self) -> u16 {
+        match self {
+            Self::Pending => 0,
+            Self::Running => 16,
+            Self::ShuttingDown => 32,
+            Self::Terminated => 48,
+            Self::Stopping => 64,
+            Self::Stopped => 80,
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// What Start/Stop/TerminateInstances ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateRequest {
+    Start,
+    Stop,
+    Terminate,
+}
+
+impl StateRequest {
+    /// The transitional state the request passes through and the state it settles in.
+    pub fn passage(self) -> (InstanceState, InstanceState) {
+        match self {
+            Self::Start => (InstanceState::Pending, InstanceState::Running),
+            Self::Stop => (InstanceState::Stopping, InstanceState::Stopped),
+            Self::Terminate => (InstanceState::ShuttingDown, InstanceState::Terminated),
+        }
+    }
+}
+
+/// One instance's transition, as the StateChange responses report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateChange {
+    pub instance_id: String,
+    pub previous: InstanceState,
+    /// What the caller sees now: the transitional state, or the old one when nothing changes.
+    pub current: InstanceState,
+}
+
+/// The instance metadata service options of one instance (all values as EC2 spells them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataOptions {
+    /// `optional` | `required`
+    pub http_tokens: String,
+    /// 1–64
+    pub http_put_response_hop_limit: u8,
+    /// `enabled` | `disabled`
+    pub http_endpoint: String,
+    /// `enabled` | `disabled`
+    pub http_protocol_ipv6: String,
+    /// `enabled` | `disabled`
+    pub instance_metadata_tags: String,
+}
+
+impl Default for MetadataOptions {
+    /// EC2's launch defaults when neither the request nor the account says otherwise.
+    fn default() -> Self {
+        Self {
+            http_tokens: "optional".to_owned(),
+            http_put_response_hop_limit: 1,
+            http_endpoint: "enabled".to_owned(),
+            http_protocol_ipv6: "disabled".to_owned(),
+            instance_metadata_tags: "disabled".to_owned(),
+        }
+    }
+}
+
+/// The account's launch defaults for metadata options; `None` is EC2's `no-preference`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetadataDefaults {
+    pub http_tokens: Option<String>,
+    pub http_put_response_hop_limit: Option<u8>,
+    pub http_endpoint: Option<String>,
+    pub instance_metadata_tags: Option<String>,
+}
+
+/// The instance profile an association carries, as resolved by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileRef {
+    pub arn: String,
+    /// `AIPA…`
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssociationState {
+    Associating,
+    Associated,
+    Disassociating,
+    Disassociated,
+}
+
+impl AssociationState {
+    pub const ALL: [AssociationState; 4] = [
+        Self::Associating,
+        Self::Associated,
+        Self::Disassociating,
+        Self::Disassociated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Associating => "associating",
+            Self::Associated => "associated",
+            Self::Disassociating => "disassociating",
+            Self::Disassociated => "disassociated",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// An instance-profile association (`iip-assoc-…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Association {
+    pub id: String,
+    pub account_id: String,
+    pub instance_id: String,
+    pub profile: ProfileRef,
+    pub state: AssociationState,
+    pub created: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub account_id: String,
+    /// `i-` + 17 hex digits.
+    pub id: String,
+    /// `r-` + 17 hex digits.
+    pub reservation_id: String,
+    pub launch_index: u32,
+    pub image_id: String,
+    pub instance_type: String,
+    pub state: InstanceState,
+    pub state_changed: OffsetDateTime,
+    pub launched: OffsetDateTime,
+    pub private_ip: String,
+    pub availability_zone: String,
+    pub key_name: Option<String>,
+    pub subnet_id: Option<String>,
+    pub security_groups: Vec<String>,
+    pub client_token: Option<String>,
+    pub metadata_options: MetadataOptions,
+    pub tags: Vec<Tag>,
+    /// The active association (associating or associated), if any.
+    pub association: Option<Association>,
+}
+
+/// A RunInstances request as the store needs it; the caller validated every member.
+#[derive(Debug, Clone)]
+pub struct NewLaunch {
+    pub count: u32,
+    pub image_id: String,
+    pub instance_type: String,
+    pub availability_zone: String,
+    pub key_name: Option<String>,
+    pub subnet_id: Option<String>,
+    pub security_groups: Vec<String>,
+    /// Only with a count of 1; otherwise the store allocates loopback addresses.
+    pub private_ip: Option<String>,
+    pub metadata_options: MetadataOptions,
+    pub tags: Vec<Tag>,
+    pub profile: Option<ProfileRef>,
+    /// With a token, a repeated launch returns the first reservation instead of a new one.
+    pub client_token: Option<String>,
+    /// A digest of the request's parameters: the same token with another fingerprint is an
+    /// `IdempotentParameterMismatch`.
+    pub fingerprint: String,
+}
+
+/// The reservation RunInstances made (or made earlier, for a repeated client token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    pub id: String,
+    pub instances: Vec<Instance>,
+    /// True when the client token matched an earlier launch.
+    pub replayed: bool,
+}
+
+/// Which instances to list: by ID, or all, narrowed by exact-value conditions, page by page in
+/// instance ID order.
+#[derive(Debug, Clone, Default)]
+pub struct InstanceQuery {
+    pub ids: Vec<String>,
+    /// Every condition must hold; within one, any value may match.
+    pub conditions: Vec<InstanceCondition>,
+    /// List after this instance ID.
+    pub after: Option<String>,
+    /// At most this many; `None` for all.
+    pub limit: Option<u32>,
+}
+
+/// A field of an instance compared for equality with one of `values`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceCondition {
+    pub field: InstanceField,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstanceField {
+    InstanceId,
+    StateName,
+    ImageId,
+    InstanceType,
+    KeyName,
+    SubnetId,
+    PrivateIp,
+    ReservationId,
+    ClientToken,
+    ProfileArn,
+    ProfileId,
+    HttpTokens,
+    HttpEndpoint,
+    /// The value of the tag with this key.
+    Tag(String),
+    TagKey,
+}
+
+/// Which associations to list, in association ID order.
+#[derive(Debug, Clone, Default)]
+pub struct AssociationQuery {
+    pub ids: Vec<String>,
+    pub instance_ids: Vec<String>,
+    pub states: Vec<AssociationState>,
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}

@@ -26,9 +26,11 @@ use time::OffsetDateTime;
 
 use crate::error::Result;
 use crate::model::{
-    AccessKey, AccessKeyStatus, Account, AttachedPolicy, IdentityPolicies, InlinePolicy,
-    InstanceProfile, ManagedPolicy, NewAccessKey, NewInstanceProfile, NewPolicy, NewRole, NewUser,
-    PolicyVersion, Principal, Role, RoleUpdate, Tag, Taggable, TokenKey, User,
+    AccessKey, AccessKeyStatus, Account, Association, AssociationQuery, AttachedPolicy,
+    IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery, ManagedPolicy,
+    MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch, NewPolicy,
+    NewRole, NewUser, PolicyVersion, Principal, ProfileRef, Reservation, Role, RoleUpdate,
+    StateChange, StateRequest, Tag, Taggable, TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
 
@@ -361,4 +363,82 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<()>> + Send;
     /// Removing an absent key succeeds.
     fn delete_setting(&self, account: &str, key: &str) -> impl Future<Output = Result<()>> + Send;
+
+    // ---- EC2 instances, instance-profile associations, metadata options ------------------------
+    //
+    // Instances and associations are account-scoped and addressed by their EC2 IDs. Writes
+    // report transitional states (`pending`, `stopping`, `associating`, …) and store the state
+    // they settle in, so the next read observes it. Refusals are `StoreError::Ec2`.
+
+    /// Launches `count` instances in one reservation, each with its own loopback address (or
+    /// the requested one), and associates the profile with every one. With a client token seen
+    /// before, returns that reservation (`replayed`), or fails with
+    /// `IdempotentParameterMismatch` when the fingerprint differs.
+    fn run_instances(
+        &self,
+        account: &str,
+        launch: NewLaunch,
+    ) -> impl Future<Output = Result<Reservation>> + Send;
+    /// Instances (with tags and active association) in instance ID order; IDs that are
+    /// unknown or no longer visible are simply absent.
+    fn instances(
+        &self,
+        account: &str,
+        query: &InstanceQuery,
+    ) -> impl Future<Output = Result<Vec<Instance>>> + Send;
+    /// Hot path for IMDS: the live (not terminated) instance holding `address`, any account.
+    fn instance_by_private_ip(
+        &self,
+        address: &str,
+    ) -> impl Future<Output = Result<Option<Instance>>> + Send;
+    /// Start, stop or terminate: all of `ids` or none (`NotFound` names the first unknown).
+    fn change_instance_states(
+        &self,
+        account: &str,
+        ids: &[String],
+        request: StateRequest,
+    ) -> impl Future<Output = Result<Vec<StateChange>>> + Send;
+    fn set_instance_metadata_options(
+        &self,
+        account: &str,
+        instance_id: &str,
+        options: &MetadataOptions,
+    ) -> impl Future<Output = Result<Instance>> + Send;
+    /// The instance must be running or stopped and have no active association.
+    fn associate_instance_profile(
+        &self,
+        account: &str,
+        instance_id: &str,
+        profile: &ProfileRef,
+    ) -> impl Future<Output = Result<Association>> + Send;
+    /// Only the active association of a running instance; the result has a new ID.
+    fn replace_instance_profile_association(
+        &self,
+        account: &str,
+        association_id: &str,
+        profile: &ProfileRef,
+    ) -> impl Future<Output = Result<Association>> + Send;
+    fn disassociate_instance_profile(
+        &self,
+        account: &str,
+        association_id: &str,
+    ) -> impl Future<Output = Result<Association>> + Send;
+    /// Active and recently ended associations, in association ID order.
+    fn instance_profile_associations(
+        &self,
+        account: &str,
+        query: &AssociationQuery,
+    ) -> impl Future<Output = Result<Vec<Association>>> + Send;
+    fn instance_metadata_defaults(
+        &self,
+        account: &str,
+    ) -> impl Future<Output = Result<MetadataDefaults>> + Send;
+    fn put_instance_metadata_defaults(
+        &self,
+        account: &str,
+        defaults: &MetadataDefaults,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// A counter bumped after every committed EC2 write: the change hook for in-memory views
+    /// of instances (the metadata service's address index reloads when it moves).
+    fn ec2_generation(&self) -> u64;
 }

@@ -11,10 +11,15 @@
 
 mod access_keys;
 mod accounts;
+mod associations;
+mod ec2_ids;
 mod inline_policies;
 mod instance_profiles;
+mod instances;
 mod keyring;
+mod loopback;
 mod managed_policies;
+mod metadata_defaults;
 mod roles;
 mod rows;
 mod settings;
@@ -22,6 +27,8 @@ mod tags;
 mod users;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -30,9 +37,11 @@ use time::OffsetDateTime;
 
 use crate::error::Result;
 use crate::model::{
-    AccessKey, AccessKeyStatus, Account, AttachedPolicy, IdentityPolicies, InlinePolicy,
-    InstanceProfile, ManagedPolicy, NewAccessKey, NewInstanceProfile, NewPolicy, NewRole, NewUser,
-    PolicyVersion, Principal, Role, RoleUpdate, Tag, Taggable, TokenKey, User,
+    AccessKey, AccessKeyStatus, Account, Association, AssociationQuery, AttachedPolicy,
+    IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery, ManagedPolicy,
+    MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch, NewPolicy,
+    NewRole, NewUser, PolicyVersion, Principal, ProfileRef, Reservation, Role, RoleUpdate,
+    StateChange, StateRequest, Tag, Taggable, TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
 use crate::store::Store;
@@ -51,6 +60,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Bumped after each committed EC2 write (see `Store::ec2_generation`).
+    ec2_changes: Arc<AtomicU64>,
 }
 
 impl SqliteStore {
@@ -72,7 +83,18 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            ec2_changes: Arc::default(),
+        })
+    }
+
+    /// Passes an EC2 write's result through, noting a committed change.
+    fn ec2_write<T>(&self, result: Result<T>) -> Result<T> {
+        if result.is_ok() {
+            self.ec2_changes.fetch_add(1, Ordering::Release);
+        }
+        result
     }
 
     /// Waits for in-flight work and closes every connection (checkpointing the WAL).
@@ -399,6 +421,79 @@ impl Store for SqliteStore {
     }
     async fn delete_setting(&self, account: &str, key: &str) -> Result<()> {
         settings::delete(&self.pool, account, key).await
+    }
+
+    async fn run_instances(&self, account: &str, launch: NewLaunch) -> Result<Reservation> {
+        self.ec2_write(instances::run(&self.pool, account, launch).await)
+    }
+    async fn instances(&self, account: &str, query: &InstanceQuery) -> Result<Vec<Instance>> {
+        instances::list(&self.pool, account, query).await
+    }
+    async fn instance_by_private_ip(&self, address: &str) -> Result<Option<Instance>> {
+        instances::by_private_ip(&self.pool, address).await
+    }
+    async fn change_instance_states(
+        &self,
+        account: &str,
+        ids: &[String],
+        request: StateRequest,
+    ) -> Result<Vec<StateChange>> {
+        self.ec2_write(instances::change_states(&self.pool, account, ids, request).await)
+    }
+    async fn set_instance_metadata_options(
+        &self,
+        account: &str,
+        instance_id: &str,
+        options: &MetadataOptions,
+    ) -> Result<Instance> {
+        let result = instances::set_metadata_options(&self.pool, account, instance_id, options);
+        self.ec2_write(result.await)
+    }
+    async fn associate_instance_profile(
+        &self,
+        account: &str,
+        instance_id: &str,
+        profile: &ProfileRef,
+    ) -> Result<Association> {
+        let result = associations::associate(&self.pool, account, instance_id, profile);
+        self.ec2_write(result.await)
+    }
+    async fn replace_instance_profile_association(
+        &self,
+        account: &str,
+        association_id: &str,
+        profile: &ProfileRef,
+    ) -> Result<Association> {
+        let result = associations::replace(&self.pool, account, association_id, profile);
+        self.ec2_write(result.await)
+    }
+    async fn disassociate_instance_profile(
+        &self,
+        account: &str,
+        association_id: &str,
+    ) -> Result<Association> {
+        let result = associations::disassociate(&self.pool, account, association_id);
+        self.ec2_write(result.await)
+    }
+    async fn instance_profile_associations(
+        &self,
+        account: &str,
+        query: &AssociationQuery,
+    ) -> Result<Vec<Association>> {
+        associations::list(&self.pool, account, query).await
+    }
+    async fn instance_metadata_defaults(&self, account: &str) -> Result<MetadataDefaults> {
+        metadata_defaults::get(&self.pool, account).await
+    }
+    async fn put_instance_metadata_defaults(
+        &self,
+        account: &str,
+        defaults: &MetadataDefaults,
+    ) -> Result<()> {
+        metadata_defaults::put(&self.pool, account, defaults).await
+    }
+    fn ec2_generation(&self) -> u64 {
+        self.ec2_changes.load(Ordering::Acquire)
     }
 }
 

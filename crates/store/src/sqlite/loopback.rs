@@ -1,0 +1,86 @@
+//! Loopback addresses for instances in local mode: each live instance gets its own address in
+//! 127.1.0.1–127.254.255.254 (never 127.0.0.1, never a `.0` or `.255` host part), so the
+//! metadata service can tell instances apart by the address a connection comes from.
+//!
+//! A cursor remembers where the last search ended, so allocation costs one or a few indexed
+//! lookups however many instances exist; addresses of terminated instances are reused once
+//! the cursor wraps around.
+
+use std::net::Ipv4Addr;
+
+use sqlx::SqliteConnection;
+
+use crate::error::{Ec2Rejection, Result, StoreError};
+
+const FIRST: u32 = u32::from_be_bytes([127, 1, 0, 1]);
+const LAST: u32 = u32::from_be_bytes([127, 254, 255, 254]);
+
+/// Whether a live instance holds `address`.
+pub(super) async fn in_use(conn: &mut SqliteConnection, address: &str) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM instances WHERE private_ip = $1 AND state <> 'terminated'",
+    )
+    .bind(address)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// The next free address; runs inside the launching transaction, which holds the write lock.
+pub(super) async fn allocate(conn: &mut SqliteConnection) -> Result<String> {
+    let cursor: Option<i64> =
+        sqlx::query_scalar("SELECT next_address FROM loopback_cursor WHERE id = 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let start = cursor
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| (FIRST..=LAST).contains(n))
+        .unwrap_or(FIRST);
+    let mut candidate = start;
+    loop {
+        if usable(candidate) {
+            let address = Ipv4Addr::from(candidate).to_string();
+            if !in_use(conn, &address).await? {
+                let next = if candidate == LAST {
+                    FIRST
+                } else {
+                    candidate + 1
+                };
+                sqlx::query(
+                    "INSERT INTO loopback_cursor (id, next_address) VALUES (1, $1) \
+                     ON CONFLICT (id) DO UPDATE SET next_address = excluded.next_address",
+                )
+                .bind(i64::from(next))
+                .execute(&mut *conn)
+                .await?;
+                return Ok(address);
+            }
+        }
+        candidate = if candidate == LAST {
+            FIRST
+        } else {
+            candidate + 1
+        };
+        if candidate == start {
+            return Err(StoreError::Ec2(Ec2Rejection::AddressesExhausted));
+        }
+    }
+}
+
+/// Host parts `.0` and `.255` are skipped: tools treat them as network and broadcast addresses.
+fn usable(address: u32) -> bool {
+    !matches!(address & 0xff, 0 | 255)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_stays_off_127_0_0_1_and_edge_host_parts() {
+        assert_eq!(Ipv4Addr::from(FIRST), Ipv4Addr::new(127, 1, 0, 1));
+        assert!(!usable(u32::from_be_bytes([127, 1, 1, 0])));
+        assert!(!usable(u32::from_be_bytes([127, 1, 1, 255])));
+        assert!(usable(LAST));
+    }
+}
