@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod datadir;
+pub mod ec2;
 pub mod iam;
 pub mod metadata;
 pub mod protocol;

@@ -18,7 +18,7 @@ use super::app::App;
 use super::auth::authenticate;
 use super::request_id;
 use crate::protocol::{self, AwsError, CONTENT_TYPE, Envelope, Params, REQUEST_ID_HEADER};
-use crate::{iam, sts};
+use crate::{ec2, iam, sts};
 
 /// Larger bodies are refused before any work: the largest legitimate requests (a policy document
 /// of 131,072 characters, URL-encoded) stay well under it.
@@ -115,6 +115,7 @@ async fn handle<S: Store>(
     };
     let result = match envelope {
         e if e == Envelope::STS => sts::handle(&call).await,
+        e if e == Envelope::EC2 => ec2::handle(&call).await,
         e if e == Envelope::IAM => {
             let result = iam::handle(&call).await;
             if result.is_ok() && !is_read_only(params.action()) {

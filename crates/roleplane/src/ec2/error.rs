@@ -1,0 +1,196 @@
+//! EC2's errors, each with the code and message EC2 sends (aws-apis.md §3 where it has them;
+//! the rest are marked UNCONFIRMED). Every one is a 400 except UnauthorizedOperation (403) and
+//! InternalError (500).
+
+use store::{Ec2Rejection, EntityKind, StoreError};
+
+use crate::protocol::{AwsError, Protocol};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Ec2Error {
+    #[error("Invalid id: \"{0}\"")]
+    MalformedInstanceId(String),
+    #[error("{}", instances_not_found(.0))]
+    InstanceNotFound(Vec<String>),
+    #[error("Invalid id: \"{0}\" (expecting \"ami-...\")")]
+    MalformedImageId(String),
+    #[error("Invalid value for associationId.")]
+    MalformedAssociationId(String),
+    /// UNCONFIRMED wording: EC2's text for unknown Elastic IP associations.
+    #[error("The association ID '{0}' does not exist")]
+    AssociationNotFound(String),
+    #[error("There is an existing association for instance {0}")]
+    ExistingAssociation(String),
+    #[error("The association {0} is not the active association")]
+    NotActiveAssociation(String),
+    #[error("The instance '{0}' is not in the 'running' or 'stopped' states.")]
+    NotRunningOrStopped(String),
+    /// UNCONFIRMED: public CLI logs show `…from which it can be started.`
+    #[error("The instance '{instance_id}' is not in a state from which it can be {verb}.")]
+    NoTransition {
+        instance_id: String,
+        verb: &'static str,
+    },
+    #[error(
+        "Value ({0}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name"
+    )]
+    InvalidProfileName(String),
+    #[error(
+        "Value ({0}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN"
+    )]
+    InvalidProfileArn(String),
+    /// UNCONFIRMED wording (public SDK logs).
+    #[error(
+        "Arguments on this idempotent request are inconsistent with arguments used in previous request(s)."
+    )]
+    IdempotentParameterMismatch,
+    /// UNCONFIRMED wording.
+    #[error("Address {0} is in use.")]
+    AddressInUse(String),
+    /// UNCONFIRMED wording.
+    #[error("There are no free loopback addresses left for new instances.")]
+    AddressesExhausted,
+    #[error("{0}")]
+    InvalidParameterValue(String),
+    #[error("{0}")]
+    InvalidParameterCombination(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("An internal error has occurred")]
+    Internal,
+}
+
+fn instances_not_found(ids: &[String]) -> String {
+    match ids {
+        [one] => format!("The instance ID '{one}' does not exist"),
+        many => format!("The instance IDs '{}' do not exist", many.join(", ")),
+    }
+}
+
+impl Ec2Error {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedInstanceId(_) => "InvalidInstanceID.Malformed",
+            Self::InstanceNotFound(_) => "InvalidInstanceID.NotFound",
+            Self::MalformedImageId(_) => "InvalidAMIID.Malformed",
+            Self::MalformedAssociationId(_)
+            | Self::InvalidProfileName(_)
+            | Self::InvalidProfileArn(_)
+            | Self::InvalidParameterValue(_) => "InvalidParameterValue",
+            Self::AssociationNotFound(_) => "InvalidAssociationID.NotFound",
+            Self::ExistingAssociation(_) | Self::NotActiveAssociation(_) => "IncorrectState",
+            Self::NotRunningOrStopped(_) | Self::NoTransition { .. } => "IncorrectInstanceState",
+            Self::IdempotentParameterMismatch => "IdempotentParameterMismatch",
+            Self::AddressInUse(_) => "InvalidIPAddress.InUse",
+            Self::AddressesExhausted => "InsufficientInstanceCapacity",
+            Self::InvalidParameterCombination(_) => "InvalidParameterCombination",
+            Self::InvalidParameter(_) => "InvalidParameter",
+            Self::Unauthorized(_) => "UnauthorizedOperation",
+            Self::Internal => "InternalError",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Unauthorized(_) => 403,
+            Self::Internal | Self::AddressesExhausted => 500,
+            _ => 400,
+        }
+    }
+}
+
+impl From<Ec2Error> for AwsError {
+    fn from(err: Ec2Error) -> Self {
+        match err {
+            Ec2Error::Internal => AwsError::internal(Protocol::Ec2Query),
+            err => AwsError::sender(err.code(), err.status(), err.to_string()),
+        }
+    }
+}
+
+/// A store failure as EC2 answers it; backend failures are logged and never described.
+pub fn from_store(err: StoreError) -> Ec2Error {
+    match err {
+        StoreError::NotFound {
+            kind: EntityKind::Instance,
+            name,
+        } => Ec2Error::InstanceNotFound(vec![name]),
+        StoreError::NotFound {
+            kind: EntityKind::Association,
+            name,
+        } => Ec2Error::AssociationNotFound(name),
+        StoreError::Ec2(rejection) => match rejection {
+            Ec2Rejection::InstanceState { instance_id, .. } => {
+                Ec2Error::NotRunningOrStopped(instance_id)
+            }
+            Ec2Rejection::ExistingAssociation { instance_id } => {
+                Ec2Error::ExistingAssociation(instance_id)
+            }
+            Ec2Rejection::NotActiveAssociation { association_id } => {
+                Ec2Error::NotActiveAssociation(association_id)
+            }
+            Ec2Rejection::IdempotentParameterMismatch => Ec2Error::IdempotentParameterMismatch,
+            Ec2Rejection::AddressInUse { address } => Ec2Error::AddressInUse(address),
+            Ec2Rejection::AddressesExhausted => Ec2Error::AddressesExhausted,
+        },
+        err => {
+            tracing::error!(error = %err, "store failure in an EC2 operation");
+            Ec2Error::Internal
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_and_codes_match_aws() {
+        let cases = [
+            (
+                Ec2Error::InstanceNotFound(vec!["i-0123456789abcdef0".into()]),
+                "InvalidInstanceID.NotFound",
+                "The instance ID 'i-0123456789abcdef0' does not exist",
+            ),
+            (
+                Ec2Error::InstanceNotFound(vec!["i-1".into(), "i-2".into()]),
+                "InvalidInstanceID.NotFound",
+                "The instance IDs 'i-1, i-2' do not exist",
+            ),
+            (
+                Ec2Error::MalformedInstanceId("ma1".into()),
+                "InvalidInstanceID.Malformed",
+                "Invalid id: \"ma1\"",
+            ),
+            (
+                Ec2Error::ExistingAssociation("i-1".into()),
+                "IncorrectState",
+                "There is an existing association for instance i-1",
+            ),
+            (
+                Ec2Error::NotRunningOrStopped("i-1".into()),
+                "IncorrectInstanceState",
+                "The instance 'i-1' is not in the 'running' or 'stopped' states.",
+            ),
+            (
+                Ec2Error::InvalidProfileName("nope".into()),
+                "InvalidParameterValue",
+                "Value (nope) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name",
+            ),
+        ];
+        for (err, code, message) in cases {
+            let aws = AwsError::from(err);
+            assert_eq!(
+                (aws.code.as_ref(), aws.message.as_str(), aws.status),
+                (code, message, 400)
+            );
+        }
+        let denied = AwsError::from(Ec2Error::Unauthorized("m".into()));
+        assert_eq!(
+            (denied.code.as_ref(), denied.status),
+            ("UnauthorizedOperation", 403)
+        );
+    }
+}

@@ -1,0 +1,332 @@
+//! RunInstances, DescribeInstances, and Start/Stop/TerminateInstances.
+
+use std::net::Ipv4Addr;
+
+use store::{Instance, InstanceQuery, NewLaunch, StateRequest, Store, Tag};
+
+use super::access::{authorize, creation_tags, instance_arn, resource_tags};
+use super::error::{Ec2Error, from_store};
+use super::filters::{self, Filter};
+use super::metadata::{self, OptionsInput};
+use super::{Reply, account, ids, profiles, respond, xml};
+use crate::protocol::AwsError;
+use crate::server::api::Call;
+
+/// Instances per RunInstances call; larger requests launch this many when MinCount allows it.
+const MAX_LAUNCH: i32 = 1000;
+
+/// EC2's default instance type when RunInstances names none.
+const DEFAULT_INSTANCE_TYPE: &str = "m1.small";
+
+pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
+    let p = call.params;
+    let root = p.root();
+    let image_id = ids::image_id(root.required_str("ImageId")?)?.to_owned();
+    let min = root.required_i32("MinCount", 1..=MAX_LAUNCH)?;
+    let max = root.required_i32("MaxCount", 1..=i32::MAX)?;
+    if min > max {
+        // UNCONFIRMED wording.
+        return Err(Ec2Error::InvalidParameterValue(format!(
+            "Invalid value '{max}' for maxCount. Must be greater than or equal to minCount."
+        ))
+        .into());
+    }
+    let count = max.min(MAX_LAUNCH).unsigned_abs();
+    let private_ip = match root.optional_str("PrivateIpAddress") {
+        None => None,
+        Some(raw) => {
+            let ip: Ipv4Addr = raw.parse().map_err(|_| {
+                Ec2Error::InvalidParameterValue(format!(
+                    "Value ({raw}) for parameter privateIpAddress is invalid. Not a valid IPv4 address."
+                ))
+            })?;
+            if count > 1 {
+                // UNCONFIRMED wording.
+                return Err(Ec2Error::InvalidParameterCombination(
+                    "A private IP address can only be specified when launching one instance."
+                        .to_owned(),
+                )
+                .into());
+            }
+            Some(ip.to_string())
+        }
+    };
+    let client_token = root.optional_str("ClientToken").map(str::to_owned);
+    if client_token.as_ref().is_some_and(|t| t.len() > 64) {
+        return Err(Ec2Error::InvalidParameterValue(
+            "Value for parameter clientToken is invalid. It must be at most 64 characters long."
+                .to_owned(),
+        )
+        .into());
+    }
+    let tags = instance_tags(call)?;
+    let mut security_groups: Vec<String> = root
+        .list_str("SecurityGroupId")?
+        .into_iter()
+        .chain(root.list_str("SecurityGroup")?)
+        .map(str::to_owned)
+        .collect();
+    security_groups.retain(|g| !g.is_empty() && !g.contains('\n'));
+    let options = OptionsInput::parse(&root.scope("MetadataOptions"))?;
+
+    let launch_arn = instance_arn(call, "*");
+    authorize(call, "ec2:RunInstances", &launch_arn, creation_tags(&tags)).await?;
+    let image_arn = format!("arn:aws:ec2:{}::image/{image_id}", call.app.region());
+    authorize(call, "ec2:RunInstances", &image_arn, Vec::new()).await?;
+    let profile = match root.optional_scope("IamInstanceProfile") {
+        Some(member) => {
+            let profile = profiles::resolve(call, Some(member)).await?;
+            profiles::may_pass(call, &profile, &launch_arn).await?;
+            Some(profiles::reference(&profile))
+        }
+        None => None,
+    };
+
+    let store = call.app.store();
+    let defaults = store
+        .instance_metadata_defaults(account(call))
+        .await
+        .map_err(from_store)?;
+    let launch = NewLaunch {
+        count,
+        image_id,
+        instance_type: root
+            .optional_str("InstanceType")
+            .unwrap_or(DEFAULT_INSTANCE_TYPE)
+            .to_owned(),
+        availability_zone: format!("{}a", call.app.region()),
+        key_name: root.optional_str("KeyName").map(str::to_owned),
+        subnet_id: root.optional_str("SubnetId").map(str::to_owned),
+        security_groups,
+        private_ip,
+        metadata_options: metadata::at_launch(&defaults, options),
+        tags,
+        profile,
+        fingerprint: fingerprint(call),
+        client_token,
+    };
+    let reservation = store
+        .run_instances(account(call), launch)
+        .await
+        .map_err(from_store)?;
+    let instances: Vec<&Instance> = reservation.instances.iter().collect();
+    Ok(respond(call, |x| {
+        // A fresh launch is still pending as far as its caller knows; a replay shows the truth.
+        let shown: Vec<Instance> = instances
+            .iter()
+            .map(|i| {
+                let mut i = (*i).clone();
+                if !reservation.replayed {
+                    i.state = store::InstanceState::Pending;
+                }
+                i
+            })
+            .collect();
+        let shown: Vec<&Instance> = shown.iter().collect();
+        xml::reservation(x, &reservation.id, account(call), &shown);
+    }))
+}
+
+/// The instance tags of `TagSpecification.N` (other resource types are accepted and ignored:
+/// there are no volumes or interfaces to tag).
+fn instance_tags<S>(call: &Call<'_, S>) -> Result<Vec<Tag>, AwsError> {
+    let specs = call.params.list("TagSpecification", |spec| {
+        let kind = spec.required_str("ResourceType")?;
+        let tags = spec.list("Tag", |t| {
+            Ok(Tag::new(
+                t.required_str("Key")?,
+                t.optional_str("Value").unwrap_or(""),
+            ))
+        })?;
+        Ok((kind, tags))
+    })?;
+    let mut tags: Vec<Tag> = Vec::new();
+    for (kind, spec_tags) in specs {
+        if kind != "instance" {
+            continue;
+        }
+        for tag in spec_tags {
+            if tag.key.is_empty() || tag.key.len() > 128 || tag.value.len() > 256 {
+                return Err(Ec2Error::InvalidParameterValue(format!(
+                    "Tag key must be 1-128 and value 0-256 characters: {}",
+                    tag.key
+                ))
+                .into());
+            }
+            tags.retain(|t| t.key != tag.key);
+            tags.push(tag);
+        }
+    }
+    if tags.len() > 50 {
+        return Err(Ec2Error::InvalidParameterValue(
+            "The number of tags specified exceeds the limit of 50.".to_owned(),
+        )
+        .into());
+    }
+    Ok(tags)
+}
+
+/// What makes two RunInstances requests "the same" for ClientToken idempotency: every parameter
+/// except the token itself, in sorted order.
+fn fingerprint<S>(call: &Call<'_, S>) -> String {
+    let mut out = String::new();
+    for (name, value) in call.params.entries() {
+        if matches!(name, "ClientToken" | "Version") {
+            continue;
+        }
+        out.push_str(name);
+        out.push('=');
+        out.push_str(value);
+        out.push('\n');
+    }
+    out
+}
+
+/// `NextToken` of DescribeInstances: the last instance ID of the previous page.
+fn next_token(p: &crate::protocol::Params) -> Result<Option<String>, Ec2Error> {
+    match p.optional_str("NextToken") {
+        None => Ok(None),
+        Some(token) => ids::instance_id(token)
+            .map(|t| Some(t.to_owned()))
+            .map_err(|_| {
+                Ec2Error::InvalidParameterValue(format!("Invalid value '{token}' for nextToken."))
+            }),
+    }
+}
+
+pub async fn describe<S: Store>(call: &Call<'_, S>) -> Reply {
+    let p = call.params;
+    let requested: Vec<&str> = p.list_str("InstanceId")?;
+    for id in &requested {
+        ids::instance_id(id)?;
+    }
+    let max_results = p.optional_i32("MaxResults", 5..=1000)?;
+    if max_results.is_some() && !requested.is_empty() {
+        return Err(Ec2Error::InvalidParameterCombination(
+            "The parameter instancesSet cannot be used with the parameter maxResults".to_owned(),
+        )
+        .into());
+    }
+    let filters: Vec<Filter> = filters::parse(p)?;
+    filters::check_instance_filters(&filters)?;
+    let after = next_token(p)?;
+    authorize(call, "ec2:DescribeInstances", "*", Vec::new()).await?;
+
+    let query = InstanceQuery {
+        ids: requested.iter().map(|s| (*s).to_owned()).collect(),
+        conditions: filters::instance_conditions(&filters),
+        after,
+        limit: max_results.map(|n| n.unsigned_abs()),
+    };
+    let found = call
+        .app
+        .store()
+        .instances(account(call), &query)
+        .await
+        .map_err(from_store)?;
+    let missing: Vec<String> = requested
+        .iter()
+        .filter(|id| !found.iter().any(|i| i.id == **id))
+        .map(|id| (*id).to_owned())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Ec2Error::InstanceNotFound(missing).into());
+    }
+    // A full page may have more after it; filters applied here can make a page short, which
+    // EC2 allows too.
+    let next = match max_results {
+        Some(n) if found.len() == n.unsigned_abs() as usize => found.last().map(|i| i.id.clone()),
+        _ => None,
+    };
+    let selected: Vec<&Instance> = found
+        .iter()
+        .filter(|i| filters::instance_matches(i, &filters))
+        .collect();
+    let reservations = by_reservation(&selected);
+    Ok(respond(call, |x| {
+        x.list(
+            "reservationSet",
+            "item",
+            &reservations,
+            |x, (id, instances)| {
+                xml::reservation(x, id, account(call), instances);
+            },
+        )
+        .opt_elem("nextToken", next.as_deref());
+    }))
+}
+
+/// Instances grouped by reservation, reservations in order of first appearance.
+fn by_reservation<'a>(instances: &[&'a Instance]) -> Vec<(&'a str, Vec<&'a Instance>)> {
+    let mut groups: Vec<(&str, Vec<&Instance>)> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for i in instances {
+        let slot = *index.entry(i.reservation_id.as_str()).or_insert_with(|| {
+            groups.push((i.reservation_id.as_str(), Vec::new()));
+            groups.len() - 1
+        });
+        groups[slot].1.push(i);
+    }
+    groups
+}
+
+/// Start, Stop or Terminate: authorize each instance, then change them all in one write.
+pub async fn change_state<S: Store>(call: &Call<'_, S>, request: StateRequest) -> Reply {
+    let requested: Vec<String> = call
+        .params
+        .list_str("InstanceId")?
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if requested.is_empty() {
+        return Err(call.params.root().missing("InstanceId").into());
+    }
+    for id in &requested {
+        ids::instance_id(id)?;
+    }
+    let query = InstanceQuery {
+        ids: requested.clone(),
+        ..InstanceQuery::default()
+    };
+    let found = call
+        .app
+        .store()
+        .instances(account(call), &query)
+        .await
+        .map_err(from_store)?;
+    let missing: Vec<String> = requested
+        .iter()
+        .filter(|id| !found.iter().any(|i| &i.id == *id))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        return Err(Ec2Error::InstanceNotFound(missing).into());
+    }
+    let action = format!("ec2:{}", call.params.action());
+    for instance in &found {
+        authorize(
+            call,
+            &action,
+            &instance_arn(call, &instance.id),
+            resource_tags(instance),
+        )
+        .await?;
+    }
+    let changes = call
+        .app
+        .store()
+        .change_instance_states(account(call), &requested, request)
+        .await
+        .map_err(|e| match from_store(e) {
+            Ec2Error::NotRunningOrStopped(instance_id) => Ec2Error::NoTransition {
+                instance_id,
+                verb: match request {
+                    StateRequest::Start => "started",
+                    StateRequest::Stop => "stopped",
+                    StateRequest::Terminate => "terminated",
+                },
+            },
+            other => other,
+        })?;
+    Ok(respond(call, |x| xml::state_changes(x, &changes)))
+}

@@ -1,0 +1,78 @@
+//! Amazon EC2 (ec2Query, 2016-11-15): the instance and instance-profile-association APIs.
+//!
+//! [`instances`] launches, lists and changes instances; [`associations`] attaches, replaces and
+//! detaches instance profiles; [`metadata`] manages metadata options and account defaults.
+//! Beneath them, [`access`] authorizes (UnauthorizedOperation with an encoded message),
+//! [`profiles`] resolves `IamInstanceProfile` and checks `iam:PassRole`, [`filters`] and [`ids`]
+//! validate input, [`error`] words failures as EC2 does, and [`xml`] writes the shapes.
+//!
+//! States settle at once (see `store::sqlite::instances`): a write answers with the
+//! transitional state and the next read shows the settled one, so tests are deterministic.
+
+mod access;
+mod associations;
+pub mod error;
+mod filters;
+mod ids;
+mod instances;
+mod metadata;
+mod profiles;
+mod xml;
+
+use store::{Instance, InstanceQuery, StateRequest, Store};
+
+use crate::protocol::{AwsError, Envelope, XmlWriter};
+use crate::server::api::Call;
+use error::{Ec2Error, from_store};
+
+type Reply = Result<String, AwsError>;
+
+pub async fn handle<S: Store>(call: &Call<'_, S>) -> Reply {
+    match call.params.action() {
+        "RunInstances" => instances::run(call).await,
+        "DescribeInstances" => instances::describe(call).await,
+        "StartInstances" => instances::change_state(call, StateRequest::Start).await,
+        "StopInstances" => instances::change_state(call, StateRequest::Stop).await,
+        "TerminateInstances" => instances::change_state(call, StateRequest::Terminate).await,
+
+        "AssociateIamInstanceProfile" => associations::associate(call).await,
+        "ReplaceIamInstanceProfileAssociation" => associations::replace(call).await,
+        "DisassociateIamInstanceProfile" => associations::disassociate(call).await,
+        "DescribeIamInstanceProfileAssociations" => associations::describe(call).await,
+
+        "ModifyInstanceMetadataOptions" => metadata::modify_options(call).await,
+        "ModifyInstanceMetadataDefaults" => metadata::modify_defaults(call).await,
+        "GetInstanceMetadataDefaults" => metadata::get_defaults(call).await,
+
+        action => Err(AwsError::invalid_action(
+            Envelope::EC2.protocol,
+            action,
+            Envelope::EC2.version,
+        )),
+    }
+}
+
+fn respond<S>(call: &Call<'_, S>, output: impl FnOnce(&mut XmlWriter)) -> String {
+    Envelope::EC2.success(call.params.action(), call.request_id, output)
+}
+
+/// The caller's account: EC2 resources are the caller's own.
+fn account<'c, S>(call: &Call<'c, S>) -> &'c str {
+    &call.caller.account_id
+}
+
+/// One visible instance of the caller's account, or `InvalidInstanceID.NotFound`.
+async fn find_instance<S: Store>(call: &Call<'_, S>, id: &str) -> Result<Instance, Ec2Error> {
+    let query = InstanceQuery {
+        ids: vec![id.to_owned()],
+        ..InstanceQuery::default()
+    };
+    call.app
+        .store()
+        .instances(account(call), &query)
+        .await
+        .map_err(from_store)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Ec2Error::InstanceNotFound(vec![id.to_owned()]))
+}
