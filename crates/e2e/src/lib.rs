@@ -109,6 +109,10 @@ impl Server {
         aws_sdk_iam::Client::new(&self.admin_config().await)
     }
 
+    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.admin_config().await)
+    }
+
     pub async fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.admin_config().await)
     }
