@@ -9,6 +9,7 @@
 //! Validation of names, paths and policy documents, XML and authorization live in the server;
 //! the store enforces the invariants that need the stored state.
 
+pub mod audit;
 pub mod error;
 pub mod ids;
 pub mod model;
@@ -16,6 +17,7 @@ pub mod page;
 mod sqlite;
 mod store;
 
+pub use audit::{AUDIT_DATABASE_FILE, AuditLog};
 pub use error::{Conflict, Ec2Rejection, EntityKind, Quota, Result, StoreError};
 pub use model::*;
 pub use page::{ListQuery, Page};
