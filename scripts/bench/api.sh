@@ -29,8 +29,9 @@ for r in $(seq 1 "$RUNS"); do
   echo "### run $r (wrk -t1 -c$CONN -d$DUR)"
   echo "roleplane GetCallerIdentity (signed, auth always on): $(wrk_result "$W/gci_rp.lua" http://127.0.0.1:19300/)"
   echo "moto      GetCallerIdentity (signed, IAM auth on)   : $(wrk_result "$W/gci_moto.lua" http://127.0.0.1:5056/)"
-  python3 "$ROOT/scripts/bench/mk_createrole_lua.py" http://127.0.0.1:19300/ "$AK" "$SK" 40000 > "$W/cr.lua"
-  cat "$ANCHORS/check.lua" >> "$W/cr.lua"
+  python3 "$ROOT/scripts/bench/mk_createrole_lua.py" http://127.0.0.1:19300/ "$AK" "$SK" 40000 "$W/cr.tsv" > "$W/cr.lua"
+  # check.lua's init would replace ours; keep its response/done counters only.
+  sed '/^function init/d' "$ANCHORS/check.lua" >> "$W/cr.lua"
   echo "roleplane CreateRole (distinct signed writes)       : $(wrk_result "$W/cr.lua" http://127.0.0.1:19300/)"
   echo "roleplane CreateRole boto3 loop x500: $(python3 "$ANCHORS/createrole.py" http://127.0.0.1:19300 500 "$AK" "$SK")"
   echo "moto      CreateRole boto3 loop x500: $(python3 "$ANCHORS/createrole.py" http://127.0.0.1:5056 500 "$MAK" "$MSK")"
