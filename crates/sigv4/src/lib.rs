@@ -1,4 +1,5 @@
-//! AWS Signature Version 4 verification, server side. Pure: no I/O, no clock (`now` is an
+//! AWS Signature Version 4 verification, server side (and signing, for roleplane's own client
+//! commands). Pure: no I/O, no clock (`now` is an
 //! argument), no async.
 //!
 //! Verification takes two steps because the server must find the secret first:
@@ -21,11 +22,13 @@ mod amz_date;
 mod authorization;
 mod canonical;
 mod error;
+mod sign;
 mod signing_key;
 mod verify;
 
 pub use authorization::{Authorization, CredentialScope, SignatureLocation, parse};
 pub use error::{ErrorDialect, SigV4Error};
+pub use sign::{SigningIdentity, sign};
 pub use signing_key::SigningKeyCache;
 
 /// The only algorithm SigV4 (as opposed to SigV4a) defines.

@@ -145,7 +145,7 @@ fn payload_hash<'b>(
 }
 
 /// Lowercase hex of a 32-byte digest, without allocating.
-fn hex_into<'b>(digest: &[u8], buf: &'b mut [u8; 64]) -> &'b str {
+pub(crate) fn hex_into<'b>(digest: &[u8], buf: &'b mut [u8; 64]) -> &'b str {
     // A 32-byte digest always fills the 64-byte buffer exactly.
     if hex::encode_to_slice(digest, buf).is_err() {
         return "";
