@@ -67,7 +67,11 @@ async fn addresses_are_unique_and_lookups_see_only_live_instances() {
         ))
     ));
     store
-        .change_instance_states(ACCOUNT, &[first.id.clone()], StateRequest::Terminate)
+        .change_instance_states(
+            ACCOUNT,
+            std::slice::from_ref(&first.id),
+            StateRequest::Terminate,
+        )
         .await
         .unwrap();
     assert!(
