@@ -28,7 +28,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run IAM, STS, EC2 and the instance metadata service on the embedded store.
-    Serve(ServeArgs),
+    Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+        #[command(flatten)]
+        audit: crate::audit::AuditArgs,
+    },
+    /// Read the audit trail of a data dir (works while the server runs on it).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Manage the accounts of a data dir (works while the server runs on it).
     #[command(subcommand)]
     Account(AccountCommand),
@@ -46,6 +54,22 @@ enum AccountCommand {
         /// A 12-digit account ID; a random one if omitted.
         #[arg(long)]
         account_id: Option<String>,
+        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Writes the CloudTrail records of a time range to standard output, oldest first, one
+    /// JSON document per line.
+    Export {
+        /// RFC 3339 (`2024-05-01T00:00:00Z`) or epoch seconds; inclusive.
+        #[arg(long, value_parser = crate::audit::export::parse_time)]
+        since: time::OffsetDateTime,
+        /// Same forms; inclusive. Defaults to now.
+        #[arg(long, value_parser = crate::audit::export::parse_time)]
+        until: Option<time::OffsetDateTime>,
         #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
         data_dir: PathBuf,
     },
@@ -94,7 +118,12 @@ impl From<Kind> for policy::PolicyKind {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => crate::server::run(args),
+        Command::Serve { args, audit } => crate::server::run(args, audit),
+        Command::Audit(AuditCommand::Export {
+            since,
+            until,
+            data_dir,
+        }) => audit_export(&data_dir, since, until),
         Command::Account(AccountCommand::Create {
             account_id,
             data_dir,
@@ -144,6 +173,29 @@ fn account_create(data_dir: &Path, account_id: Option<&str>) -> anyhow::Result<E
     print_out(&format!(
         "[roleplane-{account_id}]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}"
     ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `roleplane audit export`. A closed pipe (`| head`) ends the export quietly.
+fn audit_export(
+    data_dir: &Path,
+    since: time::OffsetDateTime,
+    until: Option<time::OffsetDateTime>,
+) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match runtime.block_on(crate::audit::export::export(
+        data_dir, since, until, &mut out,
+    )) {
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) => {}
+        other => {
+            other?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,6 +1,8 @@
 //! roleplane: IAM roles for compute instances, self-hosted.
 
+pub mod audit;
 pub mod cli;
+pub mod cloudtrail;
 pub mod config;
 pub mod credentials;
 pub mod datadir;

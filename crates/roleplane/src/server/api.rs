@@ -17,6 +17,7 @@ use store::Store;
 use super::app::App;
 use super::auth::authenticate;
 use super::request_id;
+use crate::audit::CallRecord;
 use crate::protocol::{self, AwsError, CONTENT_TYPE, Envelope, Params, REQUEST_ID_HEADER};
 use crate::{ec2, iam, sts};
 
@@ -44,6 +45,23 @@ async fn handle<S: Store>(
     request: Request,
 ) -> Response {
     let request_id = request_id::new();
+    let user_agent = request.headers().get(header::USER_AGENT);
+    let mut record = CallRecord::new(peer.ip(), user_agent.and_then(|v| v.to_str().ok()));
+    let response = serve_call(&app, peer, request, &request_id, &mut record).await;
+    // Audit contract: the call's record is durable before its response leaves.
+    if let Some(audit) = app.audit() {
+        audit.record(record, &request_id).await;
+    }
+    response
+}
+
+async fn serve_call<S: Store>(
+    app: &App<S>,
+    peer: SocketAddr,
+    request: Request,
+    request_id: &str,
+    record: &mut CallRecord,
+) -> Response {
     let (parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(body) => body,
@@ -53,7 +71,7 @@ async fn handle<S: Store>(
                 413,
                 format!("Request body must be at most {MAX_BODY_BYTES} bytes"),
             );
-            return render(Envelope::IAM, Err(err), &request_id);
+            return reply(record, Envelope::IAM, Err(err), request_id);
         }
     };
     let headers: Vec<(&str, &str)> = parts
@@ -74,6 +92,13 @@ async fn handle<S: Store>(
         .unwrap_or(0);
 
     let claim = sigv4::parse(&http);
+    if let Ok(claim) = &claim
+        && claim.scope().service == "cloudtrail"
+    {
+        let scope = claim.scope();
+        record.signed(scope.service, scope.region, claim.access_key_id());
+        return crate::cloudtrail::handle(app, peer, &http, claim, now, request_id, record).await;
+    }
     let envelope = match &claim {
         Ok(claim) => envelope_for_service(claim.scope().service),
         Err(_) => envelope_for_body(&http),
@@ -84,32 +109,42 @@ async fn handle<S: Store>(
             400,
             "The service named in the credential scope is not served here",
         );
-        return render(Envelope::IAM, Err(err), &request_id);
+        return reply(record, Envelope::IAM, Err(err), request_id);
     };
     let dialect = match envelope.protocol {
         protocol::Protocol::AwsQuery => sigv4::ErrorDialect::Query,
         protocol::Protocol::Ec2Query => sigv4::ErrorDialect::Ec2,
     };
     let claim = match claim {
-        Ok(claim) => claim,
+        Ok(claim) => {
+            let scope = claim.scope();
+            record.signed(scope.service, scope.region, claim.access_key_id());
+            claim
+        }
         Err(e) => {
             let err = AwsError::sender(e.code(dialect), e.status(dialect), e.message(dialect));
-            return render(envelope, Err(err), &request_id);
+            return reply(record, envelope, Err(err), request_id);
         }
     };
     let params = match decode_params(envelope, &http) {
-        Ok(params) => params,
-        Err(err) => return render(envelope, Err(err), &request_id),
+        Ok(params) => {
+            record.query(&params);
+            params
+        }
+        Err(err) => return reply(record, envelope, Err(err), request_id),
     };
-    let caller = match authenticate(&app, &http, &claim, now, envelope.protocol).await {
-        Ok(caller) => caller,
-        Err(err) => return render(envelope, Err(err), &request_id),
+    let caller = match authenticate(app, &http, &claim, now, envelope.protocol).await {
+        Ok(caller) => {
+            record.caller(&caller);
+            caller
+        }
+        Err(err) => return reply(record, envelope, Err(err), request_id),
     };
     let call = Call {
-        app: &app,
+        app,
         caller: &caller,
         params: &params,
-        request_id: &request_id,
+        request_id,
         peer,
         now,
     };
@@ -130,7 +165,7 @@ async fn handle<S: Store>(
             params.version().unwrap_or(e.version),
         )),
     };
-    render(envelope, result, &request_id)
+    reply(record, envelope, result, request_id)
 }
 
 /// IAM's read-only operations, by AWS's naming convention.
@@ -174,6 +209,20 @@ fn decode_params(envelope: Envelope, http: &HttpRequest<'_>) -> Result<Params, A
     pairs.retain(|(name, _)| !name.starts_with("X-Amz-"));
     pairs.extend(protocol::decode_form(http.body, MAX_BODY_BYTES)?);
     Ok(Params::from_pairs(envelope.protocol, pairs)?)
+}
+
+/// Notes how the call ended in its audit record, then renders it.
+fn reply(
+    record: &mut CallRecord,
+    envelope: Envelope,
+    result: Result<String, AwsError>,
+    request_id: &str,
+) -> Response {
+    match &result {
+        Ok(body) => record.succeeded(body),
+        Err(err) => record.failed(err),
+    }
+    render(envelope, result, request_id)
 }
 
 fn render(envelope: Envelope, result: Result<String, AwsError>, request_id: &str) -> Response {

@@ -5,6 +5,7 @@ use store::SqliteStore;
 use zeroize::Zeroizing;
 
 use super::key_cache::KeyCache;
+use crate::audit::Audit;
 use crate::credentials::{KeyRing, SealError, SealingKey};
 
 /// Associated data that binds a sealed access-key secret to its key ID, so a ciphertext cannot
@@ -20,6 +21,8 @@ pub struct App<S = SqliteStore> {
     region: String,
     signing_keys: SigningKeyCache,
     keys: KeyCache,
+    /// The audit trail; `None` in in-process tests that build an `App` without a data dir.
+    audit: Option<Audit>,
 }
 
 impl<S> App<S> {
@@ -31,7 +34,17 @@ impl<S> App<S> {
             region,
             signing_keys: SigningKeyCache::default(),
             keys: KeyCache::default(),
+            audit: None,
         }
+    }
+
+    pub fn with_audit(mut self, audit: Audit) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    pub fn audit(&self) -> Option<&Audit> {
+        self.audit.as_ref()
     }
 
     pub fn store(&self) -> &S {

@@ -6,7 +6,7 @@ mod auth;
 pub mod authz;
 pub(crate) mod bootstrap;
 mod key_cache;
-mod request_id;
+pub(crate) mod request_id;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -17,22 +17,24 @@ use store::SqliteStore;
 use tokio::net::TcpListener;
 
 pub use app::App;
+pub(crate) use auth::authenticate;
 pub use auth::{Caller, Identity};
 
+use crate::audit::{Audit, AuditArgs};
 use crate::config::ServeArgs;
 use crate::datadir::DataDir;
 
-pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(args))?;
+    runtime.block_on(serve(args, audit))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     let dir = DataDir::open(&args.data_dir)?;
     let master = dir.master_key()?;
     let store = SqliteStore::open(dir.path())
@@ -43,7 +45,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(credentials = %path.display(), "created account {} and user admin", args.account_id);
     }
     let keyring = bootstrap::token_keyring(&store, &master, &args.account_id).await?;
-    let app = Arc::new(App::new(store, master, keyring, args.region.clone()));
+    let audit = Audit::start(dir.path(), &audit, &args.account_id)
+        .await
+        .context("opening the audit trail")?;
+    let app = Arc::new(App::new(store, master, keyring, args.region.clone()).with_audit(audit));
 
     let listener = TcpListener::bind(args.api_addr)
         .await
@@ -56,6 +61,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("serving the API")?;
     app.store().close().await;
+    if let Some(audit) = app.audit() {
+        audit.close().await;
+    }
     Ok(())
 }
 

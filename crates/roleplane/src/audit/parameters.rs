@@ -1,0 +1,204 @@
+//! `requestParameters`: the decoded request as CloudTrail records it, lowerCamel JSON, with
+//! secrets replaced by CloudTrail's own placeholder.
+//!
+//! The mapping is generic over awsQuery/ec2Query names: dotted structures become objects,
+//! `.member.N` (awsQuery) and `.N` (ec2Query) lists become arrays in index order.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::protocol::Params;
+
+/// What CloudTrail writes in place of a sensitive value.
+pub const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+/// Member names whose values are secrets (passwords, MFA codes, keys, tokens, instance user
+/// data that commonly carries them). Matched on the last name segment.
+const SENSITIVE: &[&str] = &[
+    "Password",
+    "OldPassword",
+    "NewPassword",
+    "SecretAccessKey",
+    "SessionToken",
+    "TokenCode",
+    "PrivateKey",
+    "UserData",
+    "SAMLAssertion",
+    "WebIdentityToken",
+];
+
+/// Deeper names are not a shape any AWS model has; they are skipped rather than walked.
+const MAX_DEPTH: usize = 12;
+
+/// The request's parameters, or `null` when it has none beyond `Action` and `Version`.
+pub fn from_query(params: &Params) -> Value {
+    let mut root = Node::Object(Vec::new());
+    for (name, value) in params.entries() {
+        if matches!(name, "Action" | "Version") {
+            continue;
+        }
+        let path: Vec<&str> = name.split('.').collect();
+        if path.len() > MAX_DEPTH {
+            continue;
+        }
+        let value = match path.last() {
+            Some(last) if SENSITIVE.contains(last) => HIDDEN,
+            _ => value,
+        };
+        root.insert(&path, value);
+    }
+    match root.into_json() {
+        Value::Object(map) if map.is_empty() => Value::Null,
+        value => value,
+    }
+}
+
+/// A JSON request body (awsJson) with its member names respelled lowerCamel, as CloudTrail
+/// records them; `null` when empty.
+pub fn from_json(body: &Value) -> Value {
+    match lower_camel_keys(body) {
+        Value::Object(map) if map.is_empty() => Value::Null,
+        value => value,
+    }
+}
+
+fn lower_camel_keys(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if SENSITIVE.contains(&k.as_str()) {
+                        Value::from(HIDDEN)
+                    } else {
+                        lower_camel_keys(v)
+                    };
+                    (lower_camel(k), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(lower_camel_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `RoleName` → `roleName`.
+pub fn lower_camel(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+enum Node<'a> {
+    Leaf(&'a str),
+    /// Fields in first-seen order. Names arrive sorted, so all names under one prefix are
+    /// contiguous: a repeated key can only be the last one pushed.
+    Object(Vec<(&'a str, Node<'a>)>),
+    List(BTreeMap<u32, Node<'a>>),
+}
+
+impl<'a> Node<'a> {
+    fn insert(&mut self, path: &[&'a str], value: &'a str) {
+        let Some((head, rest)) = path.split_first() else {
+            *self = Node::Leaf(value);
+            return;
+        };
+        // `Tags.member.1`: `member` is wire spelling of a list, not a structure.
+        if *head == "member" && rest.first().is_some_and(|s| s.parse::<u32>().is_ok()) {
+            return self.insert(rest, value);
+        }
+        if let Ok(index) = head.parse::<u32>() {
+            if !matches!(self, Node::List(_)) {
+                *self = Node::List(BTreeMap::new());
+            }
+            if let Node::List(items) = self {
+                items
+                    .entry(index)
+                    .or_insert_with(|| Node::Object(Vec::new()))
+                    .insert(rest, value);
+            }
+            return;
+        }
+        if !matches!(self, Node::Object(_)) {
+            *self = Node::Object(Vec::new());
+        }
+        if let Node::Object(fields) = self {
+            if fields.last().is_none_or(|(key, _)| key != head) {
+                fields.push((head, Node::Object(Vec::new())));
+            }
+            if let Some((_, child)) = fields.last_mut() {
+                child.insert(rest, value);
+            }
+        }
+    }
+
+    fn into_json(self) -> Value {
+        match self {
+            Node::Leaf(value) => Value::from(value),
+            Node::Object(fields) => Value::Object(
+                fields
+                    .into_iter()
+                    .map(|(key, node)| (lower_camel(key), node.into_json()))
+                    .collect::<Map<_, _>>(),
+            ),
+            Node::List(items) => Value::Array(items.into_values().map(Node::into_json).collect()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Protocol;
+    use serde_json::json;
+
+    fn query(protocol: Protocol, body: &str) -> Value {
+        from_query(&Params::decode(protocol, body.as_bytes(), 1 << 20).unwrap())
+    }
+
+    #[test]
+    fn query_lists_and_structures_become_json() {
+        let body = "Action=CreateRole&Version=2010-05-08&RoleName=r&Path=%2F\
+                    &Tags.member.2.Key=b&Tags.member.2.Value=2\
+                    &Tags.member.10.Key=c&Tags.member.10.Value=10\
+                    &Tags.member.1.Key=a&Tags.member.1.Value=1\
+                    &AssumeRolePolicyDocument=%7B%7D";
+        assert_eq!(
+            query(Protocol::AwsQuery, body),
+            json!({"assumeRolePolicyDocument": "{}", "path": "/", "roleName": "r",
+                   "tags": [{"key": "a", "value": "1"}, {"key": "b", "value": "2"},
+                            {"key": "c", "value": "10"}]})
+        );
+        let body = "Action=RunInstances&Version=2016-11-15&InstanceId.1=i-1&InstanceId.2=i-2\
+                    &IamInstanceProfile.Name=p&UserData=c2VjcmV0";
+        assert_eq!(
+            query(Protocol::Ec2Query, body),
+            json!({"iamInstanceProfile": {"name": "p"}, "instanceId": ["i-1", "i-2"],
+                   "userData": HIDDEN})
+        );
+    }
+
+    #[test]
+    fn secrets_are_hidden_and_empty_requests_are_null() {
+        let body = "Action=ChangePassword&Version=2010-05-08&OldPassword=hunter2&NewPassword=x";
+        let value = query(Protocol::AwsQuery, body);
+        assert_eq!(value, json!({"newPassword": HIDDEN, "oldPassword": HIDDEN}));
+        let body = "Action=GetCallerIdentity&Version=2011-06-15";
+        assert_eq!(query(Protocol::AwsQuery, body), Value::Null);
+        let json =
+            json!({"LookupAttributes": [{"AttributeKey": "EventName"}], "SessionToken": "t"});
+        assert_eq!(
+            from_json(&json),
+            json!({"lookupAttributes": [{"attributeKey": "EventName"}], "sessionToken": HIDDEN})
+        );
+    }
+
+    #[test]
+    fn absurdly_deep_names_are_skipped() {
+        let deep = vec!["A"; 10_000].join(".");
+        let body = format!("Action=X&Version=1&{deep}=v&RoleName=r");
+        assert_eq!(query(Protocol::AwsQuery, &body), json!({"roleName": "r"}));
+    }
+}

@@ -1,0 +1,133 @@
+//! `responseElements`: CloudTrail keeps them for calls that create or change something and for
+//! the credential calls; reads record `null`. We record the credential calls' elements, read
+//! out of our own XML response, and by construction never the secret key or the session token:
+//! only the named elements below are copied.
+
+use serde_json::{Map, Value};
+
+use super::dates::java_medium_from_iso;
+
+pub fn elements(event_name: &str, xml: &str) -> Value {
+    match event_name {
+        "AssumeRole" => {
+            let mut out = Map::new();
+            out.insert("credentials".into(), credentials(xml));
+            if let Some(user) = inner(xml, "AssumedRoleUser") {
+                out.insert(
+                    "assumedRoleUser".into(),
+                    object(&[
+                        ("assumedRoleId", text(user, "AssumedRoleId")),
+                        ("arn", text(user, "Arn")),
+                    ]),
+                );
+            }
+            if let Some(size) = text(xml, "PackedPolicySize").and_then(|s| s.parse::<u64>().ok()) {
+                out.insert("packedPolicySize".into(), size.into());
+            }
+            Value::Object(out)
+        }
+        "GetSessionToken" => {
+            let mut out = Map::new();
+            out.insert("credentials".into(), credentials(xml));
+            Value::Object(out)
+        }
+        "CreateAccessKey" => match inner(xml, "AccessKey") {
+            Some(key) => {
+                let mut out = Map::new();
+                out.insert(
+                    "accessKey".into(),
+                    object(&[
+                        ("userName", text(key, "UserName")),
+                        ("accessKeyId", text(key, "AccessKeyId")),
+                        ("status", text(key, "Status")),
+                        (
+                            "createDate",
+                            text(key, "CreateDate").map(|t| java_medium_from_iso(&t)),
+                        ),
+                    ]),
+                );
+                Value::Object(out)
+            }
+            None => Value::Null,
+        },
+        _ => Value::Null,
+    }
+}
+
+fn credentials(xml: &str) -> Value {
+    let Some(credentials) = inner(xml, "Credentials") else {
+        return Value::Null;
+    };
+    object(&[
+        ("accessKeyId", text(credentials, "AccessKeyId")),
+        (
+            "expiration",
+            text(credentials, "Expiration").map(|t| java_medium_from_iso(&t)),
+        ),
+    ])
+}
+
+fn object(fields: &[(&str, Option<String>)]) -> Value {
+    Value::Object(
+        fields
+            .iter()
+            .filter_map(|(k, v)| Some(((*k).to_owned(), Value::from(v.clone()?))))
+            .collect(),
+    )
+}
+
+/// The content between `<name>` and `</name>`, first occurrence.
+fn inner<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let start = xml.find(&open)? + open.len();
+    let len = xml[start..].find(&close)?;
+    Some(&xml[start..start + len])
+}
+
+/// An element's text with XML's predefined entities decoded.
+fn text(xml: &str, name: &str) -> Option<String> {
+    let raw = inner(xml, name)?;
+    Some(
+        raw.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ASSUME_ROLE: &str = "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
+        <Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>TOPSECRET</SecretAccessKey>\
+        <SessionToken>TOKENTOKEN</SessionToken><Expiration>2019-12-10T07:46:42Z</Expiration></Credentials>\
+        <AssumedRoleUser><AssumedRoleId>AROA1:s</AssumedRoleId><Arn>arn:aws:sts::1:assumed-role/r/s</Arn></AssumedRoleUser>\
+        <PackedPolicySize>6</PackedPolicySize></AssumeRoleResult></AssumeRoleResponse>";
+
+    #[test]
+    fn credential_calls_keep_the_key_id_and_expiry_only() {
+        let value = elements("AssumeRole", ASSUME_ROLE);
+        assert_eq!(
+            value,
+            json!({"credentials": {"accessKeyId": "ASIAEXAMPLE", "expiration": "Dec 10, 2019 7:46:42 AM"},
+                   "assumedRoleUser": {"assumedRoleId": "AROA1:s", "arn": "arn:aws:sts::1:assumed-role/r/s"},
+                   "packedPolicySize": 6})
+        );
+        let text = value.to_string();
+        assert!(!text.contains("TOPSECRET") && !text.contains("TOKENTOKEN"));
+        let key = "<CreateAccessKeyResult><AccessKey><UserName>a&amp;b</UserName><AccessKeyId>AKIA1</AccessKeyId>\
+            <Status>Active</Status><SecretAccessKey>TOPSECRET</SecretAccessKey>\
+            <CreateDate>2024-01-02T03:04:05Z</CreateDate></AccessKey></CreateAccessKeyResult>";
+        let value = elements("CreateAccessKey", key);
+        assert_eq!(
+            value,
+            json!({"accessKey": {"userName": "a&b", "accessKeyId": "AKIA1", "status": "Active",
+                                 "createDate": "Jan 2, 2024 3:04:05 AM"}})
+        );
+        assert_eq!(elements("GetRole", "<Role/>"), Value::Null);
+    }
+}

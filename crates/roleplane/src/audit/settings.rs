@@ -1,0 +1,36 @@
+//! `roleplane serve`'s audit flags, each with its `ROLEPLANE_*` twin.
+
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Days an audit record is kept before background pruning removes it (LookupEvents'
+    /// own window is 90 days).
+    #[arg(
+        long,
+        env = "ROLEPLANE_AUDIT_RETENTION_DAYS",
+        default_value_t = 90,
+        value_parser = clap::value_parser!(u32).range(1..=36_500)
+    )]
+    pub audit_retention_days: u32,
+
+    /// Benchmark knob only: `off` stops recording API calls so the cost of auditing can be
+    /// measured against the same build. Never run a real deployment with it.
+    #[arg(long = "audit", env = "ROLEPLANE_AUDIT", value_enum, default_value_t = AuditMode::On)]
+    pub mode: AuditMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditMode {
+    On,
+    Off,
+}
+
+impl Default for AuditArgs {
+    fn default() -> Self {
+        Self {
+            audit_retention_days: 90,
+            mode: AuditMode::On,
+        }
+    }
+}
