@@ -1,5 +1,6 @@
 //! roleplane: IAM roles for compute instances, self-hosted.
 
+pub mod analyzer;
 pub mod audit;
 pub mod cli;
 pub mod cloudtrail;

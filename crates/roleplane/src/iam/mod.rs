@@ -12,6 +12,7 @@ mod instance_profiles;
 mod managed_policies;
 mod paging;
 mod principal_policies;
+pub mod revoke;
 mod roles;
 mod tags;
 mod users;

@@ -1,0 +1,171 @@
+//! IAM Access Analyzer (restJson1, 2019-11-01, SigV4 service `access-analyzer`).
+//!
+//! Unlike the query services, an operation is named by its HTTP method and path, so [`handle`]
+//! routes on both through [`ROUTES`]; an operation is one row there plus one module. Errors
+//! travel as [`AnalyzerError`] and are written the restJson1 way: the code in the
+//! `x-amzn-ErrorType` header, `{"message": …}` (plus `reason` and `fieldList` for
+//! `ValidationException`) in the body.
+//!
+//! - [`validate_policy`]: `POST /policy/validation`, findings from the policy engine's validator
+//!   and [`checks`]; [`span`] places each finding in the document's text.
+
+mod checks;
+mod error;
+pub(crate) mod span;
+mod validate_policy;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sigv4::HttpRequest;
+use store::Store;
+
+pub use error::{AnalyzerError, FieldError, Reason};
+
+use crate::protocol::REQUEST_ID_HEADER;
+use crate::server::api::Call;
+
+/// The SigV4 service name (and credential-scope service) of Access Analyzer.
+pub const SERVICE: &str = "access-analyzer";
+
+/// A request as an operation sees it: path segments decoded, query pairs, JSON body.
+pub struct RestRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: Vec<(String, String)>,
+    pub body: &'a [u8],
+}
+
+impl RestRequest<'_> {
+    pub fn from_http<'a>(http: &HttpRequest<'a>) -> RestRequest<'a> {
+        RestRequest {
+            method: http.method,
+            path: http.path,
+            query: form_urlencoded::parse(http.query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            body: http.body,
+        }
+    }
+
+    /// A query-string member (`maxResults`, `nextToken`, …).
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+type Reply = Result<serde_json::Value, AnalyzerError>;
+
+/// One operation: its method, its path (`{}` matches one segment), and its handler.
+struct Route {
+    method: &'static str,
+    path: &'static str,
+    operation: Operation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    ValidatePolicy,
+}
+
+/// Every operation served. Policy generation (`PUT /policy/generation`, …) joins here.
+const ROUTES: &[Route] = &[Route {
+    method: "POST",
+    path: "/policy/validation",
+    operation: Operation::ValidatePolicy,
+}];
+
+/// Dispatches an authenticated request to its operation; the JSON body of the answer.
+pub async fn handle<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> Reply {
+    match route(request.method, request.path) {
+        Some(Operation::ValidatePolicy) => validate_policy::handle(call, request).await,
+        None => Err(AnalyzerError::unknown_operation(
+            request.method,
+            request.path,
+        )),
+    }
+}
+
+fn route(method: &str, path: &str) -> Option<Operation> {
+    let path = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
+    ROUTES
+        .iter()
+        .find(|r| r.method == method && path_matches(r.path, path))
+        .map(|r| r.operation)
+}
+
+/// `pattern` segments are literal or `{}` (any one non-empty segment).
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let mut want = pattern.split('/');
+    let mut got = path.split('/');
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return true,
+            (Some("{}"), Some(segment)) if !segment.is_empty() => {}
+            (Some(w), Some(g)) if w == g => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The HTTP response for an operation's result, with the request ID header AWS sends.
+pub fn respond(result: Reply, request_id: &str) -> Response {
+    let (status, body, error_type) = match result {
+        Ok(body) => (200, body.to_string(), None),
+        Err(err) => (
+            err.status(),
+            err.body().to_string(),
+            Some(err.code().to_owned()),
+        ),
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, Body::from(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(code) = error_type
+        && let Ok(value) = HeaderValue::from_str(&code)
+    {
+        headers.insert("x-amzn-ErrorType", value);
+    }
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_by_method_and_path() {
+        assert_eq!(
+            route("POST", "/policy/validation"),
+            Some(Operation::ValidatePolicy)
+        );
+        assert_eq!(
+            route("POST", "/policy/validation/"),
+            Some(Operation::ValidatePolicy)
+        );
+        assert_eq!(route("GET", "/policy/validation"), None);
+        assert_eq!(route("POST", "/policy/validation/x"), None);
+        assert_eq!(route("POST", "/"), None);
+        assert!(path_matches(
+            "/policy/generation/{}",
+            "/policy/generation/abc"
+        ));
+        assert!(!path_matches(
+            "/policy/generation/{}",
+            "/policy/generation/"
+        ));
+    }
+}
