@@ -97,6 +97,15 @@ impl AnalyzerError {
         }
     }
 
+    /// The same error in the shared shape (what the audit record keeps).
+    pub fn to_aws(&self) -> AwsError {
+        let message = match self {
+            AnalyzerError::Validation { message, .. } => message.clone(),
+            AnalyzerError::Aws(err) => err.message.clone(),
+        };
+        AwsError::sender(self.code().to_owned(), self.status(), message)
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             AnalyzerError::Validation { .. } => 400,

@@ -14,16 +14,20 @@ mod error;
 pub(crate) mod span;
 mod validate_policy;
 
+use std::net::SocketAddr;
+
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sigv4::HttpRequest;
+use sigv4::{Authorization, HttpRequest};
 use store::Store;
 
 pub use error::{AnalyzerError, FieldError, Reason};
 
-use crate::protocol::REQUEST_ID_HEADER;
+use crate::audit::CallRecord;
+use crate::protocol::{AwsError, Params, Protocol, REQUEST_ID_HEADER};
 use crate::server::api::Call;
+use crate::server::{App, authenticate};
 
 /// The SigV4 service name (and credential-scope service) of Access Analyzer.
 pub const SERVICE: &str = "access-analyzer";
@@ -71,6 +75,14 @@ enum Operation {
     ValidatePolicy,
 }
 
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Operation::ValidatePolicy => "ValidatePolicy",
+        }
+    }
+}
+
 /// Every operation served. Policy generation (`PUT /policy/generation`, …) joins here.
 const ROUTES: &[Route] = &[Route {
     method: "POST",
@@ -78,14 +90,78 @@ const ROUTES: &[Route] = &[Route {
     operation: Operation::ValidatePolicy,
 }];
 
-/// Dispatches an authenticated request to its operation; the JSON body of the answer.
-pub async fn handle<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> Reply {
-    match route(request.method, request.path) {
-        Some(Operation::ValidatePolicy) => validate_policy::handle(call, request).await,
-        None => Err(AnalyzerError::unknown_operation(
-            request.method,
-            request.path,
-        )),
+/// Serves a request signed for `access-analyzer`: routes, authenticates, runs the operation,
+/// notes it in the call's audit record, and answers in restJson1.
+pub async fn serve<S: Store>(
+    app: &App<S>,
+    peer: SocketAddr,
+    http: &HttpRequest<'_>,
+    claim: &Authorization<'_>,
+    now: u64,
+    request_id: &str,
+    record: &mut CallRecord,
+) -> Response {
+    let request = RestRequest::from_http(http);
+    let served = Served {
+        app,
+        peer,
+        http,
+        claim,
+        now,
+        request_id,
+    };
+    let result = served.run(&request, record).await;
+    match &result {
+        Ok(body) => record.succeeded(&body.to_string()),
+        Err(error) => record.failed(&error.to_aws()),
+    }
+    respond(result, request_id)
+}
+
+/// One request on its way through [`serve`].
+struct Served<'a, S> {
+    app: &'a App<S>,
+    peer: SocketAddr,
+    http: &'a HttpRequest<'a>,
+    claim: &'a Authorization<'a>,
+    now: u64,
+    request_id: &'a str,
+}
+
+impl<S: Store> Served<'_, S> {
+    async fn run(&self, request: &RestRequest<'_>, record: &mut CallRecord) -> Reply {
+        let operation = route(request.method, request.path)
+            .ok_or_else(|| AnalyzerError::unknown_operation(request.method, request.path))?;
+        if let Ok(body) = serde_json::from_slice::<serde_json::Value>(request.body) {
+            record.json(operation.name(), &body);
+        }
+        let caller = authenticate(
+            self.app,
+            self.http,
+            self.claim,
+            self.now,
+            Protocol::AwsQuery,
+        )
+        .await?;
+        record.caller(&caller);
+        // Authorization reads the caller, the clock and the peer; the query-style parameter
+        // set only names the operation.
+        let params = Params::from_pairs(
+            Protocol::AwsQuery,
+            vec![("Action".to_owned(), operation.name().to_owned())],
+        )
+        .map_err(AwsError::from)?;
+        let call = Call {
+            app: self.app,
+            caller: &caller,
+            params: &params,
+            request_id: self.request_id,
+            peer: self.peer,
+            now: self.now,
+        };
+        match operation {
+            Operation::ValidatePolicy => validate_policy::handle(&call, request).await,
+        }
     }
 }
 

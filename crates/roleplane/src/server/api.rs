@@ -99,6 +99,14 @@ async fn serve_call<S: Store>(
         record.signed(scope.service, scope.region, claim.access_key_id());
         return crate::cloudtrail::handle(app, peer, &http, claim, now, request_id, record).await;
     }
+    // Access Analyzer is restJson1: routed by method and path, answered in JSON.
+    if let Ok(claim) = &claim
+        && claim.scope().service == crate::analyzer::SERVICE
+    {
+        let scope = claim.scope();
+        record.signed(scope.service, scope.region, claim.access_key_id());
+        return crate::analyzer::serve(app, peer, &http, claim, now, request_id, record).await;
+    }
     let envelope = match &claim {
         Ok(claim) => envelope_for_service(claim.scope().service),
         Err(_) => envelope_for_body(&http),
