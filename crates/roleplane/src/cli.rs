@@ -43,6 +43,25 @@ enum Command {
     /// Work with IAM policy documents offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Act on the roles of a data dir (works while the server runs on it).
+    #[command(subcommand)]
+    Role(RoleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum RoleCommand {
+    /// Denies every session of the role issued before now, instance credentials included, as
+    /// the console's "Revoke active sessions" does: writes the role's `AWSRevokeOlderSessions`
+    /// inline policy. Prints the revocation time.
+    RevokeSessions {
+        /// The role's name.
+        name: String,
+        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
+        data_dir: PathBuf,
+        /// The role's account.
+        #[arg(long, env = "ROLEPLANE_ACCOUNT_ID", default_value = "123456789012")]
+        account_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,6 +149,11 @@ pub fn main() -> ExitCode {
         }) => account_create(&data_dir, account_id.as_deref()),
         Command::Policy(PolicyCommand::Eval { input }) => policy_eval(&input),
         Command::Policy(PolicyCommand::Validate { input, kind }) => policy_validate(&input, kind),
+        Command::Role(RoleCommand::RevokeSessions {
+            name,
+            data_dir,
+            account_id,
+        }) => role_revoke_sessions(&data_dir, &account_id, &name),
     };
     match result {
         Ok(code) => code,
@@ -196,6 +220,24 @@ fn audit_export(
             other?;
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `roleplane role revoke-sessions`. The server reads policies on every request, so a running
+/// server applies the revocation from its next request on.
+fn role_revoke_sessions(data_dir: &Path, account_id: &str, name: &str) -> anyhow::Result<ExitCode> {
+    let dir = DataDir::open(data_dir)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let at = runtime.block_on(async {
+        let store = store::SqliteStore::open(dir.path()).await?;
+        let now = time::OffsetDateTime::now_utc();
+        let revoked = crate::iam::revoke::revoke_sessions(&store, account_id, name, now).await;
+        store.close().await;
+        revoked.with_context(|| format!("revoking the sessions of role {name}"))
+    })?;
+    print_out(&at.format(&time::format_description::well_known::Rfc3339)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
