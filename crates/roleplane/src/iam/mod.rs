@@ -14,6 +14,7 @@ mod paging;
 mod principal_policies;
 pub mod revoke;
 mod roles;
+mod simulate;
 mod tags;
 mod users;
 mod validate;
@@ -88,6 +89,9 @@ pub async fn handle<S: Store>(call: &Call<'_, S>) -> Reply {
         "UpdateAccessKey" => users::update_access_key(call).await,
         "DeleteAccessKey" => users::delete_access_key(call).await,
         "GetAccessKeyLastUsed" => users::get_access_key_last_used(call).await,
+
+        "SimulatePrincipalPolicy" => simulate::principal(call).await,
+        "SimulateCustomPolicy" => simulate::custom(call).await,
 
         "TagRole" => tags::tag(call, Taggable::Role).await,
         "UntagRole" => tags::untag(call, Taggable::Role).await,
