@@ -4,22 +4,15 @@
 
 use policy::{ContextValue, Decision, Outcome};
 use serde_json::{Value, json};
-use store::{Instance, Store, Tag};
+use store::{Instance, Store};
 
 use super::error::Ec2Error;
 use crate::credentials::SessionPrincipal;
 use crate::server::Identity;
 use crate::server::api::Call;
 use crate::server::authz::{Ask, decide, denial_message};
+pub use crate::server::authz::{Conditions, request_tags, single};
 use crate::sts::encode_authorization_message;
-
-/// Condition keys set by one request.
-pub type Conditions = Vec<(String, ContextValue)>;
-
-/// A single-valued condition key.
-pub fn single(key: &str, value: &str) -> (String, ContextValue) {
-    (key.to_owned(), ContextValue::Single(value.to_owned()))
-}
 
 /// Allows `action` on `resource`, adding `ec2:Region` to the operation's condition keys.
 pub async fn authorize<S: Store>(
@@ -85,24 +78,6 @@ pub fn resource_tags(instance: &Instance) -> Conditions {
             })
         })
         .collect()
-}
-
-/// `aws:RequestTag/KEY` and `aws:TagKeys` for tags a request creates.
-pub fn creation_tags(tags: &[Tag]) -> Conditions {
-    let mut context: Conditions = tags
-        .iter()
-        .map(|t| {
-            (
-                format!("aws:RequestTag/{}", t.key),
-                ContextValue::Single(t.value.clone()),
-            )
-        })
-        .collect();
-    if !tags.is_empty() {
-        let keys = tags.iter().map(|t| t.key.clone()).collect();
-        context.push(("aws:TagKeys".to_owned(), ContextValue::Multi(keys)));
-    }
-    context
 }
 
 /// The decision in the shape DecodeAuthorizationMessage returns (aws-apis.md §3).

@@ -4,7 +4,7 @@ use std::net::Ipv4Addr;
 
 use store::{Instance, InstanceQuery, NewLaunch, StateRequest, Store, Tag};
 
-use super::access::{authorize, creation_tags, instance_arn, resource_tags};
+use super::access::{authorize, instance_arn, request_tags, resource_tags};
 use super::error::{Ec2Error, from_store};
 use super::filters::{self, Filter};
 use super::metadata::{self, OptionsInput};
@@ -70,7 +70,7 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
     let options = OptionsInput::parse(&root.scope("MetadataOptions"))?;
 
     let launch_arn = instance_arn(call, "*");
-    authorize(call, "ec2:RunInstances", &launch_arn, creation_tags(&tags)).await?;
+    authorize(call, "ec2:RunInstances", &launch_arn, request_tags(&tags)).await?;
     let image_arn = format!("arn:aws:ec2:{}::image/{image_id}", call.app.region());
     authorize(call, "ec2:RunInstances", &image_arn, Vec::new()).await?;
     let profile = match root.optional_scope("IamInstanceProfile") {

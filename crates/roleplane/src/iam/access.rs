@@ -12,9 +12,7 @@ use super::store_error;
 use crate::protocol::AwsError;
 use crate::server::api::Call;
 use crate::server::authz::{Ask, require};
-
-/// Condition keys set by one request.
-pub type Conditions = Vec<(String, ContextValue)>;
+pub use crate::server::authz::{Conditions, request_tags, single, tag_keys};
 
 /// Allows the call's own action (`iam:` + its Action) on `resource`, or answers AccessDenied.
 pub async fn authorize<S: Store>(
@@ -43,33 +41,6 @@ pub async fn authorize_action<S: Store>(
         },
     )
     .await
-}
-
-/// `aws:RequestTag/KEY` for each tag and `aws:TagKeys` for all of them.
-pub fn request_tags(tags: &[Tag]) -> Conditions {
-    let mut context: Conditions = tags
-        .iter()
-        .map(|t| {
-            (
-                format!("aws:RequestTag/{}", t.key),
-                ContextValue::Single(t.value.clone()),
-            )
-        })
-        .collect();
-    if !tags.is_empty() {
-        context.push(tag_keys(tags.iter().map(|t| t.key.clone()).collect()));
-    }
-    context
-}
-
-/// `aws:TagKeys`, the keys a request adds or removes.
-pub fn tag_keys(keys: Vec<String>) -> (String, ContextValue) {
-    ("aws:TagKeys".to_owned(), ContextValue::Multi(keys))
-}
-
-/// A single-valued condition key.
-pub fn single(key: &str, value: &str) -> (String, ContextValue) {
-    (key.to_owned(), ContextValue::Single(value.to_owned()))
 }
 
 /// An entity with an ARN and tags: what authorization needs to know about a resource.

@@ -31,6 +31,36 @@ pub struct Ask<'a> {
     pub context: Vec<(String, ContextValue)>,
 }
 
+/// Condition keys set by one request.
+pub type Conditions = Vec<(String, ContextValue)>;
+
+/// A single-valued condition key.
+pub fn single(key: &str, value: &str) -> (String, ContextValue) {
+    (key.to_owned(), ContextValue::Single(value.to_owned()))
+}
+
+/// `aws:RequestTag/KEY` for each tag and `aws:TagKeys` for all of them.
+pub fn request_tags(tags: &[store::Tag]) -> Conditions {
+    let mut context: Conditions = tags
+        .iter()
+        .map(|t| {
+            (
+                format!("aws:RequestTag/{}", t.key),
+                ContextValue::Single(t.value.clone()),
+            )
+        })
+        .collect();
+    if !tags.is_empty() {
+        context.push(tag_keys(tags.iter().map(|t| t.key.clone()).collect()));
+    }
+    context
+}
+
+/// `aws:TagKeys`, the keys a request adds or removes.
+pub fn tag_keys(keys: Vec<String>) -> (String, ContextValue) {
+    ("aws:TagKeys".to_owned(), ContextValue::Multi(keys))
+}
+
 /// Allows the call, or answers AccessDenied with AWS's message.
 pub async fn authorize<S: Store>(
     call: &Call<'_, S>,
