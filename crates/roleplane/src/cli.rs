@@ -34,6 +34,9 @@ enum Command {
         #[command(flatten)]
         audit: crate::audit::AuditArgs,
     },
+    /// Run a command "as an instance": launch one with the instance profile, run the command
+    /// with the instance's metadata service as its only AWS credentials, then terminate it.
+    Run(crate::run::RunArgs),
     /// Read the audit trail of a data dir (works while the server runs on it).
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -138,6 +141,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve { args, audit } => crate::server::run(args, audit),
+        Command::Run(args) => crate::run::run(args),
         Command::Audit(AuditCommand::Export {
             since,
             until,

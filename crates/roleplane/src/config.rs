@@ -23,12 +23,41 @@ pub struct ServeArgs {
     #[arg(long, env = "ROLEPLANE_IMDS_LISTEN")]
     pub imds_listen: Option<SocketAddr>,
 
+    /// Lifetime of an instance's role credential set, in seconds (EC2's are about 6 h).
+    #[arg(long, env = "ROLEPLANE_IMDS_CREDENTIAL_LIFETIME", default_value_t = 6 * 3600, value_parser = clap::value_parser!(u64).range(60..=7 * 24 * 3600))]
+    pub imds_credential_lifetime: u64,
+
+    /// Age in seconds at which an instance gets a new credential set; at least 15 minutes
+    /// below the lifetime, so the next set always exists well before the current one expires.
+    #[arg(long, env = "ROLEPLANE_IMDS_CREDENTIAL_REFRESH", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub imds_credential_refresh: u64,
+
     /// The account created on first start of an empty data dir.
     #[arg(long, env = "ROLEPLANE_ACCOUNT_ID", default_value = "123456789012", value_parser = account_id)]
     pub account_id: String,
 
     #[arg(long, env = "ROLEPLANE_REGION", default_value = "us-east-1")]
     pub region: String,
+}
+
+impl ServeArgs {
+    /// Where IMDS listens: `--imds-listen` (host mode) wins over `--imds-port` (local mode).
+    pub fn imds_listen(&self) -> crate::metadata::Listen {
+        match self.imds_listen {
+            Some(addr) => crate::metadata::Listen::Host { addr },
+            None => crate::metadata::Listen::Local {
+                port: self.imds_port,
+            },
+        }
+    }
+
+    /// The credential rotation schedule of `--imds-credential-lifetime` and `-refresh`.
+    pub fn rotation(&self) -> Result<crate::metadata::Rotation, String> {
+        crate::metadata::Rotation::new(
+            std::time::Duration::from_secs(self.imds_credential_lifetime),
+            std::time::Duration::from_secs(self.imds_credential_refresh),
+        )
+    }
 }
 
 fn account_id(value: &str) -> Result<String, String> {

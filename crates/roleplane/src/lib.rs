@@ -11,5 +11,6 @@ pub mod ec2;
 pub mod iam;
 pub mod metadata;
 pub mod protocol;
+pub mod run;
 pub mod server;
 pub mod sts;

@@ -28,6 +28,19 @@ use error::{Ec2Error, from_store};
 type Reply = Result<String, AwsError>;
 
 pub async fn handle<S: Store>(call: &Call<'_, S>) -> Reply {
+    let reply = dispatch(call).await;
+    // --- metadata service hook (IMDS engineer) ---
+    // An instance's metadata service appears, changes or disappears with the write that caused
+    // it: the response waits until IMDS reflects the store.
+    if reply.is_ok() {
+        let generation = call.app.store().ec2_generation();
+        call.app.instance_sync().settle(generation).await;
+    }
+    // --- end of metadata service hook ---
+    reply
+}
+
+async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
     match call.params.action() {
         "RunInstances" => instances::run(call).await,
         "DescribeInstances" => instances::describe(call).await,

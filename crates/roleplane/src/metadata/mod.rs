@@ -1,4 +1,139 @@
 //! The server side of the instance metadata service: which instance a connection belongs to,
 //! and the role credentials EC2 issues on each instance's behalf.
+//!
+//! - [`index`]: running instances in memory, by address (the per-request lookup).
+//! - [`source`]: [`InstanceMetadata`], the `imds::MetadataSource`: attribution and issuance.
+//! - [`credentials`]: the rotation schedule, the per-(instance, role, delivery) set cache and
+//!   the EC2 trust check.
+//! - [`listeners`]: keeping the index and the per-instance listeners in step with EC2 writes.
+//!
+//! The wire (tokens, hop limit, status codes, the tree) is the `imds` crate's.
 
 pub mod credentials;
+pub mod index;
+pub mod listeners;
+pub mod source;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use imds::{Clock, Imds, ImdsConfig, Limits, Mode};
+use sha2::{Digest as _, Sha256};
+use store::Store;
+use tokio::task::JoinHandle;
+
+pub use credentials::Rotation;
+pub use listeners::InstanceSync;
+pub use source::{InstanceMetadata, Served};
+
+use crate::credentials::SealingKey;
+use crate::server::App;
+
+/// Where the metadata service listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listen {
+    /// Each running instance on `<its loopback address>:port`; port 0 picks one port at start
+    /// (bound on 127.0.0.1 for the server's lifetime) that every instance then shares.
+    Local { port: u16 },
+    /// One endpoint for all (e.g. `169.254.169.254:80`), callers told apart by source address.
+    Host { addr: SocketAddr },
+}
+
+/// How the metadata service is set up.
+#[derive(Clone)]
+pub struct Settings {
+    pub listen: Listen,
+    pub rotation: Rotation,
+    /// The clock of token TTLs and credential issue times (tests move it).
+    pub clock: Arc<dyn Clock>,
+    pub limits: Limits,
+}
+
+/// A running metadata service.
+pub struct MetadataService<S: Store> {
+    imds: Arc<Imds<Served<S>>>,
+    metadata: Arc<InstanceMetadata<S>>,
+    reconciler: JoinHandle<()>,
+    port: u16,
+}
+
+impl<S: Store> MetadataService<S> {
+    /// Binds the endpoint, loads the running instances (their listeners come back after a
+    /// restart), and keeps following EC2 writes until [`shutdown`](Self::shutdown).
+    pub async fn start(
+        app: Arc<App<S>>,
+        settings: Settings,
+        token_key: [u8; 32],
+    ) -> std::io::Result<Self> {
+        let wanted = app.instance_sync().subscribe();
+        let metadata = Arc::new(InstanceMetadata::new(
+            app,
+            settings.rotation,
+            settings.clock.clone(),
+        ));
+        let (mode, anchor) = match settings.listen {
+            Listen::Local { port } => (
+                Mode::Local,
+                SocketAddr::new(IpAddr::from([127, 0, 0, 1]), port),
+            ),
+            Listen::Host { addr } => (Mode::Host, addr),
+        };
+        let config = ImdsConfig {
+            mode,
+            token_key,
+            clock: settings.clock,
+            limits: settings.limits,
+            ttl_observer: None,
+        };
+        let imds = Arc::new(Imds::new(Served(metadata.clone()), config));
+        let port = imds.add_listener(anchor)?.port();
+        let placement = match mode {
+            Mode::Local => listeners::Placement::PerInstance { port },
+            Mode::Host => listeners::Placement::Shared,
+        };
+        listeners::sync_once(&imds, &metadata, placement)
+            .await
+            .map_err(std::io::Error::other)?;
+        let reconciler = tokio::spawn(listeners::reconcile(
+            imds.clone(),
+            metadata.clone(),
+            placement,
+            wanted,
+        ));
+        Ok(Self {
+            imds,
+            metadata,
+            reconciler,
+            port,
+        })
+    }
+
+    /// The port every instance's metadata service answers on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn metadata(&self) -> &Arc<InstanceMetadata<S>> {
+        &self.metadata
+    }
+
+    /// The addresses served right now.
+    pub fn listening(&self) -> Vec<SocketAddr> {
+        self.imds.listening()
+    }
+
+    /// Stops following EC2 and closes every listener, letting in-flight responses finish.
+    pub async fn shutdown(self) {
+        self.reconciler.abort();
+        self.imds.shutdown().await;
+    }
+}
+
+/// The IMDS session-token key, derived from the master key so that tokens survive a restart
+/// and no second secret has to be stored. The label keeps it apart from every other use.
+pub fn token_key(master: &SealingKey) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(b"roleplane/imds-session-token-key/v1\0");
+    hash.update(master.as_bytes());
+    hash.finalize().into()
+}

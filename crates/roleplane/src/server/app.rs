@@ -7,6 +7,7 @@ use zeroize::Zeroizing;
 use super::key_cache::KeyCache;
 use crate::audit::Audit;
 use crate::credentials::{KeyRing, SealError, SealingKey};
+use crate::metadata::InstanceSync;
 
 /// Associated data that binds a sealed access-key secret to its key ID, so a ciphertext cannot
 /// be moved to another key's row.
@@ -23,6 +24,8 @@ pub struct App<S = SqliteStore> {
     keys: KeyCache,
     /// The audit trail; `None` in in-process tests that build an `App` without a data dir.
     audit: Option<Audit>,
+    /// How EC2 writes wait for the metadata service to follow them (see `metadata::listeners`).
+    instance_sync: InstanceSync,
 }
 
 impl<S> App<S> {
@@ -35,6 +38,7 @@ impl<S> App<S> {
             signing_keys: SigningKeyCache::default(),
             keys: KeyCache::default(),
             audit: None,
+            instance_sync: InstanceSync::default(),
         }
     }
 
@@ -45,6 +49,10 @@ impl<S> App<S> {
 
     pub fn audit(&self) -> Option<&Audit> {
         self.audit.as_ref()
+    }
+
+    pub fn instance_sync(&self) -> &InstanceSync {
+        &self.instance_sync
     }
 
     pub fn store(&self) -> &S {

@@ -23,6 +23,7 @@ pub use auth::{Caller, Identity};
 use crate::audit::{Audit, AuditArgs};
 use crate::config::ServeArgs;
 use crate::datadir::DataDir;
+use crate::metadata::{self, MetadataService};
 
 pub fn run(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
@@ -48,23 +49,55 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     let audit = Audit::start(dir.path(), &audit, &args.account_id)
         .await
         .context("opening the audit trail")?;
+    let imds_token_key = metadata::token_key(&master);
     let app = Arc::new(App::new(store, master, keyring, args.region.clone()).with_audit(audit));
 
     let listener = TcpListener::bind(args.api_addr)
         .await
         .with_context(|| format!("binding the API listener on {}", args.api_addr))?;
     let api_addr = listener.local_addr()?;
+    let metadata = start_metadata(&app, &args, imds_token_key).await?;
     let router = api::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    tracing::info!(api = %api_addr, "roleplane ready");
+    crate::run::Endpoints {
+        api: format!("http://{api_addr}"),
+        imds_port: metadata.port(),
+        region: args.region.clone(),
+    }
+    .write(dir.path())?;
+    // Both listeners accept from here on (bound sockets queue connections until served).
+    tracing::info!(api = %api_addr, imds_port = metadata.port(), "roleplane ready");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving the API")?;
+    metadata.shutdown().await;
     app.store().close().await;
     if let Some(audit) = app.audit() {
         audit.close().await;
     }
     Ok(())
+}
+
+/// The instance metadata service, in local or host mode as the flags say.
+async fn start_metadata(
+    app: &Arc<App>,
+    args: &ServeArgs,
+    token_key: [u8; 32],
+) -> anyhow::Result<MetadataService<SqliteStore>> {
+    let settings = metadata::Settings {
+        listen: args.imds_listen(),
+        rotation: args.rotation().map_err(anyhow::Error::msg)?,
+        clock: Arc::new(imds::SystemClock),
+        limits: imds::Limits::default(),
+    };
+    MetadataService::start(app.clone(), settings, token_key)
+        .await
+        .with_context(|| {
+            format!(
+                "starting the instance metadata service ({:?})",
+                args.imds_listen()
+            )
+        })
 }
 
 fn init_tracing() {

@@ -1,0 +1,298 @@
+//! [`InstanceMetadata`]: the server's answer to IMDS — which instance is asking, and the role
+//! credentials EC2 issues on its behalf.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use imds::{Clock, Credentials, CredentialsResult, InstanceView, MetadataSource, RoleDelivery};
+use store::{ProfileRef, Store, StoreError};
+use time::OffsetDateTime;
+
+use super::credentials::{InstanceCredentials, IssuedSet, Rotation, trust_allows_ec2};
+use super::index::{Placement, Snapshot, profile_role};
+use crate::audit::InstanceCredentials as IssueRecord;
+use crate::credentials::{SessionClaims, SessionPrincipal, new_secret_access_key};
+use crate::server::App;
+
+/// How long a profile's resolved role (trust verdict, revocation time) is reused. IAM writes
+/// through the API are seen at once (generation check); this bounds staleness for writes made
+/// by another process on the data dir (`roleplane role revoke-sessions`).
+const ROLE_MAX_AGE: Duration = Duration::from_secs(1);
+
+/// The metadata source of one server: instance lookup from an in-memory [`Snapshot`], and
+/// credential sets cached per (instance, role, delivery) with rotation.
+pub struct InstanceMetadata<S> {
+    app: Arc<App<S>>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    sets: InstanceCredentials,
+    roles: Mutex<HashMap<String, ResolvedProfile>>,
+    clock: Arc<dyn Clock>,
+}
+
+/// A profile's role as last read, with what decides whether it may be reused.
+#[derive(Clone)]
+struct ResolvedProfile {
+    profile_id: String,
+    role: Option<RoleGrant>,
+    iam_generation: u64,
+    fetched: Instant,
+}
+
+/// What issuing credentials for a role needs to know.
+#[derive(Clone)]
+struct RoleGrant {
+    name: String,
+    id: String,
+    arn: String,
+    trusts_ec2: bool,
+    /// `AWSRevokeOlderSessions`: sets issued at or before this (epoch seconds) are not served.
+    revoked_before: Option<i64>,
+}
+
+impl<S: Store> InstanceMetadata<S> {
+    pub fn new(app: Arc<App<S>>, rotation: Rotation, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            app,
+            snapshot: RwLock::default(),
+            sets: InstanceCredentials::new(rotation),
+            roles: Mutex::default(),
+            clock,
+        }
+    }
+
+    pub fn app(&self) -> &App<S> {
+        &self.app
+    }
+
+    /// The instances currently served.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Re-reads the running instances; cached sets of instances no longer running are dropped,
+    /// so a stopped and restarted instance starts with a fresh set.
+    pub async fn reload(&self) -> Result<Arc<Snapshot>, StoreError> {
+        let fresh = Arc::new(Snapshot::load(self.app.store(), self.app.region()).await?);
+        let old = std::mem::replace(
+            &mut *self.snapshot.write().unwrap_or_else(|e| e.into_inner()),
+            fresh.clone(),
+        );
+        for gone in old
+            .instance_ids()
+            .filter(|id| fresh.placement(id).is_none())
+        {
+            self.sets.forget_instance(gone);
+        }
+        Ok(fresh)
+    }
+
+    fn now_secs(&self) -> i64 {
+        let now = self.clock.now();
+        let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        i64::try_from(secs).unwrap_or(i64::MAX)
+    }
+
+    /// The profile's role, from the cache while no IAM write happened and it is recent.
+    async fn grant(
+        &self,
+        account: &str,
+        profile: &ProfileRef,
+    ) -> Result<Option<RoleGrant>, StoreError> {
+        let generation = self.app.key_cache().generation();
+        if let Some(cached) = self.lock_roles().get(&profile.arn)
+            && cached.profile_id == profile.id
+            && cached.iam_generation == generation
+            && cached.fetched.elapsed() < ROLE_MAX_AGE
+        {
+            return Ok(cached.role.clone());
+        }
+        let store = self.app.store();
+        let role = match profile_role(store, account, profile).await? {
+            Some(role) => Some(RoleGrant {
+                trusts_ec2: trust_allows_ec2(&role.arn, account, &role.assume_role_policy),
+                revoked_before: crate::iam::revoke::revoked_before(store, account, &role.name)
+                    .await?,
+                name: role.name,
+                id: role.id,
+                arn: role.arn,
+            }),
+            None => None,
+        };
+        self.lock_roles().insert(
+            profile.arn.clone(),
+            ResolvedProfile {
+                profile_id: profile.id.clone(),
+                role: role.clone(),
+                iam_generation: generation,
+                fetched: Instant::now(),
+            },
+        );
+        Ok(role)
+    }
+
+    fn lock_roles(&self) -> std::sync::MutexGuard<'_, HashMap<String, ResolvedProfile>> {
+        // Whole-entry inserts only: a poisoned map is still consistent.
+        self.roles.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new set for `role` on the instance's behalf: the assumed-role session EC2 creates,
+    /// session name = instance ID, with the instance's condition keys.
+    fn issue(
+        &self,
+        instance_id: &str,
+        placement: &Placement,
+        role: &RoleGrant,
+        delivery: RoleDelivery,
+        now: i64,
+    ) -> Result<IssuedSet, IssueError> {
+        let lifetime = i64::try_from(self.sets.rotation().lifetime.as_secs()).unwrap_or(i64::MAX);
+        let claims = SessionClaims {
+            access_key_id: store::ids::session_access_key_id(),
+            secret_access_key: new_secret_access_key().map_err(|_| IssueError::Random)?,
+            account_id: placement.account_id.clone(),
+            principal: SessionPrincipal::AssumedRole {
+                role_arn: role.arn.clone(),
+                role_id: role.id.clone(),
+                session_name: instance_id.to_owned(),
+            },
+            issued_at: now,
+            // EC2's own lifetime, not bound by the role's MaxSessionDuration.
+            expires_at: now.saturating_add(lifetime),
+            session_policies: Vec::new(),
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
+            source_identity: None,
+            context: vec![
+                (
+                    "ec2:SourceInstanceARN".to_owned(),
+                    placement.instance_arn.clone(),
+                ),
+                ("ec2:RoleDelivery".to_owned(), delivery.as_str().to_owned()),
+                (
+                    "aws:Ec2InstanceSourcePrivateIPv4".to_owned(),
+                    placement.private_ip.clone(),
+                ),
+            ],
+            chained: false,
+        };
+        let token = self
+            .app
+            .keyring()
+            .seal(&claims)
+            .map_err(|_| IssueError::Seal)?;
+        Ok(IssuedSet { claims, token })
+    }
+
+    async fn role_credentials(
+        &self,
+        instance_id: &str,
+        delivery: RoleDelivery,
+    ) -> Result<CredentialsResult, IssueError> {
+        let snapshot = self.snapshot();
+        let Some(placement) = snapshot.placement(instance_id) else {
+            return Ok(CredentialsResult::NoRole);
+        };
+        let Some(profile) = &placement.profile else {
+            return Ok(CredentialsResult::NoRole);
+        };
+        let Some(role) = self.grant(&placement.account_id, profile).await? else {
+            return Ok(CredentialsResult::NoRole);
+        };
+        let now = self.now_secs();
+        if !role.trusts_ec2 {
+            return Ok(CredentialsResult::AssumeRoleUnauthorized {
+                role_name: role.name,
+                last_updated: self.clock.now(),
+            });
+        }
+        let mut fresh = false;
+        let set = self.sets.current(
+            instance_id,
+            &role.id,
+            delivery,
+            now,
+            role.revoked_before,
+            || {
+                fresh = true;
+                self.issue(instance_id, placement, &role, delivery, now)
+            },
+        )?;
+        if fresh {
+            self.record_issue(instance_id, &role, &set).await;
+        }
+        Ok(CredentialsResult::Issued(Credentials {
+            access_key_id: set.claims.access_key_id.clone(),
+            secret_access_key: set.claims.secret_access_key.clone(),
+            token: set.token.clone(),
+            last_updated: epoch(set.claims.issued_at),
+            expiration: epoch(set.claims.expires_at),
+        }))
+    }
+
+    /// CloudTrail's `AssumeRole` invoked by `ec2.amazonaws.com`, durable before the set is served.
+    async fn record_issue(&self, instance_id: &str, role: &RoleGrant, set: &IssuedSet) {
+        let Some(audit) = self.app.audit() else {
+            return;
+        };
+        let claims = &set.claims;
+        let at = |secs: i64| {
+            OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        };
+        let record = IssueRecord {
+            account_id: &claims.account_id,
+            region: self.app.region(),
+            role_arn: &role.arn,
+            instance_id,
+            access_key_id: &claims.access_key_id,
+            issued_at: at(claims.issued_at),
+            expires_at: at(claims.expires_at),
+        };
+        if let Err(error) = audit.record_instance_credentials(&record).await {
+            tracing::error!(%error, instance_id, "instance credential issue not recorded");
+        }
+    }
+}
+
+/// The source handed to [`imds::Imds`]; the reconciler keeps its own handle on the same data.
+pub struct Served<S>(pub Arc<InstanceMetadata<S>>);
+
+impl<S: Store> MetadataSource for Served<S> {
+    fn instance(&self, addr: IpAddr) -> Option<Arc<InstanceView>> {
+        self.0
+            .snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .instance(addr)
+    }
+
+    async fn credentials(&self, instance_id: &str, delivery: RoleDelivery) -> CredentialsResult {
+        match self.0.role_credentials(instance_id, delivery).await {
+            Ok(result) => result,
+            Err(error) => {
+                // IMDS has no error document for this; an SDK treats 404 as "no credentials
+                // here (yet)" and retries later, which is right for a passing failure.
+                tracing::error!(%error, instance_id, "issuing instance role credentials");
+                CredentialsResult::NoRole
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum IssueError {
+    #[error("reading the instance profile's role: {0}")]
+    Store(#[from] StoreError),
+    #[error("the random source failed")]
+    Random,
+    #[error("sealing the session token failed")]
+    Seal,
+}
+
+fn epoch(secs: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap_or(0))
+}
