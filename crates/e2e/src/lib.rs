@@ -1,7 +1,8 @@
 //! A roleplane server process for tests, and SDK clients pointed at it.
 //!
 //! [`Server::start`] runs the real `roleplane serve` binary on an ephemeral port with a fresh
-//! data dir, waits for its `ready` line, and kills it on drop.
+//! data dir, waits for its `ready` line (the API address and the metadata service's port), and
+//! kills it on drop. [`imds`] speaks raw HTTP to an instance's metadata service.
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 
+pub mod imds;
 pub mod raw;
 
 pub const REGION: &str = "us-east-1";
@@ -18,9 +20,14 @@ pub const ACCOUNT_ID: &str = "123456789012";
 pub const ADMIN_KEY_ID: &str = "AKIAE2ETESTADMIN0001";
 pub const ADMIN_SECRET: &str = "e2e/admin/secret/key/for/tests/only/0001";
 
+/// A trust policy letting EC2 assume a role for its instances.
+pub const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
 pub struct Server {
     child: Child,
     pub endpoint: String,
+    /// The port of every instance's metadata service (`imds_port=` of the ready line).
+    pub imds_port: u16,
     pub data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
 }
@@ -37,16 +44,23 @@ impl Server {
 
     /// A server on `data_dir` (kept after the server stops).
     pub fn start_on(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[])
+    }
+
+    /// A server on `data_dir` with extra `serve` flags (e.g. a short credential rotation).
+    pub fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
+        // An ephemeral metadata port unless the caller picks one.
+        let imds_port: &[&str] = if extra.contains(&"--imds-port") {
+            &[]
+        } else {
+            &["--imds-port", "0"]
+        };
         let mut child = Command::new(binary())
-            .args([
-                "serve",
-                "--api-addr",
-                "127.0.0.1:0",
-                "--imds-port",
-                "0",
-                "--data-dir",
-            ])
+            .args(["serve", "--api-addr", "127.0.0.1:0"])
+            .args(imds_port)
+            .arg("--data-dir")
             .arg(data_dir)
+            .args(extra)
             .env("ROLEPLANE_ADMIN_ACCESS_KEY_ID", ADMIN_KEY_ID)
             .env("ROLEPLANE_ADMIN_SECRET_ACCESS_KEY", ADMIN_SECRET)
             .env("ROLEPLANE_LOG", "info")
@@ -77,9 +91,15 @@ impl Server {
             .find_map(|w| w.strip_prefix("api="))
             .expect("ready line names the api address")
             .to_owned();
+        let imds_port = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("imds_port="))
+            .and_then(|port| port.parse().ok())
+            .expect("ready line names the imds port");
         Server {
             child,
             endpoint: format!("http://{addr}"),
+            imds_port,
             data_dir: data_dir.to_owned(),
             _temp: None,
         }
@@ -115,6 +135,67 @@ impl Server {
 
     pub async fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.admin_config().await)
+    }
+
+    /// `http://IP:PORT` of the metadata service of the instance at `ip`.
+    pub fn imds_url(&self, ip: &str) -> String {
+        format!("http://{ip}:{}", self.imds_port)
+    }
+
+    /// A role EC2 may assume (trust `ec2.amazonaws.com`) with one inline policy, in an
+    /// instance profile of the given name.
+    pub async fn instance_role(&self, role: &str, profile: &str, policy: &str) {
+        let iam = self.iam().await;
+        iam.create_role()
+            .role_name(role)
+            .assume_role_policy_document(EC2_TRUST)
+            .send()
+            .await
+            .expect("CreateRole");
+        iam.put_role_policy()
+            .role_name(role)
+            .policy_name("instance")
+            .policy_document(policy)
+            .send()
+            .await
+            .expect("PutRolePolicy");
+        iam.create_instance_profile()
+            .instance_profile_name(profile)
+            .send()
+            .await
+            .expect("CreateInstanceProfile");
+        iam.add_role_to_instance_profile()
+            .instance_profile_name(profile)
+            .role_name(role)
+            .send()
+            .await
+            .expect("AddRoleToInstanceProfile");
+    }
+
+    /// Launches one instance with the profile; returns its ID and private (loopback) address.
+    pub async fn launch(&self, profile: Option<&str>) -> (String, String) {
+        let ec2 = self.ec2().await;
+        let mut run = ec2
+            .run_instances()
+            .image_id("ami-0123456789abcdef0")
+            .min_count(1)
+            .max_count(1);
+        if let Some(profile) = profile {
+            run = run.iam_instance_profile(
+                aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
+                    .name(profile)
+                    .build(),
+            );
+        }
+        let out = run.send().await.expect("RunInstances");
+        let instance = &out.instances()[0];
+        (
+            instance.instance_id().expect("instance id").to_owned(),
+            instance
+                .private_ip_address()
+                .expect("private ip")
+                .to_owned(),
+        )
     }
 
     /// Stops the server with SIGKILL: nothing gets a chance to flush.
