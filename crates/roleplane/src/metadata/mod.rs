@@ -13,11 +13,13 @@ pub mod credentials;
 pub mod index;
 pub mod listeners;
 pub mod source;
+#[cfg(test)]
+mod tests;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use imds::{Clock, Imds, ImdsConfig, Limits, Mode};
+use imds::{Clock, Imds, ImdsConfig, Limits, Mode, TtlObserver};
 use sha2::{Digest as _, Sha256};
 use store::Store;
 use tokio::task::JoinHandle;
@@ -47,6 +49,8 @@ pub struct Settings {
     /// The clock of token TTLs and credential issue times (tests move it).
     pub clock: Arc<dyn Clock>,
     pub limits: Limits,
+    /// Test hook: sees the IP TTL each response left with (see `imds::TtlObserver`).
+    pub ttl_observer: Option<TtlObserver>,
 }
 
 /// A running metadata service.
@@ -83,7 +87,7 @@ impl<S: Store> MetadataService<S> {
             token_key,
             clock: settings.clock,
             limits: settings.limits,
-            ttl_observer: None,
+            ttl_observer: settings.ttl_observer,
         };
         let imds = Arc::new(Imds::new(Served(metadata.clone()), config));
         let port = imds.add_listener(anchor)?.port();

@@ -89,6 +89,7 @@ async fn start_metadata(
         rotation: args.rotation().map_err(anyhow::Error::msg)?,
         clock: Arc::new(imds::SystemClock),
         limits: imds::Limits::default(),
+        ttl_observer: None,
     };
     MetadataService::start(app.clone(), settings, token_key)
         .await
