@@ -27,7 +27,7 @@ pub struct InstanceCredentials<'a> {
 
 impl InstanceCredentials<'_> {
     pub fn to_event(&self) -> NewEvent {
-        let event_id = new_uuid();
+        let event_id = super::new_event_id(epoch_ms(self.issued_at));
         let resources = Resources::one("AWS::IAM::Role", self.role_arn);
         let mut record = Map::with_capacity(20);
         record.insert("eventVersion".into(), EVENT_VERSION.into());

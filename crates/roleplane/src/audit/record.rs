@@ -108,18 +108,15 @@ impl CallRecord {
 
     /// The finished record, or `None` when the request named no key or no operation.
     /// `home_account` receives records whose caller could not be authenticated.
-    pub fn finish(
-        self,
-        request_id: &str,
-        event_id: String,
-        home_account: &str,
-    ) -> Option<NewEvent> {
+    pub fn finish(self, request_id: &str, home_account: &str) -> Option<NewEvent> {
         let service = self.service?;
         let event_name = self.event_name?;
         let access_key_id = self.access_key_id?;
         let who = self
             .identity
             .unwrap_or_else(|| identity::unknown(&access_key_id, home_account));
+        let event_time_ms = epoch_ms(self.at);
+        let event_id = super::new_event_id(event_time_ms);
         let read_only = is_read_only(&event_name);
         let event_source = format!("{service}.amazonaws.com");
         let mut record = Map::with_capacity(20);
@@ -158,7 +155,7 @@ impl CallRecord {
         record.insert("eventCategory".into(), "Management".into());
         Some(NewEvent {
             event_id,
-            event_time_ms: epoch_ms(self.at),
+            event_time_ms,
             account_id: who.account_id,
             event_source,
             event_name,
