@@ -133,6 +133,29 @@ impl<S: Store> MetadataService<S> {
     }
 }
 
+/// Local mode holds one listening socket per running instance: lift the soft limit on open
+/// files to the hard one, so thousands of instances do not starve the API of descriptors.
+pub fn raise_open_file_limit() {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: plain syscalls on a properly initialised struct we own.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0
+                && limit.rlim_cur < limit.rlim_max
+            {
+                limit.rlim_cur = limit.rlim_max;
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                    tracing::warn!("could not raise the open-file limit");
+                }
+            }
+        }
+    }
+}
+
 /// The IMDS session-token key, derived from the master key so that tokens survive a restart
 /// and no second secret has to be stored. The label keeps it apart from every other use.
 pub fn token_key(master: &SealingKey) -> [u8; 32] {

@@ -84,6 +84,7 @@ async fn start_metadata(
     args: &ServeArgs,
     token_key: [u8; 32],
 ) -> anyhow::Result<MetadataService<SqliteStore>> {
+    metadata::raise_open_file_limit();
     let settings = metadata::Settings {
         listen: args.imds_listen(),
         rotation: args.rotation().map_err(anyhow::Error::msg)?,
