@@ -30,13 +30,23 @@ use store::AuditLog;
 
 pub use instance_credentials::InstanceCredentials;
 pub use record::{CallRecord, EVENT_VERSION, is_read_only};
-pub use settings::{AuditArgs, AuditMode};
+pub use settings::{AuditArgs, AuditMode, SyncLevel};
 pub use writer::WriteError;
 
 use writer::Writer;
 
 /// How often retention pruning runs; the first run is at start.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("opening the audit log: {0}")]
+    Open(#[from] store::StoreError),
+    #[error("opening the audit log's writer: {0}")]
+    Writer(#[from] store::audit::AppendError),
+    #[error("starting the audit writer thread: {0}")]
+    Thread(std::io::Error),
+}
 
 pub struct Audit {
     log: AuditLog,
@@ -52,10 +62,10 @@ impl Audit {
         data_dir: &Path,
         args: &AuditArgs,
         home_account: &str,
-    ) -> Result<Audit, store::StoreError> {
-        let log = AuditLog::open(data_dir).await?;
+    ) -> Result<Audit, StartError> {
+        let log = AuditLog::open_with(data_dir, args.audit_sync.into()).await?;
         let writer = match args.mode {
-            AuditMode::On => Some(Writer::spawn(log.clone())),
+            AuditMode::On => Some(Writer::spawn(log.appender()?).map_err(StartError::Thread)?),
             AuditMode::Off => {
                 tracing::warn!(
                     "audit recording is off (a benchmark setting): API calls leave no record"

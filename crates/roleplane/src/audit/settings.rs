@@ -1,6 +1,7 @@
 //! `roleplane serve`'s audit flags, each with its `ROLEPLANE_*` twin.
 
 use clap::{Args, ValueEnum};
+use store::audit::AuditSync;
 
 #[derive(Debug, Clone, Args)]
 pub struct AuditArgs {
@@ -18,6 +19,28 @@ pub struct AuditArgs {
     /// measured against the same build. Never run a real deployment with it.
     #[arg(long = "audit", env = "ROLEPLANE_AUDIT", value_enum, default_value_t = AuditMode::On)]
     pub mode: AuditMode,
+
+    /// How far a call's record goes before the call is answered. `normal`: written to the
+    /// log's WAL (survives the process being killed; a power loss may lose the records since
+    /// the last checkpoint). `full`: also fsynced (survives power loss, costs an fsync per
+    /// group of calls). See docs/decisions/0003-audit-durability.md.
+    #[arg(long, env = "ROLEPLANE_AUDIT_SYNC", value_enum, default_value_t = SyncLevel::Normal)]
+    pub audit_sync: SyncLevel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SyncLevel {
+    Normal,
+    Full,
+}
+
+impl From<SyncLevel> for AuditSync {
+    fn from(level: SyncLevel) -> Self {
+        match level {
+            SyncLevel::Normal => AuditSync::Normal,
+            SyncLevel::Full => AuditSync::Full,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -31,6 +54,7 @@ impl Default for AuditArgs {
         Self {
             audit_retention_days: 90,
             mode: AuditMode::On,
+            audit_sync: SyncLevel::Normal,
         }
     }
 }

@@ -1,11 +1,13 @@
-//! Group commit: requests hand their record to one writer task, which commits whatever is
-//! queued in a single transaction (one fsync for the lot) and then wakes every request of the
-//! batch. A request answers its client only after that wake-up, so an acknowledged call is
-//! always on disk; under load each fsync carries many records, so durability costs little
-//! throughput.
+//! Group commit: requests hand their record to one writer thread, which commits whatever is
+//! queued in a single transaction and then wakes every request of the batch. A request answers
+//! its client only after that wake-up, so an acknowledged call is always committed (at the
+//! log's sync level: see `docs/decisions/0003-audit-durability.md`); under load each commit
+//! carries many records.
+//!
+//! The writer is a plain thread with its own SQLite connection and a prepared INSERT: a batch
+//! costs SQLite's work and two thread wake-ups, no async round trips per statement.
 
-use store::AuditLog;
-use store::audit::NewEvent;
+use store::audit::{Appender, NewEvent};
 use tokio::sync::{mpsc, oneshot};
 
 /// Records waiting for the writer. When full, requests wait to enqueue (backpressure) instead
@@ -43,14 +45,16 @@ impl std::fmt::Debug for Pending {
 }
 
 impl Writer {
-    /// Starts the writer task on the current runtime.
-    pub fn spawn(log: AuditLog) -> Writer {
+    /// Starts the writer thread; it ends when the last `Writer` is dropped.
+    pub fn spawn(appender: Appender) -> std::io::Result<Writer> {
         let (queue, incoming) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(run(log, incoming));
-        Writer { queue }
+        std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || run(appender, incoming))?;
+        Ok(Writer { queue })
     }
 
-    /// Returns once `event` is durable.
+    /// Returns once `event` is committed.
     pub async fn write(&self, event: NewEvent) -> Result<(), WriteError> {
         let (done, committed) = oneshot::channel();
         self.queue
@@ -65,21 +69,26 @@ impl Writer {
     }
 }
 
-async fn run(log: AuditLog, mut incoming: mpsc::Receiver<Pending>) {
+fn run(mut appender: Appender, mut incoming: mpsc::Receiver<Pending>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
-    while incoming.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (events, waiters): (Vec<NewEvent>, Vec<_>) =
-            batch.drain(..).map(|p| (p.event, p.done)).unzip();
-        let committed = match log.append(&events).await {
+    while let Some(first) = incoming.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match incoming.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let committed = match appender.append(batch.iter().map(|p| &p.event)) {
             Ok(()) => true,
             Err(error) => {
-                tracing::error!(%error, records = events.len(), "audit batch not committed");
+                tracing::error!(%error, records = batch.len(), "audit batch not committed");
                 false
             }
         };
-        for waiter in waiters {
+        for pending in batch.drain(..) {
             // A request that gave up waiting has nothing left to wake.
-            let _ = waiter.send(committed);
+            let _ = pending.done.send(committed);
         }
     }
 }

@@ -1,21 +1,25 @@
 //! The audit trail's storage: an append-only log of CloudTrail records in its own SQLite file,
 //! `DATA_DIR/audit.db`.
 //!
-//! Writes come in batches ([`AuditLog::append`]: one transaction, WAL with `synchronous=FULL`,
-//! so a batch is on disk when the call returns); the server's single writer task groups
-//! concurrent requests' records into one batch. Reads are keyset pages over indexed columns
+//! Writes come in batches, one transaction each, committed when the call returns: the
+//! server's writer thread owns an [`Appender`] (prepared INSERT, no async hops) and groups
+//! concurrent requests' records into one batch; [`AuditLog::append`] is the async form for
+//! bulk loads and tests. How far a commit goes toward the disk is the log's [`AuditSync`]
+//! (WAL written, or also fsynced). Reads are keyset pages over indexed columns
 //! ([`AuditLog::lookup`]) so a scan of a principal's month stays an index range walk however
 //! large the log grows. The record itself is opaque JSON here; the server shapes it.
 
+mod appender;
 mod model;
 mod query;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
+pub use appender::{AppendError, Appender, AuditSync};
 pub use model::{Event, EventFilter, EventQuery, NewEvent, Order, Position};
 
 use crate::error::Result;
@@ -44,13 +48,21 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/audit");
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     pool: SqlitePool,
+    path: PathBuf,
+    sync: AuditSync,
 }
 
 impl AuditLog {
-    /// Opens (creating if absent) `data_dir/audit.db` and brings its schema up to date.
+    /// Opens (creating if absent) `data_dir/audit.db` at the default [`AuditSync`] and brings
+    /// its schema up to date.
     pub async fn open(data_dir: &Path) -> Result<Self> {
+        Self::open_with(data_dir, AuditSync::default()).await
+    }
+
+    /// [`AuditLog::open`] with commits synced to `sync`.
+    pub async fn open_with(data_dir: &Path, sync: AuditSync) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(sqlx::Error::Io)?;
-        let log = Self::connect(data_dir, true).await?;
+        let log = Self::connect(data_dir, true, sync).await?;
         MIGRATOR
             .run(&log.pool)
             .await
@@ -61,15 +73,20 @@ impl AuditLog {
     /// Opens an existing log without touching its schema: for readers beside a running server
     /// (`roleplane audit export`). WAL lets them read while the server writes.
     pub async fn open_existing(data_dir: &Path) -> Result<Self> {
-        Self::connect(data_dir, false).await
+        Self::connect(data_dir, false, AuditSync::default()).await
     }
 
-    async fn connect(data_dir: &Path, create: bool) -> Result<Self> {
+    async fn connect(data_dir: &Path, create: bool, sync: AuditSync) -> Result<Self> {
+        let path = data_dir.join(AUDIT_DATABASE_FILE);
+        let synchronous = match sync {
+            AuditSync::Normal => SqliteSynchronous::Normal,
+            AuditSync::Full => SqliteSynchronous::Full,
+        };
         let options = SqliteConnectOptions::new()
-            .filename(data_dir.join(AUDIT_DATABASE_FILE))
+            .filename(&path)
             .create_if_missing(create)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(synchronous)
             .busy_timeout(BUSY_TIMEOUT)
             // The indexes' hot pages stay in memory instead of being re-read every batch.
             .pragma("cache_size", format!("-{CACHE_KIB}"));
@@ -77,10 +94,15 @@ impl AuditLog {
             .max_connections(MAX_CONNECTIONS)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self { pool, path, sync })
     }
 
-    /// Appends `events` in one transaction; durable when this returns.
+    /// The log's single writer, for a dedicated thread (see [`Appender`]).
+    pub fn appender(&self) -> std::result::Result<Appender, AppendError> {
+        Appender::open(&self.path, self.sync, BUSY_TIMEOUT, CACHE_KIB)
+    }
+
+    /// Appends `events` in one transaction; committed when this returns.
     pub async fn append(&self, events: &[NewEvent]) -> Result<()> {
         if events.is_empty() {
             return Ok(());

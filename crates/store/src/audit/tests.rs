@@ -167,3 +167,44 @@ async fn large_batches_split_across_statements() {
         .unwrap();
     assert_eq!(page.len(), 6000);
 }
+
+/// The writer thread's path: records appended through an [`Appender`] read back like any
+/// others, and a batch is one transaction (a duplicate ID anywhere in it leaves none of it).
+#[tokio::test]
+async fn the_appender_commits_whole_batches() {
+    let (_dir, log) = log_with(&[event(1, "GetRole", ROLE)]).await;
+    let mut appender = log.appender().unwrap();
+    let batch: Vec<_> = (2..=4).map(|n| event(n, "CreateRole", USER)).collect();
+    appender.append(&batch).unwrap();
+    let rejected = [event(5, "GetRole", ROLE), event(1, "GetRole", ROLE)];
+    assert!(appender.append(&rejected).is_err());
+    let all = log
+        .lookup(&EventQuery {
+            order: Order::OldestFirst,
+            ..EventQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(names(&all), [1, 2, 3, 4]);
+    let stored = &all[1];
+    let first = &batch[0];
+    assert_eq!(
+        (&stored.event_id, stored.event_time_ms, &stored.principal_arn, &stored.resources),
+        (&first.event_id, first.event_time_ms, &first.principal_arn, &first.resources)
+    );
+    assert_eq!(
+        (stored.read_only, &stored.access_key_id, &stored.record),
+        (first.read_only, &first.access_key_id, &first.record)
+    );
+    // The appender still works after a failed batch.
+    appender.append(&[event(5, "GetRole", ROLE)]).unwrap();
+}
+
+#[tokio::test]
+async fn the_sync_level_reaches_the_writer_connection() {
+    for (sync, level) in [(AuditSync::Normal, 1), (AuditSync::Full, 2)] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open_with(dir.path(), sync).await.unwrap();
+        assert_eq!(log.appender().unwrap().synchronous().unwrap(), level);
+    }
+}
