@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # What the audit trail costs: signed STS GetCallerIdentity against two servers of the same
-# release build, one recording every call (group commit, synchronous=FULL) and one started with
-# the benchmark knob ROLEPLANE_AUDIT=off, measured alternately in the same run.
+# release build, one recording every call (group commit at the default --audit-sync, or
+# AUDIT_SYNC=full) and one started with the benchmark knob ROLEPLANE_AUDIT=off, measured
+# alternately in the same run. ROLEPLANE_BIN=path measures a prebuilt binary instead.
 # Usage: scripts/bench/audit.sh [runs] [duration] ["connection counts"]
 set -euo pipefail
 RUNS=${1:-3}; DUR=${2:-10s}; CONNS=${3:-"4 64 256"}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ANCHORS=$ROOT/../shared/bench-anchors
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-(cd "$ROOT" && cargo build -q --release -p roleplane)
+BIN=${ROLEPLANE_BIN:-$ROOT/target/release/roleplane}
+[ -n "${ROLEPLANE_BIN:-}" ] || (cd "$ROOT" && cargo build -q --release -p roleplane)
 
 W=$(mktemp -d)
 AK=AKIABENCHADMIN000001; SK=bench/secret/bench/secret/bench/secret00
 start() { # port audit-mode
   ROLEPLANE_ADMIN_ACCESS_KEY_ID=$AK ROLEPLANE_ADMIN_SECRET_ACCESS_KEY=$SK ROLEPLANE_LOG=warn ROLEPLANE_AUDIT=$2 \
-    "$ROOT/target/release/roleplane" serve --data-dir "$W/data-$2" --api-addr "127.0.0.1:$1" --imds-port 0 \
+    ROLEPLANE_AUDIT_SYNC=${AUDIT_SYNC:-normal} "$BIN" serve --data-dir "$W/data-$2" --api-addr "127.0.0.1:$1" --imds-port 0 \
     > "$W/$2.log" 2>&1 &
   echo $!
 }
@@ -34,4 +36,4 @@ for r in $(seq 1 "$RUNS"); do
     echo "audit on : $(wrk_result $t "$c" "$W/gci_19310.lua" http://127.0.0.1:19310/)"
   done
 done
-echo "records written by the audited server: $("$ROOT/target/release/roleplane" audit export --since 0 --data-dir "$W/data-on" | wc -l)"
+echo "records written by the audited server: $("$BIN" audit export --since 0 --data-dir "$W/data-on" | wc -l)"

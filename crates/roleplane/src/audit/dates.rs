@@ -11,6 +11,25 @@ pub fn iso_seconds(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// [`iso_seconds`] as a `Display`, to write it into a record without a `String` of its own.
+pub struct IsoSeconds(pub OffsetDateTime);
+
+impl std::fmt::Display for IsoSeconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = self.0.to_offset(time::UtcOffset::UTC);
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second()
+        )
+    }
+}
+
 /// Epoch seconds as [`iso_seconds`]; out-of-range values yield the epoch.
 pub fn iso_epoch(seconds: i64) -> String {
     iso_seconds(OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH))
@@ -53,5 +72,12 @@ mod tests {
             "Jul 15, 2011 11:28:33 PM"
         );
         assert_eq!(iso_epoch(0), "1970-01-01T00:00:00Z");
+        for at in [
+            at,
+            datetime!(0999-01-02 03:04:05.999 UTC),
+            datetime!(2024-02-29 23:59:59 UTC),
+        ] {
+            assert_eq!(IsoSeconds(at).to_string(), iso_seconds(at));
+        }
     }
 }

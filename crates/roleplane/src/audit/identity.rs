@@ -3,16 +3,16 @@
 //!
 //! Never reads a session's secret: only ids, ARNs, names and issue times leave the claims.
 
-use serde_json::{Map, Value, json};
-
 use super::dates::iso_epoch;
+use super::json_text::Object;
 use crate::credentials::{SessionClaims, SessionPrincipal};
 use crate::server::{Caller, Identity};
 
 /// Who made a call, as the record and its index columns need it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Identified {
-    pub user_identity: Value,
+    /// The record's `userIdentity`, JSON text.
+    pub user_identity: String,
     pub account_id: String,
     /// LookupEvents' `Username`.
     pub username: Option<String>,
@@ -24,19 +24,24 @@ pub fn of_caller(caller: &Caller) -> Identified {
     let account = caller.account_id.as_str();
     let key = caller.access_key_id.as_str();
     match &caller.identity {
-        Identity::User(user) => Identified {
-            user_identity: json!({
-                "type": "IAMUser",
-                "principalId": user.id,
-                "arn": user.arn,
-                "accountId": account,
-                "accessKeyId": key,
-                "userName": user.name,
-            }),
-            account_id: account.to_owned(),
-            username: Some(user.name.clone()),
-            principal_arn: Some(user.arn.clone()),
-        },
+        Identity::User(user) => {
+            let mut json = String::with_capacity(256);
+            let mut identity = Object::open(&mut json);
+            identity
+                .str("type", "IAMUser")
+                .str("principalId", &user.id)
+                .str("arn", &user.arn)
+                .str("accountId", account)
+                .str("accessKeyId", key)
+                .str("userName", &user.name);
+            identity.end();
+            Identified {
+                user_identity: json,
+                account_id: account.to_owned(),
+                username: Some(user.name.clone()),
+                principal_arn: Some(user.arn.clone()),
+            }
+        }
         Identity::Session(claims) => of_session(caller, claims),
     }
 }
@@ -44,74 +49,74 @@ pub fn of_caller(caller: &Caller) -> Identified {
 fn of_session(caller: &Caller, claims: &SessionClaims) -> Identified {
     let account = caller.account_id.as_str();
     let key = caller.access_key_id.as_str();
-    let mut context = Map::new();
-    let attributes = json!({
-        "creationDate": iso_epoch(claims.issued_at),
-        "mfaAuthenticated": "false",
-    });
-    let (identity, username, principal_arn) = match &claims.principal {
+    let mut json = String::with_capacity(512);
+    let mut identity = Object::open(&mut json);
+    let (username, principal_arn) = match &claims.principal {
         SessionPrincipal::AssumedRole {
             role_arn,
             role_id,
             session_name,
         } => {
-            let role_name = role_arn.rsplit('/').next().unwrap_or_default();
-            context.insert(
-                "sessionIssuer".into(),
-                json!({
-                    "type": "Role",
-                    "principalId": role_id,
-                    "arn": role_arn,
-                    "accountId": account,
-                    "userName": role_name,
-                }),
-            );
-            let identity = json!({
-                "type": "AssumedRole",
-                "principalId": format!("{role_id}:{session_name}"),
-                "arn": caller.principal.arn(),
-                "accountId": account,
-                "accessKeyId": key,
-            });
-            (identity, session_name.clone(), role_arn.clone())
+            identity
+                .str("type", "AssumedRole")
+                .concat("principalId", &[role_id, ":", session_name])
+                .str("arn", &caller.principal.arn())
+                .str("accountId", account)
+                .str("accessKeyId", key);
+            (session_name.clone(), role_arn.clone())
         }
         SessionPrincipal::UserSession { user_arn, user_id } => {
             let user_name = user_arn.rsplit('/').next().unwrap_or_default();
-            let identity = json!({
-                "type": "IAMUser",
-                "principalId": user_id,
-                "arn": user_arn,
-                "accountId": account,
-                "accessKeyId": key,
-                "userName": user_name,
-            });
-            (identity, user_name.to_owned(), user_arn.clone())
+            identity
+                .str("type", "IAMUser")
+                .str("principalId", user_id)
+                .str("arn", user_arn)
+                .str("accountId", account)
+                .str("accessKeyId", key)
+                .str("userName", user_name);
+            (user_name.to_owned(), user_arn.clone())
         }
         SessionPrincipal::RootSession => {
             let arn = format!("arn:aws:iam::{account}:root");
-            let identity = json!({
-                "type": "Root",
-                "principalId": account,
-                "arn": arn,
-                "accountId": account,
-                "accessKeyId": key,
-            });
-            (identity, "root".to_owned(), arn)
+            identity
+                .str("type", "Root")
+                .str("principalId", account)
+                .str("arn", &arn)
+                .str("accountId", account)
+                .str("accessKeyId", key);
+            ("root".to_owned(), arn)
         }
     };
-    context.insert("attributes".into(), attributes);
-    if let Some(source_identity) = &claims.source_identity {
-        context.insert("sourceIdentity".into(), source_identity.as_str().into());
-    }
-    if let Some((_, delivery)) = claims.context.iter().find(|(k, _)| k == "ec2:RoleDelivery") {
-        context.insert("ec2RoleDelivery".into(), delivery.as_str().into());
-    }
-    let mut identity = identity;
-    if let Value::Object(fields) = &mut identity {
-        fields.insert("sessionContext".into(), Value::Object(context));
-    }
+    identity.object("sessionContext", |context| {
+        if let SessionPrincipal::AssumedRole {
+            role_arn, role_id, ..
+        } = &claims.principal
+        {
+            let role_name = role_arn.rsplit('/').next().unwrap_or_default();
+            context.object("sessionIssuer", |issuer| {
+                issuer
+                    .str("type", "Role")
+                    .str("principalId", role_id)
+                    .str("arn", role_arn)
+                    .str("accountId", account)
+                    .str("userName", role_name);
+            });
+        }
+        context.object("attributes", |attributes| {
+            attributes
+                .str("creationDate", &iso_epoch(claims.issued_at))
+                .str("mfaAuthenticated", "false");
+        });
+        if let Some(source_identity) = &claims.source_identity {
+            context.str("sourceIdentity", source_identity);
+        }
+        if let Some((_, delivery)) = claims.context.iter().find(|(k, _)| k == "ec2:RoleDelivery") {
+            context.str("ec2RoleDelivery", delivery);
+        }
+    });
+    identity.end();
     Identified {
-        user_identity: identity,
+        user_identity: json,
         account_id: account.to_owned(),
         username: Some(username),
         principal_arn: Some(principal_arn),
@@ -121,8 +126,14 @@ fn of_session(caller: &Caller, claims: &SessionClaims) -> Identified {
 /// A caller that failed authentication: only the key it named is known.
 // UNCONFIRMED: the exact userIdentity CloudTrail writes for a rejected key.
 pub fn unknown(access_key_id: &str, home_account: &str) -> Identified {
+    let mut json = String::with_capacity(64);
+    let mut identity = Object::open(&mut json);
+    identity
+        .str("type", "Unknown")
+        .str("accessKeyId", access_key_id);
+    identity.end();
     Identified {
-        user_identity: json!({"type": "Unknown", "accessKeyId": access_key_id}),
+        user_identity: json,
         account_id: home_account.to_owned(),
         username: None,
         principal_arn: None,
@@ -133,6 +144,7 @@ pub fn unknown(access_key_id: &str, home_account: &str) -> Identified {
 mod tests {
     use super::*;
     use crate::audit::test_callers::{session_caller, user_caller};
+    use serde_json::json;
 
     #[test]
     fn iam_user_identity() {
@@ -143,6 +155,8 @@ mod tests {
             json!({"type": "IAMUser", "principalId": "AIDAEXAMPLEEXAMPLE001",
                    "arn": "arn:aws:iam::123456789012:user/alice", "accountId": "123456789012",
                    "accessKeyId": "AKIAEXAMPLEEXAMPLE01", "userName": "alice"})
+            .to_string(),
+            "the same fields in the same order"
         );
         assert_eq!(id.username.as_deref(), Some("alice"));
     }
@@ -162,6 +176,7 @@ mod tests {
                            "userName": "app"},
                        "attributes": {"creationDate": "2023-11-14T22:13:20Z", "mfaAuthenticated": "false"},
                        "ec2RoleDelivery": "2.0"}})
+            .to_string()
         );
         assert_eq!(id.username.as_deref(), Some("i-0123456789abcdef0"));
         assert_eq!(
@@ -170,7 +185,6 @@ mod tests {
         );
         assert!(
             !id.user_identity
-                .to_string()
                 .contains(crate::audit::test_callers::SESSION_SECRET)
         );
     }

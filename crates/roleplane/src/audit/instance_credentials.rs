@@ -2,11 +2,12 @@
 //! `ec2.amazonaws.com`, session name = instance id (aws-apis.md §4, imds.md). Calls later made
 //! with those credentials carry the same `accessKeyId`, which links them to the instance.
 
-use serde_json::{Map, Value, json};
 use store::audit::NewEvent;
 use time::OffsetDateTime;
 
-use super::dates::{iso_seconds, java_medium};
+use super::dates::{IsoSeconds, java_medium};
+use super::event_id;
+use super::json_text::Object;
 use super::new_uuid;
 use super::record::{EVENT_VERSION, epoch_ms};
 use super::resources::Resources;
@@ -27,44 +28,49 @@ pub struct InstanceCredentials<'a> {
 
 impl InstanceCredentials<'_> {
     pub fn to_event(&self) -> NewEvent {
-        let event_id = super::new_event_id(epoch_ms(self.issued_at));
+        let event_id = event_id::new(epoch_ms(self.issued_at));
         let resources = Resources::one("AWS::IAM::Role", self.role_arn);
-        let mut record = Map::with_capacity(20);
-        record.insert("eventVersion".into(), EVENT_VERSION.into());
-        record.insert(
-            "userIdentity".into(),
-            json!({"type": "AWSService", "invokedBy": EC2}),
-        );
-        record.insert("eventTime".into(), iso_seconds(self.issued_at).into());
-        record.insert("eventSource".into(), "sts.amazonaws.com".into());
-        record.insert("eventName".into(), "AssumeRole".into());
-        record.insert("awsRegion".into(), self.region.into());
-        record.insert("sourceIPAddress".into(), EC2.into());
-        record.insert("userAgent".into(), EC2.into());
-        record.insert(
-            "requestParameters".into(),
-            json!({"roleArn": self.role_arn, "roleSessionName": self.instance_id}),
-        );
-        record.insert(
-            "responseElements".into(),
-            json!({"credentials": {
-                "accessKeyId": self.access_key_id,
-                "expiration": java_medium(self.expires_at),
-            }}),
-        );
-        record.insert("requestID".into(), new_uuid().into());
-        record.insert("eventID".into(), event_id.as_str().into());
-        // UNCONFIRMED: the samples omit readOnly here; STS's AssumeRole records say true.
-        record.insert("readOnly".into(), true.into());
-        record.insert(
-            "resources".into(),
-            Value::Array(resources.record_entries(self.account_id, self.region)),
-        );
-        record.insert("eventType".into(), "AwsApiCall".into());
-        record.insert("managementEvent".into(), true.into());
-        record.insert("recipientAccountId".into(), self.account_id.into());
-        record.insert("sharedEventID".into(), new_uuid().into());
-        record.insert("eventCategory".into(), "Management".into());
+        let mut json = String::with_capacity(1024);
+        let mut record = Object::open(&mut json);
+        record
+            .str("eventVersion", EVENT_VERSION)
+            .object("userIdentity", |identity| {
+                identity.str("type", "AWSService").str("invokedBy", EC2);
+            })
+            .display("eventTime", IsoSeconds(self.issued_at))
+            .str("eventSource", "sts.amazonaws.com")
+            .str("eventName", "AssumeRole")
+            .str("awsRegion", self.region)
+            .str("sourceIPAddress", EC2)
+            .str("userAgent", EC2)
+            .object("requestParameters", |parameters| {
+                parameters
+                    .str("roleArn", self.role_arn)
+                    .str("roleSessionName", self.instance_id);
+            })
+            .object("responseElements", |elements| {
+                elements.object("credentials", |credentials| {
+                    credentials
+                        .str("accessKeyId", self.access_key_id)
+                        .str("expiration", &java_medium(self.expires_at));
+                });
+            })
+            .str("requestID", &new_uuid())
+            .str("eventID", &event_id)
+            // UNCONFIRMED: the samples omit readOnly here; STS's AssumeRole records say true.
+            .bool("readOnly", true)
+            .raw(
+                "resources",
+                &resources
+                    .record_json(self.account_id, self.region)
+                    .unwrap_or_else(|| "[]".to_owned()),
+            )
+            .str("eventType", "AwsApiCall")
+            .bool("managementEvent", true)
+            .str("recipientAccountId", self.account_id)
+            .str("sharedEventID", &new_uuid())
+            .str("eventCategory", "Management");
+        record.end();
         NewEvent {
             event_id,
             event_time_ms: epoch_ms(self.issued_at),
@@ -77,7 +83,7 @@ impl InstanceCredentials<'_> {
             principal_arn: None,
             error_code: None,
             resources: resources.lookup_json(),
-            record: Value::Object(record).to_string(),
+            record: json,
         }
     }
 }
@@ -85,6 +91,7 @@ impl InstanceCredentials<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
     use time::macros::datetime;
 
     #[test]

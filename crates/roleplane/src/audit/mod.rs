@@ -11,9 +11,11 @@
 //! passwords, keys and tokens, and response elements copy named, non-secret fields only.
 
 mod dates;
+mod event_id;
 pub mod export;
 mod identity;
 pub mod instance_credentials;
+mod json_text;
 mod parameters;
 mod record;
 mod resources;
@@ -129,42 +131,4 @@ async fn prune_forever(log: AuditLog, retention_days: u32) {
 
 pub(crate) fn new_uuid() -> String {
     crate::server::request_id::new()
-}
-
-/// An `eventID`: a UUID in the time-ordered version 7 layout (48 bits of epoch milliseconds,
-/// then random bits). The log's unique index on event IDs then grows at its end like the log
-/// itself, instead of dirtying a random page per record, which is most of what a version 4 ID
-/// costs a batch.
-pub(crate) fn new_event_id(at_ms: i64) -> String {
-    use std::fmt::Write as _;
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes[6..]).is_err() {
-        // Still unique enough within a millisecond for an index; never a panic.
-        bytes[6..].copy_from_slice(&new_uuid().as_bytes()[..10]);
-    }
-    let ms = u64::try_from(at_ms).unwrap_or(0).to_be_bytes();
-    bytes[..6].copy_from_slice(&ms[2..]);
-    bytes[6] = (bytes[6] & 0x0f) | 0x70; // version 7
-    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 9562 variant
-    let mut id = String::with_capacity(36);
-    for (i, b) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            id.push('-');
-        }
-        let _ = write!(id, "{b:02x}");
-    }
-    id
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn event_ids_are_time_ordered_uuids() {
-        let a = super::new_event_id(1_700_000_000_000);
-        let b = super::new_event_id(1_700_000_000_001);
-        assert_eq!(a.len(), 36);
-        assert_eq!(&a[14..15], "7");
-        assert!(a < b, "{a} {b}");
-        assert_ne!(super::new_event_id(5), super::new_event_id(5));
-    }
 }

@@ -6,8 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::json_text::push_str;
 use crate::protocol::Params;
 
 /// What CloudTrail writes in place of a sensitive value.
@@ -31,8 +32,9 @@ const SENSITIVE: &[&str] = &[
 /// Deeper names are not a shape any AWS model has; they are skipped rather than walked.
 const MAX_DEPTH: usize = 12;
 
-/// The request's parameters, or `null` when it has none beyond `Action` and `Version`.
-pub fn from_query(params: &Params) -> Value {
+/// The request's parameters as JSON text, or `None` (`null`) when it has none beyond `Action`
+/// and `Version`.
+pub fn from_query(params: &Params) -> Option<String> {
     let mut root = Node::Object(Vec::new());
     for (name, value) in params.entries() {
         if matches!(name, "Action" | "Version") {
@@ -48,18 +50,20 @@ pub fn from_query(params: &Params) -> Value {
         };
         root.insert(&path, value);
     }
-    match root.into_json() {
-        Value::Object(map) if map.is_empty() => Value::Null,
-        value => value,
+    if matches!(&root, Node::Object(fields) if fields.is_empty()) {
+        return None;
     }
+    let mut json = String::with_capacity(256);
+    root.write_json(&mut json);
+    Some(json)
 }
 
 /// A JSON request body (awsJson) with its member names respelled lowerCamel, as CloudTrail
-/// records them; `null` when empty.
-pub fn from_json(body: &Value) -> Value {
+/// records them, as JSON text; `None` (`null`) when empty.
+pub fn from_json(body: &Value) -> Option<String> {
     match lower_camel_keys(body) {
-        Value::Object(map) if map.is_empty() => Value::Null,
-        value => value,
+        Value::Object(map) if map.is_empty() => None,
+        value => Some(value.to_string()),
     }
 }
 
@@ -134,16 +138,31 @@ impl<'a> Node<'a> {
         }
     }
 
-    fn into_json(self) -> Value {
+    fn write_json(&self, out: &mut String) {
         match self {
-            Node::Leaf(value) => Value::from(value),
-            Node::Object(fields) => Value::Object(
-                fields
-                    .into_iter()
-                    .map(|(key, node)| (lower_camel(key), node.into_json()))
-                    .collect::<Map<_, _>>(),
-            ),
-            Node::List(items) => Value::Array(items.into_values().map(Node::into_json).collect()),
+            Node::Leaf(value) => push_str(out, value),
+            Node::Object(fields) => {
+                out.push('{');
+                for (i, (key, node)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    push_str(out, &lower_camel(key));
+                    out.push(':');
+                    node.write_json(out);
+                }
+                out.push('}');
+            }
+            Node::List(items) => {
+                out.push('[');
+                for (i, node) in items.values().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    node.write_json(out);
+                }
+                out.push(']');
+            }
         }
     }
 }
@@ -154,8 +173,12 @@ mod tests {
     use crate::protocol::Protocol;
     use serde_json::json;
 
+    /// The parameters' JSON text, checked to be valid JSON and compared as a value.
     fn query(protocol: Protocol, body: &str) -> Value {
-        from_query(&Params::decode(protocol, body.as_bytes(), 1 << 20).unwrap())
+        match from_query(&Params::decode(protocol, body.as_bytes(), 1 << 20).unwrap()) {
+            Some(text) => serde_json::from_str(&text).unwrap(),
+            None => Value::Null,
+        }
     }
 
     #[test]
@@ -181,6 +204,17 @@ mod tests {
     }
 
     #[test]
+    fn query_text_keeps_names_in_wire_order() {
+        let body = "Action=CreateRole&Version=2010-05-08&RoleName=r%22&Path=%2F\
+                    &Tags.member.1.Key=a&Tags.member.1.Value=1";
+        let params = Params::decode(Protocol::AwsQuery, body.as_bytes(), 1 << 20).unwrap();
+        assert_eq!(
+            from_query(&params).unwrap(),
+            r#"{"path":"/","roleName":"r\"","tags":[{"key":"a","value":"1"}]}"#
+        );
+    }
+
+    #[test]
     fn secrets_are_hidden_and_empty_requests_are_null() {
         let body = "Action=ChangePassword&Version=2010-05-08&OldPassword=hunter2&NewPassword=x";
         let value = query(Protocol::AwsQuery, body);
@@ -191,8 +225,12 @@ mod tests {
             json!({"LookupAttributes": [{"AttributeKey": "EventName"}], "SessionToken": "t"});
         assert_eq!(
             from_json(&json),
-            json!({"lookupAttributes": [{"attributeKey": "EventName"}], "sessionToken": HIDDEN})
+            Some(
+                json!({"lookupAttributes": [{"attributeKey": "EventName"}], "sessionToken": HIDDEN})
+                    .to_string()
+            )
         );
+        assert_eq!(from_json(&json!({})), None);
     }
 
     #[test]

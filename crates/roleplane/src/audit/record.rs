@@ -3,13 +3,14 @@
 
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use store::audit::NewEvent;
 use time::OffsetDateTime;
 
-use super::dates::iso_seconds;
+use super::dates::IsoSeconds;
 use super::identity::{self, Identified};
-use super::{parameters, resources, response};
+use super::json_text::Object;
+use super::{event_id, parameters, resources, response};
 use crate::protocol::{AwsError, Params};
 use crate::server::Caller;
 
@@ -30,7 +31,8 @@ pub struct CallRecord {
     region: String,
     access_key_id: Option<String>,
     event_name: Option<String>,
-    request_parameters: Value,
+    /// JSON text; `None` is `null`.
+    request_parameters: Option<String>,
     resources: resources::Resources,
     identity: Option<Identified>,
     outcome: Outcome,
@@ -39,8 +41,12 @@ pub struct CallRecord {
 #[derive(Debug)]
 enum Outcome {
     Pending,
-    Succeeded(Value),
-    Failed { code: String, message: String },
+    /// `responseElements` as JSON text; `None` is `null`.
+    Succeeded(Option<String>),
+    Failed {
+        code: String,
+        message: String,
+    },
 }
 
 impl CallRecord {
@@ -53,7 +59,7 @@ impl CallRecord {
             region: String::new(),
             access_key_id: None,
             event_name: None,
-            request_parameters: Value::Null,
+            request_parameters: None,
             resources: resources::Resources::default(),
             identity: None,
             outcome: Outcome::Pending,
@@ -87,8 +93,11 @@ impl CallRecord {
     /// The call succeeded with this response body (XML for query protocols).
     pub fn succeeded(&mut self, body: &str) {
         let elements = match &self.event_name {
-            Some(name) => response::elements(name, body),
-            None => Value::Null,
+            Some(name) => match response::elements(name, body) {
+                Value::Null => None,
+                elements => Some(elements.to_string()),
+            },
+            None => None,
         };
         self.outcome = Outcome::Succeeded(elements);
     }
@@ -116,43 +125,49 @@ impl CallRecord {
             .identity
             .unwrap_or_else(|| identity::unknown(&access_key_id, home_account));
         let event_time_ms = epoch_ms(self.at);
-        let event_id = super::new_event_id(event_time_ms);
+        let event_id = event_id::new(event_time_ms);
         let read_only = is_read_only(&event_name);
         let event_source = format!("{service}.amazonaws.com");
-        let mut record = Map::with_capacity(20);
-        record.insert("eventVersion".into(), EVENT_VERSION.into());
-        record.insert("userIdentity".into(), who.user_identity);
-        record.insert("eventTime".into(), iso_seconds(self.at).into());
-        record.insert("eventSource".into(), event_source.as_str().into());
-        record.insert("eventName".into(), event_name.as_str().into());
-        record.insert("awsRegion".into(), self.region.as_str().into());
-        record.insert("sourceIPAddress".into(), self.source_ip.to_string().into());
-        record.insert(
-            "userAgent".into(),
-            self.user_agent.unwrap_or_default().into(),
-        );
-        let (error_code, response_elements) = match self.outcome {
-            Outcome::Failed { code, message } => {
-                record.insert("errorCode".into(), code.as_str().into());
-                record.insert("errorMessage".into(), message.into());
-                (Some(code), Value::Null)
-            }
-            Outcome::Succeeded(elements) => (None, elements),
-            Outcome::Pending => (None, Value::Null),
+        let (error_code, error_message, response_elements) = match self.outcome {
+            Outcome::Failed { code, message } => (Some(code), Some(message), None),
+            Outcome::Succeeded(elements) => (None, None, elements),
+            Outcome::Pending => (None, None, None),
         };
-        record.insert("requestParameters".into(), self.request_parameters);
-        record.insert("responseElements".into(), response_elements);
-        record.insert("requestID".into(), request_id.into());
-        record.insert("eventID".into(), event_id.as_str().into());
-        record.insert("readOnly".into(), read_only.into());
-        let arns = self.resources.record_entries(&who.account_id, &self.region);
-        if !arns.is_empty() {
-            record.insert("resources".into(), Value::Array(arns));
+        let mut json = String::with_capacity(1024);
+        let mut record = Object::open(&mut json);
+        record
+            .str("eventVersion", EVENT_VERSION)
+            .raw("userIdentity", &who.user_identity)
+            .display("eventTime", IsoSeconds(self.at))
+            .str("eventSource", &event_source)
+            .str("eventName", &event_name)
+            .str("awsRegion", &self.region)
+            .display("sourceIPAddress", self.source_ip)
+            .str("userAgent", self.user_agent.as_deref().unwrap_or_default());
+        if let (Some(code), Some(message)) = (&error_code, &error_message) {
+            record.str("errorCode", code).str("errorMessage", message);
         }
-        record.insert("eventType".into(), "AwsApiCall".into());
-        record.insert("managementEvent".into(), true.into());
-        record.insert("recipientAccountId".into(), who.account_id.as_str().into());
-        record.insert("eventCategory".into(), "Management".into());
+        record
+            .raw(
+                "requestParameters",
+                self.request_parameters.as_deref().unwrap_or("null"),
+            )
+            .raw(
+                "responseElements",
+                response_elements.as_deref().unwrap_or("null"),
+            )
+            .str("requestID", request_id)
+            .str("eventID", &event_id)
+            .bool("readOnly", read_only);
+        if let Some(arns) = self.resources.record_json(&who.account_id, &self.region) {
+            record.raw("resources", &arns);
+        }
+        record
+            .str("eventType", "AwsApiCall")
+            .bool("managementEvent", true)
+            .str("recipientAccountId", &who.account_id)
+            .str("eventCategory", "Management");
+        record.end();
         Some(NewEvent {
             event_id,
             event_time_ms,
@@ -165,7 +180,7 @@ impl CallRecord {
             principal_arn: who.principal_arn,
             error_code,
             resources: self.resources.lookup_json(),
-            record: Value::Object(record).to_string(),
+            record: json,
         })
     }
 }
@@ -199,4 +214,112 @@ fn truncate(text: &str, max: usize) -> &str {
         end -= 1;
     }
     &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::test_callers::{ACCOUNT, SESSION_SECRET, session_caller};
+    use crate::protocol::Protocol;
+
+    fn keys(record: &Value) -> Vec<&str> {
+        record
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect()
+    }
+
+    #[test]
+    fn a_denied_call_is_recorded_with_its_error_in_cloudtrail_order() {
+        let mut call = CallRecord::new("10.0.0.7".parse().unwrap(), Some("aws-cli/2 \"x\""));
+        call.signed("iam", "us-east-1", "ASIAEXAMPLEEXAMPLE01");
+        let body = b"Action=GetRole&Version=2010-05-08&RoleName=app";
+        call.query(&Params::decode(Protocol::AwsQuery, body, 1 << 20).unwrap());
+        call.caller(&session_caller());
+        call.failed(&AwsError::sender(
+            "AccessDenied",
+            403,
+            "User: x is not authorized",
+        ));
+        let event = call.finish("req-1", "999999999999").unwrap();
+        let text = event.record.clone();
+        let record: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            keys(&record),
+            [
+                "eventVersion",
+                "userIdentity",
+                "eventTime",
+                "eventSource",
+                "eventName",
+                "awsRegion",
+                "sourceIPAddress",
+                "userAgent",
+                "errorCode",
+                "errorMessage",
+                "requestParameters",
+                "responseElements",
+                "requestID",
+                "eventID",
+                "readOnly",
+                "eventType",
+                "managementEvent",
+                "recipientAccountId",
+                "eventCategory",
+            ]
+        );
+        assert_eq!(record["userAgent"], "aws-cli/2 \"x\"");
+        assert_eq!(record["sourceIPAddress"], "10.0.0.7");
+        assert_eq!(record["errorCode"], "AccessDenied");
+        assert_eq!(record["errorMessage"], "User: x is not authorized");
+        assert_eq!(
+            record["requestParameters"],
+            serde_json::json!({"roleName": "app"})
+        );
+        assert_eq!(record["responseElements"], Value::Null);
+        assert_eq!(record["userIdentity"]["type"], "AssumedRole");
+        assert_eq!(record["eventID"], event.event_id.as_str());
+        assert_eq!(record["recipientAccountId"], ACCOUNT);
+        assert_eq!(record["readOnly"], true);
+        let time = record["eventTime"].as_str().unwrap();
+        assert_eq!((time.len(), &time[10..11], &time[19..]), (20, "T", "Z"));
+        assert_eq!(event.error_code.as_deref(), Some("AccessDenied"));
+        assert_eq!(event.event_source, "iam.amazonaws.com");
+        assert_eq!(
+            event.principal_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/app")
+        );
+        assert!(!text.contains(SESSION_SECRET));
+    }
+
+    #[test]
+    fn an_unauthenticated_call_goes_to_the_home_account_and_ec2_codes_get_a_fault_prefix() {
+        let mut call = CallRecord::new("::1".parse().unwrap(), None);
+        call.signed("ec2", "eu-west-1", "AKIANOSUCHKEY0000001");
+        let body = b"Action=TerminateInstances&Version=2016-11-15&InstanceId.1=i-1";
+        call.query(&Params::decode(Protocol::Ec2Query, body, 1 << 20).unwrap());
+        call.failed(&AwsError::sender("AuthFailure", 401, "bad key"));
+        let event = call.finish("req-2", "999999999999").unwrap();
+        let record: Value = serde_json::from_str(&event.record).unwrap();
+        assert_eq!(
+            record["userIdentity"],
+            serde_json::json!({"type": "Unknown", "accessKeyId": "AKIANOSUCHKEY0000001"})
+        );
+        assert_eq!(record["errorCode"], "Client.AuthFailure");
+        assert_eq!(record["recipientAccountId"], "999999999999");
+        assert_eq!(record["userAgent"], "");
+        assert_eq!(
+            record["resources"][0]["ARN"],
+            "arn:aws:ec2:eu-west-1:999999999999:instance/i-1"
+        );
+        assert_eq!(record["readOnly"], false);
+    }
+
+    #[test]
+    fn nothing_is_recorded_without_a_key_and_an_operation() {
+        let call = CallRecord::new("::1".parse().unwrap(), None);
+        assert_eq!(call.finish("req-3", "1"), None);
+    }
 }

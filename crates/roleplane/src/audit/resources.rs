@@ -1,8 +1,7 @@
 //! The resources a call names, read from its parameters: LookupEvents' `Resources`
 //! ({ResourceType, ResourceName}) and, where an ARN is at hand, the record's `resources`.
 
-use serde_json::{Value, json};
-
+use super::json_text::Object;
 use crate::protocol::Params;
 
 /// Parameters that name a resource, and its CloudFormation-style type.
@@ -51,30 +50,47 @@ impl Resources {
 
     /// LookupEvents' `Resources`, as the JSON the store keeps beside the record.
     pub fn lookup_json(&self) -> String {
-        Value::Array(
-            self.items
-                .iter()
-                .map(|(kind, name)| json!({"ResourceType": kind, "ResourceName": name}))
-                .collect(),
-        )
-        .to_string()
+        let mut json = String::with_capacity(2 + 64 * self.items.len());
+        json.push('[');
+        for (i, (kind, name)) in self.items.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            let mut entry = Object::open(&mut json);
+            entry.str("ResourceType", kind).str("ResourceName", name);
+            entry.end();
+        }
+        json.push(']');
+        json
     }
 
-    /// The record's `resources`: entries whose ARN is known without a lookup.
-    pub fn record_entries(&self, account: &str, region: &str) -> Vec<Value> {
-        self.items
-            .iter()
-            .filter_map(|(kind, name)| {
-                let arn = if name.starts_with("arn:") {
-                    name.clone()
-                } else if *kind == "AWS::EC2::Instance" {
-                    format!("arn:aws:ec2:{region}:{account}:instance/{name}")
-                } else {
-                    return None;
-                };
-                Some(json!({"ARN": arn, "accountId": account, "type": kind}))
-            })
-            .collect()
+    /// The record's `resources` as JSON text: entries whose ARN is known without a lookup;
+    /// `None` when there are none.
+    pub fn record_json(&self, account: &str, region: &str) -> Option<String> {
+        let mut json = String::new();
+        for (kind, name) in &self.items {
+            let instance = *kind == "AWS::EC2::Instance";
+            if !name.starts_with("arn:") && !instance {
+                continue;
+            }
+            json.push(if json.is_empty() { '[' } else { ',' });
+            let mut entry = Object::open(&mut json);
+            if name.starts_with("arn:") {
+                entry.str("ARN", name);
+            } else {
+                entry.concat(
+                    "ARN",
+                    &["arn:aws:ec2:", region, ":", account, ":instance/", name],
+                );
+            }
+            entry.str("accountId", account).str("type", kind);
+            entry.end();
+        }
+        if json.is_empty() {
+            return None;
+        }
+        json.push(']');
+        Some(json)
     }
 }
 
@@ -82,6 +98,7 @@ impl Resources {
 mod tests {
     use super::*;
     use crate::protocol::Protocol;
+    use serde_json::json;
 
     #[test]
     fn names_and_arns_from_parameters() {
@@ -93,13 +110,29 @@ mod tests {
             r#"[{"ResourceType":"AWS::IAM::Role","ResourceName":"arn:aws:iam::1:role/r"}]"#
         );
         assert_eq!(
-            r.record_entries("1", "us-east-1"),
-            [json!({"ARN": "arn:aws:iam::1:role/r", "accountId": "1", "type": "AWS::IAM::Role"})]
+            r.record_json("1", "us-east-1").unwrap(),
+            json!([{"ARN": "arn:aws:iam::1:role/r", "accountId": "1", "type": "AWS::IAM::Role"}])
+                .to_string()
         );
         let body =
             b"Action=TerminateInstances&Version=2016-11-15&InstanceId.1=i-1&InstanceId.2=i-2";
         let r = from_query(&Params::decode(Protocol::Ec2Query, body, 1 << 20).unwrap());
-        assert_eq!(r.record_entries("1", "eu-west-1").len(), 2);
+        assert_eq!(
+            r.record_json("1", "eu-west-1").unwrap(),
+            json!([{"ARN": "arn:aws:ec2:eu-west-1:1:instance/i-1", "accountId": "1",
+                    "type": "AWS::EC2::Instance"},
+                   {"ARN": "arn:aws:ec2:eu-west-1:1:instance/i-2", "accountId": "1",
+                    "type": "AWS::EC2::Instance"}])
+            .to_string()
+        );
         assert!(r.lookup_json().contains(r#""ResourceName":"i-2""#));
+        let body = b"Action=CreateUser&Version=2010-05-08&UserName=u";
+        let r = from_query(&Params::decode(Protocol::AwsQuery, body, 1 << 20).unwrap());
+        assert_eq!(
+            r.record_json("1", "us-east-1"),
+            None,
+            "no ARN without a lookup"
+        );
+        assert_eq!(Resources::default().lookup_json(), "[]");
     }
 }

@@ -189,8 +189,18 @@ async fn the_appender_commits_whole_batches() {
     let stored = &all[1];
     let first = &batch[0];
     assert_eq!(
-        (&stored.event_id, stored.event_time_ms, &stored.principal_arn, &stored.resources),
-        (&first.event_id, first.event_time_ms, &first.principal_arn, &first.resources)
+        (
+            &stored.event_id,
+            stored.event_time_ms,
+            &stored.principal_arn,
+            &stored.resources
+        ),
+        (
+            &first.event_id,
+            first.event_time_ms,
+            &first.principal_arn,
+            &first.resources
+        )
     );
     assert_eq!(
         (stored.read_only, &stored.access_key_id, &stored.record),
