@@ -1,4 +1,5 @@
-//! Command-line entry points: `serve`, `account create`, `policy eval`, `policy validate`.
+//! Command-line entry points: `serve`, `account create`, `policy eval`, `policy validate`,
+//! `policy generate`.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -112,6 +113,9 @@ enum PolicyCommand {
         #[arg(long = "type", value_enum, default_value_t = Kind::Identity)]
         kind: Kind,
     },
+    /// Generate a least-privilege policy from a principal's recorded activity (works while the
+    /// server runs on the data dir); prints GetGeneratedPolicy's output, progress on stderr.
+    Generate(crate::generate::command::GenerateArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -153,6 +157,7 @@ pub fn main() -> ExitCode {
         }) => account_create(&data_dir, account_id.as_deref()),
         Command::Policy(PolicyCommand::Eval { input }) => policy_eval(&input),
         Command::Policy(PolicyCommand::Validate { input, kind }) => policy_validate(&input, kind),
+        Command::Policy(PolicyCommand::Generate(args)) => crate::generate::command::run(&args),
         Command::Role(RoleCommand::RevokeSessions {
             name,
             data_dir,

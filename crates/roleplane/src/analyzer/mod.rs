@@ -8,9 +8,13 @@
 //!
 //! - [`validate_policy`]: `POST /policy/validation`, findings from the policy engine's validator
 //!   and [`checks`]; [`span`] places each finding in the document's text.
+//! - [`policy_generation`]: Start/Get/List/Cancel over the in-memory [`generation_jobs`], which
+//!   run [`crate::generate`] over the audit log.
 
 mod checks;
 mod error;
+mod generation_jobs;
+mod policy_generation;
 pub(crate) mod span;
 mod validate_policy;
 
@@ -73,22 +77,52 @@ struct Route {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operation {
     ValidatePolicy,
+    StartPolicyGeneration,
+    GetGeneratedPolicy,
+    ListPolicyGenerations,
+    CancelPolicyGeneration,
 }
 
 impl Operation {
     fn name(self) -> &'static str {
         match self {
             Operation::ValidatePolicy => "ValidatePolicy",
+            Operation::StartPolicyGeneration => "StartPolicyGeneration",
+            Operation::GetGeneratedPolicy => "GetGeneratedPolicy",
+            Operation::ListPolicyGenerations => "ListPolicyGenerations",
+            Operation::CancelPolicyGeneration => "CancelPolicyGeneration",
         }
     }
 }
 
-/// Every operation served. Policy generation (`PUT /policy/generation`, …) joins here.
-const ROUTES: &[Route] = &[Route {
-    method: "POST",
-    path: "/policy/validation",
-    operation: Operation::ValidatePolicy,
-}];
+/// Every operation served.
+const ROUTES: &[Route] = &[
+    Route {
+        method: "POST",
+        path: "/policy/validation",
+        operation: Operation::ValidatePolicy,
+    },
+    Route {
+        method: "PUT",
+        path: "/policy/generation",
+        operation: Operation::StartPolicyGeneration,
+    },
+    Route {
+        method: "GET",
+        path: "/policy/generation",
+        operation: Operation::ListPolicyGenerations,
+    },
+    Route {
+        method: "GET",
+        path: "/policy/generation/{}",
+        operation: Operation::GetGeneratedPolicy,
+    },
+    Route {
+        method: "PUT",
+        path: "/policy/generation/{}",
+        operation: Operation::CancelPolicyGeneration,
+    },
+];
 
 /// Serves a request signed for `access-analyzer`: routes, authenticates, runs the operation,
 /// notes it in the call's audit record, and answers in restJson1.
@@ -161,6 +195,10 @@ impl<S: Store> Served<'_, S> {
         };
         match operation {
             Operation::ValidatePolicy => validate_policy::handle(&call, request).await,
+            Operation::StartPolicyGeneration => policy_generation::start(&call, request).await,
+            Operation::GetGeneratedPolicy => policy_generation::get(&call, request).await,
+            Operation::ListPolicyGenerations => policy_generation::list(&call, request).await,
+            Operation::CancelPolicyGeneration => policy_generation::cancel(&call, request).await,
         }
     }
 }
@@ -235,6 +273,26 @@ mod tests {
         assert_eq!(route("GET", "/policy/validation"), None);
         assert_eq!(route("POST", "/policy/validation/x"), None);
         assert_eq!(route("POST", "/"), None);
+        assert_eq!(
+            route("PUT", "/policy/generation"),
+            Some(Operation::StartPolicyGeneration)
+        );
+        assert_eq!(
+            route("GET", "/policy/generation"),
+            Some(Operation::ListPolicyGenerations)
+        );
+        assert_eq!(
+            route(
+                "GET",
+                "/policy/generation/c557dc4a-0338-4489-95dd-739014860ff9"
+            ),
+            Some(Operation::GetGeneratedPolicy)
+        );
+        assert_eq!(
+            route("PUT", "/policy/generation/c557dc4a"),
+            Some(Operation::CancelPolicyGeneration)
+        );
+        assert_eq!(route("DELETE", "/policy/generation/c557dc4a"), None);
         assert!(path_matches(
             "/policy/generation/{}",
             "/policy/generation/abc"

@@ -1,0 +1,360 @@
+//! What one audit record tells the generator: the IAM action the call needed, the resources it
+//! was authorized on, and the role it handed to a service, if any.
+//!
+//! Resources come from the record itself: the ARNs in its `resources` and the names in its
+//! `requestParameters`. A name is not an ARN (a role's ARN carries its path), so names stay
+//! [`Touched::Named`] until rendering looks them up in the [`Directory`](super::Directory).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::directory::ResourceKind;
+
+/// A resource an action was used on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Touched {
+    /// The action takes no resource (or the record does not say which): `"*"`.
+    Any,
+    Arn(String),
+    Named {
+        kind: ResourceKind,
+        account: String,
+        name: String,
+    },
+}
+
+/// A role handed to a service: the resource of the `iam:PassRole` the call implied.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PassedRole {
+    /// Named directly (`AddRoleToInstanceProfile`'s `RoleName`).
+    Role(Touched),
+    /// Carried by an instance profile (EC2's `IamInstanceProfile`): the profile's role.
+    Profile { account: String, name: String },
+}
+
+/// The service a passed role goes to, for `iam:PassedToService`.
+pub const EC2_SERVICE: &str = "ec2.amazonaws.com";
+
+/// One successful call, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    pub action: String,
+    /// Never empty: `[Touched::Any]` when no resource applies.
+    pub resources: Vec<Touched>,
+    /// `(service, role)` when the call passed a role.
+    pub passed: Option<(&'static str, PassedRole)>,
+    /// `AddRoleToInstanceProfile` tells which role a profile carries: `(profile, role)`.
+    pub profile_role: Option<(String, String)>,
+}
+
+/// The IAM action for a CloudTrail event: `iam.amazonaws.com` + `GetRole` → `iam:GetRole`.
+pub fn action(event_source: &str, event_name: &str) -> String {
+    let service = event_source
+        .strip_suffix(".amazonaws.com")
+        .unwrap_or(event_source);
+    format!("{service}:{event_name}")
+}
+
+/// Actions with no resource-level permissions, whatever their parameters name: their policy
+/// resource is always `*`, so their records need not be parsed.
+pub fn never_scoped(service: &str, event_name: &str) -> bool {
+    match service {
+        "ec2" => event_name.starts_with("Describe"),
+        "sts" => matches!(
+            event_name,
+            "GetCallerIdentity" | "GetSessionToken" | "DecodeAuthorizationMessage"
+        ),
+        "access-analyzer" | "cloudtrail" => true,
+        _ => false,
+    }
+}
+
+/// Calls that pass a role to a service (AWS checks `iam:PassRole` beside the action).
+fn passes_role(service: &str, event_name: &str) -> bool {
+    match service {
+        "ec2" => matches!(
+            event_name,
+            "RunInstances" | "AssociateIamInstanceProfile" | "ReplaceIamInstanceProfileAssociation"
+        ),
+        "iam" => event_name == "AddRoleToInstanceProfile",
+        _ => false,
+    }
+}
+
+/// The parts of a CloudTrail record the generator reads; serde skips the rest unbuilt.
+#[derive(Deserialize)]
+struct Record {
+    #[serde(rename = "requestParameters", default)]
+    parameters: Value,
+    #[serde(default)]
+    resources: Vec<RecordResource>,
+}
+
+#[derive(Deserialize)]
+struct RecordResource {
+    #[serde(rename = "ARN")]
+    arn: Option<String>,
+}
+
+/// Reads a successful call's record. `account` is the record's account (`recipientAccountId`,
+/// also a column of the log). A record that is not JSON yields the action on `*`: the call
+/// happened, only its detail is lost.
+pub fn observe(event_source: &str, event_name: &str, account: &str, record_json: &str) -> Observed {
+    let action = action(event_source, event_name);
+    let service = action.split(':').next().unwrap_or_default();
+    let scoped = !never_scoped(service, event_name);
+    let passes = passes_role(service, event_name);
+    let mut observed = Observed {
+        resources: vec![Touched::Any],
+        passed: None,
+        profile_role: None,
+        action: String::new(),
+    };
+    if scoped || passes {
+        if let Ok(record) = serde_json::from_str::<Record>(record_json) {
+            if scoped {
+                let found = resources(service, account, &record);
+                if !found.is_empty() {
+                    observed.resources = found;
+                }
+            }
+            if passes {
+                observed.passed = passed_role(service, account, &record.parameters);
+                if event_name == "AddRoleToInstanceProfile" {
+                    observed.profile_role = string(&record.parameters, "instanceProfileName")
+                        .zip(string(&record.parameters, "roleName"))
+                        .map(|(p, r)| (p.to_owned(), r.to_owned()));
+                }
+            }
+        }
+    }
+    observed.action = action;
+    observed
+}
+
+/// IAM parameters naming the resource an IAM action is authorized on, most specific first:
+/// `AddRoleToInstanceProfile` is on the profile, `AttachRolePolicy` on the role.
+const IAM_NAMES: &[(&str, ResourceKind)] = &[
+    ("instanceProfileName", ResourceKind::InstanceProfile),
+    ("roleName", ResourceKind::Role),
+    ("userName", ResourceKind::User),
+];
+
+fn resources(service: &str, account: &str, record: &Record) -> Vec<Touched> {
+    let parameters = &record.parameters;
+    if service == "iam" {
+        for &(member, kind) in IAM_NAMES {
+            if let Some(name) = string(parameters, member) {
+                // A create call names the path too, so the ARN is known exactly.
+                return vec![match string(parameters, "path") {
+                    Some(path) => Touched::Arn(kind.arn(account, path, name)),
+                    None => Touched::Named {
+                        kind,
+                        account: account.to_owned(),
+                        name: name.to_owned(),
+                    },
+                }];
+            }
+        }
+        if let Some(arn) = string(parameters, "policyArn") {
+            return vec![Touched::Arn(arn.to_owned())];
+        }
+        if let Some(name) = string(parameters, "policyName") {
+            let path = string(parameters, "path").unwrap_or("/");
+            return vec![Touched::Arn(format!(
+                "arn:aws:iam::{account}:policy{path}{name}"
+            ))];
+        }
+    }
+    record
+        .resources
+        .iter()
+        .filter_map(|r| r.arn.clone())
+        .map(Touched::Arn)
+        .collect()
+}
+
+fn passed_role(
+    service: &str,
+    account: &str,
+    parameters: &Value,
+) -> Option<(&'static str, PassedRole)> {
+    let role = if service == "iam" {
+        PassedRole::Role(Touched::Named {
+            kind: ResourceKind::Role,
+            account: account.to_owned(),
+            name: string(parameters, "roleName")?.to_owned(),
+        })
+    } else {
+        let profile = parameters.get("iamInstanceProfile")?;
+        match (string(profile, "name"), string(profile, "arn")) {
+            (Some(name), _) => PassedRole::Profile {
+                account: account.to_owned(),
+                name: name.to_owned(),
+            },
+            (None, Some(arn)) => {
+                // arn:aws:iam::ACCOUNT:instance-profile/PATH/NAME: names are unique per account.
+                let owner = arn.split(':').nth(4).filter(|a| !a.is_empty())?;
+                PassedRole::Profile {
+                    account: owner.to_owned(),
+                    name: arn.rsplit('/').next()?.to_owned(),
+                }
+            }
+            (None, None) => return None,
+        }
+    };
+    Some((EC2_SERVICE, role))
+}
+
+fn string<'a>(value: &'a Value, member: &str) -> Option<&'a str> {
+    value.get(member)?.as_str().filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ACCOUNT: &str = "123456789012";
+
+    fn observe_json(source: &str, name: &str, record: Value) -> Observed {
+        observe(source, name, ACCOUNT, &record.to_string())
+    }
+
+    fn named(kind: ResourceKind, name: &str) -> Touched {
+        Touched::Named {
+            kind,
+            account: ACCOUNT.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn actions_are_service_prefix_and_event_name() {
+        assert_eq!(action("iam.amazonaws.com", "GetRole"), "iam:GetRole");
+        assert_eq!(
+            action("access-analyzer.amazonaws.com", "ValidatePolicy"),
+            "access-analyzer:ValidatePolicy"
+        );
+    }
+
+    #[test]
+    fn iam_resources_prefer_the_entity_the_action_is_on() {
+        let get = observe_json(
+            "iam.amazonaws.com",
+            "GetRole",
+            json!({"requestParameters": {"roleName": "app"}}),
+        );
+        assert_eq!(get.resources, [named(ResourceKind::Role, "app")]);
+        let add = observe_json(
+            "iam.amazonaws.com",
+            "AddRoleToInstanceProfile",
+            json!({"requestParameters": {"instanceProfileName": "p", "roleName": "app"}}),
+        );
+        assert_eq!(add.resources, [named(ResourceKind::InstanceProfile, "p")]);
+        assert_eq!(
+            add.passed,
+            Some((
+                EC2_SERVICE,
+                PassedRole::Role(named(ResourceKind::Role, "app"))
+            ))
+        );
+        assert_eq!(add.profile_role, Some(("p".into(), "app".into())));
+        let attach = observe_json(
+            "iam.amazonaws.com",
+            "AttachUserPolicy",
+            json!({"requestParameters": {"userName": "u", "policyArn": "arn:aws:iam::aws:policy/X"}}),
+        );
+        assert_eq!(attach.resources, [named(ResourceKind::User, "u")]);
+        let create = observe_json(
+            "iam.amazonaws.com",
+            "CreateRole",
+            json!({"requestParameters": {"roleName": "r", "path": "/team/"}}),
+        );
+        assert_eq!(
+            create.resources,
+            [Touched::Arn("arn:aws:iam::123456789012:role/team/r".into())]
+        );
+        let policy = observe_json(
+            "iam.amazonaws.com",
+            "GetPolicy",
+            json!({"requestParameters": {"policyArn": "arn:aws:iam::123456789012:policy/p"}}),
+        );
+        assert_eq!(
+            policy.resources,
+            [Touched::Arn("arn:aws:iam::123456789012:policy/p".into())]
+        );
+        let list = observe_json(
+            "iam.amazonaws.com",
+            "ListRoles",
+            json!({"requestParameters": null}),
+        );
+        assert_eq!(list.resources, [Touched::Any]);
+    }
+
+    #[test]
+    fn other_services_use_the_records_arns_except_unscoped_actions() {
+        let instance = "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0";
+        let stop = observe_json(
+            "ec2.amazonaws.com",
+            "StopInstances",
+            json!({"resources": [{"ARN": instance, "accountId": ACCOUNT, "type": "AWS::EC2::Instance"}]}),
+        );
+        assert_eq!(stop.resources, [Touched::Arn(instance.into())]);
+        let describe = observe_json(
+            "ec2.amazonaws.com",
+            "DescribeInstances",
+            json!({"resources": [{"ARN": instance}]}),
+        );
+        assert_eq!(describe.resources, [Touched::Any]);
+        let who = observe(
+            "sts.amazonaws.com",
+            "GetCallerIdentity",
+            ACCOUNT,
+            "not json",
+        );
+        assert_eq!(who.resources, [Touched::Any]);
+    }
+
+    #[test]
+    fn ec2_calls_pass_the_profiles_role() {
+        let run = observe_json(
+            "ec2.amazonaws.com",
+            "RunInstances",
+            json!({"requestParameters": {"iamInstanceProfile": {"name": "web"}}}),
+        );
+        assert_eq!(run.resources, [Touched::Any]);
+        assert_eq!(
+            run.passed,
+            Some((
+                EC2_SERVICE,
+                PassedRole::Profile {
+                    account: ACCOUNT.into(),
+                    name: "web".into()
+                }
+            ))
+        );
+        let associate = observe_json(
+            "ec2.amazonaws.com",
+            "AssociateIamInstanceProfile",
+            json!({"requestParameters": {"instanceId": "i-1",
+                   "iamInstanceProfile": {"arn": "arn:aws:iam::210987654321:instance-profile/ops/web"}}}),
+        );
+        assert_eq!(
+            associate.passed,
+            Some((
+                EC2_SERVICE,
+                PassedRole::Profile {
+                    account: "210987654321".into(),
+                    name: "web".into()
+                }
+            ))
+        );
+        let plain = observe_json(
+            "ec2.amazonaws.com",
+            "RunInstances",
+            json!({"requestParameters": {"imageId": "ami-1"}}),
+        );
+        assert_eq!(plain.passed, None);
+    }
+}
