@@ -8,6 +8,7 @@ pub mod config;
 pub mod credentials;
 pub mod datadir;
 pub mod ec2;
+pub mod generate;
 pub mod iam;
 pub mod metadata;
 pub mod protocol;
