@@ -329,24 +329,26 @@ fn push_condition(qb: &mut QueryBuilder<Sqlite>, condition: &InstanceCondition) 
                 "a.profile_id"
             };
             qb.push(
-                " AND EXISTS (SELECT 1 FROM iam_instance_profile_associations a \
-                 WHERE a.instance_id = i.instance_id AND a.state IN ('associating', 'associated')",
+                " AND i.instance_id IN (SELECT a.instance_id FROM iam_instance_profile_associations a \
+                 WHERE a.state IN ('associating', 'associated')",
             );
             push_in(qb, column, values);
             qb.push(")");
             return;
         }
         InstanceField::Tag(key) => {
-            qb.push(" AND EXISTS (SELECT 1 FROM instance_tags t WHERE t.instance_id = i.instance_id AND t.key = ")
-                .push_bind(key.clone());
+            // `IN (subquery)` lets SQLite start from the tag index and touch only the matching
+            // instances; a correlated `EXISTS` would test every instance of the account.
+            qb.push(
+                " AND i.instance_id IN (SELECT t.instance_id FROM instance_tags t WHERE t.key = ",
+            )
+            .push_bind(key.clone());
             push_in(qb, "t.value", values);
             qb.push(")");
             return;
         }
         InstanceField::TagKey => {
-            qb.push(
-                " AND EXISTS (SELECT 1 FROM instance_tags t WHERE t.instance_id = i.instance_id",
-            );
+            qb.push(" AND i.instance_id IN (SELECT t.instance_id FROM instance_tags t WHERE 1 = 1");
             push_in(qb, "t.key", values);
             qb.push(")");
             return;
