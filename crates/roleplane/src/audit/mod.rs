@@ -3,7 +3,7 @@
 //! `AssumeRole`; retention pruning; JSON-lines export.
 //!
 //! - [`CallRecord`]: one call's record, filled in along the request path (`server/api.rs`).
-//! - [`Audit`]: the running trail: [`Audit::record`] waits for the group-commit [`writer`].
+//! - [`Audit`]: the running trail: [`Audit::record`] waits for the group commit ([`writer`]).
 //! - [`instance_credentials`]: the record the metadata service's credential issuance makes.
 //! - Storage is `store::AuditLog` (`DATA_DIR/audit.db`); reads go through `cloudtrail`.
 //!
@@ -46,8 +46,6 @@ pub enum StartError {
     Open(#[from] store::StoreError),
     #[error("opening the audit log's writer: {0}")]
     Writer(#[from] store::audit::AppendError),
-    #[error("starting the audit writer thread: {0}")]
-    Thread(std::io::Error),
 }
 
 pub struct Audit {
@@ -67,7 +65,7 @@ impl Audit {
     ) -> Result<Audit, StartError> {
         let log = AuditLog::open_with(data_dir, args.audit_sync.into()).await?;
         let writer = match args.mode {
-            AuditMode::On => Some(Writer::spawn(log.appender()?).map_err(StartError::Thread)?),
+            AuditMode::On => Some(Writer::new(log.appender()?)),
             AuditMode::Off => {
                 tracing::warn!(
                     "audit recording is off (a benchmark setting): API calls leave no record"

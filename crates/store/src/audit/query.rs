@@ -1,5 +1,7 @@
-//! Keyset pages over the audit log: every filter maps to an index range, continued from a
-//! [`Position`] rather than an offset, so page N costs what page 1 does.
+//! Keyset pages over the audit log, continued from a [`Position`] rather than an offset, so
+//! page N costs what page 1 does. Time ranges, a principal's activity and event IDs are index
+//! ranges; the other LookupEvents attributes filter a walk of the time index (see the
+//! `0002_fewer_indexes` migration for why).
 
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
