@@ -9,19 +9,20 @@ ANCHORS=$ROOT/../shared/bench-anchors
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 (cd "$ROOT" && cargo build -q --release -p roleplane)
 W=$(mktemp -d)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 AK=AKIABENCHADMIN000001; SK=bench/secret/bench/secret/bench/secret00
 # Host mode on one loopback address: 10,000 instances need no listener each.
 ROLEPLANE_ADMIN_ACCESS_KEY_ID=$AK ROLEPLANE_ADMIN_SECRET_ACCESS_KEY=$SK ROLEPLANE_LOG=warn \
-  "$ROOT/target/release/roleplane" serve --data-dir "$W/data" --api-addr 127.0.0.1:19310 \
+  "$ROOT/target/release/roleplane" serve --data-dir "$W/data" --api-addr 127.0.0.1:$PORT \
   --imds-port 0 --imds-listen 127.0.0.1:0 > "$W/roleplane.log" 2>&1 & RP=$!
 trap 'kill $RP 2>/dev/null; rm -rf "$W"' EXIT
 sleep 2
 export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1
 launch() { # launch N instances tagged team=$2, print the first ID
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$1" "$2" "$PORT" <<'PY'
 import sys, boto3
 n, team = int(sys.argv[1]), sys.argv[2]
-ec2 = boto3.client("ec2", endpoint_url="http://127.0.0.1:19310")
+ec2 = boto3.client("ec2", endpoint_url="http://127.0.0.1:" + sys.argv[3])
 first = None
 while n > 0:
     batch = min(n, 500)
@@ -33,9 +34,9 @@ print(first)
 PY
 }
 measure() { # $1 label, $2 body
-  python3 "$ROOT/scripts/bench/mk_signed_lua.py" http://127.0.0.1:19310/ ec2 "$AK" "$SK" "$2" > "$W/q.lua"
+  python3 "$ROOT/scripts/bench/mk_signed_lua.py" http://127.0.0.1:$PORT/ ec2 "$AK" "$SK" "$2" > "$W/q.lua"
   cat "$ANCHORS/check.lua" >> "$W/q.lua"
-  echo "$1: $(wrk -t1 -c"$CONN" -d"$DUR" -s "$W/q.lua" http://127.0.0.1:19310/ | grep -E '^RESULT')"
+  echo "$1: $(wrk -t1 -c"$CONN" -d"$DUR" -s "$W/q.lua" http://127.0.0.1:$PORT/ | grep -E '^RESULT')"
 }
 ID=$(launch 100 blue)
 launch 10 red > /dev/null
