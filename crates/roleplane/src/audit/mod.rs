@@ -46,6 +46,8 @@ pub enum StartError {
     Open(#[from] store::StoreError),
     #[error("opening the audit log's writer: {0}")]
     Writer(#[from] store::audit::AppendError),
+    #[error("starting the audit writer threads: {0}")]
+    Thread(std::io::Error),
 }
 
 pub struct Audit {
@@ -65,7 +67,9 @@ impl Audit {
     ) -> Result<Audit, StartError> {
         let log = AuditLog::open_with(data_dir, args.audit_sync.into()).await?;
         let writer = match args.mode {
-            AuditMode::On => Some(Writer::new(log.appender()?)),
+            AuditMode::On => Some(
+                Writer::spawn(log.appender()?, log.checkpointer()?).map_err(StartError::Thread)?,
+            ),
             AuditMode::Off => {
                 tracing::warn!(
                     "audit recording is off (a benchmark setting): API calls leave no record"

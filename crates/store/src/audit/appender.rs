@@ -38,6 +38,36 @@ const INSERT: &str = "INSERT INTO events (event_id, event_time_ms, account_id, e
      event_name, read_only, access_key_id, username, principal_arn, error_code, resources, record) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
+/// WAL pages (4 KiB) past which the writer checkpoints itself: 64 MiB.
+const WRITER_CHECKPOINT_PAGES: i64 = 16_384;
+
+/// Copies the WAL into the database off the request path: a checkpoint fsyncs, and a writer
+/// that paid for it would hold up every request of its batch.
+#[derive(Debug)]
+pub struct Checkpointer {
+    connection: Connection,
+}
+
+impl Checkpointer {
+    pub(super) fn open(path: &Path, busy_timeout: Duration) -> Result<Self, AppendError> {
+        let connection = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        connection.busy_timeout(busy_timeout)?;
+        connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(Self { connection })
+    }
+
+    /// Checkpoints what the WAL holds without waiting for the writer or readers (`PASSIVE`);
+    /// returns the frames copied.
+    pub fn checkpoint(&self) -> Result<i64, AppendError> {
+        Ok(self
+            .connection
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(2))?)
+    }
+}
+
 /// The single writer of an audit log. Not `Sync`: give it to one thread.
 #[derive(Debug)]
 pub struct Appender {
@@ -60,6 +90,9 @@ impl Appender {
         connection.busy_timeout(busy_timeout)?;
         connection.pragma_update(None, "synchronous", sync.pragma())?;
         connection.pragma_update(None, "cache_size", -i64::from(cache_kib))?;
+        // Checkpoints (which fsync) belong to the [`Checkpointer`]; the writer checkpoints
+        // only if the WAL outgrows this, when the checkpointer cannot keep up.
+        connection.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
         Ok(Self { connection })
     }
 

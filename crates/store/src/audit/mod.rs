@@ -19,7 +19,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-pub use appender::{AppendError, Appender, AuditSync};
+pub use appender::{AppendError, Appender, AuditSync, Checkpointer};
 pub use model::{Event, EventFilter, EventQuery, NewEvent, Order, Position};
 
 use crate::error::Result;
@@ -100,6 +100,11 @@ impl AuditLog {
     /// The log's single writer, for a dedicated thread (see [`Appender`]).
     pub fn appender(&self) -> std::result::Result<Appender, AppendError> {
         Appender::open(&self.path, self.sync, BUSY_TIMEOUT, CACHE_KIB)
+    }
+
+    /// The log's background checkpointer, for a thread of its own (see [`Checkpointer`]).
+    pub fn checkpointer(&self) -> std::result::Result<Checkpointer, AppendError> {
+        Checkpointer::open(&self.path, BUSY_TIMEOUT)
     }
 
     /// Appends `events` in one transaction; committed when this returns.

@@ -208,6 +208,11 @@ async fn the_appender_commits_whole_batches() {
     );
     // The appender still works after a failed batch.
     appender.append(&[event(5, "GetRole", ROLE)]).unwrap();
+    let checkpointer = log.checkpointer().unwrap();
+    assert!(
+        checkpointer.checkpoint().unwrap() > 0,
+        "the batches' frames are copied"
+    );
 }
 
 #[tokio::test]
