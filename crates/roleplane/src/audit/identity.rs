@@ -60,7 +60,7 @@ fn of_session(caller: &Caller, claims: &SessionClaims) -> Identified {
             identity
                 .str("type", "AssumedRole")
                 .concat("principalId", &[role_id, ":", session_name])
-                .str("arn", &caller.principal.arn())
+                .str("arn", caller.principal.arn())
                 .str("accountId", account)
                 .str("accessKeyId", key);
             (session_name.clone(), role_arn.clone())
