@@ -29,10 +29,12 @@ BIN=${ROLEPLANE_BIN:-$ROOT/target/release/roleplane}
 W=$(mktemp -d)
 API=127.0.0.1:19310; IMDS_PORT=19169; STATIC=127.0.0.1:19170; MOTO=127.0.0.1:5057
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$W"' EXIT
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$W"' EXIT
 ROLEPLANE_LOG=warn "$BIN" serve --data-dir "$W/data" \
   --api-addr "$API" --imds-port "$IMDS_PORT" > "$W/roleplane.log" 2>&1 & PIDS+=($!)
-moto_server -H 127.0.0.1 -p "${MOTO##*:}" > "$W/moto.log" 2>&1 & PIDS+=($!)
+# The real script, not a pyenv shim: the PID killed on exit must be moto's own.
+MOTO_BIN=$(pyenv which moto_server 2>/dev/null || command -v moto_server)
+"$MOTO_BIN" -H 127.0.0.1 -p "${MOTO##*:}" > "$W/moto.log" 2>&1 & PIDS+=($!)
 for _ in $(seq 1 100); do [ -f "$W/data/endpoints.json" ] && break; sleep 0.1; done
 
 # One instance with a role, through the real API.
