@@ -27,20 +27,25 @@ BIN=${ROLEPLANE_BIN:-$ROOT/target/release/roleplane}
 (cd "$ROOT" && cargo build -q --release -p imds --example static_baseline)
 
 W=$(mktemp -d)
-API=127.0.0.1:19310; IMDS_PORT=19169; STATIC=127.0.0.1:19170; MOTO=127.0.0.1:5057
+# Ephemeral ports throughout: other servers may be running on this machine.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+MOTO=127.0.0.1:$(free_port)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$W"' EXIT
 ROLEPLANE_LOG=warn "$BIN" serve --data-dir "$W/data" \
-  --api-addr "$API" --imds-port "$IMDS_PORT" > "$W/roleplane.log" 2>&1 & PIDS+=($!)
+  --api-addr 127.0.0.1:0 --imds-port 0 > "$W/roleplane.log" 2>&1 & PIDS+=($!)
 # The real script, not a pyenv shim: the PID killed on exit must be moto's own.
 MOTO_BIN=$(pyenv which moto_server 2>/dev/null || command -v moto_server)
 "$MOTO_BIN" -H 127.0.0.1 -p "${MOTO##*:}" > "$W/moto.log" 2>&1 & PIDS+=($!)
 for _ in $(seq 1 100); do [ -f "$W/data/endpoints.json" ] && break; sleep 0.1; done
+[ -f "$W/data/endpoints.json" ] || { echo "roleplane did not start:" >&2; cat "$W/roleplane.log" >&2; exit 1; }
+API=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["api"])' "$W/data/endpoints.json")
+IMDS_PORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["imdsPort"])' "$W/data/endpoints.json")
 
 # One instance with a role, through the real API.
 export AWS_SHARED_CREDENTIALS_FILE=$W/data/credentials AWS_CONFIG_FILE=$W/no-config
 export AWS_DEFAULT_PROFILE=roleplane AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-cli() { aws --endpoint-url "http://$API" --output text "$@"; }
+cli() { aws --endpoint-url "$API" --output text "$@"; }
 cli iam create-role --role-name bench --assume-role-policy-document \
   '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}' >/dev/null
 cli iam create-instance-profile --instance-profile-name bench >/dev/null
@@ -53,7 +58,9 @@ TOKEN=$(curl -sf -X PUT "$ENDPOINT/latest/api/token" -H "X-aws-ec2-metadata-toke
 BODY=$(curl -sf -H "X-aws-ec2-metadata-token: $TOKEN" "$ENDPOINT$CREDS")
 SIZE=$(printf '%s' "$BODY" | wc -c)
 grep -q '"Code" : "Success"' <<<"$BODY" || { echo "no credentials from $ENDPOINT: $BODY" >&2; exit 1; }
-"$ROOT/target/release/examples/static_baseline" "$STATIC" "$SIZE" > "$W/static.log" 2>&1 & PIDS+=($!)
+"$ROOT/target/release/examples/static_baseline" 127.0.0.1:0 "$SIZE" > "$W/static.log" 2>&1 & PIDS+=($!)
+for _ in $(seq 1 50); do grep -q listening "$W/static.log" && break; sleep 0.1; done
+STATIC=$(sed -n 's/^listening on //p' "$W/static.log")
 MOTO_PATH=/latest/meta-data/iam/security-credentials/default-role
 for _ in $(seq 1 100); do curl -sf -o /dev/null "http://$MOTO$MOTO_PATH" && break; sleep 0.2; done
 echo "instance endpoint $ENDPOINT, credentials document $SIZE bytes; moto's is $(curl -s "http://$MOTO$MOTO_PATH" | wc -c) bytes"
