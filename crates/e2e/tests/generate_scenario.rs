@@ -226,9 +226,7 @@ fn the_generated_policy_is_exactly_what_the_workload_needs() {
     assert_eq!(documents(&cli), policies);
 
     // Re-run under a new role that has only the generated policy.
-    rt.block_on(
-        server.instance_role("narrow", "narrow-profile", &policy.to_string()),
-    );
+    rt.block_on(server.instance_role("narrow", "narrow-profile", &policy.to_string()));
     succeeds(run_as(&server, "narrow-profile", WORKLOAD_A));
     succeeds(run_as(&server, "narrow-profile", WORKLOAD_B));
     // Outside the set: an action never used, and a used action on a resource never touched.

@@ -117,7 +117,7 @@ async fn directory(dir: &Path, activity: &Activity) -> anyhow::Result<Directory>
     Ok(directory)
 }
 
-/// Progress on stderr: records scanned, share of the window read, rate. Rewritten in place on
+/// Progress on stderr: records scanned of the estimated total, rate. Rewritten in place on
 /// a terminal, one line per update otherwise (logs, CI).
 struct Meter {
     last: Option<Instant>,
@@ -144,8 +144,9 @@ impl Meter {
         self.last = Some(now);
         self.shown = true;
         let line = format!(
-            "scanned {} records, {:.0}% of the window, {} records/s",
+            "scanned {} of ~{} records ({:.0}%), {} records/s",
             thousands(progress.scanned),
+            thousands(progress.estimated_total()),
             progress.fraction() * 100.0,
             thousands(progress.rate() as u64),
         );
@@ -184,7 +185,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -24,6 +24,8 @@ pub mod observed;
 pub mod output;
 pub mod placeholders;
 mod render;
+#[cfg(test)]
+mod scale_tests;
 pub mod scan;
 
 pub use activity::{Activity, Window};

@@ -110,21 +110,21 @@ pub fn observe(event_source: &str, event_name: &str, account: &str, record_json:
         profile_role: None,
         action: String::new(),
     };
-    if scoped || passes {
-        if let Ok(record) = serde_json::from_str::<Record>(record_json) {
-            if scoped {
-                let found = resources(service, account, &record);
-                if !found.is_empty() {
-                    observed.resources = found;
-                }
+    if (scoped || passes)
+        && let Ok(record) = serde_json::from_str::<Record>(record_json)
+    {
+        if scoped {
+            let found = resources(service, account, &record);
+            if !found.is_empty() {
+                observed.resources = found;
             }
-            if passes {
-                observed.passed = passed_role(service, account, &record.parameters);
-                if event_name == "AddRoleToInstanceProfile" {
-                    observed.profile_role = string(&record.parameters, "instanceProfileName")
-                        .zip(string(&record.parameters, "roleName"))
-                        .map(|(p, r)| (p.to_owned(), r.to_owned()));
-                }
+        }
+        if passes {
+            observed.passed = passed_role(service, account, &record.parameters);
+            if event_name == "AddRoleToInstanceProfile" {
+                observed.profile_role = string(&record.parameters, "instanceProfileName")
+                    .zip(string(&record.parameters, "roleName"))
+                    .map(|(p, r)| (p.to_owned(), r.to_owned()));
             }
         }
     }

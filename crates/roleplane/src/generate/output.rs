@@ -132,7 +132,7 @@ mod tests {
             is_complete: true,
         };
         let policy = r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned();
-        let body = generated_policy(&job, &properties, Some(&[policy.clone()]));
+        let body = generated_policy(&job, &properties, Some(std::slice::from_ref(&policy)));
         assert_eq!(
             body,
             json!({

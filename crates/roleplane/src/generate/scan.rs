@@ -28,16 +28,30 @@ pub struct Progress {
     pub scanned: u64,
     /// Event time of the last record read; the scan runs oldest first.
     pub position_ms: i64,
-    pub window: Window,
+    /// Event times of the principal's first and last records in the window.
+    pub first_ms: i64,
+    pub last_ms: i64,
     pub elapsed: Duration,
 }
 
 impl Progress {
-    /// Share of the window behind the scan, 0–1: the log has no cheap count of a principal's
-    /// records, but it is read in time order, so time read is the honest measure of work done.
+    /// Share of the principal's records behind the scan, 0–1. The log keeps no count of them,
+    /// but it is read in time order between two known ends, so the time read estimates it.
     pub fn fraction(&self) -> f64 {
-        let span = (self.window.end_ms - self.window.start_ms).max(1) as f64;
-        ((self.position_ms - self.window.start_ms) as f64 / span).clamp(0.0, 1.0)
+        if self.last_ms <= self.first_ms {
+            return 1.0;
+        }
+        let span = (self.last_ms - self.first_ms) as f64;
+        ((self.position_ms - self.first_ms) as f64 / span).clamp(0.0, 1.0)
+    }
+
+    /// The number of records the scan will have read, estimated from [`Self::fraction`].
+    pub fn estimated_total(&self) -> u64 {
+        let fraction = self.fraction();
+        if fraction <= 0.0 {
+            return self.scanned;
+        }
+        ((self.scanned as f64 / fraction) as u64).max(self.scanned)
     }
 
     /// Records per second so far.
@@ -57,6 +71,8 @@ pub async fn scan(
     let started = Instant::now();
     let window = activity.window();
     let principal = activity.principal().to_owned();
+    let last_ms = newest(log, &principal, window).await?;
+    let mut first_ms = None;
     let mut next = Some(fetch(log, &principal, window, None));
     while let Some(pending) = next.take() {
         let page = pending.await??;
@@ -71,16 +87,33 @@ pub async fn scan(
         for event in &page {
             activity.add(event);
         }
-        if let Some(last) = page.last() {
+        if let (Some(first), Some(last)) = (page.first(), page.last()) {
             progress(&Progress {
                 scanned: activity.scanned(),
                 position_ms: last.event_time_ms,
-                window,
+                first_ms: *first_ms.get_or_insert(first.event_time_ms),
+                last_ms: last_ms.unwrap_or(last.event_time_ms),
                 elapsed: started.elapsed(),
             });
         }
     }
     Ok(true)
+}
+
+/// The event time of the principal's newest record in the window: one index probe.
+async fn newest(log: &AuditLog, principal: &str, window: Window) -> Result<Option<i64>, ScanError> {
+    let page = log
+        .lookup(&EventQuery {
+            account_id: None,
+            filter: Some(EventFilter::PrincipalArn(principal)),
+            start_ms: Some(window.start_ms),
+            end_ms: Some(window.end_ms),
+            order: Order::NewestFirst,
+            after: None,
+            limit: 1,
+        })
+        .await?;
+    Ok(page.first().map(|e| e.event_time_ms))
 }
 
 type PageTask = tokio::task::JoinHandle<Result<Vec<Event>, store::StoreError>>;
