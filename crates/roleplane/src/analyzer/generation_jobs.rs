@@ -172,3 +172,78 @@ pub fn list(account: &str, principal: Option<&str>) -> Vec<Arc<Job>> {
         .cloned()
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::output::JobStatus;
+
+    fn request(account: &str, token: Option<&str>) -> Request {
+        Request {
+            account: account.into(),
+            principal: format!("arn:aws:iam::{account}:role/app"),
+            window: Window {
+                start_ms: 0,
+                end_ms: i64::MAX,
+            },
+            trails: Value::Array(Vec::new()),
+            client_token: token.map(str::to_owned),
+        }
+    }
+
+    async fn ended(job: &Job) -> JobDetails {
+        for _ in 0..500 {
+            let details = job.details();
+            if details.status != JobStatus::InProgress {
+                return details;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("job {} never ended", job.id);
+    }
+
+    #[tokio::test]
+    async fn jobs_run_cancel_and_stay_in_their_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path()).await.unwrap();
+
+        let done = start(request("111111111111", Some("t")), Ok(log.clone()));
+        let details = ended(&done).await;
+        assert_eq!(details.status, JobStatus::Succeeded);
+        assert!(details.completed_on.is_some());
+        assert!(matches!(done.state().0, State::Succeeded(_)));
+        // A finished job is not canceled after the fact.
+        done.cancel();
+        assert_eq!(done.details().status, JobStatus::Succeeded);
+
+        // Canceled before its scan reports: canceled it stays.
+        let canceled = start(request("111111111111", None), Ok(log.clone()));
+        canceled.cancel();
+        assert_eq!(ended(&canceled).await.status, JobStatus::Canceled);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(canceled.details().status, JobStatus::Canceled);
+
+        let failed = start(
+            request("111111111111", None),
+            Err(("SERVICE_ERROR", "no trail".into())),
+        );
+        assert_eq!(
+            failed.details().error,
+            Some(("SERVICE_ERROR", "no trail".to_owned()))
+        );
+
+        // Same token, same account: the same job; another account never sees it.
+        let again = start(request("111111111111", Some("t")), Ok(log.clone()));
+        assert_eq!(again.id, done.id);
+        let other = start(request("222222222222", Some("t")), Ok(log));
+        assert_ne!(other.id, done.id);
+        assert!(find("222222222222", &done.id).is_none());
+        assert!(find("111111111111", &done.id).is_some());
+        let listed: Vec<String> = list("111111111111", None)
+            .iter()
+            .map(|j| j.id.clone())
+            .collect();
+        assert!(listed.contains(&done.id) && !listed.contains(&other.id));
+        ended(&other).await;
+    }
+}
