@@ -91,6 +91,25 @@ impl Activity {
         }
     }
 
+    /// Takes in what another part of the same scan saw (same principal and window).
+    pub fn merge(&mut self, other: Activity) {
+        for (action, touched) in other.actions {
+            self.actions.entry(action).or_default().extend(touched);
+        }
+        self.passed.extend(other.passed);
+        self.profile_roles.extend(other.profile_roles);
+        for (mine, theirs) in [
+            (&mut self.denied, other.denied),
+            (&mut self.failed, other.failed),
+        ] {
+            for (action, n) in theirs {
+                *mine.entry(action).or_default() += n;
+            }
+        }
+        self.scanned += other.scanned;
+        self.used += other.used;
+    }
+
     pub fn principal(&self) -> &str {
         &self.principal
     }

@@ -147,7 +147,7 @@ impl Meter {
             "scanned {} of ~{} records ({:.0}%), {} records/s",
             thousands(progress.scanned),
             thousands(progress.estimated_total()),
-            progress.fraction() * 100.0,
+            progress.fraction * 100.0,
             thousands(progress.rate() as u64),
         );
         if self.terminal {
