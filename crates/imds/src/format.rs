@@ -21,16 +21,15 @@ fn utc(t: SystemTime) -> OffsetDateTime {
 /// `2021-09-20T21:42:26Z`, the timestamp form of IMDS JSON documents.
 pub fn write_iso8601(out: &mut Vec<u8>, t: SystemTime) {
     let t = utc(t);
-    let _ = write!(
-        out,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
+    // Digits by hand: `core::fmt` showed up in profiles of the credentials GET.
+    push_digits(out, u32::try_from(t.year()).unwrap_or(0), 4);
+    out.push(b'-');
+    push_digits(out, u32::from(u8::from(t.month())), 2);
+    out.push(b'-');
+    push_digits(out, u32::from(t.day()), 2);
+    out.push(b'T');
+    push_clock(out, &t);
+    out.push(b'Z');
 }
 
 /// `Mon, 20 Sep 2021 21:42:26 GMT`, the HTTP date form (RFC 9110 IMF-fixdate).
@@ -40,17 +39,36 @@ pub fn write_http_date(out: &mut Vec<u8>, t: SystemTime) {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let t = utc(t);
-    let day = DAYS[usize::from(t.weekday().number_days_from_monday())];
-    let month = MONTHS[usize::from(u8::from(t.month()) - 1)];
-    let _ = write!(
-        out,
-        "{day}, {:02} {month} {:04} {:02}:{:02}:{:02} GMT",
-        t.day(),
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    );
+    out.extend_from_slice(DAYS[usize::from(t.weekday().number_days_from_monday())].as_bytes());
+    out.extend_from_slice(b", ");
+    push_digits(out, u32::from(t.day()), 2);
+    out.push(b' ');
+    out.extend_from_slice(MONTHS[usize::from(u8::from(t.month()) - 1)].as_bytes());
+    out.push(b' ');
+    push_digits(out, u32::try_from(t.year()).unwrap_or(0), 4);
+    out.push(b' ');
+    push_clock(out, &t);
+    out.extend_from_slice(b" GMT");
+}
+
+/// `HH:MM:SS`.
+fn push_clock(out: &mut Vec<u8>, t: &OffsetDateTime) {
+    push_digits(out, u32::from(t.hour()), 2);
+    out.push(b':');
+    push_digits(out, u32::from(t.minute()), 2);
+    out.push(b':');
+    push_digits(out, u32::from(t.second()), 2);
+}
+
+/// `value` as exactly `width` decimal digits (zero-padded; higher digits are dropped, which the
+/// callers' ranges never need).
+fn push_digits(out: &mut Vec<u8>, mut value: u32, width: usize) {
+    let start = out.len();
+    out.resize(start + width, b'0');
+    for slot in out[start..].iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
 }
 
 /// A JSON object written the way IMDS writes them: one member per line, two-space indent,
@@ -102,19 +120,29 @@ impl<'a> JsonObject<'a> {
 
 fn write_json_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
-    for &b in s.as_bytes() {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0..=0x1f => {
-                let _ = write!(out, "\\u{b:04x}");
-            }
-            _ => out.push(b),
+    let bytes = s.as_bytes();
+    // Copy runs that need no escaping in one go: credential documents are mostly long tokens
+    // and keys, and a byte-at-a-time copy was the largest cost of the credentials GET.
+    let mut run_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[run_start..i]);
+        if escaped.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.extend_from_slice(escaped);
         }
+        run_start = i + 1;
     }
+    out.extend_from_slice(&bytes[run_start..]);
     out.push(b'"');
 }
 
@@ -155,5 +183,34 @@ mod tests {
         let mut out = Vec::new();
         JsonObject::new(&mut out).finish();
         assert_eq!(out, b"{}");
+    }
+
+    #[test]
+    fn string_escaping_at_run_boundaries() {
+        let cases: &[(&str, &str)] = &[
+            ("", "\"\""),
+            ("plain", "\"plain\""),
+            ("\"", "\"\\\"\""),
+            ("\"lead", "\"\\\"lead\""),
+            ("trail\\", "\"trail\\\\\""),
+            ("a\tb\rc", "\"a\\tb\\rc\""),
+            ("\u{8}\u{c}\u{1f}", "\"\\u0008\\u000c\\u001f\""),
+            ("€ é", "\"€ é\""),
+        ];
+        for (input, expected) in cases {
+            let mut out = Vec::new();
+            write_json_string(&mut out, input);
+            assert_eq!(String::from_utf8(out).unwrap(), *expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn years_and_digits_are_zero_padded() {
+        let mut out = Vec::new();
+        write_iso8601(&mut out, at(0));
+        assert_eq!(out, b"1970-01-01T00:00:00Z");
+        out.clear();
+        write_iso8601(&mut out, at(253_402_300_799)); // 9999-12-31T23:59:59Z
+        assert_eq!(out, b"9999-12-31T23:59:59Z");
     }
 }
