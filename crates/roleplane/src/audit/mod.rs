@@ -3,9 +3,12 @@
 //! `AssumeRole`; retention pruning; JSON-lines export.
 //!
 //! - [`CallRecord`]: one call's record, filled in along the request path (`server/api.rs`).
-//! - [`Audit`]: the running trail: [`Audit::record`] waits for the group commit ([`writer`]).
+//! - [`Audit`]: the running trail: [`Audit::record`] appends to the journal on the request's
+//!   own thread (one `write(2)`), the [`indexer`] thread copies it into `audit.db` later.
 //! - [`instance_credentials`]: the record the metadata service's credential issuance makes.
-//! - Storage is `store::AuditLog` (`DATA_DIR/audit.db`); reads go through `cloudtrail`.
+//! - Storage is `store::AuditLog` (`DATA_DIR/audit/journal-*.jsonl`, indexed in
+//!   `DATA_DIR/audit.db`); reads go through `cloudtrail`. Why this shape:
+//!   `docs/decisions/0003-audit-durability.md`.
 //!
 //! Secrets never reach a record: identities carry ids and ARNs only, request parameters hide
 //! passwords, keys and tokens, and response elements copy named, non-secret fields only.
@@ -14,6 +17,7 @@ mod dates;
 mod event_id;
 pub mod export;
 mod identity;
+mod indexer;
 pub mod instance_credentials;
 mod json_text;
 mod parameters;
@@ -23,19 +27,28 @@ mod response;
 mod settings;
 #[cfg(test)]
 mod test_callers;
-mod writer;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use store::AuditLog;
+use store::audit::{AuditSync, Journal, NewEvent};
 
 pub use instance_credentials::InstanceCredentials;
 pub use record::{CallRecord, EVENT_VERSION, is_read_only};
 pub use settings::{AuditArgs, AuditMode, SyncLevel};
-pub use writer::WriteError;
 
-use writer::Writer;
+/// A record that could not be made durable.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("appending to the audit journal: {0}")]
+    Journal(#[from] std::io::Error),
+    #[error("the audit journal's sync task stopped: {0}")]
+    Stopped(#[from] tokio::task::JoinError),
+}
 
 /// How often retention pruning runs; the first run is at start.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -44,32 +57,35 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 pub enum StartError {
     #[error("opening the audit log: {0}")]
     Open(#[from] store::StoreError),
-    #[error("opening the audit log's writer: {0}")]
-    Writer(#[from] store::audit::AppendError),
-    #[error("starting the audit writer threads: {0}")]
+    #[error("starting the audit indexer thread: {0}")]
     Thread(std::io::Error),
 }
 
 pub struct Audit {
     log: AuditLog,
     /// `None` when recording is off (the benchmark knob).
-    writer: Option<Writer>,
+    journal: Option<Arc<Journal>>,
+    sync: AuditSync,
     /// Where records of callers that failed authentication go.
     home_account: String,
 }
 
 impl Audit {
-    /// Opens `DATA_DIR/audit.db`, starts the writer (unless off) and retention pruning.
+    /// Opens the audit log, starts a journal segment and the indexer (unless off) and
+    /// retention pruning.
     pub async fn start(
         data_dir: &Path,
         args: &AuditArgs,
         home_account: &str,
     ) -> Result<Audit, StartError> {
-        let log = AuditLog::open_with(data_dir, args.audit_sync.into()).await?;
-        let writer = match args.mode {
-            AuditMode::On => Some(
-                Writer::spawn(log.appender()?, log.checkpointer()?).map_err(StartError::Thread)?,
-            ),
+        let sync = args.audit_sync.into();
+        let log = AuditLog::open_with(data_dir, sync).await?;
+        let journal = match args.mode {
+            AuditMode::On => {
+                let journal = Arc::new(log.journal().await?);
+                indexer::spawn(log.clone(), &journal).map_err(StartError::Thread)?;
+                Some(journal)
+            }
             AuditMode::Off => {
                 tracing::warn!(
                     "audit recording is off (a benchmark setting): API calls leave no record"
@@ -80,7 +96,8 @@ impl Audit {
         tokio::spawn(prune_forever(log.clone(), args.audit_retention_days));
         Ok(Audit {
             log,
-            writer,
+            journal,
+            sync,
             home_account: home_account.to_owned(),
         })
     }
@@ -93,11 +110,13 @@ impl Audit {
     /// logged: the operation it describes has already happened, and hiding its response would
     /// not undo it.
     pub async fn record(&self, record: CallRecord, request_id: &str) {
-        let Some(writer) = &self.writer else { return };
+        if self.journal.is_none() {
+            return;
+        }
         let Some(event) = record.finish(request_id, &self.home_account) else {
             return;
         };
-        if let Err(error) = writer.write(event).await {
+        if let Err(error) = self.append(event).await {
             tracing::error!(%error, request_id, "API call not recorded in the audit trail");
         }
     }
@@ -107,10 +126,24 @@ impl Audit {
         &self,
         issue: &InstanceCredentials<'_>,
     ) -> Result<(), WriteError> {
-        match &self.writer {
-            Some(writer) => writer.write(issue.to_event()).await,
-            None => Ok(()),
+        self.append(issue.to_event()).await
+    }
+
+    /// At `normal`, a `write(2)` to the page cache right here on the request's worker: a few
+    /// microseconds, cheaper than any hand-off. At `full` the `fdatasync` would stall every
+    /// connection on this worker, so it runs on the blocking pool.
+    async fn append(&self, event: NewEvent) -> Result<(), WriteError> {
+        let Some(journal) = &self.journal else {
+            return Ok(());
+        };
+        match self.sync {
+            AuditSync::Normal => journal.append(&event)?,
+            AuditSync::Full => {
+                let journal = journal.clone();
+                tokio::task::spawn_blocking(move || journal.append(&event)).await??;
+            }
         }
+        Ok(())
     }
 
     pub async fn close(&self) {

@@ -1,31 +1,49 @@
-//! The audit trail's storage: an append-only log of CloudTrail records in its own SQLite file,
-//! `DATA_DIR/audit.db`.
+//! The audit trail's storage: an append-only [`Journal`] of CloudTrail records
+//! (`DATA_DIR/audit/journal-<n>.jsonl`), the durability point, and an index of them in its own
+//! SQLite file, `DATA_DIR/audit.db`, for lookups.
 //!
-//! Writes come in batches, one transaction each, committed when the call returns: the
-//! server's writer thread owns an [`Appender`] (prepared INSERT, no async hops) and groups
-//! concurrent requests' records into one batch; [`AuditLog::append`] is the async form for
-//! bulk loads and tests. How far a commit goes toward the disk is the log's [`AuditSync`]
-//! (WAL written, or also fsynced). Reads are keyset pages over indexed columns
-//! ([`AuditLog::lookup`]) so a scan of a principal's month stays an index range walk however
-//! large the log grows. The record itself is opaque JSON here; the server shapes it.
+//! The server appends each record to the journal on the request's own thread (one `write(2)`,
+//! see [`journal`]); an [`Indexer`] copies the journal into `audit.db` in the background. A
+//! lookup first catches the index up to the journal's end, so it sees every record appended
+//! before it started, whether the journal is this process's or a running server's beside it.
+//! [`AuditLog::append`] inserts straight into the index, for bulk loads and tests. Reads are
+//! keyset pages over indexed columns ([`AuditLog::lookup`]) so a scan of a principal's month
+//! stays an index range walk however large the log grows. The record itself is opaque JSON
+//! here; the server shapes it. See `docs/decisions/0003-audit-durability.md`.
 
-mod appender;
+mod indexer;
+pub mod journal;
+mod line;
 mod model;
 mod query;
+mod retention;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-pub use appender::{AppendError, Appender, AuditSync, Checkpointer};
+pub use indexer::{IndexError, Indexer, JournalPosition};
+pub use journal::{DEFAULT_SEGMENT_BYTES, JOURNAL_DIR, Journal};
 pub use model::{Event, EventFilter, EventQuery, NewEvent, Order, Position};
 
 use crate::error::Result;
 
 /// The audit database inside the data directory.
 pub const AUDIT_DATABASE_FILE: &str = "audit.db";
+
+/// How far an appended record goes toward the disk before [`Journal::append`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuditSync {
+    /// `write(2)` only: the record is in the kernel's page cache and survives the death of
+    /// the process, not a power loss before the kernel writes it back.
+    #[default]
+    Normal,
+    /// Also `fdatasync`, grouped across concurrent appends: survives power loss too.
+    Full,
+}
 
 /// One writer plus a few readers (lookups, exports, pruning).
 const MAX_CONNECTIONS: u32 = 4;
@@ -49,7 +67,10 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/audit");
 pub struct AuditLog {
     pool: SqlitePool,
     path: PathBuf,
+    journal_dir: PathBuf,
     sync: AuditSync,
+    /// Shared by every clone: the background indexer and lookups take turns.
+    indexer: Arc<Mutex<Option<Indexer>>>,
 }
 
 impl AuditLog {
@@ -71,22 +92,20 @@ impl AuditLog {
     }
 
     /// Opens an existing log without touching its schema: for readers beside a running server
-    /// (`roleplane audit export`). WAL lets them read while the server writes.
+    /// (`roleplane audit export`, `roleplane policy generate`). WAL lets them read while the
+    /// server writes; their lookups catch the index up from the server's journal themselves.
     pub async fn open_existing(data_dir: &Path) -> Result<Self> {
         Self::connect(data_dir, false, AuditSync::default()).await
     }
 
     async fn connect(data_dir: &Path, create: bool, sync: AuditSync) -> Result<Self> {
         let path = data_dir.join(AUDIT_DATABASE_FILE);
-        let synchronous = match sync {
-            AuditSync::Normal => SqliteSynchronous::Normal,
-            AuditSync::Full => SqliteSynchronous::Full,
-        };
         let options = SqliteConnectOptions::new()
             .filename(&path)
             .create_if_missing(create)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(synchronous)
+            // The journal is the durable copy: the index can be rebuilt from it.
+            .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
             // The indexes' hot pages stay in memory instead of being re-read every batch.
             .pragma("cache_size", format!("-{CACHE_KIB}"));
@@ -94,20 +113,61 @@ impl AuditLog {
             .max_connections(MAX_CONNECTIONS)
             .connect_with(options)
             .await?;
-        Ok(Self { pool, path, sync })
+        Ok(Self {
+            pool,
+            path,
+            journal_dir: data_dir.join(JOURNAL_DIR),
+            sync,
+            indexer: Arc::new(Mutex::new(None)),
+        })
     }
 
-    /// The log's single writer, for a dedicated thread (see [`Appender`]).
-    pub fn appender(&self) -> std::result::Result<Appender, AppendError> {
-        Appender::open(&self.path, self.sync, BUSY_TIMEOUT, CACHE_KIB)
+    /// Starts this process's journal (a new segment) at the log's [`AuditSync`]. One per
+    /// process: the server's.
+    pub async fn journal(&self) -> Result<Journal> {
+        self.journal_with(DEFAULT_SEGMENT_BYTES).await
     }
 
-    /// The log's background checkpointer, for a thread of its own (see [`Checkpointer`]).
-    pub fn checkpointer(&self) -> std::result::Result<Checkpointer, AppendError> {
-        Checkpointer::open(&self.path, BUSY_TIMEOUT)
+    /// [`AuditLog::journal`] rolling to a new segment past `segment_bytes`.
+    pub async fn journal_with(&self, segment_bytes: u64) -> Result<Journal> {
+        let (segment, _) = self.position().await?;
+        Ok(
+            Journal::open(&self.journal_dir, segment + 1, self.sync, segment_bytes)
+                .map_err(sqlx::Error::Io)?,
+        )
     }
 
-    /// Appends `events` in one transaction; committed when this returns.
+    /// How far the index has read the journal.
+    pub async fn position(&self) -> Result<JournalPosition> {
+        let (segment, offset): (i64, i64) =
+            sqlx::query_as("SELECT segment, byte_offset FROM journal_position WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((segment.unsigned_abs(), offset.unsigned_abs()))
+    }
+
+    /// Indexes what the journal holds now; returns how many records were added. Blocks: for
+    /// a thread of its own (the server's background indexer).
+    pub fn catch_up_blocking(&self) -> std::result::Result<u64, IndexError> {
+        let mut indexer = self.indexer.lock().unwrap_or_else(|e| e.into_inner());
+        let indexer = match &mut *indexer {
+            Some(indexer) => indexer,
+            none => none.insert(Indexer::open(&self.path, &self.journal_dir, BUSY_TIMEOUT)?),
+        };
+        indexer.catch_up()
+    }
+
+    /// [`AuditLog::catch_up_blocking`] for async callers.
+    pub async fn catch_up(&self) -> Result<u64> {
+        let log = self.clone();
+        tokio::task::spawn_blocking(move || log.catch_up_blocking())
+            .await
+            .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
+            .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)).into())
+    }
+
+    /// Inserts `events` straight into the index in one transaction, bypassing the journal:
+    /// bulk loads and tests. Committed when this returns.
     pub async fn append(&self, events: &[NewEvent]) -> Result<()> {
         if events.is_empty() {
             return Ok(());
@@ -140,13 +200,19 @@ impl AuditLog {
     }
 
     /// One page of events matching `query`, in its order. Ask for one more than you show to
-    /// learn whether another page follows.
+    /// learn whether another page follows. Sees every record appended to the journal before
+    /// it was called (it catches the index up first).
     pub async fn lookup(&self, query: &EventQuery<'_>) -> Result<Vec<Event>> {
+        self.catch_up().await?;
         query::lookup(&self.pool, query).await
     }
 
-    /// Deletes every event older than `cutoff_ms` (epoch milliseconds); returns how many.
+    /// Deletes every event older than `cutoff_ms` (epoch milliseconds), and the journal
+    /// segments already indexed whose last write is older; returns how many events.
     pub async fn prune_before(&self, cutoff_ms: i64) -> Result<u64> {
+        let (indexed_segment, _) = self.position().await?;
+        retention::remove_segments(&self.journal_dir, indexed_segment, cutoff_ms)
+            .map_err(sqlx::Error::Io)?;
         let mut total = 0;
         loop {
             let deleted = sqlx::query(

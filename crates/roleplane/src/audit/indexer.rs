@@ -1,0 +1,55 @@
+//! The background indexer: a thread at the lowest CPU priority that copies the journal into
+//! `audit.db`. Under saturation it yields the CPU to requests and falls behind; it catches up
+//! when load drops. Nothing waits for it: a lookup catches the index up itself first
+//! (`store::AuditLog::lookup`), so it only keeps those catch-ups short. At start it simply
+//! begins with what an earlier run left unindexed (lazy: the server is ready before).
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use store::AuditLog;
+use store::audit::Journal;
+
+/// Pause once the index has reached the journal's end.
+const IDLE: Duration = Duration::from_millis(100);
+
+/// Starts the indexer; it ends once `journal` (the server's) is dropped.
+pub fn spawn(log: AuditLog, journal: &Arc<Journal>) -> std::io::Result<()> {
+    let alive = Arc::downgrade(journal);
+    std::thread::Builder::new()
+        .name("audit-indexer".into())
+        .spawn(move || {
+            lower_priority();
+            run(&log, &alive);
+        })?;
+    Ok(())
+}
+
+fn run(log: &AuditLog, alive: &Weak<Journal>) {
+    while alive.strong_count() > 0 {
+        match log.catch_up_blocking() {
+            Ok(0) => std::thread::sleep(IDLE),
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "audit indexing failed; retrying");
+                std::thread::sleep(IDLE);
+            }
+        }
+    }
+    // What the last appends left, so a clean shutdown leaves nothing to index.
+    if let Err(error) = log.catch_up_blocking() {
+        tracing::warn!(%error, "audit indexing failed at shutdown");
+    }
+}
+
+/// Nice 19 for this thread alone (on Linux a thread is a schedulable process of its own).
+fn lower_priority() {
+    // SAFETY: plain syscalls on the calling thread's own ID, no memory handed over.
+    let failed = unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid.unsigned_abs(), 19) != 0
+    };
+    if failed {
+        tracing::debug!("audit indexer runs at normal priority (setpriority refused)");
+    }
+}

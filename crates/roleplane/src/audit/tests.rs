@@ -1,0 +1,82 @@
+//! The trail end to end inside one process: records appended by many request tasks are all
+//! there for the very next lookup, and the background indexer gets there on its own.
+
+use std::time::{Duration, Instant};
+
+use store::audit::{EventQuery, Order};
+use time::OffsetDateTime;
+
+use super::*;
+
+fn issue(n: u32) -> store::audit::NewEvent {
+    let at = OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(i64::from(n));
+    InstanceCredentials {
+        account_id: "123456789012",
+        region: "us-east-1",
+        role_arn: "arn:aws:iam::123456789012:role/web",
+        instance_id: &format!("i-{n:017x}"),
+        access_key_id: &format!("ASIA{n:016}"),
+        issued_at: at,
+        expires_at: at + time::Duration::hours(6),
+    }
+    .to_event()
+}
+
+async fn count(log: &AuditLog) -> usize {
+    log.lookup(&EventQuery {
+        order: Order::OldestFirst,
+        limit: 100_000,
+        ..EventQuery::default()
+    })
+    .await
+    .unwrap()
+    .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_records_are_all_looked_up_and_indexed_in_the_background() {
+    for sync in [SyncLevel::Normal, SyncLevel::Full] {
+        let dir = tempfile::tempdir().unwrap();
+        let args = AuditArgs {
+            audit_sync: sync,
+            ..AuditArgs::default()
+        };
+        let audit = Arc::new(
+            Audit::start(dir.path(), &args, "123456789012")
+                .await
+                .unwrap(),
+        );
+        let tasks: Vec<_> = (1..=400)
+            .map(|n| {
+                let audit = audit.clone();
+                tokio::spawn(async move { audit.append(issue(n)).await })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        // Read-your-writes: no waiting for the indexer.
+        assert_eq!(count(audit.log()).await, 400, "{sync:?}");
+
+        // A reader that never catches up itself still sees the indexer's work.
+        for n in 401..=450 {
+            audit.append(issue(n)).await.unwrap();
+        }
+        let started = Instant::now();
+        loop {
+            let (segment, offset) = audit.log().position().await.unwrap();
+            let end = std::fs::read_dir(dir.path().join(store::audit::JOURNAL_DIR))
+                .unwrap()
+                .map(|e| e.unwrap().metadata().unwrap().len())
+                .sum::<u64>();
+            if segment == 1 && offset == end {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "indexer stuck at {segment}/{offset} of {end}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
