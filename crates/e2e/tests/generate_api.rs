@@ -288,3 +288,61 @@ fn bad_requests_are_refused_as_the_model_says() {
         stderr_of(&out)
     );
 }
+
+#[test]
+fn launching_with_a_profile_generates_pass_role_on_its_role() {
+    if !has_cli() {
+        eprintln!("skipped: the AWS CLI (`aws`) is not installed");
+        return;
+    }
+    let server = Server::start();
+    let since = now_secs() - 1;
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    // The admin puts a role in a profile (AddRoleToInstanceProfile passes it to EC2), then
+    // launches with the profile (RunInstances passes the profile's role): one PassRole grant.
+    rt.block_on(async {
+        server
+            .instance_role(
+                "worker",
+                "worker-profile",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}]}"#,
+            )
+            .await;
+        server.launch(Some("worker-profile")).await;
+    });
+    let admin_arn = format!("arn:aws:iam::{ACCOUNT_ID}:user/admin");
+    let job = start(&server, &admin_arn, since, &[]);
+    let output = finished(&server, &job);
+    let text = output["generatedPolicyResult"]["generatedPolicies"][0]["policy"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{output}"));
+    let policy: Value = serde_json::from_str(text).expect("JSON");
+    let statements = policy["Statement"].as_array().expect("statements");
+    let pass_role: Vec<&Value> = statements
+        .iter()
+        .filter(|s| s["Action"] == json!(["iam:PassRole"]))
+        .collect();
+    assert_eq!(
+        pass_role,
+        [
+            &json!({"Sid": "PassRoleSid0", "Effect": "Allow", "Action": ["iam:PassRole"],
+                 "Resource": [format!("arn:aws:iam::{ACCOUNT_ID}:role/worker")],
+                 "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}})
+        ],
+        "{policy}"
+    );
+    let actions: Vec<&str> = statements
+        .iter()
+        .flat_map(|s| s["Action"].as_array().expect("actions"))
+        .filter_map(Value::as_str)
+        .collect();
+    for used in [
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+        "iam:CreateInstanceProfile",
+        "iam:AddRoleToInstanceProfile",
+        "ec2:RunInstances",
+    ] {
+        assert!(actions.contains(&used), "{used} missing: {policy}");
+    }
+}
