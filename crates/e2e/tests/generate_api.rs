@@ -113,7 +113,7 @@ fn a_users_activity_and_the_job_operations() {
             "--policy-name",
             "p",
             "--policy-document",
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListRoles","iam:GetUser"],"Resource":"*"}]}"#,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListRoles","iam:GetUser","iam:GetRole"],"Resource":"*"}]}"#,
         ],
     );
     let key = admin(&server, &["iam", "create-access-key", "--user-name", "dev"]);
@@ -123,6 +123,25 @@ fn a_users_activity_and_the_job_operations() {
             .as_str()
             .expect("secret"),
     );
+    // A role with a path: the record names it, the store knows its ARN.
+    admin(
+        &server,
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            "pathed",
+            "--path",
+            "/team/",
+            "--assume-role-policy-document",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        ],
+    );
+    json_of(aws(
+        &server,
+        dev,
+        &["iam", "get-role", "--role-name", "pathed"],
+    ));
     json_of(aws(&server, dev, &["iam", "list-roles"]));
     json_of(aws(
         &server,
@@ -144,9 +163,11 @@ fn a_users_activity_and_the_job_operations() {
     assert_eq!(
         policy["Statement"],
         json!([
-            {"Sid": "SupportedServiceSid0", "Effect": "Allow", "Action": ["iam:GetUser"],
+            {"Sid": "SupportedServiceSid0", "Effect": "Allow", "Action": ["iam:GetRole"],
+             "Resource": [format!("arn:aws:iam::{ACCOUNT_ID}:role/team/pathed")]},
+            {"Sid": "SupportedServiceSid1", "Effect": "Allow", "Action": ["iam:GetUser"],
              "Resource": [user]},
-            {"Sid": "SupportedServiceSid1", "Effect": "Allow", "Action": ["iam:ListRoles"],
+            {"Sid": "SupportedServiceSid2", "Effect": "Allow", "Action": ["iam:ListRoles"],
              "Resource": "*"},
         ])
     );
