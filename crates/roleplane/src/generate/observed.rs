@@ -104,32 +104,30 @@ pub fn observe(event_source: &str, event_name: &str, account: &str, record_json:
     let service = action.split(':').next().unwrap_or_default();
     let scoped = !never_scoped(service, event_name);
     let passes = passes_role(service, event_name);
-    let mut observed = Observed {
-        resources: vec![Touched::Any],
-        passed: None,
-        profile_role: None,
-        action: String::new(),
+    let record = if scoped || passes {
+        serde_json::from_str::<Record>(record_json).ok()
+    } else {
+        None
     };
-    if (scoped || passes)
-        && let Ok(record) = serde_json::from_str::<Record>(record_json)
-    {
-        if scoped {
-            let found = resources(service, account, &record);
-            if !found.is_empty() {
-                observed.resources = found;
-            }
-        }
-        if passes {
-            observed.passed = passed_role(service, account, &record.parameters);
-            if event_name == "AddRoleToInstanceProfile" {
-                observed.profile_role = string(&record.parameters, "instanceProfileName")
-                    .zip(string(&record.parameters, "roleName"))
-                    .map(|(p, r)| (p.to_owned(), r.to_owned()));
-            }
-        }
+    let mut resources = match &record {
+        Some(record) if scoped => self::resources(service, account, record),
+        _ => Vec::new(),
+    };
+    if resources.is_empty() {
+        resources.push(Touched::Any);
     }
-    observed.action = action;
-    observed
+    let parameters = record.as_ref().filter(|_| passes).map(|r| &r.parameters);
+    let passed = parameters.and_then(|p| passed_role(service, account, p));
+    let profile_role = parameters
+        .filter(|_| event_name == "AddRoleToInstanceProfile")
+        .and_then(|p| string(p, "instanceProfileName").zip(string(p, "roleName")))
+        .map(|(profile, role)| (profile.to_owned(), role.to_owned()));
+    Observed {
+        action,
+        resources,
+        passed,
+        profile_role,
+    }
 }
 
 /// IAM parameters naming the resource an IAM action is authorized on, most specific first:
