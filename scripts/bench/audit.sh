@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the audit trail costs: signed STS GetCallerIdentity against two servers of the same
-# release build, one recording every call (group commit at the default --audit-sync, or
+# release build, one recording every call (journal append at the default --audit-sync, or
 # AUDIT_SYNC=full) and one started with the benchmark knob ROLEPLANE_AUDIT=off, measured
-# alternately in the same run. ROLEPLANE_BIN=path measures a prebuilt binary instead.
+# alternately in the same run. ROLEPLANE_BIN=path measures a prebuilt binary instead. The
+# last line exports the audited server's trail, which also checks the index caught up.
 # Usage: scripts/bench/audit.sh [runs] [duration] ["connection counts"]
 set -euo pipefail
 RUNS=${1:-3}; DUR=${2:-10s}; CONNS=${3:-"4 64 256"}
