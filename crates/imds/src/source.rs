@@ -120,7 +120,9 @@ impl RoleDelivery {
 /// The outcome of asking for an instance's role credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialsResult {
-    Issued(Credentials),
+    /// Shared, so a server can hand out the same set to every request of its lifetime without
+    /// copying its secrets each time.
+    Issued(Arc<Credentials>),
     /// The role's trust policy does not let `ec2.amazonaws.com` assume it: EC2 answers 200 with
     /// an `AssumeRoleUnauthorizedAccess` document.
     AssumeRoleUnauthorized {

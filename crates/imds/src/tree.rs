@@ -174,13 +174,14 @@ pub fn write_credentials(
     account_id: Option<&str>,
 ) -> Option<SystemTime> {
     match result {
-        CredentialsResult::Issued(Credentials {
-            access_key_id,
-            secret_access_key,
-            token,
-            last_updated,
-            expiration,
-        }) => {
+        CredentialsResult::Issued(credentials) => {
+            let Credentials {
+                access_key_id,
+                secret_access_key,
+                token,
+                last_updated,
+                expiration,
+            } = &**credentials;
             let doc = JsonObject::new(body)
                 .string("Code", "Success")
                 .timestamp("LastUpdated", *last_updated)

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use imds::RoleDelivery;
 use policy::{Policy, PolicyKind, PolicySet, Principal, PrincipalKind, Request, evaluate};
@@ -55,25 +55,41 @@ impl Rotation {
     }
 }
 
-/// One issued set: the claims (with the secret) and the sealed token.
+/// One issued set: the claims (with the secret), the sealed token, and the set as IMDS serves it.
 #[derive(Debug)]
 pub struct IssuedSet {
     pub claims: SessionClaims,
     pub token: String,
+    /// Built once per set, so serving it costs a reference count rather than three copies.
+    pub served: Arc<imds::Credentials>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct SetKey {
-    instance_id: String,
-    role_id: String,
-    delivery: RoleDelivery,
+impl IssuedSet {
+    pub fn new(claims: SessionClaims, token: String) -> Self {
+        let epoch = |secs: i64| UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap_or(0));
+        let served = Arc::new(imds::Credentials {
+            access_key_id: claims.access_key_id.clone(),
+            secret_access_key: claims.secret_access_key.clone(),
+            token: token.clone(),
+            last_updated: epoch(claims.issued_at),
+            expiration: epoch(claims.expires_at),
+        });
+        Self {
+            claims,
+            token,
+            served,
+        }
+    }
 }
 
-/// The current set of every (instance, role, delivery).
+/// The sets of one instance: one per (role, delivery) it was served.
+type InstanceSets = Vec<(String, RoleDelivery, Arc<IssuedSet>)>;
+
+/// The current set of every (instance, role, delivery), found by instance ID without allocating.
 #[derive(Default)]
 pub struct InstanceCredentials {
     rotation: Rotation,
-    sets: Mutex<HashMap<SetKey, Arc<IssuedSet>>>,
+    sets: Mutex<HashMap<String, InstanceSets>>,
 }
 
 impl InstanceCredentials {
@@ -100,33 +116,42 @@ impl InstanceCredentials {
         not_before: Option<i64>,
         issue: impl FnOnce() -> Result<IssuedSet, E>,
     ) -> Result<Arc<IssuedSet>, E> {
-        let key = SetKey {
-            instance_id: instance_id.to_owned(),
-            role_id: role_id.to_owned(),
-            delivery,
-        };
         let refresh_after =
             i64::try_from(self.rotation.refresh_after.as_secs()).unwrap_or(i64::MAX);
-        if let Some(set) = self.lock().get(&key) {
+        let cached = self.lock().get(instance_id).and_then(|sets| {
+            sets.iter()
+                .find(|(role, d, _)| role == role_id && *d == delivery)
+                .map(|(_, _, set)| set.clone())
+        });
+        if let Some(set) = cached {
             let fresh = now.saturating_sub(set.claims.issued_at) < refresh_after;
-            let unrevoked = not_before.is_none_or(|t| set.claims.issued_at > t);
+            // A revocation denies sessions issued before its time (`DateLessThan`).
+            let unrevoked = not_before.is_none_or(|t| set.claims.issued_at >= t);
             if fresh && unrevoked {
-                return Ok(set.clone());
+                return Ok(set);
             }
         }
         // Issued outside the lock: sealing is cheap but two racing first requests may both issue;
         // the later one wins the slot and both sets are valid.
         let set = Arc::new(issue()?);
-        self.lock().insert(key, set.clone());
+        let mut sets = self.lock();
+        let slots = sets.entry(instance_id.to_owned()).or_default();
+        match slots
+            .iter_mut()
+            .find(|(role, d, _)| role == role_id && *d == delivery)
+        {
+            Some(slot) => slot.2 = set.clone(),
+            None => slots.push((role_id.to_owned(), delivery, set.clone())),
+        }
         Ok(set)
     }
 
     /// Drops every cached set of an instance (terminated, stopped, disassociated).
     pub fn forget_instance(&self, instance_id: &str) {
-        self.lock().retain(|key, _| key.instance_id != instance_id);
+        self.lock().remove(instance_id);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SetKey, Arc<IssuedSet>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, InstanceSets>> {
         // A panic elsewhere while holding the lock leaves a map that is still consistent.
         self.sets.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -158,8 +183,8 @@ mod tests {
     use crate::credentials::SessionPrincipal;
 
     fn set(issued_at: i64) -> Result<IssuedSet, ()> {
-        Ok(IssuedSet {
-            claims: SessionClaims {
+        Ok(IssuedSet::new(
+            SessionClaims {
                 access_key_id: format!("ASIA{issued_at:016}"),
                 secret_access_key: "s".into(),
                 account_id: "123456789012".into(),
@@ -173,8 +198,8 @@ mod tests {
                 context: vec![],
                 chained: false,
             },
-            token: "t".into(),
-        })
+            "t".into(),
+        ))
     }
 
     #[test]

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use imds::{Clock, Credentials, CredentialsResult, InstanceView, MetadataSource, RoleDelivery};
+use imds::{Clock, CredentialsResult, InstanceView, MetadataSource, RoleDelivery};
 use store::{ProfileRef, Store, StoreError};
 use time::OffsetDateTime;
 
@@ -185,7 +185,7 @@ impl<S: Store> InstanceMetadata<S> {
             .keyring()
             .seal(&claims)
             .map_err(|_| IssueError::Seal)?;
-        Ok(IssuedSet { claims, token })
+        Ok(IssuedSet::new(claims, token))
     }
 
     async fn role_credentials(
@@ -225,13 +225,7 @@ impl<S: Store> InstanceMetadata<S> {
         if fresh {
             self.record_issue(instance_id, &role, &set).await;
         }
-        Ok(CredentialsResult::Issued(Credentials {
-            access_key_id: set.claims.access_key_id.clone(),
-            secret_access_key: set.claims.secret_access_key.clone(),
-            token: set.token.clone(),
-            last_updated: epoch(set.claims.issued_at),
-            expiration: epoch(set.claims.expires_at),
-        }))
+        Ok(CredentialsResult::Issued(set.served.clone()))
     }
 
     /// CloudTrail's `AssumeRole` invoked by `ec2.amazonaws.com`, durable before the set is served.
@@ -291,8 +285,4 @@ enum IssueError {
     Random,
     #[error("sealing the session token failed")]
     Seal,
-}
-
-fn epoch(secs: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap_or(0))
 }
