@@ -21,9 +21,9 @@ pub struct AuditArgs {
     pub mode: AuditMode,
 
     /// How far a call's record goes before the call is answered. `normal`: written to the
-    /// log's WAL (survives the process being killed; a power loss may lose the records since
-    /// the last checkpoint). `full`: also fsynced (survives power loss, costs an fsync per
-    /// group of calls). See docs/decisions/0003-audit-durability.md.
+    /// audit journal (survives the process being killed; a power loss may lose what the
+    /// kernel had not written back). `full`: also fdatasync'd, grouped across concurrent
+    /// calls (survives power loss). See docs/decisions/0003-audit-durability.md.
     #[arg(long, env = "ROLEPLANE_AUDIT_SYNC", value_enum, default_value_t = SyncLevel::Normal)]
     pub audit_sync: SyncLevel,
 }

@@ -342,7 +342,7 @@ async fn segments_rotate_and_indexed_old_ones_are_removed() {
     assert_eq!(segments(dir.path()), written);
 
     assert_eq!(log.catch_up().await.unwrap(), 20);
-    // The last segment's lines are not yet past the cut-off's reach: keep a recent cut-off.
+    // A cut-off before every write removes nothing.
     assert_eq!(log.prune_before(0).await.unwrap(), 0);
     assert_eq!(segments(dir.path()), written);
     assert_eq!(log.prune_before(future).await.unwrap(), 20);
