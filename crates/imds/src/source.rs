@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 /// The server side of IMDS: instance lookup and credential issuance.
@@ -141,6 +141,33 @@ pub struct Credentials {
     pub token: String,
     pub last_updated: SystemTime,
     pub expiration: SystemTime,
+    /// The served documents, rendered on first use: the plain one and the extended one (with
+    /// `AccountId`). A set is served to one instance for hours, so its bytes are built once.
+    rendered: [OnceLock<Vec<u8>>; 2],
+}
+
+impl Credentials {
+    pub fn new(
+        access_key_id: String,
+        secret_access_key: String,
+        token: String,
+        last_updated: SystemTime,
+        expiration: SystemTime,
+    ) -> Self {
+        Self {
+            access_key_id,
+            secret_access_key,
+            token,
+            last_updated,
+            expiration,
+            rendered: Default::default(),
+        }
+    }
+
+    /// The document for `extended` (or not), rendered by `render` the first time.
+    pub(crate) fn rendered(&self, extended: bool, render: impl FnOnce() -> Vec<u8>) -> &[u8] {
+        self.rendered[usize::from(extended)].get_or_init(render)
+    }
 }
 
 /// Secrets stay out of logs and panic messages.

@@ -8,7 +8,7 @@
 use std::time::SystemTime;
 
 use crate::format::JsonObject;
-use crate::source::{Credentials, CredentialsResult, IamView, InstanceView};
+use crate::source::{CredentialsResult, IamView, InstanceView};
 
 /// Where a GET lands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,26 +175,24 @@ pub fn write_credentials(
 ) -> Option<SystemTime> {
     match result {
         CredentialsResult::Issued(credentials) => {
-            let Credentials {
-                access_key_id,
-                secret_access_key,
-                token,
-                last_updated,
-                expiration,
-            } = &**credentials;
-            let doc = JsonObject::new(body)
-                .string("Code", "Success")
-                .timestamp("LastUpdated", *last_updated)
-                .string("Type", "AWS-HMAC")
-                .string("AccessKeyId", access_key_id)
-                .string("SecretAccessKey", secret_access_key)
-                .string("Token", token)
-                .timestamp("Expiration", *expiration);
-            match account_id {
-                Some(account) => doc.string("AccountId", account).finish(),
-                None => doc.finish(),
-            }
-            Some(*last_updated)
+            let document = credentials.rendered(account_id.is_some(), || {
+                let mut doc = Vec::with_capacity(1100);
+                let object = JsonObject::new(&mut doc)
+                    .string("Code", "Success")
+                    .timestamp("LastUpdated", credentials.last_updated)
+                    .string("Type", "AWS-HMAC")
+                    .string("AccessKeyId", &credentials.access_key_id)
+                    .string("SecretAccessKey", &credentials.secret_access_key)
+                    .string("Token", &credentials.token)
+                    .timestamp("Expiration", credentials.expiration);
+                match account_id {
+                    Some(account) => object.string("AccountId", account).finish(),
+                    None => object.finish(),
+                }
+                doc
+            });
+            body.extend_from_slice(document);
+            Some(credentials.last_updated)
         }
         CredentialsResult::AssumeRoleUnauthorized {
             role_name,
@@ -290,5 +288,49 @@ mod smallvec_lite {
             }
             segments
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::write_credentials;
+    use crate::source::{Credentials, CredentialsResult};
+
+    /// A shared set renders each form once and serves the same bytes afterwards; the plain and
+    /// extended forms stay distinct.
+    #[test]
+    fn a_shared_set_serves_its_rendered_documents() {
+        let at = |s| UNIX_EPOCH + Duration::from_secs(s);
+        let set = Arc::new(Credentials::new(
+            "ASIAEXAMPLE".into(),
+            "secret".into(),
+            "token".into(),
+            at(1_632_174_146),
+            at(1_632_195_746),
+        ));
+        let result = CredentialsResult::Issued(set.clone());
+        let render = |account: Option<&str>| {
+            let mut body = Vec::new();
+            write_credentials(&mut body, &result, account);
+            String::from_utf8(body).unwrap()
+        };
+        let plain = render(None);
+        let extended = render(Some("123456789012"));
+        assert_eq!(render(None), plain);
+        assert_eq!(render(Some("123456789012")), extended);
+        assert!(plain.starts_with(
+            "{\n  \"Code\" : \"Success\",\n  \"LastUpdated\" : \"2021-09-20T21:42:26Z\""
+        ));
+        assert!(!plain.contains("AccountId"));
+        assert!(extended.ends_with(",\n  \"AccountId\" : \"123456789012\"\n}"));
+        assert!(std::ptr::eq(
+            set.rendered(false, || unreachable!("already rendered"))
+                .as_ptr(),
+            set.rendered(false, || unreachable!("already rendered"))
+                .as_ptr()
+        ));
     }
 }

@@ -86,13 +86,13 @@ impl MetadataSource for FakeSource {
                 RoleDelivery::V1 => "V1",
                 RoleDelivery::V2 => "V2",
             };
-            CredentialsResult::Issued(std::sync::Arc::new(Credentials {
-                access_key_id: format!("ASIAFAKE{tag}"),
-                secret_access_key: "secret/+key".into(),
-                token: "IQoJb3JpZ2luX2VjEB4aCXVzLWVhc3QtMSJH".into(),
-                last_updated: at(T0),
-                expiration: at(T0 + 6 * 3600),
-            }))
+            CredentialsResult::Issued(std::sync::Arc::new(Credentials::new(
+                format!("ASIAFAKE{tag}"),
+                "secret/+key".into(),
+                "IQoJb3JpZ2luX2VjEB4aCXVzLWVhc3QtMSJH".into(),
+                at(T0),
+                at(T0 + 6 * 3600),
+            )))
         });
         async move { result }
     }

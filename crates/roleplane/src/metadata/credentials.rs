@@ -67,13 +67,13 @@ pub struct IssuedSet {
 impl IssuedSet {
     pub fn new(claims: SessionClaims, token: String) -> Self {
         let epoch = |secs: i64| UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap_or(0));
-        let served = Arc::new(imds::Credentials {
-            access_key_id: claims.access_key_id.clone(),
-            secret_access_key: claims.secret_access_key.clone(),
-            token: token.clone(),
-            last_updated: epoch(claims.issued_at),
-            expiration: epoch(claims.expires_at),
-        });
+        let served = Arc::new(imds::Credentials::new(
+            claims.access_key_id.clone(),
+            claims.secret_access_key.clone(),
+            token.clone(),
+            epoch(claims.issued_at),
+            epoch(claims.expires_at),
+        ));
         Self {
             claims,
             token,
