@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
@@ -38,6 +39,8 @@ struct ResolvedProfile {
     role: Option<RoleGrant>,
     iam_generation: u64,
     fetched: Instant,
+    /// Set by the one request that re-reads an entry grown old; the others keep serving it.
+    refreshing: Arc<AtomicBool>,
 }
 
 /// What issuing credentials for a role needs to know.
@@ -104,15 +107,52 @@ impl<S: Store> InstanceMetadata<S> {
         profile: &ProfileRef,
     ) -> Result<Option<RoleGrant>, StoreError> {
         let generation = self.app.key_cache().generation();
+        // After an IAM write through this server the entry is re-read before use. An entry that
+        // has only grown old (a write by another process, e.g. `role revoke-sessions`) is still
+        // served while a single request re-reads it, so a busy instance never sends a herd of
+        // requests to the store at once.
+        let mut refreshing = None;
         if let Some(cached) = self.lock_roles().get(&profile.arn)
             && cached.profile_id == profile.id
             && cached.iam_generation == generation
-            && cached.fetched.elapsed() < ROLE_MAX_AGE
         {
-            return Ok(cached.role.clone());
+            if cached.fetched.elapsed() < ROLE_MAX_AGE
+                || cached.refreshing.swap(true, Ordering::AcqRel)
+            {
+                return Ok(cached.role.clone());
+            }
+            refreshing = Some(cached.refreshing.clone());
         }
+        let role = match self.resolve(account, profile).await {
+            Ok(role) => role,
+            Err(e) => {
+                if let Some(flag) = refreshing {
+                    flag.store(false, Ordering::Release);
+                }
+                return Err(e);
+            }
+        };
+        self.lock_roles().insert(
+            profile.arn.clone(),
+            ResolvedProfile {
+                profile_id: profile.id.clone(),
+                role: role.clone(),
+                iam_generation: generation,
+                fetched: Instant::now(),
+                refreshing: Arc::default(),
+            },
+        );
+        Ok(role)
+    }
+
+    /// The profile's role as the store has it now.
+    async fn resolve(
+        &self,
+        account: &str,
+        profile: &ProfileRef,
+    ) -> Result<Option<RoleGrant>, StoreError> {
         let store = self.app.store();
-        let role = match profile_role(store, account, profile).await? {
+        Ok(match profile_role(store, account, profile).await? {
             Some(role) => Some(RoleGrant {
                 trusts_ec2: trust_allows_ec2(&role.arn, account, &role.assume_role_policy),
                 revoked_before: crate::iam::revoke::revoked_before(store, account, &role.name)
@@ -122,17 +162,7 @@ impl<S: Store> InstanceMetadata<S> {
                 arn: role.arn,
             }),
             None => None,
-        };
-        self.lock_roles().insert(
-            profile.arn.clone(),
-            ResolvedProfile {
-                profile_id: profile.id.clone(),
-                role: role.clone(),
-                iam_generation: generation,
-                fetched: Instant::now(),
-            },
-        );
-        Ok(role)
+        })
     }
 
     fn lock_roles(&self) -> std::sync::MutexGuard<'_, HashMap<String, ResolvedProfile>> {
