@@ -3,7 +3,7 @@
 use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
 
 use super::rows::{PROFILE_COLUMNS, ProfileRow, ROLE_COLUMNS, RoleRow, principal_id};
-use super::{begin_write, fold, is_unique_violation, now_ms, tags};
+use super::{begin_write, delete_unless_in_use, fold, is_unique_violation, now_ms, tags};
 use crate::error::{Conflict, EntityKind, Quota, Result, StoreError};
 use crate::ids;
 use crate::model::{InstanceProfile, NewInstanceProfile, Principal, Role};
@@ -184,19 +184,16 @@ pub(super) async fn list_for_role(
 pub(super) async fn delete(pool: &SqlitePool, account: &str, name: &str) -> Result<()> {
     let mut tx = begin_write(pool).await?;
     let id = profile_id(&mut tx, account, name).await?;
-    let holds: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM instance_profile_roles WHERE profile_id = $1")
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if holds > 0 {
-        return Err(StoreError::conflict(Conflict::InstanceProfileMembership));
-    }
-    tags::delete_all(&mut tx, &id).await?;
-    sqlx::query("DELETE FROM instance_profiles WHERE profile_id = $1")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    delete_unless_in_use(
+        &mut tx,
+        &id,
+        &[(
+            "SELECT COUNT(*) FROM instance_profile_roles WHERE profile_id = $1",
+            Conflict::InstanceProfileMembership,
+        )],
+        "DELETE FROM instance_profiles WHERE profile_id = $1",
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

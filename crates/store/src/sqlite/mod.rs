@@ -156,6 +156,29 @@ fn write_turn(pool: &SqlitePool) -> Arc<tokio::sync::Mutex<()>> {
     turns.entry(file).or_default().clone()
 }
 
+/// Deletes the tagged entity `id` (`delete` binds it as `$1`) unless something still depends on
+/// it: each of `conflicts` counts dependants of `id`, checked in order because AWS reports the
+/// first that applies.
+async fn delete_unless_in_use(
+    conn: &mut sqlx::SqliteConnection,
+    id: &str,
+    conflicts: &[(&'static str, crate::error::Conflict)],
+    delete: &'static str,
+) -> Result<()> {
+    for &(count_sql, conflict) in conflicts {
+        let count: i64 = sqlx::query_scalar(count_sql)
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+        if count > 0 {
+            return Err(crate::error::StoreError::conflict(conflict));
+        }
+    }
+    tags::delete_all(conn, id).await?;
+    sqlx::query(delete).bind(id).execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// Case-insensitive identity of a name or tag key, as stored in the `*_lower` columns.
 fn fold(name: &str) -> String {
     name.to_lowercase()

@@ -4,7 +4,7 @@ use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 
 use super::rows::{ROLE_COLUMNS, RoleRow, principal_id, require_boundary, require_row};
-use super::{begin_write, fold, is_unique_violation, now_ms, tags, to_ms};
+use super::{begin_write, delete_unless_in_use, fold, is_unique_violation, now_ms, tags, to_ms};
 use crate::error::{Conflict, EntityKind, Result, StoreError};
 use crate::ids;
 use crate::model::{DEFAULT_MAX_SESSION_DURATION, NewRole, Principal, Role, RoleUpdate};
@@ -182,20 +182,13 @@ pub(super) async fn delete(pool: &SqlitePool, account: &str, name: &str) -> Resu
             Conflict::InlinePolicies,
         ),
     ];
-    for (sql, conflict) in checks {
-        let count: i64 = sqlx::query_scalar(sql)
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if count > 0 {
-            return Err(StoreError::conflict(conflict));
-        }
-    }
-    tags::delete_all(&mut tx, &id).await?;
-    sqlx::query("DELETE FROM roles WHERE role_id = $1")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    delete_unless_in_use(
+        &mut tx,
+        &id,
+        &checks,
+        "DELETE FROM roles WHERE role_id = $1",
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

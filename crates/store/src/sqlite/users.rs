@@ -3,7 +3,7 @@
 use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
 
 use super::rows::{USER_COLUMNS, UserRow, require_boundary, require_row};
-use super::{begin_write, fold, is_unique_violation, now_ms, tags};
+use super::{begin_write, delete_unless_in_use, fold, is_unique_violation, now_ms, tags};
 use crate::error::{Conflict, EntityKind, Result, StoreError};
 use crate::ids;
 use crate::model::{NewUser, User};
@@ -106,20 +106,13 @@ pub(super) async fn delete(pool: &SqlitePool, account: &str, name: &str) -> Resu
             Conflict::InlinePolicies,
         ),
     ];
-    for (sql, conflict) in checks {
-        let count: i64 = sqlx::query_scalar(sql)
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if count > 0 {
-            return Err(StoreError::conflict(conflict));
-        }
-    }
-    tags::delete_all(&mut tx, &id).await?;
-    sqlx::query("DELETE FROM users WHERE user_id = $1")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    delete_unless_in_use(
+        &mut tx,
+        &id,
+        &checks,
+        "DELETE FROM users WHERE user_id = $1",
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
