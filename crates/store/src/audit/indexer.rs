@@ -1,8 +1,11 @@
-//! Copies journal lines into `audit.db`, off the request path. Each transaction inserts a
-//! batch of lines and moves the recorded position past them, so the index and its position
-//! never disagree, whoever runs the indexer: the server's background thread, a lookup
-//! catching up before it reads, or another process (`roleplane audit export`) on the same
-//! files. The position is read inside the write transaction, which serialises them all.
+//! Indexes the journal into `audit.db`, off the request path: each transaction folds a batch of
+//! lines into their [`Block`] row and moves the recorded position past them, so the index and
+//! its position never disagree, whoever runs the indexer: the server's background thread, a
+//! lookup catching up before it reads, or another process (`roleplane audit export`) on the
+//! same files. The position is read inside the write transaction, which serialises them all.
+//!
+//! Segments may be longer than what was written to them (a killed writer's preallocated
+//! segment): the first NUL byte ends a segment's data, as no JSON line holds one.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -11,9 +14,11 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
-use super::journal::segment_path;
-use super::line;
-use super::model::NewEvent;
+use super::block::{BLOCK_BYTES, Block};
+use super::journal::{segment_numbers, segment_path};
+use super::line::LineRef;
+use super::model::EventQuery;
+use super::{model::Event, query, retention};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -25,12 +30,6 @@ pub enum IndexError {
 
 /// Journal bytes one transaction takes at most (a line longer than this is taken whole).
 const BATCH_BYTES: usize = 1024 * 1024;
-
-/// The same row twice cannot happen through the position; `DO NOTHING` keeps a record that
-/// was also loaded through [`super::AuditLog::append`] from wedging the indexer.
-const INSERT: &str = "INSERT INTO events (event_id, event_time_ms, account_id, event_source, \
-     event_name, read_only, access_key_id, username, principal_arn, error_code, resources, record) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (event_id) DO NOTHING";
 
 /// A place in the journal: segment number, byte offset in it.
 pub type JournalPosition = (u64, u64);
@@ -67,18 +66,37 @@ impl Indexer {
     /// Indexes everything the journal holds now; returns how many records were added.
     pub fn catch_up(&mut self) -> Result<u64, IndexError> {
         let mut indexed = 0;
-        while !self.at_end()? {
-            match self.step()? {
-                Step::Indexed(n) => indexed += n,
-                Step::Idle => break,
-            }
+        while let Some(n) = self.step_unless_at_end()? {
+            indexed += n;
         }
         Ok(indexed)
+    }
+
+    /// One step of [`Indexer::catch_up`]: `None` once the journal's end is reached. Callers
+    /// that share the indexer take it for one step at a time.
+    pub fn step_unless_at_end(&mut self) -> Result<Option<u64>, IndexError> {
+        if self.at_end()? {
+            return Ok(None);
+        }
+        Ok(match self.step()? {
+            Step::Indexed(n) => Some(n),
+            Step::Idle => None,
+        })
     }
 
     /// The position recorded in the index.
     pub fn position(&self) -> Result<JournalPosition, IndexError> {
         Ok(read_position(&self.connection)?)
+    }
+
+    /// One page of `query` (see [`super::AuditLog::lookup`]); does not catch up.
+    pub fn lookup(&self, query: &EventQuery<'_>) -> Result<Vec<Event>, IndexError> {
+        query::lookup(&self.connection, &self.dir, query)
+    }
+
+    /// Hides or removes every record older than `cutoff_ms`; returns how many.
+    pub fn prune_before(&mut self, cutoff_ms: i64) -> Result<u64, IndexError> {
+        retention::prune(&mut self.connection, &self.dir, cutoff_ms)
     }
 
     /// Cheap check, no transaction: the last seen position is the end of the newest segment.
@@ -87,12 +105,20 @@ impl Indexer {
         if segment_path(&self.dir, segment + 1).exists() {
             return Ok(false);
         }
-        match std::fs::metadata(segment_path(&self.dir, segment)) {
-            Ok(meta) => Ok(meta.len() == offset),
-            // No segment yet (a fresh or pre-journal log), or removed: nothing to read.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
-            Err(e) => Err(e),
-        }
+        let mut file = match File::open(segment_path(&self.dir, segment)) {
+            Ok(file) => file,
+            // No segment yet (a fresh log), or removed: nothing to read unless a later one
+            // exists, which only a transaction's look at the directory settles.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(
+                    !segment_numbers(&self.dir).is_ok_and(|n| n.iter().any(|&n| n > segment))
+                );
+            }
+            Err(e) => return Err(e),
+        };
+        file.seek(SeekFrom::Start(offset))?;
+        let mut next = [0u8; 1];
+        Ok(matches!(file.read(&mut next)?, 0) || next[0] == 0)
     }
 
     /// One transaction: the next batch of complete lines, or a move to the next segment.
@@ -103,26 +129,51 @@ impl Indexer {
         let (segment, offset) = read_position(&tx)?;
         // Checked before reading: a successor exists only once this segment is complete.
         let complete = segment_path(&self.dir, segment + 1).exists();
-        let (bytes, eof) = read_from(&segment_path(&self.dir, segment), offset)?;
+        let Some((bytes, eof)) = read_from(&segment_path(&self.dir, segment), offset)? else {
+            // Removed by retention, or never there (numbering starts above 0): go on to the
+            // next segment on disk, if any.
+            let next = segment_numbers(&self.dir)?
+                .into_iter()
+                .find(|&n| n > segment);
+            let Some(next) = next else {
+                self.seen = (segment, offset);
+                return Ok(Step::Idle);
+            };
+            return commit(tx, &mut self.seen, (next, 0), 0);
+        };
         let lines_end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let (next, step) = if lines_end > 0 {
-            let mut insert = tx.prepare_cached(INSERT)?;
-            let mut added = 0;
+        if lines_end > 0 {
+            let mut block = match last_block(&tx, segment)? {
+                Some(block)
+                    if block.end == offset
+                        && block.end - block.start < BLOCK_BYTES
+                        && block.pruned_before_ms.is_none() =>
+                {
+                    block
+                }
+                _ => Block::empty(segment, offset),
+            };
+            let before = block.records;
             for line in bytes[..lines_end]
                 .split(|&b| b == b'\n')
                 .filter(|l| !l.is_empty())
             {
-                match line::decode(line) {
-                    Ok(event) => added += insert_event(&mut insert, &event)?,
+                match LineRef::parse(line) {
+                    Ok(line) => block.add(&line),
                     Err(error) => {
-                        tracing::warn!(%error, segment, "audit journal line not indexed: not a record")
+                        tracing::warn!(%error, segment, "audit journal line not indexed: not a record");
                     }
                 }
             }
-            ((segment, offset + lines_end as u64), Step::Indexed(added))
+            block.end = offset + lines_end as u64;
+            let added = block.records - before;
+            if block.records > 0 {
+                save_block(&tx, &block)?;
+            }
+            commit(tx, &mut self.seen, (segment, block.end), added)
         } else if eof && complete {
             if !bytes.is_empty() {
-                // The end of a segment whose writer died mid-`write`: that call was never
+                // The end of a segment whose writer died mid-line: that call was never
                 // acknowledged.
                 tracing::warn!(
                     segment,
@@ -130,19 +181,28 @@ impl Indexer {
                     "torn audit journal tail skipped"
                 );
             }
-            ((segment + 1, 0), Step::Indexed(0))
+            commit(tx, &mut self.seen, (segment + 1, 0), 0)
         } else {
             self.seen = (segment, offset);
-            return Ok(Step::Idle);
-        };
-        tx.execute(
-            "UPDATE journal_position SET segment = ?1, byte_offset = ?2 WHERE id = 1",
-            params![to_i64(next.0), to_i64(next.1)],
-        )?;
-        tx.commit()?;
-        self.seen = next;
-        Ok(step)
+            Ok(Step::Idle)
+        }
     }
+}
+
+/// Moves the recorded position to `next` in `tx` and commits.
+fn commit(
+    tx: rusqlite::Transaction<'_>,
+    seen: &mut JournalPosition,
+    next: JournalPosition,
+    added: u64,
+) -> Result<Step, IndexError> {
+    tx.execute(
+        "UPDATE journal_position SET segment = ?1, byte_offset = ?2 WHERE id = 1",
+        params![to_i64(next.0), to_i64(next.1)],
+    )?;
+    tx.commit()?;
+    *seen = next;
+    Ok(Step::Indexed(added))
 }
 
 enum Step {
@@ -150,22 +210,50 @@ enum Step {
     Idle,
 }
 
-fn insert_event(insert: &mut rusqlite::CachedStatement<'_>, e: &NewEvent) -> rusqlite::Result<u64> {
-    let rows = insert.execute(params![
-        e.event_id,
-        e.event_time_ms,
-        e.account_id,
-        e.event_source,
-        e.event_name,
-        e.read_only,
-        e.access_key_id,
-        e.username,
-        e.principal_arn,
-        e.error_code,
-        e.resources,
-        e.record,
-    ])?;
-    Ok(rows as u64)
+pub(super) const BLOCK_COLUMNS: &str = "segment, start_offset, end_offset, records, min_time_ms, \
+     max_time_ms, keys, pruned_before_ms";
+
+/// A `blocks` row selected with [`BLOCK_COLUMNS`].
+pub(super) fn block_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Block> {
+    let keys: String = row.get(6)?;
+    Ok(Block {
+        segment: row.get::<_, i64>(0)?.unsigned_abs(),
+        start: row.get::<_, i64>(1)?.unsigned_abs(),
+        end: row.get::<_, i64>(2)?.unsigned_abs(),
+        records: row.get::<_, i64>(3)?.unsigned_abs(),
+        min_time_ms: row.get(4)?,
+        max_time_ms: row.get(5)?,
+        // Only this module writes them; a row it cannot read matches anything.
+        keys: serde_json::from_str(&keys).unwrap_or_else(|_| super::block::Keys::anything()),
+        pruned_before_ms: row.get(7)?,
+    })
+}
+
+fn last_block(connection: &Connection, segment: u64) -> rusqlite::Result<Option<Block>> {
+    let mut select = connection.prepare_cached(&format!(
+        "SELECT {BLOCK_COLUMNS} FROM blocks WHERE segment = ?1 ORDER BY start_offset DESC LIMIT 1"
+    ))?;
+    let mut rows = select.query_map([to_i64(segment)], block_from_row)?;
+    rows.next().transpose()
+}
+
+pub(super) fn save_block(connection: &Connection, block: &Block) -> rusqlite::Result<()> {
+    let keys = serde_json::to_string(&block.keys).unwrap_or_default();
+    connection
+        .prepare_cached(&format!(
+            "INSERT OR REPLACE INTO blocks ({BLOCK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        ))?
+        .execute(params![
+            to_i64(block.segment),
+            to_i64(block.start),
+            to_i64(block.end),
+            to_i64(block.records),
+            block.min_time_ms,
+            block.max_time_ms,
+            keys,
+            block.pruned_before_ms,
+        ])?;
+    Ok(())
 }
 
 pub(super) fn read_position(connection: &Connection) -> rusqlite::Result<JournalPosition> {
@@ -181,16 +269,17 @@ pub(super) fn read_position(connection: &Connection) -> rusqlite::Result<Journal
     )
 }
 
-fn to_i64(n: u64) -> i64 {
+pub(super) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Reads `path` from `offset`: at least [`BATCH_BYTES`] holding a newline, or to the end
-/// (then `true`). A missing segment reads as empty and ended.
-fn read_from(path: &Path, offset: u64) -> io::Result<(Vec<u8>, bool)> {
+/// Reads `path` from `offset`: at least [`BATCH_BYTES`] holding a newline, or to the end of
+/// its data (then `true`), which is the end of the file or its first NUL byte. `None` if the
+/// segment does not exist.
+fn read_from(path: &Path, offset: u64) -> io::Result<Option<(Vec<u8>, bool)>> {
     let mut file = match File::open(path) {
         Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), true)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
     file.seek(SeekFrom::Start(offset))?;
@@ -200,11 +289,15 @@ fn read_from(path: &Path, offset: u64) -> io::Result<(Vec<u8>, bool)> {
         bytes.resize(start + BATCH_BYTES, 0);
         let n = file.read(&mut bytes[start..])?;
         bytes.truncate(start + n);
+        if let Some(nul) = bytes[start..].iter().position(|&b| b == 0) {
+            bytes.truncate(start + nul);
+            return Ok(Some((bytes, true)));
+        }
         if n == 0 {
-            return Ok((bytes, true));
+            return Ok(Some((bytes, true)));
         }
         if bytes.len() >= BATCH_BYTES && bytes.contains(&b'\n') {
-            return Ok((bytes, false));
+            return Ok(Some((bytes, false)));
         }
     }
 }

@@ -1,16 +1,18 @@
 //! The audit trail's storage: an append-only [`Journal`] of CloudTrail records
-//! (`DATA_DIR/audit/journal-<n>.jsonl`), the durability point, and an index of them in its own
-//! SQLite file, `DATA_DIR/audit.db`, for lookups.
+//! (`DATA_DIR/audit/journal-<n>.jsonl`), the durability point and the only copy of each
+//! record, and an index of it in its own SQLite file, `DATA_DIR/audit.db`, for lookups.
 //!
-//! The server appends each record to the journal on the request's own thread (one `write(2)`,
-//! see [`journal`]); an [`Indexer`] copies the journal into `audit.db` in the background. A
-//! lookup first catches the index up to the journal's end, so it sees every record appended
-//! before it started, whether the journal is this process's or a running server's beside it.
-//! [`AuditLog::append`] inserts straight into the index, for bulk loads and tests. Reads are
-//! keyset pages over indexed columns ([`AuditLog::lookup`]) so a scan of a principal's month
-//! stays an index range walk however large the log grows. The record itself is opaque JSON
-//! here; the server shapes it. See `docs/decisions/0003-audit-durability.md`.
+//! The server appends each record to the journal on the request's own thread (see
+//! [`journal`]); an [`Indexer`] summarises the journal into `audit.db` in the background, one
+//! row per [`block`] of about 1 MiB of lines: where it is, its time span, and the values of
+//! each lookup attribute its records carry. A lookup first catches the index up to the
+//! journal's end, so it sees every record appended before it started, whether the journal is
+//! this process's or a running server's beside it; then it reads the blocks that can hold a
+//! match and filters their lines. Pages are keyset pages in journal order
+//! ([`AuditLog::lookup`]). The record itself is opaque JSON here; the server shapes it. See
+//! `docs/decisions/0003-audit-durability.md`.
 
+mod block;
 mod indexer;
 pub mod journal;
 mod line;
@@ -19,14 +21,15 @@ mod query;
 mod retention;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 pub use indexer::{IndexError, Indexer, JournalPosition};
 pub use journal::{DEFAULT_SEGMENT_BYTES, JOURNAL_DIR, Journal};
+use model::OwnedQuery;
 pub use model::{Event, EventFilter, EventQuery, NewEvent, Order, Position};
 
 use crate::error::Result;
@@ -45,21 +48,13 @@ pub enum AuditSync {
     Full,
 }
 
-/// One writer plus a few readers (lookups, exports, pruning).
-const MAX_CONNECTIONS: u32 = 4;
-
-/// Pruning deletes in chunks this size, so it never holds the write lock long enough to stall
-/// the request path's batches.
-const PRUNE_CHUNK: i64 = 5_000;
+/// Migrations and the position; lookups and indexing have their own connection.
+const MAX_CONNECTIONS: u32 = 2;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Page cache per connection, KiB.
-const CACHE_KIB: u32 = 32 * 1024;
-
-/// 12 bound columns per row; SQLite allows 32,766 variables per statement.
-const COLUMNS_PER_ROW: usize = 12;
-const ROWS_PER_STATEMENT: usize = 32_766 / COLUMNS_PER_ROW;
+const CACHE_KIB: u32 = 8 * 1024;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/audit");
 
@@ -69,8 +64,12 @@ pub struct AuditLog {
     path: PathBuf,
     journal_dir: PathBuf,
     sync: AuditSync,
-    /// Shared by every clone: the background indexer and lookups take turns.
+    /// Shared by every clone: the background indexer and lookups take turns, a step each.
     indexer: Arc<Mutex<Option<Indexer>>>,
+    /// This process's journal, once started; [`AuditLog::append`] writes to it.
+    journal: Arc<Mutex<Weak<Journal>>>,
+    /// The journal [`AuditLog::append`] started when there was none.
+    bulk_journal: Arc<Mutex<Option<Arc<Journal>>>>,
 }
 
 impl AuditLog {
@@ -119,22 +118,26 @@ impl AuditLog {
             journal_dir: data_dir.join(JOURNAL_DIR),
             sync,
             indexer: Arc::new(Mutex::new(None)),
+            journal: Arc::new(Mutex::new(Weak::new())),
+            bulk_journal: Arc::new(Mutex::new(None)),
         })
     }
 
     /// Starts this process's journal (a new segment) at the log's [`AuditSync`]. One per
     /// process: the server's.
-    pub async fn journal(&self) -> Result<Journal> {
+    pub async fn journal(&self) -> Result<Arc<Journal>> {
         self.journal_with(DEFAULT_SEGMENT_BYTES).await
     }
 
     /// [`AuditLog::journal`] rolling to a new segment past `segment_bytes`.
-    pub async fn journal_with(&self, segment_bytes: u64) -> Result<Journal> {
+    pub async fn journal_with(&self, segment_bytes: u64) -> Result<Arc<Journal>> {
         let (segment, _) = self.position().await?;
-        Ok(
+        let journal = Arc::new(
             Journal::open(&self.journal_dir, segment + 1, self.sync, segment_bytes)
                 .map_err(sqlx::Error::Io)?,
-        )
+        );
+        *lock(&self.journal) = Arc::downgrade(&journal);
+        Ok(journal)
     }
 
     /// How far the index has read the journal.
@@ -149,53 +152,59 @@ impl AuditLog {
     /// Indexes what the journal holds now; returns how many records were added. Blocks: for
     /// a thread of its own (the server's background indexer).
     pub fn catch_up_blocking(&self) -> std::result::Result<u64, IndexError> {
-        let mut indexer = self.indexer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut indexed = 0;
+        // A step at a time, so a lookup waits for one batch, not for the whole backlog.
+        while let Some(n) = self.with_indexer(Indexer::step_unless_at_end)? {
+            indexed += n;
+        }
+        Ok(indexed)
+    }
+
+    /// Runs `work` with the shared indexer, opening it first if needed.
+    fn with_indexer<T>(
+        &self,
+        work: impl FnOnce(&mut Indexer) -> std::result::Result<T, IndexError>,
+    ) -> std::result::Result<T, IndexError> {
+        let mut indexer = lock(&self.indexer);
         let indexer = match &mut *indexer {
             Some(indexer) => indexer,
             none => none.insert(Indexer::open(&self.path, &self.journal_dir, BUSY_TIMEOUT)?),
         };
-        indexer.catch_up()
+        work(indexer)
     }
 
-    /// [`AuditLog::catch_up_blocking`] for async callers.
-    pub async fn catch_up(&self) -> Result<u64> {
+    /// Runs blocking index work on tokio's blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&AuditLog) -> std::result::Result<T, IndexError> + Send + 'static,
+    ) -> Result<T> {
         let log = self.clone();
-        tokio::task::spawn_blocking(move || log.catch_up_blocking())
+        tokio::task::spawn_blocking(move || work(&log))
             .await
             .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
             .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)).into())
     }
 
-    /// Inserts `events` straight into the index in one transaction, bypassing the journal:
-    /// bulk loads and tests. Committed when this returns.
+    /// [`AuditLog::catch_up_blocking`] for async callers.
+    pub async fn catch_up(&self) -> Result<u64> {
+        self.blocking(AuditLog::catch_up_blocking).await
+    }
+
+    /// Appends `events` to this process's journal (starting one if there is none): bulk
+    /// loads and tests. Durable when this returns; indexed by the next catch-up.
     pub async fn append(&self, events: &[NewEvent]) -> Result<()> {
-        if events.is_empty() {
-            return Ok(());
+        let running = lock(&self.journal).upgrade();
+        let journal = match running {
+            Some(journal) => journal,
+            None => {
+                let journal = self.journal().await?;
+                *lock(&self.bulk_journal) = Some(journal.clone());
+                journal
+            }
+        };
+        for event in events {
+            journal.append(event).map_err(sqlx::Error::Io)?;
         }
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        for chunk in events.chunks(ROWS_PER_STATEMENT) {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO events (event_id, event_time_ms, account_id, event_source, \
-                 event_name, read_only, access_key_id, username, principal_arn, error_code, \
-                 resources, record) ",
-            );
-            insert.push_values(chunk, |mut row, e| {
-                row.push_bind(e.event_id.as_str())
-                    .push_bind(e.event_time_ms)
-                    .push_bind(e.account_id.as_str())
-                    .push_bind(e.event_source.as_str())
-                    .push_bind(e.event_name.as_str())
-                    .push_bind(e.read_only)
-                    .push_bind(e.access_key_id.as_deref())
-                    .push_bind(e.username.as_deref())
-                    .push_bind(e.principal_arn.as_deref())
-                    .push_bind(e.error_code.as_deref())
-                    .push_bind(e.resources.as_str())
-                    .push_bind(e.record.as_str());
-            });
-            insert.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
         Ok(())
     }
 
@@ -204,37 +213,29 @@ impl AuditLog {
     /// it was called (it catches the index up first).
     pub async fn lookup(&self, query: &EventQuery<'_>) -> Result<Vec<Event>> {
         self.catch_up().await?;
-        query::lookup(&self.pool, query).await
+        let query = OwnedQuery::from(query);
+        self.blocking(move |log| log.with_indexer(|indexer| indexer.lookup(&query.borrow())))
+            .await
     }
 
-    /// Deletes every event older than `cutoff_ms` (epoch milliseconds), and the journal
-    /// segments already indexed whose last write is older; returns how many events.
+    /// Removes every event older than `cutoff_ms` (epoch milliseconds) from the index, and
+    /// the journal segments already indexed whose last write is older; returns how many
+    /// events. Catches the index up first, so the count covers every appended record.
     pub async fn prune_before(&self, cutoff_ms: i64) -> Result<u64> {
-        let (indexed_segment, _) = self.position().await?;
-        retention::remove_segments(&self.journal_dir, indexed_segment, cutoff_ms)
-            .map_err(sqlx::Error::Io)?;
-        let mut total = 0;
-        loop {
-            let deleted = sqlx::query(
-                "DELETE FROM events WHERE seq IN \
-                 (SELECT seq FROM events WHERE event_time_ms < $1 LIMIT $2)",
-            )
-            .bind(cutoff_ms)
-            .bind(PRUNE_CHUNK)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-            total += deleted;
-            if deleted < PRUNE_CHUNK.unsigned_abs() {
-                return Ok(total);
-            }
-        }
+        self.catch_up().await?;
+        self.blocking(move |log| log.with_indexer(|indexer| indexer.prune_before(cutoff_ms)))
+            .await
     }
 
     /// Waits for in-flight work and closes every connection (checkpointing the WAL).
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every guarded value is whole between statements: a panic cannot leave it half-changed.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -27,8 +27,9 @@ pub struct NewEvent {
 }
 
 /// A stored record with its place in the log.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
+    /// Its place in the journal (segment and byte offset), increasing in journal order.
     pub seq: i64,
     pub event_id: String,
     pub event_time_ms: i64,
@@ -45,6 +46,24 @@ pub struct Event {
 }
 
 impl Event {
+    pub(super) fn new(seq: i64, e: NewEvent) -> Self {
+        Self {
+            seq,
+            event_id: e.event_id,
+            event_time_ms: e.event_time_ms,
+            account_id: e.account_id,
+            event_source: e.event_source,
+            event_name: e.event_name,
+            read_only: e.read_only,
+            access_key_id: e.access_key_id,
+            username: e.username,
+            principal_arn: e.principal_arn,
+            error_code: e.error_code,
+            resources: e.resources,
+            record: e.record,
+        }
+    }
+
     pub fn position(&self) -> Position {
         Position {
             event_time_ms: self.event_time_ms,
@@ -53,7 +72,9 @@ impl Event {
     }
 }
 
-/// A place in the log's order: event time, then commit order. Pages continue after one.
+/// A place in the log's order, which is journal order (the order records became durable;
+/// event times are the calls' start times, so neighbours may differ by a call's duration).
+/// Pages continue after one; `seq` alone decides, the time is carried for callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {
     pub event_time_ms: i64,
@@ -89,7 +110,7 @@ pub struct EventQuery<'a> {
     /// Only this account's events; every account's when `None`.
     pub account_id: Option<&'a str>,
     pub filter: Option<EventFilter<'a>>,
-    /// Inclusive bounds, epoch milliseconds.
+    /// Inclusive bounds on event time, epoch milliseconds.
     pub start_ms: Option<i64>,
     pub end_ms: Option<i64>,
     pub order: Order,
@@ -108,6 +129,70 @@ impl Default for EventQuery<'_> {
             order: Order::NewestFirst,
             after: None,
             limit: 50,
+        }
+    }
+}
+
+/// An [`EventQuery`] owning its strings, to cross onto a blocking thread.
+#[derive(Debug, Clone)]
+pub(super) struct OwnedQuery {
+    account_id: Option<String>,
+    filter: Option<OwnedFilter>,
+    start_ms: Option<i64>,
+    end_ms: Option<i64>,
+    order: Order,
+    after: Option<Position>,
+    limit: u32,
+}
+
+#[derive(Debug, Clone)]
+enum OwnedFilter {
+    ReadOnly(bool),
+    /// Every other attribute: its constructor and value.
+    Text(for<'a> fn(&'a str) -> EventFilter<'a>, String),
+}
+
+impl From<&EventQuery<'_>> for OwnedQuery {
+    fn from(query: &EventQuery<'_>) -> Self {
+        fn text(make: for<'a> fn(&'a str) -> EventFilter<'a>, value: &str) -> OwnedFilter {
+            OwnedFilter::Text(make, value.to_owned())
+        }
+        let filter = query.filter.map(|filter| match filter {
+            EventFilter::ReadOnly(read_only) => OwnedFilter::ReadOnly(read_only),
+            EventFilter::EventId(v) => text(|v| EventFilter::EventId(v), v),
+            EventFilter::EventName(v) => text(|v| EventFilter::EventName(v), v),
+            EventFilter::Username(v) => text(|v| EventFilter::Username(v), v),
+            EventFilter::ResourceType(v) => text(|v| EventFilter::ResourceType(v), v),
+            EventFilter::ResourceName(v) => text(|v| EventFilter::ResourceName(v), v),
+            EventFilter::EventSource(v) => text(|v| EventFilter::EventSource(v), v),
+            EventFilter::AccessKeyId(v) => text(|v| EventFilter::AccessKeyId(v), v),
+            EventFilter::PrincipalArn(v) => text(|v| EventFilter::PrincipalArn(v), v),
+        });
+        Self {
+            account_id: query.account_id.map(str::to_owned),
+            filter,
+            start_ms: query.start_ms,
+            end_ms: query.end_ms,
+            order: query.order,
+            after: query.after,
+            limit: query.limit,
+        }
+    }
+}
+
+impl OwnedQuery {
+    pub fn borrow(&self) -> EventQuery<'_> {
+        EventQuery {
+            account_id: self.account_id.as_deref(),
+            filter: self.filter.as_ref().map(|filter| match filter {
+                OwnedFilter::ReadOnly(read_only) => EventFilter::ReadOnly(*read_only),
+                OwnedFilter::Text(make, value) => make(value),
+            }),
+            start_ms: self.start_ms,
+            end_ms: self.end_ms,
+            order: self.order,
+            after: self.after,
+            limit: self.limit,
         }
     }
 }
