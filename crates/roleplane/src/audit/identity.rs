@@ -3,7 +3,7 @@
 //!
 //! Never reads a session's secret: only ids, ARNs, names and issue times leave the claims.
 
-use super::dates::iso_epoch;
+use super::dates::push_iso_seconds;
 use super::json_text::Object;
 use crate::credentials::{SessionClaims, SessionPrincipal};
 use crate::server::{Caller, Identity};
@@ -104,7 +104,9 @@ fn of_session(caller: &Caller, claims: &SessionClaims) -> Identified {
         }
         context.object("attributes", |attributes| {
             attributes
-                .str("creationDate", &iso_epoch(claims.issued_at))
+                .plain("creationDate", |out| {
+                    push_iso_seconds(out, claims.issued_at)
+                })
                 .str("mfaAuthenticated", "false");
         });
         if let Some(source_identity) = &claims.source_identity {

@@ -2,8 +2,6 @@
 //! `serde_json::Value` tree would cost an allocation per key and value before being printed
 //! anyway. Keys are the record's own constants; values are escaped as JSON requires.
 
-use std::fmt::Write as _;
-
 /// An object being written; fields follow each other in call order.
 pub struct Object<'a> {
     out: &'a mut String,
@@ -18,11 +16,8 @@ impl<'a> Object<'a> {
     }
 
     fn key(&mut self, key: &str) -> &mut String {
-        if !self.empty {
-            self.out.push(',');
-        }
+        self.out.push_str(if self.empty { "\"" } else { ",\"" });
         self.empty = false;
-        self.out.push('"');
         self.out.push_str(key);
         self.out.push_str("\":");
         self.out
@@ -48,9 +43,20 @@ impl<'a> Object<'a> {
     /// A string field written by `write` (already escaped-safe text such as numbers and
     /// addresses).
     pub fn display(&mut self, key: &str, value: impl std::fmt::Display) -> &mut Self {
+        use std::fmt::Write as _;
         let out = self.key(key);
         out.push('"');
         let _ = write!(out, "{value}");
+        out.push('"');
+        self
+    }
+
+    /// A string field whose text `write` appends: text that never needs escaping (times,
+    /// addresses), written in place rather than formatted into a `String` first.
+    pub fn plain(&mut self, key: &str, write: impl FnOnce(&mut String)) -> &mut Self {
+        let out = self.key(key);
+        out.push('"');
+        write(out);
         out.push('"');
         self
     }
@@ -89,29 +95,63 @@ pub fn push_str(out: &mut String, value: &str) {
 
 /// `value`'s characters as they appear inside a JSON string literal, escaped the way
 /// `serde_json` escapes them, so records read the same whichever wrote them.
-fn push_escaped(out: &mut String, value: &str) {
+pub fn push_escaped(out: &mut String, value: &str) {
+    let bytes = value.as_bytes();
     let mut start = 0;
-    for (i, byte) in value.bytes().enumerate() {
-        let escape = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0x00..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&value[start..i]);
-        if escape.is_empty() {
-            let _ = write!(out, "\\u{byte:04x}");
-        } else {
-            out.push_str(escape);
-        }
-        start = i + 1;
+    // Ids, ARNs and names never need an escape: one scan, one copy.
+    while let Some(offset) = first_escape(&bytes[start..]) {
+        let at = start + offset;
+        out.push_str(&value[start..at]);
+        push_escape(out, bytes[at]);
+        start = at + 1;
     }
     out.push_str(&value[start..]);
+}
+
+/// Where the first byte JSON must escape is. Whole 16-byte blocks are tested without an early
+/// exit so the compiler can test them all at once.
+fn first_escape(bytes: &[u8]) -> Option<usize> {
+    const BLOCK: usize = 16;
+    let needs_escape = |byte: u8| byte < 0x20 || byte == b'"' || byte == b'\\';
+    let mut blocks = bytes.chunks_exact(BLOCK);
+    let mut base = 0;
+    for block in &mut blocks {
+        if block
+            .iter()
+            .fold(false, |any, &byte| any | needs_escape(byte))
+        {
+            return block
+                .iter()
+                .position(|&byte| needs_escape(byte))
+                .map(|i| base + i);
+        }
+        base += BLOCK;
+    }
+    let tail = blocks.remainder();
+    tail.iter()
+        .position(|&byte| needs_escape(byte))
+        .map(|i| base + i)
+}
+
+/// The escape of one byte that [`first_escape`] found.
+fn push_escape(out: &mut String, byte: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short = match byte {
+        b'"' => "\\\"",
+        b'\\' => "\\\\",
+        b'\n' => "\\n",
+        b'\r' => "\\r",
+        b'\t' => "\\t",
+        0x08 => "\\b",
+        0x0c => "\\f",
+        _ => {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+            return;
+        }
+    };
+    out.push_str(short);
 }
 
 #[cfg(test)]
@@ -128,6 +168,26 @@ mod tests {
     }
 
     #[test]
+    fn escapes_are_found_at_every_place_in_and_around_a_block() {
+        for len in [0, 1, 15, 16, 17, 31, 32, 33, 40] {
+            for at in 0..len {
+                for special in ['"', '\\', '\n', '\u{0}', '\u{1f}'] {
+                    let mut text: String =
+                        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH"[..len].into();
+                    text.replace_range(at..=at, &special.to_string());
+                    let mut out = String::new();
+                    push_str(&mut out, &text);
+                    assert_eq!(out, Value::from(text.as_str()).to_string(), "{len} {at}");
+                }
+            }
+        }
+        let clean = "arn:aws:iam::123456789012:role/some/long/path/name";
+        let mut out = String::new();
+        push_str(&mut out, clean);
+        assert_eq!(out, format!("\"{clean}\""));
+    }
+
+    #[test]
     fn objects_nest_in_call_order() {
         let mut out = String::new();
         let mut o = Object::open(&mut out);
@@ -136,6 +196,7 @@ mod tests {
             .raw("r", "null")
             .concat("c", &["p", "\"q"])
             .display("ip", std::net::Ipv4Addr::LOCALHOST)
+            .plain("at", |out| out.push_str("2019-12-10T07:46:42Z"))
             .object("o", |inner| {
                 inner.str("k", "v");
             })
@@ -144,6 +205,7 @@ mod tests {
         assert_eq!(
             out,
             json!({"b": "x\"y", "a": true, "r": null, "c": "p\"q", "ip": "127.0.0.1",
+                   "at": "2019-12-10T07:46:42Z",
                    "o": {"k": "v"}, "e": {}})
             .to_string()
         );

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::json_text::push_str;
+use super::json_text::{push_escaped, push_str};
 use crate::protocol::Params;
 
 /// What CloudTrail writes in place of a sensitive value.
@@ -40,15 +40,20 @@ pub fn from_query(params: &Params) -> Option<String> {
         if matches!(name, "Action" | "Version") {
             continue;
         }
-        let path: Vec<&str> = name.split('.').collect();
-        if path.len() > MAX_DEPTH {
+        let depth = name.bytes().filter(|&byte| byte == b'.').count() + 1;
+        if depth > MAX_DEPTH {
             continue;
         }
+        let mut segments = [""; MAX_DEPTH];
+        for (slot, segment) in segments.iter_mut().zip(name.split('.')) {
+            *slot = segment;
+        }
+        let path = &segments[..depth];
         let value = match path.last() {
             Some(last) if SENSITIVE.contains(last) => HIDDEN,
             _ => value,
         };
-        root.insert(&path, value);
+        root.insert(path, value);
     }
     if matches!(&root, Node::Object(fields) if fields.is_empty()) {
         return None;
@@ -93,6 +98,20 @@ pub fn lower_camel(name: &str) -> String {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// [`lower_camel`] as a JSON string literal, without the intermediate `String`.
+fn push_lower_camel(out: &mut String, name: &str) {
+    out.push('"');
+    let mut chars = name.chars();
+    if let Some(first) = chars.next() {
+        let mut utf8 = [0; 4];
+        for lower in first.to_lowercase() {
+            push_escaped(out, lower.encode_utf8(&mut utf8));
+        }
+    }
+    push_escaped(out, chars.as_str());
+    out.push('"');
 }
 
 enum Node<'a> {
@@ -147,7 +166,7 @@ impl<'a> Node<'a> {
                     if i > 0 {
                         out.push(',');
                     }
-                    push_str(out, &lower_camel(key));
+                    push_lower_camel(out, key);
                     out.push(':');
                     node.write_json(out);
                 }
@@ -234,9 +253,32 @@ mod tests {
     }
 
     #[test]
+    fn written_names_are_lower_camel_json_strings() {
+        for name in [
+            "RoleName",
+            "",
+            "X",
+            "Ümlaut",
+            "İstanbul",
+            "\"Quoted\\",
+            "a.b",
+        ] {
+            let mut out = String::new();
+            push_lower_camel(&mut out, name);
+            assert_eq!(out, Value::from(lower_camel(name)).to_string(), "{name}");
+        }
+    }
+
+    #[test]
     fn absurdly_deep_names_are_skipped() {
         let deep = vec!["A"; 10_000].join(".");
         let body = format!("Action=X&Version=1&{deep}=v&RoleName=r");
         assert_eq!(query(Protocol::AwsQuery, &body), json!({"roleName": "r"}));
+        let deepest = vec!["B"; MAX_DEPTH].join(".");
+        let too_deep = vec!["C"; MAX_DEPTH + 1].join(".");
+        let body = format!("Action=X&Version=1&{deepest}=v&{too_deep}=w");
+        let value = query(Protocol::AwsQuery, &body);
+        assert_eq!(value.pointer(&"/b".repeat(MAX_DEPTH)), Some(&json!("v")));
+        assert_eq!(value.get("c"), None);
     }
 }

@@ -1,13 +1,13 @@
 //! One API call's CloudTrail record, filled in as the request is understood (who signed it,
 //! what it asked, how it ended) and finished into a [`NewEvent`] before the response goes out.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use serde_json::Value;
 use store::audit::NewEvent;
 use time::OffsetDateTime;
 
-use super::dates::IsoSeconds;
+use super::dates::push_event_time;
 use super::identity::{self, Identified};
 use super::json_text::Object;
 use super::{event_id, parameters, resources, response};
@@ -27,7 +27,8 @@ pub struct CallRecord {
     at: OffsetDateTime,
     source_ip: IpAddr,
     user_agent: Option<String>,
-    service: Option<String>,
+    /// `eventSource`: `iam.amazonaws.com`.
+    event_source: Option<String>,
     region: String,
     access_key_id: Option<String>,
     event_name: Option<String>,
@@ -55,7 +56,7 @@ impl CallRecord {
             at: OffsetDateTime::now_utc(),
             source_ip,
             user_agent: user_agent.map(|ua| truncate(ua, MAX_USER_AGENT).to_owned()),
-            service: None,
+            event_source: None,
             region: String::new(),
             access_key_id: None,
             event_name: None,
@@ -68,7 +69,11 @@ impl CallRecord {
 
     /// The SigV4 credential scope: which service, in which region, under which key.
     pub fn signed(&mut self, service: &str, region: &str, access_key_id: &str) {
-        self.service = Some(service.to_owned());
+        const DOMAIN: &str = ".amazonaws.com";
+        let mut event_source = String::with_capacity(service.len() + DOMAIN.len());
+        event_source.push_str(service);
+        event_source.push_str(DOMAIN);
+        self.event_source = Some(event_source);
         self.region = region.to_owned();
         self.access_key_id = Some(access_key_id.to_owned());
     }
@@ -103,12 +108,15 @@ impl CallRecord {
     }
 
     pub fn failed(&mut self, error: &AwsError) {
-        let code = match self.service.as_deref() {
-            // CloudTrail prefixes EC2's codes with who was at fault.
-            Some("ec2") if error.status >= 500 => format!("Server.{}", error.code),
-            Some("ec2") => format!("Client.{}", error.code),
-            _ => error.code.to_string(),
+        // CloudTrail prefixes EC2's codes with who was at fault.
+        let fault = match self.event_source.as_deref() {
+            Some("ec2.amazonaws.com") if error.status >= 500 => "Server.",
+            Some("ec2.amazonaws.com") => "Client.",
+            _ => "",
         };
+        let mut code = String::with_capacity(fault.len() + error.code.len());
+        code.push_str(fault);
+        code.push_str(&error.code);
         self.outcome = Outcome::Failed {
             code,
             message: error.message.clone(),
@@ -118,7 +126,7 @@ impl CallRecord {
     /// The finished record, or `None` when the request named no key or no operation.
     /// `home_account` receives records whose caller could not be authenticated.
     pub fn finish(self, request_id: &str, home_account: &str) -> Option<NewEvent> {
-        let service = self.service?;
+        let event_source = self.event_source?;
         let event_name = self.event_name?;
         let access_key_id = self.access_key_id?;
         let who = self
@@ -127,40 +135,50 @@ impl CallRecord {
         let event_time_ms = epoch_ms(self.at);
         let event_id = event_id::new(event_time_ms);
         let read_only = is_read_only(&event_name);
-        let event_source = format!("{service}.amazonaws.com");
         let (error_code, error_message, response_elements) = match self.outcome {
             Outcome::Failed { code, message } => (Some(code), Some(message), None),
             Outcome::Succeeded(elements) => (None, None, elements),
             Outcome::Pending => (None, None, None),
         };
-        let mut json = String::with_capacity(1024);
+        let user_agent = self.user_agent.as_deref().unwrap_or_default();
+        let request_parameters = self.request_parameters.as_deref().unwrap_or("null");
+        let response_elements = response_elements.as_deref().unwrap_or("null");
+        let resources = self.resources.record_json(&who.account_id, &self.region);
+        // The fixed keys and values take under 500 bytes; escapes may still grow it.
+        let variable = [
+            who.user_identity.as_str(),
+            &event_source,
+            &event_name,
+            &self.region,
+            user_agent,
+            error_message.as_deref().unwrap_or_default(),
+            request_parameters,
+            response_elements,
+            request_id,
+            resources.as_deref().unwrap_or_default(),
+        ];
+        let mut json = String::with_capacity(512 + variable.iter().map(|s| s.len()).sum::<usize>());
         let mut record = Object::open(&mut json);
         record
             .str("eventVersion", EVENT_VERSION)
             .raw("userIdentity", &who.user_identity)
-            .display("eventTime", IsoSeconds(self.at))
+            .plain("eventTime", |out| push_event_time(out, self.at))
             .str("eventSource", &event_source)
             .str("eventName", &event_name)
             .str("awsRegion", &self.region)
-            .display("sourceIPAddress", self.source_ip)
-            .str("userAgent", self.user_agent.as_deref().unwrap_or_default());
+            .plain("sourceIPAddress", |out| push_ip(out, self.source_ip))
+            .str("userAgent", user_agent);
         if let (Some(code), Some(message)) = (&error_code, &error_message) {
             record.str("errorCode", code).str("errorMessage", message);
         }
         record
-            .raw(
-                "requestParameters",
-                self.request_parameters.as_deref().unwrap_or("null"),
-            )
-            .raw(
-                "responseElements",
-                response_elements.as_deref().unwrap_or("null"),
-            )
+            .raw("requestParameters", request_parameters)
+            .raw("responseElements", response_elements)
             .str("requestID", request_id)
             .str("eventID", &event_id)
             .bool("readOnly", read_only);
-        if let Some(arns) = self.resources.record_json(&who.account_id, &self.region) {
-            record.raw("resources", &arns);
+        if let Some(arns) = &resources {
+            record.raw("resources", arns);
         }
         record
             .str("eventType", "AwsApiCall")
@@ -203,6 +221,33 @@ pub fn is_read_only(event_name: &str) -> bool {
 
 pub fn epoch_ms(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// The address as `IpAddr`'s `Display` spells it; IPv4, every caller on a v4 listener, without
+/// the formatting machinery.
+fn push_ip(out: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => push_ipv4(out, v4),
+        IpAddr::V6(v6) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+fn push_ipv4(out: &mut String, ip: Ipv4Addr) {
+    for (i, octet) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        if octet >= 100 {
+            out.push(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            out.push(char::from(b'0' + octet / 10 % 10));
+        }
+        out.push(char::from(b'0' + octet % 10));
+    }
 }
 
 fn truncate(text: &str, max: usize) -> &str {
@@ -315,6 +360,22 @@ mod tests {
             "arn:aws:ec2:eu-west-1:999999999999:instance/i-1"
         );
         assert_eq!(record["readOnly"], false);
+    }
+
+    #[test]
+    fn addresses_are_spelled_as_display_spells_them() {
+        let mut samples: Vec<IpAddr> = ["::1", "::ffff:10.1.2.3", "2001:db8::8a2e:370:7334"]
+            .iter()
+            .map(|ip| ip.parse().unwrap())
+            .collect();
+        for octet in 0..=255u8 {
+            samples.push(IpAddr::V4(Ipv4Addr::new(octet, 255 - octet, octet / 2, 7)));
+        }
+        for ip in samples {
+            let mut out = String::new();
+            push_ip(&mut out, ip);
+            assert_eq!(out, ip.to_string());
+        }
     }
 
     #[test]

@@ -24,14 +24,23 @@ pub struct Resources {
 }
 
 pub fn from_query(params: &Params) -> Resources {
-    let mut items = Vec::new();
-    for &(member, kind) in NAMED {
-        if let Some(value) = params.optional_str(member) {
-            items.push((kind, value.to_owned()));
+    // One pass over the names rather than a lookup per member, each of which would first
+    // build the member's wire name.
+    let mut named: [Option<&str>; NAMED.len()] = [None; NAMED.len()];
+    let mut lists_instances = false;
+    for (name, value) in params.entries() {
+        if let Some(at) = NAMED.iter().position(|&(member, _)| member == name) {
+            named[at] = Some(value);
         }
+        lists_instances |= name.starts_with("InstanceId.");
     }
+    let mut items: Vec<(&'static str, String)> = NAMED
+        .iter()
+        .zip(named)
+        .filter_map(|(&(_, kind), value)| Some((kind, value?.to_owned())))
+        .collect();
     // ec2Query lists: InstanceId.1, InstanceId.2, …
-    if let Ok(ids) = params.list_str("InstanceId") {
+    if lists_instances && let Ok(ids) = params.list_str("InstanceId") {
         items.extend(
             ids.into_iter()
                 .take(MAX_LISTED)
@@ -134,5 +143,15 @@ mod tests {
             "no ARN without a lookup"
         );
         assert_eq!(Resources::default().lookup_json(), "[]");
+        let body = b"Action=X&Version=1&UserName=u&RoleName=r&InstanceId.member.1=i-9";
+        let r = from_query(&Params::decode(Protocol::AwsQuery, body, 1 << 20).unwrap());
+        assert_eq!(
+            r.lookup_json(),
+            json!([{"ResourceType": "AWS::IAM::Role", "ResourceName": "r"},
+                   {"ResourceType": "AWS::IAM::User", "ResourceName": "u"},
+                   {"ResourceType": "AWS::EC2::Instance", "ResourceName": "i-9"}])
+            .to_string(),
+            "members in NAMED order, then the listed instances"
+        );
     }
 }
