@@ -108,29 +108,36 @@ pub fn push_escaped(out: &mut String, value: &str) {
     out.push_str(&value[start..]);
 }
 
-/// Where the first byte JSON must escape is. Whole 16-byte blocks are tested without an early
-/// exit so the compiler can test them all at once.
+const BLOCK: usize = 16;
+
+fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+/// Whether a block holds a byte to escape, tested without an early exit so the compiler
+/// tests all 16 at once.
+fn block_needs_escape(block: &[u8; BLOCK]) -> bool {
+    block
+        .iter()
+        .fold(false, |any, &byte| any | needs_escape(byte))
+}
+
+/// Where the first byte JSON must escape is, block by block; the short tail (most values are
+/// shorter than a block) is padded with spaces to one.
 fn first_escape(bytes: &[u8]) -> Option<usize> {
-    const BLOCK: usize = 16;
-    let needs_escape = |byte: u8| byte < 0x20 || byte == b'"' || byte == b'\\';
-    let mut blocks = bytes.chunks_exact(BLOCK);
-    let mut base = 0;
-    for block in &mut blocks {
-        if block
-            .iter()
-            .fold(false, |any, &byte| any | needs_escape(byte))
-        {
-            return block
-                .iter()
-                .position(|&byte| needs_escape(byte))
-                .map(|i| base + i);
+    let (blocks, tail) = bytes.as_chunks::<BLOCK>();
+    let position = |part: &[u8]| part.iter().position(|&byte| needs_escape(byte));
+    for (i, block) in blocks.iter().enumerate() {
+        if block_needs_escape(block) {
+            return position(block).map(|at| i * BLOCK + at);
         }
-        base += BLOCK;
     }
-    let tail = blocks.remainder();
-    tail.iter()
-        .position(|&byte| needs_escape(byte))
-        .map(|i| base + i)
+    let mut padded = [b' '; BLOCK];
+    padded[..tail.len()].copy_from_slice(tail);
+    if !block_needs_escape(&padded) {
+        return None;
+    }
+    position(tail).map(|at| blocks.len() * BLOCK + at)
 }
 
 /// The escape of one byte that [`first_escape`] found.
