@@ -274,7 +274,7 @@ mod tests {
         let deep = vec!["A"; 10_000].join(".");
         let body = format!("Action=X&Version=1&{deep}=v&RoleName=r");
         assert_eq!(query(Protocol::AwsQuery, &body), json!({"roleName": "r"}));
-        let deepest = vec!["B"; MAX_DEPTH].join(".");
+        let deepest = ["B"; MAX_DEPTH].join(".");
         let too_deep = vec!["C"; MAX_DEPTH + 1].join(".");
         let body = format!("Action=X&Version=1&{deepest}=v&{too_deep}=w");
         let value = query(Protocol::AwsQuery, &body);
