@@ -144,7 +144,8 @@ impl CallRecord {
         let request_parameters = self.request_parameters.as_deref().unwrap_or("null");
         let response_elements = response_elements.as_deref().unwrap_or("null");
         let resources = self.resources.record_json(&who.account_id, &self.region);
-        // The fixed keys and values take under 500 bytes; escapes may still grow it.
+        // The fixed keys and short values (time, address, ids) take about 500 bytes; escapes may
+        // still grow it.
         let variable = [
             who.user_identity.as_str(),
             &event_source,
