@@ -82,7 +82,7 @@ impl Audit {
         let log = AuditLog::open_with(data_dir, sync).await?;
         let journal = match args.mode {
             AuditMode::On => {
-                let journal = Arc::new(log.journal().await?);
+                let journal = log.journal().await?;
                 indexer::spawn(log.clone(), &journal).map_err(StartError::Thread)?;
                 Some(journal)
             }
