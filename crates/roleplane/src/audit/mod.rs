@@ -102,6 +102,11 @@ impl Audit {
         })
     }
 
+    /// Whether API calls are recorded (always, except under the benchmark knob).
+    pub fn is_recording(&self) -> bool {
+        self.journal.is_some()
+    }
+
     pub fn log(&self) -> &AuditLog {
         &self.log
     }

@@ -37,6 +37,9 @@ pub struct CallRecord {
     resources: resources::Resources,
     identity: Option<Identified>,
     outcome: Outcome,
+    /// `false` when recording is off: every step is skipped, so the benchmark knob measures
+    /// a server that builds no record at all.
+    recording: bool,
 }
 
 #[derive(Debug)]
@@ -64,11 +67,33 @@ impl CallRecord {
             resources: resources::Resources::default(),
             identity: None,
             outcome: Outcome::Pending,
+            recording: true,
+        }
+    }
+
+    /// A record that notes nothing and finishes to nothing (recording is off).
+    pub fn off() -> Self {
+        Self {
+            at: OffsetDateTime::UNIX_EPOCH,
+            source_ip: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            user_agent: None,
+            event_source: None,
+            region: String::new(),
+            access_key_id: None,
+            event_name: None,
+            request_parameters: None,
+            resources: resources::Resources::default(),
+            identity: None,
+            outcome: Outcome::Pending,
+            recording: false,
         }
     }
 
     /// The SigV4 credential scope: which service, in which region, under which key.
     pub fn signed(&mut self, service: &str, region: &str, access_key_id: &str) {
+        if !self.recording {
+            return;
+        }
         const DOMAIN: &str = ".amazonaws.com";
         let mut event_source = String::with_capacity(service.len() + DOMAIN.len());
         event_source.push_str(service);
@@ -80,6 +105,9 @@ impl CallRecord {
 
     /// A decoded awsQuery/ec2Query request.
     pub fn query(&mut self, params: &Params) {
+        if !self.recording {
+            return;
+        }
         self.event_name = Some(params.action().to_owned());
         self.request_parameters = parameters::from_query(params);
         self.resources = resources::from_query(params);
@@ -87,16 +115,25 @@ impl CallRecord {
 
     /// A decoded awsJson request for `operation`.
     pub fn json(&mut self, operation: &str, body: &Value) {
+        if !self.recording {
+            return;
+        }
         self.event_name = Some(operation.to_owned());
         self.request_parameters = parameters::from_json(body);
     }
 
     pub fn caller(&mut self, caller: &Caller) {
+        if !self.recording {
+            return;
+        }
         self.identity = Some(identity::of_caller(caller));
     }
 
     /// The call succeeded with this response body (XML for query protocols).
     pub fn succeeded(&mut self, body: &str) {
+        if !self.recording {
+            return;
+        }
         let elements = match &self.event_name {
             Some(name) => match response::elements(name, body) {
                 Value::Null => None,
@@ -108,6 +145,9 @@ impl CallRecord {
     }
 
     pub fn failed(&mut self, error: &AwsError) {
+        if !self.recording {
+            return;
+        }
         // CloudTrail prefixes EC2's codes with who was at fault.
         let fault = match self.event_source.as_deref() {
             Some("ec2.amazonaws.com") if error.status >= 500 => "Server.",
@@ -377,6 +417,18 @@ mod tests {
             push_ip(&mut out, ip);
             assert_eq!(out, ip.to_string());
         }
+    }
+
+    #[test]
+    fn a_record_made_while_recording_is_off_notes_nothing() {
+        let mut call = CallRecord::off();
+        call.signed("iam", "us-east-1", "ASIAEXAMPLEEXAMPLE01");
+        let body = b"Action=GetRole&Version=2010-05-08&RoleName=app";
+        call.query(&Params::decode(Protocol::AwsQuery, body, 1 << 20).unwrap());
+        call.caller(&session_caller());
+        call.succeeded("<GetRoleResponse/>");
+        assert_eq!(call.event_name, None);
+        assert_eq!(call.finish("req-4", "1"), None);
     }
 
     #[test]

@@ -46,7 +46,12 @@ async fn handle<S: Store>(
 ) -> Response {
     let request_id = request_id::new();
     let user_agent = request.headers().get(header::USER_AGENT);
-    let mut record = CallRecord::new(peer.ip(), user_agent.and_then(|v| v.to_str().ok()));
+    let mut record = match app.audit() {
+        Some(audit) if audit.is_recording() => {
+            CallRecord::new(peer.ip(), user_agent.and_then(|v| v.to_str().ok()))
+        }
+        _ => CallRecord::off(),
+    };
     let response = serve_call(&app, peer, request, &request_id, &mut record).await;
     // Audit contract: the call's record is durable before its response leaves.
     if let Some(audit) = app.audit() {
