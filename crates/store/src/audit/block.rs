@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::line::LineRef;
+use super::line::{LineKeys, LineRef};
 use super::model::EventFilter;
 
 /// A block takes lines until it is this large; the next batch starts a new one.
@@ -47,7 +47,7 @@ impl Block {
         }
     }
 
-    pub fn add(&mut self, line: &LineRef<'_>) {
+    pub fn add(&mut self, line: &LineKeys<'_>) {
         self.records += 1;
         self.min_time_ms = self.min_time_ms.min(line.event_time_ms);
         self.max_time_ms = self.max_time_ms.max(line.event_time_ms);
@@ -102,7 +102,7 @@ impl Keys {
         }
     }
 
-    fn add(&mut self, line: &LineRef<'_>) {
+    fn add(&mut self, line: &LineKeys<'_>) {
         self.accounts.add(&line.account_id);
         self.sources.add(&line.event_source);
         self.names.add(&line.event_name);
@@ -207,14 +207,18 @@ mod tests {
         LineRef::parse(json.as_bytes()).unwrap()
     }
 
+    fn line_keys(json: &str) -> LineKeys<'_> {
+        LineKeys::parse(json.as_bytes()).unwrap()
+    }
+
     const A: &str = r#"["e1",5,"111111111111","iam.amazonaws.com","GetRole",true,"AKIA1","alice","arn:aws:iam::111111111111:user/alice",null,[{"ResourceType":"AWS::IAM::Role","ResourceName":"app"}],{}]"#;
     const B: &str = r#"["e2",9,"222222222222","sts.amazonaws.com","AssumeRole",false,null,null,null,"AccessDenied",[],{}]"#;
 
     #[test]
     fn a_block_rules_out_only_values_none_of_its_records_carry() {
         let mut block = Block::empty(1, 0);
-        block.add(&line(A));
-        block.add(&line(B));
+        block.add(&line_keys(A));
+        block.add(&line_keys(B));
         assert_eq!(
             (block.records, block.min_time_ms, block.max_time_ms),
             (2, 5, 9)
@@ -257,7 +261,7 @@ mod tests {
             );
         }
         let mut writes_only = Block::empty(1, 0);
-        writes_only.add(&line(B));
+        writes_only.add(&line_keys(B));
         assert!(
             !writes_only
                 .keys
@@ -279,7 +283,7 @@ mod tests {
     #[test]
     fn keys_survive_their_json_form() {
         let mut block = Block::empty(1, 0);
-        block.add(&line(A));
+        block.add(&line_keys(A));
         let text = serde_json::to_string(&block.keys).unwrap();
         assert_eq!(serde_json::from_str::<Keys>(&text).unwrap(), block.keys);
     }

@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
 use super::block::{BLOCK_BYTES, Block};
 use super::journal::{segment_numbers, segment_path};
-use super::line::LineRef;
+use super::line::LineKeys;
 use super::model::EventQuery;
 use super::{model::Event, query, retention};
 
@@ -38,6 +38,8 @@ pub type JournalPosition = (u64, u64);
 pub struct Indexer {
     connection: Connection,
     dir: PathBuf,
+    /// Journal bytes read by the last step, kept so each step reuses the allocation.
+    buffer: Vec<u8>,
     /// The position as this indexer last saw it; another process may since have moved it on.
     seen: JournalPosition,
 }
@@ -59,6 +61,7 @@ impl Indexer {
         Ok(Self {
             connection,
             dir: dir.to_owned(),
+            buffer: Vec::new(),
             seen: (0, 0),
         })
     }
@@ -123,69 +126,89 @@ impl Indexer {
 
     /// One transaction: the next batch of complete lines, or a move to the next segment.
     fn step(&mut self) -> Result<Step, IndexError> {
-        let tx = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Self {
+            connection,
+            dir,
+            buffer,
+            seen,
+        } = self;
+        let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (segment, offset) = read_position(&tx)?;
         // Checked before reading: a successor exists only once this segment is complete.
-        let complete = segment_path(&self.dir, segment + 1).exists();
-        let Some((bytes, eof)) = read_from(&segment_path(&self.dir, segment), offset)? else {
-            // Removed by retention, or never there (numbering starts above 0): go on to the
-            // next segment on disk, if any.
-            let next = segment_numbers(&self.dir)?
-                .into_iter()
-                .find(|&n| n > segment);
-            let Some(next) = next else {
-                self.seen = (segment, offset);
-                return Ok(Step::Idle);
-            };
-            return commit(tx, &mut self.seen, (next, 0), 0);
+        let complete = segment_path(dir, segment + 1).exists();
+        let read = read_from(&segment_path(dir, segment), offset, buffer)?;
+        index_batch(tx, dir, seen, (segment, offset), complete, buffer, read)
+    }
+}
+
+/// The part of [`Indexer::step`] after reading: `read` is `None` for a missing segment, else
+/// whether `bytes` reached the end of the segment's data.
+fn index_batch(
+    tx: rusqlite::Transaction<'_>,
+    dir: &Path,
+    seen: &mut JournalPosition,
+    (segment, offset): JournalPosition,
+    complete: bool,
+    bytes: &[u8],
+    read: Option<bool>,
+) -> Result<Step, IndexError> {
+    let Some(eof) = read else {
+        // Removed by retention, or never there (numbering starts above 0): go on to the
+        // next segment on disk, if any.
+        let next = segment_numbers(dir)?.into_iter().find(|&n| n > segment);
+        let Some(next) = next else {
+            *seen = (segment, offset);
+            return Ok(Step::Idle);
         };
-        let lines_end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        if lines_end > 0 {
-            let mut block = match last_block(&tx, segment)? {
-                Some(block)
-                    if block.end == offset
-                        && block.end - block.start < BLOCK_BYTES
-                        && block.pruned_before_ms.is_none() =>
-                {
-                    block
-                }
-                _ => Block::empty(segment, offset),
-            };
-            let before = block.records;
-            for line in bytes[..lines_end]
-                .split(|&b| b == b'\n')
-                .filter(|l| !l.is_empty())
+        return commit(tx, seen, (next, 0), 0);
+    };
+    let lines_end = memchr::memrchr(b'\n', bytes).map_or(0, |i| i + 1);
+    if lines_end > 0 {
+        let mut block = match last_block(&tx, segment)? {
+            Some(block)
+                if block.end == offset
+                    && block.end - block.start < BLOCK_BYTES
+                    && block.pruned_before_ms.is_none() =>
             {
-                match LineRef::parse(line) {
-                    Ok(line) => block.add(&line),
-                    Err(error) => {
-                        tracing::warn!(%error, segment, "audit journal line not indexed: not a record");
-                    }
+                block
+            }
+            _ => Block::empty(segment, offset),
+        };
+        let before = block.records;
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', &bytes[..lines_end]) {
+            let line = &bytes[start..end];
+            start = end + 1;
+            if line.is_empty() {
+                continue;
+            }
+            match LineKeys::parse(line) {
+                Ok(line) => block.add(&line),
+                Err(error) => {
+                    tracing::warn!(%error, segment, "audit journal line not indexed: not a record");
                 }
             }
-            block.end = offset + lines_end as u64;
-            let added = block.records - before;
-            if block.records > 0 {
-                save_block(&tx, &block)?;
-            }
-            commit(tx, &mut self.seen, (segment, block.end), added)
-        } else if eof && complete {
-            if !bytes.is_empty() {
-                // The end of a segment whose writer died mid-line: that call was never
-                // acknowledged.
-                tracing::warn!(
-                    segment,
-                    bytes = bytes.len(),
-                    "torn audit journal tail skipped"
-                );
-            }
-            commit(tx, &mut self.seen, (segment + 1, 0), 0)
-        } else {
-            self.seen = (segment, offset);
-            Ok(Step::Idle)
         }
+        block.end = offset + lines_end as u64;
+        let added = block.records - before;
+        if block.records > 0 {
+            save_block(&tx, &block)?;
+        }
+        commit(tx, seen, (segment, block.end), added)
+    } else if eof && complete {
+        if !bytes.is_empty() {
+            // The end of a segment whose writer died mid-line: that call was never
+            // acknowledged.
+            tracing::warn!(
+                segment,
+                bytes = bytes.len(),
+                "torn audit journal tail skipped"
+            );
+        }
+        commit(tx, seen, (segment + 1, 0), 0)
+    } else {
+        *seen = (segment, offset);
+        Ok(Step::Idle)
     }
 }
 
@@ -273,31 +296,29 @@ pub(super) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Reads `path` from `offset`: at least [`BATCH_BYTES`] holding a newline, or to the end of
-/// its data (then `true`), which is the end of the file or its first NUL byte. `None` if the
-/// segment does not exist.
-fn read_from(path: &Path, offset: u64) -> io::Result<Option<(Vec<u8>, bool)>> {
+/// Reads `path` from `offset` into `bytes` (replacing what it held): at least [`BATCH_BYTES`]
+/// holding a newline, or to the end of its data (then `Some(true)`), which is the end of the
+/// file or its first NUL byte. `None` if the segment does not exist.
+fn read_from(path: &Path, offset: u64, bytes: &mut Vec<u8>) -> io::Result<Option<bool>> {
+    bytes.clear();
     let mut file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
     file.seek(SeekFrom::Start(offset))?;
-    let mut bytes = Vec::new();
     loop {
         let start = bytes.len();
-        bytes.resize(start + BATCH_BYTES, 0);
-        let n = file.read(&mut bytes[start..])?;
-        bytes.truncate(start + n);
-        if let Some(nul) = bytes[start..].iter().position(|&b| b == 0) {
+        let n = (&mut file).take(BATCH_BYTES as u64).read_to_end(bytes)?;
+        if let Some(nul) = memchr::memchr(0, &bytes[start..]) {
             bytes.truncate(start + nul);
-            return Ok(Some((bytes, true)));
+            return Ok(Some(true));
         }
-        if n == 0 {
-            return Ok(Some((bytes, true)));
+        if n < BATCH_BYTES {
+            return Ok(Some(true));
         }
-        if bytes.len() >= BATCH_BYTES && bytes.contains(&b'\n') {
-            return Ok(Some((bytes, false)));
+        if bytes.contains(&b'\n') {
+            return Ok(Some(false));
         }
     }
 }

@@ -12,7 +12,8 @@
 //! which is how the indexer knows it may move on.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -116,12 +117,14 @@ impl Journal {
         if active.len > 0 && active.len + line.len() as u64 > self.segment_bytes {
             self.rotate(&mut active)?;
         }
-        let written = (&*active.file).write(line)?;
+        // At the offset we hold, not O_APPEND: a positioned write skips the kernel's
+        // file-position lock, which threads sharing the file would contend on.
+        let written = active.file.write_at(line, active.len)?;
         active.len += written as u64;
         if written < line.len() {
             // Disk full or a file size limit: finish the line or leave it torn at the end of
             // this segment, where the indexer drops it, and continue in a new one.
-            if let Err(error) = (&*active.file).write_all(&line[written..]) {
+            if let Err(error) = active.file.write_all_at(&line[written..], active.len) {
                 self.rotate(&mut active)?;
                 return Err(error);
             }
@@ -171,7 +174,7 @@ impl Journal {
 
 fn create_segment(dir: &Path, number: u64, sync: AuditSync) -> io::Result<File> {
     let file = OpenOptions::new()
-        .append(true)
+        .write(true)
         .create_new(true)
         .open(segment_path(dir, number))?;
     if sync == AuditSync::Full {

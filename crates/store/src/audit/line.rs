@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
 use super::model::NewEvent;
@@ -35,6 +36,42 @@ pub(super) struct LineRef<'a> {
     pub resources: &'a RawValue,
     #[serde(borrow)]
     pub record: &'a RawValue,
+}
+
+/// What the indexer reads of a line: [`LineRef`] without the record, which it skips
+/// unchecked (its columns are what a block summarises).
+#[derive(Debug, Deserialize)]
+pub(super) struct LineKeys<'a> {
+    /// Columns are positional: the ones not read are skipped unchecked.
+    _event_id: IgnoredAny,
+    pub event_time_ms: i64,
+    #[serde(borrow)]
+    pub account_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub event_source: Cow<'a, str>,
+    #[serde(borrow)]
+    pub event_name: Cow<'a, str>,
+    pub read_only: bool,
+    #[serde(borrow)]
+    pub access_key_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub username: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub principal_arn: Option<Cow<'a, str>>,
+    _error_code: IgnoredAny,
+    #[serde(borrow)]
+    pub resources: &'a RawValue,
+    _record: IgnoredAny,
+}
+
+impl<'a> LineKeys<'a> {
+    pub fn parse(line: &'a [u8]) -> serde_json::Result<Self> {
+        serde_json::from_slice(line)
+    }
+
+    pub fn resources(&self) -> Vec<ResourceRef<'a>> {
+        serde_json::from_str(self.resources.get()).unwrap_or_default()
+    }
 }
 
 /// One entry of a line's `resources`.

@@ -163,11 +163,9 @@ fn scan(
     };
     let mut lines = Vec::new();
     let mut start = 0;
-    for (i, &byte) in bytes.iter().enumerate() {
-        if byte == b'\n' {
-            lines.push((block.start + start as u64, &bytes[start..i]));
-            start = i + 1;
-        }
+    for end in memchr::memchr_iter(b'\n', &bytes) {
+        lines.push((block.start + start as u64, &bytes[start..end]));
+        start = end + 1;
     }
     let newest_first = query.order == Order::NewestFirst;
     if newest_first {

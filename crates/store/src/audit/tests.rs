@@ -452,7 +452,8 @@ async fn attribute_lookups_across_blocks_match_a_plain_filter() {
         })
         .collect();
     let (_dir, log) = log_with(&events).await;
-    let cases: Vec<(EventFilter<'_>, Box<dyn Fn(&NewEvent) -> bool>)> = vec![
+    type Wanted = Box<dyn Fn(&NewEvent) -> bool>;
+    let cases: Vec<(EventFilter<'_>, Wanted)> = vec![
         (
             EventFilter::PrincipalArn(USER),
             Box::new(|e| e.principal_arn.as_deref() == Some(USER)),
