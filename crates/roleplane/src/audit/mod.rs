@@ -4,7 +4,7 @@
 //!
 //! - [`CallRecord`]: one call's record, filled in along the request path (`server/api.rs`).
 //! - [`Audit`]: the running trail: [`Audit::record`] appends to the journal on the request's
-//!   own thread (one `write(2)`), the [`indexer`] thread copies it into `audit.db` later.
+//!   own thread (one `write(2)`), the [`indexer`] thread summarises it into `audit.db` later.
 //! - [`instance_credentials`]: the record the metadata service's credential issuance makes.
 //! - Storage is `store::AuditLog` (`DATA_DIR/audit/journal-*.jsonl`, indexed in
 //!   `DATA_DIR/audit.db`); reads go through `cloudtrail`. Why this shape:
