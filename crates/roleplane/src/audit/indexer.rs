@@ -1,8 +1,9 @@
 //! The background indexer: a thread at the lowest CPU priority that indexes the journal into
 //! `audit.db` (a row per block of lines). Under saturation it yields the CPU to requests and
 //! falls behind; it catches up when load drops. Nothing waits for it: a lookup catches the
-//! index up itself first (`store::AuditLog::lookup`), so it only keeps those catch-ups short. At start it simply
-//! begins with what an earlier run left unindexed (lazy: the server is ready before).
+//! index up itself first (`store::AuditLog::lookup`), so it only keeps those catch-ups short.
+//! At start it simply begins with what an earlier run left unindexed (lazy: the server is
+//! ready before).
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
