@@ -4,8 +4,8 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{IgnoredAny, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer as _};
 use serde_json::value::RawValue;
 
 use super::model::NewEvent;
@@ -38,39 +38,89 @@ pub(super) struct LineRef<'a> {
     pub record: &'a RawValue,
 }
 
-/// What the indexer reads of a line: [`LineRef`] without the record, which it skips
-/// unchecked (its columns are what a block summarises).
-#[derive(Debug, Deserialize)]
+/// What the indexer reads of a line: the columns before the record, which it never touches
+/// (its columns are what a block summarises; the record is most of the line's bytes).
+#[derive(Debug)]
 pub(super) struct LineKeys<'a> {
-    /// Columns are positional: the ones not read are skipped unchecked.
-    _event_id: IgnoredAny,
     pub event_time_ms: i64,
-    #[serde(borrow)]
     pub account_id: Cow<'a, str>,
-    #[serde(borrow)]
     pub event_source: Cow<'a, str>,
-    #[serde(borrow)]
     pub event_name: Cow<'a, str>,
     pub read_only: bool,
-    #[serde(borrow)]
     pub access_key_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     pub username: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     pub principal_arn: Option<Cow<'a, str>>,
-    _error_code: IgnoredAny,
-    #[serde(borrow)]
     pub resources: &'a RawValue,
-    _record: IgnoredAny,
 }
 
 impl<'a> LineKeys<'a> {
+    /// Reads the first eleven elements of the line's array and stops there. serde_json then
+    /// reports the unread record as trailing input: expected, so a line whose columns were
+    /// all read is accepted whatever follows them.
     pub fn parse(line: &'a [u8]) -> serde_json::Result<Self> {
-        serde_json::from_slice(line)
+        let mut keys = None;
+        let read =
+            serde_json::Deserializer::from_slice(line).deserialize_seq(Columns { keys: &mut keys });
+        match (keys, read) {
+            (Some(keys), _) => Ok(keys),
+            (None, Err(error)) => Err(error),
+            (None, Ok(())) => Err(serde::de::Error::custom("a line without its columns")),
+        }
     }
 
     pub fn resources(&self) -> Vec<ResourceRef<'a>> {
         serde_json::from_str(self.resources.get()).unwrap_or_default()
+    }
+}
+
+/// A string column, borrowed from the line unless it holds an escape.
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+#[derive(Deserialize)]
+struct OptionalText<'a>(#[serde(borrow)] Option<Cow<'a, str>>);
+
+/// Takes [`LineKeys`]' columns from the line's array into `keys`.
+struct Columns<'k, 'a> {
+    keys: &'k mut Option<LineKeys<'a>>,
+}
+
+impl<'a> Visitor<'a> for Columns<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an audit journal line")
+    }
+
+    fn visit_seq<S: SeqAccess<'a>>(self, mut columns: S) -> Result<(), S::Error> {
+        fn next<'a, T: Deserialize<'a>, S: SeqAccess<'a>>(columns: &mut S) -> Result<T, S::Error> {
+            columns
+                .next_element()?
+                .ok_or_else(|| serde::de::Error::custom("a short audit journal line"))
+        }
+        let _event_id: IgnoredAny = next(&mut columns)?;
+        let event_time_ms = next(&mut columns)?;
+        let Text(account_id) = next(&mut columns)?;
+        let Text(event_source) = next(&mut columns)?;
+        let Text(event_name) = next(&mut columns)?;
+        let read_only = next(&mut columns)?;
+        let OptionalText(access_key_id) = next(&mut columns)?;
+        let OptionalText(username) = next(&mut columns)?;
+        let OptionalText(principal_arn) = next(&mut columns)?;
+        let _error_code: IgnoredAny = next(&mut columns)?;
+        let resources = next(&mut columns)?;
+        *self.keys = Some(LineKeys {
+            event_time_ms,
+            account_id,
+            event_source,
+            event_name,
+            read_only,
+            access_key_id,
+            username,
+            principal_arn,
+            resources,
+        });
+        Ok(())
     }
 }
 
@@ -162,5 +212,40 @@ fn json_or_string(out: &mut Vec<u8>, text: &str) {
         string(out, text);
     } else {
         out.extend_from_slice(text.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_indexer_reads_the_columns_and_never_the_record() {
+        let line = br#"["e1",5,"111111111111","iam.amazonaws.com","Get\"Role",true,null,"al\u00efce","arn:p",null,[{"ResourceType":"t","ResourceName":"n"}],{"not":"read"}]"#;
+        let keys = LineKeys::parse(line).unwrap();
+        assert_eq!(keys.event_time_ms, 5);
+        assert_eq!(keys.event_name, "Get\"Role");
+        assert_eq!(keys.username.as_deref(), Some("alïce"));
+        assert_eq!(keys.access_key_id, None);
+        assert!(
+            matches!(keys.account_id, Cow::Borrowed(_)),
+            "no copy without an escape"
+        );
+        assert_eq!(keys.resources()[0].name, "n");
+        // What follows the columns is not looked at, even if it is not JSON.
+        let unread = br#"["e1",5,"a","s","n",false,null,null,null,null,[],{not json"#;
+        assert_eq!(LineKeys::parse(unread).unwrap().event_source, "s");
+        for bad in [
+            &b"[1,2]"[..],
+            b"",
+            b"{}",
+            br#"["e1","five","a","s","n",false,null,null,null,null,[],{}]"#,
+        ] {
+            assert!(
+                LineKeys::parse(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 }
