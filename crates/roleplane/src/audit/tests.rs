@@ -9,7 +9,9 @@ use time::OffsetDateTime;
 use super::*;
 
 fn issue(n: u32) -> store::audit::NewEvent {
-    let at = OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(i64::from(n));
+    // Recent: retention pruning, which runs at start, removes records older than 90 days.
+    let at = OffsetDateTime::now_utc() - time::Duration::hours(1)
+        + time::Duration::seconds(i64::from(n));
     InstanceCredentials {
         account_id: "123456789012",
         region: "us-east-1",
