@@ -54,9 +54,10 @@ enum Outcome {
 }
 
 impl CallRecord {
-    pub fn new(source_ip: IpAddr, user_agent: Option<&str>) -> Self {
+    /// A record of a call received `at`.
+    pub fn new(at: std::time::SystemTime, source_ip: IpAddr, user_agent: Option<&str>) -> Self {
         Self {
-            at: OffsetDateTime::now_utc(),
+            at: OffsetDateTime::from(at),
             source_ip,
             user_agent: user_agent.map(|ua| truncate(ua, MAX_USER_AGENT).to_owned()),
             event_source: None,
@@ -319,7 +320,11 @@ mod tests {
 
     #[test]
     fn a_denied_call_is_recorded_with_its_error_in_cloudtrail_order() {
-        let mut call = CallRecord::new("10.0.0.7".parse().unwrap(), Some("aws-cli/2 \"x\""));
+        let mut call = CallRecord::new(
+            std::time::SystemTime::now(),
+            "10.0.0.7".parse().unwrap(),
+            Some("aws-cli/2 \"x\""),
+        );
         call.signed("iam", "us-east-1", "ASIAEXAMPLEEXAMPLE01");
         let body = b"Action=GetRole&Version=2010-05-08&RoleName=app";
         call.query(&Params::decode(Protocol::AwsQuery, body, 1 << 20).unwrap());
@@ -382,7 +387,7 @@ mod tests {
 
     #[test]
     fn an_unauthenticated_call_goes_to_the_home_account_and_ec2_codes_get_a_fault_prefix() {
-        let mut call = CallRecord::new("::1".parse().unwrap(), None);
+        let mut call = CallRecord::new(std::time::SystemTime::now(), "::1".parse().unwrap(), None);
         call.signed("ec2", "eu-west-1", "AKIANOSUCHKEY0000001");
         let body = b"Action=TerminateInstances&Version=2016-11-15&InstanceId.1=i-1";
         call.query(&Params::decode(Protocol::Ec2Query, body, 1 << 20).unwrap());
@@ -433,7 +438,7 @@ mod tests {
 
     #[test]
     fn nothing_is_recorded_without_a_key_and_an_operation() {
-        let call = CallRecord::new("::1".parse().unwrap(), None);
+        let call = CallRecord::new(std::time::SystemTime::now(), "::1".parse().unwrap(), None);
         assert_eq!(call.finish("req-3", "1"), None);
     }
 }

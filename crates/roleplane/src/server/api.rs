@@ -45,14 +45,19 @@ async fn handle<S: Store>(
     request: Request,
 ) -> Response {
     let request_id = request_id::new();
+    // One clock read per request (a system call on some virtual machines): the signature's
+    // freshness and the record's eventTime share it.
+    let received = SystemTime::now();
     let user_agent = request.headers().get(header::USER_AGENT);
     let mut record = match app.audit() {
-        Some(audit) if audit.is_recording() => {
-            CallRecord::new(peer.ip(), user_agent.and_then(|v| v.to_str().ok()))
-        }
+        Some(audit) if audit.is_recording() => CallRecord::new(
+            received,
+            peer.ip(),
+            user_agent.and_then(|v| v.to_str().ok()),
+        ),
         _ => CallRecord::off(),
     };
-    let response = serve_call(&app, peer, request, &request_id, &mut record).await;
+    let response = serve_call(&app, peer, request, received, &request_id, &mut record).await;
     // Audit contract: the call's record is durable before its response leaves.
     if let Some(audit) = app.audit() {
         audit.record(record, &request_id).await;
@@ -64,6 +69,7 @@ async fn serve_call<S: Store>(
     app: &App<S>,
     peer: SocketAddr,
     request: Request,
+    received: SystemTime,
     request_id: &str,
     record: &mut CallRecord,
 ) -> Response {
@@ -91,7 +97,7 @@ async fn serve_call<S: Store>(
         headers: &headers,
         body: &body,
     };
-    let now = SystemTime::now()
+    let now = received
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
