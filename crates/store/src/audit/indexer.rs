@@ -66,17 +66,8 @@ impl Indexer {
         })
     }
 
-    /// Indexes everything the journal holds now; returns how many records were added.
-    pub fn catch_up(&mut self) -> Result<u64, IndexError> {
-        let mut indexed = 0;
-        while let Some(n) = self.step_unless_at_end()? {
-            indexed += n;
-        }
-        Ok(indexed)
-    }
-
-    /// One step of [`Indexer::catch_up`]: `None` once the journal's end is reached. Callers
-    /// that share the indexer take it for one step at a time.
+    /// Indexes the next batch of the journal; `None` once its end is reached. Callers that
+    /// share the indexer take it for one step at a time (`AuditLog::catch_up_blocking`).
     pub fn step_unless_at_end(&mut self) -> Result<Option<u64>, IndexError> {
         if self.at_end()? {
             return Ok(None);

@@ -69,7 +69,7 @@ impl<'a> LineKeys<'a> {
     }
 
     pub fn resources(&self) -> Vec<ResourceRef<'a>> {
-        serde_json::from_str(self.resources.get()).unwrap_or_default()
+        resources(self.resources)
     }
 }
 
@@ -124,6 +124,11 @@ impl<'a> Visitor<'a> for Columns<'_, 'a> {
     }
 }
 
+/// The entries of a line's `resources`; none if they are not the expected shape.
+fn resources(raw: &RawValue) -> Vec<ResourceRef<'_>> {
+    serde_json::from_str(raw.get()).unwrap_or_default()
+}
+
 /// One entry of a line's `resources`.
 #[derive(Debug, Deserialize)]
 pub(super) struct ResourceRef<'a> {
@@ -141,7 +146,7 @@ impl<'a> LineRef<'a> {
 
     /// The `resources` entries; none if they are not the expected shape.
     pub fn resources(&self) -> Vec<ResourceRef<'a>> {
-        serde_json::from_str(self.resources.get()).unwrap_or_default()
+        resources(self.resources)
     }
 
     pub fn to_event(&self) -> NewEvent {
