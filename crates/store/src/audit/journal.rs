@@ -29,9 +29,11 @@
 //! order without holes, and rotation happens under the same mutex. Everything slow happens on
 //! the journal's own thread, `audit-journal`, so that neither the lock nor the thread of a
 //! request (an async runtime's worker, serving many connections) waits for it:
-//! - page faults, whose read-ahead zero-fills up to the device's read-ahead size (ms at
-//!   times): the writer whose copy enters a new 1 MiB chunk asks the thread to make the pages
-//!   of the chunks ahead present (`MADV_POPULATE_WRITE`);
+//! - page faults: the writer whose copy enters a new 1 MiB chunk asks the thread to make the
+//!   pages of the chunks ahead present (`MADV_POPULATE_WRITE`, 64 KiB at a time, so the
+//!   process's mmap lock is never held long), and the mappings read no ahead
+//!   (`MADV_RANDOM`): a fault that did still happen under the lock used to fill a whole
+//!   read-ahead window (8 MiB here), 1-19 ms, which was most of the audited p99;
 //! - creating, reserving and mapping the next segment, which the thread does in advance: a
 //!   rotation only renames it (and makes its own only if it is not ready yet);
 //! - unmapping and cutting the segment a rotation leaves.
