@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::line::{LineKeys, LineRef};
+use super::line::LineKeys;
 use super::model::EventFilter;
 
 /// A block takes lines until it is this large; the next batch starts a new one.
@@ -176,7 +176,7 @@ impl Values {
 
 /// Whether `line` matches `account` and `filter` exactly.
 pub(super) fn matches(
-    line: &LineRef<'_>,
+    line: &LineKeys<'_>,
     account: Option<&str>,
     filter: Option<EventFilter<'_>>,
 ) -> bool {
@@ -202,10 +202,6 @@ pub(super) fn matches(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn line(json: &str) -> LineRef<'_> {
-        LineRef::parse(json.as_bytes()).unwrap()
-    }
 
     fn line_keys(json: &str) -> LineKeys<'_> {
         LineKeys::parse(json.as_bytes()).unwrap()
@@ -290,7 +286,7 @@ mod tests {
 
     #[test]
     fn a_line_matches_exactly() {
-        let a = line(A);
+        let a = line_keys(A);
         assert!(matches(
             &a,
             Some("111111111111"),
@@ -299,7 +295,7 @@ mod tests {
         assert!(!matches(&a, Some("222222222222"), None));
         assert!(matches(&a, None, Some(EventFilter::EventId("e1"))));
         assert!(!matches(
-            &line(B),
+            &line_keys(B),
             None,
             Some(EventFilter::Username("alice"))
         ));

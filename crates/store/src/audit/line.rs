@@ -10,8 +10,8 @@ use serde_json::value::RawValue;
 
 use super::model::NewEvent;
 
-/// A line's columns in [`NewEvent`]'s order, borrowed from the line where no escape forces a
-/// copy: the indexer and lookups read every field of every line they pass and keep few.
+/// A whole line in [`NewEvent`]'s order, borrowed from the line where no escape forces a copy:
+/// read only for the lines a lookup keeps (the others need just their [`LineKeys`]).
 #[derive(Debug, Deserialize)]
 pub(super) struct LineRef<'a> {
     #[serde(borrow)]
@@ -38,10 +38,11 @@ pub(super) struct LineRef<'a> {
     pub record: &'a RawValue,
 }
 
-/// What the indexer reads of a line: the columns before the record, which it never touches
-/// (its columns are what a block summarises; the record is most of the line's bytes).
+/// What the indexer, lookup filters and retention read of a line: the columns before the
+/// record, which they never touch (the record is most of the line's bytes).
 #[derive(Debug)]
 pub(super) struct LineKeys<'a> {
+    pub event_id: Cow<'a, str>,
     pub event_time_ms: i64,
     pub account_id: Cow<'a, str>,
     pub event_source: Cow<'a, str>,
@@ -98,7 +99,7 @@ impl<'a> Visitor<'a> for Columns<'_, 'a> {
                 .next_element()?
                 .ok_or_else(|| serde::de::Error::custom("a short audit journal line"))
         }
-        let _event_id: IgnoredAny = next(&mut columns)?;
+        let Text(event_id) = next(&mut columns)?;
         let event_time_ms = next(&mut columns)?;
         let Text(account_id) = next(&mut columns)?;
         let Text(event_source) = next(&mut columns)?;
@@ -110,6 +111,7 @@ impl<'a> Visitor<'a> for Columns<'_, 'a> {
         let _error_code: IgnoredAny = next(&mut columns)?;
         let resources = next(&mut columns)?;
         *self.keys = Some(LineKeys {
+            event_id,
             event_time_ms,
             account_id,
             event_source,
@@ -142,11 +144,6 @@ impl<'a> LineRef<'a> {
     /// The columns of a line (without its newline).
     pub fn parse(line: &'a [u8]) -> serde_json::Result<Self> {
         serde_json::from_slice(line)
-    }
-
-    /// The `resources` entries; none if they are not the expected shape.
-    pub fn resources(&self) -> Vec<ResourceRef<'a>> {
-        resources(self.resources)
     }
 
     pub fn to_event(&self) -> NewEvent {

@@ -13,7 +13,7 @@ use rusqlite::{Connection, params};
 use super::block::{Block, matches};
 use super::indexer::{BLOCK_COLUMNS, IndexError, block_from_row, to_i64};
 use super::journal::segment_path;
-use super::line::LineRef;
+use super::line::{LineKeys, LineRef};
 use super::model::{Event, EventFilter, EventQuery, Order};
 
 /// Block rows fetched per round trip.
@@ -181,13 +181,17 @@ fn scan(
         if !past || line.is_empty() {
             continue;
         }
-        let Ok(line) = LineRef::parse(line) else {
+        // The columns decide; only a kept line is read whole.
+        let Ok(keys) = LineKeys::parse(line) else {
             continue;
         };
-        if span.holds(line.event_time_ms)
-            && block.keeps(line.event_time_ms)
-            && matches(&line, query.account_id, query.filter)
+        if !(span.holds(keys.event_time_ms)
+            && block.keeps(keys.event_time_ms)
+            && matches(&keys, query.account_id, query.filter))
         {
+            continue;
+        }
+        if let Ok(line) = LineRef::parse(line) {
             found.push(Event::new(seq, line.to_event()));
             if found.len() >= query.limit as usize {
                 break;

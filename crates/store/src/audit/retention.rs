@@ -14,7 +14,7 @@ use super::indexer::{
     BLOCK_COLUMNS, IndexError, block_from_row, read_position, save_block, to_i64,
 };
 use super::journal::{segment_numbers, segment_path};
-use super::line::LineRef;
+use super::line::LineKeys;
 use super::query::read_block;
 
 /// Hides or removes every indexed record older than `cutoff_ms`, and removes old segments;
@@ -65,7 +65,7 @@ fn count_between(dir: &Path, block: &Block, from_ms: i64, to_ms: i64) -> io::Res
     };
     let count = bytes
         .split(|&b| b == b'\n')
-        .filter_map(|line| LineRef::parse(line).ok())
+        .filter_map(|line| LineKeys::parse(line).ok())
         .filter(|line| (from_ms..to_ms).contains(&line.event_time_ms))
         .count();
     Ok(count as u64)
