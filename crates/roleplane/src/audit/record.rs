@@ -74,19 +74,10 @@ impl CallRecord {
 
     /// A record that notes nothing and finishes to nothing (recording is off).
     pub fn off() -> Self {
+        let at = std::time::SystemTime::UNIX_EPOCH;
         Self {
-            at: OffsetDateTime::UNIX_EPOCH,
-            source_ip: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-            user_agent: None,
-            event_source: None,
-            region: String::new(),
-            access_key_id: None,
-            event_name: None,
-            request_parameters: None,
-            resources: resources::Resources::default(),
-            identity: None,
-            outcome: Outcome::Pending,
             recording: false,
+            ..Self::new(at, IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), None)
         }
     }
 
