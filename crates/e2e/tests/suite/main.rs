@@ -1,0 +1,23 @@
+//! The end-to-end tests, one module per capability, linked into one test binary: each binary
+//! links the AWS SDKs (~700 MB unstripped in a debug build), so one binary instead of nineteen
+//! keeps a clean build small on disk and links once.
+
+mod analyzer;
+mod api_robustness;
+mod audit;
+mod audit_durability;
+mod ec2;
+mod ec2_cli;
+mod ec2_pass_role;
+mod generate_api;
+mod generate_scenario;
+mod iam;
+mod iam_cli;
+mod imds;
+mod imds_host_mode;
+mod readme;
+mod revoke;
+mod run;
+mod simulate;
+mod sts;
+mod sts_assume_role;
