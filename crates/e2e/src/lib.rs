@@ -198,6 +198,18 @@ impl Server {
         )
     }
 
+    /// Stops the server as an operator would, with SIGTERM, and waits for it to exit.
+    pub fn stop(&mut self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "SIGTERM to the server");
+        let status = self.child.wait().expect("wait for the server");
+        assert!(
+            status.success(),
+            "the server exits cleanly on SIGTERM: {status}"
+        );
+    }
+
     /// Stops the server with SIGKILL: nothing gets a chance to flush.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -74,6 +74,17 @@ impl AccessKeyStatus {
 pub struct LastUsed {
     pub date: OffsetDateTime,
     pub region: Option<String>,
+    /// The service namespace signed for (`sts`, `ec2`, …); access keys only, as in AWS.
+    pub service: Option<String>,
+}
+
+/// One use of an access key: what `record_access_key_uses` writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKeyUse {
+    pub access_key_id: String,
+    pub at: OffsetDateTime,
+    pub service: String,
+    pub region: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

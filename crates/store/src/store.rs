@@ -26,11 +26,11 @@ use time::OffsetDateTime;
 
 use crate::error::Result;
 use crate::model::{
-    AccessKey, AccessKeyStatus, Account, Association, AssociationQuery, AttachedPolicy,
-    IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery, ManagedPolicy,
-    MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch, NewPolicy,
-    NewRole, NewUser, PolicyVersion, Principal, ProfileRef, Reservation, Role, RoleUpdate,
-    StateChange, StateRequest, Tag, Taggable, TokenKey, User,
+    AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
+    AttachedPolicy, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery,
+    ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch,
+    NewPolicy, NewRole, NewUser, PolicyVersion, Principal, ProfileRef, Reservation, Role,
+    RoleUpdate, StateChange, StateRequest, Tag, Taggable, TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
 
@@ -101,11 +101,11 @@ pub trait Store: Send + Sync + 'static {
         user_name: &str,
         access_key_id: &str,
     ) -> impl Future<Output = Result<()>> + Send;
-    fn record_access_key_use(
+    /// Records where and when keys were last used, all in one write. A use older than the one
+    /// recorded, or of a key deleted since, changes nothing.
+    fn record_access_key_uses(
         &self,
-        access_key_id: &str,
-        at: OffsetDateTime,
-        region: &str,
+        uses: &[AccessKeyUse],
     ) -> impl Future<Output = Result<()>> + Send;
 
     // ---- roles ----------------------------------------------------------------------------

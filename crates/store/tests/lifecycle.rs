@@ -4,8 +4,9 @@ mod common;
 
 use common::{ACCOUNT, ALLOW_ALL, OTHER_ACCOUNT, TRUST, fresh};
 use store::{
-    AccessKeyStatus, EntityKind, InlinePolicy, ListQuery, NewAccessKey, NewInstanceProfile,
-    NewPolicy, NewRole, NewUser, Principal, RoleUpdate, Store, StoreError, Tag, Taggable, ids,
+    AccessKeyStatus, AccessKeyUse, EntityKind, InlinePolicy, LastUsed, ListQuery, NewAccessKey,
+    NewInstanceProfile, NewPolicy, NewRole, NewUser, Principal, RoleUpdate, Store, StoreError, Tag,
+    Taggable, ids,
 };
 
 fn assert_not_found(result: Result<impl std::fmt::Debug, StoreError>, kind: EntityKind) {
@@ -171,14 +172,34 @@ async fn user_and_access_key_lifecycle() {
         .await
         .unwrap();
     let at = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let used = |at, service: &str| AccessKeyUse {
+        access_key_id: key_id.clone(),
+        at,
+        service: service.into(),
+        region: "us-east-1".into(),
+    };
+    let earlier = at - time::Duration::minutes(1);
+    let gone = AccessKeyUse {
+        access_key_id: "AKIADELETEDKEY000000".into(),
+        ..used(at, "iam")
+    };
+    // In one write, out of order, with a key that no longer exists: the latest use wins.
     store
-        .record_access_key_use(&key_id, at, "us-east-1")
+        .record_access_key_uses(&[used(at, "sts"), gone, used(earlier, "ec2")])
         .await
         .unwrap();
+    store.record_access_key_uses(&[]).await.unwrap();
     let keys = store.list_access_keys(ACCOUNT, "alice").await.unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].status, AccessKeyStatus::Inactive);
-    assert_eq!(keys[0].last_used.as_ref().unwrap().date, at);
+    assert_eq!(
+        keys[0].last_used,
+        Some(LastUsed {
+            date: at,
+            region: Some("us-east-1".into()),
+            service: Some("sts".into()),
+        })
+    );
 
     // A key is only reachable through its own user.
     store

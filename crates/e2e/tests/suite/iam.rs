@@ -992,6 +992,77 @@ async fn users_and_access_keys() {
     );
 }
 
+/// GetAccessKeyLastUsed names the time, service and region of the key's latest signed call,
+/// `N/A` before the first, and a clean restart keeps it.
+#[tokio::test]
+async fn access_key_last_used_follows_signed_calls_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start_on(&dir.path().join("data"));
+    let iam = server.iam().await;
+    iam.create_user().user_name("bob").send().await.unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("bob")
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().unwrap();
+    let last_used = |iam: aws_sdk_iam::Client, id: String| async move {
+        let out = iam
+            .get_access_key_last_used()
+            .access_key_id(id)
+            .send()
+            .await
+            .unwrap();
+        let used = out.access_key_last_used().unwrap().clone();
+        (
+            used.last_used_date().map(|d| d.secs()),
+            used.service_name().to_owned(),
+            used.region().to_owned(),
+        )
+    };
+    let id = key.access_key_id().to_owned();
+    assert_eq!(
+        last_used(iam.clone(), id.clone()).await,
+        (None, "N/A".into(), "N/A".into())
+    );
+
+    let bob = server
+        .config(key.access_key_id(), key.secret_access_key(), None)
+        .await;
+    let before = now_secs();
+    aws_sdk_sts::Client::new(&bob)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    let (date, service, region) = last_used(iam.clone(), id.clone()).await;
+    let date = date.expect("a use has a date");
+    assert!(before <= date && date <= now_secs(), "{before} <= {date}");
+    assert_eq!((service.as_str(), region.as_str()), ("sts", e2e::REGION));
+
+    // A refused call is still a use of the key.
+    aws_sdk_ec2::Client::new(&bob)
+        .describe_instances()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(last_used(iam, id.clone()).await.1, "ec2");
+
+    server.stop();
+    let server = Server::start_on(&dir.path().join("data"));
+    let (date, service, _) = last_used(server.iam().await, id).await;
+    assert!(date.is_some());
+    assert_eq!(service, "ec2");
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
 #[tokio::test]
 async fn validation_and_entity_errors() {
     let server = Server::start();

@@ -329,6 +329,94 @@ async fn a_tampered_session_token_is_invalid() {
     );
 }
 
+/// STS API reference, GetSessionToken: its credentials call no IAM operation without MFA (and
+/// roleplane has no MFA devices) and no STS operation but AssumeRole and GetCallerIdentity;
+/// other services see the user's own permissions.
+#[tokio::test]
+async fn get_session_token_credentials_reach_neither_iam_nor_most_of_sts() {
+    let server = Server::start();
+    let role = create_role(
+        &server,
+        "reachable",
+        &trust(&format!("arn:aws:iam::{ACCOUNT_ID}:root")),
+        None,
+    )
+    .await;
+    let out = server.sts().await.get_session_token().send().await.unwrap();
+    let config = session_config(&server, out.credentials().unwrap()).await;
+
+    let err = aws_sdk_iam::Client::new(&config)
+        .list_users()
+        .send()
+        .await
+        .unwrap_err();
+    let status_code = err.raw_response().map_or(0, |r| r.status().as_u16());
+    assert_eq!(
+        (err.code(), status_code, err.message()),
+        (
+            Some("InvalidClientTokenId"),
+            403,
+            Some("The security token included in the request is invalid")
+        )
+    );
+
+    let sts = aws_sdk_sts::Client::new(&config);
+    sts.get_caller_identity().send().await.unwrap();
+    let assumed = sts
+        .assume_role()
+        .role_arn(&role)
+        .role_session_name("from-a-user-session")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        assumed
+            .assumed_role_user()
+            .unwrap()
+            .arn()
+            .ends_with(":assumed-role/reachable/from-a-user-session")
+    );
+    let err = sts
+        .decode_authorization_message()
+        .encoded_message("anything")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!((err.code(), status(&err)), (Some("AccessDenied"), 403));
+
+    // Other services: the user's own permissions (the admin's, here).
+    aws_sdk_ec2::Client::new(&config)
+        .describe_instances()
+        .send()
+        .await
+        .unwrap();
+}
+
+/// IAM words an unknown key without STS's final period (aws/aws-cli#8918 shows IAM's raw body).
+#[tokio::test]
+async fn iam_words_an_unknown_key_without_a_period() {
+    let server = Server::start();
+    let config = server
+        .config(
+            "AKIAUNKNOWNKEY000000",
+            "whatever-secret-0000000000000000000000",
+            None,
+        )
+        .await;
+    let err = aws_sdk_iam::Client::new(&config)
+        .list_roles()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.message()),
+        (
+            Some("InvalidClientTokenId"),
+            Some("The security token included in the request is invalid")
+        )
+    );
+}
+
 #[tokio::test]
 async fn a_request_signed_twenty_minutes_ago_has_expired() {
     let server = Server::start();

@@ -8,7 +8,6 @@ use super::paging;
 use super::validate::{Input, LONG_NAME, SHORT_NAME, reject_duplicate_keys};
 use super::xml::{self, UserView};
 use super::{Reply, account, arn, done, respond, store_error};
-use crate::credentials::SessionPrincipal;
 use crate::protocol::{AwsError, Protocol};
 use crate::server::Identity;
 use crate::server::api::Call;
@@ -20,7 +19,8 @@ pub async fn locate<S: Store>(call: &Call<'_, S>, name: &str) -> Result<Located<
 }
 
 /// The `UserName` member, or the calling user when it is absent (GetUser, the access-key
-/// operations). Only a user's own credentials (or a session of them) imply a user.
+/// operations). Only a user's own long-term credentials imply a user: a session of a user
+/// (GetSessionToken) never reaches IAM (`sts::restrict_session_token_credentials`).
 fn user_name_or_caller<'a, S>(
     call: &Call<'a, S>,
     given: Option<&'a str>,
@@ -30,14 +30,9 @@ fn user_name_or_caller<'a, S>(
     }
     match &call.caller.identity {
         Identity::User(user) => Ok(&user.name),
-        Identity::Session(claims) => match &claims.principal {
-            SessionPrincipal::UserSession { user_arn, .. } => {
-                Ok(user_arn.rsplit('/').next().unwrap_or(user_arn))
-            }
-            _ => Err(AwsError::validation(
-                "Must specify userName when calling with non-User credentials",
-            )),
-        },
+        Identity::Session(_) => Err(AwsError::validation(
+            "Must specify userName when calling with non-User credentials",
+        )),
     }
 }
 
@@ -237,8 +232,8 @@ pub async fn delete_access_key<S: Store>(call: &Call<'_, S>) -> Reply {
     done(call)
 }
 
-/// Where and when a key was last used; `N/A` for what is not known, as AWS answers for a key
-/// never used.
+/// When, for which service and in which region a key was last used; `N/A` for what is not
+/// known, as AWS answers for a key never used.
 pub async fn get_access_key_last_used<S: Store>(call: &Call<'_, S>) -> Reply {
     let mut input = Input::new(call.params);
     let access_key_id = input.access_key_id("AccessKeyId");
@@ -257,12 +252,13 @@ pub async fn get_access_key_last_used<S: Store>(call: &Call<'_, S>) -> Reply {
     Located::new(Ok(user), String::new())?
         .authorize(call, Vec::new())
         .await?;
+    let last_used = call.app.key_uses().latest(access_key_id, key.last_used);
     Ok(respond(call, |x| {
         x.elem("UserName", &key.user_name)
-            .node("AccessKeyLastUsed", |x| match &key.last_used {
+            .node("AccessKeyLastUsed", |x| match &last_used {
                 Some(used) => {
                     x.elem("LastUsedDate", xml::date(used.date))
-                        .elem("ServiceName", "N/A")
+                        .elem("ServiceName", used.service.as_deref().unwrap_or("N/A"))
                         .elem("Region", used.region.as_deref().unwrap_or("N/A"));
                 }
                 None => {

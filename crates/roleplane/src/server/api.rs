@@ -159,6 +159,11 @@ async fn serve_call<S: Store>(
         }
         Err(err) => return reply(record, envelope, Err(err), request_id),
     };
+    if let Err(err) =
+        sts::restrict_session_token_credentials(&caller, claim.scope().service, params.action())
+    {
+        return reply(record, envelope, Err(err), request_id);
+    }
     let call = Call {
         app,
         caller: &caller,

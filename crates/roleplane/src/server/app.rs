@@ -5,6 +5,7 @@ use store::SqliteStore;
 use zeroize::Zeroizing;
 
 use super::key_cache::KeyCache;
+use super::key_uses::KeyUses;
 use crate::audit::Audit;
 use crate::credentials::{KeyRing, SealError, SealingKey};
 use crate::metadata::InstanceSync;
@@ -22,6 +23,7 @@ pub struct App<S = SqliteStore> {
     region: String,
     signing_keys: SigningKeyCache,
     keys: KeyCache,
+    key_uses: KeyUses,
     /// The audit trail; `None` in in-process tests that build an `App` without a data dir.
     audit: Option<Audit>,
     /// How EC2 writes wait for the metadata service to follow them (see `metadata::listeners`).
@@ -37,6 +39,7 @@ impl<S> App<S> {
             region,
             signing_keys: SigningKeyCache::default(),
             keys: KeyCache::default(),
+            key_uses: KeyUses::default(),
             audit: None,
             instance_sync: InstanceSync::default(),
         }
@@ -53,6 +56,11 @@ impl<S> App<S> {
 
     pub fn instance_sync(&self) -> &InstanceSync {
         &self.instance_sync
+    }
+
+    /// Access keys' last uses not yet written to the store.
+    pub fn key_uses(&self) -> &KeyUses {
+        &self.key_uses
     }
 
     pub fn store(&self) -> &S {

@@ -26,7 +26,17 @@ pub struct Caller {
     pub identity: Identity,
 }
 
-const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
+/// STS ends this sentence with a period and IAM does not (raw bodies: STS in
+/// aws/aws-sdk-php#1622 and broamski/aws-mfa#56, IAM in aws/aws-cli#8918 and 99designs/aws-vault#15).
+pub fn invalid_token(service: &str) -> AwsError {
+    let message = if service == "iam" {
+        "The security token included in the request is invalid"
+    } else {
+        "The security token included in the request is invalid."
+    };
+    AwsError::sender("InvalidClientTokenId", 403, message)
+}
+
 // UNCONFIRMED status: STS and IAM answer an expired session token with code `ExpiredToken`; we
 // send 403 like the other authentication failures of these services.
 const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
@@ -45,7 +55,7 @@ pub async fn authenticate<S: Store>(
     let sig_error =
         |e: SigV4Error| AwsError::sender(e.code(dialect), e.status(dialect), e.message(dialect));
     let invalid = || match protocol {
-        Protocol::AwsQuery => AwsError::sender("InvalidClientTokenId", 403, INVALID_TOKEN),
+        Protocol::AwsQuery => invalid_token(claim.scope().service),
         Protocol::Ec2Query => AwsError::sender(
             "AuthFailure",
             401,
@@ -107,6 +117,9 @@ pub async fn authenticate<S: Store>(
     claim
         .verify(req, &cached.secret, now, Some(app.signing_keys()))
         .map_err(sig_error)?;
+    let scope = claim.scope();
+    app.key_uses()
+        .note(key_id, now, scope.service, scope.region);
     Ok(Caller {
         account_id: cached.user.account_id.clone(),
         access_key_id: cached.key.access_key_id.clone(),

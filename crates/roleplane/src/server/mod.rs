@@ -6,6 +6,7 @@ mod auth;
 pub mod authz;
 pub(crate) mod bootstrap;
 mod key_cache;
+mod key_uses;
 pub(crate) mod request_id;
 
 use std::net::SocketAddr;
@@ -18,7 +19,7 @@ use tokio::net::TcpListener;
 
 pub use app::App;
 pub(crate) use auth::authenticate;
-pub use auth::{Caller, Identity};
+pub use auth::{Caller, Identity, invalid_token};
 
 use crate::audit::{Audit, AuditArgs};
 use crate::config::ServeArgs;
@@ -66,16 +67,33 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     .write(dir.path())?;
     // Both listeners accept from here on (bound sockets queue connections until served).
     tracing::info!(api = %api_addr, imds_port = metadata.port(), "roleplane ready");
+    let key_uses = tokio::spawn(write_key_uses(app.clone()));
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving the API")?;
+    key_uses.abort();
+    if let Err(e) = app.key_uses().flush(app.store()).await {
+        tracing::error!(error = %e, "writing access keys' last use at shutdown");
+    }
     metadata.shutdown().await;
     app.store().close().await;
     if let Some(audit) = app.audit() {
         audit.close().await;
     }
     Ok(())
+}
+
+/// Writes access keys' last uses every `key_uses::FLUSH_INTERVAL`.
+async fn write_key_uses(app: Arc<App>) {
+    let mut ticks = tokio::time::interval(key_uses::FLUSH_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = app.key_uses().flush(app.store()).await {
+            tracing::warn!(error = %e, "writing access keys' last use; kept for the next try");
+        }
+    }
 }
 
 /// The instance metadata service, in local or host mode as the flags say.

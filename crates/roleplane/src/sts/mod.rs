@@ -18,6 +18,7 @@ use store::Store;
 
 pub use authorization_message::encode_authorization_message;
 pub use credentials::{PACKED_LIMIT, packed_policy_size};
+pub use session_token::restrict as restrict_session_token_credentials;
 
 use crate::protocol::{AwsError, Envelope};
 use crate::server::api::Call;

@@ -2,14 +2,18 @@
 //!
 //! No permission is needed to call it (STS API reference: "No permissions are required"), and
 //! it is for long-term credentials only: session credentials get AccessDenied.
+//!
+//! What its credentials may call is narrower than the user's permissions (STS API reference,
+//! GetSessionToken): no IAM operation without MFA (roleplane has no MFA devices, so none at
+//! all), and of STS only AssumeRole and GetCallerIdentity. [`restrict`] enforces both.
 
 use store::Store;
 
 use super::credentials::{new_claims, seal, write_credentials};
 use crate::credentials::SessionPrincipal;
 use crate::protocol::{AwsError, Envelope};
-use crate::server::Identity;
 use crate::server::api::Call;
+use crate::server::{Caller, Identity, invalid_token};
 
 const DEFAULT_DURATION: i32 = 43200;
 const MIN_DURATION: i32 = 900;
@@ -17,6 +21,27 @@ const MAX_DURATION: i32 = 129_600;
 
 /// STS's wording (aws/aws-sdk-net#1704, aws/aws-sdk-php#1876).
 const FROM_SESSION: &str = "Cannot call GetSessionToken with session credentials";
+
+/// Refuses what credentials from GetSessionToken may not call, before the operation runs.
+/// IAM answers as it does for any token it does not accept (aws/aws-sdk-js#460, 99designs/aws-vault#15).
+pub fn restrict(caller: &Caller, service: &str, action: &str) -> Result<(), AwsError> {
+    let Identity::Session(claims) = &caller.identity else {
+        return Ok(());
+    };
+    if !matches!(claims.principal, SessionPrincipal::UserSession { .. }) {
+        return Ok(());
+    }
+    match (service, action) {
+        ("iam", _) => Err(invalid_token("iam")),
+        ("sts", "AssumeRole" | "GetCallerIdentity") => Ok(()),
+        ("sts", "GetSessionToken") => Err(AwsError::access_denied(FROM_SESSION)),
+        // UNCONFIRMED wording, after GetSessionToken's and GetFederationToken's.
+        ("sts", "DecodeAuthorizationMessage") => Err(AwsError::access_denied(
+            "Cannot call DecodeAuthorizationMessage with session credentials from GetSessionToken",
+        )),
+        _ => Ok(()),
+    }
+}
 
 pub fn get_session_token<S: Store>(call: &Call<'_, S>) -> Result<String, AwsError> {
     let duration = call

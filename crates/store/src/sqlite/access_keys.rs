@@ -1,16 +1,16 @@
 //! Access keys of users. The secret arrives and leaves encrypted by the caller.
 
 use sqlx::{AssertSqlSafe, SqlitePool};
-use time::OffsetDateTime;
 
 use super::rows::{AccessKeyRow, USER_COLUMNS, UserRow, principal_id, require_row};
 use super::{begin_write, is_unique_violation, now_ms, tags, to_ms};
 use crate::error::{EntityKind, Quota, Result, StoreError};
-use crate::model::{AccessKey, AccessKeyStatus, NewAccessKey, Principal, User};
+use crate::model::{AccessKey, AccessKeyStatus, AccessKeyUse, NewAccessKey, Principal, User};
 use crate::store::ACCESS_KEYS_PER_USER;
 
 const KEY_COLUMNS: &str = "k.access_key_id, k.account_id, k.user_id, u.name AS user_name, k.status, \
-     k.secret_ciphertext, k.created_ms, k.last_used_ms, k.last_used_region";
+     k.secret_ciphertext, k.created_ms, k.last_used_ms, k.last_used_region, \
+     k.last_used_service";
 
 pub(super) async fn create(
     pool: &SqlitePool,
@@ -137,19 +137,24 @@ pub(super) async fn delete(
     Ok(())
 }
 
-pub(super) async fn record_use(
-    pool: &SqlitePool,
-    access_key_id: &str,
-    at: OffsetDateTime,
-    region: &str,
-) -> Result<()> {
-    let result = sqlx::query(
-        "UPDATE access_keys SET last_used_ms = $2, last_used_region = $3 WHERE access_key_id = $1",
-    )
-    .bind(access_key_id)
-    .bind(to_ms(at))
-    .bind(region)
-    .execute(pool)
-    .await?;
-    require_row(result, EntityKind::AccessKey, access_key_id)
+pub(super) async fn record_uses(pool: &SqlitePool, uses: &[AccessKeyUse]) -> Result<()> {
+    if uses.is_empty() {
+        return Ok(());
+    }
+    let mut tx = begin_write(pool).await?;
+    for used in uses {
+        sqlx::query(
+            "UPDATE access_keys SET last_used_ms = $2, last_used_service = $3, \
+             last_used_region = $4 \
+             WHERE access_key_id = $1 AND (last_used_ms IS NULL OR last_used_ms < $2)",
+        )
+        .bind(&used.access_key_id)
+        .bind(to_ms(used.at))
+        .bind(&used.service)
+        .bind(&used.region)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -37,11 +37,11 @@ use time::OffsetDateTime;
 
 use crate::error::Result;
 use crate::model::{
-    AccessKey, AccessKeyStatus, Account, Association, AssociationQuery, AttachedPolicy,
-    IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery, ManagedPolicy,
-    MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch, NewPolicy,
-    NewRole, NewUser, PolicyVersion, Principal, ProfileRef, Reservation, Role, RoleUpdate,
-    StateChange, StateRequest, Tag, Taggable, TokenKey, User,
+    AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
+    AttachedPolicy, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery,
+    ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch,
+    NewPolicy, NewRole, NewUser, PolicyVersion, Principal, ProfileRef, Reservation, Role,
+    RoleUpdate, StateChange, StateRequest, Tag, Taggable, TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
 use crate::store::Store;
@@ -270,13 +270,8 @@ impl Store for SqliteStore {
     ) -> Result<()> {
         access_keys::delete(&self.pool, account, user_name, access_key_id).await
     }
-    async fn record_access_key_use(
-        &self,
-        access_key_id: &str,
-        at: OffsetDateTime,
-        region: &str,
-    ) -> Result<()> {
-        access_keys::record_use(&self.pool, access_key_id, at, region).await
+    async fn record_access_key_uses(&self, uses: &[AccessKeyUse]) -> Result<()> {
+        access_keys::record_uses(&self.pool, uses).await
     }
 
     async fn create_role(&self, account: &str, role: NewRole) -> Result<Role> {

@@ -9,11 +9,16 @@ use crate::model::{
     User,
 };
 
-fn last_used(ms: Option<i64>, region: Option<String>) -> Result<Option<LastUsed>> {
+fn last_used(
+    ms: Option<i64>,
+    region: Option<String>,
+    service: Option<String>,
+) -> Result<Option<LastUsed>> {
     ms.map(|ms| {
         Ok(LastUsed {
             date: from_ms(ms)?,
             region,
+            service,
         })
     })
     .transpose()
@@ -63,6 +68,7 @@ pub(super) struct AccessKeyRow {
     created_ms: i64,
     last_used_ms: Option<i64>,
     last_used_region: Option<String>,
+    last_used_service: Option<String>,
 }
 
 impl AccessKeyRow {
@@ -77,7 +83,11 @@ impl AccessKeyRow {
             status,
             secret_ciphertext: self.secret_ciphertext,
             created: from_ms(self.created_ms)?,
-            last_used: last_used(self.last_used_ms, self.last_used_region)?,
+            last_used: last_used(
+                self.last_used_ms,
+                self.last_used_region,
+                self.last_used_service,
+            )?,
         })
     }
 }
@@ -121,7 +131,7 @@ impl RoleRow {
             max_session_duration: to_u32(self.max_session_duration, "max_session_duration")?,
             permissions_boundary_arn: self.permissions_boundary_arn,
             tags,
-            last_used: last_used(self.last_used_ms, self.last_used_region)?,
+            last_used: last_used(self.last_used_ms, self.last_used_region, None)?,
         })
     }
 }
