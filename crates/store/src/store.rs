@@ -441,4 +441,9 @@ pub trait Store: Send + Sync + 'static {
     /// A counter bumped after every committed EC2 write: the change hook for in-memory views
     /// of instances (the metadata service's address index reloads when it moves).
     fn ec2_generation(&self) -> u64;
+    /// A value that moves after every committed write transaction, made by this process or by
+    /// any other on the same data (`roleplane role revoke-sessions` beside a server). A view
+    /// of stored data kept in memory is current while this has not moved since the view was
+    /// read; read this *before* the data.
+    fn data_generation(&self) -> u64;
 }

@@ -6,6 +6,7 @@ use zeroize::Zeroizing;
 
 use super::key_cache::KeyCache;
 use super::key_uses::KeyUses;
+use super::policy_cache::PolicyCache;
 use crate::audit::Audit;
 use crate::credentials::{KeyRing, SealError, SealingKey};
 use crate::metadata::InstanceSync;
@@ -24,6 +25,7 @@ pub struct App<S = SqliteStore> {
     signing_keys: SigningKeyCache,
     keys: KeyCache,
     key_uses: KeyUses,
+    policies: PolicyCache,
     /// The audit trail; `None` in in-process tests that build an `App` without a data dir.
     audit: Option<Audit>,
     /// How EC2 writes wait for the metadata service to follow them (see `metadata::listeners`).
@@ -40,6 +42,7 @@ impl<S> App<S> {
             signing_keys: SigningKeyCache::default(),
             keys: KeyCache::default(),
             key_uses: KeyUses::default(),
+            policies: PolicyCache::default(),
             audit: None,
             instance_sync: InstanceSync::default(),
         }
@@ -61,6 +64,11 @@ impl<S> App<S> {
     /// Access keys' last uses not yet written to the store.
     pub fn key_uses(&self) -> &KeyUses {
         &self.key_uses
+    }
+
+    /// Parsed identity policies per principal (see `policy_cache.rs`).
+    pub fn policy_cache(&self) -> &PolicyCache {
+        &self.policies
     }
 
     pub fn store(&self) -> &S {

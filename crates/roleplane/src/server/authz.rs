@@ -1,9 +1,12 @@
 //! Authorization: may the caller do this? Builds the request context and the caller's policies,
 //! asks the policy engine, and words a denial as AWS does.
 //!
-//! Policies are read from the store at request time, so a change to a role's permissions applies
-//! at once to every live session of that role (as the issue requires, and as AWS does after its
-//! propagation delay).
+//! Policies are as of request time, so a change to a role's permissions applies at once to every
+//! live session of that role (as the issue requires, and as AWS does after its propagation
+//! delay): they are parsed once per principal and kept only while the store has not changed
+//! (`policy_cache.rs`).
+
+use std::sync::Arc;
 
 use policy::{
     Context, ContextValue, Decision, Outcome, Policy, PolicyKind, PolicySet, PolicySource, Request,
@@ -15,6 +18,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::api::Call;
 use super::auth::Identity;
+use super::policy_cache::IdentityPolicySet;
 use crate::credentials::SessionPrincipal;
 use crate::protocol::AwsError;
 
@@ -142,6 +146,27 @@ async fn load_identity<S: Store>(
     principal_id: &str,
     policies: &mut PolicySet,
 ) -> Result<(), AwsError> {
+    // Read before the policies, so a write racing this read leaves the entry stale-marked.
+    let generation = call.app.store().data_generation();
+    let cache = call.app.policy_cache();
+    let loaded = match cache.get(principal_id, generation) {
+        Some(loaded) => loaded,
+        None => {
+            let loaded = Arc::new(read_identity(call, principal_id).await?);
+            cache.insert(principal_id, generation, loaded.clone());
+            loaded
+        }
+    };
+    policies.identity = loaded.identity.clone();
+    policies.permissions_boundary = loaded.boundary.clone();
+    Ok(())
+}
+
+/// A principal's identity policies from the store, parsed.
+async fn read_identity<S: Store>(
+    call: &Call<'_, S>,
+    principal_id: &str,
+) -> Result<IdentityPolicySet, AwsError> {
     let stored: IdentityPolicies = call
         .app
         .store()
@@ -163,19 +188,17 @@ async fn load_identity<S: Store>(
                 .filter_map(|m| Some((m.document.as_deref()?, PolicyKind::Identity))),
         );
     // Stored documents were validated when written; one that no longer parses grants nothing.
-    policies.identity = documents
+    let identity = documents
         .filter_map(|(doc, kind)| Policy::parse(doc, kind).ok())
         .collect();
-    if let Some(boundary) = stored.permissions_boundary {
-        // An unresolvable or unparsable boundary denies everything rather than vanishing.
-        policies.permissions_boundary = Some(
-            boundary
-                .document
-                .and_then(|doc| Policy::parse(&doc, PolicyKind::PermissionsBoundary).ok())
-                .unwrap_or_else(allow_nothing),
-        );
-    }
-    Ok(())
+    // An unresolvable or unparsable boundary denies everything rather than vanishing.
+    let boundary = stored.permissions_boundary.map(|boundary| {
+        boundary
+            .document
+            .and_then(|doc| Policy::parse(&doc, PolicyKind::PermissionsBoundary).ok())
+            .unwrap_or_else(allow_nothing)
+    });
+    Ok(IdentityPolicySet { identity, boundary })
 }
 
 /// A session's inline policy and its `PolicyArns` documents form one layer: a statement in any

@@ -7,6 +7,7 @@ pub mod authz;
 pub(crate) mod bootstrap;
 mod key_cache;
 mod key_uses;
+mod policy_cache;
 pub(crate) mod request_id;
 
 use std::net::SocketAddr;

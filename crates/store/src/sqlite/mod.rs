@@ -12,6 +12,7 @@
 mod access_keys;
 mod accounts;
 mod associations;
+mod changes;
 mod ec2_ids;
 mod inline_policies;
 mod instance_profiles;
@@ -62,6 +63,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Bumped after each committed EC2 write (see `Store::ec2_generation`).
     ec2_changes: Arc<AtomicU64>,
+    /// This database's writer queue and cross-process change counter.
+    file: Arc<DatabaseFile>,
 }
 
 impl SqliteStore {
@@ -83,9 +86,11 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
+        let file = database_file(&pool)?;
         Ok(Self {
             pool,
             ec2_changes: Arc::default(),
+            file,
         })
     }
 
@@ -113,12 +118,16 @@ impl SqliteStore {
 /// in other processes (`roleplane account create` beside a running server).
 pub(crate) struct WriteTx {
     tx: Transaction<'static, Sqlite>,
+    file: Arc<DatabaseFile>,
     _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
 impl WriteTx {
+    /// Commits, then tells every process's in-memory views that the data changed.
     pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        self.file.changes.bump();
+        Ok(())
     }
 }
 
@@ -136,24 +145,46 @@ impl std::ops::DerefMut for WriteTx {
 }
 
 async fn begin_write(pool: &SqlitePool) -> Result<WriteTx> {
-    let turn = write_turn(pool).lock_owned().await;
+    let file = database_file(pool)?;
+    let turn = file.turn.clone().lock_owned().await;
     let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    Ok(WriteTx { tx, _turn: turn })
+    Ok(WriteTx {
+        tx,
+        file,
+        _turn: turn,
+    })
 }
 
-/// The writers' queue of the database `pool` opens (one per file, shared by every pool on it).
-fn write_turn(pool: &SqlitePool) -> Arc<tokio::sync::Mutex<()>> {
-    static TURNS: std::sync::OnceLock<
-        std::sync::Mutex<
-            std::collections::HashMap<std::path::PathBuf, Arc<tokio::sync::Mutex<()>>>,
-        >,
+/// What every pool on one database file shares in this process.
+#[derive(Debug)]
+struct DatabaseFile {
+    /// The writers' queue (see [`WriteTx`]).
+    turn: Arc<tokio::sync::Mutex<()>>,
+    /// Bumped after each commit, seen by every process (`changes.rs`).
+    changes: changes::ChangeCounter,
+}
+
+/// The shared state of the database `pool` opens, made on first use.
+fn database_file(pool: &SqlitePool) -> Result<Arc<DatabaseFile>> {
+    static FILES: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, Arc<DatabaseFile>>>,
     > = std::sync::OnceLock::new();
-    let file = pool.connect_options().get_filename().to_owned();
-    let mut turns = TURNS
+    let path = pool.connect_options().get_filename().to_owned();
+    let mut files = FILES
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    turns.entry(file).or_default().clone()
+    if let Some(file) = files.get(&path) {
+        return Ok(file.clone());
+    }
+    let mut counter = path.clone().into_os_string();
+    counter.push("-changes");
+    let file = Arc::new(DatabaseFile {
+        turn: Arc::default(),
+        changes: changes::ChangeCounter::open(Path::new(&counter)).map_err(sqlx::Error::Io)?,
+    });
+    files.insert(path, file.clone());
+    Ok(file)
 }
 
 /// Deletes the tagged entity `id` (`delete` binds it as `$1`) unless something still depends on
@@ -558,6 +589,9 @@ impl Store for SqliteStore {
     }
     fn ec2_generation(&self) -> u64 {
         self.ec2_changes.load(Ordering::Acquire)
+    }
+    fn data_generation(&self) -> u64 {
+        self.file.changes.load()
     }
 }
 
