@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
+use aws_sdk_iam::types::AccessKey;
 
 pub mod imds;
 pub mod raw;
@@ -119,6 +120,37 @@ impl Server {
             .credentials_provider(credentials)
             .load()
             .await
+    }
+
+    /// SDK configuration signing with a user's long-term `key`.
+    pub async fn key_config(&self, key: &AccessKey) -> aws_config::SdkConfig {
+        self.config(key.access_key_id(), key.secret_access_key(), None)
+            .await
+    }
+
+    /// A new user `name`, with no permissions, and one access key of it.
+    pub async fn user_with_key(&self, name: &str) -> AccessKey {
+        self.iam()
+            .await
+            .create_user()
+            .user_name(name)
+            .send()
+            .await
+            .expect("CreateUser");
+        self.access_key(name).await
+    }
+
+    /// A new access key of the existing user `name`.
+    pub async fn access_key(&self, name: &str) -> AccessKey {
+        let created = self
+            .iam()
+            .await
+            .create_access_key()
+            .user_name(name)
+            .send()
+            .await
+            .expect("CreateAccessKey");
+        created.access_key().expect("the new key").clone()
     }
 
     pub async fn admin_config(&self) -> aws_config::SdkConfig {

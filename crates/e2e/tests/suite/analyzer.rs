@@ -118,25 +118,8 @@ fn validate_policy_requires_permission() {
     }
     let server = Server::start();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let (key, secret) = rt.block_on(async {
-        let iam = server.iam().await;
-        iam.create_user()
-            .user_name("nobody")
-            .send()
-            .await
-            .expect("CreateUser");
-        let key = iam
-            .create_access_key()
-            .user_name("nobody")
-            .send()
-            .await
-            .expect("CreateAccessKey");
-        let key = key.access_key().expect("key");
-        (
-            key.access_key_id().to_owned(),
-            key.secret_access_key().to_owned(),
-        )
-    });
+    let nobody = rt.block_on(server.user_with_key("nobody"));
+    let (key, secret) = (nobody.access_key_id(), nobody.secret_access_key());
     let output = Command::new("aws")
         .args(["accessanalyzer", "validate-policy", "--output", "json"])
         .args(["--endpoint-url", &server.endpoint, "--region", REGION])
@@ -146,8 +129,8 @@ fn validate_policy_requires_permission() {
             "--policy-type",
             "IDENTITY_POLICY",
         ])
-        .env("AWS_ACCESS_KEY_ID", &key)
-        .env("AWS_SECRET_ACCESS_KEY", &secret)
+        .env("AWS_ACCESS_KEY_ID", key)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .output()

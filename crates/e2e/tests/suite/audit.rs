@@ -111,20 +111,8 @@ const TRUST_ADMIN: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"All
 #[tokio::test(flavor = "multi_thread")]
 async fn allowed_denied_and_unauthenticated_calls_are_recorded_as_cloudtrail_shapes_them() {
     let server = Server::start();
-    let iam = server.iam().await;
-    iam.create_user().user_name("bob").send().await.unwrap();
-    let key = iam
-        .create_access_key()
-        .user_name("bob")
-        .send()
-        .await
-        .unwrap();
-    let key = key.access_key().unwrap();
-    let bob_iam = aws_sdk_iam::Client::new(
-        &server
-            .config(key.access_key_id(), key.secret_access_key(), None)
-            .await,
-    );
+    let key = server.user_with_key("bob").await;
+    let bob_iam = aws_sdk_iam::Client::new(&server.key_config(&key).await);
     let denied = bob_iam
         .get_role()
         .role_name("nope")
@@ -415,14 +403,7 @@ async fn lookup_pages_filters_time_ranges_and_refusals() {
     );
 
     // Authorization: a user without cloudtrail:LookupEvents is refused, and that is recorded.
-    iam.create_user().user_name("eve").send().await.unwrap();
-    let key = iam
-        .create_access_key()
-        .user_name("eve")
-        .send()
-        .await
-        .unwrap();
-    let key = key.access_key().unwrap();
+    let key = server.user_with_key("eve").await;
     let (status, body) = lookup(
         &server,
         (key.access_key_id(), key.secret_access_key(), None),
@@ -456,14 +437,7 @@ async fn lookup_pages_filters_time_ranges_and_refusals() {
 async fn no_record_holds_a_secret_key_or_session_token() {
     let server = Server::start();
     let iam = server.iam().await;
-    iam.create_user().user_name("carol").send().await.unwrap();
-    let key = iam
-        .create_access_key()
-        .user_name("carol")
-        .send()
-        .await
-        .unwrap();
-    let key = key.access_key().unwrap().clone();
+    let key = server.user_with_key("carol").await;
     let role = iam
         .create_role()
         .role_name("worker")

@@ -46,16 +46,7 @@ async fn dev_config(server: &Server) -> aws_config::SdkConfig {
         .send()
         .await
         .unwrap();
-    let key = iam
-        .create_access_key()
-        .user_name("dev")
-        .send()
-        .await
-        .unwrap();
-    let key = key.access_key().unwrap();
-    server
-        .config(key.access_key_id(), key.secret_access_key(), None)
-        .await
+    server.key_config(&server.access_key("dev").await).await
 }
 
 fn by_name(name: &str) -> IamInstanceProfileSpecification {
@@ -163,18 +154,7 @@ async fn pass_role_follows_the_seed_policy_and_denials_decode() {
 
 /// A second key of `dev` for the STS client (the first one's secret is not kept).
 async fn dev_config_again(server: &Server) -> aws_config::SdkConfig {
-    let key = server
-        .iam()
-        .await
-        .create_access_key()
-        .user_name("dev")
-        .send()
-        .await
-        .unwrap();
-    let key = key.access_key().unwrap();
-    server
-        .config(key.access_key_id(), key.secret_access_key(), None)
-        .await
+    server.key_config(&server.access_key("dev").await).await
 }
 
 #[tokio::test]

@@ -999,14 +999,7 @@ async fn access_key_last_used_follows_signed_calls_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start_on(&dir.path().join("data"));
     let iam = server.iam().await;
-    iam.create_user().user_name("bob").send().await.unwrap();
-    let key = iam
-        .create_access_key()
-        .user_name("bob")
-        .send()
-        .await
-        .unwrap();
-    let key = key.access_key().unwrap();
+    let key = server.user_with_key("bob").await;
     let last_used = |iam: aws_sdk_iam::Client, id: String| async move {
         let out = iam
             .get_access_key_last_used()
@@ -1027,9 +1020,7 @@ async fn access_key_last_used_follows_signed_calls_across_a_restart() {
         (None, "N/A".into(), "N/A".into())
     );
 
-    let bob = server
-        .config(key.access_key_id(), key.secret_access_key(), None)
-        .await;
+    let bob = server.key_config(&key).await;
     let before = now_secs();
     aws_sdk_sts::Client::new(&bob)
         .get_caller_identity()
@@ -1292,18 +1283,7 @@ async fn a_non_admin_user_is_authorized_by_its_policies() {
         .send()
         .await
         .expect("policy");
-    let key = admin
-        .create_access_key()
-        .user_name("dev")
-        .send()
-        .await
-        .expect("key");
-    let key = key.access_key().expect("key");
-    let dev = Client::new(
-        &server
-            .config(key.access_key_id(), key.secret_access_key(), None)
-            .await,
-    );
+    let dev = Client::new(&server.key_config(&server.access_key("dev").await).await);
 
     let got = dev
         .get_role()
@@ -1448,14 +1428,7 @@ async fn everything_survives_a_restart() {
         .send()
         .await
         .expect("add");
-    iam.create_user().user_name("u").send().await.expect("user");
-    let key = iam
-        .create_access_key()
-        .user_name("u")
-        .send()
-        .await
-        .expect("key");
-    let key = key.access_key().expect("key").clone();
+    let key = server.user_with_key("u").await;
     server.kill();
 
     let server = Server::start_on(&data);
@@ -1490,11 +1463,7 @@ async fn everything_survives_a_restart() {
         .expect("profile survives");
     assert_eq!(profile.instance_profile().map(|p| p.roles().len()), Some(1));
     // The new user's key still authenticates (its secret was sealed and stored).
-    let as_user = Client::new(
-        &server
-            .config(key.access_key_id(), key.secret_access_key(), None)
-            .await,
-    );
+    let as_user = Client::new(&server.key_config(&key).await);
     let me = as_user.get_user().send().await;
     expect(
         me,

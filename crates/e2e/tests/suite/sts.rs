@@ -33,6 +33,7 @@ async fn a_wrong_secret_is_signature_does_not_match() {
     assert_eq!(err.raw_response().unwrap().status().as_u16(), 403);
 }
 
+/// STS ends the message with a period and IAM does not (aws/aws-cli#8918 shows IAM's raw body).
 #[tokio::test]
 async fn an_unknown_key_is_invalid_client_token_id() {
     let server = Server::start();
@@ -53,5 +54,19 @@ async fn an_unknown_key_is_invalid_client_token_id() {
     assert_eq!(
         service.meta().message(),
         Some("The security token included in the request is invalid.")
+    );
+
+    let err = aws_sdk_iam::Client::new(&config)
+        .list_roles()
+        .send()
+        .await
+        .unwrap_err();
+    let service = err.as_service_error().expect("a service error");
+    assert_eq!(
+        (service.meta().code(), service.meta().message()),
+        (
+            Some("InvalidClientTokenId"),
+            Some("The security token included in the request is invalid")
+        )
     );
 }

@@ -392,31 +392,6 @@ async fn get_session_token_credentials_reach_neither_iam_nor_most_of_sts() {
         .unwrap();
 }
 
-/// IAM words an unknown key without STS's final period (aws/aws-cli#8918 shows IAM's raw body).
-#[tokio::test]
-async fn iam_words_an_unknown_key_without_a_period() {
-    let server = Server::start();
-    let config = server
-        .config(
-            "AKIAUNKNOWNKEY000000",
-            "whatever-secret-0000000000000000000000",
-            None,
-        )
-        .await;
-    let err = aws_sdk_iam::Client::new(&config)
-        .list_roles()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (err.code(), err.message()),
-        (
-            Some("InvalidClientTokenId"),
-            Some("The security token included in the request is invalid")
-        )
-    );
-}
-
 #[tokio::test]
 async fn a_request_signed_twenty_minutes_ago_has_expired() {
     let server = Server::start();
