@@ -78,11 +78,6 @@ impl Indexer {
         })
     }
 
-    /// The position recorded in the index.
-    pub fn position(&self) -> Result<JournalPosition, IndexError> {
-        Ok(read_position(&self.connection)?)
-    }
-
     /// One page of `query` (see [`super::AuditLog::lookup`]); does not catch up.
     pub fn lookup(&self, query: &EventQuery<'_>) -> Result<Vec<Event>, IndexError> {
         query::lookup(&self.connection, &self.dir, query)
