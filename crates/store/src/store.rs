@@ -441,6 +441,14 @@ pub trait Store: Send + Sync + 'static {
     /// A counter bumped after every committed EC2 write: the change hook for in-memory views
     /// of instances (the metadata service's address index reloads when it moves).
     fn ec2_generation(&self) -> u64;
+    /// Where the instance change sequence stands: every write to an instance, its tags or its
+    /// associations moves it. Read it before `instances_changed_since` to miss nothing.
+    fn instance_change_mark(&self) -> impl Future<Output = Result<u64>> + Send;
+    /// Every instance (any account, any state) changed after `mark`, in change order.
+    fn instances_changed_since(
+        &self,
+        mark: u64,
+    ) -> impl Future<Output = Result<Vec<Instance>>> + Send;
     /// A value that moves after every committed write transaction, made by this process or by
     /// any other on the same data (`roleplane role revoke-sessions` beside a server). A view
     /// of stored data kept in memory is current while this has not moved since the view was

@@ -163,3 +163,73 @@ async fn launches_are_whole_after_sigkill() {
     let addresses: HashSet<_> = instances.iter().map(|i| &i.private_ip).collect();
     assert_eq!(addresses.len(), instances.len(), "addresses stay unique");
 }
+
+/// The change feed the metadata service patches its index from: every write to an instance or
+/// its association stamps that instance, and only it, after the mark read before.
+#[tokio::test]
+async fn instances_changed_since_a_mark_are_exactly_the_ones_written() {
+    let (_dir, store) = fresh().await;
+    let changed = |mark| {
+        let store = store.clone();
+        async move {
+            let mut ids: Vec<String> = store
+                .instances_changed_since(mark)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|i| i.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let start = store.instance_change_mark().await.unwrap();
+    let launched = store.run_instances(ACCOUNT, launch(3)).await.unwrap();
+    let mut ids: Vec<String> = launched.instances.iter().map(|i| i.id.clone()).collect();
+    ids.sort();
+    assert_eq!(changed(start).await, ids);
+    let (a, b) = (ids[0].clone(), ids[1].clone());
+
+    let mark = store.instance_change_mark().await.unwrap();
+    assert!(changed(mark).await.is_empty(), "nothing since the mark");
+    store
+        .change_instance_states(ACCOUNT, std::slice::from_ref(&a), StateRequest::Stop)
+        .await
+        .unwrap();
+    assert_eq!(changed(mark).await, vec![a.clone()]);
+
+    let mark = store.instance_change_mark().await.unwrap();
+    let association = launched
+        .instances
+        .iter()
+        .find(|i| i.id == b)
+        .and_then(|i| i.association.clone())
+        .unwrap();
+    store
+        .disassociate_instance_profile(ACCOUNT, &association.id)
+        .await
+        .unwrap();
+    assert_eq!(changed(mark).await, vec![b.clone()]);
+
+    let mark = store.instance_change_mark().await.unwrap();
+    let options = MetadataOptions {
+        http_tokens: "required".into(),
+        ..MetadataOptions::default()
+    };
+    store
+        .set_instance_metadata_options(ACCOUNT, &b, &options)
+        .await
+        .unwrap();
+    assert_eq!(changed(mark).await, vec![b.clone()]);
+    // A failed write stamps nothing.
+    let mark = store.instance_change_mark().await.unwrap();
+    let _ = store
+        .change_instance_states(
+            ACCOUNT,
+            &[a.clone(), "i-0000000000000000f".into()],
+            StateRequest::Start,
+        )
+        .await
+        .unwrap_err();
+    assert!(changed(mark).await.is_empty());
+}

@@ -1,8 +1,10 @@
 //! Running instances in memory, by address and by ID: what every IMDS request looks up.
 //!
-//! A [`Snapshot`] is immutable and rebuilt from the store when EC2 (or IAM) data changed
-//! (`listeners::Reconciler` watches the store's `ec2_generation`), so the per-request lookup is
-//! one hash probe and never touches the store.
+//! A [`Snapshot`] is immutable and replaced when EC2 (or IAM) data changed
+//! (`listeners::reconcile` watches the store's `ec2_generation`), so the per-request lookup is
+//! one hash probe and never touches the store. After an EC2 write only the instances changed
+//! since the snapshot's mark are re-read ([`Snapshot::patch`]), so a write costs the same with
+//! ten instances or ten thousand; an IAM change (a profile's role) reloads everything.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -22,7 +24,9 @@ const SERVED_STATE: InstanceState = InstanceState::Running;
 #[derive(Debug, Default)]
 pub struct Snapshot {
     by_ip: HashMap<IpAddr, Arc<InstanceView>>,
-    by_id: HashMap<String, Placement>,
+    by_id: HashMap<String, Arc<Placement>>,
+    /// The store's instance change mark this snapshot reflects.
+    mark: u64,
 }
 
 /// What credential issuance needs about an instance besides its view.
@@ -41,7 +45,7 @@ impl Snapshot {
     }
 
     pub fn placement(&self, instance_id: &str) -> Option<&Placement> {
-        self.by_id.get(instance_id)
+        self.by_id.get(instance_id).map(|p| &**p)
     }
 
     /// The addresses instances answer on (local mode: one listener each).
@@ -62,47 +66,110 @@ impl Snapshot {
             }],
             ..InstanceQuery::default()
         };
-        let mut snapshot = Snapshot::default();
+        let mut snapshot = Snapshot {
+            mark: store.instance_change_mark().await?,
+            ..Snapshot::default()
+        };
         let mut roles = RoleNames::default();
         for account in store.list_accounts().await? {
             for instance in store.instances(&account.id, &running).await? {
-                if instance.state != SERVED_STATE {
-                    continue;
-                }
-                let Ok(ip) = instance.private_ip.parse::<IpAddr>() else {
-                    tracing::warn!(instance = %instance.id, "instance without a usable address");
-                    continue;
-                };
-                let profile = instance
-                    .association
-                    .as_ref()
-                    .filter(|a| a.state == AssociationState::Associated)
-                    .map(|a| a.profile.clone());
-                let iam = match &profile {
-                    Some(profile) => Some(IamView {
-                        instance_profile_arn: profile.arn.clone(),
-                        instance_profile_id: profile.id.clone(),
-                        role_name: roles.of(store, &account.id, profile).await?,
-                        last_updated: association_time(&instance),
-                    }),
-                    None => None,
-                };
-                let placement = Placement {
-                    account_id: instance.account_id.clone(),
-                    instance_arn: format!(
-                        "arn:aws:ec2:{region}:{}:instance/{}",
-                        instance.account_id, instance.id
-                    ),
-                    private_ip: instance.private_ip.clone(),
-                    profile,
-                };
-                snapshot
-                    .by_ip
-                    .insert(ip, Arc::new(view(&instance, region, iam)));
-                snapshot.by_id.insert(instance.id, placement);
+                snapshot.add(store, region, &mut roles, instance).await?;
             }
         }
         Ok(snapshot)
+    }
+
+    /// This snapshot with every instance changed since its mark re-read, or `None` when none
+    /// changed; also the IDs of instances it served that are no longer served.
+    pub async fn patch<S: Store>(
+        &self,
+        store: &S,
+        region: &str,
+    ) -> Result<Option<(Snapshot, Vec<String>)>, StoreError> {
+        // The mark first: a write landing in between is re-read next time, never missed.
+        let mark = store.instance_change_mark().await?;
+        if mark == self.mark {
+            return Ok(None);
+        }
+        let changed = store.instances_changed_since(self.mark).await?;
+        let mut next = Snapshot {
+            by_ip: self.by_ip.clone(),
+            by_id: self.by_id.clone(),
+            mark,
+        };
+        // All removals before any addition: an address freed by one instance may be taken
+        // by another in the same batch.
+        for instance in &changed {
+            next.remove(&instance.id);
+        }
+        let mut roles = RoleNames::default();
+        let mut gone = Vec::new();
+        for instance in changed {
+            let id = instance.id.clone();
+            next.add(store, region, &mut roles, instance).await?;
+            if self.by_id.contains_key(&id) && !next.by_id.contains_key(&id) {
+                gone.push(id);
+            }
+        }
+        Ok(Some((next, gone)))
+    }
+
+    fn remove(&mut self, instance_id: &str) {
+        let Some(placement) = self.by_id.remove(instance_id) else {
+            return;
+        };
+        if let Ok(ip) = placement.private_ip.parse::<IpAddr>()
+            && self
+                .by_ip
+                .get(&ip)
+                .is_some_and(|view| view.instance_id == instance_id)
+        {
+            self.by_ip.remove(&ip);
+        }
+    }
+
+    /// Serves `instance` if it is running.
+    async fn add<S: Store>(
+        &mut self,
+        store: &S,
+        region: &str,
+        roles: &mut RoleNames,
+        instance: Instance,
+    ) -> Result<(), StoreError> {
+        if instance.state != SERVED_STATE {
+            return Ok(());
+        }
+        let Ok(ip) = instance.private_ip.parse::<IpAddr>() else {
+            tracing::warn!(instance = %instance.id, "instance without a usable address");
+            return Ok(());
+        };
+        let profile = instance
+            .association
+            .as_ref()
+            .filter(|a| a.state == AssociationState::Associated)
+            .map(|a| a.profile.clone());
+        let iam = match &profile {
+            Some(profile) => Some(IamView {
+                instance_profile_arn: profile.arn.clone(),
+                instance_profile_id: profile.id.clone(),
+                role_name: roles.of(store, &instance.account_id, profile).await?,
+                last_updated: association_time(&instance),
+            }),
+            None => None,
+        };
+        let placement = Placement {
+            account_id: instance.account_id.clone(),
+            instance_arn: format!(
+                "arn:aws:ec2:{region}:{}:instance/{}",
+                instance.account_id, instance.id
+            ),
+            private_ip: instance.private_ip.clone(),
+            profile,
+        };
+        self.by_ip
+            .insert(ip, Arc::new(view(&instance, region, iam)));
+        self.by_id.insert(instance.id, Arc::new(placement));
+        Ok(())
     }
 }
 
@@ -237,5 +304,145 @@ mod tests {
     #[test]
     fn mac_is_six_octets_from_the_instance_id() {
         assert_eq!(mac_address("i-0123456789abcdef0"), "02:78:9a:bc:de:f0");
+    }
+
+    /// What a snapshot serves, comparable: every address with its view and placement.
+    fn served(snapshot: &Snapshot) -> Vec<(IpAddr, InstanceView, Placement)> {
+        let mut served: Vec<_> = snapshot
+            .by_ip
+            .iter()
+            .map(|(ip, view)| {
+                let placement = snapshot.placement(&view.instance_id).unwrap().clone();
+                (*ip, (**view).clone(), placement)
+            })
+            .collect();
+        served.sort_by_key(|(ip, ..)| *ip);
+        assert_eq!(
+            served.len(),
+            snapshot.by_id.len(),
+            "one address per instance"
+        );
+        served
+    }
+
+    /// After every kind of EC2 write, patching the previous snapshot serves exactly what a full
+    /// load serves, and names the instances that stopped being served.
+    #[tokio::test]
+    async fn a_patched_snapshot_equals_a_fresh_load_after_each_write() {
+        use store::{
+            MetadataOptions, NewInstanceProfile, NewLaunch, SqliteStore, StateRequest, Tag,
+        };
+        const ACCOUNT: &str = "123456789012";
+        const REGION: &str = "eu-west-1";
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        store.create_account(ACCOUNT).await.unwrap();
+        store
+            .create_role(ACCOUNT, store::NewRole::new("r", "{}"))
+            .await
+            .unwrap();
+        let profile = store
+            .create_instance_profile(ACCOUNT, NewInstanceProfile::new("p"))
+            .await
+            .unwrap();
+        store
+            .add_role_to_instance_profile(ACCOUNT, "p", "r")
+            .await
+            .unwrap();
+        let profile = ProfileRef {
+            arn: profile.arn,
+            id: profile.id,
+        };
+        let launch = |count, profile: Option<ProfileRef>| NewLaunch {
+            count,
+            image_id: "ami-0123456789abcdef0".into(),
+            instance_type: "t3.micro".into(),
+            availability_zone: "eu-west-1a".into(),
+            key_name: None,
+            subnet_id: None,
+            security_groups: Vec::new(),
+            private_ip: None,
+            metadata_options: MetadataOptions::default(),
+            tags: vec![Tag::new("team", "a")],
+            profile,
+            client_token: None,
+            fingerprint: String::new(),
+        };
+
+        let mut current = Snapshot::load(&store, REGION).await.unwrap();
+        assert!(current.patch(&store, REGION).await.unwrap().is_none());
+        let mut ids = Vec::new();
+        for step in 0..7 {
+            let mut expect_gone = Vec::new();
+            match step {
+                0 => {
+                    let r = store
+                        .run_instances(ACCOUNT, launch(3, Some(profile.clone())))
+                        .await
+                        .unwrap();
+                    ids.extend(r.instances.into_iter().map(|i| i.id));
+                }
+                1 => {
+                    store
+                        .change_instance_states(ACCOUNT, &ids[..1], StateRequest::Stop)
+                        .await
+                        .unwrap();
+                    expect_gone.push(ids[0].clone());
+                }
+                2 => {
+                    let r = store.run_instances(ACCOUNT, launch(2, None)).await.unwrap();
+                    ids.extend(r.instances.into_iter().map(|i| i.id));
+                }
+                3 => {
+                    let listed = store
+                        .instances(ACCOUNT, &InstanceQuery::default())
+                        .await
+                        .unwrap();
+                    let association = listed
+                        .iter()
+                        .find(|i| i.id == ids[1])
+                        .and_then(|i| i.association.clone())
+                        .unwrap();
+                    store
+                        .disassociate_instance_profile(ACCOUNT, &association.id)
+                        .await
+                        .unwrap();
+                }
+                4 => {
+                    store
+                        .associate_instance_profile(ACCOUNT, &ids[3], &profile)
+                        .await
+                        .unwrap();
+                }
+                5 => {
+                    let options = MetadataOptions {
+                        http_tokens: "required".into(),
+                        ..MetadataOptions::default()
+                    };
+                    store
+                        .set_instance_metadata_options(ACCOUNT, &ids[2], &options)
+                        .await
+                        .unwrap();
+                }
+                _ => {
+                    store
+                        .change_instance_states(ACCOUNT, &ids[1..3], StateRequest::Terminate)
+                        .await
+                        .unwrap();
+                    store
+                        .change_instance_states(ACCOUNT, &ids[..1], StateRequest::Start)
+                        .await
+                        .unwrap();
+                    expect_gone = vec![ids[1].clone(), ids[2].clone()];
+                }
+            }
+            let (patched, gone) = current.patch(&store, REGION).await.unwrap().unwrap();
+            let fresh = Snapshot::load(&store, REGION).await.unwrap();
+            assert_eq!(served(&patched), served(&fresh), "after step {step}");
+            assert_eq!(patched.mark, fresh.mark);
+            assert_eq!(gone, expect_gone, "after step {step}");
+            current = patched;
+        }
+        assert_eq!(served(&current).len(), 3, "{:?}", served(&current));
     }
 }

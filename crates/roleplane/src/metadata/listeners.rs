@@ -105,7 +105,9 @@ pub async fn reconcile<S: Store>(
             sync.applied.send_replace(generations.0);
             continue;
         }
-        match sync_once(&imds, &metadata, placement).await {
+        // An IAM change may move any profile's role: re-read everything; else patch.
+        let full = seen.is_none_or(|(_, iam)| iam != generations.1);
+        match sync_once(&imds, &metadata, placement, full).await {
             Ok(()) => seen = Some(generations),
             Err(error) => tracing::error!(%error, "reloading the instances IMDS serves"),
         }
@@ -119,8 +121,9 @@ pub async fn sync_once<S: Store>(
     imds: &Imds<Served<S>>,
     metadata: &InstanceMetadata<S>,
     placement: Placement,
+    full: bool,
 ) -> Result<(), store::StoreError> {
-    let snapshot = metadata.reload().await?;
+    let snapshot = metadata.reload(full).await?;
     let Placement::PerInstance { port } = placement else {
         return Ok(());
     };

@@ -77,19 +77,31 @@ impl<S: Store> InstanceMetadata<S> {
             .clone()
     }
 
-    /// Re-reads the running instances; cached sets of instances no longer running are dropped,
-    /// so a stopped and restarted instance starts with a fresh set.
-    pub async fn reload(&self) -> Result<Arc<Snapshot>, StoreError> {
-        let fresh = Arc::new(Snapshot::load(self.app.store(), self.app.region()).await?);
-        let old = std::mem::replace(
-            &mut *self.snapshot.write().unwrap_or_else(|e| e.into_inner()),
-            fresh.clone(),
-        );
-        for gone in old
-            .instance_ids()
-            .filter(|id| fresh.placement(id).is_none())
-        {
-            self.sets.forget_instance(gone);
+    /// Brings the served instances up to date: every running instance re-read when `full`
+    /// (an IAM change may have moved any profile's role), else only the instances changed
+    /// since the last look. Cached sets of instances no longer running are dropped, so a
+    /// stopped and restarted instance starts with a fresh set.
+    pub async fn reload(&self, full: bool) -> Result<Arc<Snapshot>, StoreError> {
+        let (store, region) = (self.app.store(), self.app.region());
+        let current = self.snapshot();
+        let (fresh, gone) = if full {
+            let fresh = Snapshot::load(store, region).await?;
+            let gone = current
+                .instance_ids()
+                .filter(|id| fresh.placement(id).is_none())
+                .map(str::to_owned)
+                .collect();
+            (fresh, gone)
+        } else {
+            match current.patch(store, region).await? {
+                Some(patched) => patched,
+                None => return Ok(current),
+            }
+        };
+        let fresh = Arc::new(fresh);
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+        for id in &gone {
+            self.sets.forget_instance(id);
         }
         Ok(fresh)
     }

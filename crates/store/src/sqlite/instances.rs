@@ -274,6 +274,25 @@ async fn in_reservation(
     fetch(conn, &mut qb).await
 }
 
+/// The instance change counter now (migration 0004): read it before `changed_since` to miss
+/// nothing.
+pub(super) async fn change_mark(pool: &SqlitePool) -> Result<u64> {
+    let value: i64 = sqlx::query_scalar("SELECT value FROM instance_change_counter WHERE id = 1")
+        .fetch_one(pool)
+        .await?;
+    Ok(value.unsigned_abs())
+}
+
+/// Every instance, of any account and in any state, changed after the mark `since`.
+pub(super) async fn changed_since(pool: &SqlitePool, since: u64) -> Result<Vec<Instance>> {
+    let mut conn = pool.acquire().await?;
+    let mut qb = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM instances i"));
+    qb.push(" WHERE i.change_seq > ")
+        .push_bind(i64::try_from(since).unwrap_or(i64::MAX))
+        .push(" ORDER BY i.change_seq");
+    fetch(&mut conn, &mut qb).await
+}
+
 /// The visible instances that `query` selects, in instance ID order.
 pub(super) async fn list(
     pool: &SqlitePool,

@@ -590,6 +590,12 @@ impl Store for SqliteStore {
     fn ec2_generation(&self) -> u64 {
         self.ec2_changes.load(Ordering::Acquire)
     }
+    async fn instance_change_mark(&self) -> Result<u64> {
+        instances::change_mark(&self.pool).await
+    }
+    async fn instances_changed_since(&self, mark: u64) -> Result<Vec<Instance>> {
+        instances::changed_since(&self.pool, mark).await
+    }
     fn data_generation(&self) -> u64 {
         self.file.changes.load()
     }
