@@ -3,8 +3,9 @@
 //! A [`Snapshot`] is immutable and replaced when EC2 (or IAM) data changed
 //! (`listeners::reconcile` watches the store's `ec2_generation`), so the per-request lookup is
 //! one hash probe and never touches the store. After an EC2 write only the instances changed
-//! since the snapshot's mark are re-read ([`Snapshot::patch`]), so a write costs the same with
-//! ten instances or ten thousand; an IAM change (a profile's role) reloads everything.
+//! since the snapshot's mark are re-read ([`Snapshot::patch`]), and after an IAM write only
+//! each profile's role ([`Snapshot::with_roles_reread`]), so a write costs about the same with
+//! ten instances or ten thousand.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -112,6 +113,43 @@ impl Snapshot {
             }
         }
         Ok(Some((next, gone)))
+    }
+
+    /// This snapshot with every profile's role read again (once per profile), or `None` when
+    /// no instance's role changed: the only part of a view IAM data decides.
+    pub async fn with_roles_reread<S: Store>(
+        &self,
+        store: &S,
+    ) -> Result<Option<Snapshot>, StoreError> {
+        let mut roles = RoleNames::default();
+        let mut next: Option<Snapshot> = None;
+        for (ip, view) in &self.by_ip {
+            let Some(iam) = &view.iam else {
+                continue;
+            };
+            let Some(placement) = self.by_id.get(&view.instance_id) else {
+                continue;
+            };
+            let Some(profile) = &placement.profile else {
+                continue;
+            };
+            let role_name = roles.of(store, &placement.account_id, profile).await?;
+            if role_name == iam.role_name {
+                continue;
+            }
+            let mut changed = (**view).clone();
+            if let Some(iam) = &mut changed.iam {
+                iam.role_name = role_name;
+            }
+            next.get_or_insert_with(|| Snapshot {
+                by_ip: self.by_ip.clone(),
+                by_id: self.by_id.clone(),
+                mark: self.mark,
+            })
+            .by_ip
+            .insert(*ip, Arc::new(changed));
+        }
+        Ok(next)
     }
 
     fn remove(&mut self, instance_id: &str) {
@@ -444,5 +482,23 @@ mod tests {
             current = patched;
         }
         assert_eq!(served(&current).len(), 3, "{:?}", served(&current));
+
+        // An IAM write: the profile loses its role. Only the roles are read again.
+        assert!(current.with_roles_reread(&store).await.unwrap().is_none());
+        store
+            .remove_role_from_instance_profile(ACCOUNT, "p", "r")
+            .await
+            .unwrap();
+        assert!(current.patch(&store, REGION).await.unwrap().is_none());
+        let reread = current.with_roles_reread(&store).await.unwrap().unwrap();
+        let fresh = Snapshot::load(&store, REGION).await.unwrap();
+        assert_eq!(served(&reread), served(&fresh));
+        let served = served(&reread);
+        let with_profile: Vec<_> = served
+            .iter()
+            .filter_map(|(_, view, _)| view.iam.as_ref())
+            .collect();
+        assert_eq!(with_profile.len(), 2);
+        assert!(with_profile.iter().all(|iam| iam.role_name.is_none()));
     }
 }

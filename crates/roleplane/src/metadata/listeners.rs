@@ -14,7 +14,7 @@ use imds::Imds;
 use store::Store;
 use tokio::sync::watch;
 
-use super::source::{InstanceMetadata, Served};
+use super::source::{InstanceMetadata, Refresh, Served};
 
 /// How often the reconciler looks for IAM writes (an atomic load when nothing changed).
 const IAM_POLL: Duration = Duration::from_millis(200);
@@ -105,9 +105,9 @@ pub async fn reconcile<S: Store>(
             sync.applied.send_replace(generations.0);
             continue;
         }
-        // An IAM change may move any profile's role: re-read everything; else patch.
-        let full = seen.is_none_or(|(_, iam)| iam != generations.1);
-        match sync_once(&imds, &metadata, placement, full).await {
+        // After an IAM write any profile's role may have moved.
+        let roles = seen.is_none_or(|(_, iam)| iam != generations.1);
+        match sync_once(&imds, &metadata, placement, Refresh::Changes { roles }).await {
             Ok(()) => seen = Some(generations),
             Err(error) => tracing::error!(%error, "reloading the instances IMDS serves"),
         }
@@ -121,9 +121,9 @@ pub async fn sync_once<S: Store>(
     imds: &Imds<Served<S>>,
     metadata: &InstanceMetadata<S>,
     placement: Placement,
-    full: bool,
+    refresh: Refresh,
 ) -> Result<(), store::StoreError> {
-    let snapshot = metadata.reload(full).await?;
+    let snapshot = metadata.reload(refresh).await?;
     let Placement::PerInstance { port } = placement else {
         return Ok(());
     };

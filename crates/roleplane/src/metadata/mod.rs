@@ -95,7 +95,7 @@ impl<S: Store> MetadataService<S> {
             Mode::Local => listeners::Placement::PerInstance { port },
             Mode::Host => listeners::Placement::Shared,
         };
-        listeners::sync_once(&imds, &metadata, placement, true)
+        listeners::sync_once(&imds, &metadata, placement, source::Refresh::Everything)
             .await
             .map_err(std::io::Error::other)?;
         let reconciler = tokio::spawn(listeners::reconcile(

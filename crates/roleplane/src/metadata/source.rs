@@ -22,6 +22,16 @@ use crate::server::App;
 /// by another process on the data dir (`roleplane role revoke-sessions`).
 const ROLE_MAX_AGE: Duration = Duration::from_secs(1);
 
+/// How much of the served instances to read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// Every running instance (at start).
+    Everything,
+    /// The instances changed since the last look; with `roles`, also every profile's role
+    /// (after an IAM write).
+    Changes { roles: bool },
+}
+
 /// The metadata source of one server: instance lookup from an in-memory [`Snapshot`], and
 /// credential sets cached per (instance, role, delivery) with rotation.
 pub struct InstanceMetadata<S> {
@@ -77,25 +87,36 @@ impl<S: Store> InstanceMetadata<S> {
             .clone()
     }
 
-    /// Brings the served instances up to date: every running instance re-read when `full`
-    /// (an IAM change may have moved any profile's role), else only the instances changed
-    /// since the last look. Cached sets of instances no longer running are dropped, so a
-    /// stopped and restarted instance starts with a fresh set.
-    pub async fn reload(&self, full: bool) -> Result<Arc<Snapshot>, StoreError> {
+    /// Brings the served instances up to date (see [`Refresh`]). Cached sets of instances no
+    /// longer running are dropped, so a stopped and restarted instance starts with a fresh set.
+    pub async fn reload(&self, refresh: Refresh) -> Result<Arc<Snapshot>, StoreError> {
         let (store, region) = (self.app.store(), self.app.region());
         let current = self.snapshot();
-        let (fresh, gone) = if full {
-            let fresh = Snapshot::load(store, region).await?;
-            let gone = current
-                .instance_ids()
-                .filter(|id| fresh.placement(id).is_none())
-                .map(str::to_owned)
-                .collect();
-            (fresh, gone)
-        } else {
-            match current.patch(store, region).await? {
-                Some(patched) => patched,
-                None => return Ok(current),
+        let (fresh, gone) = match refresh {
+            Refresh::Everything => {
+                let fresh = Snapshot::load(store, region).await?;
+                let gone = current
+                    .instance_ids()
+                    .filter(|id| fresh.placement(id).is_none())
+                    .map(str::to_owned)
+                    .collect();
+                (fresh, gone)
+            }
+            Refresh::Changes { roles } => {
+                let (mut fresh, gone) = match current.patch(store, region).await? {
+                    Some((patched, gone)) => (Some(patched), gone),
+                    None => (None, Vec::new()),
+                };
+                if roles {
+                    let base = fresh.as_ref().unwrap_or(&current);
+                    if let Some(reread) = base.with_roles_reread(store).await? {
+                        fresh = Some(reread);
+                    }
+                }
+                match fresh {
+                    Some(fresh) => (fresh, gone),
+                    None => return Ok(current),
+                }
             }
         };
         let fresh = Arc::new(fresh);
