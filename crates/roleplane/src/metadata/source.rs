@@ -3,9 +3,8 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use imds::{Clock, CredentialsResult, InstanceView, MetadataSource, RoleDelivery};
 use store::{ProfileRef, Store, StoreError};
@@ -16,11 +15,6 @@ use super::index::{Placement, Snapshot, profile_role};
 use crate::audit::InstanceCredentials as IssueRecord;
 use crate::credentials::{SessionClaims, SessionPrincipal, new_secret_access_key};
 use crate::server::App;
-
-/// How long a profile's resolved role (trust verdict, revocation time) is reused. IAM writes
-/// through the API are seen at once (generation check); this bounds staleness for writes made
-/// by another process on the data dir (`roleplane role revoke-sessions`).
-const ROLE_MAX_AGE: Duration = Duration::from_secs(1);
 
 /// How much of the served instances to read again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,10 +41,8 @@ pub struct InstanceMetadata<S> {
 struct ResolvedProfile {
     profile_id: String,
     role: Option<RoleGrant>,
-    iam_generation: u64,
-    fetched: Instant,
-    /// Set by the one request that re-reads an entry grown old; the others keep serving it.
-    refreshing: Arc<AtomicBool>,
+    /// The key cache's and the store's generations before the read (see `grant`).
+    generations: (u64, u64),
 }
 
 /// What issuing credentials for a role needs to know.
@@ -133,46 +125,32 @@ impl<S: Store> InstanceMetadata<S> {
         i64::try_from(secs).unwrap_or(i64::MAX)
     }
 
-    /// The profile's role, from the cache while no IAM write happened and it is recent.
+    /// The profile's role, from the cache while nothing was written since it was read: no IAM
+    /// call through this server (the key cache's generation) and no commit by any process on
+    /// the data (the store's generation, which `roleplane role revoke-sessions` moves too).
     async fn grant(
         &self,
         account: &str,
         profile: &ProfileRef,
     ) -> Result<Option<RoleGrant>, StoreError> {
-        let generation = self.app.key_cache().generation();
-        // After an IAM write through this server the entry is re-read before use. An entry that
-        // has only grown old (a write by another process, e.g. `role revoke-sessions`) is still
-        // served while a single request re-reads it, so a busy instance never sends a herd of
-        // requests to the store at once.
-        let mut refreshing = None;
+        // Read before the role, so a write racing the read leaves the entry outdated.
+        let generations = (
+            self.app.key_cache().generation(),
+            self.app.store().data_generation(),
+        );
         if let Some(cached) = self.lock_roles().get(&profile.arn)
             && cached.profile_id == profile.id
-            && cached.iam_generation == generation
+            && cached.generations == generations
         {
-            if cached.fetched.elapsed() < ROLE_MAX_AGE
-                || cached.refreshing.swap(true, Ordering::AcqRel)
-            {
-                return Ok(cached.role.clone());
-            }
-            refreshing = Some(cached.refreshing.clone());
+            return Ok(cached.role.clone());
         }
-        let role = match self.resolve(account, profile).await {
-            Ok(role) => role,
-            Err(e) => {
-                if let Some(flag) = refreshing {
-                    flag.store(false, Ordering::Release);
-                }
-                return Err(e);
-            }
-        };
+        let role = self.resolve(account, profile).await?;
         self.lock_roles().insert(
             profile.arn.clone(),
             ResolvedProfile {
                 profile_id: profile.id.clone(),
                 role: role.clone(),
-                iam_generation: generation,
-                fetched: Instant::now(),
-                refreshing: Arc::default(),
+                generations,
             },
         );
         Ok(role)

@@ -111,7 +111,9 @@ pub(super) async fn update(
     name: &str,
     update: RoleUpdate,
 ) -> Result<()> {
-    // COALESCE keeps members the caller left out; one statement, so no transaction needed.
+    // COALESCE keeps members the caller left out. A write transaction although it is one
+    // statement: its commit moves the change counter other processes' views watch.
+    let mut tx = begin_write(pool).await?;
     let result = sqlx::query(
         "UPDATE roles SET description = COALESCE($3, description), \
          max_session_duration = COALESCE($4, max_session_duration) \
@@ -121,9 +123,11 @@ pub(super) async fn update(
     .bind(fold(name))
     .bind(update.description)
     .bind(update.max_session_duration.map(i64::from))
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    require_row(result, EntityKind::Role, name)
+    require_row(result, EntityKind::Role, name)?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub(super) async fn update_assume_role_policy(
@@ -132,15 +136,19 @@ pub(super) async fn update_assume_role_policy(
     name: &str,
     document: &str,
 ) -> Result<()> {
+    // A write transaction for its commit's move of the change counter (see `update`).
+    let mut tx = begin_write(pool).await?;
     let result = sqlx::query(
         "UPDATE roles SET assume_role_policy = $3 WHERE account_id = $1 AND name_lower = $2",
     )
     .bind(account)
     .bind(fold(name))
     .bind(document)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    require_row(result, EntityKind::Role, name)
+    require_row(result, EntityKind::Role, name)?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub(super) async fn set_boundary(
