@@ -146,7 +146,7 @@ async fn load_identity<S: Store>(
     principal_id: &str,
     policies: &mut PolicySet,
 ) -> Result<(), AwsError> {
-    // Read before the policies, so a write racing this read leaves the entry stale-marked.
+    // Read before the policies, so a write racing this read leaves the entry outdated.
     let generation = call.app.store().data_generation();
     let cache = call.app.policy_cache();
     let loaded = match cache.get(principal_id, generation) {

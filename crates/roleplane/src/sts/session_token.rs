@@ -33,8 +33,8 @@ pub fn restrict(caller: &Caller, service: &str, action: &str) -> Result<(), AwsE
     }
     match (service, action) {
         ("iam", _) => Err(invalid_token("iam")),
-        ("sts", "AssumeRole" | "GetCallerIdentity") => Ok(()),
-        ("sts", "GetSessionToken") => Err(AwsError::access_denied(FROM_SESSION)),
+        // GetSessionToken refuses every session itself (`FROM_SESSION`).
+        ("sts", "AssumeRole" | "GetCallerIdentity" | "GetSessionToken") => Ok(()),
         // UNCONFIRMED wording, after GetSessionToken's and GetFederationToken's.
         ("sts", "DecodeAuthorizationMessage") => Err(AwsError::access_denied(
             "Cannot call DecodeAuthorizationMessage with session credentials from GetSessionToken",
