@@ -2,7 +2,7 @@
 # The seed document's IAM steps, verbatim, with the AWS CLI against a fresh roleplane server:
 # the EC2 trust policy file, create-role, put-role-policy, create-instance-profile,
 # add-role-to-instance-profile (and a second one, which AWS refuses with LimitExceeded), plus
-# sts get-caller-identity. Responses are checked against the seed's examples with python3.
+# sts get-caller-identity and get-access-key-last-used. Responses are checked against the seed's examples with python3.
 #
 # Usage: scripts/cli/seed_iam.sh   (ROLEPLANE_BIN overrides target/debug/roleplane)
 # Prints "N passed, M failed" and exits non-zero if anything failed.
@@ -81,6 +81,18 @@ json_check "get-caller-identity names the admin user" "
 assert r['Account'] == '$ACCOUNT', r
 assert r['Arn'] == 'arn:aws:iam::$ACCOUNT:user/admin', r
 assert r['UserId'].startswith('AIDA') and len(r['UserId']) == 21, r
+"
+
+# get-access-key-last-used on the admin's own key: the newest use is this very IAM call.
+run iam list-access-keys --user-name admin
+KEY_ID=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["AccessKeyMetadata"][0]["AccessKeyId"])' <<<"$OUT")
+run iam get-access-key-last-used --access-key-id "$KEY_ID"
+expect_success "iam get-access-key-last-used"
+json_check "get-access-key-last-used names the time, service and region of the newest use" "
+used = r['AccessKeyLastUsed']
+assert r['UserName'] == 'admin', r
+assert used['ServiceName'] == 'iam' and used['Region'] == 'us-east-1', used
+assert used['LastUsedDate'][:2] == '20', used
 "
 
 echo "$passed passed, $failed failed"
