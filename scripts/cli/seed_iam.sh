@@ -2,7 +2,8 @@
 # The seed document's IAM steps, verbatim, with the AWS CLI against a fresh roleplane server:
 # the EC2 trust policy file, create-role, put-role-policy, create-instance-profile,
 # add-role-to-instance-profile (and a second one, which AWS refuses with LimitExceeded), plus
-# sts get-caller-identity and get-access-key-last-used. Responses are checked against the seed's examples with python3.
+# sts get-caller-identity and iam get-access-key-last-used. Responses are checked against the
+# seed's examples with python3.
 #
 # Usage: scripts/cli/seed_iam.sh   (ROLEPLANE_BIN overrides target/debug/roleplane)
 # Prints "N passed, M failed" and exits non-zero if anything failed.
