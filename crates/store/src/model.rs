@@ -78,6 +78,14 @@ pub struct LastUsed {
     pub service: Option<String>,
 }
 
+/// One assumption of a role: what `record_role_uses` writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleUse {
+    pub role_id: String,
+    pub at: OffsetDateTime,
+    pub region: String,
+}
+
 /// One use of an access key: what `record_access_key_uses` writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKeyUse {

@@ -22,15 +22,13 @@
 
 use std::future::Future;
 
-use time::OffsetDateTime;
-
 use crate::error::Result;
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
     AttachedPolicy, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery,
     ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch,
     NewPolicy, NewRole, NewUser, PolicyVersion, Principal, ProfileRef, Reservation, Role,
-    RoleUpdate, StateChange, StateRequest, Tag, Taggable, TokenKey, User,
+    RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable, TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
 
@@ -146,12 +144,9 @@ pub trait Store: Send + Sync + 'static {
     /// Fails with `DeleteConflict` while the role is in an instance profile, has attached
     /// managed policies, or has inline policies (checked in that order, as AWS does).
     fn delete_role(&self, account: &str, name: &str) -> impl Future<Output = Result<()>> + Send;
-    fn record_role_use(
-        &self,
-        role_id: &str,
-        at: OffsetDateTime,
-        region: &str,
-    ) -> impl Future<Output = Result<()>> + Send;
+    /// Records when and where roles were last assumed, all in one write. A use older than the
+    /// one recorded, or of a role deleted since, changes nothing.
+    fn record_role_uses(&self, uses: &[RoleUse]) -> impl Future<Output = Result<()>> + Send;
 
     // ---- inline policies of roles and users -------------------------------------------------
 

@@ -5,8 +5,8 @@ mod common;
 use common::{ACCOUNT, ALLOW_ALL, OTHER_ACCOUNT, TRUST, fresh};
 use store::{
     AccessKeyStatus, AccessKeyUse, EntityKind, InlinePolicy, LastUsed, ListQuery, NewAccessKey,
-    NewInstanceProfile, NewPolicy, NewRole, NewUser, Principal, RoleUpdate, Store, StoreError, Tag,
-    Taggable, ids,
+    NewInstanceProfile, NewPolicy, NewRole, NewUser, Principal, RoleUpdate, RoleUse, Store,
+    StoreError, Tag, Taggable, ids,
 };
 
 fn assert_not_found(result: Result<impl std::fmt::Debug, StoreError>, kind: EntityKind) {
@@ -89,8 +89,14 @@ async fn role_lifecycle() {
         .await
         .unwrap();
     let at = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let used = |at| RoleUse {
+        role_id: role.id.clone(),
+        at,
+        region: "eu-west-1".into(),
+    };
+    // The older use in the same batch does not win.
     store
-        .record_role_use(&role.id, at, "eu-west-1")
+        .record_role_uses(&[used(at), used(at - time::Duration::hours(1))])
         .await
         .unwrap();
     let updated = store.role_by_name(ACCOUNT, "Web-Role").await.unwrap();

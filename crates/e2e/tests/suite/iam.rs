@@ -993,9 +993,9 @@ async fn users_and_access_keys() {
 }
 
 /// GetAccessKeyLastUsed names the time, service and region of the key's latest signed call,
-/// `N/A` before the first, and a clean restart keeps it.
+/// `N/A` before the first; GetRole's RoleLastUsed follows AssumeRole; a clean restart keeps both.
 #[tokio::test]
-async fn access_key_last_used_follows_signed_calls_across_a_restart() {
+async fn last_use_of_keys_and_roles_follows_calls_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start_on(&dir.path().join("data"));
     let iam = server.iam().await;
@@ -1038,13 +1038,51 @@ async fn access_key_last_used_follows_signed_calls_across_a_restart() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(last_used(iam, id.clone()).await.1, "ec2");
+    assert_eq!(last_used(iam.clone(), id.clone()).await.1, "ec2");
+
+    let role_last_used = |iam: aws_sdk_iam::Client| async move {
+        let out = iam.get_role().role_name("assumed").send().await.unwrap();
+        let used = out.role().unwrap().role_last_used().cloned();
+        used.map(|u| {
+            (
+                u.last_used_date().map(|d| d.secs()),
+                u.region().map(str::to_owned),
+            )
+        })
+    };
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT_ID}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let role = iam
+        .create_role()
+        .role_name("assumed")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    let (date, _) = role_last_used(iam.clone()).await.unwrap_or_default();
+    assert_eq!(date, None, "never assumed");
+    server
+        .sts()
+        .await
+        .assume_role()
+        .role_arn(role.role().unwrap().arn())
+        .role_session_name("once")
+        .send()
+        .await
+        .unwrap();
+    let (date, region) = role_last_used(iam).await.unwrap();
+    assert!(date.is_some_and(|d| d >= before));
+    assert_eq!(region.as_deref(), Some(e2e::REGION));
 
     server.stop();
     let server = Server::start_on(&dir.path().join("data"));
     let (date, service, _) = last_used(server.iam().await, id).await;
     assert!(date.is_some());
     assert_eq!(service, "ec2");
+    let (date, region) = role_last_used(server.iam().await).await.unwrap();
+    assert!(date.is_some());
+    assert_eq!(region.as_deref(), Some(e2e::REGION));
 }
 
 fn now_secs() -> i64 {

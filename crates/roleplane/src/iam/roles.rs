@@ -64,9 +64,16 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
         .await?
         .authorize(call, Vec::new())
         .await?;
+    let role = with_last_use(call, role);
     Ok(respond(call, |x| {
         x.node("Role", |x| xml::role(x, &role, RoleView::Full));
     }))
+}
+
+/// `RoleLastUsed` as this node knows it: the stored use or a newer one not yet written.
+fn with_last_use<S>(call: &Call<'_, S>, mut role: Role) -> Role {
+    role.last_used = call.app.last_use().role(&role.id, role.last_used.take());
+    role
 }
 
 pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
@@ -137,6 +144,7 @@ pub async fn update_description<S: Store>(call: &Call<'_, S>) -> Reply {
         .role_by_name(account(call), name)
         .await
         .map_err(store_error)?;
+    let role = with_last_use(call, role);
     Ok(respond(call, |x| {
         x.node("Role", |x| xml::role(x, &role, RoleView::Full));
     }))

@@ -252,7 +252,7 @@ pub async fn get_access_key_last_used<S: Store>(call: &Call<'_, S>) -> Reply {
     Located::new(Ok(user), String::new())?
         .authorize(call, Vec::new())
         .await?;
-    let last_used = call.app.key_uses().latest(access_key_id, key.last_used);
+    let last_used = call.app.last_use().key(access_key_id, key.last_used);
     Ok(respond(call, |x| {
         x.elem("UserName", &key.user_name)
             .node("AccessKeyLastUsed", |x| match &last_used {

@@ -5,7 +5,7 @@ use store::SqliteStore;
 use zeroize::Zeroizing;
 
 use super::key_cache::KeyCache;
-use super::key_uses::KeyUses;
+use super::last_use::LastUse;
 use super::policy_cache::PolicyCache;
 use crate::audit::Audit;
 use crate::credentials::{KeyRing, SealError, SealingKey};
@@ -24,7 +24,7 @@ pub struct App<S = SqliteStore> {
     region: String,
     signing_keys: SigningKeyCache,
     keys: KeyCache,
-    key_uses: KeyUses,
+    last_use: LastUse,
     policies: PolicyCache,
     /// The audit trail; `None` in in-process tests that build an `App` without a data dir.
     audit: Option<Audit>,
@@ -41,7 +41,7 @@ impl<S> App<S> {
             region,
             signing_keys: SigningKeyCache::default(),
             keys: KeyCache::default(),
-            key_uses: KeyUses::default(),
+            last_use: LastUse::default(),
             policies: PolicyCache::default(),
             audit: None,
             instance_sync: InstanceSync::default(),
@@ -61,9 +61,9 @@ impl<S> App<S> {
         &self.instance_sync
     }
 
-    /// Access keys' last uses not yet written to the store.
-    pub fn key_uses(&self) -> &KeyUses {
-        &self.key_uses
+    /// Access keys' and roles' last uses not yet written to the store.
+    pub fn last_use(&self) -> &LastUse {
+        &self.last_use
     }
 
     /// Parsed identity policies per principal (see `policy_cache.rs`).

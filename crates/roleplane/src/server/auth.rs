@@ -118,8 +118,8 @@ pub async fn authenticate<S: Store>(
         .verify(req, &cached.secret, now, Some(app.signing_keys()))
         .map_err(sig_error)?;
     let scope = claim.scope();
-    app.key_uses()
-        .note(key_id, now, scope.service, scope.region);
+    app.last_use()
+        .key_used(key_id, now, scope.service, scope.region);
     Ok(Caller {
         account_id: cached.user.account_id.clone(),
         access_key_id: cached.key.access_key_id.clone(),

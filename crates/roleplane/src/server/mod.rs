@@ -6,7 +6,7 @@ mod auth;
 pub mod authz;
 pub(crate) mod bootstrap;
 mod key_cache;
-mod key_uses;
+mod last_use;
 mod policy_cache;
 pub(crate) mod request_id;
 
@@ -68,14 +68,14 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     .write(dir.path())?;
     // Both listeners accept from here on (bound sockets queue connections until served).
     tracing::info!(api = %api_addr, imds_port = metadata.port(), "roleplane ready");
-    let key_uses = tokio::spawn(write_key_uses(app.clone()));
+    let last_use = tokio::spawn(write_last_use(app.clone()));
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving the API")?;
-    key_uses.abort();
-    if let Err(e) = app.key_uses().flush(app.store()).await {
-        tracing::error!(error = %e, "writing access keys' last use at shutdown");
+    last_use.abort();
+    if let Err(e) = app.last_use().flush(app.store()).await {
+        tracing::error!(error = %e, "writing access keys' and roles' last use at shutdown");
     }
     metadata.shutdown().await;
     app.store().close().await;
@@ -85,14 +85,14 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes access keys' last uses every `key_uses::FLUSH_INTERVAL`.
-async fn write_key_uses(app: Arc<App>) {
-    let mut ticks = tokio::time::interval(key_uses::FLUSH_INTERVAL);
+/// Writes access keys' and roles' last uses every `last_use::FLUSH_INTERVAL`.
+async fn write_last_use(app: Arc<App>) {
+    let mut ticks = tokio::time::interval(last_use::FLUSH_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if let Err(e) = app.key_uses().flush(app.store()).await {
-            tracing::warn!(error = %e, "writing access keys' last use; kept for the next try");
+        if let Err(e) = app.last_use().flush(app.store()).await {
+            tracing::warn!(error = %e, "writing last uses; kept for the next try");
         }
     }
 }

@@ -157,17 +157,11 @@ pub async fn assume_role<S: Store>(call: &Call<'_, S>) -> Result<String, AwsErro
     let packed = check_packed_size(&token, has_policies)?;
     let report_packed = has_policies || !request.tags.is_empty();
 
-    let at = time::OffsetDateTime::from_unix_timestamp(claims.issued_at)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    if let Err(e) = call
-        .app
-        .store()
-        .record_role_use(&role.id, at, call.app.region())
-        .await
-    {
-        // Last-used is informational; the credentials are valid without it.
-        tracing::warn!(error = %e, role = %role.arn, "recording role last used");
-    }
+    call.app.last_use().role_used(
+        &role.id,
+        u64::try_from(claims.issued_at).unwrap_or(0),
+        call.app.region(),
+    );
 
     let assumed_role_id = format!("{}:{}", role.id, request.session_name);
     let assumed_role_arn = format!(

@@ -42,7 +42,7 @@ use crate::model::{
     AttachedPolicy, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery,
     ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch,
     NewPolicy, NewRole, NewUser, PolicyVersion, Principal, ProfileRef, Reservation, Role,
-    RoleUpdate, StateChange, StateRequest, Tag, Taggable, TokenKey, User,
+    RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable, TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
 use crate::store::Store;
@@ -339,8 +339,8 @@ impl Store for SqliteStore {
     async fn delete_role(&self, account: &str, name: &str) -> Result<()> {
         roles::delete(&self.pool, account, name).await
     }
-    async fn record_role_use(&self, role_id: &str, at: OffsetDateTime, region: &str) -> Result<()> {
-        roles::record_use(&self.pool, role_id, at, region).await
+    async fn record_role_uses(&self, uses: &[RoleUse]) -> Result<()> {
+        roles::record_uses(&self.pool, uses).await
     }
 
     async fn put_inline_policy(

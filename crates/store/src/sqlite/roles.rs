@@ -1,13 +1,12 @@
 //! IAM roles.
 
 use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
-use time::OffsetDateTime;
 
 use super::rows::{ROLE_COLUMNS, RoleRow, principal_id, require_boundary, require_row};
 use super::{begin_write, delete_unless_in_use, fold, is_unique_violation, now_ms, tags, to_ms};
 use crate::error::{Conflict, EntityKind, Result, StoreError};
 use crate::ids;
-use crate::model::{DEFAULT_MAX_SESSION_DURATION, NewRole, Principal, Role, RoleUpdate};
+use crate::model::{DEFAULT_MAX_SESSION_DURATION, NewRole, Principal, Role, RoleUpdate, RoleUse};
 use crate::page::{ListQuery, Page};
 
 pub(super) async fn create(pool: &SqlitePool, account: &str, new: NewRole) -> Result<Role> {
@@ -201,18 +200,22 @@ pub(super) async fn delete(pool: &SqlitePool, account: &str, name: &str) -> Resu
     Ok(())
 }
 
-pub(super) async fn record_use(
-    pool: &SqlitePool,
-    role_id: &str,
-    at: OffsetDateTime,
-    region: &str,
-) -> Result<()> {
-    let result =
-        sqlx::query("UPDATE roles SET last_used_ms = $2, last_used_region = $3 WHERE role_id = $1")
-            .bind(role_id)
-            .bind(to_ms(at))
-            .bind(region)
-            .execute(pool)
-            .await?;
-    require_row(result, EntityKind::Role, role_id)
+pub(super) async fn record_uses(pool: &SqlitePool, uses: &[RoleUse]) -> Result<()> {
+    if uses.is_empty() {
+        return Ok(());
+    }
+    let mut tx = begin_write(pool).await?;
+    for used in uses {
+        sqlx::query(
+            "UPDATE roles SET last_used_ms = $2, last_used_region = $3 \
+             WHERE role_id = $1 AND (last_used_ms IS NULL OR last_used_ms < $2)",
+        )
+        .bind(&used.role_id)
+        .bind(to_ms(used.at))
+        .bind(&used.region)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
