@@ -265,6 +265,11 @@ impl<S: Store> InstanceMetadata<S> {
         )?;
         if fresh {
             self.record_issue(instance_id, &role, &set).await;
+            // EC2 assumed the role on the instance's behalf: that is a use of the role.
+            let at = u64::try_from(now).unwrap_or(0);
+            self.app
+                .last_use()
+                .role_used(&role.id, at, self.app.region());
         }
         Ok(CredentialsResult::Issued(set.served.clone()))
     }

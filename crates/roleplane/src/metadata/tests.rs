@@ -401,6 +401,13 @@ async fn revocation_makes_the_next_request_get_a_new_set() {
     let (_, ip) = fx.launch(None).await;
     let to = SocketAddr::new(ip, fx.port());
     let first = credentials(to, true).await;
+    let role = fx.app.store().role_by_name(ACCOUNT, ROLE).await.unwrap();
+    let used = fx.app.last_use().role(&role.id, role.last_used).unwrap();
+    assert_eq!(
+        used.date.unix_timestamp(),
+        START as i64,
+        "issuing a set uses the role"
+    );
     let now = fx.advance(Duration::from_secs(60));
     let at = time::OffsetDateTime::from_unix_timestamp(now as i64).unwrap();
     crate::iam::revoke::revoke_sessions(fx.app.store(), ACCOUNT, ROLE, at)
