@@ -78,6 +78,25 @@ pub struct LastUsed {
     pub service: Option<String>,
 }
 
+/// An Access Analyzer policy-generation job as saved: what it was asked and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyGeneration {
+    pub job_id: String,
+    pub account_id: String,
+    pub principal_arn: String,
+    pub window_start_ms: i64,
+    pub window_end_ms: i64,
+    /// `cloudTrailDetails.trails` as the caller sent it (JSON text).
+    pub trails: String,
+    pub client_token: Option<String>,
+    pub started: OffsetDateTime,
+    /// `IN_PROGRESS`, `SUCCEEDED`, `FAILED` or `CANCELED`.
+    pub status: String,
+    pub completed: Option<OffsetDateTime>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
 /// One assumption of a role: what `record_role_uses` writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleUse {

@@ -22,13 +22,16 @@
 
 use std::future::Future;
 
+use time::OffsetDateTime;
+
 use crate::error::Result;
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
     AttachedPolicy, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery,
     ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch,
-    NewPolicy, NewRole, NewUser, PolicyVersion, Principal, ProfileRef, Reservation, Role,
-    RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable, TokenKey, User,
+    NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal, ProfileRef,
+    Reservation, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable, TokenKey,
+    User,
 };
 use crate::page::{ListQuery, Page};
 
@@ -144,6 +147,21 @@ pub trait Store: Send + Sync + 'static {
     /// Fails with `DeleteConflict` while the role is in an instance profile, has attached
     /// managed policies, or has inline policies (checked in that order, as AWS does).
     fn delete_role(&self, account: &str, name: &str) -> impl Future<Output = Result<()>> + Send;
+    // ---- Access Analyzer policy-generation jobs ----------------------------------------------
+
+    /// Saves a job (insert or replace by ID), forgetting every job started before
+    /// `forget_before` in the same write.
+    fn put_policy_generation(
+        &self,
+        job: &PolicyGeneration,
+        forget_before: OffsetDateTime,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Every saved job (all accounts) started at or after `since`, oldest first.
+    fn policy_generations(
+        &self,
+        since: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<PolicyGeneration>>> + Send;
+
     /// Records when and where roles were last assumed, all in one write. A use older than the
     /// one recorded, or of a role deleted since, changes nothing.
     fn record_role_uses(&self, uses: &[RoleUse]) -> impl Future<Output = Result<()>> + Send;

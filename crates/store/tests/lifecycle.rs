@@ -5,8 +5,8 @@ mod common;
 use common::{ACCOUNT, ALLOW_ALL, OTHER_ACCOUNT, TRUST, fresh};
 use store::{
     AccessKeyStatus, AccessKeyUse, EntityKind, InlinePolicy, LastUsed, ListQuery, NewAccessKey,
-    NewInstanceProfile, NewPolicy, NewRole, NewUser, Principal, RoleUpdate, RoleUse, Store,
-    StoreError, Tag, Taggable, ids,
+    NewInstanceProfile, NewPolicy, NewRole, NewUser, PolicyGeneration, Principal, RoleUpdate,
+    RoleUse, Store, StoreError, Tag, Taggable, ids,
 };
 
 fn assert_not_found(result: Result<impl std::fmt::Debug, StoreError>, kind: EntityKind) {
@@ -758,4 +758,64 @@ async fn token_keys_and_settings() {
         store.setting(ACCOUNT, "imds.http_tokens").await.unwrap(),
         None
     );
+}
+
+/// Policy-generation jobs: saved, replaced by ID as they end, listed oldest first, and
+/// forgotten once older than the cut-off a later save names.
+#[tokio::test]
+async fn policy_generation_jobs_are_saved_replaced_and_forgotten() {
+    let (_dir, store) = fresh().await;
+    let at = |secs| time::OffsetDateTime::from_unix_timestamp(secs).unwrap();
+    let job = |id: &str, started| PolicyGeneration {
+        job_id: id.into(),
+        account_id: ACCOUNT.into(),
+        principal_arn: format!("arn:aws:iam::{ACCOUNT}:role/app"),
+        window_start_ms: 0,
+        window_end_ms: 1_000,
+        trails: "[]".into(),
+        client_token: Some("t".into()),
+        started: at(started),
+        status: "IN_PROGRESS".into(),
+        completed: None,
+        error_code: None,
+        error_message: None,
+    };
+    let long_ago = at(0);
+    store
+        .put_policy_generation(&job("old", 1_000), long_ago)
+        .await
+        .unwrap();
+    store
+        .put_policy_generation(&job("a", 2_000), long_ago)
+        .await
+        .unwrap();
+    let failed = PolicyGeneration {
+        status: "FAILED".into(),
+        completed: Some(at(2_001)),
+        error_code: Some("SERVICE_ERROR".into()),
+        error_message: Some("no trail".into()),
+        ..job("a", 2_000)
+    };
+    store
+        .put_policy_generation(&failed, long_ago)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.policy_generations(long_ago).await.unwrap(),
+        vec![job("old", 1_000), failed.clone()]
+    );
+    // A save names a cut-off: older jobs go in the same write.
+    store
+        .put_policy_generation(&job("b", 3_000), at(1_500))
+        .await
+        .unwrap();
+    let ids: Vec<String> = store
+        .policy_generations(long_ago)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.job_id)
+        .collect();
+    assert_eq!(ids, ["a", "b"]);
+    assert_eq!(store.policy_generations(at(2_500)).await.unwrap().len(), 1);
 }

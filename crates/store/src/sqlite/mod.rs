@@ -21,6 +21,7 @@ mod keyring;
 mod loopback;
 mod managed_policies;
 mod metadata_defaults;
+mod policy_generations;
 mod roles;
 mod rows;
 mod settings;
@@ -41,8 +42,9 @@ use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
     AttachedPolicy, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery,
     ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch,
-    NewPolicy, NewRole, NewUser, PolicyVersion, Principal, ProfileRef, Reservation, Role,
-    RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable, TokenKey, User,
+    NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal, ProfileRef,
+    Reservation, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable, TokenKey,
+    User,
 };
 use crate::page::{ListQuery, Page};
 use crate::store::Store;
@@ -338,6 +340,16 @@ impl Store for SqliteStore {
     }
     async fn delete_role(&self, account: &str, name: &str) -> Result<()> {
         roles::delete(&self.pool, account, name).await
+    }
+    async fn put_policy_generation(
+        &self,
+        job: &PolicyGeneration,
+        forget_before: OffsetDateTime,
+    ) -> Result<()> {
+        policy_generations::put(&self.pool, job, forget_before).await
+    }
+    async fn policy_generations(&self, since: OffsetDateTime) -> Result<Vec<PolicyGeneration>> {
+        policy_generations::since(&self.pool, since).await
     }
     async fn record_role_uses(&self, uses: &[RoleUse]) -> Result<()> {
         roles::record_uses(&self.pool, uses).await
