@@ -42,7 +42,8 @@ pub const ACCESS_KEYS_PER_USER: usize = 2;
 /// Versions per managed policy.
 pub const VERSIONS_PER_POLICY: usize = 5;
 
-pub trait Store: Send + Sync + 'static {
+/// `Clone` is a cheap handle copy (a connection pool), for work that outlives a request.
+pub trait Store: Clone + Send + Sync + 'static {
     // ---- accounts -------------------------------------------------------------------------
 
     fn create_account(&self, account: &str) -> impl Future<Output = Result<Account>> + Send;

@@ -367,3 +367,57 @@ fn launching_with_a_profile_generates_pass_role_on_its_role() {
         assert!(actions.contains(&used), "{used} missing: {policy}");
     }
 }
+
+/// A job is saved when it starts and when it ends: after a clean restart it is still listed,
+/// still succeeded, and its policy (computed again from the audit trail) is the same.
+#[test]
+fn a_finished_job_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start_on(&dir.path().join("data"));
+    let since = now_secs() - 1;
+    admin(&server, &["iam", "list-roles"]);
+    admin(&server, &["iam", "get-user"]);
+    // The window ends before the job starts, so the start's own record is outside it.
+    std::thread::sleep(Duration::from_millis(1100));
+    let until = now_secs();
+    let trail = format!(
+        r#"{{"trails":[{{"cloudTrailArn":"arn:aws:cloudtrail:{REGION}:{ACCOUNT_ID}:trail/t"}}],"accessRole":"arn:aws:iam::{ACCOUNT_ID}:role/service-role/AccessAnalyzer","startTime":{since},"endTime":{until}}}"#
+    );
+    let principal = format!("principalArn=arn:aws:iam::{ACCOUNT_ID}:user/admin");
+    let job = admin(
+        &server,
+        &[
+            "accessanalyzer",
+            "start-policy-generation",
+            "--cloud-trail-details",
+            &trail,
+            "--policy-generation-details",
+            &principal,
+        ],
+    )["jobId"]
+        .as_str()
+        .expect("jobId")
+        .to_owned();
+    let before = finished(&server, &job);
+    assert_eq!(before["jobDetails"]["status"], "SUCCEEDED", "{before}");
+    let policies = &before["generatedPolicyResult"]["generatedPolicies"];
+    assert!(policies.to_string().contains("iam:ListRoles"), "{policies}");
+
+    server.stop();
+    let server = Server::start_on(&dir.path().join("data"));
+    let after = finished(&server, &job);
+    assert_eq!(after["jobDetails"], before["jobDetails"]);
+    assert_eq!(
+        after["generatedPolicyResult"],
+        before["generatedPolicyResult"]
+    );
+    let listed = admin(&server, &["accessanalyzer", "list-policy-generations"]);
+    assert!(
+        listed["policyGenerations"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|j| j["jobId"] == job.as_str()),
+        "{listed}"
+    );
+}

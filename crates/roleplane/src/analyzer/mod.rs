@@ -8,7 +8,7 @@
 //!
 //! - [`validate_policy`]: `POST /policy/validation`, findings from the policy engine's validator
 //!   and [`checks`]; [`span`] places each finding in the document's text.
-//! - [`policy_generation`]: Start/Get/List/Cancel over the in-memory [`generation_jobs`], which
+//! - [`policy_generation`]: Start/Get/List/Cancel over the saved [`generation_jobs`], which
 //!   run [`crate::generate`] over the audit log.
 
 mod checks;
@@ -123,6 +123,11 @@ const ROUTES: &[Route] = &[
         operation: Operation::CancelPolicyGeneration,
     },
 ];
+
+/// Takes back the policy-generation jobs saved before this start (see `generation_jobs`).
+pub async fn restore_jobs<S: Store>(app: &App<S>) -> Result<(), store::StoreError> {
+    generation_jobs::restore(app.store(), app.audit().map(|audit| audit.log().clone())).await
+}
 
 /// Serves a request signed for `access-analyzer`: routes, authenticates, runs the operation,
 /// notes it in the call's audit record, and answers in restJson1.

@@ -16,7 +16,7 @@ use store::Store;
 use time::OffsetDateTime;
 use time::format_description::well_known::{Iso8601, Rfc3339};
 
-use super::generation_jobs::{self, Job, Request, State};
+use super::generation_jobs::{self, Job, Request};
 use super::{AnalyzerError, FieldError, Reply, RestRequest};
 use crate::generate::output::{Properties, generated_policy, timestamp};
 use crate::generate::{Directory, Options, Window, is_principal_arn, render};
@@ -102,6 +102,7 @@ pub async fn start<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> R
         )),
     };
     let job = generation_jobs::start(
+        call.app.store(),
         Request {
             account,
             principal,
@@ -113,7 +114,9 @@ pub async fn start<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> R
             client_token,
         },
         log,
-    );
+    )
+    .await
+    .map_err(store_failure)?;
     Ok(json!({ "jobId": job.id }))
 }
 
@@ -126,8 +129,13 @@ pub async fn get<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> Rep
     }
     authorize(call, "access-analyzer:GetGeneratedPolicy", "*").await?;
     let job = job(call, request)?;
-    let policies = match job.state().0 {
-        State::Succeeded(activity) => {
+    let log = call.app.audit().map(|audit| audit.log());
+    let activity = job.activity(log).await.map_err(|error| {
+        tracing::error!(%error, job = %job.id, "recomputing a restored policy generation");
+        internal("The generated policy could not be recomputed.")
+    })?;
+    let policies = match activity {
+        Some(activity) => {
             let directory = Directory::load(
                 call.app.store(),
                 activity.touched(),
@@ -139,15 +147,11 @@ pub async fn get<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> Rep
             };
             let documents = render(&activity, options, &directory).map_err(|error| {
                 tracing::error!(%error, job = %job.id, "generated policy refused by the engine");
-                AnalyzerError::from(AwsError::receiver(
-                    "InternalServerException",
-                    500,
-                    "The generated policy could not be validated.",
-                ))
+                internal("The generated policy could not be validated.")
             })?;
             Some(documents)
         }
-        State::Running | State::Failed { .. } | State::Canceled => None,
+        None => None,
     };
     let properties = Properties {
         principal_arn: &job.request.principal,
@@ -215,8 +219,21 @@ pub async fn list<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> Re
 
 pub async fn cancel<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> Reply {
     authorize(call, "access-analyzer:CancelPolicyGeneration", "*").await?;
-    job(call, request)?.cancel();
+    job(call, request)?
+        .cancel(call.app.store())
+        .await
+        .map_err(store_failure)?;
     Ok(json!({}))
+}
+
+fn internal(message: &str) -> AnalyzerError {
+    AnalyzerError::from(AwsError::receiver("InternalServerException", 500, message))
+}
+
+/// Saving a job failed: the caller is told nothing was done.
+fn store_failure(error: store::StoreError) -> AnalyzerError {
+    tracing::error!(%error, "saving a policy generation job");
+    internal("The request could not be completed. Try again.")
 }
 
 /// `PolicyGeneration`, a list entry.

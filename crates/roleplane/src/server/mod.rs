@@ -54,6 +54,10 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     let imds_token_key = metadata::token_key(&master);
     let app = Arc::new(App::new(store, master, keyring, args.region.clone()).with_audit(audit));
 
+    crate::analyzer::restore_jobs(&app)
+        .await
+        .context("restoring policy generation jobs")?;
+
     let listener = TcpListener::bind(args.api_addr)
         .await
         .with_context(|| format!("binding the API listener on {}", args.api_addr))?;
