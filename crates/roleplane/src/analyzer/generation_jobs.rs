@@ -221,7 +221,11 @@ pub async fn start<S: Store>(
             None
         }
     };
-    save(store, &job).await?;
+    if let Err(error) = save(store, &job).await {
+        // Not saved, not started: the caller is told so, and nobody may find it.
+        lock(&JOBS).retain(|j| !Arc::ptr_eq(j, &job));
+        return Err(error);
+    }
     if let Some(log) = log {
         tokio::spawn(run(Arc::clone(&job), log, store.clone()));
     }
@@ -423,6 +427,18 @@ mod tests {
             .collect();
         assert!(listed.contains(&done.id) && !listed.contains(&other.id));
         ended(&other).await;
+    }
+
+    #[tokio::test]
+    async fn a_job_that_cannot_be_saved_is_neither_started_nor_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path()).await.unwrap();
+        let store = store::SqliteStore::open(dir.path()).await.unwrap();
+        store.close().await;
+        start(&store, request("444444444444", None), Ok(log))
+            .await
+            .unwrap_err();
+        assert!(list("444444444444", None).is_empty());
     }
 
     /// After a restart: a job that had succeeded keeps its status and computes its activity
