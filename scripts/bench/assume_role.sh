@@ -7,18 +7,8 @@ RUNS=${1:-3}; DUR=${2:-10s}; CONN=${3:-4}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ANCHORS=$ROOT/../shared/bench-anchors
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-if [ -z "${ROLEPLANE_BIN:-}" ]; then
-  (cd "$ROOT" && cargo build -q --release -p roleplane)
-  ROLEPLANE_BIN=$ROOT/target/release/roleplane
-fi
-W=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-AK=AKIABENCHADMIN000001; SK=bench/secret/bench/secret/bench/secret00
-ROLEPLANE_ADMIN_ACCESS_KEY_ID=$AK ROLEPLANE_ADMIN_SECRET_ACCESS_KEY=$SK ROLEPLANE_LOG=warn \
-  "$ROLEPLANE_BIN" serve --data-dir "$W/data" --api-addr 127.0.0.1:$PORT --imds-port 0 \
-  > "$W/roleplane.log" 2>&1 & RP=$!
-trap 'kill $RP 2>/dev/null; rm -rf "$W"' EXIT
-for _ in $(seq 100); do [ -f "$W/data/endpoints.json" ] && break; sleep 0.1; done
+source "$ROOT/scripts/bench/lib.sh"
+start_roleplane
 AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1 python3 - "$PORT" <<'PY'
 import sys, boto3
 iam = boto3.client("iam", endpoint_url="http://127.0.0.1:" + sys.argv[1])

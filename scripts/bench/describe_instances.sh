@@ -1,22 +1,15 @@
 #!/usr/bin/env bash
 # DescribeInstances latency as the store grows from 100 to 10,000 instances: lookups by ID and by
 # tag filter must not grow linearly with unrelated instances.
-# Usage: scripts/bench/describe_instances.sh [duration] [connections]
+# Usage: scripts/bench/describe_instances.sh [duration] [connections]  (ROLEPLANE_BIN for another build)
 set -euo pipefail
 DUR=${1:-10s}; CONN=${2:-4}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ANCHORS=$ROOT/../shared/bench-anchors
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-(cd "$ROOT" && cargo build -q --release -p roleplane)
-W=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-AK=AKIABENCHADMIN000001; SK=bench/secret/bench/secret/bench/secret00
+source "$ROOT/scripts/bench/lib.sh"
 # Host mode on one loopback address: 10,000 instances need no listener each.
-ROLEPLANE_ADMIN_ACCESS_KEY_ID=$AK ROLEPLANE_ADMIN_SECRET_ACCESS_KEY=$SK ROLEPLANE_LOG=warn \
-  "$ROOT/target/release/roleplane" serve --data-dir "$W/data" --api-addr 127.0.0.1:$PORT \
-  --imds-port 0 --imds-listen 127.0.0.1:0 > "$W/roleplane.log" 2>&1 & RP=$!
-trap 'kill $RP 2>/dev/null; rm -rf "$W"' EXIT
-sleep 2
+start_roleplane --imds-listen 127.0.0.1:0
 export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1
 launch() { # launch N instances tagged team=$2, print the first ID
   python3 - "$1" "$2" "$PORT" <<'PY'

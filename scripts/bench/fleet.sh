@@ -5,20 +5,10 @@
 # Usage: scripts/bench/fleet.sh   (ROLEPLANE_BIN to measure another build)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-if [ -z "${ROLEPLANE_BIN:-}" ]; then
-  (cd "$ROOT" && cargo build -q --release -p roleplane)
-  ROLEPLANE_BIN=$ROOT/target/release/roleplane
-fi
 python3 -c 'import boto3' 2>/dev/null || python3 -m pip install -q boto3
-W=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-AK=AKIABENCHADMIN000001; SK=bench/secret/bench/secret/bench/secret00
+source "$ROOT/scripts/bench/lib.sh"
 # Host mode: one shared metadata listener, so 10,000 instances need no socket each.
-ROLEPLANE_ADMIN_ACCESS_KEY_ID=$AK ROLEPLANE_ADMIN_SECRET_ACCESS_KEY=$SK ROLEPLANE_LOG=warn \
-  "$ROLEPLANE_BIN" serve --data-dir "$W/data" --api-addr 127.0.0.1:$PORT \
-  --imds-port 0 --imds-listen 127.0.0.1:0 > "$W/roleplane.log" 2>&1 & RP=$!
-trap 'kill $RP 2>/dev/null; rm -rf "$W"' EXIT
-for _ in $(seq 100); do [ -f "$W/data/endpoints.json" ] && break; sleep 0.1; done
+start_roleplane --imds-listen 127.0.0.1:0
 AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1 python3 - "$PORT" "$RP" <<'PY'
 import os, statistics, sys, time
 import boto3
