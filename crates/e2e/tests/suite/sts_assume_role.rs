@@ -342,6 +342,26 @@ async fn get_session_token_credentials_reach_neither_iam_nor_most_of_sts() {
         None,
     )
     .await;
+    // roleplane has no MFA devices: a serial number is refused as AWS refuses an unknown one.
+    let err = server
+        .sts()
+        .await
+        .get_session_token()
+        .serial_number(format!("arn:aws:iam::{ACCOUNT_ID}:mfa/admin"))
+        .token_code("123456")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), status(&err), err.message()),
+        (
+            Some("AccessDenied"),
+            403,
+            Some(
+                "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user."
+            )
+        )
+    );
     let out = server.sts().await.get_session_token().send().await.unwrap();
     let config = session_config(&server, out.credentials().unwrap()).await;
 

@@ -122,6 +122,7 @@ impl<'a> Request<'a> {
 
 pub async fn assume_role<S: Store>(call: &Call<'_, S>) -> Result<String, AwsError> {
     let request = Request::read(call)?;
+    super::refuse_mfa(call)?;
     let caller_session = match &call.caller.identity {
         Identity::Session(claims) => Some(claims),
         Identity::User(_) => None,

@@ -37,6 +37,21 @@ pub async fn handle<S: Store>(call: &Call<'_, S>) -> Result<String, AwsError> {
     }
 }
 
+/// AWS's answer to an MFA serial number that no device of the caller has (aws/aws-cli#6325,
+/// 99designs/aws-vault#676; two spaces after the first sentence, as AWS sends it).
+const MFA_FAILED: &str = "MultiFactorAuthentication failed, unable to validate MFA code.  \
+Please verify your MFA serial number is valid and associated with this user.";
+
+/// roleplane has no MFA devices, so a `SerialNumber` (GetSessionToken, AssumeRole) names none
+/// of the caller's, and AWS refuses that rather than ignoring it. Credentials issued without
+/// MFA would only fail later and more obscurely (IAM refuses them).
+fn refuse_mfa<S>(call: &Call<'_, S>) -> Result<(), AwsError> {
+    match call.params.optional_str("SerialNumber") {
+        Some(_) => Err(AwsError::access_denied(MFA_FAILED)),
+        None => Ok(()),
+    }
+}
+
 /// Always allowed, even under an explicit deny (IAM UG: "No permissions are required").
 fn get_caller_identity<S>(call: &Call<'_, S>) -> String {
     let principal = &call.caller.principal;

@@ -52,6 +52,7 @@ pub fn get_session_token<S: Store>(call: &Call<'_, S>) -> Result<String, AwsErro
         Identity::User(user) => user,
         Identity::Session(_) => return Err(AwsError::access_denied(FROM_SESSION)),
     };
+    super::refuse_mfa(call)?;
     let principal = SessionPrincipal::UserSession {
         user_arn: call.caller.principal.arn().to_owned(),
         user_id: user.id.clone(),

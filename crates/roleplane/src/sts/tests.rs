@@ -212,6 +212,19 @@ async fn a_trusted_user_gets_role_credentials() {
         .await
         .unwrap();
     let (_, claims) = f.session(&xml);
+    // An MFA serial number names a device the user does not have (roleplane has none).
+    let err = f
+        .assume(
+            &alice,
+            &format!(
+                "{}&RoleSessionName=s2&SerialNumber=GAHT12345678&TokenCode=123456",
+                role_arn_param(&arn)
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!((err.code.as_ref(), err.status), ("AccessDenied", 403));
+    assert!(err.message.starts_with("MultiFactorAuthentication failed"));
     // The role's last use is noted in memory and reaches the store at the next flush.
     f.app.last_use().flush(f.app.store()).await.unwrap();
     let role = f.app.store().role_by_name(ACCOUNT, "app").await.unwrap();
@@ -732,6 +745,18 @@ async fn get_session_token_is_for_long_term_credentials() {
         .await
         .unwrap();
     assert_eq!(f.session(&xml).1.expires_at - NOW as i64, 129_600);
+    // No MFA device exists here, so any serial number is one the user does not have.
+    let mfa_failed = "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial number is valid and associated with this user.";
+    assert_error(
+        f.call(
+            &bob,
+            "Action=GetSessionToken&Version=2011-06-15&SerialNumber=arn%3Aaws%3Aiam%3A%3A111111111111%3Amfa%2Fbob&TokenCode=123456",
+        )
+        .await,
+        "AccessDenied",
+        403,
+        mfa_failed,
+    );
     assert_error(
         f.call(
             &bob,
