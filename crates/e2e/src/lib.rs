@@ -232,8 +232,10 @@ impl Server {
 
     /// Stops the server as an operator would, with SIGTERM, and waits for it to exit.
     pub fn stop(&mut self) {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        // The shell's own `kill`: a minimal machine may not have procps' /bin/kill.
+        let sent = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {}", self.child.id())])
+            .status();
         assert!(sent.is_ok_and(|s| s.success()), "SIGTERM to the server");
         let status = self.child.wait().expect("wait for the server");
         assert!(
