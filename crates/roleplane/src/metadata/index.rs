@@ -22,7 +22,7 @@ use store::{
 const SERVED_STATE: InstanceState = InstanceState::Running;
 
 /// The running instances at one moment.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Snapshot {
     by_ip: HashMap<IpAddr, Arc<InstanceView>>,
     by_id: HashMap<String, Arc<Placement>>,
@@ -94,9 +94,8 @@ impl Snapshot {
         }
         let changed = store.instances_changed_since(self.mark).await?;
         let mut next = Snapshot {
-            by_ip: self.by_ip.clone(),
-            by_id: self.by_id.clone(),
             mark,
+            ..self.clone()
         };
         // All removals before any addition: an address freed by one instance may be taken
         // by another in the same batch.
@@ -141,13 +140,9 @@ impl Snapshot {
             if let Some(iam) = &mut changed.iam {
                 iam.role_name = role_name;
             }
-            next.get_or_insert_with(|| Snapshot {
-                by_ip: self.by_ip.clone(),
-                by_id: self.by_id.clone(),
-                mark: self.mark,
-            })
-            .by_ip
-            .insert(*ip, Arc::new(changed));
+            next.get_or_insert_with(|| self.clone())
+                .by_ip
+                .insert(*ip, Arc::new(changed));
         }
         Ok(next)
     }

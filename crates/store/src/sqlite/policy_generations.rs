@@ -42,20 +42,21 @@ pub(super) async fn put(
     Ok(())
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    String,
-    Option<String>,
-    i64,
-    String,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-);
+#[derive(sqlx::FromRow)]
+struct Row {
+    job_id: String,
+    account_id: String,
+    principal_arn: String,
+    window_start_ms: i64,
+    window_end_ms: i64,
+    trails: String,
+    client_token: Option<String>,
+    started_ms: i64,
+    status: String,
+    completed_ms: Option<i64>,
+    error_code: Option<String>,
+    error_message: Option<String>,
+}
 
 /// Every saved job started at or after `since`, oldest first.
 pub(super) async fn since(
@@ -73,18 +74,18 @@ pub(super) async fn since(
     rows.into_iter()
         .map(|row| {
             Ok(PolicyGeneration {
-                job_id: row.0,
-                account_id: row.1,
-                principal_arn: row.2,
-                window_start_ms: row.3,
-                window_end_ms: row.4,
-                trails: row.5,
-                client_token: row.6,
-                started: from_ms(row.7)?,
-                status: row.8,
-                completed: row.9.map(from_ms).transpose()?,
-                error_code: row.10,
-                error_message: row.11,
+                job_id: row.job_id,
+                account_id: row.account_id,
+                principal_arn: row.principal_arn,
+                window_start_ms: row.window_start_ms,
+                window_end_ms: row.window_end_ms,
+                trails: row.trails,
+                client_token: row.client_token,
+                started: from_ms(row.started_ms)?,
+                status: row.status,
+                completed: row.completed_ms.map(from_ms).transpose()?,
+                error_code: row.error_code,
+                error_message: row.error_message,
             })
         })
         .collect()
