@@ -77,11 +77,13 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving the API")?;
+    metadata.shutdown().await;
+    // Last, once neither listener can note another use (the metadata service notes roles').
+    // An aborted periodic flush rolls back and keeps its notes for this one.
     last_use.abort();
     if let Err(e) = app.last_use().flush(app.store()).await {
         tracing::error!(error = %e, "writing access keys' and roles' last use at shutdown");
     }
-    metadata.shutdown().await;
     app.store().close().await;
     if let Some(audit) = app.audit() {
         audit.close().await;
