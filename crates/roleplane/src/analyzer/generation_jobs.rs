@@ -68,12 +68,18 @@ pub struct Job {
 }
 
 impl Job {
-    fn new(id: String, request: Request, started_on: OffsetDateTime, state: State) -> Job {
+    /// A job in `state`, ended at `completed` unless it is running.
+    fn new(
+        id: String,
+        request: Request,
+        started_on: OffsetDateTime,
+        (state, completed): (State, Option<OffsetDateTime>),
+    ) -> Job {
         Job {
             id,
             request,
             started_on,
-            state: Mutex::new((state, None)),
+            state: Mutex::new((state, completed)),
             cancel: AtomicBool::new(false),
         }
     }
@@ -210,7 +216,7 @@ pub async fn start<S: Store>(
             jobs.remove(0);
         }
         let id = crate::server::request_id::new();
-        let job = Arc::new(Job::new(id, request, now, State::Running));
+        let job = Arc::new(Job::new(id, request, now, (State::Running, None)));
         jobs.push(Arc::clone(&job));
         job
     };
@@ -284,10 +290,12 @@ pub async fn restore<S: Store>(store: &S, log: Option<AuditLog>) -> Result<(), S
             _ => State::Running,
         };
         let running = matches!(state, State::Running);
-        let job = Arc::new(Job::new(record.job_id, request, record.started, state));
-        if !running {
-            lock(&job.state).1 = record.completed;
-        }
+        let job = Arc::new(Job::new(
+            record.job_id,
+            request,
+            record.started,
+            (state, record.completed),
+        ));
         {
             let mut jobs = lock(&JOBS);
             if jobs.iter().any(|j| j.id == job.id) {
