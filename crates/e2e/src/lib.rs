@@ -230,6 +230,31 @@ impl Server {
         )
     }
 
+    /// A second account made with `roleplane account create` beside the running server; returns
+    /// its admin's key pair (the account's full-access administrator).
+    pub fn second_account(&self, account_id: &str) -> (String, String) {
+        let output = Command::new(binary())
+            .args(["account", "create", "--account-id", account_id, "--data-dir"])
+            .arg(&self.data_dir)
+            .env_remove("ROLEPLANE_ADMIN_ACCESS_KEY_ID")
+            .env_remove("ROLEPLANE_ADMIN_SECRET_ACCESS_KEY")
+            .output()
+            .expect("run roleplane account create");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8(output.stdout).expect("utf-8 credentials");
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name} = ")))
+                .expect("a credentials field")
+                .to_owned()
+        };
+        (field("aws_access_key_id"), field("aws_secret_access_key"))
+    }
+
     /// Stops the server as an operator would, with SIGTERM, and waits for it to exit.
     pub fn stop(&mut self) {
         // The shell's own `kill`: a minimal machine may not have procps' /bin/kill.

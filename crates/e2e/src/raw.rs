@@ -17,6 +17,29 @@ pub struct RawResponse {
 
 /// POSTs `body` to `/` of `endpoint` (`http://host:port`), signed for `service` with the key pair.
 pub fn signed_post(endpoint: &str, service: &str, key: (&str, &str), body: &[u8]) -> RawResponse {
+    let content_type = "application/x-www-form-urlencoded; charset=utf-8";
+    signed_request(
+        endpoint,
+        service,
+        key,
+        "POST",
+        "/",
+        &[("content-type", content_type)],
+        body,
+    )
+}
+
+/// Any request to `endpoint`, signed for `service` with the key pair: the JSON protocols'
+/// `x-amz-target` POSTs and restJson1's routes alike. `path` may carry a query string.
+pub fn signed_request(
+    endpoint: &str,
+    service: &str,
+    key: (&str, &str),
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> RawResponse {
     let host = endpoint.trim_start_matches("http://");
     let identity = Credentials::new(key.0, key.1, None, None, "raw").into();
     let params = v4::SigningParams::builder()
@@ -28,20 +51,24 @@ pub fn signed_post(endpoint: &str, service: &str, key: (&str, &str), body: &[u8]
         .build()
         .expect("signing params")
         .into();
-    let content_type = "application/x-www-form-urlencoded; charset=utf-8";
-    let headers = [("host", host), ("content-type", content_type)];
+    let mut all_headers = vec![("host", host)];
+    all_headers.extend_from_slice(headers);
     let signable = SignableRequest::new(
-        "POST",
-        format!("http://{host}/"),
-        headers.iter().copied(),
+        method,
+        format!("http://{host}{path}"),
+        all_headers.iter().copied(),
         SignableBody::Bytes(body),
     )
     .expect("signable request");
     let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
-    let mut request = format!(
-        "POST / HTTP/1.1\r\nhost: {host}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n",
+    let mut request = format!("{method} {path} HTTP/1.1\r\n");
+    for (name, value) in &all_headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n",
         body.len()
-    );
+    ));
     for (name, value) in instructions.headers() {
         request.push_str(&format!("{name}: {value}\r\n"));
     }

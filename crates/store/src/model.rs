@@ -146,6 +146,8 @@ pub struct Role {
     pub created: OffsetDateTime,
     /// The trust policy, verbatim as the caller gave it.
     pub assume_role_policy: String,
+    /// The roles and users the trust policy names by ARN, as they were when it was written.
+    pub trust_principals: Vec<PrincipalBinding>,
     pub description: Option<String>,
     /// Seconds, 3600–43200.
     pub max_session_duration: u32,
@@ -153,6 +155,14 @@ pub struct Role {
     /// Empty in list results: AWS's list operations omit tags.
     pub tags: Vec<Tag>,
     pub last_used: Option<LastUsed>,
+}
+
+/// A role or user named by ARN in a policy, pinned to the unique ID (`AROA…`/`AIDA…`) it had
+/// when the policy was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalBinding {
+    pub arn: String,
+    pub id: String,
 }
 
 /// AWS's default `MaxSessionDuration`.
@@ -163,6 +173,8 @@ pub struct NewRole {
     pub name: String,
     pub path: String,
     pub assume_role_policy: String,
+    /// The principals `assume_role_policy` names by ARN, resolved by the caller.
+    pub trust_principals: Vec<PrincipalBinding>,
     pub description: Option<String>,
     /// `None` means [`DEFAULT_MAX_SESSION_DURATION`].
     pub max_session_duration: Option<u32>,
@@ -178,6 +190,7 @@ impl NewRole {
             name: name.into(),
             path: "/".to_owned(),
             assume_role_policy: assume_role_policy.into(),
+            trust_principals: Vec::new(),
             description: None,
             max_session_duration: None,
             permissions_boundary_arn: None,

@@ -29,7 +29,8 @@ use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
     AttachedPolicy, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery,
     ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch,
-    NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal, ProfileRef,
+    NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding,
+    ProfileRef,
     Reservation, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable, TokenKey,
     User,
 };
@@ -132,11 +133,13 @@ pub trait Store: Clone + Send + Sync + 'static {
         name: &str,
         update: RoleUpdate,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Replaces the trust policy and the principals it names by ARN, pinned by the caller.
     fn update_assume_role_policy(
         &self,
         account: &str,
         name: &str,
         document: &str,
+        bindings: &[PrincipalBinding],
     ) -> impl Future<Output = Result<()>> + Send;
     /// `None` removes the boundary; an ARN must name a managed policy in the store.
     fn set_role_permissions_boundary(
@@ -207,8 +210,9 @@ pub trait Store: Clone + Send + Sync + 'static {
         account: &str,
         policy: NewPolicy,
     ) -> impl Future<Output = Result<ManagedPolicy>> + Send;
-    /// The policy with its tags.
-    fn policy(&self, arn: &str) -> impl Future<Output = Result<ManagedPolicy>> + Send;
+    /// The policy with its tags. Every policy lookup names the account that owns it: an ARN of
+    /// another account is `NotFound` (cross-account reads are the service's to refuse first).
+    fn policy(&self, account: &str, arn: &str) -> impl Future<Output = Result<ManagedPolicy>> + Send;
     fn list_policies(
         &self,
         account: &str,
@@ -217,32 +221,37 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Page<ManagedPolicy>>> + Send;
     /// Fails with `DeleteConflict` while the policy is attached or used as a boundary, or has
     /// versions besides the default.
-    fn delete_policy(&self, arn: &str) -> impl Future<Output = Result<()>> + Send;
+    fn delete_policy(&self, account: &str, arn: &str) -> impl Future<Output = Result<()>> + Send;
     /// Fails with `LimitExceeded` when the policy already has [`VERSIONS_PER_POLICY`] versions.
     fn create_policy_version(
         &self,
+        account: &str,
         arn: &str,
         document: &str,
         set_as_default: bool,
     ) -> impl Future<Output = Result<PolicyVersion>> + Send;
     fn policy_version(
         &self,
+        account: &str,
         arn: &str,
         version_id: &str,
     ) -> impl Future<Output = Result<PolicyVersion>> + Send;
     /// Newest first, as AWS lists them.
     fn list_policy_versions(
         &self,
+        account: &str,
         arn: &str,
     ) -> impl Future<Output = Result<Vec<PolicyVersion>>> + Send;
     fn set_default_policy_version(
         &self,
+        account: &str,
         arn: &str,
         version_id: &str,
     ) -> impl Future<Output = Result<()>> + Send;
     /// Fails with `DeleteConflict` for the default version.
     fn delete_policy_version(
         &self,
+        account: &str,
         arn: &str,
         version_id: &str,
     ) -> impl Future<Output = Result<()>> + Send;

@@ -124,6 +124,11 @@ const ROUTES: &[Route] = &[
     },
 ];
 
+/// Every operation served (see `iam::OPERATIONS`): the routing table's.
+pub fn operations() -> Vec<&'static str> {
+    ROUTES.iter().map(|route| route.operation.name()).collect()
+}
+
 /// Takes back the policy-generation jobs saved before this start (see `generation_jobs`).
 pub async fn restore_jobs<S: Store>(app: &App<S>) -> Result<(), store::StoreError> {
     generation_jobs::restore(app.store(), app.audit().map(|audit| audit.log().clone())).await

@@ -25,6 +25,9 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
 const ACTION: &str = "cloudtrail:LookupEvents";
 
+/// Every operation served (see `iam::OPERATIONS`).
+pub const OPERATIONS: &[&str] = &["LookupEvents"];
+
 /// A LookupEvents refusal: `__type` and message as awsJson clients parse them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LookupError {
@@ -122,7 +125,7 @@ async fn lookup_events<S: Store>(
         .await
         .map_err(json_auth_error)?;
     record.caller(&caller);
-    if operation != "LookupEvents" {
+    if !OPERATIONS.contains(&operation) {
         return Err(AwsError::sender(
             "UnknownOperationException",
             400,

@@ -40,8 +40,34 @@ pub async fn handle<S: Store>(call: &Call<'_, S>) -> Reply {
     reply
 }
 
+/// Every operation served. An operation is dispatched only when listed here, so one added to
+/// the dispatch alone answers InvalidAction; the cross-account walk (crates/e2e, `isolation`)
+/// covers each listed operation and fails when one is missing from it.
+pub const OPERATIONS: &[&str] = &[
+    "RunInstances",
+    "DescribeInstances",
+    "StartInstances",
+    "StopInstances",
+    "TerminateInstances",
+    "AssociateIamInstanceProfile",
+    "ReplaceIamInstanceProfileAssociation",
+    "DisassociateIamInstanceProfile",
+    "DescribeIamInstanceProfileAssociations",
+    "ModifyInstanceMetadataOptions",
+    "ModifyInstanceMetadataDefaults",
+    "GetInstanceMetadataDefaults",
+];
+
 async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
-    match call.params.action() {
+    let action = call.params.action();
+    if !OPERATIONS.contains(&action) {
+        return Err(AwsError::invalid_action(
+            Envelope::EC2.protocol,
+            action,
+            Envelope::EC2.version,
+        ));
+    }
+    match action {
         "RunInstances" => instances::run(call).await,
         "DescribeInstances" => instances::describe(call).await,
         "StartInstances" => instances::change_state(call, StateRequest::Start).await,

@@ -6,7 +6,7 @@
 //! after the caller was allowed to ask.
 
 use policy::ContextValue;
-use store::{InstanceProfile, ManagedPolicy, Role, Store, StoreError, Tag, User};
+use store::{EntityKind, InstanceProfile, ManagedPolicy, Role, Store, StoreError, Tag, User};
 
 use super::store_error;
 use crate::protocol::AwsError;
@@ -61,9 +61,15 @@ resource!(Role, User, InstanceProfile, ManagedPolicy);
 
 /// An entity looked up for an operation: found, or missing with the error to report once the
 /// caller has been authorized.
+///
+/// The lookup is always made in the caller's account; an ARN naming another account is never
+/// looked up at all ([`Located::foreign`]) and can only be refused, as AWS refuses it where no
+/// resource-based policy lets the caller in (IAM's managed policies have none).
 pub struct Located<T> {
     /// The entity's ARN, or the ARN its name implies when it does not exist.
     pub arn: String,
+    /// The account named by an ARN of another account; `None` for the caller's own.
+    foreign_account: Option<String>,
     entity: Result<T, StoreError>,
 }
 
@@ -72,7 +78,20 @@ impl<T> Located<T> {
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Located<U> {
         Located {
             arn: self.arn,
+            foreign_account: self.foreign_account,
             entity: self.entity.map(f),
+        }
+    }
+
+    /// An entity of `account`, which is not the caller's: never read, only refused.
+    pub fn foreign(arn: String, account: &str, kind: EntityKind) -> Self {
+        Located {
+            entity: Err(StoreError::NotFound {
+                kind,
+                name: arn.clone(),
+            }),
+            arn,
+            foreign_account: Some(account.to_owned()),
         }
     }
 }
@@ -83,10 +102,12 @@ impl<T: Resource> Located<T> {
         match lookup {
             Ok(entity) => Ok(Located {
                 arn: entity.arn().to_owned(),
+                foreign_account: None,
                 entity: Ok(entity),
             }),
             Err(e @ StoreError::NotFound { .. }) => Ok(Located {
                 arn: implied_arn,
+                foreign_account: None,
                 entity: Err(e),
             }),
             Err(e) => Err(store_error(e)),
@@ -113,9 +134,41 @@ impl<T: Resource> Located<T> {
         call: &Call<'_, S>,
         extra: Conditions,
     ) -> Result<T, AwsError> {
+        self.authorize_only(call, extra).await?;
+        self.entity.map_err(store_error)
+    }
+
+    /// Authorizes the call on this entity without insisting that it exists (for operations
+    /// whose own store call reports a missing entity in its own words).
+    pub async fn authorize_only<S: Store>(
+        &self,
+        call: &Call<'_, S>,
+        extra: Conditions,
+    ) -> Result<(), AwsError> {
         let mut context = self.resource_tags();
         context.extend(extra);
-        authorize(call, &self.arn, context).await?;
-        self.entity.map_err(store_error)
+        let action = format!("iam:{}", call.params.action());
+        require(
+            call,
+            Ask {
+                action: &action,
+                resource: &self.arn,
+                resource_account: self.foreign_account.as_deref(),
+                context,
+                ..Ask::default()
+            },
+        )
+        .await?;
+        // A foreign entity is refused above (no resource policy can allow it); should a
+        // policy engine ever allow it, it still reads as missing rather than being touched.
+        match &self.foreign_account {
+            Some(_) => Err(AwsError::access_denied(format!(
+                "User: {} is not authorized to perform: {action} on resource: {} because no \
+                 resource-based policy allows the {action} action",
+                call.caller.principal.arn(),
+                self.arn
+            ))),
+            None => Ok(()),
+        }
     }
 }

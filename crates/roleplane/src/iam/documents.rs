@@ -13,14 +13,15 @@ pub const MANAGED_POLICY_QUOTA: usize = 6144;
 pub const ROLE_INLINE_QUOTA: u64 = 10_240;
 pub const USER_INLINE_QUOTA: u64 = 2048;
 
-/// A role's trust policy (CreateRole, UpdateAssumeRolePolicy).
-pub fn trust(document: &str) -> Result<(), AwsError> {
-    Policy::parse(document, PolicyKind::Trust).map_err(malformed)?;
+/// A role's trust policy (CreateRole, UpdateAssumeRolePolicy), parsed.
+pub fn trust(document: &str) -> Result<Policy, AwsError> {
+    let policy = Policy::parse(document, PolicyKind::Trust).map_err(malformed)?;
     within(
         document,
         TRUST_POLICY_QUOTA,
         "Cannot exceed quota for ACLSizePerRole",
-    )
+    )?;
+    Ok(policy)
 }
 
 /// A managed policy version (CreatePolicy, CreatePolicyVersion).
@@ -62,7 +63,7 @@ mod tests {
 
     #[test]
     fn trust_policies() {
-        assert_eq!(trust(EC2_TRUST), Ok(()));
+        assert!(trust(EC2_TRUST).is_ok());
         let err = trust("{not json").expect_err("malformed");
         assert_eq!(
             (err.code.as_ref(), err.status, err.message.as_str()),
@@ -95,6 +96,6 @@ mod tests {
             )
         );
         let padded = EC2_TRUST.replace(',', &format!(",{}", " ".repeat(500)));
-        assert_eq!(trust(&padded), Ok(()));
+        assert!(trust(&padded).is_ok());
     }
 }

@@ -1,6 +1,6 @@
 //! Customer managed policies and their versions (up to five, one of them the default).
 
-use store::{ManagedPolicy, NewPolicy, Store};
+use store::{EntityKind, ManagedPolicy, NewPolicy, Store};
 
 use super::access::{Located, authorize, request_tags};
 use super::paging;
@@ -10,34 +10,45 @@ use super::{Reply, account, arn, documents, done, respond, store_error};
 use crate::protocol::AwsError;
 use crate::server::api::Call;
 
-/// Finds a managed policy by ARN for an operation on it.
+/// Finds a managed policy by ARN for an operation on it, in the caller's account only: a policy
+/// of another account is never read (the operation is refused as AWS refuses it), and the
+/// read-only `aws` namespace holds nothing yet, so its ARNs are simply missing.
 pub async fn locate<S: Store>(
     call: &Call<'_, S>,
     policy_arn: &str,
 ) -> Result<Located<ManagedPolicy>, AwsError> {
-    valid_arn(policy_arn)?;
-    let found = call.app.store().policy(policy_arn).await;
+    let owner = owning_account(policy_arn)?;
+    if owner != account(call) && owner != AWS_NAMESPACE {
+        return Ok(Located::foreign(
+            policy_arn.to_owned(),
+            owner,
+            EntityKind::Policy,
+        ));
+    }
+    let found = call.app.store().policy(account(call), policy_arn).await;
     Located::new(found, policy_arn.to_owned())
 }
 
-/// IAM refuses a policy ARN it cannot read before looking anything up
-/// (`InvalidInput`, `ARN x is not valid.`).
-fn valid_arn(policy_arn: &str) -> Result<(), AwsError> {
+/// The account field of AWS managed policies' ARNs.
+const AWS_NAMESPACE: &str = "aws";
+
+/// The account a policy ARN names. IAM refuses a policy ARN it cannot read before looking
+/// anything up (`InvalidInput`, `ARN x is not valid.`).
+fn owning_account(policy_arn: &str) -> Result<&str, AwsError> {
     let mut parts = policy_arn.splitn(6, ':');
     let well_formed = parts.next() == Some("arn")
         && parts.next().is_some_and(|p| !p.is_empty())
         && parts.next() == Some("iam")
-        && parts.next() == Some("")
-        && parts.next().is_some_and(|a| !a.is_empty())
-        && parts.next().is_some_and(|r| r.starts_with("policy/"));
-    if well_formed {
-        Ok(())
-    } else {
-        Err(AwsError::sender(
+        && parts.next() == Some("");
+    let account = parts.next().filter(|a| !a.is_empty());
+    let resource_ok = parts.next().is_some_and(|r| r.starts_with("policy/"));
+    match account {
+        Some(account) if well_formed && resource_ok => Ok(account),
+        _ => Err(AwsError::sender(
             "InvalidInput",
             400,
             format!("ARN {policy_arn} is not valid."),
-        ))
+        )),
     }
 }
 
@@ -99,7 +110,7 @@ pub async fn delete<S: Store>(call: &Call<'_, S>) -> Reply {
         .await?;
     call.app
         .store()
-        .delete_policy(policy_arn)
+        .delete_policy(account(call), policy_arn)
         .await
         .map_err(store_error)?;
     done(call)
@@ -161,7 +172,7 @@ pub async fn create_version<S: Store>(call: &Call<'_, S>) -> Reply {
     let version = call
         .app
         .store()
-        .create_policy_version(policy_arn, document, set_as_default)
+        .create_policy_version(account(call), policy_arn, document, set_as_default)
         .await
         .map_err(store_error)?;
     Ok(respond(call, |x| {
@@ -178,7 +189,7 @@ pub async fn get_version<S: Store>(call: &Call<'_, S>) -> Reply {
     let version = call
         .app
         .store()
-        .policy_version(policy_arn, version_id)
+        .policy_version(account(call), policy_arn, version_id)
         .await
         .map_err(store_error)?;
     Ok(respond(call, |x| {
@@ -198,7 +209,7 @@ pub async fn list_versions<S: Store>(call: &Call<'_, S>) -> Reply {
     let versions = call
         .app
         .store()
-        .list_policy_versions(policy_arn)
+        .list_policy_versions(account(call), policy_arn)
         .await
         .map_err(store_error)?;
     let (versions, next) = paging::page(versions, &query)?;
@@ -218,7 +229,7 @@ pub async fn delete_version<S: Store>(call: &Call<'_, S>) -> Reply {
     authorize_on_policy(call, policy_arn).await?;
     call.app
         .store()
-        .delete_policy_version(policy_arn, version_id)
+        .delete_policy_version(account(call), policy_arn, version_id)
         .await
         .map_err(store_error)?;
     done(call)
@@ -232,7 +243,7 @@ pub async fn set_default_version<S: Store>(call: &Call<'_, S>) -> Reply {
     authorize_on_policy(call, policy_arn).await?;
     call.app
         .store()
-        .set_default_policy_version(policy_arn, version_id)
+        .set_default_policy_version(account(call), policy_arn, version_id)
         .await
         .map_err(store_error)?;
     done(call)
@@ -245,9 +256,10 @@ async fn authorize_on_policy<S: Store>(
     call: &Call<'_, S>,
     policy_arn: &str,
 ) -> Result<(), AwsError> {
-    let located = locate(call, policy_arn).await?;
-    let context = located.resource_tags();
-    authorize(call, &located.arn, context).await
+    locate(call, policy_arn)
+        .await?
+        .authorize_only(call, Vec::new())
+        .await
 }
 
 #[cfg(test)]
@@ -256,15 +268,21 @@ mod tests {
 
     #[test]
     fn policy_arns_are_checked_for_shape() {
-        assert!(valid_arn("arn:aws:iam::123456789012:policy/p").is_ok());
-        assert!(valid_arn("arn:aws:iam::aws:policy/AdministratorAccess").is_ok());
+        assert_eq!(
+            owning_account("arn:aws:iam::123456789012:policy/p").ok(),
+            Some("123456789012")
+        );
+        assert_eq!(
+            owning_account("arn:aws:iam::aws:policy/AdministratorAccess").ok(),
+            Some("aws")
+        );
         for bad in [
             "p",
             "arn:aws:s3:::bucket/policy/x",
             "arn:aws:iam::123456789012:role/r",
         ] {
             assert_eq!(
-                valid_arn(bad).expect_err(bad).message,
+                owning_account(bad).expect_err(bad).message,
                 format!("ARN {bad} is not valid.")
             );
         }

@@ -16,6 +16,7 @@ pub mod revoke;
 mod roles;
 mod simulate;
 mod tags;
+pub mod trust;
 mod users;
 mod validate;
 mod xml;
@@ -29,8 +30,86 @@ use tags::Taggable;
 
 type Reply = Result<String, AwsError>;
 
+/// Every operation served. An operation is dispatched only when listed here, so one added to
+/// the dispatch alone answers InvalidAction; the cross-account walk (crates/e2e, `isolation`)
+/// covers each listed operation and fails when one is missing from it.
+pub const OPERATIONS: &[&str] = &[
+    "CreateRole",
+    "GetRole",
+    "ListRoles",
+    "UpdateRole",
+    "UpdateRoleDescription",
+    "DeleteRole",
+    "UpdateAssumeRolePolicy",
+    "PutRolePolicy",
+    "GetRolePolicy",
+    "DeleteRolePolicy",
+    "ListRolePolicies",
+    "PutUserPolicy",
+    "GetUserPolicy",
+    "DeleteUserPolicy",
+    "ListUserPolicies",
+    "AttachRolePolicy",
+    "DetachRolePolicy",
+    "ListAttachedRolePolicies",
+    "AttachUserPolicy",
+    "DetachUserPolicy",
+    "ListAttachedUserPolicies",
+    "PutRolePermissionsBoundary",
+    "DeleteRolePermissionsBoundary",
+    "PutUserPermissionsBoundary",
+    "DeleteUserPermissionsBoundary",
+    "CreatePolicy",
+    "GetPolicy",
+    "DeletePolicy",
+    "ListPolicies",
+    "CreatePolicyVersion",
+    "GetPolicyVersion",
+    "ListPolicyVersions",
+    "DeletePolicyVersion",
+    "SetDefaultPolicyVersion",
+    "CreateInstanceProfile",
+    "GetInstanceProfile",
+    "ListInstanceProfiles",
+    "DeleteInstanceProfile",
+    "AddRoleToInstanceProfile",
+    "RemoveRoleFromInstanceProfile",
+    "ListInstanceProfilesForRole",
+    "CreateUser",
+    "GetUser",
+    "ListUsers",
+    "DeleteUser",
+    "CreateAccessKey",
+    "ListAccessKeys",
+    "UpdateAccessKey",
+    "DeleteAccessKey",
+    "GetAccessKeyLastUsed",
+    "SimulatePrincipalPolicy",
+    "SimulateCustomPolicy",
+    "TagRole",
+    "UntagRole",
+    "ListRoleTags",
+    "TagUser",
+    "UntagUser",
+    "ListUserTags",
+    "TagInstanceProfile",
+    "UntagInstanceProfile",
+    "ListInstanceProfileTags",
+    "TagPolicy",
+    "UntagPolicy",
+    "ListPolicyTags",
+];
+
 pub async fn handle<S: Store>(call: &Call<'_, S>) -> Reply {
-    match call.params.action() {
+    let action = call.params.action();
+    if !OPERATIONS.contains(&action) {
+        return Err(AwsError::invalid_action(
+            Envelope::IAM.protocol,
+            action,
+            Envelope::IAM.version,
+        ));
+    }
+    match action {
         "CreateRole" => roles::create(call).await,
         "GetRole" => roles::get(call).await,
         "ListRoles" => roles::list(call).await,

@@ -5,7 +5,7 @@ use store::{NewRole, Role, RoleUpdate, Store};
 use super::access::{Located, authorize, request_tags, single};
 use super::validate::{Input, SHORT_NAME, reject_duplicate_keys};
 use super::xml::{self, RoleView};
-use super::{Reply, account, arn, documents, done, respond, store_error};
+use super::{Reply, account, arn, documents, done, respond, store_error, trust};
 use crate::protocol::AwsError;
 use crate::server::api::Call;
 
@@ -32,7 +32,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
         context.push(single("iam:PermissionsBoundary", boundary));
     }
     authorize(call, &arn(call, "role", path, name), context).await?;
-    documents::trust(document)?;
+    let trust_principals = trust::bind(call, &documents::trust(document)?).await?;
 
     let role = call
         .app
@@ -43,6 +43,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
                 name: name.to_owned(),
                 path: path.to_owned(),
                 assume_role_policy: document.to_owned(),
+                trust_principals,
                 description: description.map(str::to_owned),
                 max_session_duration: max_session_duration.map(|d| d as u32),
                 permissions_boundary_arn: boundary.map(str::to_owned),
@@ -64,7 +65,13 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
         .await?
         .authorize(call, Vec::new())
         .await?;
-    let role = with_last_use(call, role);
+    let mut role = with_last_use(call, role);
+    role.assume_role_policy = trust::shown(
+        call.app.store(),
+        &role.assume_role_policy,
+        &role.trust_principals,
+    )
+    .await?;
     Ok(respond(call, |x| {
         x.node("Role", |x| xml::role(x, &role, RoleView::Full));
     }))
@@ -144,7 +151,13 @@ pub async fn update_description<S: Store>(call: &Call<'_, S>) -> Reply {
         .role_by_name(account(call), name)
         .await
         .map_err(store_error)?;
-    let role = with_last_use(call, role);
+    let mut role = with_last_use(call, role);
+    role.assume_role_policy = trust::shown(
+        call.app.store(),
+        &role.assume_role_policy,
+        &role.trust_principals,
+    )
+    .await?;
     Ok(respond(call, |x| {
         x.node("Role", |x| xml::role(x, &role, RoleView::Full));
     }))
@@ -175,10 +188,10 @@ pub async fn update_assume_role_policy<S: Store>(call: &Call<'_, S>) -> Reply {
         .await?
         .authorize(call, Vec::new())
         .await?;
-    documents::trust(document)?;
+    let bindings = trust::bind(call, &documents::trust(document)?).await?;
     call.app
         .store()
-        .update_assume_role_policy(account(call), name, document)
+        .update_assume_role_policy(account(call), name, document, &bindings)
         .await
         .map_err(store_error)?;
     done(call)

@@ -12,7 +12,7 @@ use policy::{
     Context, ContextValue, Decision, Outcome, Policy, PolicyKind, PolicySet, PolicySource, Request,
     Version, evaluate,
 };
-use store::{IdentityPolicies, Store};
+use store::{IdentityPolicies, Store, StoreError};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -85,6 +85,9 @@ pub async fn authorize<S: Store>(
 pub async fn require<S: Store>(call: &Call<'_, S>, ask: Ask<'_>) -> Result<(), AwsError> {
     let action = ask.action.to_owned();
     let resource = ask.resource.to_owned();
+    let cross_account = ask
+        .resource_account
+        .is_some_and(|owner| owner != call.caller.account_id);
     let decision = decide(call, ask).await?;
     if decision.is_allowed() {
         Ok(())
@@ -94,6 +97,7 @@ pub async fn require<S: Store>(call: &Call<'_, S>, ask: Ask<'_>) -> Result<(), A
             &action,
             &resource,
             &decision,
+            cross_account,
         )))
     }
 }
@@ -167,15 +171,17 @@ async fn read_identity<S: Store>(
     call: &Call<'_, S>,
     principal_id: &str,
 ) -> Result<IdentityPolicySet, AwsError> {
-    let stored: IdentityPolicies = call
-        .app
-        .store()
-        .identity_policies(principal_id)
-        .await
-        .map_err(|e| {
+    let stored: IdentityPolicies = match call.app.store().identity_policies(principal_id).await {
+        Ok(stored) => stored,
+        // A session outliving its role or user (deleted, perhaps recreated under the same name
+        // with a new ID) has no permissions left: every call it makes is denied as AWS denies
+        // it, and the empty set is cached like any other, so it costs no store read either.
+        Err(StoreError::NotFound { .. }) => IdentityPolicies::default(),
+        Err(e) => {
             tracing::error!(error = %e, "loading identity policies");
-            AwsError::internal(crate::protocol::Protocol::AwsQuery)
-        })?;
+            return Err(AwsError::internal(crate::protocol::Protocol::AwsQuery));
+        }
+    };
     // Inline and managed documents follow different Version rules, so each parses as its kind.
     let documents = stored
         .inline
@@ -264,12 +270,14 @@ fn iso8601(epoch_secs: i64) -> String {
 }
 
 /// `User: ARN is not authorized to perform: ACTION on resource: ARN because …`, as IAM and STS
-/// word it (aws-apis.md §3).
+/// word it (aws-apis.md §3). A resource of another account that nothing let in is refused for
+/// want of a resource-based policy, whatever the caller's own policies say.
 pub fn denial_message(
     caller_arn: &str,
     action: &str,
     resource: &str,
     decision: &Decision,
+    cross_account: bool,
 ) -> String {
     let reason = match decision.outcome {
         Outcome::ExplicitDeny => {
@@ -285,6 +293,9 @@ pub fn denial_message(
                 })
                 .unwrap_or("an identity-based");
             format!("with an explicit deny in {kind} policy")
+        }
+        _ if cross_account => {
+            format!("because no resource-based policy allows the {action} action")
         }
         _ => format!("because no identity-based policy allows the {action} action"),
     };

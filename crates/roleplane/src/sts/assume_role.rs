@@ -140,7 +140,7 @@ pub async fn assume_role<S: Store>(call: &Call<'_, S>) -> Result<String, AwsErro
     if duration > role.max_session_duration {
         return Err(AwsError::validation(EXCEEDS_ROLE_MAX));
     }
-    let session_policies = session_policies(call, &request).await?;
+    let session_policies = session_policies(call, &request, &role).await?;
 
     let principal = SessionPrincipal::AssumedRole {
         role_arn: role.arn.clone(),
@@ -228,6 +228,7 @@ async fn authorize<S: Store>(
         tracing::warn!(role = %role.arn, "a stored trust policy does not parse");
         return Err(not_authorized(call, &role.arn));
     };
+    crate::iam::trust::unpin_stale(&mut trust, &role.trust_principals, &call.caller.principal);
     if assumes_itself(call, role) {
         // Since 2022 a role may assume itself only where its trust policy names the role: an
         // Allow that trusts the account, or anyone, no longer counts (AWS Security Blog,
@@ -263,7 +264,7 @@ fn denied<S>(call: &Call<'_, S>, action: &str, role_arn: &str, decision: &Decisi
     let caller = call.caller.principal.arn();
     match decision.outcome {
         Outcome::ExplicitDeny => {
-            AwsError::access_denied(denial_message(caller, action, role_arn, decision))
+            AwsError::access_denied(denial_message(caller, action, role_arn, decision, false))
         }
         _ => AwsError::access_denied(format!(
             "User: {caller} is not authorized to perform: {action} on resource: {role_arn}"
@@ -294,6 +295,7 @@ fn names_caller_role<S>(statement: &Statement, call: &Call<'_, S>) -> bool {
 async fn session_policies<S: Store>(
     call: &Call<'_, S>,
     request: &Request<'_>,
+    role: &Role,
 ) -> Result<Vec<String>, AwsError> {
     let mut documents = Vec::with_capacity(request.policy_arns.len() + 1);
     if let Some(doc) = request.policy {
@@ -302,12 +304,16 @@ async fn session_policies<S: Store>(
         documents.push(doc.to_owned());
     }
     for arn in &request.policy_arns {
-        documents.push(managed_document(call, arn).await?);
+        documents.push(managed_document(call, &role.account_id, arn).await?);
     }
     Ok(documents)
 }
 
-async fn managed_document<S: Store>(call: &Call<'_, S>, arn: &str) -> Result<String, AwsError> {
+async fn managed_document<S: Store>(
+    call: &Call<'_, S>,
+    account: &str,
+    arn: &str,
+) -> Result<String, AwsError> {
     let store = call.app.store();
     let missing = || {
         // UNCONFIRMED: the wording IAM uses for an ARN that names no attachable policy.
@@ -321,12 +327,16 @@ async fn managed_document<S: Store>(call: &Call<'_, S>, arn: &str) -> Result<Str
         tracing::error!(error = %e, "resolving a session policy ARN");
         AwsError::internal(Protocol::AwsQuery)
     };
-    let policy = match store.policy(arn).await {
+    // A session policy must be a managed policy of the role's own account.
+    let policy = match store.policy(account, arn).await {
         Ok(policy) => policy,
         Err(StoreError::NotFound { .. }) => return Err(missing()),
         Err(e) => return Err(internal(e)),
     };
-    match store.policy_version(arn, &policy.default_version_id).await {
+    match store
+        .policy_version(account, arn, &policy.default_version_id)
+        .await
+    {
         Ok(version) => Ok(version.document),
         Err(StoreError::NotFound { .. }) => Err(missing()),
         Err(e) => Err(internal(e)),

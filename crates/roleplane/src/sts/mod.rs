@@ -23,8 +23,26 @@ pub use session_token::restrict as restrict_session_token_credentials;
 use crate::protocol::{AwsError, Envelope};
 use crate::server::api::Call;
 
+/// Every operation served. An operation is dispatched only when listed here, so one added to
+/// the dispatch alone answers InvalidAction; the cross-account walk (crates/e2e, `isolation`)
+/// covers each listed operation and fails when one is missing from it.
+pub const OPERATIONS: &[&str] = &[
+    "GetCallerIdentity",
+    "AssumeRole",
+    "GetSessionToken",
+    "DecodeAuthorizationMessage",
+];
+
 pub async fn handle<S: Store>(call: &Call<'_, S>) -> Result<String, AwsError> {
-    match call.params.action() {
+    let action = call.params.action();
+    if !OPERATIONS.contains(&action) {
+        return Err(AwsError::invalid_action(
+            Envelope::STS.protocol,
+            action,
+            Envelope::STS.version,
+        ));
+    }
+    match action {
         "GetCallerIdentity" => Ok(get_caller_identity(call)),
         "AssumeRole" => assume_role::assume_role(call).await,
         "GetSessionToken" => session_token::get_session_token(call),

@@ -22,19 +22,26 @@ struct PolicyHead {
     next_version: i64,
 }
 
-async fn head(conn: &mut SqliteConnection, arn: &str) -> Result<PolicyHead> {
+/// Every lookup by ARN names the owning account too, so an ARN of another account finds
+/// nothing whatever the caller passes.
+async fn head(conn: &mut SqliteConnection, account: &str, arn: &str) -> Result<PolicyHead> {
     sqlx::query_as(
-        "SELECT policy_id, default_version_id, next_version FROM managed_policies WHERE arn = $1",
+        "SELECT policy_id, default_version_id, next_version FROM managed_policies \
+         WHERE account_id = $1 AND arn = $2",
     )
+    .bind(account)
     .bind(arn)
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| StoreError::not_found(EntityKind::Policy, arn))
 }
 
-async fn load(conn: &mut SqliteConnection, arn: &str) -> Result<ManagedPolicy> {
-    let sql = format!("SELECT {POLICY_COLUMNS} FROM managed_policies p WHERE p.arn = $1");
+async fn load(conn: &mut SqliteConnection, account: &str, arn: &str) -> Result<ManagedPolicy> {
+    let sql = format!(
+        "SELECT {POLICY_COLUMNS} FROM managed_policies p WHERE p.account_id = $1 AND p.arn = $2"
+    );
     let row: PolicyRow = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(account)
         .bind(arn)
         .fetch_optional(&mut *conn)
         .await?
@@ -74,7 +81,7 @@ pub(super) async fn create(
     })?;
     insert_version(&mut tx, account, &id, 1, &new.document, now).await?;
     tags::insert(&mut tx, account, "policy", &id, &new.tags).await?;
-    let policy = load(&mut tx, &arn).await?;
+    let policy = load(&mut tx, account, &arn).await?;
     tx.commit().await?;
     Ok(policy)
 }
@@ -102,8 +109,8 @@ async fn insert_version(
     Ok(())
 }
 
-pub(super) async fn by_arn(pool: &SqlitePool, arn: &str) -> Result<ManagedPolicy> {
-    load(&mut *pool.acquire().await?, arn).await
+pub(super) async fn by_arn(pool: &SqlitePool, account: &str, arn: &str) -> Result<ManagedPolicy> {
+    load(&mut *pool.acquire().await?, account, arn).await
 }
 
 pub(super) async fn list(
@@ -138,16 +145,17 @@ pub(super) async fn list(
     ))
 }
 
-pub(super) async fn delete(pool: &SqlitePool, arn: &str) -> Result<()> {
+pub(super) async fn delete(pool: &SqlitePool, account: &str, arn: &str) -> Result<()> {
     let mut tx = begin_write(pool).await?;
-    let policy = head(&mut tx, arn).await?;
+    let policy = head(&mut tx, account, arn).await?;
     let in_use: i64 = sqlx::query_scalar(
         "SELECT (SELECT COUNT(*) FROM policy_attachments WHERE policy_id = $1) \
-         + (SELECT COUNT(*) FROM roles WHERE permissions_boundary_arn = $2) \
-         + (SELECT COUNT(*) FROM users WHERE permissions_boundary_arn = $2)",
+         + (SELECT COUNT(*) FROM roles WHERE account_id = $3 AND permissions_boundary_arn = $2) \
+         + (SELECT COUNT(*) FROM users WHERE account_id = $3 AND permissions_boundary_arn = $2)",
     )
     .bind(&policy.policy_id)
     .bind(arn)
+    .bind(account)
     .fetch_one(&mut *tx)
     .await?;
     if in_use > 0 {
@@ -176,20 +184,19 @@ pub(super) async fn delete(pool: &SqlitePool, arn: &str) -> Result<()> {
 
 pub(super) async fn create_version(
     pool: &SqlitePool,
+    account: &str,
     arn: &str,
     document: &str,
     set_as_default: bool,
 ) -> Result<PolicyVersion> {
     let now = now_ms();
     let mut tx = begin_write(pool).await?;
-    let policy = head(&mut tx, arn).await?;
-    let (count, account): (i64, String) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM policy_versions WHERE policy_id = $1), account_id \
-         FROM managed_policies WHERE policy_id = $1",
-    )
-    .bind(&policy.policy_id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let policy = head(&mut tx, account, arn).await?;
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM policy_versions WHERE policy_id = $1")
+            .bind(&policy.policy_id)
+            .fetch_one(&mut *tx)
+            .await?;
     if count >= VERSIONS_PER_POLICY as i64 {
         return Err(StoreError::limit(Quota::PolicyVersions(
             VERSIONS_PER_POLICY,
@@ -197,7 +204,7 @@ pub(super) async fn create_version(
     }
     let number = policy.next_version;
     let version_id = format!("v{number}");
-    insert_version(&mut tx, &account, &policy.policy_id, number, document, now).await?;
+    insert_version(&mut tx, account, &policy.policy_id, number, document, now).await?;
     // UpdateDate is the creation time of the newest version, as AWS documents it.
     sqlx::query(
         "UPDATE managed_policies SET next_version = $2, updated_ms = $3, \
@@ -244,17 +251,19 @@ const VERSION_COLUMNS: &str =
 
 pub(super) async fn version(
     pool: &SqlitePool,
+    account: &str,
     arn: &str,
     version_id: &str,
 ) -> Result<PolicyVersion> {
     let sql = format!(
         "SELECT {VERSION_COLUMNS} FROM policy_versions v \
          JOIN managed_policies p ON p.policy_id = v.policy_id \
-         WHERE p.arn = $1 AND v.version_id = $2"
+         WHERE p.account_id = $3 AND p.arn = $1 AND v.version_id = $2"
     );
     let row: VersionRow = sqlx::query_as(AssertSqlSafe(sql))
         .bind(arn)
         .bind(version_id)
+        .bind(account)
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| {
@@ -268,9 +277,13 @@ pub(super) async fn version(
     row.into_version()
 }
 
-pub(super) async fn versions(pool: &SqlitePool, arn: &str) -> Result<Vec<PolicyVersion>> {
+pub(super) async fn versions(
+    pool: &SqlitePool,
+    account: &str,
+    arn: &str,
+) -> Result<Vec<PolicyVersion>> {
     let mut conn = pool.acquire().await?;
-    let policy = head(&mut conn, arn).await?;
+    let policy = head(&mut conn, account, arn).await?;
     let sql = format!(
         "SELECT {VERSION_COLUMNS} FROM policy_versions v \
          JOIN managed_policies p ON p.policy_id = v.policy_id \
@@ -294,11 +307,12 @@ fn version_not_found(arn: &str, version_id: &str) -> StoreError {
 
 pub(super) async fn set_default_version(
     pool: &SqlitePool,
+    account: &str,
     arn: &str,
     version_id: &str,
 ) -> Result<()> {
     let mut tx = begin_write(pool).await?;
-    let policy = head(&mut tx, arn).await?;
+    let policy = head(&mut tx, account, arn).await?;
     let exists: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM policy_versions WHERE policy_id = $1 AND version_id = $2",
     )
@@ -318,9 +332,14 @@ pub(super) async fn set_default_version(
     Ok(())
 }
 
-pub(super) async fn delete_version(pool: &SqlitePool, arn: &str, version_id: &str) -> Result<()> {
+pub(super) async fn delete_version(
+    pool: &SqlitePool,
+    account: &str,
+    arn: &str,
+    version_id: &str,
+) -> Result<()> {
     let mut tx = begin_write(pool).await?;
-    let policy = head(&mut tx, arn).await?;
+    let policy = head(&mut tx, account, arn).await?;
     if policy.default_version_id == version_id {
         return Err(StoreError::conflict(Conflict::DefaultVersion));
     }
@@ -393,10 +412,11 @@ pub(super) async fn detach(
     let owner = principal_id(&mut tx, account, principal).await?;
     let result = sqlx::query(
         "DELETE FROM policy_attachments WHERE principal_id = $1 \
-         AND policy_id = (SELECT policy_id FROM managed_policies WHERE arn = $2)",
+         AND policy_id = (SELECT policy_id FROM managed_policies WHERE account_id = $3 AND arn = $2)",
     )
     .bind(&owner)
     .bind(arn)
+    .bind(account)
     .execute(&mut *tx)
     .await?;
     require_row(result, EntityKind::Policy, arn)?;

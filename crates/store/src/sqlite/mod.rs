@@ -42,7 +42,7 @@ use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
     AttachedPolicy, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery,
     ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch,
-    NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal, ProfileRef,
+    NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding, ProfileRef,
     Reservation, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable, TokenKey,
     User,
 };
@@ -327,8 +327,9 @@ impl Store for SqliteStore {
         account: &str,
         name: &str,
         document: &str,
+        bindings: &[PrincipalBinding],
     ) -> Result<()> {
-        roles::update_assume_role_policy(&self.pool, account, name, document).await
+        roles::update_assume_role_policy(&self.pool, account, name, document, bindings).await
     }
     async fn set_role_permissions_boundary(
         &self,
@@ -392,8 +393,8 @@ impl Store for SqliteStore {
     async fn create_policy(&self, account: &str, policy: NewPolicy) -> Result<ManagedPolicy> {
         managed_policies::create(&self.pool, account, policy).await
     }
-    async fn policy(&self, arn: &str) -> Result<ManagedPolicy> {
-        managed_policies::by_arn(&self.pool, arn).await
+    async fn policy(&self, account: &str, arn: &str) -> Result<ManagedPolicy> {
+        managed_policies::by_arn(&self.pool, account, arn).await
     }
     async fn list_policies(
         &self,
@@ -403,28 +404,44 @@ impl Store for SqliteStore {
     ) -> Result<Page<ManagedPolicy>> {
         managed_policies::list(&self.pool, account, query, only_attached).await
     }
-    async fn delete_policy(&self, arn: &str) -> Result<()> {
-        managed_policies::delete(&self.pool, arn).await
+    async fn delete_policy(&self, account: &str, arn: &str) -> Result<()> {
+        managed_policies::delete(&self.pool, account, arn).await
     }
     async fn create_policy_version(
         &self,
+        account: &str,
         arn: &str,
         document: &str,
         set_as_default: bool,
     ) -> Result<PolicyVersion> {
-        managed_policies::create_version(&self.pool, arn, document, set_as_default).await
+        managed_policies::create_version(&self.pool, account, arn, document, set_as_default).await
     }
-    async fn policy_version(&self, arn: &str, version_id: &str) -> Result<PolicyVersion> {
-        managed_policies::version(&self.pool, arn, version_id).await
+    async fn policy_version(
+        &self,
+        account: &str,
+        arn: &str,
+        version_id: &str,
+    ) -> Result<PolicyVersion> {
+        managed_policies::version(&self.pool, account, arn, version_id).await
     }
-    async fn list_policy_versions(&self, arn: &str) -> Result<Vec<PolicyVersion>> {
-        managed_policies::versions(&self.pool, arn).await
+    async fn list_policy_versions(&self, account: &str, arn: &str) -> Result<Vec<PolicyVersion>> {
+        managed_policies::versions(&self.pool, account, arn).await
     }
-    async fn set_default_policy_version(&self, arn: &str, version_id: &str) -> Result<()> {
-        managed_policies::set_default_version(&self.pool, arn, version_id).await
+    async fn set_default_policy_version(
+        &self,
+        account: &str,
+        arn: &str,
+        version_id: &str,
+    ) -> Result<()> {
+        managed_policies::set_default_version(&self.pool, account, arn, version_id).await
     }
-    async fn delete_policy_version(&self, arn: &str, version_id: &str) -> Result<()> {
-        managed_policies::delete_version(&self.pool, arn, version_id).await
+    async fn delete_policy_version(
+        &self,
+        account: &str,
+        arn: &str,
+        version_id: &str,
+    ) -> Result<()> {
+        managed_policies::delete_version(&self.pool, account, arn, version_id).await
     }
     async fn attach_policy(
         &self,

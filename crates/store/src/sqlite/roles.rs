@@ -2,11 +2,15 @@
 
 use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
 
-use super::rows::{ROLE_COLUMNS, RoleRow, principal_id, require_boundary, require_row};
+use super::rows::{
+    ROLE_COLUMNS, RoleRow, encode_bindings, principal_id, require_boundary, require_row,
+};
 use super::{begin_write, delete_unless_in_use, fold, is_unique_violation, now_ms, tags, to_ms};
 use crate::error::{Conflict, EntityKind, Result, StoreError};
 use crate::ids;
-use crate::model::{DEFAULT_MAX_SESSION_DURATION, NewRole, Principal, Role, RoleUpdate, RoleUse};
+use crate::model::{
+    DEFAULT_MAX_SESSION_DURATION, NewRole, Principal, PrincipalBinding, Role, RoleUpdate, RoleUse,
+};
 use crate::page::{ListQuery, Page};
 
 pub(super) async fn create(pool: &SqlitePool, account: &str, new: NewRole) -> Result<Role> {
@@ -17,11 +21,11 @@ pub(super) async fn create(pool: &SqlitePool, account: &str, new: NewRole) -> Re
         .max_session_duration
         .unwrap_or(DEFAULT_MAX_SESSION_DURATION);
     let mut tx = begin_write(pool).await?;
-    require_boundary(&mut tx, new.permissions_boundary_arn.as_deref()).await?;
+    require_boundary(&mut tx, account, new.permissions_boundary_arn.as_deref()).await?;
     sqlx::query(
         "INSERT INTO roles (role_id, account_id, name, name_lower, path, arn, created_ms, \
-         assume_role_policy, description, max_session_duration, permissions_boundary_arn) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         assume_role_policy, description, max_session_duration, permissions_boundary_arn, \
+         trust_principals) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&id)
     .bind(account)
@@ -34,6 +38,7 @@ pub(super) async fn create(pool: &SqlitePool, account: &str, new: NewRole) -> Re
     .bind(&new.description)
     .bind(i64::from(max_session))
     .bind(&new.permissions_boundary_arn)
+    .bind(encode_bindings(&new.trust_principals))
     .execute(&mut *tx)
     .await
     .map_err(|e| match is_unique_violation(&e) {
@@ -134,15 +139,18 @@ pub(super) async fn update_assume_role_policy(
     account: &str,
     name: &str,
     document: &str,
+    bindings: &[PrincipalBinding],
 ) -> Result<()> {
     // A write transaction for its commit's move of the change counter (see `update`).
     let mut tx = begin_write(pool).await?;
     let result = sqlx::query(
-        "UPDATE roles SET assume_role_policy = $3 WHERE account_id = $1 AND name_lower = $2",
+        "UPDATE roles SET assume_role_policy = $3, trust_principals = $4 \
+         WHERE account_id = $1 AND name_lower = $2",
     )
     .bind(account)
     .bind(fold(name))
     .bind(document)
+    .bind(encode_bindings(bindings))
     .execute(&mut *tx)
     .await?;
     require_row(result, EntityKind::Role, name)?;
@@ -157,7 +165,7 @@ pub(super) async fn set_boundary(
     boundary_arn: Option<&str>,
 ) -> Result<()> {
     let mut tx = begin_write(pool).await?;
-    require_boundary(&mut tx, boundary_arn).await?;
+    require_boundary(&mut tx, account, boundary_arn).await?;
     let result = sqlx::query(
         "UPDATE roles SET permissions_boundary_arn = $3 WHERE account_id = $1 AND name_lower = $2",
     )

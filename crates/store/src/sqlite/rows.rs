@@ -5,8 +5,8 @@ use sqlx::SqliteConnection;
 use super::{corrupt, fold, from_ms};
 use crate::error::{EntityKind, Result, StoreError};
 use crate::model::{
-    AccessKey, AccessKeyStatus, InstanceProfile, LastUsed, ManagedPolicy, Principal, Role, Tag,
-    User,
+    AccessKey, AccessKeyStatus, InstanceProfile, LastUsed, ManagedPolicy, Principal,
+    PrincipalBinding, Role, Tag, User,
 };
 
 fn last_used(
@@ -95,7 +95,7 @@ impl AccessKeyRow {
 /// Role columns, for queries that alias `roles` as `r`.
 pub(super) const ROLE_COLUMNS: &str = "r.role_id, r.account_id, r.name, r.path, r.arn, \
      r.created_ms, r.assume_role_policy, r.description, r.max_session_duration, \
-     r.permissions_boundary_arn, r.last_used_ms, r.last_used_region";
+     r.permissions_boundary_arn, r.last_used_ms, r.last_used_region, r.trust_principals";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct RoleRow {
@@ -111,6 +111,27 @@ pub(super) struct RoleRow {
     permissions_boundary_arn: Option<String>,
     last_used_ms: Option<i64>,
     last_used_region: Option<String>,
+    trust_principals: String,
+}
+
+/// `ID ARN` per line: neither an IAM unique ID nor an IAM ARN can hold a space or a newline.
+pub(super) fn encode_bindings(bindings: &[PrincipalBinding]) -> String {
+    bindings
+        .iter()
+        .map(|b| format!("{} {}\n", b.id, b.arn))
+        .collect()
+}
+
+fn decode_bindings(text: &str) -> Vec<PrincipalBinding> {
+    text.lines()
+        .filter_map(|line| {
+            let (id, arn) = line.split_once(' ')?;
+            Some(PrincipalBinding {
+                arn: arn.to_owned(),
+                id: id.to_owned(),
+            })
+        })
+        .collect()
 }
 
 impl RoleRow {
@@ -127,6 +148,7 @@ impl RoleRow {
             arn: self.arn,
             created: from_ms(self.created_ms)?,
             assume_role_policy: self.assume_role_policy,
+            trust_principals: decode_bindings(&self.trust_principals),
             description: self.description,
             max_session_duration: to_u32(self.max_session_duration, "max_session_duration")?,
             permissions_boundary_arn: self.permissions_boundary_arn,
@@ -242,10 +264,17 @@ pub(super) async fn principal_id(
 }
 
 /// Checks that a permissions boundary names a managed policy the store holds.
-pub(super) async fn require_boundary(conn: &mut SqliteConnection, arn: Option<&str>) -> Result<()> {
+/// A boundary must be a managed policy of the principal's own account.
+pub(super) async fn require_boundary(
+    conn: &mut SqliteConnection,
+    account: &str,
+    arn: Option<&str>,
+) -> Result<()> {
     let Some(arn) = arn else { return Ok(()) };
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM managed_policies WHERE arn = $1")
-        .bind(arn)
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM managed_policies WHERE account_id = $1 AND arn = $2")
+            .bind(account)
+            .bind(arn)
         .fetch_optional(&mut *conn)
         .await?;
     match found {

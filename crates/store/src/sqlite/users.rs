@@ -14,7 +14,7 @@ pub(super) async fn create(pool: &SqlitePool, account: &str, new: NewUser) -> Re
     let arn = ids::iam_arn(account, "user", &new.path, &new.name);
     let created_ms = now_ms();
     let mut tx = begin_write(pool).await?;
-    require_boundary(&mut tx, new.permissions_boundary_arn.as_deref()).await?;
+    require_boundary(&mut tx, account, new.permissions_boundary_arn.as_deref()).await?;
     sqlx::query(
         "INSERT INTO users (user_id, account_id, name, name_lower, path, arn, created_ms, \
          permissions_boundary_arn) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -124,7 +124,7 @@ pub(super) async fn set_boundary(
     boundary_arn: Option<&str>,
 ) -> Result<()> {
     let mut tx = begin_write(pool).await?;
-    require_boundary(&mut tx, boundary_arn).await?;
+    require_boundary(&mut tx, account, boundary_arn).await?;
     let result = sqlx::query(
         "UPDATE users SET permissions_boundary_arn = $3 WHERE account_id = $1 AND name_lower = $2",
     )
