@@ -234,7 +234,13 @@ impl Server {
     /// its admin's key pair (the account's full-access administrator).
     pub fn second_account(&self, account_id: &str) -> (String, String) {
         let output = Command::new(binary())
-            .args(["account", "create", "--account-id", account_id, "--data-dir"])
+            .args([
+                "account",
+                "create",
+                "--account-id",
+                account_id,
+                "--data-dir",
+            ])
             .arg(&self.data_dir)
             .env_remove("ROLEPLANE_ADMIN_ACCESS_KEY_ID")
             .env_remove("ROLEPLANE_ADMIN_SECRET_ACCESS_KEY")

@@ -40,8 +40,23 @@ pub fn signed_request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> RawResponse {
+    signed_request_with_token(endpoint, service, key, None, method, path, headers, body)
+}
+
+/// [`signed_request`] with temporary credentials' session token.
+#[allow(clippy::too_many_arguments)]
+pub fn signed_request_with_token(
+    endpoint: &str,
+    service: &str,
+    key: (&str, &str),
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> RawResponse {
     let host = endpoint.trim_start_matches("http://");
-    let identity = Credentials::new(key.0, key.1, None, None, "raw").into();
+    let identity = Credentials::new(key.0, key.1, token.map(str::to_owned), None, "raw").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(crate::REGION)

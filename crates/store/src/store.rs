@@ -30,9 +30,8 @@ use crate::model::{
     AttachedPolicy, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery,
     ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch,
     NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding,
-    ProfileRef,
-    Reservation, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable, TokenKey,
-    User,
+    ProfileRef, Reservation, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable,
+    TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
 
@@ -212,7 +211,11 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<ManagedPolicy>> + Send;
     /// The policy with its tags. Every policy lookup names the account that owns it: an ARN of
     /// another account is `NotFound` (cross-account reads are the service's to refuse first).
-    fn policy(&self, account: &str, arn: &str) -> impl Future<Output = Result<ManagedPolicy>> + Send;
+    fn policy(
+        &self,
+        account: &str,
+        arn: &str,
+    ) -> impl Future<Output = Result<ManagedPolicy>> + Send;
     fn list_policies(
         &self,
         account: &str,

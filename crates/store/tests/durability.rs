@@ -67,7 +67,14 @@ async fn everything_is_there_after_reopening() {
         (reopened.id.as_str(), reopened.roles.len()),
         (profile.id.as_str(), 1)
     );
-    assert_eq!(store.policy(&policy.arn).await.unwrap().attachment_count, 1);
+    assert_eq!(
+        store
+            .policy(&policy.account_id, &policy.arn)
+            .await
+            .unwrap()
+            .attachment_count,
+        1
+    );
     assert_eq!(store.identity_policies(&role.id).await.unwrap(), before);
     let (found, owner) = store.access_key(&key.access_key_id).await.unwrap();
     assert_eq!(

@@ -236,13 +236,13 @@ async fn policy_versions_are_capped_at_five_and_the_default_is_kept() {
         .unwrap();
     for _ in 2..=5 {
         store
-            .create_policy_version(&policy.arn, ALLOW_ALL, false)
+            .create_policy_version(&policy.account_id, &policy.arn, ALLOW_ALL, false)
             .await
             .unwrap();
     }
     let err = limit(
         store
-            .create_policy_version(&policy.arn, ALLOW_ALL, true)
+            .create_policy_version(&policy.account_id, &policy.arn, ALLOW_ALL, true)
             .await,
     );
     assert_eq!(
@@ -251,22 +251,34 @@ async fn policy_versions_are_capped_at_five_and_the_default_is_kept() {
          delete an existing version."
     );
     assert_eq!(
-        store.list_policy_versions(&policy.arn).await.unwrap().len(),
+        store
+            .list_policy_versions(&policy.account_id, &policy.arn)
+            .await
+            .unwrap()
+            .len(),
         5
     );
     assert_eq!(
-        store.policy(&policy.arn).await.unwrap().default_version_id,
+        store
+            .policy(&policy.account_id, &policy.arn)
+            .await
+            .unwrap()
+            .default_version_id,
         "v1",
         "failed write left no trace"
     );
 
-    let err = conflict(store.delete_policy_version(&policy.arn, "v1").await);
+    let err = conflict(
+        store
+            .delete_policy_version(&policy.account_id, &policy.arn, "v1")
+            .await,
+    );
     assert_eq!(
         err.aws_message(),
         "Cannot delete the default version of a policy."
     );
     // A policy with extra versions cannot be deleted until they are gone.
-    let err = conflict(store.delete_policy(&policy.arn).await);
+    let err = conflict(store.delete_policy(&policy.account_id, &policy.arn).await);
     assert!(matches!(
         err,
         StoreError::DeleteConflict {
@@ -275,11 +287,14 @@ async fn policy_versions_are_capped_at_five_and_the_default_is_kept() {
     ));
     for v in 2..=5 {
         store
-            .delete_policy_version(&policy.arn, &format!("v{v}"))
+            .delete_policy_version(&policy.account_id, &policy.arn, &format!("v{v}"))
             .await
             .unwrap();
     }
-    store.delete_policy(&policy.arn).await.unwrap();
+    store
+        .delete_policy(&policy.account_id, &policy.arn)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -334,7 +349,7 @@ async fn delete_role_reports_conflicts_in_aws_order() {
         conflict(store.delete_role(ACCOUNT, "r").await).aws_message(),
         expected[1]
     );
-    let err = conflict(store.delete_policy(&policy.arn).await);
+    let err = conflict(store.delete_policy(&policy.account_id, &policy.arn).await);
     assert_eq!(
         err.aws_message(),
         "Cannot delete a policy attached to entities."
@@ -355,7 +370,10 @@ async fn delete_role_reports_conflicts_in_aws_order() {
 
     store.delete_role(ACCOUNT, "r").await.unwrap();
     store.delete_instance_profile(ACCOUNT, "p").await.unwrap();
-    store.delete_policy(&policy.arn).await.unwrap();
+    store
+        .delete_policy(&policy.account_id, &policy.arn)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -385,7 +403,11 @@ async fn delete_user_and_boundary_policies_conflict_while_in_use() {
     ));
     // A policy used as a boundary is in use, even with no attachments.
     assert!(matches!(
-        conflict(store.delete_policy(&boundary.arn).await),
+        conflict(
+            store
+                .delete_policy(&boundary.account_id, &boundary.arn)
+                .await
+        ),
         StoreError::DeleteConflict {
             reason: Conflict::PolicyInUse
         }
@@ -395,7 +417,10 @@ async fn delete_user_and_boundary_policies_conflict_while_in_use() {
         .await
         .unwrap();
     store.delete_user(ACCOUNT, "u").await.unwrap();
-    store.delete_policy(&boundary.arn).await.unwrap();
+    store
+        .delete_policy(&boundary.account_id, &boundary.arn)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

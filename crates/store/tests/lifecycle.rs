@@ -85,7 +85,7 @@ async fn role_lifecycle() {
         .await
         .unwrap();
     store
-        .update_assume_role_policy(ACCOUNT, "Web-Role", "{}")
+        .update_assume_role_policy(ACCOUNT, "Web-Role", "{}", &[])
         .await
         .unwrap();
     let at = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
@@ -318,23 +318,33 @@ async fn managed_policy_lifecycle() {
         ),
         (0, 0)
     );
-    assert_eq!(store.policy(&policy.arn).await.unwrap(), policy);
+    assert_eq!(
+        store.policy(&policy.account_id, &policy.arn).await.unwrap(),
+        policy
+    );
 
     let v2 = store
-        .create_policy_version(&policy.arn, "{\"v\":2}", false)
+        .create_policy_version(&policy.account_id, &policy.arn, "{\"v\":2}", false)
         .await
         .unwrap();
     assert_eq!((v2.version_id.as_str(), v2.is_default), ("v2", false));
     let v3 = store
-        .create_policy_version(&policy.arn, "{\"v\":3}", true)
+        .create_policy_version(&policy.account_id, &policy.arn, "{\"v\":3}", true)
         .await
         .unwrap();
     assert_eq!((v3.version_id.as_str(), v3.is_default), ("v3", true));
     assert_eq!(
-        store.policy(&policy.arn).await.unwrap().default_version_id,
+        store
+            .policy(&policy.account_id, &policy.arn)
+            .await
+            .unwrap()
+            .default_version_id,
         "v3"
     );
-    let versions: Vec<_> = store.list_policy_versions(&policy.arn).await.unwrap();
+    let versions: Vec<_> = store
+        .list_policy_versions(&policy.account_id, &policy.arn)
+        .await
+        .unwrap();
     let listed: Vec<_> = versions
         .iter()
         .map(|v| (v.version_id.as_str(), v.is_default))
@@ -342,7 +352,7 @@ async fn managed_policy_lifecycle() {
     assert_eq!(listed, [("v3", true), ("v2", false), ("v1", false)]);
     assert_eq!(
         store
-            .policy_version(&policy.arn, "v2")
+            .policy_version(&policy.account_id, &policy.arn, "v2")
             .await
             .unwrap()
             .document,
@@ -350,41 +360,45 @@ async fn managed_policy_lifecycle() {
     );
 
     store
-        .set_default_policy_version(&policy.arn, "v1")
+        .set_default_policy_version(&policy.account_id, &policy.arn, "v1")
         .await
         .unwrap();
     assert!(
         store
-            .policy_version(&policy.arn, "v1")
+            .policy_version(&policy.account_id, &policy.arn, "v1")
             .await
             .unwrap()
             .is_default
     );
     store
-        .delete_policy_version(&policy.arn, "v3")
+        .delete_policy_version(&policy.account_id, &policy.arn, "v3")
         .await
         .unwrap();
     store
-        .delete_policy_version(&policy.arn, "v2")
+        .delete_policy_version(&policy.account_id, &policy.arn, "v2")
         .await
         .unwrap();
     // Version numbers are never reused.
     let v4 = store
-        .create_policy_version(&policy.arn, "{}", false)
+        .create_policy_version(&policy.account_id, &policy.arn, "{}", false)
         .await
         .unwrap();
     assert_eq!(v4.version_id, "v4");
     store
-        .delete_policy_version(&policy.arn, "v4")
+        .delete_policy_version(&policy.account_id, &policy.arn, "v4")
         .await
         .unwrap();
-    let missing = store.policy_version(&policy.arn, "v9").await;
+    let missing = store
+        .policy_version(&policy.account_id, &policy.arn, "v9")
+        .await;
     let kind = EntityKind::PolicyVersion {
         policy_arn: policy.arn.clone(),
     };
     assert_not_found(missing, kind.clone());
     assert_not_found(
-        store.set_default_policy_version(&policy.arn, "v9").await,
+        store
+            .set_default_policy_version(&policy.account_id, &policy.arn, "v9")
+            .await,
         kind,
     );
 
@@ -406,7 +420,14 @@ async fn managed_policy_lifecycle() {
         .attach_policy(ACCOUNT, Principal::User("u"), &policy.arn)
         .await
         .unwrap();
-    assert_eq!(store.policy(&policy.arn).await.unwrap().attachment_count, 2);
+    assert_eq!(
+        store
+            .policy(&policy.account_id, &policy.arn)
+            .await
+            .unwrap()
+            .attachment_count,
+        2
+    );
     let attached = store
         .list_attached_policies(ACCOUNT, Principal::Role("r"), &ListQuery::default())
         .await
@@ -462,9 +483,18 @@ async fn managed_policy_lifecycle() {
         1
     );
 
-    store.delete_policy(&policy.arn).await.unwrap();
-    assert_not_found(store.policy(&policy.arn).await, EntityKind::Policy);
-    assert_not_found(store.delete_policy(&policy.arn).await, EntityKind::Policy);
+    store
+        .delete_policy(&policy.account_id, &policy.arn)
+        .await
+        .unwrap();
+    assert_not_found(
+        store.policy(&policy.account_id, &policy.arn).await,
+        EntityKind::Policy,
+    );
+    assert_not_found(
+        store.delete_policy(&policy.account_id, &policy.arn).await,
+        EntityKind::Policy,
+    );
 }
 
 #[tokio::test]
@@ -569,7 +599,11 @@ async fn tags_upsert_case_insensitively_and_untag() {
         vec![Tag::new("b", "1")]
     );
     assert_eq!(
-        store.policy(&policy.arn).await.unwrap().tags,
+        store
+            .policy(&policy.account_id, &policy.arn)
+            .await
+            .unwrap()
+            .tags,
         vec![Tag::new("b", "1")]
     );
     assert_not_found(
@@ -596,11 +630,11 @@ async fn identity_policies_in_one_read() {
         .await
         .unwrap();
     store
-        .create_policy_version(&managed.arn, "{\"m\":2}", true)
+        .create_policy_version(&managed.account_id, &managed.arn, "{\"m\":2}", true)
         .await
         .unwrap();
     store
-        .create_policy_version(&managed.arn, "{\"m\":3}", false)
+        .create_policy_version(&managed.account_id, &managed.arn, "{\"m\":3}", false)
         .await
         .unwrap();
     let mut new = NewRole::new("r", TRUST);
@@ -639,7 +673,7 @@ async fn identity_policies_in_one_read() {
     );
     assert_eq!(
         store
-            .policy(&boundary.arn)
+            .policy(&boundary.account_id, &boundary.arn)
             .await
             .unwrap()
             .permissions_boundary_usage_count,

@@ -15,6 +15,7 @@ mod iam;
 mod iam_cli;
 mod imds;
 mod imds_host_mode;
+mod isolation;
 mod readme;
 mod revoke;
 mod run;

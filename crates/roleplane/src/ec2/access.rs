@@ -36,7 +36,13 @@ pub async fn authorize<S: Store>(
     let blob =
         encode_authorization_message(call.app, &call.caller.account_id, &decoded.to_string())
             .map_err(|_| Ec2Error::Internal)?;
-    let reason = denial_message(call.caller.principal.arn(), action, resource, &decision, false);
+    let reason = denial_message(
+        call.caller.principal.arn(),
+        action,
+        resource,
+        &decision,
+        false,
+    );
     Err(Ec2Error::Unauthorized(format!(
         "You are not authorized to perform this operation. {reason}. Encoded authorization failure message: {blob}"
     )))

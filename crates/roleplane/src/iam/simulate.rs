@@ -12,9 +12,9 @@ use policy::{
     Arn, Context, ContextValue, Decision, Outcome, PathElement, Policy, PolicyKind, PolicySet,
     PolicySource, Principal, PrincipalKind, Request, Statement, evaluate,
 };
-use store::{IdentityPolicies, ListQuery, Store};
+use store::{EntityKind, IdentityPolicies, ListQuery, Store};
 
-use super::access::authorize;
+use super::access::{Located, authorize};
 use super::paging::page;
 use super::validate::Input;
 use super::{Reply, respond, roles, store_error, users};
@@ -61,6 +61,15 @@ pub async fn principal<S: Store>(call: &Call<'_, S>) -> Reply {
 
     let (account, kind, name) = entity_of(source_arn)?;
     if account != call.caller.account_id {
+        // Another account's principal is never read: refused as every IAM resource of another
+        // account is (no resource-based policy can allow it).
+        let kind_of = match kind {
+            "user" => EntityKind::User,
+            _ => EntityKind::Role,
+        };
+        Located::<store::User>::foreign(source_arn.to_owned(), account, kind_of)
+            .authorize_only(call, Vec::new())
+            .await?;
         return Err(no_such_entity(kind, name));
     }
     let (principal, stored, inline_kind) = match kind {

@@ -66,7 +66,8 @@ pub fn unpin_stale(trust: &mut Policy, bindings: &[PrincipalBinding], caller: &P
         .iter()
         .filter(|b| {
             b.id != id
-                && iam_principal(&b.arn).is_some_and(|(a, k, n)| a == account && k == kind && n == name)
+                && iam_principal(&b.arn)
+                    .is_some_and(|(a, k, n)| a == account && k == kind && n == name)
         })
         .collect();
     if stale.is_empty() {
@@ -227,10 +228,7 @@ mod tests {
     fn a_recreated_role_loses_the_old_roles_trust() {
         let mut trust = Policy::parse(TRUST, PolicyKind::Trust).unwrap();
         unpin_stale(&mut trust, &pinned(), &session("AROANEW"));
-        assert_eq!(
-            aws(&trust),
-            ["AROAOLD", "arn:aws:iam::111122223333:user/u"]
-        );
+        assert_eq!(aws(&trust), ["AROAOLD", "arn:aws:iam::111122223333:user/u"]);
     }
 
     #[test]

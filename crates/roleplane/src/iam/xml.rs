@@ -178,6 +178,7 @@ mod tests {
             arn: "arn:aws:iam::123456789012:role/s3access".into(),
             created: datetime!(2026-01-02 03:04:05.678 UTC),
             assume_role_policy: r#"{"Version":"2012-10-17"}"#.into(),
+            trust_principals: Vec::new(),
             description: None,
             max_session_duration: 3600,
             permissions_boundary_arn: None,

@@ -326,7 +326,7 @@ async fn a_role_assumes_itself_only_when_its_trust_policy_names_it() {
     );
     f.app
         .store()
-        .update_assume_role_policy(ACCOUNT, "selfish", &named)
+        .update_assume_role_policy(ACCOUNT, "selfish", &named, &[])
         .await
         .unwrap();
     let (_, claims) = f.session(&f.assume(&session, &again).await.unwrap());

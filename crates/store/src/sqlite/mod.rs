@@ -42,9 +42,9 @@ use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
     AttachedPolicy, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery,
     ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch,
-    NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding, ProfileRef,
-    Reservation, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable, TokenKey,
-    User,
+    NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding,
+    ProfileRef, Reservation, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable,
+    TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
 use crate::store::Store;

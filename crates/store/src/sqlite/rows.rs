@@ -275,8 +275,8 @@ pub(super) async fn require_boundary(
         sqlx::query_scalar("SELECT 1 FROM managed_policies WHERE account_id = $1 AND arn = $2")
             .bind(account)
             .bind(arn)
-        .fetch_optional(&mut *conn)
-        .await?;
+            .fetch_optional(&mut *conn)
+            .await?;
     match found {
         Some(_) => Ok(()),
         None => Err(StoreError::not_found(EntityKind::PermissionsBoundary, arn)),
