@@ -15,3 +15,4 @@ pub mod protocol;
 pub mod run;
 pub mod server;
 pub mod sts;
+pub mod tag_rules;

@@ -21,3 +21,4 @@ mod run;
 mod simulate;
 mod sts;
 mod sts_assume_role;
+mod tag_rules;
