@@ -6,6 +6,7 @@ mod analyzer;
 mod api_robustness;
 mod audit;
 mod audit_durability;
+mod auth_scope;
 mod ec2;
 mod ec2_cli;
 mod ec2_pass_role;
