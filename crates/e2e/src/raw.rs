@@ -1,12 +1,15 @@
 //! Hand-made HTTP requests, signed by `aws-sigv4`, for what SDKs will not send: malformed bodies,
-//! unknown actions, oversized payloads.
+//! unknown actions, oversized payloads, signatures for another region, presigned URLs, a session
+//! token next to a long-term key.
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::http_request::{
+    SignableBody, SignableRequest, SignatureLocation, SigningInstructions, SigningSettings, sign,
+};
 use aws_sigv4::sign::v4;
 
 pub struct RawResponse {
@@ -17,80 +20,164 @@ pub struct RawResponse {
 
 /// POSTs `body` to `/` of `endpoint` (`http://host:port`), signed for `service` with the key pair.
 pub fn signed_post(endpoint: &str, service: &str, key: (&str, &str), body: &[u8]) -> RawResponse {
-    let content_type = "application/x-www-form-urlencoded; charset=utf-8";
-    signed_request(
-        endpoint,
-        service,
-        key,
-        "POST",
-        "/",
-        &[("content-type", content_type)],
-        body,
-    )
+    Signer::new(service, key).post(endpoint, FORM, &[], body)
 }
 
-/// Any request to `endpoint`, signed for `service` with the key pair: the JSON protocols'
-/// `x-amz-target` POSTs and restJson1's routes alike. `path` may carry a query string.
-pub fn signed_request(
-    endpoint: &str,
-    service: &str,
-    key: (&str, &str),
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> RawResponse {
-    signed_request_with_token(endpoint, service, key, None, method, path, headers, body)
+/// The awsQuery and ec2Query request body's content type.
+pub const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
+
+/// How a hand-made request is signed: the credential scope's service and region (default
+/// [`crate::REGION`]), the key pair, and the session token sent with it, if any.
+#[derive(Clone, Copy)]
+pub struct Signer<'a> {
+    service: &'a str,
+    region: &'a str,
+    key: (&'a str, &'a str),
+    token: Option<&'a str>,
 }
 
-/// [`signed_request`] with temporary credentials' session token.
-#[allow(clippy::too_many_arguments)]
-pub fn signed_request_with_token(
-    endpoint: &str,
-    service: &str,
-    key: (&str, &str),
-    token: Option<&str>,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> RawResponse {
-    let host = endpoint.trim_start_matches("http://");
-    let identity = Credentials::new(key.0, key.1, token.map(str::to_owned), None, "raw").into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(crate::REGION)
-        .name(service)
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .expect("signing params")
-        .into();
-    let mut all_headers = vec![("host", host)];
-    all_headers.extend_from_slice(headers);
-    let signable = SignableRequest::new(
-        method,
-        format!("http://{host}{path}"),
-        all_headers.iter().copied(),
-        SignableBody::Bytes(body),
-    )
-    .expect("signable request");
-    let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
-    let mut request = format!("{method} {path} HTTP/1.1\r\n");
-    for (name, value) in &all_headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
+impl<'a> Signer<'a> {
+    pub fn new(service: &'a str, key: (&'a str, &'a str)) -> Self {
+        Signer {
+            service,
+            region: crate::REGION,
+            key,
+            token: None,
+        }
     }
-    request.push_str(&format!(
-        "content-length: {}\r\nconnection: close\r\n",
-        body.len()
-    ));
-    for (name, value) in instructions.headers() {
-        request.push_str(&format!("{name}: {value}\r\n"));
+
+    /// Scopes the signature to `region` instead.
+    pub fn region(self, region: &'a str) -> Self {
+        Signer { region, ..self }
     }
-    request.push_str("\r\n");
-    let mut bytes = request.into_bytes();
-    bytes.extend_from_slice(body);
-    send(host, &bytes)
+
+    /// Sends `token` as `X-Amz-Security-Token` (a header, or a query parameter when presigned).
+    pub fn token(self, token: &'a str) -> Self {
+        Signer {
+            token: Some(token),
+            ..self
+        }
+    }
+
+    /// Sends `method /path` to `endpoint` with `content_type`, the extra `headers` and `body`,
+    /// signed in the `Authorization` header.
+    pub fn send(
+        &self,
+        endpoint: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> RawResponse {
+        let host = endpoint.trim_start_matches("http://");
+        let mut all = vec![("host", host)];
+        all.extend_from_slice(headers);
+        let signed = self.sign(
+            method,
+            &format!("http://{host}{path}"),
+            &all,
+            body,
+            SigningSettings::default(),
+        );
+        let mut request = format!("{method} {path} HTTP/1.1\r\n");
+        for (name, value) in &all {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str(&format!(
+            "content-length: {}\r\nconnection: close\r\n",
+            body.len()
+        ));
+        for (name, value) in signed.headers() {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        let mut bytes = request.into_bytes();
+        bytes.extend_from_slice(body);
+        send(host, &bytes)
+    }
+
+    /// POSTs `body` of `content_type` (and the extra `headers`) to `/`.
+    pub fn post(
+        &self,
+        endpoint: &str,
+        content_type: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> RawResponse {
+        let mut all = vec![("content-type", content_type)];
+        all.extend_from_slice(headers);
+        self.send(endpoint, "POST", "/", &all, body)
+    }
+
+    /// GETs `/?{query}` as a presigned URL: the signature, and the token if any, in the query.
+    pub fn presigned_get(&self, endpoint: &str, query: &str) -> RawResponse {
+        let host = endpoint.trim_start_matches("http://");
+        let mut settings = SigningSettings::default();
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(Duration::from_secs(300));
+        let signed = self.sign(
+            "GET",
+            &format!("http://{host}/?{query}"),
+            &[("host", host)],
+            b"",
+            settings,
+        );
+        let mut target = format!("/?{query}");
+        for (name, value) in signed.params() {
+            target.push_str(&format!("&{name}={}", percent_encode(value)));
+        }
+        let request = format!("GET {target} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n");
+        send(host, request.as_bytes())
+    }
+
+    fn sign(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        settings: SigningSettings,
+    ) -> SigningInstructions {
+        let credentials = Credentials::new(
+            self.key.0,
+            self.key.1,
+            self.token.map(str::to_owned),
+            None,
+            "raw",
+        );
+        let identity = credentials.into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(self.region)
+            .name(self.service)
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()
+            .expect("signing params")
+            .into();
+        let signable = SignableRequest::new(
+            method,
+            url,
+            headers.iter().copied(),
+            SignableBody::Bytes(body),
+        )
+        .expect("signable request");
+        let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
+        instructions
+    }
+}
+
+/// SigV4's encoding of a query value: everything but `A-Za-z0-9-_.~` as `%XX`.
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Sends raw bytes and reads until the server closes (or 10 s pass).

@@ -15,6 +15,7 @@ pub mod protocol;
 pub mod run;
 pub mod server;
 pub mod sts;
+pub mod tag_rules;
 
 /// Every operation served, by the signing name of the service that serves it. Tests that must
 /// cover every operation (the cross-account walk) check themselves against this list.

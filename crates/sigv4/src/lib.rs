@@ -26,7 +26,9 @@ mod sign;
 mod signing_key;
 mod verify;
 
-pub use authorization::{Authorization, CredentialScope, SignatureLocation, parse};
+pub use authorization::{
+    Authorization, CredentialScope, SignatureLocation, carries_security_token, parse,
+};
 pub use error::{ErrorDialect, SigV4Error};
 pub use sign::{SigningIdentity, sign};
 pub use signing_key::SigningKeyCache;

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_iam::error::ProvideErrorMetadata;
-use e2e::raw::{RawResponse, signed_post, signed_request};
+use e2e::raw::{RawResponse, Signer, signed_post};
 use e2e::{ACCOUNT_ID, ADMIN_KEY_ID, ADMIN_SECRET, EC2_TRUST, Server};
 use serde_json::{Value, json};
 
@@ -177,14 +177,7 @@ async fn victim(server: &Server) -> Victim {
     let association = element(&associations.body, "associationId")
         .expect("the instance's association")
         .to_owned();
-    let job = signed_request(
-        &server.endpoint,
-        "access-analyzer",
-        ADMIN,
-        "PUT",
-        "/policy/generation",
-        &[("content-type", "application/json")],
-        json!({
+    let job = Signer::new("access-analyzer", ADMIN).send(&server.endpoint, "PUT", "/policy/generation", &[("content-type", "application/json")], json!({
             "policyGenerationDetails": {"principalArn": format!("arn:aws:iam::{ACCOUNT_ID}:role/victim-role")},
             "cloudTrailDetails": {
                 "trails": [{"cloudTrailArn": format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT_ID}:trail/t"), "allRegions": true}],
@@ -193,8 +186,7 @@ async fn victim(server: &Server) -> Victim {
             }
         })
         .to_string()
-        .as_bytes(),
-    );
+        .as_bytes());
     assert_eq!(job.status, 200, "{}", job.body);
     let job: Value = serde_json::from_str(&job.body).unwrap();
     let generation_job = job["jobId"].as_str().unwrap().to_owned();
@@ -227,10 +219,8 @@ fn analyzer(
     path: &str,
     body: &str,
 ) -> RawResponse {
-    signed_request(
+    Signer::new("access-analyzer", key).send(
         &server.endpoint,
-        "access-analyzer",
-        key,
         method,
         path,
         &[("content-type", "application/json")],
@@ -828,10 +818,8 @@ fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
         service: "cloudtrail",
         operation: "LookupEvents",
         run: Box::new(|server, key| {
-            signed_request(
+            Signer::new("cloudtrail", key).send(
                 &server.endpoint,
-                "cloudtrail",
-                key,
                 "POST",
                 "/",
                 &[
@@ -1239,11 +1227,8 @@ async fn sessions_of_deleted_roles_are_denied_not_failed() {
     let session = (creds.access_key_id(), creds.secret_access_key());
     let token = creds.session_token();
     let call = |service: &str, body: &str| {
-        e2e::raw::signed_request_with_token(
+        Signer::new(service, session).token(token).send(
             &server.endpoint,
-            service,
-            session,
-            Some(token),
             "POST",
             "/",
             &[(
@@ -1280,11 +1265,8 @@ async fn sessions_of_deleted_roles_are_denied_not_failed() {
             "{round}: {}",
             ec2_answer.body
         );
-        let trail = e2e::raw::signed_request_with_token(
+        let trail = Signer::new("cloudtrail", session).token(token).send(
             &server.endpoint,
-            "cloudtrail",
-            session,
-            Some(token),
             "POST",
             "/",
             &[

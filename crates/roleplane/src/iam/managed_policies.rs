@@ -4,7 +4,7 @@ use store::{EntityKind, ManagedPolicy, NewPolicy, Store};
 
 use super::access::{Located, authorize, request_tags};
 use super::paging;
-use super::validate::{Input, LONG_NAME, reject_duplicate_keys};
+use super::validate::{Input, LONG_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, TagsMember};
 use super::{Reply, account, arn, documents, done, respond, store_error};
 use crate::protocol::AwsError;
@@ -60,7 +60,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     let description = input.policy_description("Description");
     let tags = input.tags("Tags", false);
     input.finish()?;
-    reject_duplicate_keys(&tags)?;
+    reject_reserved_or_duplicate_keys(&tags)?;
     authorize(call, &arn(call, "policy", path, name), request_tags(&tags)).await?;
     documents::managed(document)?;
     let policy = call

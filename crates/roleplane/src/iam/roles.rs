@@ -3,7 +3,7 @@
 use store::{NewRole, Role, RoleUpdate, Store};
 
 use super::access::{Located, authorize, request_tags, single};
-use super::validate::{Input, SHORT_NAME, reject_duplicate_keys};
+use super::validate::{Input, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, RoleView};
 use super::{Reply, account, arn, documents, done, respond, store_error, trust};
 use crate::protocol::AwsError;
@@ -25,7 +25,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     let boundary = input.optional_arn("PermissionsBoundary");
     let tags = input.tags("Tags", false);
     input.finish()?;
-    reject_duplicate_keys(&tags)?;
+    reject_reserved_or_duplicate_keys(&tags)?;
 
     let mut context = request_tags(&tags);
     if let Some(boundary) = boundary {

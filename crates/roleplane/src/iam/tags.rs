@@ -4,7 +4,7 @@
 use store::{Store, Tag};
 
 use super::access::{Located, Resource, request_tags, tag_keys};
-use super::validate::{Input, LONG_NAME, MAX_TAGS, SHORT_NAME, reject_duplicate_keys};
+use super::validate::{Input, LONG_NAME, MAX_TAGS, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::{
     Reply, account, done, instance_profiles, managed_policies, paging, respond, roles, store_error,
     users,
@@ -97,7 +97,7 @@ pub async fn tag<S: Store>(call: &Call<'_, S>, which: Taggable) -> Reply {
     let id = which.read_id(&mut input);
     let tags = input.tags("Tags", true);
     input.finish()?;
-    reject_duplicate_keys(&tags)?;
+    reject_reserved_or_duplicate_keys(&tags)?;
     let entity = which
         .locate(call, id)
         .await?

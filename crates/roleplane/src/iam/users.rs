@@ -5,7 +5,7 @@ use store::{AccessKeyStatus, NewAccessKey, NewUser, Store, User};
 
 use super::access::{Located, authorize, request_tags, single};
 use super::paging;
-use super::validate::{Input, LONG_NAME, SHORT_NAME, reject_duplicate_keys};
+use super::validate::{Input, LONG_NAME, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, UserView};
 use super::{Reply, account, arn, done, respond, store_error};
 use crate::protocol::{AwsError, Protocol};
@@ -43,7 +43,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     let boundary = input.optional_arn("PermissionsBoundary");
     let tags = input.tags("Tags", false);
     input.finish()?;
-    reject_duplicate_keys(&tags)?;
+    reject_reserved_or_duplicate_keys(&tags)?;
     let mut context = request_tags(&tags);
     if let Some(boundary) = boundary {
         context.push(single("iam:PermissionsBoundary", boundary));

@@ -7,6 +7,7 @@
 use store::{ListQuery, Tag};
 
 use crate::protocol::{AwsError, Params, Scope, Violations};
+use crate::tag_rules;
 
 /// `roleNameType`, `userNameType`: 1–64 of `[\w+=,.@-]+`.
 pub const SHORT_NAME: Name = Name { max: 64 };
@@ -19,8 +20,6 @@ const PATH_PREFIX_PATTERN: &str = r"\u002F[\u0021-\u007F]*";
 const POLICY_PATH_PATTERN: &str = r"((/[A-Za-z0-9\.,\+@=_-]+)*)/";
 const DOCUMENT_PATTERN: &str = r"[\u0009\u000A\u000D\u0020-\u00FF]+";
 const ROLE_DESCRIPTION_PATTERN: &str = r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*";
-const TAG_KEY_PATTERN: &str = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+";
-const TAG_VALUE_PATTERN: &str = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*";
 const MARKER_PATTERN: &str = r"[\u0020-\u00FF]+";
 const ACCESS_KEY_ID_PATTERN: &str = r"[\w]+";
 
@@ -354,17 +353,14 @@ impl<'a> Input<'a> {
                 None => self.violations.null(&tag.error_path("Key")),
                 Some(key) => {
                     let path = tag.error_path("Key");
-                    self.length(&path, key, 1, 128);
-                    self.pattern(&path, key, TAG_KEY_PATTERN, all(key, is_tag_char));
+                    self.broken(&path, key, tag_rules::key_violations(key));
                 }
             }
             match value {
                 None => self.violations.null(&tag.error_path("Value")),
                 Some(value) => {
                     let path = tag.error_path("Value");
-                    self.length(&path, value, 0, 256);
-                    let valid = value.chars().all(is_tag_char);
-                    self.pattern(&path, value, TAG_VALUE_PATTERN, valid);
+                    self.broken(&path, value, tag_rules::value_violations(value));
                 }
             }
             if let (Some(key), Some(value)) = (key, value) {
@@ -401,11 +397,17 @@ impl<'a> Input<'a> {
                 continue;
             };
             let path = item.error_path("");
-            self.length(&path, key, 1, 128);
-            self.pattern(&path, key, TAG_KEY_PATTERN, all(key, is_tag_char));
+            self.broken(&path, key, tag_rules::key_violations(key));
             keys.push(key.to_owned());
         }
         keys
+    }
+
+    /// Records each constraint `value` breaks.
+    fn broken(&mut self, path: &str, value: &str, constraints: Vec<String>) {
+        for constraint in constraints {
+            self.violations.value(path, value, &constraint);
+        }
     }
 
     fn length(&mut self, path: &str, value: &str, min: usize, max: usize) {
@@ -438,8 +440,17 @@ impl<'a> Input<'a> {
     }
 }
 
-/// `Duplicate tag keys found. Please note that Tag keys are case insensitive.` (InvalidInput).
-pub fn reject_duplicate_keys(tags: &[Tag]) -> Result<(), AwsError> {
+// UNCONFIRMED wording for IAM: EC2's confirmed text for the same rule (`InvalidParameterValue`
+// there; IAM reports its input rules as `InvalidInput`).
+const RESERVED_KEY_MESSAGE: &str = "Tag keys starting with 'aws:' are reserved for internal use";
+
+/// The rules on a request's tag keys beyond their characters, all `InvalidInput` (400): no key
+/// under the reserved `aws:` prefix (any case), and no key twice (`Duplicate tag keys found.
+/// Please note that Tag keys are case insensitive.`). Checked before anything is written.
+pub fn reject_reserved_or_duplicate_keys(tags: &[Tag]) -> Result<(), AwsError> {
+    if tags.iter().any(|tag| tag_rules::is_reserved_key(&tag.key)) {
+        return Err(AwsError::sender("InvalidInput", 400, RESERVED_KEY_MESSAGE));
+    }
     for (i, tag) in tags.iter().enumerate() {
         if tags[..i]
             .iter()
@@ -467,20 +478,6 @@ fn is_word_char(c: char) -> bool {
 
 fn is_name_char(c: char) -> bool {
     is_word_char(c) || "+=,.@-".contains(c)
-}
-
-/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: letters, separators, numbers and a few symbols.
-fn is_tag_char(c: char) -> bool {
-    c.is_alphabetic() || c.is_numeric() || is_separator(c) || "_.:/=+-@".contains(c)
-}
-
-/// Unicode general category Z (Zs, Zl, Zp).
-fn is_separator(c: char) -> bool {
-    matches!(
-        c,
-        ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}'
-    )
 }
 
 #[cfg(test)]
@@ -604,7 +601,9 @@ mod tests {
 
         let dup = [Tag::new("Env", "a"), Tag::new("env", "b")];
         assert_eq!(
-            reject_duplicate_keys(&dup).expect_err("duplicate").message,
+            reject_reserved_or_duplicate_keys(&dup)
+                .expect_err("duplicate")
+                .message,
             "Duplicate tag keys found. Please note that Tag keys are case insensitive."
         );
     }

@@ -7,6 +7,7 @@ use store::{AccessKeyStatus, Store, StoreError, User};
 
 use super::app::App;
 use super::key_cache::CachedKey;
+use super::scope_region::valid_regions;
 use crate::credentials::{SessionClaims, SessionPrincipal, TokenError};
 use crate::protocol::{AwsError, Protocol};
 
@@ -62,6 +63,9 @@ pub async fn authenticate<S: Store>(
             "AWS was not able to validate the provided access credentials",
         ),
     };
+    claim
+        .check_region(&valid_regions(claim.scope().service, app.region()))
+        .map_err(sig_error)?;
     let key_id = claim.access_key_id();
     if key_id.starts_with("ASIA") {
         let token = claim.session_token().ok_or_else(invalid)?;
@@ -88,6 +92,11 @@ pub async fn authenticate<S: Store>(
             principal: session_principal(&claims),
             identity: Identity::Session(claims),
         });
+    }
+    // A long-term key with a session token (a stale AWS_SESSION_TOKEN) is refused, not taken
+    // with the token ignored: AWS answers it as an invalid token.
+    if sigv4::carries_security_token(req) {
+        return Err(invalid());
     }
     let cached = match app.key_cache().get(key_id) {
         Some(cached) => cached,

@@ -9,6 +9,7 @@ mod key_cache;
 mod last_use;
 mod policy_cache;
 pub(crate) mod request_id;
+mod scope_region;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;

@@ -74,6 +74,7 @@ impl<'a> Request<'a> {
             input::SOURCE_IDENTITY.check(id, &mut v);
         }
         v.into_result()?;
+        input::reject_reserved_tag_keys(&tags)?;
         Ok(Request {
             role_arn: role_arn.unwrap_or_default(),
             session_name: session_name.unwrap_or_default(),

@@ -3,7 +3,8 @@
 //! `ValidationError` (`1 validation error detected: Value 'x' at 'roleSessionName' failed to
 //! satisfy constraint: …`).
 
-use crate::protocol::{ParamError, Scope, Violations};
+use crate::protocol::{AwsError, ParamError, Scope, Violations};
+use crate::tag_rules;
 
 /// `RoleSessionName`, `SourceIdentity`: `[\w+=,.@-]*`, where `\w` is Java's `[a-zA-Z0-9_]`.
 pub const NAME_PATTERN: &str = r"[\w+=,.@-]*";
@@ -11,8 +12,6 @@ pub const NAME_PATTERN: &str = r"[\w+=,.@-]*";
 pub const EXTERNAL_ID_PATTERN: &str = r"[\w+=,.@:\/-]*";
 /// Session policies: TAB, LF, CR and U+0020–U+00FF.
 pub const POLICY_PATTERN: &str = r"[\u0009\u000A\u000D\u0020-\u00FF]+";
-/// Tag keys (values allow the empty string).
-pub const TAG_PATTERN: &str = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+";
 
 pub const MAX_TAGS: usize = 50;
 pub const MAX_POLICY_ARNS: usize = 10;
@@ -27,10 +26,6 @@ fn is_external_id_char(c: char) -> bool {
 
 fn is_policy_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}')
-}
-
-fn is_tag_char(c: char) -> bool {
-    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
 }
 
 /// A string member's length (in characters, as the models count) and pattern.
@@ -132,27 +127,31 @@ pub fn tags<'a>(params: Scope<'a>, v: &mut Violations) -> Result<Vec<Tag<'a>>, P
             &format!("Member must have length less than or equal to {MAX_TAGS}"),
         );
     }
+    // STS leaves a session tag's text out of its message (`Value at 'tags.1.member.key' …`).
     for (i, tag) in tags.iter().enumerate() {
         let key_path = format!("tags.{}.member.key", i + 1);
+        for constraint in tag_rules::key_violations(tag.key) {
+            v.unshown(&key_path, &constraint);
+        }
         let value_path = format!("tags.{}.member.value", i + 1);
-        let key = Text {
-            path: &key_path,
-            min: 1,
-            max: 128,
-            pattern: TAG_PATTERN,
-            allowed: is_tag_char,
-        };
-        key.check(tag.key, v);
-        let value = Text {
-            path: &value_path,
-            min: 0,
-            max: 256,
-            pattern: r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*",
-            allowed: is_tag_char,
-        };
-        value.check(tag.value, v);
+        for constraint in tag_rules::value_violations(tag.value) {
+            v.unshown(&value_path, &constraint);
+        }
     }
     Ok(tags)
+}
+
+// UNCONFIRMED code and wording for STS: EC2's confirmed text for the same rule, with the code
+// STS uses for its other refused parameter values.
+const RESERVED_KEY_MESSAGE: &str = "Tag keys starting with 'aws:' are reserved for internal use";
+
+/// Session tags may not use the reserved `aws:` key prefix (any case); checked after the model
+/// constraints, before anything is authorized or issued.
+pub fn reject_reserved_tag_keys(tags: &[Tag<'_>]) -> Result<(), AwsError> {
+    if tags.iter().any(|tag| tag_rules::is_reserved_key(tag.key)) {
+        return Err(AwsError::invalid_parameter_value(RESERVED_KEY_MESSAGE));
+    }
+    Ok(())
 }
 
 /// `TransitiveTagKeys.member.N`: at most 50 keys.
