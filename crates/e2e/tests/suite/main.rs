@@ -7,6 +7,7 @@ mod api_robustness;
 mod audit;
 mod audit_durability;
 mod ec2;
+mod ec2_addresses;
 mod ec2_cli;
 mod ec2_pass_role;
 mod generate_api;

@@ -8,7 +8,7 @@ use super::access::{authorize, instance_arn, request_tags, resource_tags};
 use super::error::{Ec2Error, from_store};
 use super::filters::{self, Filter};
 use super::metadata::{self, OptionsInput};
-use super::{Reply, account, ids, profiles, respond, xml};
+use super::{Reply, account, addresses, ids, profiles, respond, xml};
 use crate::protocol::AwsError;
 use crate::server::api::Call;
 
@@ -48,6 +48,7 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
                 )
                 .into());
             }
+            addresses::check(ip, call.app.addressing())?;
             Some(ip.to_string())
         }
     };

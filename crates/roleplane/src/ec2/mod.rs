@@ -4,12 +4,14 @@
 //! detaches instance profiles; [`metadata`] manages metadata options and account defaults.
 //! Beneath them, [`access`] authorizes (UnauthorizedOperation with an encoded message),
 //! [`profiles`] resolves `IamInstanceProfile` and checks `iam:PassRole`, [`filters`] and [`ids`]
-//! validate input, [`error`] words failures as EC2 does, and [`xml`] writes the shapes.
+//! validate input, [`addresses`] decides which `PrivateIpAddress` an instance may have,
+//! [`error`] words failures as EC2 does, and [`xml`] writes the shapes.
 //!
 //! States settle at once (see `store::sqlite::instances`): a write answers with the
 //! transitional state and the next read shows the settled one, so tests are deterministic.
 
 mod access;
+pub mod addresses;
 mod associations;
 pub mod error;
 mod filters;
