@@ -9,6 +9,7 @@ mod audit_durability;
 mod ec2;
 mod ec2_addresses;
 mod ec2_cli;
+mod ec2_existence;
 mod ec2_pass_role;
 mod generate_api;
 mod generate_scenario;
