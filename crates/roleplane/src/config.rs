@@ -51,6 +51,14 @@ impl ServeArgs {
         }
     }
 
+    /// Which private addresses instances may be given: real ones only in host mode.
+    pub fn addressing(&self) -> crate::ec2::addresses::Addressing {
+        match self.imds_listen {
+            Some(_) => crate::ec2::addresses::Addressing::Host,
+            None => crate::ec2::addresses::Addressing::Local,
+        }
+    }
+
     /// The credential rotation schedule of `--imds-credential-lifetime` and `-refresh`.
     pub fn rotation(&self) -> Result<crate::metadata::Rotation, String> {
         crate::metadata::Rotation::new(

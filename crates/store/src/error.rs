@@ -54,6 +54,9 @@ pub enum Ec2Rejection {
     AddressInUse { address: String },
     /// No loopback address is left to allocate.
     AddressesExhausted,
+    /// A requested private address no instance may have (0.0.0.0, or loopback outside the
+    /// range the store assigns from; see `sqlite::loopback`).
+    AddressUnusable { address: String },
 }
 
 /// Which quota a write would exceed.

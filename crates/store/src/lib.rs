@@ -21,5 +21,5 @@ pub use audit::{AUDIT_DATABASE_FILE, AuditLog};
 pub use error::{Conflict, Ec2Rejection, EntityKind, Quota, Result, StoreError};
 pub use model::*;
 pub use page::{ListQuery, Page};
-pub use sqlite::{DATABASE_FILE, SqliteStore};
+pub use sqlite::{DATABASE_FILE, SqliteStore, assignable_loopback};
 pub use store::{ACCESS_KEYS_PER_USER, MANAGED_POLICIES_PER_PRINCIPAL, Store, VERSIONS_PER_POLICY};

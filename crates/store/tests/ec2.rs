@@ -86,6 +86,46 @@ async fn addresses_are_unique_and_lookups_see_only_live_instances() {
     assert_eq!(again.instances[0].private_ip, first.private_ip);
 }
 
+/// Whoever launches, the store places no instance on 127.0.0.1, the edges of 127.0.0.0/8 or
+/// 0.0.0.0, and a refused launch writes nothing.
+#[tokio::test]
+async fn unusable_requested_addresses_are_refused_and_write_nothing() {
+    let (_dir, store) = fresh().await;
+    let before = store.ec2_generation();
+    for address in [
+        "127.0.0.1",
+        "127.0.0.0",
+        "127.255.255.255",
+        "127.0.0.2",
+        "0.0.0.0",
+    ] {
+        let mut asked = launch(1);
+        asked.private_ip = Some(address.into());
+        assert!(
+            matches!(
+                store.run_instances(ACCOUNT, asked).await,
+                Err(store::StoreError::Ec2(
+                    store::Ec2Rejection::AddressUnusable { .. }
+                ))
+            ),
+            "{address}"
+        );
+    }
+    assert_eq!(store.ec2_generation(), before, "nothing was written");
+    let all = store
+        .instances(ACCOUNT, &InstanceQuery::default())
+        .await
+        .unwrap();
+    assert!(all.is_empty(), "{all:?}");
+    let mut asked = launch(1);
+    asked.private_ip = Some("10.213.1.2".into());
+    let placed = store.run_instances(ACCOUNT, asked).await.unwrap();
+    assert_eq!(
+        placed.instances[0].private_ip, "10.213.1.2",
+        "host mode's real addresses"
+    );
+}
+
 const CRASH_DIR_VAR: &str = "STORE_EC2_CRASH_TEST_DIR";
 const ACK: &str = "ACK ";
 

@@ -5,9 +5,9 @@
 
 use store::{Association, AssociationQuery, AssociationState, Store};
 
-use super::access::{authorize, instance_arn, resource_tags};
+use super::access::{authorize, instance_arn};
 use super::error::{Ec2Error, from_store};
-use super::{Reply, account, filters, find_instance, ids, profiles, respond, xml};
+use super::{Reply, account, filters, ids, locate, profiles, respond, xml};
 use crate::server::api::Call;
 
 fn answer<S>(call: &Call<'_, S>, association: &Association, shown: AssociationState) -> String {
@@ -22,15 +22,11 @@ pub async fn associate<S: Store>(call: &Call<'_, S>) -> Reply {
     let root = call.params.root();
     let instance_id = ids::instance_id(root.required_str("InstanceId")?)?;
     let member = root.optional_scope("IamInstanceProfile");
-    let instance = find_instance(call, instance_id).await?;
+    locate::instance(call, instance_id)
+        .await?
+        .authorize(call, "ec2:AssociateIamInstanceProfile")
+        .await?;
     let arn = instance_arn(call, instance_id);
-    authorize(
-        call,
-        "ec2:AssociateIamInstanceProfile",
-        &arn,
-        resource_tags(&instance),
-    )
-    .await?;
     let profile = profiles::resolve(call, member).await?;
     profiles::may_pass(call, &profile, &arn).await?;
     let association = call
@@ -42,43 +38,15 @@ pub async fn associate<S: Store>(call: &Call<'_, S>) -> Reply {
     Ok(answer(call, &association, AssociationState::Associating))
 }
 
-/// The association `AssociationId` names, with its instance, for an operation on it.
-async fn locate<S: Store>(
-    call: &Call<'_, S>,
-    association_id: &str,
-) -> Result<(Association, store::Instance), Ec2Error> {
-    let query = AssociationQuery {
-        ids: vec![association_id.to_owned()],
-        ..AssociationQuery::default()
-    };
-    let association = call
-        .app
-        .store()
-        .instance_profile_associations(account(call), &query)
-        .await
-        .map_err(from_store)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| Ec2Error::AssociationNotFound(association_id.to_owned()))?;
-    let instance = find_instance(call, &association.instance_id)
-        .await
-        .map_err(|_| Ec2Error::AssociationNotFound(association_id.to_owned()))?;
-    Ok((association, instance))
-}
-
 pub async fn replace<S: Store>(call: &Call<'_, S>) -> Reply {
     let root = call.params.root();
     let association_id = ids::association_id(root.required_str("AssociationId")?)?;
     let member = root.optional_scope("IamInstanceProfile");
-    let (current, instance) = locate(call, association_id).await?;
+    let (current, _) = locate::association(call, association_id)
+        .await?
+        .authorize(call, "ec2:ReplaceIamInstanceProfileAssociation")
+        .await?;
     let arn = instance_arn(call, &current.instance_id);
-    authorize(
-        call,
-        "ec2:ReplaceIamInstanceProfileAssociation",
-        &arn,
-        resource_tags(&instance),
-    )
-    .await?;
     let profile = profiles::resolve(call, member).await?;
     profiles::may_pass(call, &profile, &arn).await?;
     let association = call
@@ -96,14 +64,10 @@ pub async fn replace<S: Store>(call: &Call<'_, S>) -> Reply {
 
 pub async fn disassociate<S: Store>(call: &Call<'_, S>) -> Reply {
     let association_id = ids::association_id(call.params.required_str("AssociationId")?)?;
-    let (_, instance) = locate(call, association_id).await?;
-    authorize(
-        call,
-        "ec2:DisassociateIamInstanceProfile",
-        &instance_arn(call, &instance.id),
-        resource_tags(&instance),
-    )
-    .await?;
+    locate::association(call, association_id)
+        .await?
+        .authorize(call, "ec2:DisassociateIamInstanceProfile")
+        .await?;
     let association = call
         .app
         .store()

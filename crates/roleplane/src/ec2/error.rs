@@ -50,6 +50,17 @@ pub enum Ec2Error {
     /// UNCONFIRMED wording.
     #[error("There are no free loopback addresses left for new instances.")]
     AddressesExhausted,
+    /// EC2's answer to a `PrivateIpAddress` outside the subnet, as real RunInstances errors show
+    /// it ("InvalidParameterValue: Address 172.31.0.16 does not fall within the subnet's address
+    /// range", status 400: github.com/JamesWoolfenden/terraform-aws-cassandra/issues/18).
+    #[error("Address {0} does not fall within the subnet's address range")]
+    AddressOutsideRange(String),
+    /// EC2's answer to one of a subnet's reserved addresses (first four, last), as the AWS CLI
+    /// shows it: "An error occurred (InvalidParameterValue) when calling the RunInstances
+    /// operation: Address 192.168.0.2 is in subnet's reserved address range" (quoted in public
+    /// READMEs' troubleshooting notes; not in AWS's own docs).
+    #[error("Address {0} is in subnet's reserved address range")]
+    AddressReserved(String),
     #[error("{0}")]
     InvalidParameterValue(String),
     #[error("{0}")]
@@ -78,6 +89,8 @@ impl Ec2Error {
             Self::MalformedAssociationId(_)
             | Self::InvalidProfileName(_)
             | Self::InvalidProfileArn(_)
+            | Self::AddressOutsideRange(_)
+            | Self::AddressReserved(_)
             | Self::InvalidParameterValue(_) => "InvalidParameterValue",
             Self::AssociationNotFound(_) => "InvalidAssociationID.NotFound",
             Self::ExistingAssociation(_) | Self::NotActiveAssociation(_) => "IncorrectState",
@@ -134,6 +147,7 @@ pub fn from_store(err: StoreError) -> Ec2Error {
             Ec2Rejection::IdempotentParameterMismatch => Ec2Error::IdempotentParameterMismatch,
             Ec2Rejection::AddressInUse { address } => Ec2Error::AddressInUse(address),
             Ec2Rejection::AddressesExhausted => Ec2Error::AddressesExhausted,
+            Ec2Rejection::AddressUnusable { address } => super::addresses::unusable(address),
         },
         err => {
             tracing::error!(error = %err, "store failure in an EC2 operation");
@@ -173,6 +187,16 @@ mod tests {
                 Ec2Error::NotRunningOrStopped("i-1".into()),
                 "IncorrectInstanceState",
                 "The instance 'i-1' is not in the 'running' or 'stopped' states.",
+            ),
+            (
+                Ec2Error::AddressOutsideRange("10.0.0.5".into()),
+                "InvalidParameterValue",
+                "Address 10.0.0.5 does not fall within the subnet's address range",
+            ),
+            (
+                Ec2Error::AddressReserved("127.0.0.1".into()),
+                "InvalidParameterValue",
+                "Address 127.0.0.1 is in subnet's reserved address range",
             ),
             (
                 Ec2Error::InvalidProfileName("nope".into()),

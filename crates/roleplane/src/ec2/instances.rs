@@ -4,11 +4,11 @@ use std::net::Ipv4Addr;
 
 use store::{Instance, InstanceQuery, NewLaunch, StateRequest, Store, Tag};
 
-use super::access::{authorize, instance_arn, request_tags, resource_tags};
+use super::access::{authorize, instance_arn, request_tags};
 use super::error::{Ec2Error, from_store};
 use super::filters::{self, Filter};
 use super::metadata::{self, OptionsInput};
-use super::{Reply, account, ids, profiles, respond, xml};
+use super::{Reply, account, addresses, ids, locate, profiles, respond, xml};
 use crate::protocol::AwsError;
 use crate::server::api::Call;
 
@@ -48,6 +48,7 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
                 )
                 .into());
             }
+            addresses::check(ip, call.app.addressing())?;
             Some(ip.to_string())
         }
     };
@@ -270,7 +271,8 @@ fn by_reservation<'a>(instances: &[&'a Instance]) -> Vec<(&'a str, Vec<&'a Insta
     groups
 }
 
-/// Start, Stop or Terminate: authorize each instance, then change them all in one write.
+/// Start, Stop or Terminate: authorize each instance (found or not), then change them all in
+/// one write.
 pub async fn change_state<S: Store>(call: &Call<'_, S>, request: StateRequest) -> Reply {
     let requested: Vec<String> = call
         .params
@@ -284,33 +286,18 @@ pub async fn change_state<S: Store>(call: &Call<'_, S>, request: StateRequest) -
     for id in &requested {
         ids::instance_id(id)?;
     }
-    let query = InstanceQuery {
-        ids: requested.clone(),
-        ..InstanceQuery::default()
-    };
-    let found = call
-        .app
-        .store()
-        .instances(account(call), &query)
-        .await
-        .map_err(from_store)?;
-    let missing: Vec<String> = requested
-        .iter()
-        .filter(|id| !found.iter().any(|i| &i.id == *id))
-        .cloned()
-        .collect();
+    // Every instance is authorized, found or not, before a missing one is reported.
+    let action = format!("ec2:{}", call.params.action());
+    let mut missing: Vec<String> = Vec::new();
+    for located in locate::instances(call, &requested).await? {
+        match located.authorize(call, &action).await {
+            Ok(_) => {}
+            Err(Ec2Error::InstanceNotFound(ids)) => missing.extend(ids),
+            Err(other) => return Err(other.into()),
+        }
+    }
     if !missing.is_empty() {
         return Err(Ec2Error::InstanceNotFound(missing).into());
-    }
-    let action = format!("ec2:{}", call.params.action());
-    for instance in &found {
-        authorize(
-            call,
-            &action,
-            &instance_arn(call, &instance.id),
-            resource_tags(instance),
-        )
-        .await?;
     }
     let changes = call
         .app

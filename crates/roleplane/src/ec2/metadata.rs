@@ -7,9 +7,9 @@
 
 use store::{MetadataDefaults, MetadataOptions, Store};
 
-use super::access::{authorize, instance_arn, resource_tags};
+use super::access::authorize;
 use super::error::{Ec2Error, from_store};
-use super::{Reply, account, find_instance, ids, respond};
+use super::{Reply, account, ids, locate, respond};
 use crate::protocol::{AwsError, Scope};
 use crate::server::api::Call;
 
@@ -92,14 +92,10 @@ pub fn at_launch(defaults: &MetadataDefaults, request: OptionsInput) -> Metadata
 pub async fn modify_options<S: Store>(call: &Call<'_, S>) -> Reply {
     let id = ids::instance_id(call.params.required_str("InstanceId")?)?;
     let input = OptionsInput::parse(&call.params.root())?;
-    let instance = find_instance(call, id).await?;
-    authorize(
-        call,
-        "ec2:ModifyInstanceMetadataOptions",
-        &instance_arn(call, id),
-        resource_tags(&instance),
-    )
-    .await?;
+    let instance = locate::instance(call, id)
+        .await?
+        .authorize(call, "ec2:ModifyInstanceMetadataOptions")
+        .await?;
     let options = input.apply(instance.metadata_options);
     let updated = call
         .app

@@ -3,27 +3,31 @@
 //! [`instances`] launches, lists and changes instances; [`associations`] attaches, replaces and
 //! detaches instance profiles; [`metadata`] manages metadata options and account defaults.
 //! Beneath them, [`access`] authorizes (UnauthorizedOperation with an encoded message),
-//! [`profiles`] resolves `IamInstanceProfile` and checks `iam:PassRole`, [`filters`] and [`ids`]
-//! validate input, [`error`] words failures as EC2 does, and [`xml`] writes the shapes.
+//! [`locate`] looks up the instances and associations an operation names (authorized before a
+//! missing one is reported), [`profiles`] resolves `IamInstanceProfile` and checks
+//! `iam:PassRole`, [`filters`] and [`ids`] validate input, [`addresses`] decides which
+//! `PrivateIpAddress` an instance may have, [`error`] words failures as EC2 does, and [`xml`]
+//! writes the shapes.
 //!
 //! States settle at once (see `store::sqlite::instances`): a write answers with the
 //! transitional state and the next read shows the settled one, so tests are deterministic.
 
 mod access;
+pub mod addresses;
 mod associations;
 pub mod error;
 mod filters;
 mod ids;
 mod instances;
+mod locate;
 mod metadata;
 mod profiles;
 mod xml;
 
-use store::{Instance, InstanceQuery, StateRequest, Store};
+use store::{StateRequest, Store};
 
 use crate::protocol::{AwsError, Envelope, XmlWriter};
 use crate::server::api::Call;
-use error::{Ec2Error, from_store};
 
 type Reply = Result<String, AwsError>;
 
@@ -98,20 +102,4 @@ fn respond<S>(call: &Call<'_, S>, output: impl FnOnce(&mut XmlWriter)) -> String
 /// The caller's account: EC2 resources are the caller's own.
 fn account<'c, S>(call: &Call<'c, S>) -> &'c str {
     &call.caller.account_id
-}
-
-/// One visible instance of the caller's account, or `InvalidInstanceID.NotFound`.
-async fn find_instance<S: Store>(call: &Call<'_, S>, id: &str) -> Result<Instance, Ec2Error> {
-    let query = InstanceQuery {
-        ids: vec![id.to_owned()],
-        ..InstanceQuery::default()
-    };
-    call.app
-        .store()
-        .instances(account(call), &query)
-        .await
-        .map_err(from_store)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| Ec2Error::InstanceNotFound(vec![id.to_owned()]))
 }

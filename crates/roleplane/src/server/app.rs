@@ -9,6 +9,7 @@ use super::last_use::LastUse;
 use super::policy_cache::PolicyCache;
 use crate::audit::Audit;
 use crate::credentials::{KeyRing, SealError, SealingKey};
+use crate::ec2::addresses::Addressing;
 use crate::metadata::InstanceSync;
 
 /// Associated data that binds a sealed access-key secret to its key ID, so a ciphertext cannot
@@ -30,6 +31,8 @@ pub struct App<S = SqliteStore> {
     audit: Option<Audit>,
     /// How EC2 writes wait for the metadata service to follow them (see `metadata::listeners`).
     instance_sync: InstanceSync,
+    /// Which private addresses instances may be given (local or host mode).
+    addressing: Addressing,
 }
 
 impl<S> App<S> {
@@ -45,7 +48,17 @@ impl<S> App<S> {
             policies: PolicyCache::default(),
             audit: None,
             instance_sync: InstanceSync::default(),
+            addressing: Addressing::default(),
         }
+    }
+
+    pub fn with_addressing(mut self, addressing: Addressing) -> Self {
+        self.addressing = addressing;
+        self
+    }
+
+    pub fn addressing(&self) -> Addressing {
+        self.addressing
     }
 
     pub fn with_audit(mut self, audit: Audit) -> Self {

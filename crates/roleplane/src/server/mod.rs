@@ -53,7 +53,11 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         .await
         .context("opening the audit trail")?;
     let imds_token_key = metadata::token_key(&master);
-    let app = Arc::new(App::new(store, master, keyring, args.region.clone()).with_audit(audit));
+    let app = Arc::new(
+        App::new(store, master, keyring, args.region.clone())
+            .with_audit(audit)
+            .with_addressing(args.addressing()),
+    );
 
     crate::analyzer::restore_jobs(&app)
         .await

@@ -142,6 +142,9 @@ pub(super) async fn run(
     account: &str,
     launch: NewLaunch,
 ) -> Result<Reservation> {
+    if let Some(address) = &launch.private_ip {
+        loopback::check_requested(address)?;
+    }
     let mut tx = begin_write(pool).await?;
     let now = now_ms();
     if let Some(token) = &launch.client_token {

@@ -2,6 +2,10 @@
 //! 127.1.0.1–127.254.255.254 (never 127.0.0.1, never a `.0` or `.255` host part), so the
 //! metadata service can tell instances apart by the address a connection comes from.
 //!
+//! [`assignable`] is that range as a rule: a launch that asks for a loopback address gets one
+//! only inside it, so no instance takes over 127.0.0.1 (the host's own loopback, where the API
+//! and the metadata anchor listen) or the network and broadcast addresses of 127.0.0.0/8.
+//!
 //! A cursor remembers where the last search ended, so allocation costs one or a few indexed
 //! lookups however many instances exist; addresses of terminated instances are reused once
 //! the cursor wraps around.
@@ -72,6 +76,26 @@ fn usable(address: u32) -> bool {
     !matches!(address & 0xff, 0 | 255)
 }
 
+/// Whether `address` is one this module could assign: inside the range, host part not `.0` or
+/// `.255`.
+pub fn assignable(address: Ipv4Addr) -> bool {
+    let n = u32::from(address);
+    (FIRST..=LAST).contains(&n) && usable(n)
+}
+
+/// Refuses a requested address that is loopback outside the assignable range, or unspecified:
+/// the server checks first, with its own wording; this keeps the rule whoever launches.
+pub(super) fn check_requested(address: &str) -> Result<()> {
+    match address.parse::<Ipv4Addr>() {
+        Ok(ip) if ip.is_unspecified() || (ip.is_loopback() && !assignable(ip)) => {
+            Err(StoreError::Ec2(Ec2Rejection::AddressUnusable {
+                address: address.to_owned(),
+            }))
+        }
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +106,32 @@ mod tests {
         assert!(!usable(u32::from_be_bytes([127, 1, 1, 0])));
         assert!(!usable(u32::from_be_bytes([127, 1, 1, 255])));
         assert!(usable(LAST));
+    }
+
+    #[test]
+    fn only_the_range_is_assignable() {
+        for refused in [
+            [127, 0, 0, 0],
+            [127, 0, 0, 1],
+            [127, 0, 255, 254],
+            [127, 1, 0, 0],
+            [127, 1, 2, 255],
+            [127, 255, 0, 1],
+            [127, 255, 255, 255],
+            [0, 0, 0, 0],
+            [10, 0, 0, 5],
+        ] {
+            assert!(!assignable(Ipv4Addr::from(refused)), "{refused:?}");
+        }
+        for taken in [[127, 1, 0, 1], [127, 3, 0, 9], [127, 254, 255, 254]] {
+            assert!(assignable(Ipv4Addr::from(taken)), "{taken:?}");
+        }
+        assert!(check_requested("127.0.0.1").is_err());
+        assert!(check_requested("0.0.0.0").is_err());
+        assert!(check_requested("127.3.0.9").is_ok());
+        assert!(
+            check_requested("10.213.1.2").is_ok(),
+            "host mode's real addresses"
+        );
     }
 }

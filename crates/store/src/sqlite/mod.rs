@@ -49,6 +49,8 @@ use crate::model::{
 use crate::page::{ListQuery, Page};
 use crate::store::Store;
 
+pub use loopback::assignable as assignable_loopback;
+
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "roleplane.db";
 
