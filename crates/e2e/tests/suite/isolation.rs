@@ -1108,25 +1108,6 @@ async fn a_recreated_role_does_not_inherit_trust() {
     };
     let old_id = create_trusted().await;
 
-    // A trust policy naming a role that does not exist is refused, as IAM refuses it.
-    let err = iam
-        .create_role()
-        .role_name("target")
-        .assume_role_policy_document(trust_in(&format!("arn:aws:iam::{ACCOUNT_ID}:role/nobody")))
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Some("MalformedPolicyDocument"));
-    assert_eq!(
-        err.message(),
-        Some(
-            format!(
-                "Invalid principal in policy: \"AWS\":\"arn:aws:iam::{ACCOUNT_ID}:role/nobody\""
-            )
-            .as_str()
-        )
-    );
-
     let target = iam
         .create_role()
         .role_name("target")
@@ -1179,6 +1160,25 @@ async fn a_recreated_role_does_not_inherit_trust() {
         .await
         .unwrap();
     assert!(assume(&second_sts, &target_arn).await.is_ok());
+
+    // A trust policy naming a role that does not exist is refused, as IAM refuses it.
+    let err = iam
+        .create_role()
+        .role_name("target2")
+        .assume_role_policy_document(trust_in(&format!("arn:aws:iam::{ACCOUNT_ID}:role/nobody")))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("MalformedPolicyDocument"));
+    assert_eq!(
+        err.message(),
+        Some(
+            format!(
+                "Invalid principal in policy: \"AWS\":\"arn:aws:iam::{ACCOUNT_ID}:role/nobody\""
+            )
+            .as_str()
+        )
+    );
 }
 
 fn url_decode(s: &str) -> String {

@@ -155,6 +155,15 @@ async fn session_credentials_carry_the_role_and_the_session_policy() {
 async fn refusals_and_validation_errors_are_worded_as_aws() {
     let server = Server::start();
     let sts = server.sts().await;
+    // A trust policy may name only principals that exist (IAM refuses others).
+    server
+        .iam()
+        .await
+        .create_user()
+        .user_name("someone-else")
+        .send()
+        .await
+        .expect("CreateUser");
     let arn = create_role(
         &server,
         "locked",
