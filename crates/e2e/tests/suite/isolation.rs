@@ -962,8 +962,8 @@ async fn a_second_accounts_admin_reaches_nothing_of_the_first() {
     let served: BTreeSet<(String, String)> = roleplane::operations()
         .into_iter()
         .flat_map(|(service, ops)| {
-            ops.into_iter()
-                .map(move |op| (service.to_owned(), op.to_owned()))
+            ops.iter()
+                .map(move |op| (service.to_owned(), (*op).to_owned()))
         })
         .collect();
     let unwalked: Vec<_> = served.difference(&walked).collect();

@@ -215,7 +215,7 @@ pub async fn start<S: Store>(
         if jobs.len() >= MAX_JOBS {
             jobs.remove(0);
         }
-        let id = crate::server::request_id::new();
+        let id = crate::request::request_id::new();
         let job = Arc::new(Job::new(id, request, now, (State::Running, None)));
         jobs.push(Arc::clone(&job));
         job

@@ -17,18 +17,18 @@ use time::OffsetDateTime;
 use time::format_description::well_known::{Iso8601, Rfc3339};
 
 use super::generation_jobs::{self, Job, Request};
-use super::{AnalyzerError, FieldError, Reply, RestRequest};
+use super::{FieldError, Reply, RestJsonError, RestRequest};
 use crate::generate::output::{Properties, generated_policy, timestamp};
 use crate::generate::{Directory, Options, Window, is_principal_arn, render};
 use crate::protocol::AwsError;
-use crate::server::api::Call;
-use crate::server::authz::authorize;
+use crate::request::Call;
+use crate::request::authz::authorize;
 
 /// The longest window Access Analyzer reads.
 const MAX_WINDOW: time::Duration = time::Duration::days(90);
 
-pub async fn start<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> Reply {
-    let body = object(request.body)?;
+pub async fn start<S: Store>(call: &Call<'_, S, RestRequest>, request: &RestRequest) -> Reply {
+    let body = object(&request.body)?;
     let mut errors = Vec::new();
     let principal = body
         .get("policyGenerationDetails")
@@ -74,7 +74,7 @@ pub async fn start<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> R
     };
     let (Some(principal), Some(start_time), true) = (principal, start_time, errors.is_empty())
     else {
-        return Err(AnalyzerError::fields(errors));
+        return Err(RestJsonError::fields(errors));
     };
     let now = OffsetDateTime::now_utc();
     let end_time = end_time.unwrap_or(now);
@@ -120,12 +120,12 @@ pub async fn start<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> R
     Ok(json!({ "jobId": job.id }))
 }
 
-pub async fn get<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> Reply {
+pub async fn get<S: Store>(call: &Call<'_, S, RestRequest>, request: &RestRequest) -> Reply {
     let mut errors = Vec::new();
     let placeholders = flag(request, "includeResourcePlaceholders", &mut errors);
     flag(request, "includeServiceLevelTemplate", &mut errors);
     if !errors.is_empty() {
-        return Err(AnalyzerError::fields(errors));
+        return Err(RestJsonError::fields(errors));
     }
     authorize(call, "access-analyzer:GetGeneratedPolicy", "*").await?;
     let job = job(call, request)?;
@@ -166,7 +166,7 @@ pub async fn get<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> Rep
     ))
 }
 
-pub async fn list<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> Reply {
+pub async fn list<S: Store>(call: &Call<'_, S, RestRequest>, request: &RestRequest) -> Reply {
     let mut errors = Vec::new();
     let principal = request.query("principalArn");
     if let Some(arn) = principal
@@ -197,7 +197,7 @@ pub async fn list<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> Re
             .map_err(|_| other("Invalid nextToken."))?,
     };
     if !errors.is_empty() {
-        return Err(AnalyzerError::fields(errors));
+        return Err(RestJsonError::fields(errors));
     }
     authorize(call, "access-analyzer:ListPolicyGenerations", "*").await?;
     let jobs = generation_jobs::list(&call.caller.account_id, principal);
@@ -217,7 +217,7 @@ pub async fn list<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> Re
     Ok(output)
 }
 
-pub async fn cancel<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> Reply {
+pub async fn cancel<S: Store>(call: &Call<'_, S, RestRequest>, request: &RestRequest) -> Reply {
     authorize(call, "access-analyzer:CancelPolicyGeneration", "*").await?;
     job(call, request)?
         .cancel(call.app.store())
@@ -226,12 +226,12 @@ pub async fn cancel<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> 
     Ok(json!({}))
 }
 
-fn internal(message: &str) -> AnalyzerError {
-    AnalyzerError::from(AwsError::receiver("InternalServerException", 500, message))
+fn internal(message: &str) -> RestJsonError {
+    RestJsonError::from(AwsError::receiver("InternalServerException", 500, message))
 }
 
 /// Saving a job failed: the caller is told nothing was done.
-fn store_failure(error: store::StoreError) -> AnalyzerError {
+fn store_failure(error: store::StoreError) -> RestJsonError {
     tracing::error!(%error, "saving a policy generation job");
     internal("The request could not be completed. Try again.")
 }
@@ -253,9 +253,9 @@ fn summary(job: &Job) -> Value {
 
 /// The job the path names (`/policy/generation/{jobId}`), in the caller's account.
 fn job<S>(
-    call: &Call<'_, S>,
-    request: &RestRequest<'_>,
-) -> Result<std::sync::Arc<Job>, AnalyzerError> {
+    call: &Call<'_, S, RestRequest>,
+    request: &RestRequest,
+) -> Result<std::sync::Arc<Job>, RestJsonError> {
     let id = request
         .path
         .trim_end_matches('/')
@@ -266,7 +266,7 @@ fn job<S>(
     generation_jobs::find(&call.caller.account_id, &id).ok_or_else(|| {
         // UNCONFIRMED: the model lists no not-found error for these operations; this is the
         // service's general one.
-        AnalyzerError::from(AwsError::sender(
+        RestJsonError::from(AwsError::sender(
             "ResourceNotFoundException",
             404,
             format!("Could not find a policy generation job with id {id}."),
@@ -332,7 +332,7 @@ fn time_member(
 }
 
 /// A boolean query member; absent is `false`.
-fn flag(request: &RestRequest<'_>, name: &str, errors: &mut Vec<FieldError>) -> bool {
+fn flag(request: &RestRequest, name: &str, errors: &mut Vec<FieldError>) -> bool {
     match request.query(name) {
         None | Some("false") => false,
         Some("true") => true,
@@ -346,12 +346,12 @@ fn flag(request: &RestRequest<'_>, name: &str, errors: &mut Vec<FieldError>) -> 
     }
 }
 
-fn object(body: &[u8]) -> Result<Map<String, Value>, AnalyzerError> {
+fn object(body: &[u8]) -> Result<Map<String, Value>, RestJsonError> {
     if body.is_empty() {
         return Ok(Map::new());
     }
     serde_json::from_slice(body)
-        .map_err(|_| AnalyzerError::cannot_parse("Request body is not a valid JSON object"))
+        .map_err(|_| RestJsonError::cannot_parse("Request body is not a valid JSON object"))
 }
 
 fn field(name: &str, message: String) -> FieldError {
@@ -368,8 +368,8 @@ fn null_field(name: &str) -> FieldError {
     )
 }
 
-fn other(message: &str) -> AnalyzerError {
-    AnalyzerError::Validation {
+fn other(message: &str) -> RestJsonError {
+    RestJsonError::Validation {
         message: message.to_owned(),
         reason: super::Reason::Other,
         fields: Vec::new(),

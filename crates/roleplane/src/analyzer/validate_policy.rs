@@ -6,9 +6,9 @@ use policy::PolicyKind;
 use serde_json::{Map, Value, json};
 use store::Store;
 
-use super::{AnalyzerError, FieldError, Reply, RestRequest, checks};
-use crate::server::api::Call;
-use crate::server::authz::authorize;
+use super::{FieldError, Reply, RestJsonError, RestRequest, checks};
+use crate::request::Call;
+use crate::request::authz::authorize;
 
 const POLICY_TYPES: &[&str] = &[
     "IDENTITY_POLICY",
@@ -37,7 +37,7 @@ struct Input {
     start: usize,
 }
 
-pub async fn handle<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> Reply {
+pub async fn handle<S: Store>(call: &Call<'_, S, RestRequest>, request: &RestRequest) -> Reply {
     let input = read(request)?;
     authorize(call, "access-analyzer:ValidatePolicy", "*").await?;
     let findings = checks::findings(&input.document, input.kind);
@@ -58,12 +58,12 @@ pub async fn handle<S: Store>(call: &Call<'_, S>, request: &RestRequest<'_>) -> 
     Ok(output)
 }
 
-fn read(request: &RestRequest<'_>) -> Result<Input, AnalyzerError> {
+fn read(request: &RestRequest) -> Result<Input, RestJsonError> {
     let body: Map<String, Value> = if request.body.is_empty() {
         Map::new()
     } else {
-        serde_json::from_slice(request.body)
-            .map_err(|_| AnalyzerError::cannot_parse("Request body is not a valid JSON object"))?
+        serde_json::from_slice(&request.body)
+            .map_err(|_| RestJsonError::cannot_parse("Request body is not a valid JSON object"))?
     };
     let mut errors = Vec::new();
     let mut string = |name: &str, allowed: Option<&[&str]>, required: bool| -> Option<String> {
@@ -124,10 +124,10 @@ fn read(request: &RestRequest<'_>) -> Result<Input, AnalyzerError> {
         },
     };
     if !errors.is_empty() {
-        return Err(AnalyzerError::fields(errors));
+        return Err(RestJsonError::fields(errors));
     }
     let (Some(document), Some(policy_type)) = (document, policy_type) else {
-        return Err(AnalyzerError::cannot_parse("Missing required members"));
+        return Err(RestJsonError::cannot_parse("Missing required members"));
     };
     Ok(Input {
         document,
@@ -159,15 +159,15 @@ fn field(name: &str, message: String) -> FieldError {
 mod tests {
     use super::*;
 
-    fn request<'a>(body: &'a [u8], query: &[(&str, &str)]) -> RestRequest<'a> {
+    fn request(body: &[u8], query: &[(&str, &str)]) -> RestRequest {
         RestRequest {
-            method: "POST",
-            path: "/policy/validation",
+            method: "POST".into(),
+            path: "/policy/validation".into(),
             query: query
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
-            body,
+            body: body.to_vec(),
         }
     }
 
@@ -187,7 +187,7 @@ mod tests {
             &[],
         ))
         .expect_err("bad enum");
-        let AnalyzerError::Validation {
+        let RestJsonError::Validation {
             message, fields, ..
         } = &err
         else {
@@ -197,7 +197,7 @@ mod tests {
         assert!(message.starts_with("1 validation error detected: Value 'GROUP_POLICY' at 'policyType' failed to satisfy constraint: Member must satisfy enum value set: [IDENTITY_POLICY,"), "{message}");
 
         let err = read(&request(br#"{}"#, &[("maxResults", "0")])).expect_err("missing");
-        let AnalyzerError::Validation { fields, .. } = &err else {
+        let RestJsonError::Validation { fields, .. } = &err else {
             panic!("{err:?}");
         };
         let names: Vec<_> = fields.iter().map(|f| f.name.as_str()).collect();

@@ -6,7 +6,7 @@
 use super::dates::push_iso_seconds;
 use super::json_text::Object;
 use crate::credentials::{SessionClaims, SessionPrincipal};
-use crate::server::{Caller, Identity};
+use crate::request::{Caller, Identity};
 
 /// Who made a call, as the record and its index columns need it.
 #[derive(Debug, Clone, PartialEq)]

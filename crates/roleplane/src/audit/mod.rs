@@ -38,7 +38,7 @@ use store::AuditLog;
 use store::audit::{AuditSync, Journal, NewEvent};
 
 pub use instance_credentials::InstanceCredentials;
-pub use record::{CallRecord, EVENT_VERSION, is_read_only};
+pub use record::{AuditedInput, CallRecord, EVENT_VERSION, is_read_only};
 pub use settings::{AuditArgs, AuditMode, SyncLevel};
 
 /// A record that could not be made durable.
@@ -170,5 +170,5 @@ async fn prune_forever(log: AuditLog, retention_days: u32) {
 }
 
 pub(crate) fn new_uuid() -> String {
-    crate::server::request_id::new()
+    crate::request::request_id::new()
 }

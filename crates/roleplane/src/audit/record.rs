@@ -11,8 +11,9 @@ use super::dates::push_event_time;
 use super::identity::{self, Identified};
 use super::json_text::Object;
 use super::{event_id, parameters, resources, response};
+use crate::protocol::rest_json::RestRequest;
 use crate::protocol::{AwsError, Params};
-use crate::server::Caller;
+use crate::request::Caller;
 
 /// CloudTrail's current record version.
 pub const EVENT_VERSION: &str = "1.11";
@@ -112,6 +113,13 @@ impl CallRecord {
         }
         self.event_name = Some(operation.to_owned());
         self.request_parameters = parameters::from_json(body);
+    }
+
+    /// Any decoded request, by what its protocol carries.
+    pub fn input(&mut self, operation: &str, input: &impl AuditedInput) {
+        if self.recording {
+            input.note(operation, self);
+        }
     }
 
     pub fn caller(&mut self, caller: &Caller) {
@@ -292,6 +300,32 @@ fn truncate(text: &str, max: usize) -> &str {
         end -= 1;
     }
     &text[..end]
+}
+
+/// A decoded request whose parameters a CloudTrail record shows.
+pub trait AuditedInput {
+    fn note(&self, operation: &str, record: &mut CallRecord);
+}
+
+impl AuditedInput for Params {
+    fn note(&self, _operation: &str, record: &mut CallRecord) {
+        record.query(self);
+    }
+}
+
+impl AuditedInput for Value {
+    fn note(&self, operation: &str, record: &mut CallRecord) {
+        record.json(operation, self);
+    }
+}
+
+impl AuditedInput for RestRequest {
+    fn note(&self, operation: &str, record: &mut CallRecord) {
+        match self.json_body() {
+            Some(body) => record.json(operation, &body),
+            None => record.json(operation, &Value::Object(Default::default())),
+        }
+    }
 }
 
 #[cfg(test)]

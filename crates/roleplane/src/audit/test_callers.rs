@@ -3,7 +3,7 @@
 use policy::{Principal, PrincipalKind};
 
 use crate::credentials::{SessionClaims, SessionPrincipal};
-use crate::server::{Caller, Identity};
+use crate::request::{Caller, Identity};
 
 pub const ACCOUNT: &str = "123456789012";
 pub const SESSION_SECRET: &str = "SECRETsessionSECRETsessionSECRET";

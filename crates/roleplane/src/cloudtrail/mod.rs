@@ -4,24 +4,17 @@
 mod input;
 mod token;
 
-use std::net::SocketAddr;
-
-use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use sigv4::{Authorization, HttpRequest};
 use store::Store;
 use store::audit::{Event, EventQuery, Order};
 
-use crate::audit::CallRecord;
-use crate::protocol::{AwsError, Params, Protocol, REQUEST_ID_HEADER};
-use crate::server::App;
-use crate::server::api::Call;
-use crate::server::{authenticate, authz};
+use crate::protocol::AwsError;
+use crate::protocol::aws_json::AwsJson;
+use crate::request::{Call, Service, authz};
 use input::LookupInput;
 
-pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+/// CloudTrail's signing name.
+pub const SERVICE: &str = "cloudtrail";
 const TARGET_PREFIX: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
 const ACTION: &str = "cloudtrail:LookupEvents";
 
@@ -74,82 +67,33 @@ impl From<LookupError> for AwsError {
     }
 }
 
-/// Serves one signed CloudTrail request, noting what it learns in `record`.
-pub async fn handle<S: Store>(
-    app: &App<S>,
-    peer: SocketAddr,
-    http: &HttpRequest<'_>,
-    claim: &Authorization<'_>,
-    now: u64,
-    request_id: &str,
-    record: &mut CallRecord,
-) -> Response {
-    let result = lookup_events(app, peer, http, claim, now, request_id, record).await;
-    match &result {
-        Ok(body) => record.succeeded(body),
-        Err(error) => record.failed(error),
+/// CloudTrail on the request pipeline.
+pub struct CloudTrail;
+
+impl<S: Store> Service<S> for CloudTrail {
+    type Dialect = AwsJson;
+    const NAME: &'static str = SERVICE;
+
+    fn dialect(&self) -> &AwsJson {
+        const DIALECT: AwsJson = AwsJson {
+            target_prefix: TARGET_PREFIX,
+        };
+        &DIALECT
     }
-    render(result, request_id)
+
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
+    }
+
+    async fn call(&self, call: &Call<'_, S, Value>) -> Result<String, AwsError> {
+        lookup_events(call).await
+    }
 }
 
-async fn lookup_events<S: Store>(
-    app: &App<S>,
-    peer: SocketAddr,
-    http: &HttpRequest<'_>,
-    claim: &Authorization<'_>,
-    now: u64,
-    request_id: &str,
-    record: &mut CallRecord,
-) -> Result<String, AwsError> {
-    let target = http
-        .headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("x-amz-target"))
-        .map(|(_, value)| *value)
-        .unwrap_or_default();
-    let operation = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
-    let body: Value = if http.body.is_empty() {
-        Value::Object(Map::new())
-    } else {
-        serde_json::from_slice(http.body).map_err(|_| LookupError::Serialization)?
-    };
-    if operation.is_empty() {
-        return Err(AwsError::sender(
-            "UnknownOperationException",
-            400,
-            "The X-Amz-Target header names no operation",
-        ));
-    }
-    record.json(operation, &body);
-    let caller = authenticate(app, http, claim, now, Protocol::AwsQuery)
-        .await
-        .map_err(json_auth_error)?;
-    record.caller(&caller);
-    if !OPERATIONS.contains(&operation) {
-        return Err(AwsError::sender(
-            "UnknownOperationException",
-            400,
-            format!("The operation {operation} is not served here"),
-        ));
-    }
-    let params = Params::from_pairs(
-        Protocol::AwsQuery,
-        vec![("Action".to_owned(), operation.to_owned())],
-    )
-    .map_err(|_| AwsError::internal(Protocol::AwsQuery))?;
-    let call = Call {
-        app,
-        caller: &caller,
-        params: &params,
-        request_id,
-        peer,
-        now,
-    };
-    authz::authorize(&call, ACTION, "*")
-        .await
-        .map_err(json_auth_error)?;
-
-    let input = LookupInput::parse(&body)?;
+async fn lookup_events<S: Store>(call: &Call<'_, S, Value>) -> Result<String, AwsError> {
+    authz::authorize(call, ACTION, "*").await?;
+    let body = call.input;
+    let input = LookupInput::parse(body)?;
     let fingerprint = input.fingerprint();
     let after = match &input.next_token {
         Some(token) => Some(token::decode(token, fingerprint).ok_or(LookupError::NextToken)?),
@@ -159,7 +103,7 @@ async fn lookup_events<S: Store>(
         return Ok(json!({"Events": []}).to_string());
     }
     let query = EventQuery {
-        account_id: Some(&caller.account_id),
+        account_id: Some(&call.caller.account_id),
         filter: input.filter(),
         start_ms: input.start_ms,
         end_ms: input.end_ms,
@@ -167,7 +111,7 @@ async fn lookup_events<S: Store>(
         after,
         limit: input.max_results + 1,
     };
-    let Some(audit) = app.audit() else {
+    let Some(audit) = call.app.audit() else {
         return Ok(json!({"Events": []}).to_string());
     };
     let mut events = audit.log().lookup(&query).await.map_err(|error| {
@@ -213,36 +157,4 @@ fn event_json(event: &Event) -> Value {
     out.insert("Resources".into(), resources);
     out.insert("CloudTrailEvent".into(), event.record.as_str().into());
     Value::Object(out)
-}
-
-/// Authentication and authorization errors in awsJson's names for them.
-fn json_auth_error(mut error: AwsError) -> AwsError {
-    let code = match &*error.code {
-        "InvalidClientTokenId" => "UnrecognizedClientException",
-        "SignatureDoesNotMatch" => "InvalidSignatureException",
-        "ExpiredToken" => "ExpiredTokenException",
-        "IncompleteSignature" => "IncompleteSignatureException",
-        "AccessDenied" => "AccessDeniedException",
-        _ => return error,
-    };
-    error.code = code.into();
-    error
-}
-
-fn render(result: Result<String, AwsError>, request_id: &str) -> Response {
-    let (status, body) = match result {
-        Ok(body) => (200, body),
-        Err(error) => (
-            error.status,
-            json!({"__type": error.code, "message": error.message}).to_string(),
-        ),
-    };
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, Body::from(body)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert(REQUEST_ID_HEADER, value);
-    }
-    response
 }

@@ -8,10 +8,10 @@ use store::{Instance, Store};
 
 use super::error::Ec2Error;
 use crate::credentials::SessionPrincipal;
-use crate::server::Identity;
-use crate::server::api::Call;
-use crate::server::authz::{Ask, decide, denial_message};
-pub use crate::server::authz::{Conditions, request_tags, single};
+use crate::request::Call;
+use crate::request::Identity;
+use crate::request::authz::{Ask, decide, denial_message};
+pub use crate::request::authz::{Conditions, request_tags, single};
 use crate::sts::encode_authorization_message;
 
 /// Allows `action` on `resource`, adding `ec2:Region` to the operation's condition keys.

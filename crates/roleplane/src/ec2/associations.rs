@@ -8,7 +8,7 @@ use store::{Association, AssociationQuery, AssociationState, Store};
 use super::access::{authorize, instance_arn};
 use super::error::{Ec2Error, from_store};
 use super::{Reply, account, filters, ids, locate, profiles, respond, xml};
-use crate::server::api::Call;
+use crate::request::Call;
 
 fn answer<S>(call: &Call<'_, S>, association: &Association, shown: AssociationState) -> String {
     respond(call, |x| {
@@ -19,7 +19,7 @@ fn answer<S>(call: &Call<'_, S>, association: &Association, shown: AssociationSt
 }
 
 pub async fn associate<S: Store>(call: &Call<'_, S>) -> Reply {
-    let root = call.params.root();
+    let root = call.input.root();
     let instance_id = ids::instance_id(root.required_str("InstanceId")?)?;
     let member = root.optional_scope("IamInstanceProfile");
     locate::instance(call, instance_id)
@@ -39,7 +39,7 @@ pub async fn associate<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn replace<S: Store>(call: &Call<'_, S>) -> Reply {
-    let root = call.params.root();
+    let root = call.input.root();
     let association_id = ids::association_id(root.required_str("AssociationId")?)?;
     let member = root.optional_scope("IamInstanceProfile");
     let (current, _) = locate::association(call, association_id)
@@ -63,7 +63,7 @@ pub async fn replace<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn disassociate<S: Store>(call: &Call<'_, S>) -> Reply {
-    let association_id = ids::association_id(call.params.required_str("AssociationId")?)?;
+    let association_id = ids::association_id(call.input.required_str("AssociationId")?)?;
     locate::association(call, association_id)
         .await?
         .authorize(call, "ec2:DisassociateIamInstanceProfile")
@@ -78,7 +78,7 @@ pub async fn disassociate<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn describe<S: Store>(call: &Call<'_, S>) -> Reply {
-    let p = call.params;
+    let p = call.input;
     let requested: Vec<String> = p
         .list_str("AssociationId")?
         .into_iter()

@@ -10,7 +10,7 @@ use super::filters::{self, Filter};
 use super::metadata::{self, OptionsInput};
 use super::{Reply, account, addresses, ids, locate, profiles, respond, xml};
 use crate::protocol::AwsError;
-use crate::server::api::Call;
+use crate::request::Call;
 
 /// Instances per RunInstances call; larger requests launch this many when MinCount allows it.
 const MAX_LAUNCH: i32 = 1000;
@@ -19,7 +19,7 @@ const MAX_LAUNCH: i32 = 1000;
 const DEFAULT_INSTANCE_TYPE: &str = "m1.small";
 
 pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
-    let p = call.params;
+    let p = call.input;
     let root = p.root();
     let image_id = ids::image_id(root.required_str("ImageId")?)?.to_owned();
     let min = root.required_i32("MinCount", 1..=MAX_LAUNCH)?;
@@ -131,7 +131,7 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
 /// The instance tags of `TagSpecification.N` (other resource types are accepted and ignored:
 /// there are no volumes or interfaces to tag).
 fn instance_tags<S>(call: &Call<'_, S>) -> Result<Vec<Tag>, AwsError> {
-    let specs = call.params.list("TagSpecification", |spec| {
+    let specs = call.input.list("TagSpecification", |spec| {
         let kind = spec.required_str("ResourceType")?;
         let tags = spec.list("Tag", |t| {
             Ok(Tag::new(
@@ -171,7 +171,7 @@ fn instance_tags<S>(call: &Call<'_, S>) -> Result<Vec<Tag>, AwsError> {
 /// except the token itself, in sorted order.
 fn fingerprint<S>(call: &Call<'_, S>) -> String {
     let mut out = String::new();
-    for (name, value) in call.params.entries() {
+    for (name, value) in call.input.entries() {
         if matches!(name, "ClientToken" | "Version") {
             continue;
         }
@@ -196,7 +196,7 @@ fn next_token(p: &crate::protocol::Params) -> Result<Option<String>, Ec2Error> {
 }
 
 pub async fn describe<S: Store>(call: &Call<'_, S>) -> Reply {
-    let p = call.params;
+    let p = call.input;
     let requested: Vec<&str> = p.list_str("InstanceId")?;
     for id in &requested {
         ids::instance_id(id)?;
@@ -275,19 +275,19 @@ fn by_reservation<'a>(instances: &[&'a Instance]) -> Vec<(&'a str, Vec<&'a Insta
 /// one write.
 pub async fn change_state<S: Store>(call: &Call<'_, S>, request: StateRequest) -> Reply {
     let requested: Vec<String> = call
-        .params
+        .input
         .list_str("InstanceId")?
         .into_iter()
         .map(str::to_owned)
         .collect();
     if requested.is_empty() {
-        return Err(call.params.root().missing("InstanceId").into());
+        return Err(call.input.root().missing("InstanceId").into());
     }
     for id in &requested {
         ids::instance_id(id)?;
     }
     // Every instance is authorized, found or not, before a missing one is reported.
-    let action = format!("ec2:{}", call.params.action());
+    let action = format!("ec2:{}", call.operation);
     let mut missing: Vec<String> = Vec::new();
     for located in locate::instances(call, &requested).await? {
         match located.authorize(call, &action).await {

@@ -11,7 +11,7 @@ use store::{Association, AssociationQuery, Instance, InstanceQuery, Store};
 use super::access::{Conditions, authorize, instance_arn, resource_tags};
 use super::account;
 use super::error::{Ec2Error, from_store};
-use crate::server::api::Call;
+use crate::request::Call;
 
 /// A resource looked up: found, or the NotFound to report once the caller has been allowed.
 pub struct Located<T> {

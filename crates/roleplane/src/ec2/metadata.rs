@@ -11,7 +11,7 @@ use super::access::authorize;
 use super::error::{Ec2Error, from_store};
 use super::{Reply, account, ids, locate, respond};
 use crate::protocol::{AwsError, Scope};
-use crate::server::api::Call;
+use crate::request::Call;
 
 const ENABLED_DISABLED: &[&str] = &["enabled", "disabled"];
 const HTTP_TOKENS: &[&str] = &["optional", "required"];
@@ -90,8 +90,8 @@ pub fn at_launch(defaults: &MetadataDefaults, request: OptionsInput) -> Metadata
 }
 
 pub async fn modify_options<S: Store>(call: &Call<'_, S>) -> Reply {
-    let id = ids::instance_id(call.params.required_str("InstanceId")?)?;
-    let input = OptionsInput::parse(&call.params.root())?;
+    let id = ids::instance_id(call.input.required_str("InstanceId")?)?;
+    let input = OptionsInput::parse(&call.input.root())?;
     let instance = locate::instance(call, id)
         .await?
         .authorize(call, "ec2:ModifyInstanceMetadataOptions")
@@ -127,7 +127,7 @@ fn default_member(
 }
 
 pub async fn modify_defaults<S: Store>(call: &Call<'_, S>) -> Reply {
-    let root = call.params.root();
+    let root = call.input.root();
     let store = call.app.store();
     authorize(call, "ec2:ModifyInstanceMetadataDefaults", "*", Vec::new()).await?;
     let mut defaults = store

@@ -26,12 +26,37 @@ mod xml;
 
 use store::{StateRequest, Store};
 
+use crate::protocol::query::Query;
 use crate::protocol::{AwsError, Envelope, XmlWriter};
-use crate::server::api::Call;
+use crate::request::{Call, Service};
 
 type Reply = Result<String, AwsError>;
 
-pub async fn handle<S: Store>(call: &Call<'_, S>) -> Reply {
+/// EC2's signing name.
+pub const SERVICE: &str = "ec2";
+
+/// EC2 on the request pipeline.
+pub struct Ec2;
+
+impl<S: Store> Service<S> for Ec2 {
+    type Dialect = Query;
+    const NAME: &'static str = SERVICE;
+
+    fn dialect(&self) -> &Query {
+        const DIALECT: Query = Query(Envelope::EC2);
+        &DIALECT
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
+    }
+
+    async fn call(&self, call: &Call<'_, S>) -> Reply {
+        handle(call).await
+    }
+}
+
+async fn handle<S: Store>(call: &Call<'_, S>) -> Reply {
     let reply = dispatch(call).await;
     // --- metadata service hook (IMDS engineer) ---
     // An instance's metadata service appears, changes or disappears with the write that caused
@@ -44,9 +69,7 @@ pub async fn handle<S: Store>(call: &Call<'_, S>) -> Reply {
     reply
 }
 
-/// Every operation served. An operation is dispatched only when listed here, so one added to
-/// the dispatch alone answers InvalidAction; the cross-account walk (crates/e2e, `isolation`)
-/// covers each listed operation and fails when one is missing from it.
+/// Every operation served (see `iam::OPERATIONS`).
 pub const OPERATIONS: &[&str] = &[
     "RunInstances",
     "DescribeInstances",
@@ -63,15 +86,7 @@ pub const OPERATIONS: &[&str] = &[
 ];
 
 async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
-    let action = call.params.action();
-    if !OPERATIONS.contains(&action) {
-        return Err(AwsError::invalid_action(
-            Envelope::EC2.protocol,
-            action,
-            Envelope::EC2.version,
-        ));
-    }
-    match action {
+    match call.operation {
         "RunInstances" => instances::run(call).await,
         "DescribeInstances" => instances::describe(call).await,
         "StartInstances" => instances::change_state(call, StateRequest::Start).await,
@@ -96,7 +111,7 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 fn respond<S>(call: &Call<'_, S>, output: impl FnOnce(&mut XmlWriter)) -> String {
-    Envelope::EC2.success(call.params.action(), call.request_id, output)
+    Envelope::EC2.success(call.operation, call.request_id, output)
 }
 
 /// The caller's account: EC2 resources are the caller's own.

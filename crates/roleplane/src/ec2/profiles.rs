@@ -9,7 +9,7 @@ use store::{InstanceProfile, ProfileRef, Store, StoreError};
 use super::access::pass_role;
 use super::error::{Ec2Error, from_store};
 use crate::protocol::Scope;
-use crate::server::api::Call;
+use crate::request::Call;
 
 /// The profile `member` names; `MissingParameter` when the member is absent, an
 /// `InvalidParameterValue` in AWS's words when it names no profile of this account.
@@ -18,7 +18,7 @@ pub async fn resolve<S: Store>(
     member: Option<Scope<'_>>,
 ) -> Result<InstanceProfile, crate::protocol::AwsError> {
     let Some(member) = member else {
-        return Err(call.params.root().missing("IamInstanceProfile").into());
+        return Err(call.input.root().missing("IamInstanceProfile").into());
     };
     let account = &call.caller.account_id;
     if let Some(arn) = member.optional_str("Arn") {

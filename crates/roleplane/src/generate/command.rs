@@ -62,7 +62,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
 
     let trails = Value::Array(Vec::new());
     let job = JobDetails {
-        job_id: crate::server::request_id::new(),
+        job_id: crate::request::request_id::new(),
         status: JobStatus::Succeeded,
         started_on: started,
         completed_on: Some(OffsetDateTime::now_utc()),

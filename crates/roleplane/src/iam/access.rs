@@ -10,9 +10,9 @@ use store::{EntityKind, InstanceProfile, ManagedPolicy, Role, Store, StoreError,
 
 use super::store_error;
 use crate::protocol::AwsError;
-use crate::server::api::Call;
-use crate::server::authz::{Ask, require};
-pub use crate::server::authz::{Conditions, request_tags, single, tag_keys};
+use crate::request::Call;
+use crate::request::authz::{Ask, require};
+pub use crate::request::authz::{Conditions, request_tags, single, tag_keys};
 
 /// Allows the call's own action (`iam:` + its Action) on `resource`, or answers AccessDenied.
 pub async fn authorize<S: Store>(
@@ -20,7 +20,7 @@ pub async fn authorize<S: Store>(
     resource: &str,
     context: Conditions,
 ) -> Result<(), AwsError> {
-    let action = format!("iam:{}", call.params.action());
+    let action = format!("iam:{}", call.operation);
     authorize_action(call, &action, resource, context).await
 }
 
@@ -147,7 +147,7 @@ impl<T: Resource> Located<T> {
     ) -> Result<(), AwsError> {
         let mut context = self.resource_tags();
         context.extend(extra);
-        let action = format!("iam:{}", call.params.action());
+        let action = format!("iam:{}", call.operation);
         require(
             call,
             Ask {

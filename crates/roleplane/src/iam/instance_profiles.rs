@@ -7,7 +7,7 @@ use super::validate::{Input, LONG_NAME, SHORT_NAME, reject_reserved_or_duplicate
 use super::xml::{self, TagsMember};
 use super::{Reply, account, arn, done, respond, roles, store_error};
 use crate::protocol::AwsError;
-use crate::server::api::Call;
+use crate::request::Call;
 
 /// Finds an instance profile by name for an operation on it.
 pub async fn locate<S: Store>(
@@ -19,7 +19,7 @@ pub async fn locate<S: Store>(
 }
 
 pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name("InstanceProfileName", LONG_NAME);
     let path = input.path("Path");
     let tags = input.tags("Tags", false);
@@ -48,7 +48,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name("InstanceProfileName", LONG_NAME);
     input.finish()?;
     let profile = locate(call, name)
@@ -63,7 +63,7 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let prefix = input.path_prefix("PathPrefix");
     let query = input.list_query(prefix);
     input.finish()?;
@@ -83,7 +83,7 @@ pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn delete<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name("InstanceProfileName", LONG_NAME);
     input.finish()?;
     locate(call, name)
@@ -101,7 +101,7 @@ pub async fn delete<S: Store>(call: &Call<'_, S>) -> Reply {
 /// Putting a role in a profile hands it to whatever instance gets the profile, so the caller
 /// also needs `iam:PassRole` on the role (the API reference says so).
 pub async fn add_role<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let profile_name = input.name("InstanceProfileName", LONG_NAME);
     let role_name = input.name("RoleName", SHORT_NAME);
     input.finish()?;
@@ -124,7 +124,7 @@ pub async fn add_role<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn remove_role<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let profile_name = input.name("InstanceProfileName", LONG_NAME);
     let role_name = input.name("RoleName", SHORT_NAME);
     input.finish()?;
@@ -141,7 +141,7 @@ pub async fn remove_role<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn list_for_role<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let role_name = input.name("RoleName", SHORT_NAME);
     let query = input.list_query("/");
     input.finish()?;

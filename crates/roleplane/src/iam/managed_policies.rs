@@ -8,7 +8,7 @@ use super::validate::{Input, LONG_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, TagsMember};
 use super::{Reply, account, arn, documents, done, respond, store_error};
 use crate::protocol::AwsError;
-use crate::server::api::Call;
+use crate::request::Call;
 
 /// Finds a managed policy by ARN for an operation on it, in the caller's account only: a policy
 /// of another account is never read (the operation is refused as AWS refuses it), and the
@@ -53,7 +53,7 @@ fn owning_account(policy_arn: &str) -> Result<&str, AwsError> {
 }
 
 pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name("PolicyName", LONG_NAME);
     let path = input.policy_path("Path");
     let document = input.document("PolicyDocument");
@@ -86,7 +86,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let policy_arn = input.arn("PolicyArn");
     input.finish()?;
     let policy = locate(call, policy_arn)
@@ -101,7 +101,7 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn delete<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let policy_arn = input.arn("PolicyArn");
     input.finish()?;
     locate(call, policy_arn)
@@ -117,7 +117,7 @@ pub async fn delete<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let scope = input.optional_enumeration("Scope", &["All", "AWS", "Local"]);
     let only_attached = input.boolean("OnlyAttached").unwrap_or(false);
     let prefix = input.policy_path("PathPrefix");
@@ -159,7 +159,7 @@ pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn create_version<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let policy_arn = input.arn("PolicyArn");
     let document = input.document("PolicyDocument");
     let set_as_default = input.boolean("SetAsDefault").unwrap_or(false);
@@ -181,7 +181,7 @@ pub async fn create_version<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn get_version<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let policy_arn = input.arn("PolicyArn");
     let version_id = input.version_id("VersionId");
     input.finish()?;
@@ -198,7 +198,7 @@ pub async fn get_version<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn list_versions<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let policy_arn = input.arn("PolicyArn");
     let query = input.list_query("/");
     input.finish()?;
@@ -222,7 +222,7 @@ pub async fn list_versions<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn delete_version<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let policy_arn = input.arn("PolicyArn");
     let version_id = input.version_id("VersionId");
     input.finish()?;
@@ -236,7 +236,7 @@ pub async fn delete_version<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn set_default_version<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let policy_arn = input.arn("PolicyArn");
     let version_id = input.version_id("VersionId");
     input.finish()?;

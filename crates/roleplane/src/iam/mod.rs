@@ -23,15 +23,16 @@ mod xml;
 
 use store::{Store, StoreError};
 
+use crate::protocol::query::Query;
 use crate::protocol::{AwsError, Envelope, Protocol, XmlWriter};
-use crate::server::api::Call;
+use crate::request::{Call, Service};
 use principal_policies::Kind;
 use tags::Taggable;
 
 type Reply = Result<String, AwsError>;
 
-/// Every operation served. An operation is dispatched only when listed here, so one added to
-/// the dispatch alone answers InvalidAction; the cross-account walk (crates/e2e, `isolation`)
+/// Every operation served. The pipeline refuses any other, so an operation added to the
+/// dispatch alone answers InvalidAction; the cross-account walk (crates/e2e, `isolation`)
 /// covers each listed operation and fails when one is missing from it.
 pub const OPERATIONS: &[&str] = &[
     "CreateRole",
@@ -100,16 +101,44 @@ pub const OPERATIONS: &[&str] = &[
     "ListPolicyTags",
 ];
 
-pub async fn handle<S: Store>(call: &Call<'_, S>) -> Reply {
-    let action = call.params.action();
-    if !OPERATIONS.contains(&action) {
-        return Err(AwsError::invalid_action(
-            Envelope::IAM.protocol,
-            action,
-            Envelope::IAM.version,
-        ));
+/// IAM's signing name.
+pub const SERVICE: &str = "iam";
+
+/// IAM on the request pipeline.
+pub struct Iam;
+
+impl<S: Store> Service<S> for Iam {
+    type Dialect = Query;
+    const NAME: &'static str = SERVICE;
+
+    fn dialect(&self) -> &Query {
+        const DIALECT: Query = Query(Envelope::IAM);
+        &DIALECT
     }
-    match action {
+
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
+    }
+
+    async fn call(&self, call: &Call<'_, S>) -> Reply {
+        let result = dispatch(call).await;
+        if result.is_ok() && !is_read_only(call.operation) {
+            // Users, keys, tags or policies may have changed: resolve keys afresh.
+            call.app.key_cache().bump();
+        }
+        result
+    }
+}
+
+/// IAM's read-only operations, by AWS's naming convention.
+fn is_read_only(action: &str) -> bool {
+    ["Get", "List", "Simulate", "Generate"]
+        .iter()
+        .any(|prefix| action.starts_with(prefix))
+}
+
+async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
+    match call.operation {
         "CreateRole" => roles::create(call).await,
         "GetRole" => roles::get(call).await,
         "ListRoles" => roles::list(call).await,
@@ -196,7 +225,7 @@ pub async fn handle<S: Store>(call: &Call<'_, S>) -> Reply {
 /// The operation's success response; `output` writes the members of `<OpResult>` (none for
 /// operations without output, which then have no Result element).
 fn respond<S>(call: &Call<'_, S>, output: impl FnOnce(&mut XmlWriter)) -> String {
-    Envelope::IAM.success(call.params.action(), call.request_id, output)
+    Envelope::IAM.success(call.operation, call.request_id, output)
 }
 
 /// The response of an operation without output.

@@ -8,7 +8,7 @@ use super::documents::{self, ROLE_INLINE_QUOTA, USER_INLINE_QUOTA};
 use super::validate::{Input, LONG_NAME, Name, SHORT_NAME};
 use super::{Reply, account, done, respond, roles, store_error, users};
 use crate::protocol::{AwsError, UrlEncoded};
-use crate::server::api::Call;
+use crate::request::Call;
 
 /// Whose permissions an operation changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +86,7 @@ impl Kind {
 }
 
 pub async fn put_inline<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name(kind.name_member(), kind.name_shape(true));
     let policy_name = input.name("PolicyName", LONG_NAME);
     let document = input.document("PolicyDocument");
@@ -115,7 +115,7 @@ pub async fn put_inline<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
 }
 
 pub async fn get_inline<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name(kind.name_member(), kind.name_shape(true));
     let policy_name = input.name("PolicyName", LONG_NAME);
     input.finish()?;
@@ -137,7 +137,7 @@ pub async fn get_inline<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
 }
 
 pub async fn delete_inline<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name(kind.name_member(), kind.name_shape(true));
     let policy_name = input.name("PolicyName", LONG_NAME);
     input.finish()?;
@@ -154,7 +154,7 @@ pub async fn delete_inline<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
 }
 
 pub async fn list_inline<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name(kind.name_member(), kind.name_shape(true));
     let query = input.list_query("/");
     input.finish()?;
@@ -177,7 +177,7 @@ pub async fn list_inline<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
 }
 
 pub async fn attach<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name(kind.name_member(), kind.name_shape(false));
     let policy_arn = input.arn("PolicyArn");
     input.finish()?;
@@ -195,7 +195,7 @@ pub async fn attach<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
 }
 
 pub async fn detach<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name(kind.name_member(), kind.name_shape(false));
     let policy_arn = input.arn("PolicyArn");
     input.finish()?;
@@ -213,7 +213,7 @@ pub async fn detach<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
 }
 
 pub async fn list_attached<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name(kind.name_member(), kind.name_shape(false));
     let prefix = input.policy_path("PathPrefix");
     let query = input.list_query(prefix);
@@ -238,7 +238,7 @@ pub async fn list_attached<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
 }
 
 pub async fn put_boundary<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name(kind.name_member(), kind.name_shape(false));
     let boundary = input.arn("PermissionsBoundary");
     input.finish()?;
@@ -252,7 +252,7 @@ pub async fn put_boundary<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
 }
 
 pub async fn delete_boundary<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name(kind.name_member(), kind.name_shape(false));
     input.finish()?;
     kind.locate(call, name)

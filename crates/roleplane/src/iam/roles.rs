@@ -7,7 +7,7 @@ use super::validate::{Input, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, RoleView};
 use super::{Reply, account, arn, documents, done, respond, store_error, trust};
 use crate::protocol::AwsError;
-use crate::server::api::Call;
+use crate::request::Call;
 
 /// Finds a role by name for an operation on it.
 pub async fn locate<S: Store>(call: &Call<'_, S>, name: &str) -> Result<Located<Role>, AwsError> {
@@ -16,7 +16,7 @@ pub async fn locate<S: Store>(call: &Call<'_, S>, name: &str) -> Result<Located<
 }
 
 pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let path = input.path("Path");
     let name = input.name("RoleName", SHORT_NAME);
     let document = input.document("AssumeRolePolicyDocument");
@@ -58,7 +58,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name("RoleName", SHORT_NAME);
     input.finish()?;
     let role = locate(call, name)
@@ -84,7 +84,7 @@ fn with_last_use<S>(call: &Call<'_, S>, mut role: Role) -> Role {
 }
 
 pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let prefix = input.path_prefix("PathPrefix");
     let query = input.list_query(prefix);
     input.finish()?;
@@ -104,7 +104,7 @@ pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn update<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name("RoleName", SHORT_NAME);
     let description = input.role_description("Description");
     let max_session_duration = input.integer("MaxSessionDuration", 3600, 43200);
@@ -127,7 +127,7 @@ pub async fn update<S: Store>(call: &Call<'_, S>) -> Reply {
 
 /// The older form of UpdateRole: the description only, answered with the whole role.
 pub async fn update_description<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name("RoleName", SHORT_NAME);
     let description = input.role_description("Description");
     if description.is_none() {
@@ -164,7 +164,7 @@ pub async fn update_description<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn delete<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name("RoleName", SHORT_NAME);
     input.finish()?;
     locate(call, name)
@@ -180,7 +180,7 @@ pub async fn delete<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn update_assume_role_policy<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name("RoleName", SHORT_NAME);
     let document = input.document("PolicyDocument");
     input.finish()?;

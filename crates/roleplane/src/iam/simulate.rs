@@ -20,7 +20,7 @@ use super::validate::Input;
 use super::{Reply, respond, roles, store_error, users};
 use crate::analyzer::span;
 use crate::protocol::{AwsError, Scope, XmlWriter};
-use crate::server::api::Call;
+use crate::request::Call;
 
 /// A policy taking part, with what the answer says about where it came from.
 struct Source {
@@ -53,7 +53,7 @@ struct Outcome1 {
 }
 
 pub async fn principal<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let source_arn = input.arn("PolicySourceArn");
     let common = read_common(call, &mut input, false)?;
     input.finish()?;
@@ -126,7 +126,7 @@ pub async fn principal<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn custom<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let common = read_common(call, &mut input, true)?;
     input.finish()?;
     let common = common?;
@@ -181,7 +181,7 @@ fn read_common<S>(
     input: &mut Input<'_>,
     inputs_required: bool,
 ) -> Result<Result<Common, AwsError>, AwsError> {
-    let params = call.params;
+    let params = call.input;
     let documents = params.list_str("PolicyInputList")?;
     if inputs_required && documents.is_empty() {
         input.missing("PolicyInputList");

@@ -10,7 +10,7 @@ use super::{
     users,
 };
 use crate::protocol::AwsError;
-use crate::server::api::Call;
+use crate::request::Call;
 
 /// Which kind of entity an operation tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +93,7 @@ impl Taggable {
 }
 
 pub async fn tag<S: Store>(call: &Call<'_, S>, which: Taggable) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let id = which.read_id(&mut input);
     let tags = input.tags("Tags", true);
     input.finish()?;
@@ -128,7 +128,7 @@ pub async fn tag<S: Store>(call: &Call<'_, S>, which: Taggable) -> Reply {
 }
 
 pub async fn untag<S: Store>(call: &Call<'_, S>, which: Taggable) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let id = which.read_id(&mut input);
     let keys = input.tag_keys("TagKeys");
     input.finish()?;
@@ -146,7 +146,7 @@ pub async fn untag<S: Store>(call: &Call<'_, S>, which: Taggable) -> Reply {
 }
 
 pub async fn list<S: Store>(call: &Call<'_, S>, which: Taggable) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let id = which.read_id(&mut input);
     let query = input.list_query("/");
     input.finish()?;

@@ -13,7 +13,7 @@ use store::{PrincipalBinding, Store, StoreError};
 
 use super::store_error;
 use crate::protocol::AwsError;
-use crate::server::api::Call;
+use crate::request::Call;
 
 /// The role or user ARNs the trust policy names, each resolved to its unique ID. A name with no
 /// principal behind it is refused as AWS refuses it.

@@ -9,8 +9,8 @@ use super::validate::{Input, LONG_NAME, SHORT_NAME, reject_reserved_or_duplicate
 use super::xml::{self, UserView};
 use super::{Reply, account, arn, done, respond, store_error};
 use crate::protocol::{AwsError, Protocol};
-use crate::server::Identity;
-use crate::server::api::Call;
+use crate::request::Call;
+use crate::request::Identity;
 
 /// Finds a user by name for an operation on it.
 pub async fn locate<S: Store>(call: &Call<'_, S>, name: &str) -> Result<Located<User>, AwsError> {
@@ -37,7 +37,7 @@ fn user_name_or_caller<'a, S>(
 }
 
 pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let path = input.path("Path");
     let name = input.name("UserName", SHORT_NAME);
     let boundary = input.optional_arn("PermissionsBoundary");
@@ -69,7 +69,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let given = input.optional_name("UserName", LONG_NAME);
     input.finish()?;
     let name = user_name_or_caller(call, given)?;
@@ -83,7 +83,7 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let prefix = input.path_prefix("PathPrefix");
     let query = input.list_query(prefix);
     input.finish()?;
@@ -103,7 +103,7 @@ pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn delete<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let name = input.name("UserName", LONG_NAME);
     input.finish()?;
     locate(call, name)
@@ -119,7 +119,7 @@ pub async fn delete<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn create_access_key<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let given = input.optional_name("UserName", LONG_NAME);
     input.finish()?;
     let name = user_name_or_caller(call, given)?;
@@ -159,7 +159,7 @@ pub async fn create_access_key<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn list_access_keys<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let given = input.optional_name("UserName", LONG_NAME);
     let query = input.list_query("/");
     input.finish()?;
@@ -184,7 +184,7 @@ pub async fn list_access_keys<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn update_access_key<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let given = input.optional_name("UserName", LONG_NAME);
     let access_key_id = input.access_key_id("AccessKeyId");
     let status = input.enumeration("Status", &["Active", "Inactive", "Expired"]);
@@ -215,7 +215,7 @@ pub async fn update_access_key<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn delete_access_key<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let given = input.optional_name("UserName", LONG_NAME);
     let access_key_id = input.access_key_id("AccessKeyId");
     input.finish()?;
@@ -235,7 +235,7 @@ pub async fn delete_access_key<S: Store>(call: &Call<'_, S>) -> Reply {
 /// When, for which service and in which region a key was last used; `N/A` for what is not
 /// known, as AWS answers for a key never used.
 pub async fn get_access_key_last_used<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.params);
+    let mut input = Input::new(call.input);
     let access_key_id = input.access_key_id("AccessKeyId");
     input.finish()?;
     let (key, user) = match call.app.store().access_key(access_key_id).await {

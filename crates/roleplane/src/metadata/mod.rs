@@ -29,7 +29,7 @@ pub use listeners::InstanceSync;
 pub use source::{InstanceMetadata, Served};
 
 use crate::credentials::SealingKey;
-use crate::server::App;
+use crate::request::App;
 
 /// Where the metadata service listens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

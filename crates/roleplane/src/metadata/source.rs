@@ -14,7 +14,7 @@ use super::credentials::{InstanceCredentials, IssuedSet, Rotation, trust_allows_
 use super::index::{Placement, Snapshot, profile_role};
 use crate::audit::InstanceCredentials as IssueRecord;
 use crate::credentials::{SessionClaims, SessionPrincipal, new_secret_access_key};
-use crate::server::App;
+use crate::request::App;
 
 /// How much of the served instances to read again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use store::{
 
 use super::{Listen, MetadataService, Rotation, Settings};
 use crate::credentials::{KeyRing, SealingKey, SessionClaims, SessionPrincipal};
-use crate::server::App;
+use crate::request::App;
 
 const ACCOUNT: &str = "123456789012";
 const ROLE: &str = "s3access";

@@ -1,17 +1,23 @@
-//! AWS wire protocols: awsQuery (IAM, STS) and ec2Query (EC2) request decoding, XML response
-//! encoding, and AWS-shaped errors. Pure: bytes in, strings out; the HTTP layer sets
-//! [`CONTENT_TYPE`], [`REQUEST_ID_HEADER`] and the status.
+//! AWS wire protocols, one [`Dialect`] each: awsQuery (IAM, STS) and ec2Query (EC2) in
+//! [`query`], awsJson1_1 (CloudTrail) in [`aws_json`], restJson1 (Access Analyzer) in
+//! [`rest_json`]: request decoding, response and error encoding. Pure: bytes in, strings out;
+//! the HTTP layer sets the headers and the status a [`Rendered`] response names.
 //!
 //! - [`Params`] / [`Scope`]: the decoded request, with typed accessors for handlers.
 //! - [`XmlWriter`], [`Iso8601`], [`UrlEncoded`]: building an operation's output.
 //! - [`Envelope`]: wrapping output or an [`AwsError`] the way each service does.
 
+pub mod aws_json;
+mod dialect;
 mod envelope;
 mod error;
 mod form;
 mod params;
+pub mod query;
+pub mod rest_json;
 mod xml;
 
+pub use dialect::{Dialect, Rendered};
 pub use envelope::{CONTENT_TYPE, Envelope, REQUEST_ID_HEADER};
 pub use error::{
     AwsError, Constraint, DecodeError, Fault, ParamError, Violations, ec2_member_path,

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use store::{EntityKind, InlinePolicy, NewAccessKey, NewUser, Principal, Store, StoreError};
 
-use super::app::seal_secret;
 use crate::credentials::{KeyRing, SealingKey, new_secret_access_key};
 use crate::datadir::DataDir;
+use crate::request::seal_secret;
 
 pub const ADMIN_USER: &str = "admin";
 pub const ADMIN_KEY_ID_ENV: &str = "ROLEPLANE_ADMIN_ACCESS_KEY_ID";

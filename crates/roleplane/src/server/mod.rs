@@ -1,15 +1,11 @@
-//! `roleplane serve`: open the data dir and store, bootstrap the admin, and run the listeners.
+//! The top layer: `roleplane serve` opens the data dir and store, bootstraps the admin, and runs
+//! the listeners; [`pipeline`] serves every API request through the services [`routes`] names.
 
-pub mod api;
-mod app;
-mod auth;
-pub mod authz;
 pub(crate) mod bootstrap;
-mod key_cache;
-mod last_use;
-mod policy_cache;
-pub(crate) mod request_id;
-mod scope_region;
+pub mod pipeline;
+pub mod routes;
+#[cfg(test)]
+mod toy_service_tests;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -19,9 +15,7 @@ use anyhow::Context as _;
 use store::SqliteStore;
 use tokio::net::TcpListener;
 
-pub use app::App;
-pub(crate) use auth::authenticate;
-pub use auth::{Caller, Identity, invalid_token};
+use crate::request::{App, last_use};
 
 use crate::audit::{Audit, AuditArgs};
 use crate::config::ServeArgs;
@@ -68,7 +62,7 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding the API listener on {}", args.api_addr))?;
     let api_addr = listener.local_addr()?;
     let metadata = start_metadata(&app, &args, imds_token_key).await?;
-    let router = api::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let router = pipeline::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
     crate::run::Endpoints {
         api: format!("http://{api_addr}"),
         imds_port: metadata.port(),

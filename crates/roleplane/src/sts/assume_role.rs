@@ -15,9 +15,9 @@ use super::credentials::{check_packed_size, new_claims, seal, write_credentials}
 use super::input::{self, Tag};
 use crate::credentials::{SessionClaims, SessionPrincipal};
 use crate::protocol::{AwsError, Envelope, Protocol, Violations};
-use crate::server::Identity;
-use crate::server::api::Call;
-use crate::server::authz::{Ask, decide, denial_message};
+use crate::request::Call;
+use crate::request::Identity;
+use crate::request::authz::{Ask, decide, denial_message};
 
 const DEFAULT_DURATION: u32 = 3600;
 /// AWS's limit for a role session that assumes another role.
@@ -45,7 +45,7 @@ struct Request<'a> {
 
 impl<'a> Request<'a> {
     fn read<S>(call: &Call<'a, S>) -> Result<Self, AwsError> {
-        let p = call.params.root();
+        let p = call.input.root();
         let mut v = Violations::new();
         let role_arn = p.optional_str("RoleArn");
         let session_name = p.optional_str("RoleSessionName");

@@ -10,9 +10,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use store::Store;
 
 use crate::protocol::{AwsError, Envelope, Protocol};
-use crate::server::App;
-use crate::server::api::Call;
-use crate::server::authz::authorize;
+use crate::request::App;
+use crate::request::Call;
+use crate::request::authz::authorize;
 
 /// The sealing key's associated data is `access-key-secret:` + this label. No access key ID can
 /// be spelled like it (those are 20 uppercase letters and digits), so an encoded message can
@@ -40,7 +40,7 @@ pub fn encode_authorization_message<S>(
 }
 
 pub async fn decode<S: Store>(call: &Call<'_, S>) -> Result<String, AwsError> {
-    let encoded = call.params.required_str("EncodedMessage")?;
+    let encoded = call.input.required_str("EncodedMessage")?;
     authorize(call, "sts:DecodeAuthorizationMessage", "*").await?;
     let decoded = open(call.app, &call.caller.account_id, encoded)?;
     Ok(

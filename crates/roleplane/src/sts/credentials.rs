@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::credentials::{SessionClaims, SessionPrincipal};
 use crate::protocol::{AwsError, Iso8601, Protocol, XmlWriter};
-use crate::server::App;
+use crate::request::App;
 
 /// The longest session token the key ring opens (`credentials::session_token::MAX_TOKEN_LEN`).
 pub const PACKED_LIMIT: usize = 8192;

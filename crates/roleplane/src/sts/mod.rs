@@ -20,12 +20,11 @@ pub use authorization_message::encode_authorization_message;
 pub use credentials::{PACKED_LIMIT, packed_policy_size};
 pub use session_token::restrict as restrict_session_token_credentials;
 
+use crate::protocol::query::Query;
 use crate::protocol::{AwsError, Envelope};
-use crate::server::api::Call;
+use crate::request::{Call, Service};
 
-/// Every operation served. An operation is dispatched only when listed here, so one added to
-/// the dispatch alone answers InvalidAction; the cross-account walk (crates/e2e, `isolation`)
-/// covers each listed operation and fails when one is missing from it.
+/// Every operation served (see `iam::OPERATIONS`).
 pub const OPERATIONS: &[&str] = &[
     "GetCallerIdentity",
     "AssumeRole",
@@ -33,16 +32,32 @@ pub const OPERATIONS: &[&str] = &[
     "DecodeAuthorizationMessage",
 ];
 
-pub async fn handle<S: Store>(call: &Call<'_, S>) -> Result<String, AwsError> {
-    let action = call.params.action();
-    if !OPERATIONS.contains(&action) {
-        return Err(AwsError::invalid_action(
-            Envelope::STS.protocol,
-            action,
-            Envelope::STS.version,
-        ));
+/// STS's signing name.
+pub const SERVICE: &str = "sts";
+
+/// STS on the request pipeline.
+pub struct Sts;
+
+impl<S: Store> Service<S> for Sts {
+    type Dialect = Query;
+    const NAME: &'static str = SERVICE;
+
+    fn dialect(&self) -> &Query {
+        const DIALECT: Query = Query(Envelope::STS);
+        &DIALECT
     }
-    match action {
+
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
+    }
+
+    async fn call(&self, call: &Call<'_, S>) -> Result<String, AwsError> {
+        dispatch(call).await
+    }
+}
+
+async fn dispatch<S: Store>(call: &Call<'_, S>) -> Result<String, AwsError> {
+    match call.operation {
         "GetCallerIdentity" => Ok(get_caller_identity(call)),
         "AssumeRole" => assume_role::assume_role(call).await,
         "GetSessionToken" => session_token::get_session_token(call),
@@ -64,7 +79,7 @@ Please verify your MFA serial number is valid and associated with this user.";
 /// of the caller's, and AWS refuses that rather than ignoring it. Credentials issued without
 /// MFA would only fail later and more obscurely (IAM refuses them).
 fn refuse_mfa<S>(call: &Call<'_, S>) -> Result<(), AwsError> {
-    match call.params.optional_str("SerialNumber") {
+    match call.input.optional_str("SerialNumber") {
         Some(_) => Err(AwsError::access_denied(MFA_FAILED)),
         None => Ok(()),
     }

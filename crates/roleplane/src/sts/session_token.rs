@@ -12,8 +12,8 @@ use store::Store;
 use super::credentials::{new_claims, seal, write_credentials};
 use crate::credentials::SessionPrincipal;
 use crate::protocol::{AwsError, Envelope};
-use crate::server::api::Call;
-use crate::server::{Caller, Identity, invalid_token};
+use crate::request::Call;
+use crate::request::{Caller, Identity, invalid_token};
 
 const DEFAULT_DURATION: i32 = 43200;
 const MIN_DURATION: i32 = 900;
@@ -45,7 +45,7 @@ pub fn restrict(caller: &Caller, service: &str, action: &str) -> Result<(), AwsE
 
 pub fn get_session_token<S: Store>(call: &Call<'_, S>) -> Result<String, AwsError> {
     let duration = call
-        .params
+        .input
         .optional_i32("DurationSeconds", MIN_DURATION..=MAX_DURATION)?
         .unwrap_or(DEFAULT_DURATION);
     let user = match &call.caller.identity {

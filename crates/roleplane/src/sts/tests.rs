@@ -8,11 +8,12 @@ use store::{
     InlinePolicy, NewPolicy, NewRole, NewUser, Principal as Owner, SqliteStore, Store, Tag,
 };
 
-use super::handle;
+use super::Sts;
 use crate::credentials::{KeyRing, SealingKey, SessionClaims, SessionPrincipal};
 use crate::protocol::{AwsError, Params, Protocol};
-use crate::server::api::Call;
-use crate::server::{App, Caller, Identity};
+use crate::request::Call;
+use crate::request::Service;
+use crate::request::{App, Caller, Identity};
 
 const ACCOUNT: &str = "111111111111";
 const OTHER: &str = "222222222222";
@@ -96,12 +97,13 @@ impl Fixture {
         let call = Call {
             app: &self.app,
             caller,
-            params: &params,
+            operation: params.action(),
+            input: &params,
             request_id: "req",
             peer: SocketAddr::from(([127, 0, 0, 1], 40000)),
             now: NOW,
         };
-        handle(&call).await
+        Service::<SqliteStore>::call(&Sts, &call).await
     }
 
     async fn assume(&self, caller: &Caller, extra: &str) -> Result<String, AwsError> {

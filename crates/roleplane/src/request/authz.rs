@@ -16,7 +16,7 @@ use store::{IdentityPolicies, Store, StoreError};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::api::Call;
+use super::Call;
 use super::auth::Identity;
 use super::policy_cache::IdentityPolicySet;
 use crate::credentials::SessionPrincipal;
@@ -66,8 +66,8 @@ pub fn tag_keys(keys: Vec<String>) -> (String, ContextValue) {
 }
 
 /// Allows the call, or answers AccessDenied with AWS's message.
-pub async fn authorize<S: Store>(
-    call: &Call<'_, S>,
+pub async fn authorize<S: Store, I: Sync>(
+    call: &Call<'_, S, I>,
     action: &str,
     resource: &str,
 ) -> Result<(), AwsError> {
@@ -82,7 +82,10 @@ pub async fn authorize<S: Store>(
     .await
 }
 
-pub async fn require<S: Store>(call: &Call<'_, S>, ask: Ask<'_>) -> Result<(), AwsError> {
+pub async fn require<S: Store, I: Sync>(
+    call: &Call<'_, S, I>,
+    ask: Ask<'_>,
+) -> Result<(), AwsError> {
     let action = ask.action.to_owned();
     let resource = ask.resource.to_owned();
     let cross_account = ask
@@ -103,7 +106,10 @@ pub async fn require<S: Store>(call: &Call<'_, S>, ask: Ask<'_>) -> Result<(), A
 }
 
 /// The engine's decision for `ask` by the caller of `call`.
-pub async fn decide<S: Store>(call: &Call<'_, S>, ask: Ask<'_>) -> Result<Decision, AwsError> {
+pub async fn decide<S: Store, I: Sync>(
+    call: &Call<'_, S, I>,
+    ask: Ask<'_>,
+) -> Result<Decision, AwsError> {
     let caller = call.caller;
     let mut context = Context::new();
     for (key, value) in ask.context {
@@ -145,8 +151,8 @@ pub async fn decide<S: Store>(call: &Call<'_, S>, ask: Ask<'_>) -> Result<Decisi
     Ok(evaluate(&request, &policies))
 }
 
-async fn load_identity<S: Store>(
-    call: &Call<'_, S>,
+async fn load_identity<S: Store, I: Sync>(
+    call: &Call<'_, S, I>,
     principal_id: &str,
     policies: &mut PolicySet,
 ) -> Result<(), AwsError> {
@@ -167,8 +173,8 @@ async fn load_identity<S: Store>(
 }
 
 /// A principal's identity policies from the store, parsed.
-async fn read_identity<S: Store>(
-    call: &Call<'_, S>,
+async fn read_identity<S: Store, I: Sync>(
+    call: &Call<'_, S, I>,
     principal_id: &str,
 ) -> Result<IdentityPolicySet, AwsError> {
     let stored: IdentityPolicies = match call.app.store().identity_policies(principal_id).await {
@@ -232,7 +238,7 @@ fn allow_nothing() -> Policy {
 }
 
 /// The global condition keys AWS sets on every request.
-fn request_context<S>(call: &Call<'_, S>, context: &mut Context) {
+fn request_context<S, I>(call: &Call<'_, S, I>, context: &mut Context) {
     let now = i64::try_from(call.now).unwrap_or(i64::MAX);
     context.insert_default("aws:CurrentTime", iso8601(now));
     context.insert_default("aws:EpochTime", now.to_string());

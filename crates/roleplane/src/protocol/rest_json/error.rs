@@ -1,5 +1,6 @@
-//! Access Analyzer's errors as restJson1 carries them: `x-amzn-ErrorType: <code>` and a JSON
-//! body with `message` (and, for `ValidationException`, `reason` and `fieldList`).
+//! restJson1 errors, the shape Access Analyzer (and any restJson1 service) answers in:
+//! `x-amzn-ErrorType: <code>` and a JSON body with `message` (and, for `ValidationException`,
+//! `reason` and `fieldList`).
 
 use serde_json::{Value, json};
 
@@ -33,7 +34,7 @@ pub struct FieldError {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AnalyzerError {
+pub enum RestJsonError {
     #[error("ValidationException: {message}")]
     Validation {
         message: String,
@@ -45,7 +46,7 @@ pub enum AnalyzerError {
     Aws(#[from] AwsError),
 }
 
-impl AnalyzerError {
+impl RestJsonError {
     /// Members that break the model, reported together in Coral's wording.
     pub fn fields(fields: Vec<FieldError>) -> Self {
         let n = fields.len();
@@ -58,7 +59,7 @@ impl AnalyzerError {
                 .collect::<Vec<_>>()
                 .join("; ")
         );
-        AnalyzerError::Validation {
+        RestJsonError::Validation {
             message,
             reason: Reason::FieldValidationFailed,
             fields,
@@ -67,7 +68,7 @@ impl AnalyzerError {
 
     /// A body that is not the operation's JSON input.
     pub fn cannot_parse(message: impl Into<String>) -> Self {
-        AnalyzerError::Validation {
+        RestJsonError::Validation {
             message: message.into(),
             reason: Reason::CannotParse,
             fields: Vec::new(),
@@ -75,7 +76,7 @@ impl AnalyzerError {
     }
 
     pub fn unknown_operation(method: &str, path: &str) -> Self {
-        AnalyzerError::Validation {
+        RestJsonError::Validation {
             message: format!("No operation matches {method} {path}"),
             reason: Reason::UnknownOperation,
             fields: Vec::new(),
@@ -86,8 +87,8 @@ impl AnalyzerError {
     /// shared authentication layer become the names JSON services use for the same failures.
     pub fn code(&self) -> &str {
         match self {
-            AnalyzerError::Validation { .. } => "ValidationException",
-            AnalyzerError::Aws(err) => match err.code.as_ref() {
+            RestJsonError::Validation { .. } => "ValidationException",
+            RestJsonError::Aws(err) => match err.code.as_ref() {
                 "AccessDenied" => "AccessDeniedException",
                 "InvalidClientTokenId" => "UnrecognizedClientException",
                 "SignatureDoesNotMatch" => "InvalidSignatureException",
@@ -100,22 +101,22 @@ impl AnalyzerError {
     /// The same error in the shared shape (what the audit record keeps).
     pub fn to_aws(&self) -> AwsError {
         let message = match self {
-            AnalyzerError::Validation { message, .. } => message.clone(),
-            AnalyzerError::Aws(err) => err.message.clone(),
+            RestJsonError::Validation { message, .. } => message.clone(),
+            RestJsonError::Aws(err) => err.message.clone(),
         };
         AwsError::sender(self.code().to_owned(), self.status(), message)
     }
 
     pub fn status(&self) -> u16 {
         match self {
-            AnalyzerError::Validation { .. } => 400,
-            AnalyzerError::Aws(err) => err.status,
+            RestJsonError::Validation { .. } => 400,
+            RestJsonError::Aws(err) => err.status,
         }
     }
 
     pub fn body(&self) -> Value {
         match self {
-            AnalyzerError::Validation {
+            RestJsonError::Validation {
                 message,
                 reason,
                 fields,
@@ -129,7 +130,7 @@ impl AnalyzerError {
                 }
                 body
             }
-            AnalyzerError::Aws(err) => json!({ "message": err.message }),
+            RestJsonError::Aws(err) => json!({ "message": err.message }),
         }
     }
 }
@@ -140,7 +141,7 @@ mod tests {
 
     #[test]
     fn validation_bodies_name_reason_and_fields() {
-        let err = AnalyzerError::fields(vec![FieldError {
+        let err = RestJsonError::fields(vec![FieldError {
             name: "policyType".into(),
             message: "Value 'X' at 'policyType' failed to satisfy constraint".into(),
         }]);
@@ -157,7 +158,7 @@ mod tests {
 
     #[test]
     fn shared_errors_take_json_service_codes() {
-        let denied = AnalyzerError::from(AwsError::access_denied("User: x is not authorized"));
+        let denied = RestJsonError::from(AwsError::access_denied("User: x is not authorized"));
         assert_eq!(
             (denied.code(), denied.status()),
             ("AccessDeniedException", 403)

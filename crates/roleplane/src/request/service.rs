@@ -1,0 +1,33 @@
+//! What a service is to the request pipeline: its name in the credential scope, its wire
+//! dialect, the operations it serves, and the call that serves one.
+
+use std::future::Future;
+
+use store::Store;
+
+use super::Call;
+use crate::protocol::Dialect;
+
+/// The input and error types of a service's dialect.
+pub type Input<V, S> = <<V as Service<S>>::Dialect as Dialect>::Input;
+pub type Failure<V, S> = <<V as Service<S>>::Dialect as Dialect>::Error;
+
+pub trait Service<S: Store>: Send + Sync {
+    type Dialect: Dialect;
+
+    /// The SigV4 signing name, as the credential scope carries it (`iam`, `cloudtrail`, …).
+    const NAME: &'static str;
+
+    fn dialect(&self) -> &Self::Dialect;
+
+    /// Every operation served. The pipeline refuses any other before the service sees it, so
+    /// an operation added to the service alone cannot be reached (and the cross-account walk,
+    /// which covers this list, fails until it is added here).
+    fn operations(&self) -> &'static [&'static str];
+
+    /// Serves one authenticated call of a listed operation: the encoded output, or why not.
+    fn call<'a>(
+        &'a self,
+        call: &'a Call<'a, S, Input<Self, S>>,
+    ) -> impl Future<Output = Result<String, Failure<Self, S>>> + Send + 'a;
+}

@@ -1,0 +1,221 @@
+//! The request pipeline: one path for every service and protocol.
+//!
+//! bytes (≤ [`MAX_BODY_BYTES`]) → SigV4 claim → the routing table picks the service by the
+//! credential scope ([`super::routes`]) → its dialect decodes the operation and input → the
+//! caller is authenticated → the operation must be one the service lists → the service serves
+//! the [`Call`] (authorizing before it touches the store) → the dialect encodes the result →
+//! the call's audit record is durable → the response leaves.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sigv4::{Authorization, ErrorDialect, HttpRequest};
+use store::Store;
+
+use super::routes;
+use crate::audit::{AuditedInput, CallRecord};
+use crate::protocol::query::{Query, envelope_for_body};
+use crate::protocol::{AwsError, Dialect, Protocol, REQUEST_ID_HEADER, Rendered};
+use crate::request::{App, Call, Failure, Service, authenticate, request_id};
+use crate::sts;
+
+/// Larger bodies are refused before any work: the largest legitimate requests (a policy document
+/// of 131,072 characters, URL-encoded) stay well under it.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+pub fn router<S: Store>(app: Arc<App<S>>) -> Router {
+    Router::new().fallback(handle::<S>).with_state(app)
+}
+
+/// What every request carries through the pipeline besides its bytes.
+pub struct Arrival<'a> {
+    pub peer: SocketAddr,
+    /// Seconds since the epoch (one clock read per request).
+    pub now: u64,
+    pub request_id: &'a str,
+}
+
+async fn handle<S: Store>(
+    State(app): State<Arc<App<S>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let request_id = request_id::new();
+    // One clock read per request (a system call on some virtual machines): the signature's
+    // freshness and the record's eventTime share it.
+    let received = SystemTime::now();
+    let user_agent = request.headers().get(header::USER_AGENT);
+    let mut record = match app.audit() {
+        Some(audit) if audit.is_recording() => CallRecord::new(
+            received,
+            peer.ip(),
+            user_agent.and_then(|v| v.to_str().ok()),
+        ),
+        _ => CallRecord::off(),
+    };
+    let now = received
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let arrival = Arrival {
+        peer,
+        now,
+        request_id: &request_id,
+    };
+    let rendered = read_and_route(&app, request, &arrival, &mut record).await;
+    // Audit contract: the call's record is durable before its response leaves.
+    if let Some(audit) = app.audit() {
+        audit.record(record, &request_id).await;
+    }
+    respond(rendered, &request_id)
+}
+
+async fn read_and_route<S: Store>(
+    app: &App<S>,
+    request: Request,
+    arrival: &Arrival<'_>,
+    record: &mut CallRecord,
+) -> Rendered {
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        let err = AwsError::sender(
+            "RequestEntityTooLarge",
+            413,
+            format!("Request body must be at most {MAX_BODY_BYTES} bytes"),
+        );
+        return unrouted(record, err, arrival.request_id);
+    };
+    let headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+        .collect();
+    let http = HttpRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        body: &body,
+    };
+    match sigv4::parse(&http) {
+        Ok(claim) => {
+            let scope = claim.scope();
+            record.signed(scope.service, scope.region, claim.access_key_id());
+            match routes::serve(app, &http, &claim, arrival, record).await {
+                Some(rendered) => rendered,
+                None => unrouted(
+                    record,
+                    AwsError::sender(
+                        "InvalidAction",
+                        400,
+                        "The service named in the credential scope is not served here",
+                    ),
+                    arrival.request_id,
+                ),
+            }
+        }
+        // Unsigned or malformed: answered in the query dialect the body's API version names.
+        Err(e) => {
+            let dialect = Query(envelope_for_body(&http));
+            let wording = match dialect.0.protocol {
+                Protocol::AwsQuery => ErrorDialect::Query,
+                Protocol::Ec2Query => ErrorDialect::Ec2,
+            };
+            let err = AwsError::sender(e.code(wording), e.status(wording), e.message(wording));
+            record.failed(&err);
+            dialect.render(Err(err), arrival.request_id)
+        }
+    }
+}
+
+/// A request no service took: answered in IAM's dialect.
+fn unrouted(record: &mut CallRecord, err: AwsError, request_id: &str) -> Rendered {
+    record.failed(&err);
+    Query(crate::protocol::Envelope::IAM).render(Err(err), request_id)
+}
+
+/// Serves one signed request with `service`: decode, authenticate, check the operation, call,
+/// render, noting each step in the audit record.
+pub async fn serve<S, V>(
+    app: &App<S>,
+    service: &V,
+    http: &HttpRequest<'_>,
+    claim: &Authorization<'_>,
+    arrival: &Arrival<'_>,
+    record: &mut CallRecord,
+) -> Rendered
+where
+    S: Store,
+    V: Service<S>,
+    <V::Dialect as Dialect>::Input: AuditedInput,
+{
+    let dialect = service.dialect();
+    let result = call(app, service, http, claim, arrival, record).await;
+    match &result {
+        Ok(body) => record.succeeded(body),
+        Err(error) => record.failed(&dialect.shared_shape(error)),
+    }
+    dialect.render(result, arrival.request_id)
+}
+
+async fn call<S, V>(
+    app: &App<S>,
+    service: &V,
+    http: &HttpRequest<'_>,
+    claim: &Authorization<'_>,
+    arrival: &Arrival<'_>,
+    record: &mut CallRecord,
+) -> Result<String, Failure<V, S>>
+where
+    S: Store,
+    V: Service<S>,
+    <V::Dialect as Dialect>::Input: AuditedInput,
+{
+    let dialect = service.dialect();
+    let (operation, input) = dialect.decode(http)?;
+    record.input(&operation, &input);
+    let caller = authenticate(app, http, claim, arrival.now, dialect.error_protocol())
+        .await
+        .map_err(|e| dialect.auth_error(e))?;
+    record.caller(&caller);
+    sts::restrict_session_token_credentials(&caller, V::NAME, &operation)
+        .map_err(|e| dialect.auth_error(e))?;
+    if !service.operations().contains(&operation.as_str()) {
+        return Err(dialect.unknown_operation(&operation));
+    }
+    let call = Call {
+        app,
+        caller: &caller,
+        operation: &operation,
+        input: &input,
+        request_id: arrival.request_id,
+        peer: arrival.peer,
+        now: arrival.now,
+    };
+    service.call(&call).await
+}
+
+fn respond(rendered: Rendered, request_id: &str) -> Response {
+    let status = StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, Body::from(rendered.body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(rendered.content_type),
+    );
+    if let Some(code) = rendered.error_type
+        && let Ok(value) = HeaderValue::from_str(&code)
+    {
+        headers.insert("x-amzn-ErrorType", value);
+    }
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}

@@ -1,0 +1,44 @@
+//! The routing table: which service serves a credential scope's service name. Adding a service
+//! is its own folder plus one row here and one in [`operations`].
+
+use sigv4::{Authorization, HttpRequest};
+use store::Store;
+
+use super::pipeline::{Arrival, serve as run};
+use crate::audit::CallRecord;
+use crate::protocol::Rendered;
+use crate::request::App;
+use crate::{analyzer, cloudtrail, ec2, iam, sts};
+
+/// Serves a signed request with the service its scope names; `None` when none is served here.
+pub async fn serve<S: Store>(
+    app: &App<S>,
+    http: &HttpRequest<'_>,
+    claim: &Authorization<'_>,
+    arrival: &Arrival<'_>,
+    record: &mut CallRecord,
+) -> Option<Rendered> {
+    Some(match claim.scope().service {
+        iam::SERVICE => run(app, &iam::Iam, http, claim, arrival, record).await,
+        sts::SERVICE => run(app, &sts::Sts, http, claim, arrival, record).await,
+        ec2::SERVICE => run(app, &ec2::Ec2, http, claim, arrival, record).await,
+        cloudtrail::SERVICE => {
+            run(app, &cloudtrail::CloudTrail, http, claim, arrival, record).await
+        }
+        analyzer::SERVICE => {
+            run(app, &analyzer::AccessAnalyzer, http, claim, arrival, record).await
+        }
+        _ => return None,
+    })
+}
+
+/// Every operation served, by the signing name of the service that serves it.
+pub fn operations() -> Vec<(&'static str, &'static [&'static str])> {
+    vec![
+        (iam::SERVICE, iam::OPERATIONS),
+        (sts::SERVICE, sts::OPERATIONS),
+        (ec2::SERVICE, ec2::OPERATIONS),
+        (cloudtrail::SERVICE, cloudtrail::OPERATIONS),
+        (analyzer::SERVICE, analyzer::OPERATIONS),
+    ]
+}
