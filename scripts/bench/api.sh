@@ -5,7 +5,7 @@
 set -euo pipefail
 RUNS=${1:-3}; DUR=${2:-10s}; CONN=${3:-4}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-ANCHORS=$ROOT/../shared/bench-anchors
+ANCHORS=$ROOT/scripts/bench/anchors
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 python3 -c 'import moto, boto3' 2>/dev/null || python3 -m pip install -q 'moto[server]' boto3
 command -v moto_server >/dev/null || { command -v pyenv >/dev/null && pyenv rehash; }

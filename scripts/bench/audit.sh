@@ -10,7 +10,7 @@
 set -euo pipefail
 RUNS=${1:-3}; DUR=${2:-10s}; CONNS=${3:-"4 64 256"}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-ANCHORS=$ROOT/../shared/bench-anchors
+ANCHORS=$ROOT/scripts/bench/anchors
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 BIN=${ROLEPLANE_BIN:-$ROOT/target/release/roleplane}
 [ -n "${ROLEPLANE_BIN:-}" ] || (cd "$ROOT" && cargo build -q --release -p roleplane)

@@ -6,7 +6,7 @@
 set -euo pipefail
 RUNS=${1:-3}; DUR=${2:-10s}; CONN=${3:-4}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-ANCHORS=$ROOT/../shared/bench-anchors
+ANCHORS=$ROOT/scripts/bench/anchors
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 source "$ROOT/scripts/bench/lib.sh"
 start_roleplane

@@ -5,7 +5,7 @@
 set -euo pipefail
 DUR=${1:-10s}; CONN=${2:-4}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-ANCHORS=$ROOT/../shared/bench-anchors
+ANCHORS=$ROOT/scripts/bench/anchors
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 source "$ROOT/scripts/bench/lib.sh"
 # Host mode on one loopback address: 10,000 instances need no listener each.

@@ -66,7 +66,7 @@ for _ in $(seq 1 100); do curl -sf -o /dev/null "http://$MOTO$MOTO_PATH" && brea
 echo "instance endpoint $ENDPOINT, credentials document $SIZE bytes; moto's is $(curl -s "http://$MOTO$MOTO_PATH" | wc -c) bytes"
 
 # The anchors' counters (non-200 responses, percentiles); a PUT variant for the token request.
-CHECK=$ROOT/../shared/bench-anchors/check.lua
+CHECK=$ROOT/scripts/bench/anchors/check.lua
 cp "$CHECK" "$W/get.lua"
 { echo 'wrk.method = "PUT"'; echo 'wrk.headers["X-aws-ec2-metadata-token-ttl-seconds"] = "21600"'; cat "$CHECK"; } > "$W/put.lua"
 

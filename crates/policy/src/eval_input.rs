@@ -1,4 +1,4 @@
-//! The `roleplane policy eval` input format (DESIGN.md, interface contract):
+//! The `roleplane policy eval` input format (the interface contract, `docs/INTERFACE.md`):
 //!
 //! ```json
 //! {"principal": ARN, "action": "svc:Name", "resource": ARN|"*", "resourceAccount"?: ID,

@@ -102,7 +102,7 @@ enum AuditCommand {
 enum PolicyCommand {
     /// Evaluate one request; prints {"decision": …, "matchedStatements": […]}.
     Eval {
-        /// The request as JSON (see the interface contract), or `-` for standard input.
+        /// The request as JSON (see docs/INTERFACE.md), or `-` for standard input.
         input: PathBuf,
     },
     /// Validate a policy document; prints AWS-style findings, exits 1 on errors.

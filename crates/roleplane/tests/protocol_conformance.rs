@@ -1,4 +1,5 @@
-//! botocore's awsQuery and ec2Query protocol cases (`shared/protocol-tests/`), read in reverse:
+//! botocore's awsQuery and ec2Query protocol cases (`tests/protocol-cases/`, Apache-2.0: see the
+//! `NOTICE` there), read in reverse:
 //! a server decodes what the client serialized, and encodes what the client must parse back.
 //!
 //! - `input-*.json`: decode `serialized.body` with [`Params`], walking the case's shape model
@@ -78,10 +79,10 @@ struct Tally {
 }
 
 fn cases_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/protocol-tests");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/protocol-cases");
     assert!(
         dir.is_dir(),
-        "protocol conformance cases not found at {}: the shared/ directory must sit beside the repository",
+        "protocol conformance cases not found at {}",
         dir.display()
     );
     dir

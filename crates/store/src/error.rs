@@ -1,8 +1,9 @@
 //! The store's typed errors, and the one place that knows how AWS words them.
 //!
 //! The server maps a [`StoreError`] to an AWS error response with [`StoreError::aws_code`],
-//! [`StoreError::http_status`] and [`StoreError::aws_message`]; texts come from
-//! `shared/reference/aws-apis.md` §3 unless a comment says otherwise.
+//! [`StoreError::http_status`] and [`StoreError::aws_message`]; the texts are the messages IAM,
+//! STS and EC2 return for these errors, as AWS's API references and recorded responses word them;
+//! a comment names the source where it is something else.
 
 /// What kind of thing was missing or duplicated. Two-part names (a version of a policy, a role
 /// in a profile) carry their parent here so the message can name both.
@@ -208,7 +209,7 @@ fn not_found_message(kind: &EntityKind, name: &str) -> String {
         EntityKind::InstanceProfileRole { instance_profile } => {
             format!("Role {name} in Instance Profile {instance_profile} cannot be found.")
         }
-        // AWS's text for DeleteAccessKey/UpdateAccessKey (public CLI logs; not in the reference).
+        // AWS's text for DeleteAccessKey/UpdateAccessKey (public CLI logs, not AWS's API reference).
         EntityKind::AccessKey => format!("The Access Key with id {name} cannot be found."),
         EntityKind::TokenKey => format!("Session token key {name} cannot be found."),
         EntityKind::Instance => format!("The instance ID '{name}' does not exist"),
