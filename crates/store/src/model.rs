@@ -642,3 +642,26 @@ pub struct AssociationQuery {
     pub after: Option<String>,
     pub limit: Option<u32>,
 }
+
+/// What a committed write changed, as far as the in-memory views that follow the store care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// Users, keys, roles, policies, instance profiles, tags, accounts, the key ring.
+    Iam,
+    /// Instances, their associations and metadata options.
+    Ec2,
+    /// Notes no view depends on: last uses, saved policy-generation jobs.
+    Bookkeeping,
+}
+
+/// Where the store's change counters stand: each moves after every committed write of its
+/// topic, made by this process or by any other on the same data. A view of stored data kept
+/// in memory is current while the counter it follows has not moved since the view was read;
+/// read the counters *before* the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Changes {
+    /// Every commit.
+    pub any: u64,
+    pub iam: u64,
+    pub ec2: u64,
+}

@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 
 use crate::error::Result;
 use crate::model::{
-    AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
+    AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery, Changes,
     AttachedPolicy, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery,
     ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch,
     NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding,
@@ -464,9 +464,6 @@ pub trait Store: Clone + Send + Sync + 'static {
         account: &str,
         defaults: &MetadataDefaults,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// A counter bumped after every committed EC2 write: the change hook for in-memory views
-    /// of instances (the metadata service's address index reloads when it moves).
-    fn ec2_generation(&self) -> u64;
     /// Where the instance change sequence stands: every write to an instance, its tags or its
     /// associations moves it. Read it before `instances_changed_since` to miss nothing.
     fn instance_change_mark(&self) -> impl Future<Output = Result<u64>> + Send;
@@ -475,9 +472,9 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         mark: u64,
     ) -> impl Future<Output = Result<Vec<Instance>>> + Send;
-    /// A value that moves after every committed write transaction, made by this process or by
-    /// any other on the same data (`roleplane role revoke-sessions` beside a server). A view
-    /// of stored data kept in memory is current while this has not moved since the view was
-    /// read; read this *before* the data.
-    fn data_generation(&self) -> u64;
+    /// The change counters: the one mechanism every in-memory view of stored data follows
+    /// (keys, policies, the metadata index, profiles' roles). Each moves after every committed
+    /// write of its topic, made by this process or by any other on the same data
+    /// (`roleplane role revoke-sessions` beside a server). Read them *before* the data.
+    fn changes(&self) -> Changes;
 }

@@ -38,10 +38,10 @@ fn launch(count: u32) -> NewLaunch {
 #[tokio::test]
 async fn addresses_are_unique_and_lookups_see_only_live_instances() {
     let (_dir, store) = fresh().await;
-    let before = store.ec2_generation();
+    let before = store.changes().ec2;
     let reservation = store.run_instances(ACCOUNT, launch(3)).await.unwrap();
     assert!(
-        store.ec2_generation() > before,
+        store.changes().ec2 > before,
         "a launch moves the change counter"
     );
     let addresses: HashSet<_> = reservation
@@ -91,7 +91,7 @@ async fn addresses_are_unique_and_lookups_see_only_live_instances() {
 #[tokio::test]
 async fn unusable_requested_addresses_are_refused_and_write_nothing() {
     let (_dir, store) = fresh().await;
-    let before = store.ec2_generation();
+    let before = store.changes().ec2;
     for address in [
         "127.0.0.1",
         "127.0.0.0",
@@ -111,7 +111,7 @@ async fn unusable_requested_addresses_are_refused_and_write_nothing() {
             "{address}"
         );
     }
-    assert_eq!(store.ec2_generation(), before, "nothing was written");
+    assert_eq!(store.changes().ec2, before, "nothing was written");
     let all = store
         .instances(ACCOUNT, &InstanceQuery::default())
         .await

@@ -62,7 +62,7 @@ async fn handle<S: Store>(call: &Call<'_, S>) -> Reply {
     // An instance's metadata service appears, changes or disappears with the write that caused
     // it: the response waits until IMDS reflects the store.
     if reply.is_ok() {
-        let generation = call.app.store().ec2_generation();
+        let generation = call.app.store().changes().ec2;
         call.app.instance_sync().settle(generation).await;
     }
     // --- end of metadata service hook ---

@@ -121,20 +121,8 @@ impl<S: Store> Service<S> for Iam {
     }
 
     async fn call(&self, call: &Call<'_, S>) -> Reply {
-        let result = dispatch(call).await;
-        if result.is_ok() && !is_read_only(call.operation) {
-            // Users, keys, tags or policies may have changed: resolve keys afresh.
-            call.app.key_cache().bump();
-        }
-        result
+        dispatch(call).await
     }
-}
-
-/// IAM's read-only operations, by AWS's naming convention.
-fn is_read_only(action: &str) -> bool {
-    ["Get", "List", "Simulate", "Generate"]
-        .iter()
-        .any(|prefix| action.starts_with(prefix))
 }
 
 async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {

@@ -100,7 +100,8 @@ pub async fn reconcile<S: Store>(
             _ = poll.tick() => {}
         }
         let app = metadata.app();
-        let generations = (app.store().ec2_generation(), app.key_cache().generation());
+        let changes = app.store().changes();
+        let generations = (changes.ec2, changes.iam);
         if seen == Some(generations) {
             sync.applied.send_replace(generations.0);
             continue;

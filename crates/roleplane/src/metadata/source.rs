@@ -41,8 +41,8 @@ pub struct InstanceMetadata<S> {
 struct ResolvedProfile {
     profile_id: String,
     role: Option<RoleGrant>,
-    /// The key cache's and the store's generations before the read (see `grant`).
-    generations: (u64, u64),
+    /// The store's IAM change counter before the read (see `grant`).
+    generation: u64,
 }
 
 /// What issuing credentials for a role needs to know.
@@ -125,22 +125,18 @@ impl<S: Store> InstanceMetadata<S> {
         i64::try_from(secs).unwrap_or(i64::MAX)
     }
 
-    /// The profile's role, from the cache while nothing was written since it was read: no IAM
-    /// call through this server (the key cache's generation) and no commit by any process on
-    /// the data (the store's generation, which `roleplane role revoke-sessions` moves too).
+    /// The profile's role, from the cache while no IAM write was committed since it was read,
+    /// by this server or by any process on the data (`roleplane role revoke-sessions` too).
     async fn grant(
         &self,
         account: &str,
         profile: &ProfileRef,
     ) -> Result<Option<RoleGrant>, StoreError> {
         // Read before the role, so a write racing the read leaves the entry outdated.
-        let generations = (
-            self.app.key_cache().generation(),
-            self.app.store().data_generation(),
-        );
+        let generation = self.app.store().changes().iam;
         if let Some(cached) = self.lock_roles().get(&profile.arn)
             && cached.profile_id == profile.id
-            && cached.generations == generations
+            && cached.generation == generation
         {
             return Ok(cached.role.clone());
         }
@@ -150,7 +146,7 @@ impl<S: Store> InstanceMetadata<S> {
             ResolvedProfile {
                 profile_id: profile.id.clone(),
                 role: role.clone(),
-                generations,
+                generation,
             },
         );
         Ok(role)

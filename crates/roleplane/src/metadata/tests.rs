@@ -105,7 +105,7 @@ impl Fixture {
 
     /// What the EC2 API does after each write.
     async fn settle(&self) {
-        let generation = self.app.store().ec2_generation();
+        let generation = self.app.store().changes().ec2;
         self.app.instance_sync().settle(generation).await;
     }
 

@@ -98,10 +98,11 @@ pub async fn authenticate<S: Store>(
     if sigv4::carries_security_token(req) {
         return Err(invalid());
     }
-    let cached = match app.key_cache().get(key_id) {
+    // Read before the key, so a write racing the read leaves the entry outdated.
+    let generation = app.store().changes().iam;
+    let cached = match app.key_cache().get(key_id, generation) {
         Some(cached) => cached,
         None => {
-            let generation = app.key_cache().generation();
             let (key, user) = match app.store().access_key(key_id).await {
                 Ok(found) => found,
                 Err(StoreError::NotFound { .. }) => return Err(invalid()),

@@ -157,7 +157,7 @@ async fn load_identity<S: Store, I: Sync>(
     policies: &mut PolicySet,
 ) -> Result<(), AwsError> {
     // Read before the policies, so a write racing this read leaves the entry outdated.
-    let generation = call.app.store().data_generation();
+    let generation = call.app.store().changes().iam;
     let cache = call.app.policy_cache();
     let loaded = match cache.get(principal_id, generation) {
         Some(loaded) => loaded,

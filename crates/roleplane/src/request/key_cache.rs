@@ -1,14 +1,13 @@
 //! Long-term access keys resolved once and kept in memory, so signed calls skip the store.
 //!
-//! Correctness rests on a generation counter: every IAM write bumps it (see `api.rs`), and an
-//! entry from an older generation is never served. IAM writes are rare next to signed calls, so
-//! the cache stays warm, while a deleted key, a deactivated key or a changed user is seen by the
-//! very next request. Entries also expire after [`MAX_AGE`], which bounds staleness when another
-//! node (a later multi-node store) changed the data.
+//! Correctness rests on the store's IAM change counter (`Store::changes().iam`, the one
+//! mechanism every cache follows): every IAM commit by any process on the data moves it, and an
+//! entry read under an older value is never served. IAM writes are rare next to signed calls,
+//! so the cache stays warm, while a deleted key, a deactivated key or a changed user is seen by
+//! the very next request. Entries also expire after [`MAX_AGE`], a second bound on staleness.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use store::{AccessKey, User};
@@ -32,31 +31,21 @@ struct Entry {
 
 #[derive(Default)]
 pub struct KeyCache {
-    generation: AtomicU64,
     entries: Mutex<HashMap<String, Entry>>,
 }
 
 impl KeyCache {
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    /// Invalidates every entry: called after any IAM write.
-    pub fn bump(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-    }
-
-    pub fn get(&self, access_key_id: &str) -> Option<std::sync::Arc<CachedKey>> {
-        let generation = self.generation();
+    /// The key as read while the IAM counter stood at `generation`, if it was.
+    pub fn get(&self, access_key_id: &str, generation: u64) -> Option<std::sync::Arc<CachedKey>> {
         let entries = self.entries.lock().ok()?;
         let entry = entries.get(access_key_id)?;
         (entry.generation == generation && entry.fetched.elapsed() < MAX_AGE)
             .then(|| entry.value.clone())
     }
 
-    /// Stores a value read from the store while `generation` was current; a write that bumped
-    /// the generation since then makes the value unservable, so a racing reader cannot
-    /// resurrect stale data.
+    /// Stores a value read from the store while the IAM counter stood at `generation` (read
+    /// before the data); a write that moved it since makes the value unservable, so a racing
+    /// reader cannot resurrect stale data.
     pub fn insert(&self, generation: u64, value: CachedKey) -> std::sync::Arc<CachedKey> {
         let value = std::sync::Arc::new(value);
         if let Ok(mut entries) = self.entries.lock() {

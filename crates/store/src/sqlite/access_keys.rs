@@ -3,9 +3,11 @@
 use sqlx::{AssertSqlSafe, SqlitePool};
 
 use super::rows::{AccessKeyRow, USER_COLUMNS, UserRow, principal_id, require_row};
-use super::{begin_write, is_unique_violation, now_ms, tags, to_ms};
+use super::{begin_write, begin_write_of, is_unique_violation, now_ms, tags, to_ms};
 use crate::error::{EntityKind, Quota, Result, StoreError};
-use crate::model::{AccessKey, AccessKeyStatus, AccessKeyUse, NewAccessKey, Principal, User};
+use crate::model::{
+    AccessKey, AccessKeyStatus, AccessKeyUse, NewAccessKey, Principal, Topic, User,
+};
 use crate::store::ACCESS_KEYS_PER_USER;
 
 const KEY_COLUMNS: &str = "k.access_key_id, k.account_id, k.user_id, u.name AS user_name, k.status, \
@@ -141,7 +143,7 @@ pub(super) async fn record_uses(pool: &SqlitePool, uses: &[AccessKeyUse]) -> Res
     if uses.is_empty() {
         return Ok(());
     }
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write_of(pool, Topic::Bookkeeping).await?;
     for used in uses {
         sqlx::query(
             "UPDATE access_keys SET last_used_ms = $2, last_used_service = $3, \

@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::instances::{self, TERMINATED_VISIBLE_MS};
-use super::{begin_write, ec2_ids, from_ms, is_unique_violation, now_ms};
+use super::{begin_write_of, ec2_ids, from_ms, is_unique_violation, now_ms};
 use crate::error::{Ec2Rejection, EntityKind, Result, StoreError};
-use crate::model::{Association, AssociationQuery, AssociationState, InstanceState, ProfileRef};
+use crate::model::{Topic, Association, AssociationQuery, AssociationState, InstanceState, ProfileRef};
 
 const COLUMNS: &str = "a.association_id, a.account_id, a.instance_id, a.profile_arn, a.profile_id, a.state, a.created_ms";
 
@@ -160,7 +160,7 @@ pub(super) async fn associate(
     instance_id: &str,
     profile: &ProfileRef,
 ) -> Result<Association> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write_of(pool, Topic::Ec2).await?;
     let instance = instances::one(&mut tx, account, instance_id).await?;
     if !matches!(
         instance.state,
@@ -188,7 +188,7 @@ pub(super) async fn replace(
     association_id: &str,
     profile: &ProfileRef,
 ) -> Result<Association> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write_of(pool, Topic::Ec2).await?;
     let current = one(&mut tx, account, association_id).await?;
     let instance = instances::one(&mut tx, account, &current.instance_id).await?;
     if !is_active(&current) || instance.state != InstanceState::Running {
@@ -209,7 +209,7 @@ pub(super) async fn disassociate(
     account: &str,
     association_id: &str,
 ) -> Result<Association> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write_of(pool, Topic::Ec2).await?;
     let mut association = one(&mut tx, account, association_id).await?;
     if !is_active(&association) {
         return Err(StoreError::not_found(

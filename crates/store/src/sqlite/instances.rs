@@ -10,9 +10,9 @@ use std::collections::HashMap;
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
-use super::{associations, begin_write, ec2_ids, from_ms, loopback, now_ms};
+use super::{associations, begin_write_of, ec2_ids, from_ms, loopback, now_ms};
 use crate::error::{Ec2Rejection, EntityKind, Result, StoreError};
-use crate::model::{
+use crate::model::{Topic, 
     Association, Instance, InstanceCondition, InstanceField, InstanceQuery, InstanceState,
     MetadataOptions, NewLaunch, Reservation, StateChange, StateRequest, Tag,
 };
@@ -145,7 +145,7 @@ pub(super) async fn run(
     if let Some(address) = &launch.private_ip {
         loopback::check_requested(address)?;
     }
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write_of(pool, Topic::Ec2).await?;
     let now = now_ms();
     if let Some(token) = &launch.client_token {
         let earlier: Option<(String, String)> = sqlx::query_as(
@@ -411,7 +411,7 @@ pub(super) async fn change_states(
     ids: &[String],
     request: StateRequest,
 ) -> Result<Vec<StateChange>> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write_of(pool, Topic::Ec2).await?;
     let now = now_ms();
     let (passing, settled) = request.passage();
     let mut changes = Vec::with_capacity(ids.len());
@@ -463,7 +463,7 @@ pub(super) async fn set_metadata_options(
     id: &str,
     options: &MetadataOptions,
 ) -> Result<Instance> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write_of(pool, Topic::Ec2).await?;
     let instance = one(&mut tx, account, id).await?;
     if matches!(
         instance.state,

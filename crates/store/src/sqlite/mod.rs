@@ -30,7 +30,6 @@ mod users;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -39,12 +38,12 @@ use time::OffsetDateTime;
 
 use crate::error::Result;
 use crate::model::{
-    AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
+    AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery, Changes,
     AttachedPolicy, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery,
     ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch,
     NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding,
     ProfileRef, Reservation, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable,
-    TokenKey, User,
+    TokenKey, Topic, User,
 };
 use crate::page::{ListQuery, Page};
 use crate::store::Store;
@@ -65,8 +64,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// Bumped after each committed EC2 write (see `Store::ec2_generation`).
-    ec2_changes: Arc<AtomicU64>,
     /// This database's writer queue and cross-process change counter.
     file: Arc<DatabaseFile>,
 }
@@ -93,17 +90,8 @@ impl SqliteStore {
         let file = database_file(&pool)?;
         Ok(Self {
             pool,
-            ec2_changes: Arc::default(),
             file,
         })
-    }
-
-    /// Passes an EC2 write's result through, noting a committed change.
-    fn ec2_write<T>(&self, result: Result<T>) -> Result<T> {
-        if result.is_ok() {
-            self.ec2_changes.fetch_add(1, Ordering::Release);
-        }
-        result
     }
 
     /// Waits for in-flight work and closes every connection (checkpointing the WAL).
@@ -123,6 +111,7 @@ impl SqliteStore {
 pub(crate) struct WriteTx {
     tx: Transaction<'static, Sqlite>,
     file: Arc<DatabaseFile>,
+    topic: Topic,
     _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
@@ -130,7 +119,7 @@ impl WriteTx {
     /// Commits, then tells every process's in-memory views that the data changed.
     pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
         self.tx.commit().await?;
-        self.file.changes.bump();
+        self.file.changes.bump(self.topic);
         Ok(())
     }
 }
@@ -148,13 +137,19 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
+/// A write of IAM data (most writes are).
 async fn begin_write(pool: &SqlitePool) -> Result<WriteTx> {
+    begin_write_of(pool, Topic::Iam).await
+}
+
+async fn begin_write_of(pool: &SqlitePool, topic: Topic) -> Result<WriteTx> {
     let file = database_file(pool)?;
     let turn = file.turn.clone().lock_owned().await;
     let tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     Ok(WriteTx {
         tx,
         file,
+        topic,
         _turn: turn,
     })
 }
@@ -550,7 +545,7 @@ impl Store for SqliteStore {
     }
 
     async fn run_instances(&self, account: &str, launch: NewLaunch) -> Result<Reservation> {
-        self.ec2_write(instances::run(&self.pool, account, launch).await)
+        instances::run(&self.pool, account, launch).await
     }
     async fn instances(&self, account: &str, query: &InstanceQuery) -> Result<Vec<Instance>> {
         instances::list(&self.pool, account, query).await
@@ -564,7 +559,7 @@ impl Store for SqliteStore {
         ids: &[String],
         request: StateRequest,
     ) -> Result<Vec<StateChange>> {
-        self.ec2_write(instances::change_states(&self.pool, account, ids, request).await)
+        instances::change_states(&self.pool, account, ids, request).await
     }
     async fn set_instance_metadata_options(
         &self,
@@ -573,7 +568,7 @@ impl Store for SqliteStore {
         options: &MetadataOptions,
     ) -> Result<Instance> {
         let result = instances::set_metadata_options(&self.pool, account, instance_id, options);
-        self.ec2_write(result.await)
+        result.await
     }
     async fn associate_instance_profile(
         &self,
@@ -582,7 +577,7 @@ impl Store for SqliteStore {
         profile: &ProfileRef,
     ) -> Result<Association> {
         let result = associations::associate(&self.pool, account, instance_id, profile);
-        self.ec2_write(result.await)
+        result.await
     }
     async fn replace_instance_profile_association(
         &self,
@@ -591,7 +586,7 @@ impl Store for SqliteStore {
         profile: &ProfileRef,
     ) -> Result<Association> {
         let result = associations::replace(&self.pool, account, association_id, profile);
-        self.ec2_write(result.await)
+        result.await
     }
     async fn disassociate_instance_profile(
         &self,
@@ -599,7 +594,7 @@ impl Store for SqliteStore {
         association_id: &str,
     ) -> Result<Association> {
         let result = associations::disassociate(&self.pool, account, association_id);
-        self.ec2_write(result.await)
+        result.await
     }
     async fn instance_profile_associations(
         &self,
@@ -618,16 +613,13 @@ impl Store for SqliteStore {
     ) -> Result<()> {
         metadata_defaults::put(&self.pool, account, defaults).await
     }
-    fn ec2_generation(&self) -> u64 {
-        self.ec2_changes.load(Ordering::Acquire)
-    }
     async fn instance_change_mark(&self) -> Result<u64> {
         instances::change_mark(&self.pool).await
     }
     async fn instances_changed_since(&self, mark: u64) -> Result<Vec<Instance>> {
         instances::changed_since(&self.pool, mark).await
     }
-    fn data_generation(&self) -> u64 {
+    fn changes(&self) -> Changes {
         self.file.changes.load()
     }
 }

@@ -3,9 +3,9 @@
 use sqlx::SqlitePool;
 use time::OffsetDateTime;
 
-use super::{begin_write, from_ms, to_ms};
+use super::{begin_write_of, from_ms, to_ms};
 use crate::error::Result;
-use crate::model::PolicyGeneration;
+use crate::model::{PolicyGeneration, Topic};
 
 /// Saves `job` (insert or replace) and forgets jobs started before `forget_before`.
 pub(super) async fn put(
@@ -13,7 +13,7 @@ pub(super) async fn put(
     job: &PolicyGeneration,
     forget_before: OffsetDateTime,
 ) -> Result<()> {
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write_of(pool, Topic::Bookkeeping).await?;
     sqlx::query("DELETE FROM policy_generations WHERE started_ms < $1")
         .bind(to_ms(forget_before))
         .execute(&mut *tx)

@@ -5,11 +5,12 @@ use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
 use super::rows::{
     ROLE_COLUMNS, RoleRow, encode_bindings, principal_id, require_boundary, require_row,
 };
-use super::{begin_write, delete_unless_in_use, fold, is_unique_violation, now_ms, tags, to_ms};
+use super::{begin_write, begin_write_of, delete_unless_in_use, fold, is_unique_violation, now_ms, tags, to_ms};
 use crate::error::{Conflict, EntityKind, Result, StoreError};
 use crate::ids;
 use crate::model::{
     DEFAULT_MAX_SESSION_DURATION, NewRole, Principal, PrincipalBinding, Role, RoleUpdate, RoleUse,
+    Topic,
 };
 use crate::page::{ListQuery, Page};
 
@@ -212,7 +213,7 @@ pub(super) async fn record_uses(pool: &SqlitePool, uses: &[RoleUse]) -> Result<(
     if uses.is_empty() {
         return Ok(());
     }
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write_of(pool, Topic::Bookkeeping).await?;
     for used in uses {
         sqlx::query(
             "UPDATE roles SET last_used_ms = $2, last_used_region = $3 \
