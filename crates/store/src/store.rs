@@ -26,12 +26,12 @@ use time::OffsetDateTime;
 
 use crate::error::Result;
 use crate::model::{
-    AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery, Changes,
-    AttachedPolicy, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery,
-    ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch,
-    NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding,
-    ProfileRef, Reservation, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable,
-    TokenKey, User,
+    AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
+    AttachedPolicy, Changes, IdentityPolicies, InlinePolicy, Instance, InstanceProfile,
+    InstanceQuery, ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey,
+    NewInstanceProfile, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion,
+    Principal, PrincipalBinding, ProfileRef, Reservation, Role, RoleUpdate, RoleUse, StateChange,
+    StateRequest, Tag, Taggable, TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
 

@@ -12,10 +12,7 @@ async fn each_write_moves_its_topic_and_the_commit_counter() {
     let (_dir, store) = fresh().await;
 
     let before = store.changes();
-    store
-        .create_user(ACCOUNT, NewUser::new("u"))
-        .await
-        .unwrap();
+    store.create_user(ACCOUNT, NewUser::new("u")).await.unwrap();
     let after = store.changes();
     assert_eq!(
         (after.any, after.iam, after.ec2),

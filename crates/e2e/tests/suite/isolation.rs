@@ -306,519 +306,130 @@ fn snapshot(server: &Server, victim: &Victim) -> Vec<String> {
     state
 }
 
-/// What the walk accepts as an answer.
-enum Expect {
-    /// 403 AccessDenied, worded for a resource of another account (this ARN) without a
-    /// resource policy.
-    ForeignArn(String),
-    /// The status and code of a name looked up in the caller's own account, where it is absent
-    /// (or of another account's ID, which EC2 reports as absent).
-    Refused(u16, &'static str),
-    /// Success, about the caller's own account only: account A's ID appears nowhere in it.
-    Own,
-    /// Success, without this string of account A's in it (where the caller's own data may
-    /// name A's resources: its own policy-generation job for A's role, which fails with
-    /// AUTHORIZATION_ERROR as on AWS, having read nothing).
-    OwnWithout(String),
-}
-
-/// Sends one request to the server with the given key pair.
-type Send = Box<dyn Fn(&Server, (&str, &str)) -> RawResponse>;
-
-struct Step {
-    service: &'static str,
-    operation: &'static str,
-    run: Send,
-    expect: Expect,
-}
-
-fn query(
-    service: &'static str,
-    operation: &'static str,
-    params: Vec<(&'static str, String)>,
-    expect: Expect,
-) -> Step {
-    Step {
-        service,
-        operation,
-        run: Box::new(move |server, key| {
-            let params: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
-            query_call(server, service, key, operation, &params)
-        }),
-        expect,
-    }
-}
-
-fn rest(
-    operation: &'static str,
-    method: &'static str,
-    path: String,
-    body: String,
-    expect: Expect,
-) -> Step {
-    Step {
-        service: "access-analyzer",
-        operation,
-        run: Box::new(move |server, key| analyzer(server, key, method, &path, &body)),
-        expect,
-    }
-}
-
-fn p(name: &'static str, value: &str) -> (&'static str, String) {
-    (name, value.to_owned())
-}
-
 /// Every operation, aimed at account A's resources (or, for operations that name none, run in
-/// the caller's own account).
-fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
-    use Expect::*;
-    let policy = policy_arn();
-    let role = || p("RoleName", "victim-role");
-    let user = || p("UserName", "victim");
-    let profile = || p("InstanceProfileName", "victim-profile");
-    let tag = || vec![p("Tags.member.1.Key", "k"), p("Tags.member.1.Value", "v")];
-    let missing = Refused(404, "NoSuchEntity");
-    let missing = || match missing {
-        Refused(s, c) => Refused(s, c),
-        _ => unreachable!(),
-    };
-    let a_role_arn = format!("arn:aws:iam::{ACCOUNT_ID}:role/victim-role");
-    let a_profile_arn = format!("arn:aws:iam::{ACCOUNT_ID}:instance-profile/victim-profile");
-    let mut steps = vec![
-        // ---- IAM: names resolve in the caller's own account, ARNs of A are refused.
-        query(
-            "iam",
-            "CreateRole",
-            vec![
-                p("RoleName", "walk-role"),
-                p("AssumeRolePolicyDocument", EC2_TRUST),
-                p("PermissionsBoundary", &policy),
-            ],
-            missing(),
-        ),
-        query("iam", "GetRole", vec![role()], missing()),
-        query("iam", "ListRoles", vec![], Own),
-        query(
-            "iam",
-            "UpdateRole",
-            vec![role(), p("Description", "x")],
-            missing(),
-        ),
-        query(
-            "iam",
-            "UpdateRoleDescription",
-            vec![role(), p("Description", "x")],
-            missing(),
-        ),
-        query("iam", "DeleteRole", vec![role()], missing()),
-        query(
-            "iam",
-            "UpdateAssumeRolePolicy",
-            vec![role(), p("PolicyDocument", EC2_TRUST)],
-            missing(),
-        ),
-        query(
-            "iam",
-            "PutRolePolicy",
-            vec![
-                role(),
-                p("PolicyName", "inline"),
-                p("PolicyDocument", ALLOW_ALL),
-            ],
-            missing(),
-        ),
-        query(
-            "iam",
-            "GetRolePolicy",
-            vec![role(), p("PolicyName", "inline")],
-            missing(),
-        ),
-        query(
-            "iam",
-            "DeleteRolePolicy",
-            vec![role(), p("PolicyName", "inline")],
-            missing(),
-        ),
-        query("iam", "ListRolePolicies", vec![role()], missing()),
-        query(
-            "iam",
-            "PutUserPolicy",
-            vec![user(), p("PolicyName", "p"), p("PolicyDocument", ALLOW_ALL)],
-            missing(),
-        ),
-        query(
-            "iam",
-            "GetUserPolicy",
-            vec![user(), p("PolicyName", "p")],
-            missing(),
-        ),
-        query(
-            "iam",
-            "DeleteUserPolicy",
-            vec![user(), p("PolicyName", "p")],
-            missing(),
-        ),
-        query("iam", "ListUserPolicies", vec![user()], missing()),
-        query(
-            "iam",
-            "AttachRolePolicy",
-            vec![role(), p("PolicyArn", &policy)],
-            missing(),
-        ),
-        query(
-            "iam",
-            "DetachRolePolicy",
-            vec![role(), p("PolicyArn", &policy)],
-            missing(),
-        ),
-        query("iam", "ListAttachedRolePolicies", vec![role()], missing()),
-        // The caller's own user with A's policy: not attachable from here.
-        query(
-            "iam",
-            "AttachUserPolicy",
-            vec![p("UserName", "admin"), p("PolicyArn", &policy)],
-            missing(),
-        ),
-        query(
-            "iam",
-            "DetachUserPolicy",
-            vec![p("UserName", "admin"), p("PolicyArn", &policy)],
-            missing(),
-        ),
-        query("iam", "ListAttachedUserPolicies", vec![user()], missing()),
-        query(
-            "iam",
-            "PutRolePermissionsBoundary",
-            vec![role(), p("PermissionsBoundary", &policy)],
-            missing(),
-        ),
-        query(
-            "iam",
-            "DeleteRolePermissionsBoundary",
-            vec![role()],
-            missing(),
-        ),
-        query(
-            "iam",
-            "PutUserPermissionsBoundary",
-            vec![p("UserName", "admin"), p("PermissionsBoundary", &policy)],
-            missing(),
-        ),
-        query(
-            "iam",
-            "DeleteUserPermissionsBoundary",
-            vec![user()],
-            missing(),
-        ),
-        query(
-            "iam",
-            "CreatePolicy",
-            vec![
-                p("PolicyName", "walk-policy"),
-                p("PolicyDocument", ALLOW_S3_READ),
-            ],
-            Own,
-        ),
-        query(
-            "iam",
-            "GetPolicy",
-            vec![p("PolicyArn", &policy)],
-            ForeignArn(policy.clone()),
-        ),
-        query(
-            "iam",
-            "DeletePolicy",
-            vec![p("PolicyArn", &policy)],
-            ForeignArn(policy.clone()),
-        ),
-        query("iam", "ListPolicies", vec![], Own),
-        query(
-            "iam",
-            "CreatePolicyVersion",
-            vec![
-                p("PolicyArn", &policy),
-                p("PolicyDocument", ALLOW_ALL),
-                p("SetAsDefault", "true"),
-            ],
-            ForeignArn(policy.clone()),
-        ),
-        query(
-            "iam",
-            "GetPolicyVersion",
-            vec![p("PolicyArn", &policy), p("VersionId", "v1")],
-            ForeignArn(policy.clone()),
-        ),
-        query(
-            "iam",
-            "ListPolicyVersions",
-            vec![p("PolicyArn", &policy)],
-            ForeignArn(policy.clone()),
-        ),
-        query(
-            "iam",
-            "DeletePolicyVersion",
-            vec![p("PolicyArn", &policy), p("VersionId", "v2")],
-            ForeignArn(policy.clone()),
-        ),
-        query(
-            "iam",
-            "SetDefaultPolicyVersion",
-            vec![p("PolicyArn", &policy), p("VersionId", "v2")],
-            ForeignArn(policy.clone()),
-        ),
-        query(
-            "iam",
-            "CreateInstanceProfile",
-            vec![p("InstanceProfileName", "walk-profile")],
-            Own,
-        ),
-        query("iam", "GetInstanceProfile", vec![profile()], missing()),
-        query("iam", "ListInstanceProfiles", vec![], Own),
-        query("iam", "DeleteInstanceProfile", vec![profile()], missing()),
-        query(
-            "iam",
-            "AddRoleToInstanceProfile",
-            vec![profile(), role()],
-            missing(),
-        ),
-        query(
-            "iam",
-            "RemoveRoleFromInstanceProfile",
-            vec![profile(), role()],
-            missing(),
-        ),
-        query(
-            "iam",
-            "ListInstanceProfilesForRole",
-            vec![role()],
-            missing(),
-        ),
-        query(
-            "iam",
-            "CreateUser",
-            vec![
-                p("UserName", "walk-user"),
-                p("PermissionsBoundary", &policy),
-            ],
-            missing(),
-        ),
-        query("iam", "GetUser", vec![user()], missing()),
-        query("iam", "ListUsers", vec![], Own),
-        query("iam", "DeleteUser", vec![user()], missing()),
-        query("iam", "CreateAccessKey", vec![user()], missing()),
-        query("iam", "ListAccessKeys", vec![user()], missing()),
-        query(
-            "iam",
-            "UpdateAccessKey",
-            vec![
-                user(),
-                p("AccessKeyId", &victim.access_key),
-                p("Status", "Inactive"),
-            ],
-            missing(),
-        ),
-        // Without UserName the key is looked for among the caller's own.
-        query(
-            "iam",
-            "UpdateAccessKey",
-            vec![
-                p("AccessKeyId", &victim.access_key),
-                p("Status", "Inactive"),
-            ],
-            missing(),
-        ),
-        query(
-            "iam",
-            "DeleteAccessKey",
-            vec![p("AccessKeyId", &victim.access_key)],
-            missing(),
-        ),
-        query(
-            "iam",
-            "GetAccessKeyLastUsed",
-            vec![p("AccessKeyId", &victim.access_key)],
-            Refused(403, "AccessDenied"),
-        ),
-        query(
-            "iam",
-            "SimulatePrincipalPolicy",
-            vec![
-                p("PolicySourceArn", &a_role_arn),
-                p("ActionNames.member.1", "s3:GetObject"),
-            ],
-            ForeignArn(a_role_arn.clone()),
-        ),
-        query(
-            "iam",
-            "SimulateCustomPolicy",
-            vec![
-                p("PolicyInputList.member.1", ALLOW_S3_READ),
-                p("ActionNames.member.1", "s3:GetObject"),
-            ],
-            Own,
-        ),
-        query("iam", "TagRole", [vec![role()], tag()].concat(), missing()),
-        query(
-            "iam",
-            "UntagRole",
-            vec![role(), p("TagKeys.member.1", "team")],
-            missing(),
-        ),
-        query("iam", "ListRoleTags", vec![role()], missing()),
-        query("iam", "TagUser", [vec![user()], tag()].concat(), missing()),
-        query(
-            "iam",
-            "UntagUser",
-            vec![user(), p("TagKeys.member.1", "team")],
-            missing(),
-        ),
-        query("iam", "ListUserTags", vec![user()], missing()),
-        query(
-            "iam",
-            "TagInstanceProfile",
-            [vec![profile()], tag()].concat(),
-            missing(),
-        ),
-        query(
-            "iam",
-            "UntagInstanceProfile",
-            vec![profile(), p("TagKeys.member.1", "team")],
-            missing(),
-        ),
-        query("iam", "ListInstanceProfileTags", vec![profile()], missing()),
-        query(
-            "iam",
-            "TagPolicy",
-            [vec![p("PolicyArn", &policy)], tag()].concat(),
-            ForeignArn(policy.clone()),
-        ),
-        query(
-            "iam",
-            "UntagPolicy",
-            vec![p("PolicyArn", &policy), p("TagKeys.member.1", "team")],
-            ForeignArn(policy.clone()),
-        ),
-        query(
-            "iam",
-            "ListPolicyTags",
-            vec![p("PolicyArn", &policy)],
-            ForeignArn(policy.clone()),
-        ),
-        // ---- STS
-        query("sts", "GetCallerIdentity", vec![], Own),
-        query(
-            "sts",
-            "AssumeRole",
-            vec![p("RoleArn", &a_role_arn), p("RoleSessionName", "walk")],
-            Refused(403, "AccessDenied"),
-        ),
-        // A's own policy as a session policy of the caller's role: not the role's account's.
-        query(
-            "sts",
-            "AssumeRole",
-            vec![
-                p("RoleArn", &format!("arn:aws:iam::{OTHER}:role/own-role")),
-                p("RoleSessionName", "walk"),
-                p("PolicyArns.member.1.arn", &policy),
-            ],
-            Refused(400, "MalformedPolicyDocument"),
-        ),
-        query("sts", "GetSessionToken", vec![], Own),
-        query(
-            "sts",
-            "DecodeAuthorizationMessage",
-            vec![p("EncodedMessage", a_message)],
-            Refused(400, "InvalidAuthorizationMessageException"),
-        ),
-        // ---- EC2: another account's IDs are absent.
-        query(
-            "ec2",
-            "RunInstances",
-            vec![
-                p("ImageId", "ami-0123456789abcdef0"),
-                p("MinCount", "1"),
-                p("MaxCount", "1"),
-                p("IamInstanceProfile.Arn", &a_profile_arn),
-            ],
-            Refused(400, "InvalidParameterValue"),
-        ),
-        query(
-            "ec2",
-            "DescribeInstances",
-            vec![p("InstanceId.1", &victim.instance)],
-            Refused(400, "InvalidInstanceID.NotFound"),
-        ),
-        query(
-            "ec2",
-            "StartInstances",
-            vec![p("InstanceId.1", &victim.instance)],
-            Refused(400, "InvalidInstanceID.NotFound"),
-        ),
-        query(
-            "ec2",
-            "StopInstances",
-            vec![p("InstanceId.1", &victim.instance)],
-            Refused(400, "InvalidInstanceID.NotFound"),
-        ),
-        query(
-            "ec2",
-            "TerminateInstances",
-            vec![p("InstanceId.1", &victim.instance)],
-            Refused(400, "InvalidInstanceID.NotFound"),
-        ),
-        query(
-            "ec2",
-            "AssociateIamInstanceProfile",
-            vec![
-                p("InstanceId", &victim.instance),
-                p("IamInstanceProfile.Name", "own-profile"),
-            ],
-            Refused(400, "InvalidInstanceID.NotFound"),
-        ),
-        query(
-            "ec2",
-            "ReplaceIamInstanceProfileAssociation",
-            vec![
-                p("AssociationId", &victim.association),
-                p("IamInstanceProfile.Name", "own-profile"),
-            ],
-            Refused(400, "InvalidAssociationID.NotFound"),
-        ),
-        query(
-            "ec2",
-            "DisassociateIamInstanceProfile",
-            vec![p("AssociationId", &victim.association)],
-            Refused(400, "InvalidAssociationID.NotFound"),
-        ),
-        query(
-            "ec2",
-            "DescribeIamInstanceProfileAssociations",
-            vec![p("AssociationId.1", &victim.association)],
-            Refused(400, "InvalidAssociationID.NotFound"),
-        ),
-        query(
-            "ec2",
-            "ModifyInstanceMetadataOptions",
-            vec![
-                p("InstanceId", &victim.instance),
-                p("HttpTokens", "required"),
-            ],
-            Refused(400, "InvalidInstanceID.NotFound"),
-        ),
-        query(
-            "ec2",
-            "ModifyInstanceMetadataDefaults",
-            vec![p("HttpTokens", "required")],
-            Own,
-        ),
-        query("ec2", "GetInstanceMetadataDefaults", vec![], Own),
-    ];
-    // ---- CloudTrail: the caller's own trail only (checked record by record in the test).
-    steps.push(Step {
-        service: "cloudtrail",
-        operation: "LookupEvents",
-        run: Box::new(|server, key| {
-            Signer::new("cloudtrail", key).send(
+/// the caller's own account), one line each: `service Operation request -> expected answer`.
+/// Query services take `Name=value` members; CloudTrail a JSON body; Access Analyzer a method,
+/// a path and a JSON body (`-` for none). `{name}` is one of the walk's values. Expected:
+/// `foreign ARN` (403 AccessDenied for a resource of another account without a resource-based
+/// policy), `STATUS Code`, `own` (success, no mention of account A), `own-without TEXT`.
+const WALK: &str = r#"
+iam CreateRole RoleName=walk-role AssumeRolePolicyDocument={ec2_trust} PermissionsBoundary={policy} -> 404 NoSuchEntity
+iam GetRole RoleName=victim-role -> 404 NoSuchEntity
+iam ListRoles -> own
+iam UpdateRole RoleName=victim-role Description=x -> 404 NoSuchEntity
+iam UpdateRoleDescription RoleName=victim-role Description=x -> 404 NoSuchEntity
+iam DeleteRole RoleName=victim-role -> 404 NoSuchEntity
+iam UpdateAssumeRolePolicy RoleName=victim-role PolicyDocument={ec2_trust} -> 404 NoSuchEntity
+iam PutRolePolicy RoleName=victim-role PolicyName=inline PolicyDocument={allow_all} -> 404 NoSuchEntity
+iam GetRolePolicy RoleName=victim-role PolicyName=inline -> 404 NoSuchEntity
+iam DeleteRolePolicy RoleName=victim-role PolicyName=inline -> 404 NoSuchEntity
+iam ListRolePolicies RoleName=victim-role -> 404 NoSuchEntity
+iam PutUserPolicy UserName=victim PolicyName=p PolicyDocument={allow_all} -> 404 NoSuchEntity
+iam GetUserPolicy UserName=victim PolicyName=p -> 404 NoSuchEntity
+iam DeleteUserPolicy UserName=victim PolicyName=p -> 404 NoSuchEntity
+iam ListUserPolicies UserName=victim -> 404 NoSuchEntity
+iam AttachRolePolicy RoleName=victim-role PolicyArn={policy} -> 404 NoSuchEntity
+iam DetachRolePolicy RoleName=victim-role PolicyArn={policy} -> 404 NoSuchEntity
+iam ListAttachedRolePolicies RoleName=victim-role -> 404 NoSuchEntity
+iam AttachUserPolicy UserName=admin PolicyArn={policy} -> 404 NoSuchEntity
+iam DetachUserPolicy UserName=admin PolicyArn={policy} -> 404 NoSuchEntity
+iam ListAttachedUserPolicies UserName=victim -> 404 NoSuchEntity
+iam PutRolePermissionsBoundary RoleName=victim-role PermissionsBoundary={policy} -> 404 NoSuchEntity
+iam DeleteRolePermissionsBoundary RoleName=victim-role -> 404 NoSuchEntity
+iam PutUserPermissionsBoundary UserName=admin PermissionsBoundary={policy} -> 404 NoSuchEntity
+iam DeleteUserPermissionsBoundary UserName=victim -> 404 NoSuchEntity
+iam CreatePolicy PolicyName=walk-policy PolicyDocument={s3_read} -> own
+iam GetPolicy PolicyArn={policy} -> foreign {policy}
+iam DeletePolicy PolicyArn={policy} -> foreign {policy}
+iam ListPolicies -> own
+iam CreatePolicyVersion PolicyArn={policy} PolicyDocument={allow_all} SetAsDefault=true -> foreign {policy}
+iam GetPolicyVersion PolicyArn={policy} VersionId=v1 -> foreign {policy}
+iam ListPolicyVersions PolicyArn={policy} -> foreign {policy}
+iam DeletePolicyVersion PolicyArn={policy} VersionId=v2 -> foreign {policy}
+iam SetDefaultPolicyVersion PolicyArn={policy} VersionId=v2 -> foreign {policy}
+iam CreateInstanceProfile InstanceProfileName=walk-profile -> own
+iam GetInstanceProfile InstanceProfileName=victim-profile -> 404 NoSuchEntity
+iam ListInstanceProfiles -> own
+iam DeleteInstanceProfile InstanceProfileName=victim-profile -> 404 NoSuchEntity
+iam AddRoleToInstanceProfile InstanceProfileName=victim-profile RoleName=victim-role -> 404 NoSuchEntity
+iam RemoveRoleFromInstanceProfile InstanceProfileName=victim-profile RoleName=victim-role -> 404 NoSuchEntity
+iam ListInstanceProfilesForRole RoleName=victim-role -> 404 NoSuchEntity
+iam CreateUser UserName=walk-user PermissionsBoundary={policy} -> 404 NoSuchEntity
+iam GetUser UserName=victim -> 404 NoSuchEntity
+iam ListUsers -> own
+iam DeleteUser UserName=victim -> 404 NoSuchEntity
+iam CreateAccessKey UserName=victim -> 404 NoSuchEntity
+iam ListAccessKeys UserName=victim -> 404 NoSuchEntity
+iam UpdateAccessKey UserName=victim AccessKeyId={key} Status=Inactive -> 404 NoSuchEntity
+iam UpdateAccessKey AccessKeyId={key} Status=Inactive -> 404 NoSuchEntity
+iam DeleteAccessKey AccessKeyId={key} -> 404 NoSuchEntity
+iam GetAccessKeyLastUsed AccessKeyId={key} -> 403 AccessDenied
+iam SimulatePrincipalPolicy PolicySourceArn={role} ActionNames.member.1=s3:GetObject -> foreign {role}
+iam SimulateCustomPolicy PolicyInputList.member.1={s3_read} ActionNames.member.1=s3:GetObject -> own
+iam TagRole RoleName=victim-role Tags.member.1.Key=k Tags.member.1.Value=v -> 404 NoSuchEntity
+iam UntagRole RoleName=victim-role TagKeys.member.1=team -> 404 NoSuchEntity
+iam ListRoleTags RoleName=victim-role -> 404 NoSuchEntity
+iam TagUser UserName=victim Tags.member.1.Key=k Tags.member.1.Value=v -> 404 NoSuchEntity
+iam UntagUser UserName=victim TagKeys.member.1=team -> 404 NoSuchEntity
+iam ListUserTags UserName=victim -> 404 NoSuchEntity
+iam TagInstanceProfile InstanceProfileName=victim-profile Tags.member.1.Key=k Tags.member.1.Value=v -> 404 NoSuchEntity
+iam UntagInstanceProfile InstanceProfileName=victim-profile TagKeys.member.1=team -> 404 NoSuchEntity
+iam ListInstanceProfileTags InstanceProfileName=victim-profile -> 404 NoSuchEntity
+iam TagPolicy PolicyArn={policy} Tags.member.1.Key=k Tags.member.1.Value=v -> foreign {policy}
+iam UntagPolicy PolicyArn={policy} TagKeys.member.1=team -> foreign {policy}
+iam ListPolicyTags PolicyArn={policy} -> foreign {policy}
+sts GetCallerIdentity -> own
+sts AssumeRole RoleArn={role} RoleSessionName=walk -> 403 AccessDenied
+sts AssumeRole RoleArn=arn:aws:iam::{other}:role/own-role RoleSessionName=walk PolicyArns.member.1.arn={policy} -> 400 MalformedPolicyDocument
+sts GetSessionToken -> own
+sts DecodeAuthorizationMessage EncodedMessage={message} -> 400 InvalidAuthorizationMessageException
+ec2 RunInstances ImageId=ami-0123456789abcdef0 MinCount=1 MaxCount=1 IamInstanceProfile.Arn={profile} -> 400 InvalidParameterValue
+ec2 DescribeInstances InstanceId.1={instance} -> 400 InvalidInstanceID.NotFound
+ec2 StartInstances InstanceId.1={instance} -> 400 InvalidInstanceID.NotFound
+ec2 StopInstances InstanceId.1={instance} -> 400 InvalidInstanceID.NotFound
+ec2 TerminateInstances InstanceId.1={instance} -> 400 InvalidInstanceID.NotFound
+ec2 AssociateIamInstanceProfile InstanceId={instance} IamInstanceProfile.Name=own-profile -> 400 InvalidInstanceID.NotFound
+ec2 ReplaceIamInstanceProfileAssociation AssociationId={association} IamInstanceProfile.Name=own-profile -> 400 InvalidAssociationID.NotFound
+ec2 DisassociateIamInstanceProfile AssociationId={association} -> 400 InvalidAssociationID.NotFound
+ec2 DescribeIamInstanceProfileAssociations AssociationId.1={association} -> 400 InvalidAssociationID.NotFound
+ec2 ModifyInstanceMetadataOptions InstanceId={instance} HttpTokens=required -> 400 InvalidInstanceID.NotFound
+ec2 ModifyInstanceMetadataDefaults HttpTokens=required -> own
+ec2 GetInstanceMetadataDefaults -> own
+cloudtrail LookupEvents {"MaxResults":50} -> own
+access-analyzer ValidatePolicy POST /policy/validation {"policyDocument":{s3_read_json},"policyType":"IDENTITY_POLICY"} -> own
+access-analyzer StartPolicyGeneration PUT /policy/generation {"policyGenerationDetails":{"principalArn":"{role}"},"cloudTrailDetails":{"trails":[{"cloudTrailArn":"arn:aws:cloudtrail:us-east-1:{account}:trail/t","allRegions":true}],"accessRole":"{role}","startTime":{an_hour_ago}}} -> own
+access-analyzer ListPolicyGenerations GET /policy/generation - -> own-without {job}
+access-analyzer GetGeneratedPolicy GET /policy/generation/{job} - -> 404 ResourceNotFoundException
+access-analyzer CancelPolicyGeneration PUT /policy/generation/{job} - -> 404 ResourceNotFoundException
+"#;
+
+/// One line of [`WALK`], its placeholders filled in.
+struct Step {
+    service: String,
+    operation: String,
+    request: Vec<String>,
+    expect: Vec<String>,
+}
+
+impl Step {
+    fn parse(line: &str, values: &[(&str, String)]) -> Step {
+        let mut line = line.to_owned();
+        for (name, value) in values {
+            line = line.replace(&format!("{{{name}}}"), value);
+        }
+        let (request, expect) = line.split_once(" -> ").expect("`request -> answer`");
+        let mut words = request.split(' ').map(str::to_owned);
+        Step {
+            service: words.next().expect("a service"),
+            operation: words.next().expect("an operation"),
+            request: words.collect(),
+            expect: expect.split(' ').map(str::to_owned).collect(),
+        }
+    }
+
+    fn send(&self, server: &Server, key: (&str, &str)) -> RawResponse {
+        match self.service.as_str() {
+            "cloudtrail" => Signer::new("cloudtrail", key).send(
                 &server.endpoint,
                 "POST",
                 "/",
@@ -826,31 +437,86 @@ fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
                     ("content-type", "application/x-amz-json-1.1"),
                     (
                         "x-amz-target",
-                        "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
+                        &format!(
+                            "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.{}",
+                            self.operation
+                        ),
                     ),
                 ],
-                br#"{"MaxResults":50}"#,
-            )
-        }),
-        expect: Own,
-    });
-    // ---- Access Analyzer
-    let job = format!("/policy/generation/{}", victim.generation_job);
-    steps.extend([
-        rest("ValidatePolicy", "POST", "/policy/validation".into(), json!({"policyDocument": ALLOW_S3_READ, "policyType": "IDENTITY_POLICY"}).to_string(), Own),
-        rest("StartPolicyGeneration", "PUT", "/policy/generation".into(), json!({
-            "policyGenerationDetails": {"principalArn": a_role_arn},
-            "cloudTrailDetails": {
-                "trails": [{"cloudTrailArn": format!("arn:aws:cloudtrail:us-east-1:{ACCOUNT_ID}:trail/t"), "allRegions": true}],
-                "accessRole": a_role_arn,
-                "startTime": an_hour_ago()
+                self.request.join(" ").as_bytes(),
+            ),
+            "access-analyzer" => {
+                let body = self
+                    .request
+                    .get(2)
+                    .filter(|b| *b != "-")
+                    .map_or("", String::as_str);
+                analyzer(server, key, &self.request[0], &self.request[1], body)
             }
-        }).to_string(), Own),
-        rest("ListPolicyGenerations", "GET", "/policy/generation".into(), String::new(), OwnWithout(victim.generation_job.clone())),
-        rest("GetGeneratedPolicy", "GET", job.clone(), String::new(), Refused(404, "ResourceNotFoundException")),
-        rest("CancelPolicyGeneration", "PUT", job, String::new(), Refused(404, "ResourceNotFoundException")),
-    ]);
-    steps
+            service => {
+                let params: Vec<(&str, &str)> = self
+                    .request
+                    .iter()
+                    .map(|member| member.split_once('=').expect("Name=value"))
+                    .collect();
+                query_call(server, service, key, &self.operation, &params)
+            }
+        }
+    }
+
+    /// `None` when `response` is the answer this step expects, else why not.
+    fn check(&self, response: &RawResponse) -> Option<String> {
+        let code = error_code(response);
+        let ok = match self.expect.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["foreign", resource] => {
+                let action = format!("iam:{}", self.operation);
+                let message = format!(
+                    "User: arn:aws:iam::{OTHER}:user/admin is not authorized to perform: {action} on resource: {resource} because no resource-based policy allows the {action} action"
+                );
+                response.status == 403 && code == "AccessDenied" && response.body.contains(&message)
+            }
+            ["own"] => response.status == 200 && !mentions_account_a(&self.operation, response),
+            ["own-without", text] => response.status == 200 && !response.body.contains(text),
+            [status, expected] => response.status.to_string() == status && code == expected,
+            _ => panic!("unknown expectation {:?}", self.expect),
+        };
+        (!ok).then(|| {
+            format!(
+                "{}:{} expected {:?}: {} {}",
+                self.service, self.operation, self.expect, response.status, response.body
+            )
+        })
+    }
+}
+
+fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
+    let values = [
+        ("policy", policy_arn()),
+        (
+            "role",
+            format!("arn:aws:iam::{ACCOUNT_ID}:role/victim-role"),
+        ),
+        (
+            "profile",
+            format!("arn:aws:iam::{ACCOUNT_ID}:instance-profile/victim-profile"),
+        ),
+        ("key", victim.access_key.clone()),
+        ("instance", victim.instance.clone()),
+        ("association", victim.association.clone()),
+        ("job", victim.generation_job.clone()),
+        ("message", a_message.to_owned()),
+        ("ec2_trust", EC2_TRUST.to_owned()),
+        ("allow_all", ALLOW_ALL.to_owned()),
+        ("s3_read", ALLOW_S3_READ.to_owned()),
+        ("s3_read_json", Value::from(ALLOW_S3_READ).to_string()),
+        ("an_hour_ago", an_hour_ago().to_string()),
+        ("account", ACCOUNT_ID.to_owned()),
+        ("other", OTHER.to_owned()),
+    ];
+    WALK.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| Step::parse(line, &values))
+        .collect()
 }
 
 /// The error code of an XML or JSON error body.
@@ -929,27 +595,10 @@ async fn a_second_accounts_admin_reaches_nothing_of_the_first() {
     );
 
     let steps = walk(&victim, &a_message);
-    let mut failures = Vec::new();
-    for step in &steps {
-        let response = (step.run)(&server, other);
-        let code = error_code(&response);
-        let what = format!("{}:{}", step.service, step.operation);
-        let ok = match &step.expect {
-            Expect::ForeignArn(resource) => {
-                let action = format!("iam:{}", step.operation);
-                let message = format!(
-                    "User: arn:aws:iam::{OTHER}:user/admin is not authorized to perform: {action} on resource: {resource} because no resource-based policy allows the {action} action"
-                );
-                response.status == 403 && code == "AccessDenied" && response.body.contains(&message)
-            }
-            Expect::Refused(status, expected) => response.status == *status && code == *expected,
-            Expect::Own => response.status == 200 && !mentions_account_a(step, &response),
-            Expect::OwnWithout(secret) => response.status == 200 && !response.body.contains(secret),
-        };
-        if !ok {
-            failures.push(format!("{what}: {} {}", response.status, response.body));
-        }
-    }
+    let failures: Vec<String> = steps
+        .iter()
+        .filter_map(|step| step.check(&step.send(&server, other)))
+        .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 
     assert_eq!(snapshot(&server, &victim), before, "account A is unchanged");
@@ -957,7 +606,7 @@ async fn a_second_accounts_admin_reaches_nothing_of_the_first() {
     // The walk covers every operation served.
     let walked: BTreeSet<(String, String)> = steps
         .iter()
-        .map(|s| (s.service.to_owned(), s.operation.to_owned()))
+        .map(|s| (s.service.clone(), s.operation.clone()))
         .collect();
     let served: BTreeSet<(String, String)> = roleplane::operations()
         .into_iter()
@@ -976,8 +625,8 @@ async fn a_second_accounts_admin_reaches_nothing_of_the_first() {
 /// Whether a successful answer to the second account mentions the first. LookupEvents shows
 /// the caller's own calls, whose parameters name A's resources, so its records are checked by
 /// the account they belong to instead.
-fn mentions_account_a(step: &Step, response: &RawResponse) -> bool {
-    if step.operation == "LookupEvents" {
+fn mentions_account_a(operation: &str, response: &RawResponse) -> bool {
+    if operation == "LookupEvents" {
         let body: Value = serde_json::from_str(&response.body).unwrap_or_default();
         let events = body["Events"].as_array().cloned().unwrap_or_default();
         assert!(

@@ -12,7 +12,9 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use super::instances::{self, TERMINATED_VISIBLE_MS};
 use super::{begin_write_of, ec2_ids, from_ms, is_unique_violation, now_ms};
 use crate::error::{Ec2Rejection, EntityKind, Result, StoreError};
-use crate::model::{Topic, Association, AssociationQuery, AssociationState, InstanceState, ProfileRef};
+use crate::model::{
+    Association, AssociationQuery, AssociationState, InstanceState, ProfileRef, Topic,
+};
 
 const COLUMNS: &str = "a.association_id, a.account_id, a.instance_id, a.profile_arn, a.profile_id, a.state, a.created_ms";
 

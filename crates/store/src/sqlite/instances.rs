@@ -12,9 +12,9 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use super::{associations, begin_write_of, ec2_ids, from_ms, loopback, now_ms};
 use crate::error::{Ec2Rejection, EntityKind, Result, StoreError};
-use crate::model::{Topic, 
+use crate::model::{
     Association, Instance, InstanceCondition, InstanceField, InstanceQuery, InstanceState,
-    MetadataOptions, NewLaunch, Reservation, StateChange, StateRequest, Tag,
+    MetadataOptions, NewLaunch, Reservation, StateChange, StateRequest, Tag, Topic,
 };
 
 /// How long a terminated instance stays visible.

@@ -38,12 +38,12 @@ use time::OffsetDateTime;
 
 use crate::error::Result;
 use crate::model::{
-    AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery, Changes,
-    AttachedPolicy, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery,
-    ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewInstanceProfile, NewLaunch,
-    NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding,
-    ProfileRef, Reservation, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable,
-    TokenKey, Topic, User,
+    AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
+    AttachedPolicy, Changes, IdentityPolicies, InlinePolicy, Instance, InstanceProfile,
+    InstanceQuery, ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey,
+    NewInstanceProfile, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion,
+    Principal, PrincipalBinding, ProfileRef, Reservation, Role, RoleUpdate, RoleUse, StateChange,
+    StateRequest, Tag, Taggable, TokenKey, Topic, User,
 };
 use crate::page::{ListQuery, Page};
 use crate::store::Store;
@@ -88,10 +88,7 @@ impl SqliteStore {
             .await
             .map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
         let file = database_file(&pool)?;
-        Ok(Self {
-            pool,
-            file,
-        })
+        Ok(Self { pool, file })
     }
 
     /// Waits for in-flight work and closes every connection (checkpointing the WAL).

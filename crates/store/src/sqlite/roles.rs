@@ -5,7 +5,10 @@ use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
 use super::rows::{
     ROLE_COLUMNS, RoleRow, encode_bindings, principal_id, require_boundary, require_row,
 };
-use super::{begin_write, begin_write_of, delete_unless_in_use, fold, is_unique_violation, now_ms, tags, to_ms};
+use super::{
+    begin_write, begin_write_of, delete_unless_in_use, fold, is_unique_violation, now_ms, tags,
+    to_ms,
+};
 use crate::error::{Conflict, EntityKind, Result, StoreError};
 use crate::ids;
 use crate::model::{
