@@ -288,6 +288,16 @@ impl Drop for Server {
     }
 }
 
+/// Whether `program --version` runs here (tests of external tools skip where one is missing).
+pub fn installed(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// The `roleplane` binary of this workspace, built on demand when a test runs on its own.
 pub fn binary() -> PathBuf {
     if let Some(path) = std::env::var_os("ROLEPLANE_BIN") {

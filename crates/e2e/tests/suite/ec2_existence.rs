@@ -3,8 +3,6 @@
 //! permission gets UnauthorizedOperation for a real and an invented ID alike; another account's
 //! admin gets the operation's NotFound for this account's IDs, and nothing changes.
 
-use std::process::Command;
-
 use e2e::raw::{RawResponse, signed_post};
 use e2e::{ADMIN_KEY_ID, ADMIN_SECRET, Server};
 
@@ -177,30 +175,5 @@ async fn another_accounts_ids_are_not_found_and_stay_unchanged() {
 
 /// `roleplane account create` beside the running server; its admin's key pair.
 fn second_account(server: &Server) -> (String, String) {
-    let output = Command::new(e2e::binary())
-        .args([
-            "account",
-            "create",
-            "--account-id",
-            OTHER_ACCOUNT,
-            "--data-dir",
-        ])
-        .arg(&server.data_dir)
-        .env_remove("ROLEPLANE_ADMIN_ACCESS_KEY_ID")
-        .env_remove("ROLEPLANE_ADMIN_SECRET_ACCESS_KEY")
-        .output()
-        .expect("run roleplane account create");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout).unwrap();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} = ")))
-            .unwrap()
-            .to_owned()
-    };
-    (field("aws_access_key_id"), field("aws_secret_access_key"))
+    server.second_account(OTHER_ACCOUNT)
 }

@@ -6,7 +6,7 @@
 //! session's), through the AWS CLI; generation goes through `aws accessanalyzer` and through
 //! `roleplane policy generate`, which must agree.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use e2e::{ACCOUNT_ID, ADMIN_KEY_ID, ADMIN_SECRET, REGION, Server, binary};
@@ -24,15 +24,6 @@ const WORKLOAD_B: &str = "aws iam list-roles \
      && id=$(aws ec2 describe-instances --query 'Reservations[0].Instances[0].InstanceId' --output text) \
      && aws iam list-role-policies --role-name target \
      && (aws ec2 terminate-instances --instance-ids \"$id\" || true)";
-
-fn has(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -123,7 +114,7 @@ async fn setup(server: &Server) {
 
 #[test]
 fn the_generated_policy_is_exactly_what_the_workload_needs() {
-    if !has("aws") {
+    if !e2e::installed("aws") {
         eprintln!("skipped: the AWS CLI is not installed");
         return;
     }

@@ -50,19 +50,10 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-fn have(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 #[test]
 fn every_quickstart_command_runs() {
     for tool in ["aws", "curl"] {
-        if !have(tool) {
+        if !e2e::installed(tool) {
             eprintln!("SKIPPED: `{tool}` is not installed (scripts/test installs the AWS CLI)");
             return;
         }

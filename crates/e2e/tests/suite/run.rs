@@ -39,15 +39,6 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn has(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// Every instance the server knows, with its state.
 async fn instance_states(server: &Server) -> Vec<(String, String)> {
     let out = server
@@ -83,7 +74,7 @@ async fn assert_all_terminated(server: &Server, launched: usize) {
 
 #[tokio::test]
 async fn the_aws_cli_runs_as_the_instance_role() {
-    if !has("aws") {
+    if !e2e::installed("aws") {
         eprintln!("skipped: the AWS CLI is not installed");
         return;
     }
@@ -115,7 +106,11 @@ async fn the_aws_cli_runs_as_the_instance_role() {
 
 #[tokio::test]
 async fn boto3_resolves_the_instance_role_from_imds() {
-    let python = if has("python3") { "python3" } else { "python" };
+    let python = if e2e::installed("python3") {
+        "python3"
+    } else {
+        "python"
+    };
     let probe = Command::new(python).args(["-c", "import boto3"]).status();
     if !probe.is_ok_and(|s| s.success()) {
         eprintln!("skipped: boto3 is not installed");

@@ -1,7 +1,6 @@
 //! AssumeRole, GetSessionToken and DecodeAuthorizationMessage through the real SDK crates,
 //! with roles made through aws-sdk-iam, and the session credentials used for further calls.
 
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_sts::error::ProvideErrorMetadata as _;
@@ -472,39 +471,8 @@ async fn garbage_authorization_messages_are_refused() {
 #[tokio::test]
 async fn cross_account_assume_role_needs_both_sides() {
     let server = Server::start();
-    let output = Command::new(e2e::binary())
-        .args([
-            "account",
-            "create",
-            "--account-id",
-            "210987654321",
-            "--data-dir",
-        ])
-        .arg(&server.data_dir)
-        .env_remove("ROLEPLANE_ADMIN_ACCESS_KEY_ID")
-        .env_remove("ROLEPLANE_ADMIN_SECRET_ACCESS_KEY")
-        .output()
-        .expect("run roleplane account create");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout).unwrap();
-    assert!(text.starts_with("[roleplane-210987654321]\n"), "{text}");
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} = ")))
-            .unwrap()
-            .to_owned()
-    };
-    let other = server
-        .config(
-            &field("aws_access_key_id"),
-            &field("aws_secret_access_key"),
-            None,
-        )
-        .await;
+    let (other_key, other_secret) = server.second_account("210987654321");
+    let other = server.config(&other_key, &other_secret, None).await;
     let other_sts = aws_sdk_sts::Client::new(&other);
     let me = other_sts.get_caller_identity().send().await.unwrap();
     assert_eq!(me.arn(), Some("arn:aws:iam::210987654321:user/admin"));

@@ -5,7 +5,7 @@ use store::{InstanceProfile, NewInstanceProfile, Store};
 use super::access::{Located, authorize, authorize_action, request_tags, single};
 use super::validate::{Input, LONG_NAME, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, TagsMember};
-use super::{Reply, account, arn, done, respond, roles, store_error};
+use super::{Reply, account, arn, done, listing, respond, roles, store_error};
 use crate::protocol::AwsError;
 use crate::request::Call;
 
@@ -63,23 +63,19 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.input);
-    let prefix = input.path_prefix("PathPrefix");
-    let query = input.list_query(prefix);
-    input.finish()?;
-    authorize(call, &arn(call, "instance-profile", prefix, ""), Vec::new()).await?;
+    let query = listing::query(call, "instance-profile").await?;
     let page = call
         .app
         .store()
         .list_instance_profiles(account(call), &query)
         .await
         .map_err(store_error)?;
-    Ok(respond(call, |x| {
-        x.list("InstanceProfiles", "member", &page.items, |x, profile| {
-            xml::instance_profile(x, profile, TagsMember::Never)
-        })
-        .truncation(page.next_marker.as_deref());
-    }))
+    Ok(listing::page(
+        call,
+        "InstanceProfiles",
+        &page,
+        |x, profile| xml::instance_profile(x, profile, TagsMember::Never),
+    ))
 }
 
 pub async fn delete<S: Store>(call: &Call<'_, S>) -> Reply {

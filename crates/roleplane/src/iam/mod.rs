@@ -9,6 +9,7 @@
 mod access;
 mod documents;
 mod instance_profiles;
+mod listing;
 mod managed_policies;
 mod paging;
 mod principal_policies;

@@ -5,7 +5,7 @@ use store::{NewRole, Role, RoleUpdate, Store};
 use super::access::{Located, authorize, request_tags, single};
 use super::validate::{Input, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, RoleView};
-use super::{Reply, account, arn, documents, done, respond, store_error, trust};
+use super::{Reply, account, arn, documents, done, listing, respond, store_error, trust};
 use crate::protocol::AwsError;
 use crate::request::Call;
 
@@ -84,22 +84,15 @@ fn with_last_use<S>(call: &Call<'_, S>, mut role: Role) -> Role {
 }
 
 pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.input);
-    let prefix = input.path_prefix("PathPrefix");
-    let query = input.list_query(prefix);
-    input.finish()?;
-    authorize(call, &arn(call, "role", prefix, ""), Vec::new()).await?;
+    let query = listing::query(call, "role").await?;
     let page = call
         .app
         .store()
         .list_roles(account(call), &query)
         .await
         .map_err(store_error)?;
-    Ok(respond(call, |x| {
-        x.list("Roles", "member", &page.items, |x, role| {
-            xml::role(x, role, RoleView::Listed)
-        })
-        .truncation(page.next_marker.as_deref());
+    Ok(listing::page(call, "Roles", &page, |x, role| {
+        xml::role(x, role, RoleView::Listed)
     }))
 }
 

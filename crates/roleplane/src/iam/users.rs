@@ -7,7 +7,7 @@ use super::access::{Located, authorize, request_tags, single};
 use super::paging;
 use super::validate::{Input, LONG_NAME, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, UserView};
-use super::{Reply, account, arn, done, respond, store_error};
+use super::{Reply, account, arn, done, listing, respond, store_error};
 use crate::protocol::{AwsError, Protocol};
 use crate::request::Call;
 use crate::request::Identity;
@@ -83,22 +83,15 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
-    let mut input = Input::new(call.input);
-    let prefix = input.path_prefix("PathPrefix");
-    let query = input.list_query(prefix);
-    input.finish()?;
-    authorize(call, &arn(call, "user", prefix, ""), Vec::new()).await?;
+    let query = listing::query(call, "user").await?;
     let page = call
         .app
         .store()
         .list_users(account(call), &query)
         .await
         .map_err(store_error)?;
-    Ok(respond(call, |x| {
-        x.list("Users", "member", &page.items, |x, user| {
-            xml::user(x, user, UserView::Listed)
-        })
-        .truncation(page.next_marker.as_deref());
+    Ok(listing::page(call, "Users", &page, |x, user| {
+        xml::user(x, user, UserView::Listed)
     }))
 }
 

@@ -156,49 +156,35 @@ where
     <V::Dialect as Dialect>::Input: AuditedInput,
 {
     let dialect = service.dialect();
-    let result = call(app, service, http, claim, arrival, record).await;
+    let result: Result<String, Failure<V, S>> = async {
+        let (operation, input) = dialect.decode(http)?;
+        record.input(&operation, &input);
+        let caller = authenticate(app, http, claim, arrival.now, dialect.error_protocol())
+            .await
+            .map_err(|e| dialect.auth_error(e))?;
+        record.caller(&caller);
+        sts::restrict_session_token_credentials(&caller, V::NAME, &operation)
+            .map_err(|e| dialect.auth_error(e))?;
+        if !service.operations().contains(&operation.as_str()) {
+            return Err(dialect.unknown_operation(&operation));
+        }
+        let call = Call {
+            app,
+            caller: &caller,
+            operation: &operation,
+            input: &input,
+            request_id: arrival.request_id,
+            peer: arrival.peer,
+            now: arrival.now,
+        };
+        service.call(&call).await
+    }
+    .await;
     match &result {
         Ok(body) => record.succeeded(body),
         Err(error) => record.failed(&dialect.shared_shape(error)),
     }
     dialect.render(result, arrival.request_id)
-}
-
-async fn call<S, V>(
-    app: &App<S>,
-    service: &V,
-    http: &HttpRequest<'_>,
-    claim: &Authorization<'_>,
-    arrival: &Arrival<'_>,
-    record: &mut CallRecord,
-) -> Result<String, Failure<V, S>>
-where
-    S: Store,
-    V: Service<S>,
-    <V::Dialect as Dialect>::Input: AuditedInput,
-{
-    let dialect = service.dialect();
-    let (operation, input) = dialect.decode(http)?;
-    record.input(&operation, &input);
-    let caller = authenticate(app, http, claim, arrival.now, dialect.error_protocol())
-        .await
-        .map_err(|e| dialect.auth_error(e))?;
-    record.caller(&caller);
-    sts::restrict_session_token_credentials(&caller, V::NAME, &operation)
-        .map_err(|e| dialect.auth_error(e))?;
-    if !service.operations().contains(&operation.as_str()) {
-        return Err(dialect.unknown_operation(&operation));
-    }
-    let call = Call {
-        app,
-        caller: &caller,
-        operation: &operation,
-        input: &input,
-        request_id: arrival.request_id,
-        peer: arrival.peer,
-        now: arrival.now,
-    };
-    service.call(&call).await
 }
 
 fn respond(rendered: Rendered, request_id: &str) -> Response {
