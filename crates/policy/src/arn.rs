@@ -34,6 +34,15 @@ impl<'a> Arn<'a> {
             resource: parts.next()?,
         })
     }
+
+    /// For a resource `TYPE/path/NAME` (`role/team/app`): the path as IAM spells it (`/`,
+    /// `/team/`) and the name, which may be empty (`role/`); `None` when the resource is not
+    /// of `resource_type` (given without its slash: `"role"`).
+    pub fn path_and_name(&self, resource_type: &str) -> Option<(&'a str, &'a str)> {
+        let rest = self.resource.strip_prefix(resource_type)?;
+        let last = rest.rfind('/').filter(|_| rest.starts_with('/'))?;
+        Some((&rest[..=last], &rest[last + 1..]))
+    }
 }
 
 /// A compiled Resource entry or Arn* condition value.
@@ -161,6 +170,37 @@ mod tests {
         );
         assert_eq!(Arn::parse("arn:aws:iam:123"), None);
         assert_eq!(Arn::parse("*"), None);
+    }
+
+    fn split<'a>(arn: &'a str, resource_type: &str) -> Option<(&'a str, &'a str)> {
+        Arn::parse(arn).and_then(|a| a.path_and_name(resource_type))
+    }
+
+    #[test]
+    fn splits_typed_resources_into_path_and_name() {
+        type Case<'a> = (&'a str, &'a str, Option<(&'a str, &'a str)>);
+        let cases: &[Case] = &[
+            ("arn:aws:iam::1:role/app", "role", Some(("/", "app"))),
+            (
+                "arn:aws:iam::1:role/team/a/dev",
+                "role",
+                Some(("/team/a/", "dev")),
+            ),
+            ("arn:aws:iam::1:role/", "role", Some(("/", ""))),
+            ("arn:aws:iam::1:role/team/", "role", Some(("/team/", ""))),
+            ("arn:aws:iam::1:role/a:b:c", "role", Some(("/", "a:b:c"))),
+            ("arn:aws:iam::1:role", "role", None),
+            ("arn:aws:iam::1:roles/x", "role", None),
+            ("arn:aws:iam::1:user/x", "role", None),
+            (
+                "arn:aws:iam::1:instance-profile/p/q",
+                "instance-profile",
+                Some(("/p/", "q")),
+            ),
+        ];
+        for (arn, resource_type, expected) in cases {
+            assert_eq!(split(arn, resource_type), *expected, "{arn}");
+        }
     }
 
     #[test]

@@ -10,17 +10,34 @@ use store::{
     NewRole, NewUser, Principal, Quota, Store, StoreError, ids,
 };
 
-fn limit(result: Result<impl std::fmt::Debug, StoreError>) -> StoreError {
+// The store reports typed outcomes; how IAM words them is tested in roleplane
+// (`iam::store_errors`).
+
+fn limit(result: Result<impl std::fmt::Debug, StoreError>) -> Quota {
     match result {
-        Err(err @ StoreError::LimitExceeded { .. }) => err,
+        Err(StoreError::LimitExceeded { quota }) => quota,
         other => panic!("expected LimitExceeded, got {other:?}"),
     }
 }
 
-fn conflict(result: Result<impl std::fmt::Debug, StoreError>) -> StoreError {
+fn conflict(result: Result<impl std::fmt::Debug, StoreError>) -> Conflict {
     match result {
-        Err(err @ StoreError::DeleteConflict { .. }) => err,
+        Err(StoreError::DeleteConflict { reason }) => reason,
         other => panic!("expected DeleteConflict, got {other:?}"),
+    }
+}
+
+fn already_exists(result: Result<impl std::fmt::Debug, StoreError>) -> (EntityKind, String) {
+    match result {
+        Err(StoreError::AlreadyExists { kind, name }) => (kind, name),
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+}
+
+fn not_found(result: Result<impl std::fmt::Debug, StoreError>) -> (EntityKind, String) {
+    match result {
+        Err(StoreError::NotFound { kind, name }) => (kind, name),
+        other => panic!("expected NotFound, got {other:?}"),
     }
 }
 
@@ -33,15 +50,14 @@ async fn names_are_unique_case_insensitively_per_account_and_kind() {
         .await
         .unwrap();
 
-    let err = store
-        .create_role(ACCOUNT, NewRole::new("ADMIN", TRUST))
-        .await
-        .unwrap_err();
     assert_eq!(
-        (err.aws_code(), err.http_status()),
-        ("EntityAlreadyExists", 409)
+        already_exists(
+            store
+                .create_role(ACCOUNT, NewRole::new("ADMIN", TRUST))
+                .await
+        ),
+        (EntityKind::Role, "ADMIN".to_owned())
     );
-    assert_eq!(err.aws_message(), "Role with name ADMIN already exists.");
     // A different path does not make a different role.
     let mut pathed = NewRole::new("admin", TRUST);
     pathed.path = "/x/".into();
@@ -65,23 +81,25 @@ async fn names_are_unique_case_insensitively_per_account_and_kind() {
         .await
         .unwrap();
 
-    let err = store
-        .create_user(ACCOUNT, NewUser::new("ADMIN"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.aws_message(), "User with name ADMIN already exists.");
-    let err = store
-        .create_instance_profile(ACCOUNT, NewInstanceProfile::new("aDmIn"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.aws_message(), "Instance Profile aDmIn already exists.");
-    let err = store
-        .create_policy(ACCOUNT, NewPolicy::new("admin", ALLOW_ALL))
-        .await
-        .unwrap_err();
     assert_eq!(
-        err.aws_message(),
-        "A policy called admin already exists. Duplicate names are not allowed."
+        already_exists(store.create_user(ACCOUNT, NewUser::new("ADMIN")).await),
+        (EntityKind::User, "ADMIN".to_owned())
+    );
+    assert_eq!(
+        already_exists(
+            store
+                .create_instance_profile(ACCOUNT, NewInstanceProfile::new("aDmIn"))
+                .await
+        ),
+        (EntityKind::InstanceProfile, "aDmIn".to_owned())
+    );
+    assert_eq!(
+        already_exists(
+            store
+                .create_policy(ACCOUNT, NewPolicy::new("admin", ALLOW_ALL))
+                .await
+        ),
+        (EntityKind::Policy, "admin".to_owned())
     );
 
     // The stored spelling is the first one.
@@ -111,27 +129,30 @@ async fn a_profile_holds_at_most_one_role() {
         .await
         .unwrap();
     for role in ["b", "a"] {
-        let err = limit(store.add_role_to_instance_profile(ACCOUNT, "p", role).await);
         assert_eq!(
-            err.aws_message(),
-            "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1"
+            limit(store.add_role_to_instance_profile(ACCOUNT, "p", role).await),
+            Quota::RolesPerInstanceProfile
         );
-        assert_eq!(err.http_status(), 409);
     }
-    let err = store
-        .add_role_to_instance_profile(ACCOUNT, "p", "zzz")
-        .await
-        .unwrap_err();
-    assert_eq!(err.aws_message(), "The role with name zzz cannot be found.");
-    let err = store
-        .remove_role_from_instance_profile(ACCOUNT, "p", "b")
-        .await
-        .unwrap_err();
     assert_eq!(
-        (err.aws_code(), err.aws_message().as_str()),
+        not_found(
+            store
+                .add_role_to_instance_profile(ACCOUNT, "p", "zzz")
+                .await
+        ),
+        (EntityKind::Role, "zzz".to_owned())
+    );
+    assert_eq!(
+        not_found(
+            store
+                .remove_role_from_instance_profile(ACCOUNT, "p", "b")
+                .await
+        ),
         (
-            "NoSuchEntity",
-            "Role b in Instance Profile p cannot be found."
+            EntityKind::InstanceProfileRole {
+                instance_profile: "p".into()
+            },
+            "b".to_owned()
         )
     );
 }
@@ -213,10 +234,10 @@ async fn racing_access_key_creation_never_exceeds_two() {
         for racer in racers {
             match racer.await.unwrap() {
                 Ok(_) => created += 1,
-                Err(err) => assert_eq!(
-                    err.aws_message(),
-                    "Cannot exceed quota for AccessKeysPerUser: 2"
-                ),
+                Err(StoreError::LimitExceeded {
+                    quota: Quota::AccessKeysPerUser(2),
+                }) => {}
+                Err(other) => panic!("unexpected {other:?}"),
             }
         }
         assert_eq!(created, 2);
@@ -240,15 +261,13 @@ async fn policy_versions_are_capped_at_five_and_the_default_is_kept() {
             .await
             .unwrap();
     }
-    let err = limit(
-        store
-            .create_policy_version(&policy.account_id, &policy.arn, ALLOW_ALL, true)
-            .await,
-    );
     assert_eq!(
-        err.aws_message(),
-        "A managed policy can have up to 5 versions. Before you create a new version, you must \
-         delete an existing version."
+        limit(
+            store
+                .create_policy_version(&policy.account_id, &policy.arn, ALLOW_ALL, true)
+                .await,
+        ),
+        Quota::PolicyVersions(5)
     );
     assert_eq!(
         store
@@ -268,23 +287,19 @@ async fn policy_versions_are_capped_at_five_and_the_default_is_kept() {
         "failed write left no trace"
     );
 
-    let err = conflict(
-        store
-            .delete_policy_version(&policy.account_id, &policy.arn, "v1")
-            .await,
-    );
     assert_eq!(
-        err.aws_message(),
-        "Cannot delete the default version of a policy."
+        conflict(
+            store
+                .delete_policy_version(&policy.account_id, &policy.arn, "v1")
+                .await,
+        ),
+        Conflict::DefaultVersion
     );
     // A policy with extra versions cannot be deleted until they are gone.
-    let err = conflict(store.delete_policy(&policy.account_id, &policy.arn).await);
-    assert!(matches!(
-        err,
-        StoreError::DeleteConflict {
-            reason: Conflict::PolicyVersions
-        }
-    ));
+    assert_eq!(
+        conflict(store.delete_policy(&policy.account_id, &policy.arn).await),
+        Conflict::PolicyVersions
+    );
     for v in 2..=5 {
         store
             .delete_policy_version(&policy.account_id, &policy.arn, &format!("v{v}"))
@@ -331,38 +346,31 @@ async fn delete_role_reports_conflicts_in_aws_order() {
         .unwrap();
 
     let expected = [
-        "Cannot delete entity, must remove roles from instance profile first.",
-        "Cannot delete entity, must detach all policies first.",
-        "Cannot delete entity, must delete policies first.",
+        Conflict::InstanceProfileMembership,
+        Conflict::AttachedPolicies,
+        Conflict::InlinePolicies,
     ];
-    let err = conflict(store.delete_role(ACCOUNT, "r").await);
-    assert_eq!((err.aws_code(), err.http_status()), ("DeleteConflict", 409));
-    assert_eq!(err.aws_message(), expected[0]);
-    let err = conflict(store.delete_instance_profile(ACCOUNT, "p").await);
-    assert_eq!(err.aws_message(), expected[0]);
+    assert_eq!(conflict(store.delete_role(ACCOUNT, "r").await), expected[0]);
+    assert_eq!(
+        conflict(store.delete_instance_profile(ACCOUNT, "p").await),
+        expected[0]
+    );
     store
         .remove_role_from_instance_profile(ACCOUNT, "p", "r")
         .await
         .unwrap();
 
+    assert_eq!(conflict(store.delete_role(ACCOUNT, "r").await), expected[1]);
     assert_eq!(
-        conflict(store.delete_role(ACCOUNT, "r").await).aws_message(),
-        expected[1]
-    );
-    let err = conflict(store.delete_policy(&policy.account_id, &policy.arn).await);
-    assert_eq!(
-        err.aws_message(),
-        "Cannot delete a policy attached to entities."
+        conflict(store.delete_policy(&policy.account_id, &policy.arn).await),
+        Conflict::PolicyInUse
     );
     store
         .detach_policy(ACCOUNT, Principal::Role("r"), &policy.arn)
         .await
         .unwrap();
 
-    assert_eq!(
-        conflict(store.delete_role(ACCOUNT, "r").await).aws_message(),
-        expected[2]
-    );
+    assert_eq!(conflict(store.delete_role(ACCOUNT, "r").await), expected[2]);
     store
         .delete_inline_policy(ACCOUNT, Principal::Role("r"), "i")
         .await
@@ -395,23 +403,19 @@ async fn delete_user_and_boundary_policies_conflict_while_in_use() {
         .await
         .unwrap();
 
-    assert!(matches!(
+    assert_eq!(
         conflict(store.delete_user(ACCOUNT, "u").await),
-        StoreError::DeleteConflict {
-            reason: Conflict::AccessKeys
-        }
-    ));
+        Conflict::AccessKeys
+    );
     // A policy used as a boundary is in use, even with no attachments.
-    assert!(matches!(
+    assert_eq!(
         conflict(
             store
                 .delete_policy(&boundary.account_id, &boundary.arn)
                 .await
         ),
-        StoreError::DeleteConflict {
-            reason: Conflict::PolicyInUse
-        }
-    ));
+        Conflict::PolicyInUse
+    );
     store
         .delete_access_key(ACCOUNT, "u", &key.access_key_id)
         .await
@@ -456,33 +460,31 @@ async fn attached_managed_policies_are_capped_at_ten() {
         .attach_policy(ACCOUNT, Principal::Role("r"), &arns[0])
         .await
         .unwrap();
-    let err = limit(
-        store
-            .attach_policy(ACCOUNT, Principal::Role("r"), &arns[10])
-            .await,
+    assert_eq!(
+        limit(
+            store
+                .attach_policy(ACCOUNT, Principal::Role("r"), &arns[10])
+                .await,
+        ),
+        Quota::PoliciesPerRole(10)
     );
     assert_eq!(
-        err.aws_message(),
-        "Cannot exceed quota for PoliciesPerRole: 10"
-    );
-    let err = limit(
-        store
-            .attach_policy(ACCOUNT, Principal::User("u"), &arns[10])
-            .await,
-    );
-    assert_eq!(
-        err.aws_message(),
-        "Cannot exceed quota for PoliciesPerUser: 10"
+        limit(
+            store
+                .attach_policy(ACCOUNT, Principal::User("u"), &arns[10])
+                .await,
+        ),
+        Quota::PoliciesPerUser(10)
     );
 
     let missing = "arn:aws:iam::123456789012:policy/missing";
-    let err = store
-        .attach_policy(ACCOUNT, Principal::Role("r"), missing)
-        .await
-        .unwrap_err();
     assert_eq!(
-        err.aws_message(),
-        format!("Policy {missing} does not exist or is not attachable.")
+        not_found(
+            store
+                .attach_policy(ACCOUNT, Principal::Role("r"), missing)
+                .await
+        ),
+        (EntityKind::AttachablePolicy, missing.to_owned())
     );
     // Another account's policy is not attachable either.
     store.create_account(common::OTHER_ACCOUNT).await.unwrap();
@@ -523,14 +525,16 @@ async fn inline_policy_size_quota_counts_the_aggregate() {
         .put_inline_policy(ACCOUNT, Principal::Role("r"), put("b", 4240), 10_240)
         .await
         .unwrap();
-    let err = limit(
-        store
-            .put_inline_policy(ACCOUNT, Principal::Role("r"), put("c", 1), 10_240)
-            .await,
-    );
     assert_eq!(
-        err.aws_message(),
-        "Maximum policy size of 10240 bytes exceeded for role r"
+        limit(
+            store
+                .put_inline_policy(ACCOUNT, Principal::Role("r"), put("c", 1), 10_240)
+                .await,
+        ),
+        Quota::RoleInlinePolicySize {
+            max: 10_240,
+            role: "r".into()
+        }
     );
     // Replacing a policy counts only its new size.
     store
@@ -608,8 +612,10 @@ async fn pagination_walks_every_page_in_case_insensitive_order() {
     assert_eq!((page.items.len(), page.next_marker), (25, None));
 
     let bad = ListQuery::max_items(10).after(Some("not-a-marker".into()));
-    let err = store.list_roles(ACCOUNT, &bad).await.unwrap_err();
-    assert_eq!((err.aws_code(), err.http_status()), ("InvalidInput", 400));
+    assert!(matches!(
+        store.list_roles(ACCOUNT, &bad).await,
+        Err(StoreError::InvalidInput(_))
+    ));
     assert!(
         store
             .list_roles(ACCOUNT, &ListQuery::max_items(0))

@@ -11,6 +11,7 @@
 //! `includeServiceLevelTemplate` is accepted and changes nothing: every service roleplane
 //! serves gets action-level statements.
 
+use policy::Arn;
 use serde_json::{Map, Value, json};
 use store::Store;
 use time::OffsetDateTime;
@@ -91,7 +92,7 @@ pub async fn start<S: Store>(call: &Call<'_, S, RestRequest>, request: &RestRequ
 
     let account = call.caller.account_id.clone();
     let log = match call.app.audit() {
-        _ if principal.split(':').nth(4) != Some(account.as_str()) => Err((
+        _ if Arn::parse(&principal).map(|arn| arn.account) != Some(account.as_str()) => Err((
             "AUTHORIZATION_ERROR",
             format!("The principal {principal} is not in account {account}."),
         )),

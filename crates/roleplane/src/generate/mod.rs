@@ -28,6 +28,8 @@ mod render;
 mod scale_tests;
 pub mod scan;
 
+use policy::Arn;
+
 pub use activity::{Activity, Window};
 pub use directory::{Directory, ResourceKind};
 pub use render::{GenerateError, Options, render};
@@ -35,13 +37,12 @@ pub use scan::{Progress, ScanError, scan};
 
 /// Access Analyzer's `PrincipalArn`: `arn:[^:]*:iam::[^:]*:(role|user)/.{1,576}`.
 pub fn is_principal_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ["arn", _partition, "iam", "", _account, resource] = parts[..] else {
+    let Some(arn) = Arn::parse(arn).filter(|a| a.service == "iam" && a.region.is_empty()) else {
         return false;
     };
-    resource
+    arn.resource
         .strip_prefix("role/")
-        .or_else(|| resource.strip_prefix("user/"))
+        .or_else(|| arn.resource.strip_prefix("user/"))
         .is_some_and(|name| (1..=576).contains(&name.chars().count()))
 }
 

@@ -8,6 +8,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use policy::Arn;
+
 use super::directory::ResourceKind;
 
 /// A resource an action was used on.
@@ -192,10 +194,12 @@ fn passed_role(
             },
             (None, Some(arn)) => {
                 // arn:aws:iam::ACCOUNT:instance-profile/PATH/NAME: names are unique per account.
-                let owner = arn.split(':').nth(4).filter(|a| !a.is_empty())?;
+                // EC2 accepted only its caller's profile ARNs, so a recorded one is of that form.
+                let arn = Arn::parse(arn).filter(|a| !a.account.is_empty())?;
+                let (_, name) = arn.path_and_name("instance-profile")?;
                 PassedRole::Profile {
-                    account: owner.to_owned(),
-                    name: arn.rsplit('/').next()?.to_owned(),
+                    account: arn.account.to_owned(),
+                    name: name.to_owned(),
                 }
             }
             (None, None) => return None,

@@ -3,17 +3,18 @@
 //! Service Authorization Reference (`${RoleNameWithPath}`, `${InstanceId}`, …), so the policy
 //! says which kind of resource each action needs without naming the ones seen.
 
+use policy::Arn;
+
 /// The template for `arn`; an ARN of a type not listed keeps its type and hides the rest.
 pub fn placeholder(arn: &str) -> String {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(rest)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let Some(Arn {
+        partition,
+        service,
+        region,
+        account,
+        resource: rest,
+    }) = Arn::parse(arn)
+    else {
         return arn.to_owned();
     };
     let region = if region.is_empty() { "" } else { "${Region}" };

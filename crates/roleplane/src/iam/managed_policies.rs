@@ -1,5 +1,6 @@
 //! Customer managed policies and their versions (up to five, one of them the default).
 
+use policy::Arn;
 use store::{EntityKind, ManagedPolicy, NewPolicy, Store};
 
 use super::access::{Located, authorize, request_tags};
@@ -35,21 +36,22 @@ const AWS_NAMESPACE: &str = "aws";
 /// The account a policy ARN names. IAM refuses a policy ARN it cannot read before looking
 /// anything up (`InvalidInput`, `ARN x is not valid.`).
 fn owning_account(policy_arn: &str) -> Result<&str, AwsError> {
-    let mut parts = policy_arn.splitn(6, ':');
-    let well_formed = parts.next() == Some("arn")
-        && parts.next().is_some_and(|p| !p.is_empty())
-        && parts.next() == Some("iam")
-        && parts.next() == Some("");
-    let account = parts.next().filter(|a| !a.is_empty());
-    let resource_ok = parts.next().is_some_and(|r| r.starts_with("policy/"));
-    match account {
-        Some(account) if well_formed && resource_ok => Ok(account),
-        _ => Err(AwsError::sender(
-            "InvalidInput",
-            400,
-            format!("ARN {policy_arn} is not valid."),
-        )),
-    }
+    Arn::parse(policy_arn)
+        .filter(|arn| {
+            !arn.partition.is_empty()
+                && arn.service == "iam"
+                && arn.region.is_empty()
+                && !arn.account.is_empty()
+                && arn.resource.starts_with("policy/")
+        })
+        .map(|arn| arn.account)
+        .ok_or_else(|| {
+            AwsError::sender(
+                "InvalidInput",
+                400,
+                format!("ARN {policy_arn} is not valid."),
+            )
+        })
 }
 
 pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
@@ -265,6 +267,42 @@ async fn authorize_on_policy<S: Store>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_arns_are_checked_for_shape_table() {
+        // Accepted exactly as before `policy::Arn` did the split.
+        let cases: &[(&str, Option<&str>)] = &[
+            ("arn:aws:iam::123456789012:policy/p", Some("123456789012")),
+            (
+                "arn:aws:iam::123456789012:policy/path/p",
+                Some("123456789012"),
+            ),
+            ("arn:aws:iam::aws:policy/ReadOnlyAccess", Some("aws")),
+            ("arn:aws:iam::aws:policy/service-role/X", Some("aws")),
+            // Any partition, any non-empty account: the lookup decides whether it exists.
+            (
+                "arn:aws-cn:iam::123456789012:policy/p",
+                Some("123456789012"),
+            ),
+            ("arn:aws:iam::12:policy/p", Some("12")),
+            ("arn:aws:iam::123456789012:policy/", Some("123456789012")),
+            // Colons after the account belong to the resource.
+            ("arn:aws:iam::123456789012:policy/a:b", Some("123456789012")),
+            ("arn:aws:iam:::policy/p", None),
+            ("arn::iam::123456789012:policy/p", None),
+            ("arn:aws:iam:us-east-1:123456789012:policy/p", None),
+            ("arn:aws:sts::123456789012:policy/p", None),
+            ("arn:aws:iam::123456789012:policy", None),
+            ("arn:aws:iam::123456789012:policyx/p", None),
+            ("arn:aws:iam::123456789012:role/", None),
+            ("arn:aws:iam::123456789012", None),
+            ("ARN:aws:iam::123456789012:policy/p", None),
+            ("", None),
+        ];
+        for (arn, expected) in cases {
+            assert_eq!(owning_account(arn).ok(), *expected, "{arn}");
+        }
+    }
 
     #[test]
     fn policy_arns_are_checked_for_shape() {

@@ -4,7 +4,8 @@
 //! boundaries of roles and users alike), [`managed_policies`], [`instance_profiles`], [`users`]
 //! (with their access keys), [`tags`] (for every taggable entity). Beneath them, [`validate`]
 //! checks requests against IAM's model, [`documents`] checks policy documents and their size
-//! quotas, [`access`] authorizes, and [`xml`] writes the response shapes.
+//! quotas, [`access`] authorizes, [`store_errors`] words the store's outcomes as IAM does, and
+//! [`xml`] writes the response shapes.
 
 mod access;
 mod documents;
@@ -16,6 +17,7 @@ mod principal_policies;
 pub mod revoke;
 mod roles;
 mod simulate;
+mod store_errors;
 mod tags;
 pub mod trust;
 mod users;
@@ -232,13 +234,14 @@ fn arn<S>(call: &Call<'_, S>, kind: &str, path: &str, name: &str) -> String {
     store::ids::iam_arn(account(call), kind, path, name)
 }
 
-/// A store failure as IAM answers it; backend failures are logged and never described.
+/// A store outcome as IAM answers it, worded by [`store_errors`]; failures that are ours
+/// (backend, or an EC2 rejection no IAM operation can meet) are logged and never described.
 pub(crate) fn store_error(err: StoreError) -> AwsError {
-    match err {
-        StoreError::Backend(_) => {
+    match store_errors::wording(&err) {
+        Some(aws) => AwsError::sender(aws.code, aws.status, aws.message),
+        None => {
             tracing::error!(error = %err, "store failure in an IAM operation");
             AwsError::internal(Protocol::AwsQuery)
         }
-        err => AwsError::sender(err.aws_code(), err.http_status(), err.aws_message()),
     }
 }

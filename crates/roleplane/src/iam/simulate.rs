@@ -367,17 +367,10 @@ fn entity_of(arn: &str) -> Result<(&str, &'static str, &str), AwsError> {
     let parsed = Arn::parse(arn)
         .filter(|a| a.service == "iam")
         .ok_or_else(invalid)?;
-    let (kind, rest) = if let Some(rest) = parsed.resource.strip_prefix("user/") {
-        ("user", rest)
-    } else if let Some(rest) = parsed.resource.strip_prefix("role/") {
-        ("role", rest)
-    } else {
-        return Err(invalid());
-    };
-    let name = rest
-        .rsplit('/')
-        .next()
-        .filter(|n| !n.is_empty())
+    let (kind, name) = ["user", "role"]
+        .into_iter()
+        .find_map(|kind| Some((kind, parsed.path_and_name(kind)?.1)))
+        .filter(|(_, name)| !name.is_empty())
         .ok_or_else(invalid)?;
     Ok((parsed.account, kind, name))
 }

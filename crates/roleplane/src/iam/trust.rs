@@ -168,12 +168,10 @@ fn iam_principal(entry: &str) -> Option<(&str, Kind, &str)> {
     if arn.service != "iam" || !arn.region.is_empty() {
         return None;
     }
-    let (kind, path_and_name) = if let Some(rest) = arn.resource.strip_prefix("role/") {
-        (Kind::Role, rest)
-    } else {
-        (Kind::User, arn.resource.strip_prefix("user/")?)
+    let (kind, (_, name)) = match arn.path_and_name("role") {
+        Some(role) => (Kind::Role, role),
+        None => (Kind::User, arn.path_and_name("user")?),
     };
-    let name = path_and_name.rsplit('/').next()?;
     (!name.is_empty()).then_some((arn.account, kind, name))
 }
 

@@ -1,7 +1,7 @@
 //! Authentication: who signed this request. Long-term keys (AKIA…) are looked up in the store;
 //! temporary ones (ASIA…) are verified from their self-contained session token alone.
 
-use policy::{Principal, PrincipalKind};
+use policy::{Arn, Principal, PrincipalKind};
 use sigv4::{Authorization, ErrorDialect, HttpRequest, SigV4Error};
 use store::{AccessKeyStatus, Store, StoreError, User};
 
@@ -165,7 +165,7 @@ pub fn session_principal(claims: &SessionClaims) -> Principal {
             })
         }
         SessionPrincipal::UserSession { user_arn, user_id } => {
-            let (path, name) = split_resource_path(user_arn, "user/");
+            let (path, name) = split_resource_path(user_arn, "user");
             Principal::new(PrincipalKind::IamUser {
                 account,
                 path,
@@ -179,16 +179,15 @@ pub fn session_principal(claims: &SessionClaims) -> Principal {
 
 /// `arn:aws:iam::A:role/path/name` → (`/path/`, `name`).
 fn split_role_arn(arn: &str) -> (String, String) {
-    split_resource_path(arn, "role/")
+    split_resource_path(arn, "role")
 }
 
-fn split_resource_path(arn: &str, kind: &str) -> (String, String) {
-    let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
-    let rest = resource.strip_prefix(kind).unwrap_or(resource);
-    match rest.rfind('/') {
-        Some(i) => (format!("/{}", &rest[..=i]), rest[i + 1..].to_owned()),
-        None => ("/".to_owned(), rest.to_owned()),
-    }
+/// The path and name of a session's own role or user ARN, which STS wrote (so it is one).
+fn split_resource_path(arn: &str, resource_type: &str) -> (String, String) {
+    let (path, name) = Arn::parse(arn)
+        .and_then(|arn| arn.path_and_name(resource_type))
+        .unwrap_or(("/", ""));
+    (path.to_owned(), name.to_owned())
 }
 
 #[cfg(test)]
@@ -204,6 +203,10 @@ mod tests {
         assert_eq!(
             split_role_arn("arn:aws:iam::123456789012:role/team/a/dev"),
             ("/team/a/".to_owned(), "dev".to_owned())
+        );
+        assert_eq!(
+            split_resource_path("arn:aws:iam::123456789012:user/ops/alice", "user"),
+            ("/ops/".to_owned(), "alice".to_owned())
         );
     }
 }

@@ -7,7 +7,7 @@
 //! sealing and the packed-size limit.
 
 use policy::{
-    ContextValue, Decision, Effect, Outcome, Policy, PolicyKind, PrincipalMatch, Statement,
+    Arn, ContextValue, Decision, Effect, Outcome, Policy, PolicyKind, PrincipalMatch, Statement,
 };
 use store::{Role, Store, StoreError};
 
@@ -201,12 +201,11 @@ async fn find_role<S: Store>(call: &Call<'_, S>, role_arn: &str) -> Result<Role,
 
 /// (account, role name) of a role ARN in the `aws` partition.
 fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
-    let rest = arn.strip_prefix("arn:aws:iam::")?;
-    let (account, resource) = rest.split_once(':')?;
-    let path_and_name = resource.strip_prefix("role/")?;
-    let name = path_and_name.rsplit('/').next()?;
-    let valid_account = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
-    (valid_account && !name.is_empty()).then_some((account, name))
+    let arn = Arn::parse(arn)
+        .filter(|a| a.partition == "aws" && a.service == "iam" && a.region.is_empty())?;
+    let (_, name) = arn.path_and_name("role")?;
+    let valid_account = arn.account.len() == 12 && arn.account.bytes().all(|b| b.is_ascii_digit());
+    (valid_account && !name.is_empty()).then_some((arn.account, name))
 }
 
 /// AWS words a refused AssumeRole without a reason clause (aws-apis.md §3).
@@ -440,6 +439,47 @@ mod unit {
 
     #[test]
     fn role_arns_name_an_account_and_a_role() {
+        // Accepted exactly as before `policy::Arn` did the split.
+        let cases: &[(&str, Option<(&str, &str)>)] = &[
+            (
+                "arn:aws:iam::123456789012:role/app",
+                Some(("123456789012", "app")),
+            ),
+            (
+                "arn:aws:iam::123456789012:role/a/b/c",
+                Some(("123456789012", "c")),
+            ),
+            (
+                "arn:aws:iam::123456789012:role//r",
+                Some(("123456789012", "r")),
+            ),
+            // Colons after the account belong to the resource.
+            (
+                "arn:aws:iam::123456789012:role/a:b",
+                Some(("123456789012", "a:b")),
+            ),
+            (
+                "arn:aws:iam::123456789012:role/p/a:b:c",
+                Some(("123456789012", "a:b:c")),
+            ),
+            ("arn:aws:iam::123456789012:role/", None),
+            ("arn:aws:iam::123456789012:role/team/", None),
+            ("arn:aws:iam::123456789012:role", None),
+            ("arn:aws:iam::123456789012:roles/r", None),
+            ("arn:aws:iam::123456789012", None),
+            ("arn:aws:iam:::role/r", None),
+            ("arn:aws:iam::aws:role/r", None),
+            ("arn:aws:iam::1234567890123:role/r", None),
+            ("arn:aws:iam::12345678901a:role/r", None),
+            ("arn:aws:iam:us-east-1:123456789012:role/r", None),
+            ("arn:aws:sts::123456789012:role/r", None),
+            ("arn::iam::123456789012:role/r", None),
+            ("ARN:aws:iam::123456789012:role/r", None),
+            ("", None),
+        ];
+        for (arn, expected) in cases {
+            assert_eq!(parse_role_arn(arn), *expected, "{arn}");
+        }
         assert_eq!(
             parse_role_arn("arn:aws:iam::123456789012:role/team/dev"),
             Some(("123456789012", "dev"))
