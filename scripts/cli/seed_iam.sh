@@ -64,6 +64,16 @@ roles = r['InstanceProfile']['Roles']
 assert [x['RoleName'] for x in roles] == ['s3access'], roles
 "
 
+# update-role: its response is an empty UpdateRoleResult, which botocore requires.
+run iam update-role --role-name s3access --description "the seed's S3 role" --max-session-duration 7200
+expect_success "update-role"
+run iam get-role --role-name s3access
+json_check "update-role changed the description and the session limit" "
+role = r['Role']
+assert role['Description'] == \"the seed's S3 role\", role
+assert role['MaxSessionDuration'] == 7200, role
+"
+
 # A second role: an instance profile holds one role, a hard limit.
 run iam create-role --role-name s3access-second --assume-role-policy-document file://ec2-role-trust-policy.json
 expect_success "create-role (a second role)"

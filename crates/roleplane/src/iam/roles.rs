@@ -6,7 +6,7 @@ use super::access::{Located, authorize, request_tags, single};
 use super::validate::{Input, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, RoleView};
 use super::{Reply, account, arn, documents, done, listing, respond, store_error, trust};
-use crate::protocol::AwsError;
+use crate::protocol::{AwsError, Envelope};
 use crate::request::Call;
 
 /// Finds a role by name for an operation on it.
@@ -115,7 +115,8 @@ pub async fn update<S: Store>(call: &Call<'_, S>) -> Reply {
         .update_role(account(call), name, update)
         .await
         .map_err(store_error)?;
-    done(call)
+    // UpdateRole's output is an empty structure, sent as `<UpdateRoleResult/>`.
+    Ok(Envelope::IAM.empty_result(call.operation, call.request_id))
 }
 
 /// The older form of UpdateRole: the description only, answered with the whole role.

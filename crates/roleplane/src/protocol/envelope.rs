@@ -86,6 +86,26 @@ impl Envelope {
         x.into_string()
     }
 
+    /// The success response of an awsQuery operation whose output is an empty structure: AWS
+    /// still sends its `<OpResult/>`, and botocore insists on it (UpdateRole is the one such
+    /// operation served here).
+    pub fn empty_result(&self, operation: &str, request_id: &str) -> String {
+        let mut x = XmlWriter::with_capacity(256);
+        let response = Tagged(operation, "Response");
+        x.push_raw("<");
+        x.push_raw(operation);
+        x.push_raw("Response xmlns=\"");
+        x.text(self.xmlns);
+        x.push_raw("\"><");
+        x.push_raw(operation);
+        x.push_raw("Result/>");
+        x.node("ResponseMetadata", |x| {
+            x.elem("RequestId", request_id);
+        });
+        response.close(&mut x);
+        x.into_string()
+    }
+
     /// An error response and its HTTP status.
     ///
     /// awsQuery: `<ErrorResponse xmlns><Error><Type/><Code/><Message/></Error><RequestId/>`.
