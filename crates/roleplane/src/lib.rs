@@ -14,6 +14,7 @@ pub mod metadata;
 pub mod protocol;
 pub mod request;
 pub mod run;
+pub mod s3;
 pub mod server;
 pub mod sts;
 pub mod tag_rules;

@@ -1,6 +1,8 @@
 //! Authentication: who signed this request. Long-term keys (AKIA…) are looked up in the store;
 //! temporary ones (ASIA…) are verified from their self-contained session token alone.
 
+use std::sync::Arc;
+
 use policy::{Arn, Principal, PrincipalKind};
 use sigv4::{Authorization, ErrorDialect, HttpRequest, SigV4Error};
 use store::{AccessKeyStatus, Store, StoreError, User};
@@ -68,16 +70,13 @@ pub async fn authenticate<S: Store>(
         .map_err(sig_error)?;
     let key_id = claim.access_key_id();
     if key_id.starts_with("ASIA") {
-        let token = claim.session_token().ok_or_else(invalid)?;
-        let claims = app.keyring().open(token).map_err(|e| match e {
-            TokenError::Invalid | TokenError::Seal(_) => invalid(),
-        })?;
-        if claims.access_key_id != key_id {
-            return Err(invalid());
-        }
-        if now >= u64::try_from(claims.expires_at).unwrap_or(0) {
-            return Err(AwsError::sender("ExpiredToken", 403, EXPIRED_TOKEN));
-        }
+        let claims =
+            open_session(app, key_id, claim.session_token(), now).map_err(|e| match e {
+                SessionRefusal::Expired => AwsError::sender("ExpiredToken", 403, EXPIRED_TOKEN),
+                SessionRefusal::Missing | SessionRefusal::Invalid | SessionRefusal::OtherKey => {
+                    invalid()
+                }
+            })?;
         claim
             .verify(
                 req,
@@ -86,18 +85,99 @@ pub async fn authenticate<S: Store>(
                 Some(app.signing_keys()),
             )
             .map_err(sig_error)?;
-        return Ok(Caller {
-            account_id: claims.account_id.clone(),
-            access_key_id: key_id.to_owned(),
-            principal: session_principal(&claims),
-            identity: Identity::Session(claims),
-        });
+        return Ok(caller_of_session(claims));
     }
     // A long-term key with a session token (a stale AWS_SESSION_TOKEN) is refused, not taken
     // with the token ignored: AWS answers it as an invalid token.
     if sigv4::carries_security_token(req) {
         return Err(invalid());
     }
+    let cached = long_term_key(app, key_id).await.map_err(|e| match e {
+        KeyRefusal::Unknown | KeyRefusal::Inactive => invalid(),
+        KeyRefusal::Internal => AwsError::internal(protocol),
+    })?;
+    claim
+        .verify(req, &cached.secret, now, Some(app.signing_keys()))
+        .map_err(sig_error)?;
+    let scope = claim.scope();
+    app.last_use()
+        .key_used(key_id, now, scope.service, scope.region);
+    Ok(caller_of_key(&cached))
+}
+
+/// The caller a long-term key speaks for.
+pub fn caller_of_key(cached: &CachedKey) -> Caller {
+    Caller {
+        account_id: cached.user.account_id.clone(),
+        access_key_id: cached.key.access_key_id.clone(),
+        principal: user_principal(&cached.user),
+        identity: Identity::User(cached.user.clone()),
+    }
+}
+
+/// The caller a temporary key's session speaks for.
+pub fn caller_of_session(claims: SessionClaims) -> Caller {
+    Caller {
+        account_id: claims.account_id.clone(),
+        access_key_id: claims.access_key_id.clone(),
+        principal: session_principal(&claims),
+        identity: Identity::Session(claims),
+    }
+}
+
+/// Why a temporary key's session token was refused. Each protocol words these itself (the
+/// query services say `InvalidClientTokenId`, S3 `InvalidAccessKeyId`/`InvalidToken`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionRefusal {
+    /// No session token came with the temporary key.
+    Missing,
+    /// The token does not open under the key ring (not ours, a retired key, altered).
+    Invalid,
+    /// The token opens but was issued for another access key id.
+    OtherKey,
+    Expired,
+}
+
+/// A temporary (ASIA…) key's session, from its self-contained token alone: the token opens under
+/// the key ring, was issued for `key_id`, and has not expired at `now`. The signature is not
+/// checked here; the caller verifies it with the claims' secret. Revocation
+/// (`AWSRevokeOlderSessions`) is a policy, applied at authorization.
+pub fn open_session<S>(
+    app: &App<S>,
+    key_id: &str,
+    token: Option<&str>,
+    now: u64,
+) -> Result<SessionClaims, SessionRefusal> {
+    let token = token.ok_or(SessionRefusal::Missing)?;
+    let claims = app.keyring().open(token).map_err(|e| match e {
+        TokenError::Invalid | TokenError::Seal(_) => SessionRefusal::Invalid,
+    })?;
+    if claims.access_key_id != key_id {
+        return Err(SessionRefusal::OtherKey);
+    }
+    if now >= u64::try_from(claims.expires_at).unwrap_or(0) {
+        return Err(SessionRefusal::Expired);
+    }
+    Ok(claims)
+}
+
+/// Why a long-term (AKIA…) key was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    /// No such key.
+    Unknown,
+    /// The key exists but is not `Active`.
+    Inactive,
+    /// The store failed, or the key's secret does not open under the master key (logged here).
+    Internal,
+}
+
+/// A long-term key with its user and its opened secret, through the key cache. The signature is
+/// not checked here.
+pub async fn long_term_key<S: Store>(
+    app: &App<S>,
+    key_id: &str,
+) -> Result<Arc<CachedKey>, KeyRefusal> {
     // Read before the key, so a write racing the read leaves the entry outdated.
     let generation = app.store().changes().iam;
     let cached = match app.key_cache().get(key_id, generation) {
@@ -105,37 +185,26 @@ pub async fn authenticate<S: Store>(
         None => {
             let (key, user) = match app.store().access_key(key_id).await {
                 Ok(found) => found,
-                Err(StoreError::NotFound { .. }) => return Err(invalid()),
+                Err(StoreError::NotFound { .. }) => return Err(KeyRefusal::Unknown),
                 Err(e) => {
                     tracing::error!(error = %e, "looking up an access key");
-                    return Err(AwsError::internal(protocol));
+                    return Err(KeyRefusal::Internal);
                 }
             };
             let secret = app
                 .open_secret(&key.access_key_id, &key.secret_ciphertext)
                 .map_err(|_| {
                     tracing::error!(access_key_id = %key.access_key_id, "an access key's secret does not open under the master key");
-                    AwsError::internal(protocol)
+                    KeyRefusal::Internal
                 })?;
             app.key_cache()
                 .insert(generation, CachedKey { key, user, secret })
         }
     };
     if cached.key.status != AccessKeyStatus::Active {
-        return Err(invalid());
+        return Err(KeyRefusal::Inactive);
     }
-    claim
-        .verify(req, &cached.secret, now, Some(app.signing_keys()))
-        .map_err(sig_error)?;
-    let scope = claim.scope();
-    app.last_use()
-        .key_used(key_id, now, scope.service, scope.region);
-    Ok(Caller {
-        account_id: cached.user.account_id.clone(),
-        access_key_id: cached.key.access_key_id.clone(),
-        principal: user_principal(&cached.user),
-        identity: Identity::User(cached.user.clone()),
-    })
+    Ok(cached)
 }
 
 pub fn user_principal(user: &User) -> Principal {

@@ -18,7 +18,11 @@ mod service;
 use std::net::SocketAddr;
 
 pub use app::{App, seal_secret};
-pub use auth::{Caller, Identity, authenticate, invalid_token};
+pub use auth::{
+    Caller, Identity, KeyRefusal, SessionRefusal, authenticate, caller_of_key, caller_of_session,
+    invalid_token, long_term_key, open_session,
+};
+pub use key_cache::CachedKey;
 pub use service::{Failure, Input, Service};
 
 use crate::protocol::Params;

@@ -129,6 +129,12 @@ async fn start_metadata(
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROLEPLANE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // s3s logs whole requests at debug level, authorization headers and session tokens
+    // included: secrets never reach logs, whatever ROLEPLANE_LOG asks for.
+    let filter = match "s3s=info".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     // A second call (tests that run the server in-process twice) keeps the first subscriber.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let _ = tracing_subscriber::fmt()

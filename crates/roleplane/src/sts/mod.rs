@@ -8,7 +8,7 @@
 
 mod assume_role;
 pub mod authorization_message;
-mod credentials;
+pub(crate) mod credentials;
 mod input;
 mod session_token;
 #[cfg(test)]
