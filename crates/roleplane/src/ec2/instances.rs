@@ -102,6 +102,7 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
         private_ip,
         metadata_options: metadata::at_launch(&defaults, options),
         tags,
+        user_data: None,
         profile,
         fingerprint: fingerprint(call),
         client_token,
