@@ -93,6 +93,10 @@ async fn decide<S: MetadataSource>(
     head.token_ttl = token_ttl;
     match tree::route(req.target, &view, body) {
         Route::Written { last_modified } => head.last_modified = Some(last_modified),
+        Route::UserData { last_modified } => {
+            head.last_modified = Some(last_modified);
+            head.octet_stream = true;
+        }
         Route::Credentials { extended } => {
             let result = cx.source.credentials(&view.instance_id, delivery).await;
             let account = extended.then_some(view.account_id.as_str());

@@ -15,8 +15,8 @@
 //! - A token-bearing request with `X-Forwarded-For` gets 403, like the token PUT (users report it).
 //! - A `Host` header that is a DNS name (not an IP literal or `localhost`) gets 403: on a
 //!   loopback endpoint this stops DNS-rebinding attacks from browsers.
-//! - Only `latest` is served (no dated versions); `dynamic/instance-identity/` serves `document`
-//!   only (no signature, pkcs7 or rsa2048: 404).
+//! - Every dated version serves the same tree as `latest`; `dynamic/instance-identity/` serves
+//!   `document` only (no signature, pkcs7 or rsa2048: 404).
 //! - Error pages other than 404 reuse EC2's 404 template with their own title.
 
 mod config;

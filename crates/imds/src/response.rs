@@ -20,6 +20,8 @@ pub struct Head {
     pub last_modified: Option<SystemTime>,
     /// IP TTL / IPv6 hop limit to send this response with (the token PUT only).
     pub hop_limit: Option<u8>,
+    /// `Content-Type: application/octet-stream` (user data) instead of `text/plain`.
+    pub octet_stream: bool,
 }
 
 impl Head {
@@ -29,6 +31,7 @@ impl Head {
             token_ttl: None,
             last_modified: None,
             hop_limit: None,
+            octet_stream: false,
         }
     }
 }
@@ -114,6 +117,8 @@ pub fn write_head(
     }
     out.extend_from_slice(if html {
         b"Content-Type: text/html\r\n"
+    } else if head.octet_stream {
+        b"Content-Type: application/octet-stream\r\n"
     } else {
         b"Content-Type: text/plain\r\n"
     });

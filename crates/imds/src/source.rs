@@ -45,6 +45,11 @@ pub struct InstanceView {
     pub hostname: String,
     pub local_hostname: String,
     pub reservation_id: String,
+    /// `meta-data/ami-launch-index`: the instance's index in its reservation.
+    pub launch_index: u32,
+    /// `user-data`, served byte for byte; `None` (no user data) makes it 404 and hides it from
+    /// the version listing.
+    pub user_data: Option<Arc<[u8]>>,
     /// Security group *names*, one per line in `meta-data/security-groups`.
     pub security_groups: Vec<String>,
     /// Launch time: the identity document's `pendingTime` and the `Last-Modified` of static data.

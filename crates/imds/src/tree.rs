@@ -1,10 +1,16 @@
 //! The metadata tree: which paths exist for an instance and what they contain.
 //!
-//! Paths are matched byte for byte, never percent-decoded or normalised: `..`, `%2e` or an empty
-//! segment simply match nothing and get the 404 page. One trailing `/` is accepted on every
-//! path, directories and leaf values alike (botocore asks for `placement/availability-zone/`).
-//! Listings are newline-separated without a trailing newline, sub-directories marked with `/`.
+//! Segments are matched byte for byte, never percent-decoded: `..` or `%2e` simply match nothing
+//! and get the 404 page. Empty segments are dropped, as EC2 collapses repeated slashes (AWS's own
+//! AMI scripts fetch `/latest//meta-data/public-keys/0/openssh-key`), so a trailing `/` is
+//! accepted on every path, directories and leaf values alike (botocore asks for
+//! `placement/availability-zone/`). Listings are newline-separated without a trailing newline,
+//! sub-directories marked with `/`.
+//!
+//! The tree is served under every version name EC2 lists at `/` ([`VERSIONS`]) and `latest`;
+//! every version shows the same tree.
 
+use std::io::Write;
 use std::time::SystemTime;
 
 use crate::format::JsonObject;
@@ -22,7 +28,47 @@ pub enum Route {
     Credentials {
         extended: bool,
     },
+    /// `user-data`: the body has been written; served as `application/octet-stream`.
+    UserData {
+        last_modified: SystemTime,
+    },
     NotFound,
+}
+
+/// The API versions EC2 lists at `/`, oldest first (`latest` follows them). The list in the EC2
+/// User Guide's "Get the available versions of the instance metadata" example (274 bytes with
+/// `latest`, as its recorded `Content-Length` says).
+pub const VERSIONS: [&str; 25] = [
+    "1.0",
+    "2007-01-19",
+    "2007-03-01",
+    "2007-08-29",
+    "2007-10-10",
+    "2007-12-15",
+    "2008-02-01",
+    "2008-09-01",
+    "2009-04-04",
+    "2011-01-01",
+    "2011-05-01",
+    "2012-01-12",
+    "2014-02-25",
+    "2014-11-05",
+    "2015-10-20",
+    "2016-04-19",
+    "2016-06-30",
+    "2016-09-02",
+    "2018-03-28",
+    "2018-08-17",
+    "2018-09-24",
+    "2019-10-01",
+    "2020-10-27",
+    "2021-01-03",
+    "2021-03-23",
+];
+
+/// Whether `segment` names a served API version.
+fn is_version(segment: &[u8]) -> bool {
+    segment == b"latest" || VERSIONS.iter().any(|v| v.as_bytes() == segment)
 }
 
 /// Resolves `target` for `view`, writing static content into `body`.
@@ -31,23 +77,45 @@ pub fn route(target: &[u8], view: &InstanceView, body: &mut Vec<u8>) -> Route {
         Some(query) => &target[..query],
         None => target,
     };
-    let Some(path) = path.strip_prefix(b"/") else {
+    if path.first() != Some(&b'/') {
         return Route::NotFound;
+    }
+    let segments: Segments = path
+        .split(|&b| b == b'/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let (version, rest) = match segments.as_slice() {
+        [] => {
+            return written(body, view.pending_time, |b| {
+                for version in VERSIONS {
+                    b.extend_from_slice(version.as_bytes());
+                    b.push(b'\n');
+                }
+                b.extend_from_slice(b"latest");
+            });
+        }
+        [version, rest @ ..] => (*version, rest),
     };
-    let path = path.strip_suffix(b"/").unwrap_or(path);
-    if path.is_empty() {
-        return written(body, view.pending_time, |b| b.extend_from_slice(b"latest"));
-    }
-    let mut segments = path.split(|&b| b == b'/');
-    if segments.next() != Some(b"latest") {
+    if !is_version(version) {
         return Route::NotFound;
     }
-    let rest: Segments = segments.collect();
-    match rest.as_slice() {
+    match rest {
         [] => written(body, view.pending_time, |b| {
-            b.extend_from_slice(b"dynamic\nmeta-data")
+            b.extend_from_slice(b"dynamic\nmeta-data");
+            if view.user_data.is_some() {
+                b.extend_from_slice(b"\nuser-data");
+            }
         }),
         [b"meta-data", rest @ ..] => meta_data(rest, view, body),
+        [b"user-data"] => match &view.user_data {
+            Some(data) => {
+                body.extend_from_slice(data);
+                Route::UserData {
+                    last_modified: view.pending_time,
+                }
+            }
+            None => Route::NotFound,
+        },
         [b"dynamic"] => written(body, view.pending_time, |b| {
             b.extend_from_slice(b"instance-identity/")
         }),
@@ -72,6 +140,16 @@ fn meta_data(rest: &[&[u8]], view: &InstanceView, body: &mut Vec<u8>) -> Route {
     match rest {
         [] => written(body, launched, |b| meta_data_listing(view, b)),
         [b"ami-id"] => text(body, &view.ami_id),
+        [b"ami-launch-index"] => written(body, launched, |b| {
+            let _ = write!(b, "{}", view.launch_index);
+        }),
+        [b"block-device-mapping"] => text(body, "ami\nroot"),
+        [b"block-device-mapping", b"ami" | b"root"] => text(body, ROOT_DEVICE),
+        [b"instance-life-cycle"] => text(body, "on-demand"),
+        [b"profile"] => text(body, "default-hvm"),
+        [b"services"] => text(body, "domain\npartition"),
+        [b"services", b"domain"] => text(body, services(&view.region).0),
+        [b"services", b"partition"] => text(body, services(&view.region).1),
         [b"hostname"] => text(body, &view.hostname),
         [b"instance-id"] => text(body, &view.instance_id),
         [b"instance-type"] => text(body, &view.instance_type),
@@ -94,13 +172,28 @@ fn meta_data(rest: &[&[u8]], view: &InstanceView, body: &mut Vec<u8>) -> Route {
     }
 }
 
+/// The root device every instance has (an HVM instance's EBS root, as EC2 names it).
+const ROOT_DEVICE: &str = "/dev/xvda";
+
+/// `services/domain` and `services/partition` for the region's partition.
+fn services(region: &str) -> (&'static str, &'static str) {
+    if region.starts_with("cn-") {
+        ("amazonaws.com.cn", "aws-cn")
+    } else if region.starts_with("us-gov-") {
+        ("amazonaws.com", "aws-us-gov")
+    } else {
+        ("amazonaws.com", "aws")
+    }
+}
+
+/// `meta-data/`, sorted as EC2 lists it.
 fn meta_data_listing(view: &InstanceView, b: &mut Vec<u8>) {
-    b.extend_from_slice(b"ami-id\nhostname\n");
+    b.extend_from_slice(b"ami-id\nami-launch-index\nblock-device-mapping/\nhostname\n");
     if view.iam.is_some() {
         b.extend_from_slice(b"iam/\n");
     }
     b.extend_from_slice(
-        b"instance-id\ninstance-type\nlocal-hostname\nlocal-ipv4\nmac\nplacement/\nreservation-id\nsecurity-groups",
+        b"instance-id\ninstance-life-cycle\ninstance-type\nlocal-hostname\nlocal-ipv4\nmac\nplacement/\nprofile\nreservation-id\nsecurity-groups\nservices/",
     );
     if view.options.instance_metadata_tags {
         b.extend_from_slice(b"\ntags/");

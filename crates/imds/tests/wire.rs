@@ -224,9 +224,9 @@ async fn unknown_paths_get_ec2s_exact_404_page() {
         "/latest/meta-data/nope",
         "/latest/meta-data/../meta-data/ami-id",
         "/latest/meta-data/%61mi-id",
-        "/latest//meta-data/ami-id",
-        "/latest/meta-data/ami-id//",
-        "/2021-03-23/meta-data/ami-id",
+        "/2021-03-24/meta-data/ami-id",
+        "/LATEST/meta-data/ami-id",
+        "/latest/user-data",
         "/latest/meta-data/a/b/c/d/e/f/g/h",
         "/latest/dynamic/instance-identity/signature",
     ] {
@@ -243,12 +243,11 @@ async fn listings_and_leaves() {
     let f = one();
     let addr = f.addrs[0];
     let cases: &[(&str, &str)] = &[
-        ("/", "latest"),
         ("/latest", "dynamic\nmeta-data"),
         ("/latest/", "dynamic\nmeta-data"),
         (
             "/latest/meta-data/",
-            "ami-id\nhostname\niam/\ninstance-id\ninstance-type\nlocal-hostname\nlocal-ipv4\nmac\nplacement/\nreservation-id\nsecurity-groups",
+            "ami-id\nami-launch-index\nblock-device-mapping/\nhostname\niam/\ninstance-id\ninstance-life-cycle\ninstance-type\nlocal-hostname\nlocal-ipv4\nmac\nplacement/\nprofile\nreservation-id\nsecurity-groups\nservices/",
         ),
         ("/latest/meta-data/ami-id", "ami-0123456789abcdef0"),
         ("/latest/meta-data/ami-id/", "ami-0123456789abcdef0"),
@@ -425,7 +424,7 @@ async fn tags_only_when_enabled() {
         get(addr, "/latest/meta-data/")
             .await
             .text()
-            .ends_with("security-groups\ntags/")
+            .ends_with("security-groups\nservices/\ntags/")
     );
     assert_eq!(
         get(addr, "/latest/meta-data/tags/").await.text(),

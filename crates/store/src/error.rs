@@ -44,6 +44,8 @@ pub enum EntityKind {
 pub enum Ec2Rejection {
     /// The instance is not in a state that allows the operation.
     InstanceState { instance_id: String, state: String },
+    /// The change needs a stopped instance (ModifyInstanceAttribute's user data).
+    NotStopped { instance_id: String },
     /// The instance already has an active association.
     ExistingAssociation { instance_id: String },
     /// The association is not the active association of a running instance.

@@ -557,6 +557,8 @@ pub struct Instance {
     pub security_groups: Vec<String>,
     pub client_token: Option<String>,
     pub metadata_options: MetadataOptions,
+    /// User data as given to RunInstances (decoded), if any.
+    pub user_data: Option<Vec<u8>>,
     pub tags: Vec<Tag>,
     /// The active association (associating or associated), if any.
     pub association: Option<Association>,
@@ -576,6 +578,8 @@ pub struct NewLaunch {
     pub private_ip: Option<String>,
     pub metadata_options: MetadataOptions,
     pub tags: Vec<Tag>,
+    /// Decoded user data (at most 16 KiB; the caller checked).
+    pub user_data: Option<Vec<u8>>,
     pub profile: Option<ProfileRef>,
     /// With a token, a repeated launch returns the first reservation instead of a new one.
     pub client_token: Option<String>,

@@ -430,6 +430,13 @@ pub trait Store: Clone + Send + Sync + 'static {
         instance_id: &str,
         options: &MetadataOptions,
     ) -> impl Future<Output = Result<Instance>> + Send;
+    /// Replaces the instance's user data (`None` removes it); `NotStopped` unless it is stopped.
+    fn set_instance_user_data(
+        &self,
+        account: &str,
+        instance_id: &str,
+        user_data: Option<&[u8]>,
+    ) -> impl Future<Output = Result<Instance>> + Send;
     /// The instance must be running or stopped and have no active association.
     fn associate_instance_profile(
         &self,

@@ -26,6 +26,7 @@ fn launch(count: u32) -> NewLaunch {
         private_ip: None,
         metadata_options: MetadataOptions::default(),
         tags: vec![store::Tag::new("Env", "test")],
+        user_data: None,
         profile: Some(ProfileRef {
             arn: "arn:aws:iam::123456789012:instance-profile/p".into(),
             id: "AIPAEXAMPLE0000000001".into(),
@@ -272,4 +273,49 @@ async fn instances_changed_since_a_mark_are_exactly_the_ones_written() {
         .await
         .unwrap_err();
     assert!(changed(mark).await.is_empty());
+}
+
+/// User data is stored as given, changes only while the instance is stopped, and its change is
+/// an instance change the metadata service sees.
+#[tokio::test]
+async fn user_data_is_kept_and_changes_only_while_stopped() {
+    let (_dir, store) = fresh().await;
+    let mut with_data = launch(1);
+    with_data.user_data = Some(b"#!/bin/sh\n\x00\xff".to_vec());
+    let reservation = store.run_instances(ACCOUNT, with_data).await.unwrap();
+    let id = reservation.instances[0].id.clone();
+    assert_eq!(
+        reservation.instances[0].user_data.as_deref(),
+        Some(&b"#!/bin/sh\n\x00\xff"[..])
+    );
+    let refused = store.set_instance_user_data(ACCOUNT, &id, Some(b"x")).await;
+    assert!(matches!(
+        refused,
+        Err(store::StoreError::Ec2(
+            store::Ec2Rejection::NotStopped { .. }
+        ))
+    ));
+    store
+        .change_instance_states(ACCOUNT, std::slice::from_ref(&id), StateRequest::Stop)
+        .await
+        .unwrap();
+    let mark = store.instance_change_mark().await.unwrap();
+    let updated = store
+        .set_instance_user_data(ACCOUNT, &id, Some(b"new"))
+        .await
+        .unwrap();
+    assert_eq!(updated.user_data.as_deref(), Some(&b"new"[..]));
+    let changed = store.instances_changed_since(mark).await.unwrap();
+    assert_eq!(changed.iter().map(|i| &i.id).collect::<Vec<_>>(), [&id]);
+    let cleared = store
+        .set_instance_user_data(ACCOUNT, &id, None)
+        .await
+        .unwrap();
+    assert_eq!(cleared.user_data, None);
+    assert!(matches!(
+        store
+            .set_instance_user_data("210987654321", &id, None)
+            .await,
+        Err(store::StoreError::NotFound { .. })
+    ));
 }

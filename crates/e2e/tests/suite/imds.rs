@@ -474,12 +474,17 @@ async fn bad_input_gets_a_clean_4xx_or_a_close() {
         "/latest/meta-data/../meta-data/instance-id",
         "/latest/meta-data/%2e%2e/instance-id",
         "/latest/meta-data/iam/security-credentials/..%2f..%2finstance-id",
-        "/latest//meta-data/instance-id",
+        "/latest/meta-data/./instance-id",
     ] {
         let reply = get(&ip, port, path, None);
         assert_eq!(reply.status, 404, "{path}");
         assert_eq!(reply.header("content-type"), Some("text/html"));
     }
+    // Repeated slashes are collapsed, as EC2 does (see `imds_tree`), not refused.
+    assert_eq!(
+        get(&ip, port, "/latest//meta-data/instance-id", None).status,
+        200
+    );
     for method in ["POST", "DELETE", "PATCH"] {
         assert_eq!(
             request(&ip, port, method, "/latest/meta-data/", &[]).status,

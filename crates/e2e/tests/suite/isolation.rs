@@ -388,6 +388,8 @@ ec2 DescribeInstances InstanceId.1={instance} -> 400 InvalidInstanceID.NotFound
 ec2 StartInstances InstanceId.1={instance} -> 400 InvalidInstanceID.NotFound
 ec2 StopInstances InstanceId.1={instance} -> 400 InvalidInstanceID.NotFound
 ec2 TerminateInstances InstanceId.1={instance} -> 400 InvalidInstanceID.NotFound
+ec2 DescribeInstanceAttribute InstanceId={instance} Attribute=userData -> 400 InvalidInstanceID.NotFound
+ec2 ModifyInstanceAttribute InstanceId={instance} UserData.Value=aGkh -> 400 InvalidInstanceID.NotFound
 ec2 AssociateIamInstanceProfile InstanceId={instance} IamInstanceProfile.Name=own-profile -> 400 InvalidInstanceID.NotFound
 ec2 ReplaceIamInstanceProfileAssociation AssociationId={association} IamInstanceProfile.Name=own-profile -> 400 InvalidAssociationID.NotFound
 ec2 DisassociateIamInstanceProfile AssociationId={association} -> 400 InvalidAssociationID.NotFound

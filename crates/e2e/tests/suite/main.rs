@@ -18,6 +18,7 @@ mod iam;
 mod iam_cli;
 mod imds;
 mod imds_host_mode;
+mod imds_tree;
 mod isolation;
 mod readme;
 mod revoke;

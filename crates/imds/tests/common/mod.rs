@@ -112,6 +112,8 @@ pub fn instance(id: &str, ip: &str) -> InstanceView {
         hostname: "ip-10-0-0-5.ec2.internal".into(),
         local_hostname: "ip-10-0-0-5.ec2.internal".into(),
         reservation_id: "r-0123456789abcdef0".into(),
+        launch_index: 0,
+        user_data: None,
         security_groups: vec!["default".into(), "web".into()],
         pending_time: at(T0 - 3600),
         tags: vec![

@@ -15,7 +15,8 @@ use crate::protocol::Params;
 pub const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
 
 /// Member names whose values are secrets (passwords, MFA codes, keys, tokens, instance user
-/// data that commonly carries them). Matched on the last name segment.
+/// data that commonly carries them). Matched on any name segment, so `UserData.Value` is hidden
+/// too; ModifyInstanceAttribute's older `Attribute=userData` form hides its `Value`.
 const SENSITIVE: &[&str] = &[
     "Password",
     "OldPassword",
@@ -36,6 +37,7 @@ const MAX_DEPTH: usize = 12;
 /// and `Version`.
 pub fn from_query(params: &Params) -> Option<String> {
     let mut root = Node::Object(Vec::new());
+    let value_is_user_data = params.optional_str("Attribute") == Some("userData");
     for (name, value) in params.entries() {
         if matches!(name, "Action" | "Version") {
             continue;
@@ -49,10 +51,9 @@ pub fn from_query(params: &Params) -> Option<String> {
             *slot = segment;
         }
         let path = &segments[..depth];
-        let value = match path.last() {
-            Some(last) if SENSITIVE.contains(last) => HIDDEN,
-            _ => value,
-        };
+        let hidden = path.iter().any(|segment| SENSITIVE.contains(segment))
+            || (value_is_user_data && name == "Value");
+        let value = if hidden { HIDDEN } else { value };
         root.insert(path, value);
     }
     if matches!(&root, Node::Object(fields) if fields.is_empty()) {
@@ -219,6 +220,23 @@ mod tests {
             query(Protocol::Ec2Query, body),
             json!({"iamInstanceProfile": {"name": "p"}, "instanceId": ["i-1", "i-2"],
                    "userData": HIDDEN})
+        );
+    }
+
+    /// ModifyInstanceAttribute's user data, in either form, never reaches the trail.
+    #[test]
+    fn modified_user_data_is_hidden() {
+        let body = "Action=ModifyInstanceAttribute&Version=2016-11-15&InstanceId=i-1\
+                    &UserData.Value=c2VjcmV0";
+        assert_eq!(
+            query(Protocol::Ec2Query, body),
+            json!({"instanceId": "i-1", "userData": {"value": HIDDEN}})
+        );
+        let body = "Action=ModifyInstanceAttribute&Version=2016-11-15&InstanceId=i-1\
+                    &Attribute=userData&Value=c2VjcmV0";
+        assert_eq!(
+            query(Protocol::Ec2Query, body),
+            json!({"attribute": "userData", "instanceId": "i-1", "value": HIDDEN})
         );
     }
 

@@ -25,6 +25,9 @@ pub enum Ec2Error {
     NotActiveAssociation(String),
     #[error("The instance '{0}' is not in the 'running' or 'stopped' states.")]
     NotRunningOrStopped(String),
+    /// ModifyInstanceAttribute on an instance that is not stopped, as the AWS CLI shows it.
+    #[error("The instance '{0}' is not in the 'stopped' state.")]
+    NotStopped(String),
     /// UNCONFIRMED: public CLI logs show `…from which it can be started.`
     #[error("The instance '{instance_id}' is not in a state from which it can be {verb}.")]
     NoTransition {
@@ -94,7 +97,9 @@ impl Ec2Error {
             | Self::InvalidParameterValue(_) => "InvalidParameterValue",
             Self::AssociationNotFound(_) => "InvalidAssociationID.NotFound",
             Self::ExistingAssociation(_) | Self::NotActiveAssociation(_) => "IncorrectState",
-            Self::NotRunningOrStopped(_) | Self::NoTransition { .. } => "IncorrectInstanceState",
+            Self::NotRunningOrStopped(_) | Self::NotStopped(_) | Self::NoTransition { .. } => {
+                "IncorrectInstanceState"
+            }
             Self::IdempotentParameterMismatch => "IdempotentParameterMismatch",
             Self::AddressInUse(_) => "InvalidIPAddress.InUse",
             Self::AddressesExhausted => "InsufficientInstanceCapacity",
@@ -138,6 +143,7 @@ pub fn from_store(err: StoreError) -> Ec2Error {
             Ec2Rejection::InstanceState { instance_id, .. } => {
                 Ec2Error::NotRunningOrStopped(instance_id)
             }
+            Ec2Rejection::NotStopped { instance_id } => Ec2Error::NotStopped(instance_id),
             Ec2Rejection::ExistingAssociation { instance_id } => {
                 Ec2Error::ExistingAssociation(instance_id)
             }

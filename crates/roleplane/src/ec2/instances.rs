@@ -8,7 +8,7 @@ use super::access::{authorize, instance_arn, request_tags};
 use super::error::{Ec2Error, from_store};
 use super::filters::{self, Filter};
 use super::metadata::{self, OptionsInput};
-use super::{Reply, account, addresses, ids, locate, profiles, respond, xml};
+use super::{Reply, account, addresses, attributes, ids, locate, profiles, respond, xml};
 use crate::protocol::AwsError;
 use crate::request::Call;
 
@@ -69,6 +69,10 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
         .collect();
     security_groups.retain(|g| !g.is_empty() && !g.contains('\n'));
     let options = OptionsInput::parse(&root.scope("MetadataOptions"))?;
+    let user_data = match root.optional_str("UserData") {
+        Some(value) => attributes::decode_user_data(value)?,
+        None => None,
+    };
 
     let launch_arn = instance_arn(call, "*");
     authorize(call, "ec2:RunInstances", &launch_arn, request_tags(&tags)).await?;
@@ -102,6 +106,7 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
         private_ip,
         metadata_options: metadata::at_launch(&defaults, options),
         tags,
+        user_data,
         profile,
         fingerprint: fingerprint(call),
         client_token,

@@ -1,6 +1,7 @@
 //! Amazon EC2 (ec2Query, 2016-11-15): the instance and instance-profile-association APIs.
 //!
-//! [`instances`] launches, lists and changes instances; [`associations`] attaches, replaces and
+//! [`instances`] launches, lists and changes instances; [`attributes`] decodes user data and
+//! serves Describe/ModifyInstanceAttribute; [`associations`] attaches, replaces and
 //! detaches instance profiles; [`metadata`] manages metadata options and account defaults.
 //! Beneath them, [`access`] authorizes (UnauthorizedOperation with an encoded message),
 //! [`locate`] looks up the instances and associations an operation names (authorized before a
@@ -15,6 +16,7 @@
 mod access;
 pub mod addresses;
 mod associations;
+mod attributes;
 pub mod error;
 mod filters;
 mod ids;
@@ -76,6 +78,8 @@ pub const OPERATIONS: &[&str] = &[
     "StartInstances",
     "StopInstances",
     "TerminateInstances",
+    "DescribeInstanceAttribute",
+    "ModifyInstanceAttribute",
     "AssociateIamInstanceProfile",
     "ReplaceIamInstanceProfileAssociation",
     "DisassociateIamInstanceProfile",
@@ -92,6 +96,8 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "StartInstances" => instances::change_state(call, StateRequest::Start).await,
         "StopInstances" => instances::change_state(call, StateRequest::Stop).await,
         "TerminateInstances" => instances::change_state(call, StateRequest::Terminate).await,
+        "DescribeInstanceAttribute" => attributes::describe(call).await,
+        "ModifyInstanceAttribute" => attributes::modify(call).await,
 
         "AssociateIamInstanceProfile" => associations::associate(call).await,
         "ReplaceIamInstanceProfileAssociation" => associations::replace(call).await,

@@ -269,6 +269,8 @@ fn view(instance: &Instance, region: &str, iam: Option<IamView>) -> InstanceView
         hostname: hostname.clone(),
         local_hostname: hostname,
         reservation_id: instance.reservation_id.clone(),
+        launch_index: instance.launch_index,
+        user_data: instance.user_data.as_deref().map(Arc::from),
         security_groups: if instance.security_groups.is_empty() {
             vec!["default".to_owned()]
         } else {
@@ -397,6 +399,7 @@ mod tests {
             private_ip: None,
             metadata_options: MetadataOptions::default(),
             tags: vec![Tag::new("team", "a")],
+            user_data: None,
             profile,
             client_token: None,
             fingerprint: String::new(),

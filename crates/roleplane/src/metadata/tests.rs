@@ -88,6 +88,7 @@ impl Fixture {
             private_ip: private_ip.map(str::to_owned),
             metadata_options: MetadataOptions::default(),
             tags: Vec::new(),
+            user_data: None,
             profile: Some(self.profile.clone()),
             fingerprint: String::new(),
             client_token: None,

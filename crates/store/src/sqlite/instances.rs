@@ -24,7 +24,7 @@ const COLUMNS: &str = "i.instance_id, i.account_id, i.reservation_id, i.launch_i
     i.image_id, i.instance_type, i.state, i.state_changed_ms, i.launched_ms, i.private_ip, \
     i.availability_zone, i.key_name, i.subnet_id, i.security_groups, i.client_token, \
     i.http_tokens, i.http_put_response_hop_limit, i.http_endpoint, i.http_protocol_ipv6, \
-    i.instance_metadata_tags";
+    i.instance_metadata_tags, i.user_data";
 
 #[derive(sqlx::FromRow)]
 struct InstanceRow {
@@ -48,6 +48,7 @@ struct InstanceRow {
     http_endpoint: String,
     http_protocol_ipv6: String,
     instance_metadata_tags: String,
+    user_data: Option<Vec<u8>>,
 }
 
 impl InstanceRow {
@@ -82,6 +83,7 @@ impl InstanceRow {
             key_name: self.key_name,
             subnet_id: self.subnet_id,
             client_token: self.client_token,
+            user_data: self.user_data,
             tags,
             association,
         })
@@ -231,9 +233,10 @@ async fn insert(
         "INSERT INTO instances (instance_id, account_id, reservation_id, launch_index, image_id, \
          instance_type, state, state_changed_ms, launched_ms, private_ip, availability_zone, \
          key_name, subnet_id, security_groups, client_token, http_tokens, \
-         http_put_response_hop_limit, http_endpoint, http_protocol_ipv6, instance_metadata_tags) \
+         http_put_response_hop_limit, http_endpoint, http_protocol_ipv6, instance_metadata_tags, \
+         user_data) \
          VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-         $16, $17, $18)",
+         $16, $17, $18, $19)",
     )
     .bind(instance_id)
     .bind(account)
@@ -253,6 +256,7 @@ async fn insert(
     .bind(&options.http_endpoint)
     .bind(&options.http_protocol_ipv6)
     .bind(&options.instance_metadata_tags)
+    .bind(&launch.user_data)
     .execute(&mut *conn)
     .await?;
     for tag in &launch.tags {
@@ -487,6 +491,30 @@ pub(super) async fn set_metadata_options(
     .bind(id)
     .execute(&mut *tx)
     .await?;
+    let updated = one(&mut tx, account, id).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Replaces an instance's user data (`None` removes it); only while the instance is stopped.
+pub(super) async fn set_user_data(
+    pool: &SqlitePool,
+    account: &str,
+    id: &str,
+    user_data: Option<&[u8]>,
+) -> Result<Instance> {
+    let mut tx = begin_write_of(pool, Topic::Ec2).await?;
+    let instance = one(&mut tx, account, id).await?;
+    if instance.state != InstanceState::Stopped {
+        return Err(StoreError::Ec2(Ec2Rejection::NotStopped {
+            instance_id: id.to_owned(),
+        }));
+    }
+    sqlx::query("UPDATE instances SET user_data = $1 WHERE instance_id = $2")
+        .bind(user_data)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     let updated = one(&mut tx, account, id).await?;
     tx.commit().await?;
     Ok(updated)

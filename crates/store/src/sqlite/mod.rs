@@ -567,6 +567,15 @@ impl Store for SqliteStore {
         let result = instances::set_metadata_options(&self.pool, account, instance_id, options);
         result.await
     }
+    async fn set_instance_user_data(
+        &self,
+        account: &str,
+        instance_id: &str,
+        user_data: Option<&[u8]>,
+    ) -> Result<Instance> {
+        let result = instances::set_user_data(&self.pool, account, instance_id, user_data);
+        result.await
+    }
     async fn associate_instance_profile(
         &self,
         account: &str,
