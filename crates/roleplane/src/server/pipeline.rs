@@ -15,13 +15,13 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sigv4::{Authorization, ErrorDialect, HttpRequest};
+use sigv4::{Authorization, HttpRequest};
 use store::Store;
 
 use super::routes;
 use crate::audit::{AuditedInput, CallRecord};
-use crate::protocol::query::{Query, envelope_for_body};
-use crate::protocol::{AwsError, Dialect, Protocol, REQUEST_ID_HEADER, Rendered};
+use crate::protocol::query::Query;
+use crate::protocol::{AwsError, Dialect, REQUEST_ID_HEADER, Rendered};
 use crate::request::{App, Call, Failure, Service, authenticate, request_id};
 use crate::sts;
 
@@ -120,17 +120,8 @@ async fn read_and_route<S: Store>(
                 ),
             }
         }
-        // Unsigned or malformed: answered in the query dialect the body's API version names.
-        Err(e) => {
-            let dialect = Query(envelope_for_body(&http));
-            let wording = match dialect.0.protocol {
-                Protocol::AwsQuery => ErrorDialect::Query,
-                Protocol::Ec2Query => ErrorDialect::Ec2,
-            };
-            let err = AwsError::sender(e.code(wording), e.status(wording), e.message(wording));
-            record.failed(&err);
-            dialect.render(Err(err), arrival.request_id)
-        }
+        // Unsigned or malformed: the routing table says who answers.
+        Err(e) => routes::serve_unsigned(&http, e, arrival, record),
     }
 }
 

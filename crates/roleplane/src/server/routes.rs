@@ -1,12 +1,14 @@
-//! The routing table: which service serves a credential scope's service name. Adding a service
-//! is its own folder plus one row here and one in [`operations`].
+//! The routing table: which service serves a credential scope's service name, and who answers a
+//! request without a signature. Adding a service is its own folder plus one row here and one in
+//! [`operations`].
 
-use sigv4::{Authorization, HttpRequest};
+use sigv4::{Authorization, ErrorDialect, HttpRequest, SigV4Error};
 use store::Store;
 
 use super::pipeline::{Arrival, serve as run};
 use crate::audit::CallRecord;
-use crate::protocol::Rendered;
+use crate::protocol::query::{Query, envelope_for_body};
+use crate::protocol::{AwsError, Dialect, Protocol, Rendered};
 use crate::request::App;
 use crate::{analyzer, cloudtrail, ec2, iam, sts};
 
@@ -30,6 +32,30 @@ pub async fn serve<S: Store>(
         }
         _ => return None,
     })
+}
+
+/// A request without a usable signature. No operation served here is anonymous yet, so each is
+/// refused, in the query dialect its API version names (what the client will parse). This is
+/// where requests that need no signature will be routed: STS's `AssumeRoleWithWebIdentity` form
+/// POSTs and S3's anonymous requests (by their shape).
+pub fn serve_unsigned(
+    http: &HttpRequest<'_>,
+    error: SigV4Error,
+    arrival: &Arrival<'_>,
+    record: &mut CallRecord,
+) -> Rendered {
+    let dialect = Query(envelope_for_body(http));
+    let wording = match dialect.0.protocol {
+        Protocol::AwsQuery => ErrorDialect::Query,
+        Protocol::Ec2Query => ErrorDialect::Ec2,
+    };
+    let err = AwsError::sender(
+        error.code(wording),
+        error.status(wording),
+        error.message(wording),
+    );
+    record.failed(&err);
+    dialect.render(Err(err), arrival.request_id)
 }
 
 /// Every operation served, by the signing name of the service that serves it.
