@@ -7,11 +7,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use s3s::service::S3Service;
 use sigv4::{HttpRequest, SigningIdentity};
-use store::{SqliteStore, Store};
+use store::SqliteStore;
 
 use crate::credentials::{KeyRing, SealingKey, SessionClaims, SessionPrincipal};
 use crate::request::App;
-use crate::server::bootstrap::create_admin;
+use crate::server::test_support::app_with_admin;
 use crate::sts::credentials::{new_claims, seal};
 
 const ACCOUNT: &str = "123456789012";
@@ -34,15 +34,8 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).await.unwrap();
-    store.create_account(ACCOUNT).await.unwrap();
-    let master = SealingKey::generate().unwrap();
-    create_admin(&store, &master, ACCOUNT, (KEY_ID.into(), SECRET.into()))
-        .await
-        .unwrap();
-    let ring = KeyRing::new(1, SealingKey::generate().unwrap());
-    let app = Arc::new(App::new(store, master, ring, "us-east-1".into()));
+    let (app, dir) = app_with_admin(ACCOUNT, (KEY_ID, SECRET)).await;
+    let app = Arc::new(app);
     let service = super::service(app.clone());
     Setup {
         app,

@@ -5,6 +5,8 @@ pub(crate) mod bootstrap;
 pub mod pipeline;
 pub mod routes;
 #[cfg(test)]
+pub(crate) mod test_support;
+#[cfg(test)]
 mod toy_service_tests;
 
 use std::net::SocketAddr;

@@ -8,10 +8,9 @@ use std::net::SocketAddr;
 use sigv4::{HttpRequest, SigningIdentity};
 use store::{SqliteStore, Store};
 
-use super::bootstrap::create_admin;
 use super::pipeline::{Arrival, serve};
+use super::test_support::app_with_admin;
 use crate::audit::{AuditedInput, CallRecord};
-use crate::credentials::{KeyRing, SealingKey};
 use crate::protocol::{AwsError, Dialect, Rendered};
 use crate::request::{App, Call, Service, authz};
 
@@ -91,15 +90,7 @@ impl<S: Store> Service<S> for Toy {
 }
 
 async fn app() -> (App<SqliteStore>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).await.unwrap();
-    store.create_account(ACCOUNT).await.unwrap();
-    let master = SealingKey::generate().unwrap();
-    create_admin(&store, &master, ACCOUNT, (KEY_ID.into(), SECRET.into()))
-        .await
-        .unwrap();
-    let ring = KeyRing::new(1, SealingKey::generate().unwrap());
-    (App::new(store, master, ring, "us-east-1".into()), dir)
+    app_with_admin(ACCOUNT, (KEY_ID, SECRET)).await
 }
 
 /// Signs and serves one toy request as the admin.
