@@ -42,6 +42,11 @@ assert set(a['IamInstanceProfile']) == {'Id', 'Arn'}, a['IamInstanceProfile']
 assert a['IamInstanceProfile']['Id'].startswith('AIPA'), a
 "
 
+# The key pair run-instances names (import-key-pair: this server holds public keys only).
+echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKm6HYUS+qqLMx8WnF9ybpt5SwXtGRmHaBZip9zjCSyq me@laptop' > my-key-pair.pub
+run ec2 import-key-pair --key-name my-key-pair --public-key-material fileb://my-key-pair.pub
+expect_success "import-key-pair my-key-pair"
+
 # Launch with the role (run-instances --iam-instance-profile Name="s3access-profile").
 run ec2 run-instances --image-id ami-11aa22bb --iam-instance-profile Name="s3access-profile" --key-name my-key-pair --security-groups my-security-group --subnet-id subnet-1a2b3c4d
 expect_success "run-instances with --iam-instance-profile"

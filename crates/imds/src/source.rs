@@ -50,6 +50,10 @@ pub struct InstanceView {
     /// `user-data`, served byte for byte; `None` (no user data) makes it 404 and hides it from
     /// the version listing.
     pub user_data: Option<Arc<[u8]>>,
+    /// The key pair named at launch: its name (`public-keys/` lists `0=NAME`) and its OpenSSH
+    /// public key line without a line break (`public-keys/0/openssh-key` adds one). `None` hides
+    /// `public-keys/`.
+    pub public_key: Option<(String, String)>,
     /// Security group *names*, one per line in `meta-data/security-groups`.
     pub security_groups: Vec<String>,
     /// Launch time: the identity document's `pendingTime` and the `Last-Modified` of static data.

@@ -164,10 +164,37 @@ fn meta_data(rest: &[&[u8]], view: &InstanceView, body: &mut Vec<u8>) -> Route {
         [b"placement", b"availability-zone"] => text(body, &view.availability_zone),
         [b"placement", b"region"] => text(body, &view.region),
         [b"tags", rest @ ..] if view.options.instance_metadata_tags => tags(rest, view, body),
+        [b"public-keys", rest @ ..] => match &view.public_key {
+            Some((name, line)) => public_keys(rest, name, line, launched, body),
+            None => Route::NotFound,
+        },
         [b"iam", rest @ ..] => match &view.iam {
             Some(iam) => iam_tree(rest, iam, body),
             None => Route::NotFound,
         },
+        _ => Route::NotFound,
+    }
+}
+
+/// `public-keys/`: the one key pair an instance launches with, as index `0`. The key is served
+/// with a trailing line break, as EC2 serves it (it is an `authorized_keys` line).
+fn public_keys(
+    rest: &[&[u8]],
+    name: &str,
+    line: &str,
+    launched: SystemTime,
+    body: &mut Vec<u8>,
+) -> Route {
+    match rest {
+        [] => written(body, launched, |b| {
+            b.extend_from_slice(b"0=");
+            b.extend_from_slice(name.as_bytes());
+        }),
+        [b"0"] => written(body, launched, |b| b.extend_from_slice(b"openssh-key")),
+        [b"0", b"openssh-key"] => written(body, launched, |b| {
+            b.extend_from_slice(line.as_bytes());
+            b.push(b'\n');
+        }),
         _ => Route::NotFound,
     }
 }
@@ -193,8 +220,12 @@ fn meta_data_listing(view: &InstanceView, b: &mut Vec<u8>) {
         b.extend_from_slice(b"iam/\n");
     }
     b.extend_from_slice(
-        b"instance-id\ninstance-life-cycle\ninstance-type\nlocal-hostname\nlocal-ipv4\nmac\nplacement/\nprofile\nreservation-id\nsecurity-groups\nservices/",
+        b"instance-id\ninstance-life-cycle\ninstance-type\nlocal-hostname\nlocal-ipv4\nmac\nplacement/\nprofile\n",
     );
+    if view.public_key.is_some() {
+        b.extend_from_slice(b"public-keys/\n");
+    }
+    b.extend_from_slice(b"reservation-id\nsecurity-groups\nservices/");
     if view.options.instance_metadata_tags {
         b.extend_from_slice(b"\ntags/");
     }

@@ -192,3 +192,59 @@ async fn meta_data_listing_is_sorted() {
     assert_eq!(lines, sorted);
     assert!(!lines.contains(&"iam/"));
 }
+
+/// `public-keys/` exists only for an instance launched with a key pair: `0=NAME`, then the
+/// OpenSSH line with a trailing line break.
+#[tokio::test]
+async fn public_keys_only_with_a_key_pair() {
+    let f = one();
+    let addr = f.addrs[0];
+    for path in [
+        "/latest/meta-data/public-keys/",
+        "/latest/meta-data/public-keys/0/openssh-key",
+    ] {
+        assert_eq!(get(addr, path).await.status, 404, "{path}");
+    }
+    assert!(
+        !get(addr, "/latest/meta-data/")
+            .await
+            .text()
+            .contains("public-keys")
+    );
+    let line =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl deploy";
+    f.source.edit(addr.ip(), |v| {
+        v.public_key = Some(("deploy".into(), line.into()));
+    });
+    let listing = get(addr, "/latest/meta-data/").await;
+    let lines: Vec<&str> = listing.text().split('\n').collect();
+    assert!(lines.contains(&"public-keys/"));
+    let mut sorted = lines.clone();
+    sorted.sort_unstable();
+    assert_eq!(lines, sorted);
+    let cases: &[(&str, String)] = &[
+        ("/latest/meta-data/public-keys", "0=deploy".into()),
+        ("/latest/meta-data/public-keys/", "0=deploy".into()),
+        ("/latest/meta-data/public-keys/0/", "openssh-key".into()),
+        (
+            "/latest/meta-data/public-keys/0/openssh-key",
+            format!("{line}\n"),
+        ),
+        (
+            "/latest//meta-data/public-keys/0/openssh-key",
+            format!("{line}\n"),
+        ),
+    ];
+    for (path, body) in cases {
+        for r in both(addr, path).await {
+            assert_eq!((r.status, r.text()), (200, body.as_str()), "{path}");
+            assert_eq!(r.header("content-type"), Some("text/plain"), "{path}");
+        }
+    }
+    assert_eq!(
+        get(addr, "/latest/meta-data/public-keys/1/openssh-key")
+            .await
+            .status,
+        404
+    );
+}

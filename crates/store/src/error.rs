@@ -37,6 +37,8 @@ pub enum EntityKind {
     Instance,
     /// An instance-profile association (`name` is its `iip-assoc-…` ID).
     Association,
+    /// An EC2 key pair (`name` is its name).
+    KeyPair,
 }
 
 /// Why EC2 refused a write that the stored state does not allow. The EC2 service words these.

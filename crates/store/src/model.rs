@@ -526,6 +526,30 @@ impl AssociationState {
     }
 }
 
+/// An EC2 key pair: its public half only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPair {
+    pub account_id: String,
+    pub name: String,
+    /// `key-` + 17 hex digits.
+    pub id: String,
+    /// `rsa` or `ed25519`.
+    pub key_type: String,
+    pub fingerprint: String,
+    /// The OpenSSH public key line (`ssh-rsa AAAA… comment`).
+    pub public_key: String,
+    pub created: OffsetDateTime,
+}
+
+/// An ImportKeyPair request as the store needs it; the caller parsed the key.
+#[derive(Debug, Clone)]
+pub struct NewKeyPair {
+    pub name: String,
+    pub key_type: String,
+    pub fingerprint: String,
+    pub public_key: String,
+}
+
 /// An instance-profile association (`iip-assoc-…`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Association {
@@ -553,6 +577,8 @@ pub struct Instance {
     pub private_ip: String,
     pub availability_zone: String,
     pub key_name: Option<String>,
+    /// The OpenSSH public key line of the key pair named at launch, as it was then.
+    pub public_key: Option<String>,
     pub subnet_id: Option<String>,
     pub security_groups: Vec<String>,
     pub client_token: Option<String>,
@@ -572,6 +598,8 @@ pub struct NewLaunch {
     pub instance_type: String,
     pub availability_zone: String,
     pub key_name: Option<String>,
+    /// The key pair's OpenSSH public key line (the caller looked the key pair up).
+    pub public_key: Option<String>,
     pub subnet_id: Option<String>,
     pub security_groups: Vec<String>,
     /// Only with a count of 1; otherwise the store allocates loopback addresses.

@@ -28,10 +28,10 @@ use crate::error::Result;
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
     AttachedPolicy, Changes, IdentityPolicies, InlinePolicy, Instance, InstanceProfile,
-    InstanceQuery, ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey,
-    NewInstanceProfile, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion,
-    Principal, PrincipalBinding, ProfileRef, Reservation, Role, RoleUpdate, RoleUse, StateChange,
-    StateRequest, Tag, Taggable, TokenKey, User,
+    InstanceQuery, KeyPair, ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey,
+    NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration,
+    PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation, Role, RoleUpdate, RoleUse,
+    StateChange, StateRequest, Tag, Taggable, TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
 
@@ -437,6 +437,23 @@ pub trait Store: Clone + Send + Sync + 'static {
         instance_id: &str,
         user_data: Option<&[u8]>,
     ) -> impl Future<Output = Result<Instance>> + Send;
+    /// Saves an imported key pair under a new `key-…` ID; `AlreadyExists` (kind `KeyPair`)
+    /// when the account has one of that name.
+    fn import_key_pair(
+        &self,
+        account: &str,
+        new: NewKeyPair,
+    ) -> impl Future<Output = Result<KeyPair>> + Send;
+    /// Every key pair of the account, in name order.
+    fn key_pairs(&self, account: &str) -> impl Future<Output = Result<Vec<KeyPair>>> + Send;
+    /// Deletes the account's key pair with this name or this ID; an absent one is no error
+    /// (the result says whether one was deleted).
+    fn delete_key_pair(
+        &self,
+        account: &str,
+        name: Option<&str>,
+        id: Option<&str>,
+    ) -> impl Future<Output = Result<bool>> + Send;
     /// The instance must be running or stopped and have no active association.
     fn associate_instance_profile(
         &self,

@@ -21,6 +21,7 @@ fn launch(count: u32) -> NewLaunch {
         instance_type: "t3.micro".into(),
         availability_zone: "us-east-1a".into(),
         key_name: None,
+        public_key: None,
         subnet_id: None,
         security_groups: Vec::new(),
         private_ip: None,
@@ -318,4 +319,62 @@ async fn user_data_is_kept_and_changes_only_while_stopped() {
             .await,
         Err(store::StoreError::NotFound { .. })
     ));
+}
+
+/// Key pairs are per account by name: a duplicate is refused, another account may use the
+/// name, delete by name or ID succeeds whether or not one exists, and an instance keeps the
+/// public key it launched with.
+#[tokio::test]
+async fn key_pairs_are_per_account_and_instances_keep_theirs() {
+    use store::{EntityKind, NewKeyPair, StoreError};
+    let (_dir, store) = fresh().await;
+    let new = |name: &str| NewKeyPair {
+        name: name.into(),
+        key_type: "ed25519".into(),
+        fingerprint: "fp".into(),
+        public_key: format!("ssh-ed25519 AAAA {name}"),
+    };
+    let first = store.import_key_pair(ACCOUNT, new("k")).await.unwrap();
+    assert!(first.id.starts_with("key-") && first.id.len() == 21);
+    let dup = store.import_key_pair(ACCOUNT, new("k")).await.unwrap_err();
+    assert!(matches!(
+        dup,
+        StoreError::AlreadyExists {
+            kind: EntityKind::KeyPair,
+            ..
+        }
+    ));
+    let other = common::OTHER_ACCOUNT;
+    store.import_key_pair(other, new("k")).await.unwrap();
+    assert_eq!(store.key_pairs(ACCOUNT).await.unwrap(), vec![first.clone()]);
+
+    let mut l = launch(1);
+    l.key_name = Some("k".into());
+    l.public_key = Some(first.public_key.clone());
+    let reservation = store.run_instances(ACCOUNT, l).await.unwrap();
+    let id = reservation.instances[0].id.clone();
+
+    assert!(
+        !store
+            .delete_key_pair(ACCOUNT, Some("nope"), None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .delete_key_pair(ACCOUNT, None, Some(&first.id))
+            .await
+            .unwrap()
+    );
+    assert!(store.key_pairs(ACCOUNT).await.unwrap().is_empty());
+    assert_eq!(store.key_pairs(other).await.unwrap().len(), 1);
+    let query = InstanceQuery {
+        ids: vec![id],
+        conditions: Vec::new(),
+        after: None,
+        limit: None,
+    };
+    let instance = store.instances(ACCOUNT, &query).await.unwrap().remove(0);
+    assert_eq!(instance.key_name.as_deref(), Some("k"));
+    assert_eq!(instance.public_key.as_deref(), Some("ssh-ed25519 AAAA k"));
 }

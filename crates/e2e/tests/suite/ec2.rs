@@ -587,6 +587,14 @@ async fn a_client_token_makes_run_instances_idempotent() {
 async fn filters_and_pagination() {
     let server = Server::start();
     let ec2 = server.ec2().await;
+    ec2.import_key_pair()
+        .key_name("my-key-pair")
+        .public_key_material(aws_sdk_ec2::primitives::Blob::new(
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKm6HYUS+qqLMx8WnF9ybpt5SwXtGRmHaBZip9zjCSyq",
+        ))
+        .send()
+        .await
+        .unwrap();
     for (env, count) in [("prod", 4), ("dev", 3)] {
         ec2.run_instances()
             .image_id(IMAGE)

@@ -8,6 +8,8 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_iam::error::ProvideErrorMetadata;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use e2e::raw::{RawResponse, Signer, signed_post};
 use e2e::{ACCOUNT_ID, ADMIN_KEY_ID, ADMIN_SECRET, EC2_TRUST, Server};
 use serde_json::{Value, json};
@@ -20,6 +22,9 @@ const ALLOW_S3_READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"A
 const IAM_VERSION: &str = "2010-05-08";
 const STS_VERSION: &str = "2011-06-15";
 const EC2_VERSION: &str = "2016-11-15";
+/// Account A's key pair (a public key only).
+const VICTIM_PUBLIC_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKm6HYUS+qqLMx8WnF9ybpt5SwXtGRmHaBZip9zjCSyq me@laptop";
 
 /// Epoch seconds an hour ago: a policy-generation window's start.
 fn an_hour_ago() -> u64 {
@@ -166,6 +171,17 @@ async fn victim(server: &Server) -> Victim {
         .send()
         .await
         .unwrap();
+    let imported = query_call(
+        server,
+        "ec2",
+        ADMIN,
+        "ImportKeyPair",
+        &[
+            ("KeyName", "victim-key"),
+            ("PublicKeyMaterial", &STANDARD.encode(VICTIM_PUBLIC_KEY)),
+        ],
+    );
+    assert_eq!(imported.status, 200, "{}", imported.body);
     let (instance, _) = server.launch(Some("victim-profile")).await;
     let associations = query_call(
         server,
@@ -288,6 +304,7 @@ fn snapshot(server: &Server, victim: &Victim) -> Vec<String> {
         ("DescribeInstances", vec![]),
         ("DescribeIamInstanceProfileAssociations", vec![]),
         ("GetInstanceMetadataDefaults", vec![]),
+        ("DescribeKeyPairs", vec![("IncludePublicKey", "true")]),
     ] {
         state.push(stable(&query_call(server, "ec2", ADMIN, action, &params)));
     }
@@ -390,6 +407,11 @@ ec2 StopInstances InstanceId.1={instance} -> 400 InvalidInstanceID.NotFound
 ec2 TerminateInstances InstanceId.1={instance} -> 400 InvalidInstanceID.NotFound
 ec2 DescribeInstanceAttribute InstanceId={instance} Attribute=userData -> 400 InvalidInstanceID.NotFound
 ec2 ModifyInstanceAttribute InstanceId={instance} UserData.Value=aGkh -> 400 InvalidInstanceID.NotFound
+ec2 CreateKeyPair KeyName=victim-key -> 400 UnsupportedOperation
+ec2 RunInstances ImageId=ami-0123456789abcdef0 MinCount=1 MaxCount=1 KeyName=victim-key -> 400 InvalidKeyPair.NotFound
+ec2 DescribeKeyPairs KeyName.1=victim-key -> 400 InvalidKeyPair.NotFound
+ec2 DeleteKeyPair KeyName=victim-key -> own
+ec2 ImportKeyPair KeyName=victim-key PublicKeyMaterial={victim_key_material} -> own
 ec2 AssociateIamInstanceProfile InstanceId={instance} IamInstanceProfile.Name=own-profile -> 400 InvalidInstanceID.NotFound
 ec2 ReplaceIamInstanceProfileAssociation AssociationId={association} IamInstanceProfile.Name=own-profile -> 400 InvalidAssociationID.NotFound
 ec2 DisassociateIamInstanceProfile AssociationId={association} -> 400 InvalidAssociationID.NotFound
@@ -514,6 +536,7 @@ fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
         ("an_hour_ago", an_hour_ago().to_string()),
         ("account", ACCOUNT_ID.to_owned()),
         ("other", OTHER.to_owned()),
+        ("victim_key_material", STANDARD.encode(VICTIM_PUBLIC_KEY)),
     ];
     WALK.lines()
         .filter(|line| !line.trim().is_empty())

@@ -20,6 +20,7 @@ mod imds;
 mod imds_host_mode;
 mod imds_tree;
 mod isolation;
+mod key_pairs;
 mod readme;
 mod revoke;
 mod run;

@@ -114,6 +114,7 @@ pub fn instance(id: &str, ip: &str) -> InstanceView {
         reservation_id: "r-0123456789abcdef0".into(),
         launch_index: 0,
         user_data: None,
+        public_key: None,
         security_groups: vec!["default".into(), "web".into()],
         pending_time: at(T0 - 3600),
         tags: vec![

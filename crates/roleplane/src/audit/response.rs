@@ -102,6 +102,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A key pair's private key never reaches the trail: CreateKeyPair has no response elements.
+    #[test]
+    fn key_material_is_never_recorded() {
+        let body = "<CreateKeyPairResponse><keyName>k</keyName>\
+            <keyMaterial>-----BEGIN RSA PRIVATE KEY-----SECRET</keyMaterial></CreateKeyPairResponse>";
+        assert_eq!(elements("CreateKeyPair", body), Value::Null);
+    }
+
     const ASSUME_ROLE: &str = "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
         <Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>TOPSECRET</SecretAccessKey>\
         <SessionToken>TOKENTOKEN</SessionToken><Expiration>2019-12-10T07:46:42Z</Expiration></Credentials>\

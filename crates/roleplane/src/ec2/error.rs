@@ -64,6 +64,25 @@ pub enum Ec2Error {
     /// READMEs' troubleshooting notes; not in AWS's own docs).
     #[error("Address {0} is in subnet's reserved address range")]
     AddressReserved(String),
+    /// Real RunInstances/DescribeKeyPairs output: "InvalidKeyPair.NotFound: The key pair
+    /// 'learn-vault-key' does not exist" (github.com/hashicorp/vault-guides/issues/260).
+    #[error("The key pair '{0}' does not exist")]
+    KeyPairNotFound(String),
+    /// UNCONFIRMED wording: the ID form of the message above.
+    #[error("The key pair ID '{0}' does not exist")]
+    KeyPairIdNotFound(String),
+    /// Real ImportKeyPair output: "InvalidKeyPair.Duplicate: The keypair 'EKS-eks1' already
+    /// exists." (github.com/eksctl-io/eksctl/issues/91; note "keypair", one word).
+    #[error("The keypair '{0}' already exists.")]
+    KeyPairDuplicate(String),
+    /// `InvalidKey.Format`, with EC2's text for a public key it cannot read.
+    #[error("{0}")]
+    InvalidKeyFormat(String),
+    /// EC2's `UnsupportedOperation`; the message is this server's own.
+    #[error("{0}")]
+    UnsupportedOperation(String),
+    #[error("{0}")]
+    MissingParameter(String),
     #[error("{0}")]
     InvalidParameterValue(String),
     #[error("{0}")]
@@ -104,6 +123,11 @@ impl Ec2Error {
             Self::AddressInUse(_) => "InvalidIPAddress.InUse",
             Self::AddressesExhausted => "InsufficientInstanceCapacity",
             Self::InvalidParameterCombination(_) => "InvalidParameterCombination",
+            Self::KeyPairNotFound(_) | Self::KeyPairIdNotFound(_) => "InvalidKeyPair.NotFound",
+            Self::KeyPairDuplicate(_) => "InvalidKeyPair.Duplicate",
+            Self::InvalidKeyFormat(_) => "InvalidKey.Format",
+            Self::UnsupportedOperation(_) => "UnsupportedOperation",
+            Self::MissingParameter(_) => "MissingParameter",
             Self::InvalidParameter(_) => "InvalidParameter",
             Self::Unauthorized(_) => "UnauthorizedOperation",
             Self::Internal => "InternalError",
@@ -139,6 +163,14 @@ pub fn from_store(err: StoreError) -> Ec2Error {
             kind: EntityKind::Association,
             name,
         } => Ec2Error::AssociationNotFound(name),
+        StoreError::NotFound {
+            kind: EntityKind::KeyPair,
+            name,
+        } => Ec2Error::KeyPairNotFound(name),
+        StoreError::AlreadyExists {
+            kind: EntityKind::KeyPair,
+            name,
+        } => Ec2Error::KeyPairDuplicate(name),
         StoreError::Ec2(rejection) => match rejection {
             Ec2Rejection::InstanceState { instance_id, .. } => {
                 Ec2Error::NotRunningOrStopped(instance_id)
@@ -203,6 +235,16 @@ mod tests {
                 Ec2Error::AddressReserved("127.0.0.1".into()),
                 "InvalidParameterValue",
                 "Address 127.0.0.1 is in subnet's reserved address range",
+            ),
+            (
+                Ec2Error::KeyPairNotFound("x".into()),
+                "InvalidKeyPair.NotFound",
+                "The key pair 'x' does not exist",
+            ),
+            (
+                Ec2Error::KeyPairDuplicate("x".into()),
+                "InvalidKeyPair.Duplicate",
+                "The keypair 'x' already exists.",
             ),
             (
                 Ec2Error::InvalidProfileName("nope".into()),

@@ -8,7 +8,9 @@ use super::access::{authorize, instance_arn, request_tags};
 use super::error::{Ec2Error, from_store};
 use super::filters::{self, Filter};
 use super::metadata::{self, OptionsInput};
-use super::{Reply, account, addresses, attributes, ids, locate, profiles, respond, xml};
+use super::{
+    Reply, account, addresses, attributes, ids, key_pairs, locate, profiles, respond, xml,
+};
 use crate::protocol::AwsError;
 use crate::request::Call;
 
@@ -74,10 +76,21 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
         None => None,
     };
 
+    let key_name = root.optional_str("KeyName").filter(|n| !n.is_empty());
+
     let launch_arn = instance_arn(call, "*");
     authorize(call, "ec2:RunInstances", &launch_arn, request_tags(&tags)).await?;
     let image_arn = format!("arn:aws:ec2:{}::image/{image_id}", call.app.region());
     authorize(call, "ec2:RunInstances", &image_arn, Vec::new()).await?;
+    // The key pair must be the caller's own: another account's name is simply not found.
+    let public_key = match key_name {
+        Some(name) => {
+            let arn = key_pairs::key_pair_arn(call, name);
+            authorize(call, "ec2:RunInstances", &arn, Vec::new()).await?;
+            Some(key_pairs::for_launch(call, name).await?)
+        }
+        None => None,
+    };
     let profile = match root.optional_scope("IamInstanceProfile") {
         Some(member) => {
             let profile = profiles::resolve(call, Some(member)).await?;
@@ -100,7 +113,8 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
             .unwrap_or(DEFAULT_INSTANCE_TYPE)
             .to_owned(),
         availability_zone: format!("{}a", call.app.region()),
-        key_name: root.optional_str("KeyName").map(str::to_owned),
+        key_name: key_name.map(str::to_owned),
+        public_key,
         subnet_id: root.optional_str("SubnetId").map(str::to_owned),
         security_groups,
         private_ip,

@@ -1,7 +1,8 @@
 //! Amazon EC2 (ec2Query, 2016-11-15): the instance and instance-profile-association APIs.
 //!
 //! [`instances`] launches, lists and changes instances; [`attributes`] decodes user data and
-//! serves Describe/ModifyInstanceAttribute; [`associations`] attaches, replaces and
+//! serves Describe/ModifyInstanceAttribute; [`key_pairs`] imports, lists and deletes key pairs
+//! (public keys only; CreateKeyPair is refused); [`associations`] attaches, replaces and
 //! detaches instance profiles; [`metadata`] manages metadata options and account defaults.
 //! Beneath them, [`access`] authorizes (UnauthorizedOperation with an encoded message),
 //! [`locate`] looks up the instances and associations an operation names (authorized before a
@@ -21,6 +22,7 @@ pub mod error;
 mod filters;
 mod ids;
 mod instances;
+mod key_pairs;
 mod locate;
 mod metadata;
 mod profiles;
@@ -80,6 +82,10 @@ pub const OPERATIONS: &[&str] = &[
     "TerminateInstances",
     "DescribeInstanceAttribute",
     "ModifyInstanceAttribute",
+    "CreateKeyPair",
+    "ImportKeyPair",
+    "DescribeKeyPairs",
+    "DeleteKeyPair",
     "AssociateIamInstanceProfile",
     "ReplaceIamInstanceProfileAssociation",
     "DisassociateIamInstanceProfile",
@@ -98,6 +104,11 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "TerminateInstances" => instances::change_state(call, StateRequest::Terminate).await,
         "DescribeInstanceAttribute" => attributes::describe(call).await,
         "ModifyInstanceAttribute" => attributes::modify(call).await,
+
+        "CreateKeyPair" => key_pairs::create(call).await,
+        "ImportKeyPair" => key_pairs::import(call).await,
+        "DescribeKeyPairs" => key_pairs::describe(call).await,
+        "DeleteKeyPair" => key_pairs::delete(call).await,
 
         "AssociateIamInstanceProfile" => associations::associate(call).await,
         "ReplaceIamInstanceProfileAssociation" => associations::replace(call).await,

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use crate::protocol::{Iso8601, XmlWriter};
 
 /// EC2 timestamps carry milliseconds (`2026-01-02T03:04:05.000Z`).
-fn timestamp(t: OffsetDateTime) -> Iso8601 {
+pub(super) fn timestamp(t: OffsetDateTime) -> Iso8601 {
     Iso8601(t)
 }
 

@@ -69,6 +69,7 @@ fn not_found(kind: &EntityKind, name: &str) -> String {
         EntityKind::TokenKey => format!("Session token key {name} cannot be found."),
         EntityKind::Instance => format!("The instance ID '{name}' does not exist"),
         EntityKind::Association => format!("The association ID '{name}' does not exist"),
+        EntityKind::KeyPair => format!("The key pair '{name}' does not exist"),
     }
 }
 
@@ -96,6 +97,7 @@ fn already_exists(kind: &EntityKind, name: &str) -> String {
         EntityKind::TokenKey => format!("Session token key {name} already exists."),
         EntityKind::Instance => format!("Instance {name} already exists."),
         EntityKind::Association => format!("Association {name} already exists."),
+        EntityKind::KeyPair => format!("The keypair '{name}' already exists."),
     }
 }
 

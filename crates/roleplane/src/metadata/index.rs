@@ -271,6 +271,7 @@ fn view(instance: &Instance, region: &str, iam: Option<IamView>) -> InstanceView
         reservation_id: instance.reservation_id.clone(),
         launch_index: instance.launch_index,
         user_data: instance.user_data.as_deref().map(Arc::from),
+        public_key: instance.key_name.clone().zip(instance.public_key.clone()),
         security_groups: if instance.security_groups.is_empty() {
             vec!["default".to_owned()]
         } else {
@@ -394,6 +395,7 @@ mod tests {
             instance_type: "t3.micro".into(),
             availability_zone: "eu-west-1a".into(),
             key_name: None,
+            public_key: None,
             subnet_id: None,
             security_groups: Vec::new(),
             private_ip: None,

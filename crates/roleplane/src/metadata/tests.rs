@@ -83,6 +83,7 @@ impl Fixture {
             instance_type: "t3.micro".into(),
             availability_zone: "us-east-1a".into(),
             key_name: None,
+            public_key: None,
             subnet_id: None,
             security_groups: Vec::new(),
             private_ip: private_ip.map(str::to_owned),

@@ -24,7 +24,7 @@ const COLUMNS: &str = "i.instance_id, i.account_id, i.reservation_id, i.launch_i
     i.image_id, i.instance_type, i.state, i.state_changed_ms, i.launched_ms, i.private_ip, \
     i.availability_zone, i.key_name, i.subnet_id, i.security_groups, i.client_token, \
     i.http_tokens, i.http_put_response_hop_limit, i.http_endpoint, i.http_protocol_ipv6, \
-    i.instance_metadata_tags, i.user_data";
+    i.instance_metadata_tags, i.user_data, i.public_key";
 
 #[derive(sqlx::FromRow)]
 struct InstanceRow {
@@ -49,6 +49,7 @@ struct InstanceRow {
     http_protocol_ipv6: String,
     instance_metadata_tags: String,
     user_data: Option<Vec<u8>>,
+    public_key: Option<String>,
 }
 
 impl InstanceRow {
@@ -81,6 +82,7 @@ impl InstanceRow {
             private_ip: self.private_ip,
             availability_zone: self.availability_zone,
             key_name: self.key_name,
+            public_key: self.public_key,
             subnet_id: self.subnet_id,
             client_token: self.client_token,
             user_data: self.user_data,
@@ -234,9 +236,9 @@ async fn insert(
          instance_type, state, state_changed_ms, launched_ms, private_ip, availability_zone, \
          key_name, subnet_id, security_groups, client_token, http_tokens, \
          http_put_response_hop_limit, http_endpoint, http_protocol_ipv6, instance_metadata_tags, \
-         user_data) \
+         user_data, public_key) \
          VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-         $16, $17, $18, $19)",
+         $16, $17, $18, $19, $20)",
     )
     .bind(instance_id)
     .bind(account)
@@ -257,6 +259,7 @@ async fn insert(
     .bind(&options.http_protocol_ipv6)
     .bind(&options.instance_metadata_tags)
     .bind(&launch.user_data)
+    .bind(&launch.public_key)
     .execute(&mut *conn)
     .await?;
     for tag in &launch.tags {

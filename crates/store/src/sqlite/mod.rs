@@ -17,6 +17,7 @@ mod ec2_ids;
 mod inline_policies;
 mod instance_profiles;
 mod instances;
+mod key_pairs;
 mod keyring;
 mod loopback;
 mod managed_policies;
@@ -40,10 +41,10 @@ use crate::error::Result;
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
     AttachedPolicy, Changes, IdentityPolicies, InlinePolicy, Instance, InstanceProfile,
-    InstanceQuery, ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey,
-    NewInstanceProfile, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion,
-    Principal, PrincipalBinding, ProfileRef, Reservation, Role, RoleUpdate, RoleUse, StateChange,
-    StateRequest, Tag, Taggable, TokenKey, Topic, User,
+    InstanceQuery, KeyPair, ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey,
+    NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration,
+    PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation, Role, RoleUpdate, RoleUse,
+    StateChange, StateRequest, Tag, Taggable, TokenKey, Topic, User,
 };
 use crate::page::{ListQuery, Page};
 use crate::store::Store;
@@ -575,6 +576,20 @@ impl Store for SqliteStore {
     ) -> Result<Instance> {
         let result = instances::set_user_data(&self.pool, account, instance_id, user_data);
         result.await
+    }
+    async fn import_key_pair(&self, account: &str, new: NewKeyPair) -> Result<KeyPair> {
+        key_pairs::import(&self.pool, account, new).await
+    }
+    async fn key_pairs(&self, account: &str) -> Result<Vec<KeyPair>> {
+        key_pairs::list(&self.pool, account).await
+    }
+    async fn delete_key_pair(
+        &self,
+        account: &str,
+        name: Option<&str>,
+        id: Option<&str>,
+    ) -> Result<bool> {
+        key_pairs::delete(&self.pool, account, name, id).await
     }
     async fn associate_instance_profile(
         &self,

@@ -1,0 +1,88 @@
+//! EC2 key pairs: public keys, per account by name.
+
+use sqlx::SqlitePool;
+
+use super::{begin_write_of, ec2_ids, from_ms, is_unique_violation, now_ms};
+use crate::error::{EntityKind, Result, StoreError};
+use crate::model::{KeyPair, NewKeyPair, Topic};
+
+type KeyPairRow = (String, String, String, String, String, String, i64);
+
+const COLUMNS: &str =
+    "account_id, key_name, key_pair_id, key_type, fingerprint, public_key, created_ms";
+
+fn into_key_pair(row: KeyPairRow) -> Result<KeyPair> {
+    let (account_id, name, id, key_type, fingerprint, public_key, created_ms) = row;
+    Ok(KeyPair {
+        account_id,
+        name,
+        id,
+        key_type,
+        fingerprint,
+        public_key,
+        created: from_ms(created_ms)?,
+    })
+}
+
+pub(super) async fn import(pool: &SqlitePool, account: &str, new: NewKeyPair) -> Result<KeyPair> {
+    let mut tx = begin_write_of(pool, Topic::Ec2).await?;
+    let id = ec2_ids::new("key-");
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO key_pairs (account_id, key_name, key_pair_id, key_type, fingerprint, \
+         public_key, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(account)
+    .bind(&new.name)
+    .bind(&id)
+    .bind(&new.key_type)
+    .bind(&new.fingerprint)
+    .bind(&new.public_key)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| match is_unique_violation(&e) {
+        true => StoreError::already_exists(EntityKind::KeyPair, &new.name),
+        false => e.into(),
+    })?;
+    tx.commit().await?;
+    Ok(KeyPair {
+        account_id: account.to_owned(),
+        name: new.name,
+        id,
+        key_type: new.key_type,
+        fingerprint: new.fingerprint,
+        public_key: new.public_key,
+        created: from_ms(now)?,
+    })
+}
+
+/// Every key pair of the account, by name.
+pub(super) async fn list(pool: &SqlitePool, account: &str) -> Result<Vec<KeyPair>> {
+    let sql = format!("SELECT {COLUMNS} FROM key_pairs WHERE account_id = $1 ORDER BY key_name");
+    let rows: Vec<KeyPairRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(account)
+        .fetch_all(pool)
+        .await?;
+    rows.into_iter().map(into_key_pair).collect()
+}
+
+/// Deletes the account's key pair with this name or ID; deleting an absent one succeeds.
+pub(super) async fn delete(
+    pool: &SqlitePool,
+    account: &str,
+    name: Option<&str>,
+    id: Option<&str>,
+) -> Result<bool> {
+    let mut tx = begin_write_of(pool, Topic::Ec2).await?;
+    let result = sqlx::query(
+        "DELETE FROM key_pairs WHERE account_id = $1 AND (key_name = $2 OR key_pair_id = $3)",
+    )
+    .bind(account)
+    .bind(name)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(result.rows_affected() > 0)
+}
