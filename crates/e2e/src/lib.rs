@@ -122,6 +122,19 @@ impl Server {
             .await
     }
 
+    /// SDK configuration signing with a set of temporary credentials.
+    pub async fn session_config(
+        &self,
+        creds: &aws_sdk_sts::types::Credentials,
+    ) -> aws_config::SdkConfig {
+        self.config(
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            Some(creds.session_token()),
+        )
+        .await
+    }
+
     /// SDK configuration signing with a user's long-term `key`.
     pub async fn key_config(&self, key: &AccessKey) -> aws_config::SdkConfig {
         self.config(key.access_key_id(), key.secret_access_key(), None)
@@ -286,6 +299,42 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// (code, message, HTTP status) of a call that must have failed with a service error.
+pub fn failure<T, E>(
+    result: Result<T, aws_sdk_iam::error::SdkError<E, aws_sdk_iam::config::http::HttpResponse>>,
+) -> (String, String, u16)
+where
+    T: std::fmt::Debug,
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::fmt::Debug,
+{
+    use aws_sdk_iam::error::ProvideErrorMetadata as _;
+    let err = result.expect_err("the call fails");
+    let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
+    (
+        err.code().unwrap_or("<no code>").to_owned(),
+        err.message().unwrap_or("<no message>").to_owned(),
+        status,
+    )
+}
+
+/// A URL-encoded policy document as IAM hands it back (the Rust SDK passes it on as it is).
+pub fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ascii");
+            out.push(u8::from_str_radix(hex, 16).expect("hex"));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("utf-8")
 }
 
 /// Whether `program --version` runs here (tests of external tools skip where one is missing).

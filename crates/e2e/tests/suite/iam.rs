@@ -5,24 +5,11 @@ use aws_sdk_iam::Client;
 use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::types::{StatusType, Tag};
-use e2e::{ACCOUNT_ID, Server};
+use e2e::{ACCOUNT_ID, Server, failure, url_decode};
 
 const EC2_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 const S3_ALL: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
-
-/// The error of a failed call: (code, message, HTTP status).
-fn failure<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
-    result: Result<T, SdkError<E, HttpResponse>>,
-) -> (String, String, u16) {
-    let err = result.expect_err("the call fails");
-    let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
-    (
-        err.code().unwrap_or("<no code>").to_owned(),
-        err.message().unwrap_or("<no message>").to_owned(),
-        status,
-    )
-}
 
 fn expect<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
     result: Result<T, SdkError<E, HttpResponse>>,
@@ -34,24 +21,6 @@ fn expect<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
         failure(result),
         (code.to_owned(), message.to_owned(), status)
     );
-}
-
-/// IAM hands policy documents back URL-encoded; the Rust SDK passes them on as they are.
-fn url_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ascii");
-            out.push(u8::from_str_radix(hex, 16).expect("hex"));
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).expect("utf-8")
 }
 
 fn tag(key: &str, value: &str) -> Tag {

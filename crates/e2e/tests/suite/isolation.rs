@@ -11,7 +11,7 @@ use aws_sdk_iam::error::ProvideErrorMetadata;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use e2e::raw::{RawResponse, Signer, signed_post};
-use e2e::{ACCOUNT_ID, ADMIN_KEY_ID, ADMIN_SECRET, EC2_TRUST, Server};
+use e2e::{ACCOUNT_ID, ADMIN_KEY_ID, ADMIN_SECRET, EC2_TRUST, Server, url_decode};
 use serde_json::{Value, json};
 
 const OTHER: &str = "210987654321";
@@ -741,19 +741,6 @@ async fn assume(
         .map_err(|e| e.code().unwrap_or_default().to_owned())
 }
 
-async fn session_config(
-    server: &Server,
-    creds: &aws_sdk_sts::types::Credentials,
-) -> aws_config::SdkConfig {
-    server
-        .config(
-            creds.access_key_id(),
-            creds.secret_access_key(),
-            Some(creds.session_token()),
-        )
-        .await
-}
-
 /// Finding 2: a trust policy naming `role/trustedR` trusts that role, not a new one of the
 /// same name; GetRole shows the old role's ID once it is gone.
 #[tokio::test]
@@ -792,7 +779,7 @@ async fn a_recreated_role_does_not_inherit_trust() {
     let target_arn = target.role().unwrap().arn().to_owned();
 
     let first = assume(&sts, &trusted_arn).await.unwrap();
-    let first_sts = aws_sdk_sts::Client::new(&session_config(&server, &first).await);
+    let first_sts = aws_sdk_sts::Client::new(&server.session_config(&first).await);
     assert!(
         assume(&first_sts, &target_arn).await.is_ok(),
         "the named role is trusted"
@@ -819,7 +806,7 @@ async fn a_recreated_role_does_not_inherit_trust() {
     let new_id = create_trusted().await;
     assert_ne!(new_id, old_id);
     let second = assume(&sts, &trusted_arn).await.unwrap();
-    let second_sts = aws_sdk_sts::Client::new(&session_config(&server, &second).await);
+    let second_sts = aws_sdk_sts::Client::new(&server.session_config(&second).await);
     assert_eq!(
         assume(&second_sts, &target_arn).await.err().as_deref(),
         Some("AccessDenied"),
@@ -853,24 +840,6 @@ async fn a_recreated_role_does_not_inherit_trust() {
             .as_str()
         )
     );
-}
-
-fn url_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(Ok(b)) = s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16))
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8(out).unwrap()
 }
 
 /// Finding 3: a session whose role was deleted (and recreated under the same name) is denied

@@ -37,20 +37,6 @@ async fn create_role(server: &Server, name: &str, trust: &str, policy: Option<&s
     role.role().unwrap().arn().to_owned()
 }
 
-/// The SDK configuration of a set of temporary credentials.
-async fn session_config(
-    server: &Server,
-    creds: &aws_sdk_sts::types::Credentials,
-) -> aws_config::SdkConfig {
-    server
-        .config(
-            creds.access_key_id(),
-            creds.secret_access_key(),
-            Some(creds.session_token()),
-        )
-        .await
-}
-
 fn status<E>(
     err: &aws_sdk_sts::error::SdkError<E, aws_sdk_sts::config::http::HttpResponse>,
 ) -> u16 {
@@ -91,7 +77,7 @@ async fn session_credentials_carry_the_role_and_the_session_policy() {
             .as_secs() as i64;
     assert!((3500..=3600).contains(&left), "{left}");
 
-    let config = session_config(&server, creds).await;
+    let config = server.session_config(creds).await;
     let me = aws_sdk_sts::Client::new(&config)
         .get_caller_identity()
         .send()
@@ -140,7 +126,7 @@ async fn session_credentials_carry_the_role_and_the_session_policy() {
     #[allow(deprecated)]
     let packed = narrowed.packed_policy_size();
     assert!(packed.is_some_and(|p| (1..=100).contains(&p)), "{packed:?}");
-    let config = session_config(&server, narrowed.credentials().unwrap()).await;
+    let config = server.session_config(narrowed.credentials().unwrap()).await;
     let err = aws_sdk_iam::Client::new(&config)
         .get_role()
         .role_name("reader")
@@ -252,7 +238,7 @@ async fn refusals_and_validation_errors_are_worded_as_aws() {
         .await
         .unwrap();
     let chained =
-        aws_sdk_sts::Client::new(&session_config(&server, first.credentials().unwrap()).await);
+        aws_sdk_sts::Client::new(&server.session_config(first.credentials().unwrap()).await);
     let next = create_role(&server, "next", &trust(&open), None).await;
     let err = chained
         .assume_role()
@@ -294,7 +280,7 @@ async fn a_tampered_session_token_is_invalid() {
         .await
         .unwrap();
     let creds = out.credentials().unwrap();
-    let me = aws_sdk_sts::Client::new(&session_config(&server, creds).await)
+    let me = aws_sdk_sts::Client::new(&server.session_config(creds).await)
         .get_caller_identity()
         .send()
         .await
@@ -325,7 +311,7 @@ async fn a_tampered_session_token_is_invalid() {
         Some("The security token included in the request is invalid.")
     );
 
-    let err = aws_sdk_sts::Client::new(&session_config(&server, creds).await)
+    let err = aws_sdk_sts::Client::new(&server.session_config(creds).await)
         .get_session_token()
         .send()
         .await
@@ -371,7 +357,7 @@ async fn get_session_token_credentials_reach_neither_iam_nor_most_of_sts() {
         )
     );
     let out = server.sts().await.get_session_token().send().await.unwrap();
-    let config = session_config(&server, out.credentials().unwrap()).await;
+    let config = server.session_config(out.credentials().unwrap()).await;
 
     let err = aws_sdk_iam::Client::new(&config)
         .list_users()
@@ -518,7 +504,7 @@ async fn cross_account_assume_role_needs_both_sides() {
         "arn:aws:sts::123456789012:assumed-role/shared/x1"
     );
     let session =
-        aws_sdk_sts::Client::new(&session_config(&server, out.credentials().unwrap()).await);
+        aws_sdk_sts::Client::new(&server.session_config(out.credentials().unwrap()).await);
     let me = session.get_caller_identity().send().await.unwrap();
     assert_eq!(me.account(), Some(ACCOUNT_ID));
 }

@@ -3,9 +3,7 @@
 //! (no TAB, LF, CR, VT, FF or NEL), keys 1–128 and values 0–256 characters, and no key under the
 //! reserved `aws:` prefix in any case. A refused request writes nothing and issues nothing.
 
-use aws_sdk_iam::config::http::HttpResponse;
-use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
-use e2e::{ACCOUNT_ID, Server};
+use e2e::{ACCOUNT_ID, Server, failure};
 
 const EC2_TRUST: &str = e2e::EC2_TRUST;
 const S3_READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
@@ -25,19 +23,6 @@ fn sts_tag(key: &str, value: &str) -> aws_sdk_sts::types::Tag {
         .value(value)
         .build()
         .expect("tag")
-}
-
-/// (code, message, HTTP status) of a failed call.
-fn failure<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
-    result: Result<T, SdkError<E, HttpResponse>>,
-) -> (String, String, u16) {
-    let err = result.expect_err("the call fails");
-    let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
-    (
-        err.code().unwrap_or("<no code>").to_owned(),
-        err.message().unwrap_or("<no message>").to_owned(),
-        status,
-    )
 }
 
 /// A role the admin's account may assume with session tags.
