@@ -108,16 +108,15 @@ struct Victim {
 
 async fn victim(server: &Server) -> Victim {
     let iam = server.iam().await;
+    let team_tag = aws_sdk_iam::types::Tag::builder()
+        .key("team")
+        .value("a")
+        .build()
+        .unwrap();
     iam.create_role()
         .role_name("victim-role")
         .assume_role_policy_document(EC2_TRUST)
-        .tags(
-            aws_sdk_iam::types::Tag::builder()
-                .key("team")
-                .value("a")
-                .build()
-                .unwrap(),
-        )
+        .tags(team_tag.clone())
         .send()
         .await
         .unwrap();
@@ -131,13 +130,7 @@ async fn victim(server: &Server) -> Victim {
     iam.create_policy()
         .policy_name("victim-policy")
         .policy_document(ALLOW_S3_READ)
-        .tags(
-            aws_sdk_iam::types::Tag::builder()
-                .key("team")
-                .value("a")
-                .build()
-                .unwrap(),
-        )
+        .tags(team_tag.clone())
         .send()
         .await
         .unwrap();
