@@ -39,6 +39,12 @@ pub enum EntityKind {
     Association,
     /// An EC2 key pair (`name` is its name).
     KeyPair,
+    /// An S3 bucket (`name` is its name).
+    Bucket,
+    /// An S3 object (`name` is its key).
+    Object,
+    /// An S3 multipart upload (`name` is its upload ID).
+    Upload,
 }
 
 /// Why EC2 refused a write that the stored state does not allow. The EC2 service words these.
@@ -101,6 +107,8 @@ pub enum Conflict {
     PolicyVersions,
     /// The version to delete is the default one.
     DefaultVersion,
+    /// The bucket still holds objects.
+    BucketNotEmpty,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -14,6 +14,7 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod page;
+pub mod s3;
 mod sqlite;
 mod store;
 
@@ -21,5 +22,6 @@ pub use audit::{AUDIT_DATABASE_FILE, AuditLog};
 pub use error::{Conflict, Ec2Rejection, EntityKind, Quota, Result, StoreError};
 pub use model::*;
 pub use page::{ListQuery, Page};
+pub use s3::*;
 pub use sqlite::{DATABASE_FILE, SqliteStore, assignable_loopback};
 pub use store::{ACCESS_KEYS_PER_USER, MANAGED_POLICIES_PER_PRINCIPAL, Store, VERSIONS_PER_POLICY};

@@ -684,6 +684,10 @@ pub enum Topic {
     Ec2,
     /// Notes no view depends on: last uses, saved policy-generation jobs.
     Bookkeeping,
+    /// S3 buckets and their settings (policy, public access block, tags).
+    Buckets,
+    /// S3 objects and multipart uploads.
+    Objects,
 }
 
 /// Where the store's change counters stand: each moves after every committed write of its
@@ -696,4 +700,6 @@ pub struct Changes {
     pub any: u64,
     pub iam: u64,
     pub ec2: u64,
+    pub buckets: u64,
+    pub objects: u64,
 }

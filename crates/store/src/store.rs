@@ -34,6 +34,10 @@ use crate::model::{
     StateChange, StateRequest, Tag, Taggable, TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
+use crate::s3::{
+    Bucket, BucketChange, CompletedUpload, MultipartUpload, NewObject, NewUpload, ObjectListing,
+    ObjectMeta, ObjectPage, Part,
+};
 
 /// Managed policies per role or user (the default IAM quota).
 pub const MANAGED_POLICIES_PER_PRINCIPAL: usize = 10;
@@ -496,6 +500,96 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         mark: u64,
     ) -> impl Future<Output = Result<Vec<Instance>>> + Send;
+    // ---- S3: buckets (global names) and object metadata ---------------------------------------
+    // Buckets are addressed by their globally unique name: a bucket policy may open one to other
+    // accounts, so the server authorizes against the bucket's owner before it calls these.
+
+    /// Creates the bucket for `account` with every public-access-block setting on;
+    /// `AlreadyExists` (kind `Bucket`) if any account holds the name.
+    fn create_bucket(
+        &self,
+        account: &str,
+        name: &str,
+        region: &str,
+    ) -> impl Future<Output = Result<Bucket>> + Send;
+    /// The bucket of that name, whoever owns it; `NotFound` (kind `Bucket`).
+    fn bucket(&self, name: &str) -> impl Future<Output = Result<Bucket>> + Send;
+    /// The account's buckets, in name order.
+    fn buckets(&self, account: &str) -> impl Future<Output = Result<Vec<Bucket>>> + Send;
+    /// Deletes an empty bucket: `NotFound`, or `DeleteConflict` (`BucketNotEmpty`) while it
+    /// holds an object. Its multipart uploads in progress go with it; the result is their
+    /// parts' blobs, for the caller to delete.
+    fn delete_bucket(&self, name: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// Replaces one of the bucket's settings; `NotFound` (kind `Bucket`).
+    fn update_bucket(
+        &self,
+        name: &str,
+        change: BucketChange,
+    ) -> impl Future<Output = Result<Bucket>> + Send;
+    /// Stores the object, replacing the key's current one (whose blob the result names, for
+    /// the caller to delete); `NotFound` (kind `Bucket`).
+    fn put_object(&self, object: NewObject) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// `NotFound` (kind `Bucket`, then `Object`).
+    fn object(&self, bucket: &str, key: &str) -> impl Future<Output = Result<ObjectMeta>> + Send;
+    /// Deletes the object; an absent one is no error. The result is the deleted object's blob.
+    /// `NotFound` (kind `Bucket`).
+    fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// One page of the bucket's objects in UTF-8 byte order of their keys; `NotFound` (kind
+    /// `Bucket`).
+    fn list_objects(
+        &self,
+        bucket: &str,
+        listing: &ObjectListing,
+    ) -> impl Future<Output = Result<ObjectPage>> + Send;
+    /// Replaces the object's tags; `NotFound` (kind `Bucket`, then `Object`).
+    fn set_object_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        tags: Vec<Tag>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Starts a multipart upload; the result is its new upload ID. `NotFound` (kind `Bucket`).
+    fn create_upload(&self, upload: NewUpload) -> impl Future<Output = Result<String>> + Send;
+    /// The upload in progress with that ID in that bucket for that key; `NotFound` (kind
+    /// `Upload`) otherwise.
+    fn upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> impl Future<Output = Result<MultipartUpload>> + Send;
+    /// The bucket's uploads in progress, by key then initiation time (at most `max`, after
+    /// the `(key, upload_id)` marker); `NotFound` (kind `Bucket`).
+    fn uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        after: Option<(&str, &str)>,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<MultipartUpload>>> + Send;
+    /// Records a part, replacing one of the same number (whose blob the result names);
+    /// `NotFound` (kind `Upload`).
+    fn put_part(
+        &self,
+        upload_id: &str,
+        part: Part,
+    ) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// The upload's parts by part number; `NotFound` (kind `Upload`).
+    fn parts(&self, upload_id: &str) -> impl Future<Output = Result<Vec<Part>>> + Send;
+    /// In one transaction: stores `object` (whose blob the server assembled from the parts)
+    /// and ends the upload. `NotFound` (kind `Upload`) if it already ended.
+    fn complete_upload(
+        &self,
+        upload_id: &str,
+        object: NewObject,
+    ) -> impl Future<Output = Result<CompletedUpload>> + Send;
+    /// Ends the upload; the result is its parts' blobs. `NotFound` (kind `Upload`).
+    fn abort_upload(&self, upload_id: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
+
     /// The change counters: the one mechanism every in-memory view of stored data follows
     /// (keys, policies, the metadata index, profiles' roles). Each moves after every committed
     /// write of its topic, made by this process or by any other on the same data

@@ -70,6 +70,10 @@ fn not_found(kind: &EntityKind, name: &str) -> String {
         EntityKind::Instance => format!("The instance ID '{name}' does not exist"),
         EntityKind::Association => format!("The association ID '{name}' does not exist"),
         EntityKind::KeyPair => format!("The key pair '{name}' does not exist"),
+        // S3 words its own errors (`s3::errors`); these reach no IAM client.
+        EntityKind::Bucket => "The specified bucket does not exist".to_owned(),
+        EntityKind::Object => "The specified key does not exist.".to_owned(),
+        EntityKind::Upload => "The specified upload does not exist.".to_owned(),
     }
 }
 
@@ -98,6 +102,9 @@ fn already_exists(kind: &EntityKind, name: &str) -> String {
         EntityKind::Instance => format!("Instance {name} already exists."),
         EntityKind::Association => format!("Association {name} already exists."),
         EntityKind::KeyPair => format!("The keypair '{name}' already exists."),
+        EntityKind::Bucket | EntityKind::Object | EntityKind::Upload => {
+            "The requested bucket name is not available.".to_owned()
+        }
     }
 }
 
@@ -139,6 +146,7 @@ fn conflict(reason: Conflict) -> &'static str {
              the policy's versions. The default version is deleted with the policy."
         }
         Conflict::DefaultVersion => "Cannot delete the default version of a policy.",
+        Conflict::BucketNotEmpty => "The bucket you tried to delete is not empty",
     }
 }
 

@@ -21,8 +21,8 @@ use memmap2::{MmapOptions, MmapRaw};
 
 use crate::model::{Changes, Topic};
 
-/// Cells: 0 any commit, 1 IAM, 2 EC2.
-const CELLS: usize = 3;
+/// Cells: 0 any commit, 1 IAM, 2 EC2, 3 S3 buckets, 4 S3 objects.
+const CELLS: usize = 5;
 const SIZE: u64 = (CELLS * std::mem::size_of::<u64>()) as u64;
 
 #[derive(Debug)]
@@ -60,6 +60,8 @@ impl ChangeCounter {
             any: self.cell(0).load(Ordering::Acquire),
             iam: self.cell(1).load(Ordering::Acquire),
             ec2: self.cell(2).load(Ordering::Acquire),
+            buckets: self.cell(3).load(Ordering::Acquire),
+            objects: self.cell(4).load(Ordering::Acquire),
         }
     }
 
@@ -68,6 +70,8 @@ impl ChangeCounter {
         match topic {
             Topic::Iam => self.cell(1).fetch_add(1, Ordering::AcqRel),
             Topic::Ec2 => self.cell(2).fetch_add(1, Ordering::AcqRel),
+            Topic::Buckets => self.cell(3).fetch_add(1, Ordering::AcqRel),
+            Topic::Objects => self.cell(4).fetch_add(1, Ordering::AcqRel),
             Topic::Bookkeeping => 0,
         };
         self.cell(0).fetch_add(1, Ordering::AcqRel);

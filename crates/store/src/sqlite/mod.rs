@@ -47,6 +47,10 @@ use crate::model::{
     StateChange, StateRequest, Tag, Taggable, TokenKey, Topic, User,
 };
 use crate::page::{ListQuery, Page};
+use crate::s3::{
+    Bucket, BucketChange, CompletedUpload, MultipartUpload, NewObject, NewUpload, ObjectListing,
+    ObjectMeta, ObjectPage, Part,
+};
 use crate::store::Store;
 
 pub use loopback::assignable as assignable_loopback;
@@ -576,6 +580,67 @@ impl Store for SqliteStore {
     ) -> Result<Instance> {
         let result = instances::set_user_data(&self.pool, account, instance_id, user_data);
         result.await
+    }
+    async fn create_bucket(&self, _account: &str, _name: &str, _region: &str) -> Result<Bucket> {
+        todo!()
+    }
+    async fn bucket(&self, _name: &str) -> Result<Bucket> {
+        todo!()
+    }
+    async fn buckets(&self, _account: &str) -> Result<Vec<Bucket>> {
+        todo!()
+    }
+    async fn delete_bucket(&self, _name: &str) -> Result<Vec<String>> {
+        todo!()
+    }
+    async fn update_bucket(&self, _name: &str, _change: BucketChange) -> Result<Bucket> {
+        todo!()
+    }
+    async fn put_object(&self, _object: NewObject) -> Result<Option<String>> {
+        todo!()
+    }
+    async fn object(&self, _bucket: &str, _key: &str) -> Result<ObjectMeta> {
+        todo!()
+    }
+    async fn delete_object(&self, _bucket: &str, _key: &str) -> Result<Option<String>> {
+        todo!()
+    }
+    async fn list_objects(&self, _bucket: &str, _listing: &ObjectListing) -> Result<ObjectPage> {
+        todo!()
+    }
+    async fn set_object_tags(&self, _bucket: &str, _key: &str, _tags: Vec<Tag>) -> Result<()> {
+        todo!()
+    }
+    async fn create_upload(&self, _upload: NewUpload) -> Result<String> {
+        todo!()
+    }
+    async fn upload(&self, _bucket: &str, _key: &str, _upload_id: &str) -> Result<MultipartUpload> {
+        todo!()
+    }
+    async fn uploads(
+        &self,
+        _bucket: &str,
+        _prefix: &str,
+        _after: Option<(&str, &str)>,
+        _max: usize,
+    ) -> Result<Vec<MultipartUpload>> {
+        todo!()
+    }
+    async fn put_part(&self, _upload_id: &str, _part: Part) -> Result<Option<String>> {
+        todo!()
+    }
+    async fn parts(&self, _upload_id: &str) -> Result<Vec<Part>> {
+        todo!()
+    }
+    async fn complete_upload(
+        &self,
+        _upload_id: &str,
+        _object: NewObject,
+    ) -> Result<CompletedUpload> {
+        todo!()
+    }
+    async fn abort_upload(&self, _upload_id: &str) -> Result<Vec<String>> {
+        todo!()
     }
     async fn import_key_pair(&self, account: &str, new: NewKeyPair) -> Result<KeyPair> {
         key_pairs::import(&self.pool, account, new).await
