@@ -7,8 +7,11 @@
 //! with the request's session token in the task-local seam, and [`caller`] gives an operation
 //! the caller s3s verified. The S3 implementation holds nothing: ListBuckets answers an empty
 //! list owned by the caller, every other operation s3s's `NotImplemented`.
+//!
+//! [`blobs`] is where object bytes will live: immutable, durable blobs by random ID.
 
 pub mod auth;
+pub mod blobs;
 #[cfg(test)]
 mod tests;
 
