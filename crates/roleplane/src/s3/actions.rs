@@ -52,7 +52,6 @@ const RULES: &[(&str, Rule)] = &[
     ("DeleteObjects", rule("s3:DeleteObject", Bucket, true)),
     ("CreateMultipartUpload", rule("s3:PutObject", Object, true)),
     ("UploadPart", rule("s3:PutObject", Object, true)),
-    ("UploadPartCopy", rule("s3:PutObject", Object, true)),
     ("CompleteMultipartUpload", rule("s3:PutObject", Object, true)),
     (
         "AbortMultipartUpload",
