@@ -30,6 +30,15 @@ pub fn from_store(error: StoreError) -> S3Error {
     }
 }
 
+/// An error S3 has and s3s's code list lacks.
+pub fn custom(code: &'static str, status: u16, message: &str) -> S3Error {
+    let mut error = S3Error::with_message(S3ErrorCode::Custom(code.into()), message.to_owned());
+    if let Ok(status) = axum::http::StatusCode::from_u16(status) {
+        error.set_status_code(status);
+    }
+    error
+}
+
 /// An internal failure, logged here and answered without its detail.
 pub fn internal(error: &dyn std::fmt::Display) -> S3Error {
     tracing::error!(error = %error, "S3 operation failed");

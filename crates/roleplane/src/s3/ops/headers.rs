@@ -127,10 +127,8 @@ pub fn tags_of_header(header: Option<&str>) -> S3Result<Vec<Tag>> {
 /// A tag set as S3 checks it: at most `max` tags, unique keys, S3's lengths.
 pub fn check_tags(tags: Vec<Tag>, max: usize) -> S3Result<Vec<Tag>> {
     if tags.len() > max {
-        return Err(s3_error!(
-            BadRequest,
-            "Object tags cannot be greater than {max}"
-        ));
+        let message = format!("Object tags cannot be greater than {max}");
+        return Err(crate::s3::errors::custom("BadRequest", 400, &message));
     }
     for (i, tag) in tags.iter().enumerate() {
         if tag.key.is_empty() || tag.key.chars().count() > MAX_TAG_KEY {
