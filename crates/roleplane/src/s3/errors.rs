@@ -139,7 +139,12 @@ mod tests {
         let mut record = CallRecord::off();
         finish(&mut response, "REQ1", &mut record);
         let text = String::from_utf8(response.body().bytes().unwrap().to_vec()).unwrap();
-        assert!(text.ends_with("<Message>m</Message><RequestId>REQ1</RequestId><HostId>UkVRMQ==</HostId></Error>"), "{text}");
+        assert!(
+            text.ends_with(
+                "<Message>m</Message><RequestId>REQ1</RequestId><HostId>UkVRMQ==</HostId></Error>"
+            ),
+            "{text}"
+        );
         assert_eq!(response.headers()["x-amz-request-id"], "REQ1");
         assert_eq!(element(&text, "Code"), Some("NoSuchKey"));
     }

@@ -71,8 +71,8 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         s3: crate::s3::service(app.clone(), Arc::new(blobs), Some(&args.s3_domain)),
         s3_domain: args.s3_domain.clone(),
     };
-    let router = pipeline::router(Arc::new(served))
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let router =
+        pipeline::router(Arc::new(served)).into_make_service_with_connect_info::<SocketAddr>();
     crate::run::Endpoints {
         api: format!("http://{api_addr}"),
         imds_port: metadata.port(),

@@ -76,7 +76,12 @@ pub async fn create<S: Store, X: BlobStore>(
     {
         Ok(_) => {}
         Err(StoreError::AlreadyExists { .. }) => {
-            let existing = ops.app.store().bucket(name).await.map_err(errors::from_store)?;
+            let existing = ops
+                .app
+                .store()
+                .bucket(name)
+                .await
+                .map_err(errors::from_store)?;
             // us-east-1 answers 200 to the owner re-creating its bucket there (legacy behaviour
             // AWS keeps); elsewhere the owner gets BucketAlreadyOwnedByYou.
             if existing.account_id != caller.account_id {
@@ -93,7 +98,6 @@ pub async fn create<S: Store, X: BlobStore>(
     }
     Ok(S3Response::new(CreateBucketOutput {
         location: Some(format!("/{name}")),
-        ..CreateBucketOutput::default()
     }))
 }
 

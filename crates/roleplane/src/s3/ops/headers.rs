@@ -17,7 +17,9 @@ const MAX_TAG_VALUE: usize = 256;
 
 /// Every object is encrypted at rest with S3-managed keys, as on AWS since January 2023.
 pub fn sse() -> Option<ServerSideEncryption> {
-    Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256))
+    Some(ServerSideEncryption::from_static(
+        ServerSideEncryption::AES256,
+    ))
 }
 
 /// S3's answer when no `Content-Type` was given.
@@ -132,7 +134,10 @@ pub fn check_tags(tags: Vec<Tag>, max: usize) -> S3Result<Vec<Tag>> {
     }
     for (i, tag) in tags.iter().enumerate() {
         if tag.key.is_empty() || tag.key.chars().count() > MAX_TAG_KEY {
-            return Err(s3_error!(InvalidTag, "The TagKey you have provided is invalid"));
+            return Err(s3_error!(
+                InvalidTag,
+                "The TagKey you have provided is invalid"
+            ));
         }
         if tag.value.chars().count() > MAX_TAG_VALUE {
             return Err(s3_error!(

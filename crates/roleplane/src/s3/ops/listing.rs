@@ -32,7 +32,10 @@ impl Encoding {
         match encoding_type.map(EncodingType::as_str) {
             None => Ok(Encoding(false)),
             Some(EncodingType::URL) => Ok(Encoding(true)),
-            Some(_) => Err(s3_error!(InvalidArgument, "Invalid Encoding Method specified in Request")),
+            Some(_) => Err(s3_error!(
+                InvalidArgument,
+                "Invalid Encoding Method specified in Request"
+            )),
         }
     }
 
@@ -85,7 +88,9 @@ fn contents(page: &ObjectPage, encoding: &Encoding, with_owner: Option<&str>) ->
             last_modified: Some(Timestamp::from(object.last_modified)),
             owner: with_owner.map(owner),
             size: i64::try_from(object.size).ok(),
-            storage_class: Some(ObjectStorageClass::from_static(ObjectStorageClass::STANDARD)),
+            storage_class: Some(ObjectStorageClass::from_static(
+                ObjectStorageClass::STANDARD,
+            )),
             ..Object::default()
         })
         .collect()

@@ -7,7 +7,7 @@
 //! block, ownership, versioning, ACLs, encryption) and [`tagging`].
 
 mod buckets;
-mod headers;
+pub(crate) mod headers;
 mod listing;
 mod multipart;
 mod objects;

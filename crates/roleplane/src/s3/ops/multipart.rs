@@ -6,7 +6,9 @@ use s3s::{S3Request, S3Response, S3Result, s3_error};
 use store::{NewObject, NewUpload, Part, Store};
 use time::OffsetDateTime;
 
-use super::headers::{etag, multipart_etag, object_headers, owner, refuse_acl, sse, tags_of_header};
+use super::headers::{
+    etag, multipart_etag, object_headers, owner, refuse_acl, sse, tags_of_header,
+};
 use super::objects::{declared_length, from_blob_error};
 use super::{Objects, Out, authorized, bucket_of};
 use crate::s3::blobs::BlobStore;
@@ -89,10 +91,12 @@ pub async fn upload_part<S: Store, B: BlobStore>(
         .await
         .map_err(errors::from_store)?;
     let expected = declared_length(input.content_length, MAX_PART_BYTES)?;
-    let body = input
-        .body
-        .take()
-        .ok_or_else(|| s3_error!(MissingContentLength, "You must provide the Content-Length HTTP header."))?;
+    let body = input.body.take().ok_or_else(|| {
+        s3_error!(
+            MissingContentLength,
+            "You must provide the Content-Length HTTP header."
+        )
+    })?;
     let written = ops
         .blobs
         .write(body, expected)
@@ -267,7 +271,10 @@ pub async fn list_parts<S: Store, B: BlobStore>(
         .upload(&view.bucket.name, &input.key, &input.upload_id)
         .await
         .map_err(errors::from_store)?;
-    let max = input.max_parts.unwrap_or(MAX_PARTS_LISTED).clamp(0, MAX_PARTS_LISTED);
+    let max = input
+        .max_parts
+        .unwrap_or(MAX_PARTS_LISTED)
+        .clamp(0, MAX_PARTS_LISTED);
     let marker = input
         .part_number_marker
         .and_then(|m| u32::try_from(m).ok())
@@ -300,7 +307,7 @@ pub async fn list_parts<S: Store, B: BlobStore>(
         }),
         owner: Some(owner(&view.bucket.account_id)),
         max_parts: Some(max),
-        part_number_marker: input.part_number_marker.clone(),
+        part_number_marker: input.part_number_marker,
         next_part_number_marker: page.last().and_then(|p| i32::try_from(p.part_number).ok()),
         is_truncated: Some(truncated),
         parts: Some(parts),
@@ -321,12 +328,10 @@ pub async fn list_uploads<S: Store, B: BlobStore>(
         .clamp(0, MAX_UPLOADS_LISTED);
     let take = usize::try_from(max).unwrap_or(0);
     let prefix = input.prefix.clone().unwrap_or_default();
-    let after = input.key_marker.as_deref().map(|key| {
-        (
-            key,
-            input.upload_id_marker.as_deref().unwrap_or_default(),
-        )
-    });
+    let after = input
+        .key_marker
+        .as_deref()
+        .map(|key| (key, input.upload_id_marker.as_deref().unwrap_or_default()));
     let mut uploads = ops
         .app
         .store()
@@ -409,11 +414,17 @@ mod tests {
             Some("InvalidPart")
         );
         assert_eq!(
-            code(chosen_parts(&[wanted(3), wanted(4)], &[uploaded(3, 1), uploaded(4, 1)]))
-                .as_deref(),
+            code(chosen_parts(
+                &[wanted(3), wanted(4)],
+                &[uploaded(3, 1), uploaded(4, 1)]
+            ))
+            .as_deref(),
             Some("EntityTooSmall")
         );
-        assert_eq!(code(chosen_parts(&[], &parts)).as_deref(), Some("MalformedXML"));
+        assert_eq!(
+            code(chosen_parts(&[], &parts)).as_deref(),
+            Some("MalformedXML")
+        );
         let mut wrong_tag = wanted(1);
         wrong_tag.e_tag = Some(ETag::Strong("ffff".into()));
         assert_eq!(

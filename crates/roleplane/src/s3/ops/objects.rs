@@ -15,11 +15,11 @@ use super::headers::{
     tags_of_header,
 };
 use super::{Objects, Out, authorized, bucket_of};
+use crate::request::authz::Conditions;
 use crate::s3::access::{Authorized, authorize};
 use crate::s3::actions;
 use crate::s3::blobs::{BlobError, BlobStore, Written};
 use crate::s3::errors;
-use crate::request::authz::Conditions;
 
 /// The largest object one PUT may write (S3's limit; larger ones need a multipart upload).
 pub const MAX_PUT_BYTES: u64 = 5 << 30;
@@ -39,7 +39,10 @@ pub async fn put<S: Store, B: BlobStore>(
     refuse_acl(input.acl.as_ref(), grants)?;
     let tags = tags_of_header(input.tagging.as_deref())?;
     let expected = declared_length(input.content_length, MAX_PUT_BYTES)?;
-    if input.if_none_match.as_ref().is_some_and(ETagCondition::is_any)
+    if input
+        .if_none_match
+        .as_ref()
+        .is_some_and(ETagCondition::is_any)
         && object_exists(ops, &bucket, &input.key).await?
     {
         return Err(precondition_failed());
@@ -171,7 +174,10 @@ pub(super) fn from_blob_error(error: BlobError) -> S3Error {
         BlobError::Body(source) => match source.downcast_ref::<S3Error>() {
             Some(inner) => S3Error::with_message(
                 inner.code().clone(),
-                inner.message().unwrap_or("The request body could not be read").to_owned(),
+                inner
+                    .message()
+                    .unwrap_or("The request body could not be read")
+                    .to_owned(),
             ),
             None => s3_error!(
                 IncompleteBody,
@@ -264,12 +270,10 @@ fn range_of(range: Option<&Range>, size: u64) -> S3Result<Option<std::ops::Range
     let Some(range) = range else {
         return Ok(None);
     };
-    range.check(size).map(Some).map_err(|_| {
-        s3_error!(
-            InvalidRange,
-            "The requested range is not satisfiable"
-        )
-    })
+    range
+        .check(size)
+        .map(Some)
+        .map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))
 }
 
 pub async fn get<S: Store, B: BlobStore>(
@@ -601,22 +605,47 @@ mod tests {
         let o = object();
         let before = at(datetime!(2026-01-01 00:00 UTC));
         let after = at(datetime!(2026-01-03 00:00 UTC));
-        let cases: Vec<(
+        type Case = (
             Option<ETagCondition>,
             Option<ETagCondition>,
             Option<Timestamp>,
             Option<Timestamp>,
             Option<S3ErrorCode>,
-        )> = vec![
+        );
+        let cases: Vec<Case> = vec![
             (None, None, None, None, None),
             (Some(tag("abc")), None, None, None, None),
-            (Some(tag("zzz")), None, None, None, Some(S3ErrorCode::PreconditionFailed)),
+            (
+                Some(tag("zzz")),
+                None,
+                None,
+                None,
+                Some(S3ErrorCode::PreconditionFailed),
+            ),
             (Some(ETagCondition::Any), None, None, None, None),
-            (None, Some(tag("abc")), None, None, Some(S3ErrorCode::NotModified)),
+            (
+                None,
+                Some(tag("abc")),
+                None,
+                None,
+                Some(S3ErrorCode::NotModified),
+            ),
             (None, Some(tag("zzz")), None, None, None),
-            (None, None, Some(after.clone()), None, Some(S3ErrorCode::NotModified)),
+            (
+                None,
+                None,
+                Some(after.clone()),
+                None,
+                Some(S3ErrorCode::NotModified),
+            ),
             (None, None, Some(before.clone()), None, None),
-            (None, None, None, Some(before.clone()), Some(S3ErrorCode::PreconditionFailed)),
+            (
+                None,
+                None,
+                None,
+                Some(before.clone()),
+                Some(S3ErrorCode::PreconditionFailed),
+            ),
             (None, None, None, Some(after.clone()), None),
             // If-Match holding wins over a failing If-Unmodified-Since.
             (Some(tag("abc")), None, None, Some(before.clone()), None),
@@ -631,17 +660,26 @@ mod tests {
                 modified_since.as_ref(),
                 unmodified_since.as_ref(),
             ));
-            assert_eq!(got, expected, "{if_match:?} {if_none_match:?} {modified_since:?} {unmodified_since:?}");
+            assert_eq!(
+                got, expected,
+                "{if_match:?} {if_none_match:?} {modified_since:?} {unmodified_since:?}"
+            );
         }
     }
 
     #[test]
     fn ranges_outside_the_object_are_refused() {
-        let first = Range::Int { first: 0, last: Some(9) };
+        let first = Range::Int {
+            first: 0,
+            last: Some(9),
+        };
         assert_eq!(range_of(Some(&first), 100).unwrap(), Some(0..10));
         let suffix = Range::Suffix { length: 5 };
         assert_eq!(range_of(Some(&suffix), 100).unwrap(), Some(95..100));
-        let beyond = Range::Int { first: 200, last: None };
+        let beyond = Range::Int {
+            first: 200,
+            last: None,
+        };
         assert_eq!(
             range_of(Some(&beyond), 100).unwrap_err().code(),
             &S3ErrorCode::InvalidRange

@@ -29,7 +29,11 @@ pub async fn get_policy<S: Store, B: BlobStore>(
     _ops: &Objects<S, B>,
     req: S3Request<GetBucketPolicyInput>,
 ) -> Out<GetBucketPolicyOutput> {
-    let policy = bucket_of(&req)?.bucket.policy.clone().ok_or_else(no_policy)?;
+    let policy = bucket_of(&req)?
+        .bucket
+        .policy
+        .clone()
+        .ok_or_else(no_policy)?;
     Ok(S3Response::new(GetBucketPolicyOutput {
         policy: Some(policy),
     }))
@@ -66,7 +70,12 @@ pub async fn put_policy<S: Store, B: BlobStore>(
         );
         return Err(s3_error!(AccessDenied, "{message}"));
     }
-    change(ops, &bucket.name, BucketChange::Policy(Some(document.clone()))).await?;
+    change(
+        ops,
+        &bucket.name,
+        BucketChange::Policy(Some(document.clone())),
+    )
+    .await?;
     Ok(S3Response::new(PutBucketPolicyOutput::default()))
 }
 
@@ -287,7 +296,6 @@ pub async fn encryption<S: Store, B: BlobStore>(
                     kms_master_key_id: None,
                 }),
                 bucket_key_enabled: Some(false),
-                ..ServerSideEncryptionRule::default()
             }],
         }),
     }))
