@@ -132,7 +132,7 @@ impl<S: Store> S3Access for RoleplaneAccess<S> {
         let Some(rule) = rule else {
             return Err(s3_error!(
                 NotImplemented,
-                "A header you provided implies functionality that is not implemented"
+                "This operation is not implemented by roleplane"
             ));
         };
         let bucket_name = bucket_name.unwrap_or_default();

@@ -15,6 +15,7 @@ pub const NO_SUCH_UPLOAD: &str = "The specified upload does not exist. The uploa
 pub const BUCKET_NOT_EMPTY: &str = "The bucket you tried to delete is not empty";
 pub const BUCKET_EXISTS: &str = "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.";
 pub const ACCESS_DENIED: &str = "Access Denied";
+const METHOD_NOT_ALLOWED: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>MethodNotAllowed</Code><Message>The specified method is not allowed against this resource.</Message></Error>"#;
 
 /// A store failure as S3 answers it.
 pub fn from_store(error: StoreError) -> S3Error {
@@ -74,6 +75,15 @@ pub fn finish(response: &mut HttpResponse, request_id: &str, record: &mut CallRe
     let Ok(text) = std::str::from_utf8(&body) else {
         return;
     };
+    // s3s answers a request no S3 operation matches (`PUT /`, `POST /bucket/key` without a
+    // subresource) with 501 "Unknown operation"; S3 calls that a method not allowed on the
+    // resource, a 4xx. 501 stays for operations S3 has and roleplane does not serve.
+    if text.contains("<Message>Unknown operation</Message>") {
+        *response.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+        let text = METHOD_NOT_ALLOWED.to_owned();
+        *response.body_mut() = s3s::Body::from(text);
+        return finish(response, request_id, record);
+    }
     record.failed_with(
         element(text, "Code").unwrap_or_default(),
         element(text, "Message").unwrap_or_default(),
