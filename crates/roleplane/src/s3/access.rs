@@ -126,6 +126,9 @@ impl<S: Store> S3Access for RoleplaneAccess<S> {
                 rule.is_some_and(|r| r.data),
             );
             if let Some(caller) = &asker.caller {
+                // SigV2 names its key only in a form the pipeline does not read.
+                let region = region.as_deref().unwrap_or(self.app.region());
+                record.signed(super::SERVICE, region, &caller.access_key_id);
                 record.caller(caller);
             }
         });
