@@ -712,3 +712,37 @@ async fn get_session_token_credentials_can_use_s3() {
         .expect_err("IAM refuses GetSessionToken credentials");
     assert_eq!(err.code(), Some("InvalidClientTokenId"), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_missing_key_is_not_found_only_for_callers_who_may_list_the_bucket() {
+    let server = Server::start();
+    docs_bucket(&server);
+    let iam = server.iam().await;
+    let reader = user(&iam, "reader", Some(&read_reports())).await;
+    let lister = user(
+        &iam,
+        "lister",
+        Some(&policy(&[
+            statement("Allow", "s3:GetObject", "arn:aws:s3:::docs/*"),
+            statement("Allow", "s3:ListBucket", "arn:aws:s3:::docs"),
+        ])),
+    )
+    .await;
+    let missing = "/docs/reports/missing.txt";
+
+    assert_access_denied(
+        &reader.get(&server, missing),
+        "GetObject of a missing key without s3:ListBucket",
+    );
+    let head = reader.send(&server, "HEAD", missing, b"");
+    assert_eq!(
+        (head.status, head.body.as_str()),
+        (403, ""),
+        "HeadObject of a missing key without s3:ListBucket"
+    );
+
+    let got = lister.get(&server, missing);
+    assert_eq!(got.status, 404, "{}", got.body);
+    assert!(got.body.contains("<Code>NoSuchKey</Code>"), "{}", got.body);
+    assert_eq!(lister.send(&server, "HEAD", missing, b"").status, 404);
+}
