@@ -746,3 +746,167 @@ async fn a_missing_key_is_not_found_only_for_callers_who_may_list_the_bucket() {
     assert!(got.body.contains("<Code>NoSuchKey</Code>"), "{}", got.body);
     assert_eq!(lister.send(&server, "HEAD", missing, b"").status, 404);
 }
+
+#[tokio::test]
+async fn a_bucket_policy_naming_the_owners_account_delegates_to_its_identity_policies() {
+    let server = Server::start();
+    docs_bucket(&server);
+    let iam = server.iam().await;
+    let reader = user(&iam, "reader", Some(&read_reports())).await;
+    let guest = user(&iam, "guest", None).await;
+    let arn = role(
+        &server,
+        "lambda",
+        &policy(&[statement("Allow", "sts:GetCallerIdentity", "*")]),
+    )
+    .await;
+    let session = assume(&server, &arn, None).await;
+
+    set_bucket_policy(
+        &server,
+        BUCKET,
+        &policy(&[
+            grant(
+                "Allow",
+                &format!("arn:aws:iam::{ACCOUNT_ID}:root"),
+                "s3:GetObject",
+                &objects_of(BUCKET),
+            ),
+            grant(
+                "Allow",
+                &format!("arn:aws:iam::{ACCOUNT_ID}:role/lambda"),
+                "s3:PutObject",
+                &objects_of(BUCKET),
+            ),
+        ]),
+    );
+    assert_succeeded(
+        &reader.get(&server, REPORT),
+        "identity allows, account named",
+    );
+    assert_access_denied(
+        &guest.get(&server, REPORT),
+        "only the account is named: its identity policies decide",
+    );
+    assert_succeeded(
+        &session.put(&server, "/docs/reports/by-role.txt", b"r"),
+        "a session of the role the bucket policy names",
+    );
+}
+
+#[tokio::test]
+async fn a_listing_is_allowed_by_the_prefix_it_asks_for() {
+    let server = Server::start();
+    docs_bucket(&server);
+    let home = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::docs","Condition":{"StringLike":{"s3:prefix":"reports/*"}}}]}"#;
+    let lister = user(&server.iam().await, "lister", Some(home)).await;
+
+    let listed = lister.get(&server, "/docs?list-type=2&prefix=reports%2F");
+    assert_succeeded(&listed, "ListObjectsV2 of the allowed prefix");
+    assert!(
+        listed.body.contains("<Key>reports/q1.txt</Key>"),
+        "{}",
+        listed.body
+    );
+    assert!(!listed.body.contains("private/"), "{}", listed.body);
+    assert_access_denied(
+        &lister.get(&server, "/docs?list-type=2&prefix=private%2F"),
+        "ListObjectsV2 of another prefix",
+    );
+    assert_access_denied(
+        &lister.get(&server, "/docs?list-type=2"),
+        "ListObjectsV2 of the whole bucket",
+    );
+}
+
+#[tokio::test]
+async fn a_read_can_be_conditioned_on_the_objects_tags() {
+    let server = Server::start();
+    docs_bucket(&server);
+    assert_succeeded(
+        &Who::admin().put(
+            &server,
+            &format!("{REPORT}?tagging"),
+            b"<Tagging><TagSet><Tag><Key>team</Key><Value>a</Value></Tag></TagSet></Tagging>",
+        ),
+        "PutObjectTagging",
+    );
+    let team_a = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::docs/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/team":"a"}}}]}"#;
+    let member = user(&server.iam().await, "member", Some(team_a)).await;
+
+    assert_succeeded(&member.get(&server, REPORT), "the object tagged team=a");
+    assert_access_denied(&member.get(&server, PRIVATE), "an untagged object");
+}
+
+#[tokio::test]
+async fn a_copy_reads_its_source_under_the_source_buckets_policy() {
+    let server = Server::start();
+    docs_bucket(&server);
+    let (key_id, secret) = server.second_account(OTHER);
+    let other = Who::key(&key_id, &secret);
+    assert_succeeded(&other.put(&server, "/b-bucket", b""), "CreateBucket in B");
+    let copy = |source: &str| {
+        Signer::new("s3", (&key_id, &secret)).s3(
+            &server.endpoint,
+            "PUT",
+            "/b-bucket/copy.txt",
+            &[("x-amz-copy-source", source)],
+            b"",
+        )
+    };
+
+    assert_access_denied(
+        &copy("/docs/reports/q1.txt"),
+        "no bucket policy on the source",
+    );
+    set_bucket_policy(
+        &server,
+        BUCKET,
+        &policy(&[grant(
+            "Allow",
+            &format!("arn:aws:iam::{OTHER}:root"),
+            "s3:GetObject",
+            "arn:aws:s3:::docs/reports/*",
+        )]),
+    );
+    assert_succeeded(&copy("/docs/reports/q1.txt"), "the source's policy allows");
+    assert_access_denied(&copy("/docs/private/keys.txt"), "outside what it allows");
+    let got = other.get(&server, "/b-bucket/copy.txt");
+    assert_eq!(got.body.as_bytes(), REPORT_BYTES);
+    let missing = copy("/no-such-bucket/k");
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    assert!(
+        missing.body.contains("<Code>NoSuchBucket</Code>"),
+        "{}",
+        missing.body
+    );
+}
+
+#[tokio::test]
+async fn a_bucket_that_does_not_exist_is_no_such_bucket_to_anyone() {
+    let server = Server::start();
+    let nobody = user(&server.iam().await, "nobody", None).await;
+    let (key_id, secret) = server.second_account(OTHER);
+    let outsider = Who::key(&key_id, &secret);
+    for (who, response) in [
+        (
+            "anonymous",
+            anonymous(&server, "GET", "/no-such-bucket/k", b""),
+        ),
+        (
+            "a user without policies",
+            nobody.get(&server, "/no-such-bucket/k"),
+        ),
+        (
+            "another account's admin",
+            outsider.get(&server, "/no-such-bucket?list-type=2"),
+        ),
+    ] {
+        assert_eq!(response.status, 404, "{who}: {}", response.body);
+        assert!(
+            response.body.contains("<Code>NoSuchBucket</Code>"),
+            "{who}: {}",
+            response.body
+        );
+    }
+}
