@@ -149,6 +149,32 @@ impl<'a> Signer<'a> {
         send(host, request.as_bytes())
     }
 
+    /// GETs the S3 object at `path` (no query of its own) through a presigned URL, as S3
+    /// clients presign it: the payload unsigned, the path encoded once; the signature, and the
+    /// token if any, in the query.
+    pub fn presigned_s3_get(&self, endpoint: &str, path: &str) -> RawResponse {
+        let host = endpoint.trim_start_matches("http://");
+        let mut settings = SigningSettings::default();
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(Duration::from_secs(300));
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        let signed = self.sign(
+            "GET",
+            &format!("http://{host}{path}"),
+            &[("host", host)],
+            SignableBody::UnsignedPayload,
+            settings,
+        );
+        let query: Vec<String> = signed
+            .params()
+            .iter()
+            .map(|(name, value)| format!("{name}={}", percent_encode(value)))
+            .collect();
+        let target = format!("{path}?{}", query.join("&"));
+        send(host, &request("GET", &target, &[("host", host)], &[], b""))
+    }
+
     fn sign(
         &self,
         method: &str,

@@ -910,3 +910,52 @@ async fn a_bucket_that_does_not_exist_is_no_such_bucket_to_anyone() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_policy_for_everyone_pinned_to_a_network_is_not_public() {
+    let server = Server::start();
+    docs_bucket(&server);
+    let pinned = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::docs/reports/*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}},{"Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::docs/*"}]}"#;
+    set_bucket_policy(&server, BUCKET, pinned);
+    let status = Who::admin().get(&server, "/docs?policyStatus");
+    assert!(
+        status.body.contains("<IsPublic>false</IsPublic>"),
+        "{}",
+        status.body
+    );
+
+    let got = anonymous(&server, "GET", REPORT, b"");
+    assert_succeeded(&got, "anonymous from the pinned network");
+    assert_access_denied(
+        &anonymous(&server, "GET", PRIVATE, b""),
+        "anonymous outside the granted prefix",
+    );
+    assert_access_denied(
+        &Who::admin().send(&server, "DELETE", REPORT, b""),
+        "the owner's admin under a bucket-policy deny for everyone",
+    );
+}
+
+#[tokio::test]
+async fn a_presigned_url_carries_its_session_and_its_auth_type() {
+    let server = Server::start();
+    docs_bucket(&server);
+    let no_urls = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::docs/*"},{"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::docs/private/*","Condition":{"StringEquals":{"s3:authType":"REST-QUERY-STRING"}}}]}"#;
+    let arn = role(&server, "app", no_urls).await;
+    let session = assume(&server, &arn, None).await;
+    let presign = |path: &str| {
+        let token = session.token.as_deref().expect("a session token");
+        Signer::new("s3", (&session.key_id, &session.secret))
+            .token(token)
+            .presigned_s3_get(&server.endpoint, path)
+    };
+
+    let got = presign(REPORT);
+    assert_succeeded(&got, "a presigned GetObject by a role session");
+    assert_eq!(got.body.as_bytes(), REPORT_BYTES);
+    assert_access_denied(&presign(PRIVATE), "denied for presigned URLs");
+    assert_succeeded(
+        &session.get(&server, PRIVATE),
+        "the same read signed in the header",
+    );
+}
