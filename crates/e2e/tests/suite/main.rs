@@ -24,6 +24,7 @@ mod key_pairs;
 mod readme;
 mod revoke;
 mod run;
+mod s3_authz;
 mod simulate;
 mod sts;
 mod sts_assume_role;

@@ -164,6 +164,14 @@ impl<S: Store> S3Access for RoleplaneAccess<S> {
         if let Some(object) = &object {
             context.extend(conditions::existing_object_tags(&object.tags));
         }
+        // Whether a bucket exists, and where, S3 tells anyone (its names are global): before
+        // authorization, as S3 answers.
+        if rule.target != Target::Account && !creates {
+            let Some(view) = &bucket else {
+                return Err(s3_error!(NoSuchBucket, "{}", errors::NO_SUCH_BUCKET));
+            };
+            check_region(region.as_deref(), &view.bucket.region)?;
+        }
         // DeleteObjects is authorized key by key, by the operation.
         if operation != "DeleteObjects" {
             let resource = actions::resource(rule.target, &bucket_name, &key);
@@ -176,12 +184,6 @@ impl<S: Store> S3Access for RoleplaneAccess<S> {
                 context,
             )
             .await?;
-        }
-        if rule.target != Target::Account && !creates {
-            let Some(view) = &bucket else {
-                return Err(s3_error!(NoSuchBucket, "{}", errors::NO_SUCH_BUCKET));
-            };
-            check_region(region.as_deref(), &view.bucket.region)?;
         }
         if matches!(operation, "CopyObject" | "UploadPartCopy") {
             self.check_copy_source(&asker, cx).await?;
@@ -221,8 +223,10 @@ impl<S: Store> RoleplaneAccess<S> {
             ));
         };
         let source = match self.view(&bucket).await {
-            Ok(view) => Some(view),
-            Err(StoreError::NotFound { .. }) => None,
+            Ok(view) => view,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(s3_error!(NoSuchBucket, "{}", errors::NO_SUCH_BUCKET));
+            }
             Err(e) => return Err(errors::internal(&e)),
         };
         let rule =
@@ -231,16 +235,12 @@ impl<S: Store> RoleplaneAccess<S> {
         authorize(
             &self.app,
             asker,
-            source.as_deref(),
+            Some(&source),
             rule,
             &resource,
             Conditions::new(),
         )
-        .await?;
-        if source.is_none() {
-            return Err(s3_error!(NoSuchBucket, "{}", errors::NO_SUCH_BUCKET));
-        }
-        Ok(())
+        .await
     }
 }
 
