@@ -545,6 +545,8 @@ s3 DeleteObject DELETE /{bucket}/report.txt - -> 403 AccessDenied
 s3 DeleteObjects POST /{bucket}?delete <Delete><Object><Key>report.txt</Key></Object><Object><Key>notes/a.txt</Key></Object></Delete> -> 200 AccessDenied
 s3 CreateMultipartUpload POST /{bucket}/walk.bin?uploads - -> 403 AccessDenied
 s3 UploadPart PUT /{bucket}/big.bin?partNumber=2&uploadId={upload} part-two -> 403 AccessDenied
+s3 UploadPartCopy PUT /{bucket}/big.bin?partNumber=3&uploadId={upload} - x-amz-copy-source:/{own_bucket}/own.txt -> 403 AccessDenied
+s3 UploadPartCopy PUT /{bucket}/big.bin?partNumber=3&uploadId={upload} - x-amz-copy-source:/{bucket}/report.txt -> 403 AccessDenied
 s3 CompleteMultipartUpload POST /{bucket}/big.bin?uploadId={upload} <CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{part_etag}</ETag></Part></CompleteMultipartUpload> -> 403 AccessDenied
 s3 AbortMultipartUpload DELETE /{bucket}/big.bin?uploadId={upload} - -> 403 AccessDenied
 s3 ListParts GET /{bucket}/big.bin?uploadId={upload} - -> 403 AccessDenied
