@@ -590,6 +590,26 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_records_its_source_as_s3_does() {
+        let mut call = CallRecord::new(std::time::SystemTime::now(), "::1".parse().unwrap(), None);
+        call.signed("s3", "us-east-1", "AKIAEXAMPLEEXAMPLE01");
+        let names = S3Names {
+            bucket: Some("dst"),
+            key: Some("copy.txt"),
+            copy_source: Some("src/dir/a%20b.txt"),
+        };
+        call.s3_call("CopyObject", &names, true);
+        call.caller(&user_caller());
+        let event = call.finish("req-7", "1").unwrap();
+        let record: Value = serde_json::from_str(&event.record).unwrap();
+        assert_eq!(
+            record["requestParameters"],
+            serde_json::json!({"bucketName": "dst", "key": "copy.txt",
+                               "x-amz-copy-source": "src/dir/a%20b.txt"})
+        );
+    }
+
+    #[test]
     fn an_unsigned_s3_call_without_a_bucket_owner_is_not_recorded() {
         let mut call = CallRecord::new(std::time::SystemTime::now(), "::1".parse().unwrap(), None);
         call.s3_call("ListBuckets", &S3Names::default(), false);
