@@ -13,6 +13,7 @@ mod ec2_cli;
 mod ec2_existence;
 mod ec2_pass_role;
 mod generate_api;
+mod generate_s3;
 mod generate_scenario;
 mod iam;
 mod iam_cli;

@@ -21,6 +21,8 @@ mod ops;
 pub mod public;
 pub mod recognize;
 #[cfg(test)]
+mod record_tests;
+#[cfg(test)]
 mod robustness_tests;
 #[cfg(test)]
 mod tests;
