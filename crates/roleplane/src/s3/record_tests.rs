@@ -175,5 +175,5 @@ async fn an_unsigned_call_on_a_bucket_is_recorded_for_its_owner_as_anonymous() {
 
     // No bucket, no owner to deliver it to.
     let (status, nobody) = call(&setup, None, "GET", "/nobody-owns-this/x", b"").await;
-    assert_eq!((status, nobody), (403, None));
+    assert_eq!((status, nobody), (404, None));
 }
