@@ -240,11 +240,11 @@ fn ca_show(data_dir: &Path) -> anyhow::Result<ExitCode> {
         .build()?;
     let certificate = runtime.block_on(async {
         let store = store::SqliteStore::open(data_dir).await?;
-        let certificate = crate::identity::stored::certificate(&store).await;
+        let certificate = crate::instance_identity::stored::certificate(&store).await;
         store.close().await;
         certificate
     })?;
-    let pem = crate::identity::certificate::to_pem(&certificate.ok_or_else(missing)?)?;
+    let pem = crate::instance_identity::certificate::to_pem(&certificate.ok_or_else(missing)?)?;
     print_out(pem.trim_end())?;
     Ok(ExitCode::SUCCESS)
 }

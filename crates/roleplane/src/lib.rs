@@ -10,7 +10,7 @@ pub mod datadir;
 pub mod ec2;
 pub mod generate;
 pub mod iam;
-pub mod identity;
+pub mod instance_identity;
 pub mod metadata;
 pub mod protocol;
 pub mod request;

@@ -6,16 +6,16 @@
 //! - [`source`]: [`InstanceMetadata`], the `imds::MetadataSource`: attribution and issuance.
 //! - [`credentials`]: the rotation schedule, the per-(instance, role, delivery) set cache and
 //!   the EC2 trust check.
-//! - [`identity`]: identity document signatures, made once per document with the deployment's
-//!   key (`crate::identity`).
+//! - [`signed_documents`]: identity document signatures, made once per document with the
+//!   deployment's key (`crate::instance_identity`).
 //! - [`listeners`]: keeping the index and the per-instance listeners in step with EC2 writes.
 //!
 //! The wire (tokens, hop limit, status codes, the tree) is the `imds` crate's.
 
 pub mod credentials;
-pub mod identity;
 pub mod index;
 pub mod listeners;
+pub mod signed_documents;
 pub mod source;
 #[cfg(test)]
 mod tests;
@@ -33,7 +33,7 @@ pub use listeners::InstanceSync;
 pub use source::{InstanceMetadata, Served};
 
 use crate::credentials::SealingKey;
-use crate::identity::IdentitySigner;
+use crate::instance_identity::IdentitySigner;
 use crate::request::App;
 
 /// Where the metadata service listens.

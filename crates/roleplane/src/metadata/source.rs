@@ -13,11 +13,11 @@ use store::{ProfileRef, Store, StoreError};
 use time::OffsetDateTime;
 
 use super::credentials::{InstanceCredentials, IssuedSet, Rotation, trust_allows_ec2};
-use super::identity::SignedDocuments;
 use super::index::{Placement, Snapshot, profile_role};
+use super::signed_documents::SignedDocuments;
 use crate::audit::InstanceCredentials as IssueRecord;
 use crate::credentials::{SessionClaims, SessionPrincipal, new_secret_access_key};
-use crate::identity::IdentitySigner;
+use crate::instance_identity::IdentitySigner;
 use crate::request::App;
 
 /// How much of the served instances to read again.

@@ -45,7 +45,7 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         tracing::info!(credentials = %path.display(), "created account {} and user admin", args.account_id);
     }
     let keyring = bootstrap::token_keyring(&store, &master, &args.account_id).await?;
-    let signer = crate::identity::stored::load_or_create(&store, &master)
+    let signer = crate::instance_identity::stored::load_or_create(&store, &master)
         .await
         .context("loading the instance identity signing key")?;
     let audit = Audit::start(dir.path(), &audit, &args.account_id)
@@ -120,7 +120,7 @@ async fn start_metadata(
     app: &Arc<App>,
     args: &ServeArgs,
     token_key: [u8; 32],
-    signer: Arc<crate::identity::IdentitySigner>,
+    signer: Arc<crate::instance_identity::IdentitySigner>,
 ) -> anyhow::Result<MetadataService<SqliteStore>> {
     metadata::raise_open_file_limit();
     let settings = metadata::Settings {

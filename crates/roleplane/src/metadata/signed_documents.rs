@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use imds::IdentitySignatures;
 
-use crate::identity::{IdentitySigner, SignError};
+use crate::instance_identity::{IdentitySigner, SignError};
 
 /// The deployment's signer and the signatures it made, by instance ID.
 pub struct SignedDocuments {
@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn a_document_is_signed_once_and_again_when_it_changes() {
-        let documents = SignedDocuments::new(crate::identity::test_signer());
+        let documents = SignedDocuments::new(crate::instance_identity::test_signer());
         let first = documents.signatures("i-1", b"{ one }").unwrap();
         let again = documents.signatures("i-1", b"{ one }").unwrap();
         assert!(Arc::ptr_eq(&first, &again));
