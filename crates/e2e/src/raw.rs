@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
-    SignableBody, SignableRequest, SignatureLocation, SigningInstructions, SigningSettings, sign,
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
+    SigningInstructions, SigningSettings, UriPathNormalizationMode, sign,
 };
 use aws_sigv4::sign::v4;
 
@@ -76,7 +77,7 @@ impl<'a> Signer<'a> {
             method,
             &format!("http://{host}{path}"),
             &all,
-            body,
+            SignableBody::Bytes(body),
             SigningSettings::default(),
         );
         let mut request = format!("{method} {path} HTTP/1.1\r\n");
@@ -119,7 +120,7 @@ impl<'a> Signer<'a> {
             "GET",
             &format!("http://{host}/?{query}"),
             &[("host", host)],
-            b"",
+            SignableBody::Bytes(b""),
             settings,
         );
         let mut target = format!("/?{query}");
@@ -135,7 +136,7 @@ impl<'a> Signer<'a> {
         method: &str,
         url: &str,
         headers: &[(&str, &str)],
-        body: &[u8],
+        body: SignableBody<'_>,
         settings: SigningSettings,
     ) -> SigningInstructions {
         let credentials = Credentials::new(
@@ -155,16 +156,120 @@ impl<'a> Signer<'a> {
             .build()
             .expect("signing params")
             .into();
-        let signable = SignableRequest::new(
-            method,
-            url,
-            headers.iter().copied(),
-            SignableBody::Bytes(body),
-        )
-        .expect("signable request");
+        let signable = SignableRequest::new(method, url, headers.iter().copied(), body)
+            .expect("signable request");
         let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
         instructions
     }
+}
+
+/// What an S3 request's signature says of its body (`x-amz-content-sha256`).
+pub enum Payload<'a> {
+    /// The SHA-256 of these bytes (the body sent, or other bytes for a mismatch).
+    HashOf(&'a [u8]),
+    /// A literal such as `UNSIGNED-PAYLOAD` or `STREAMING-UNSIGNED-PAYLOAD-TRAILER`.
+    Literal(&'a str),
+}
+
+impl Signer<'_> {
+    /// The head of an S3 request (request line, headers, blank line), signed in the
+    /// `Authorization` header as S3 signs: paths encoded once and never normalized, and
+    /// `x-amz-content-sha256` naming `payload`. `host` is the Host header; `content_length`
+    /// is declared as is, whatever body follows.
+    pub fn s3_head(
+        &self,
+        host: &str,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        payload: Payload<'_>,
+        content_length: usize,
+    ) -> Vec<u8> {
+        let mut all = vec![("host", host)];
+        all.extend_from_slice(headers);
+        let signed = self.sign(
+            method,
+            &format!("http://{host}{target}"),
+            &all,
+            match payload {
+                Payload::HashOf(bytes) => SignableBody::Bytes(bytes),
+                Payload::Literal(literal) => SignableBody::Precomputed(literal.to_owned()),
+            },
+            s3_settings(),
+        );
+        let mut request = format!("{method} {target} HTTP/1.1\r\n");
+        for (name, value) in &all {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str(&format!(
+            "content-length: {content_length}\r\nconnection: close\r\n"
+        ));
+        for (name, value) in signed.headers() {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.into_bytes()
+    }
+
+    /// Sends an S3 request for `target` (path and query) to `endpoint` with its body, signed
+    /// over the body's hash.
+    pub fn s3(
+        &self,
+        endpoint: &str,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> RawResponse {
+        let host = endpoint.trim_start_matches("http://");
+        let mut bytes = self.s3_head(
+            host,
+            method,
+            target,
+            headers,
+            Payload::HashOf(body),
+            body.len(),
+        );
+        bytes.extend_from_slice(body);
+        send(host, &bytes)
+    }
+
+    /// A presigned S3 URL's path and query for `method target` on Host `host`, valid for
+    /// `expires`.
+    pub fn s3_presigned(
+        &self,
+        host: &str,
+        method: &str,
+        target: &str,
+        expires: Duration,
+    ) -> String {
+        let mut settings = s3_settings();
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(expires);
+        settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
+        let signed = self.sign(
+            method,
+            &format!("http://{host}{target}"),
+            &[("host", host)],
+            SignableBody::UnsignedPayload,
+            settings,
+        );
+        let mut url = target.to_owned();
+        let mut separator = if target.contains('?') { '&' } else { '?' };
+        for (name, value) in signed.params() {
+            url.push_str(&format!("{separator}{name}={}", percent_encode(value)));
+            separator = '&';
+        }
+        url
+    }
+}
+
+fn s3_settings() -> SigningSettings {
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    settings
 }
 
 /// SigV4's encoding of a query value: everything but `A-Za-z0-9-_.~` as `%XX`.

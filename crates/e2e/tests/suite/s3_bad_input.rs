@@ -1,0 +1,542 @@
+//! S3 requests no SDK sends, made by hand and signed with `aws-sigv4`: malformed XML, invalid
+//! bucket names, bodies shorter than their Content-Length, truncated aws-chunked bodies,
+//! signatures over another payload; plus virtual-hosted addressing through `--s3-domain`. Every
+//! refusal is a 4xx S3 XML error, never a 5xx, and leaves no object behind.
+
+use std::io::{Read as _, Write as _};
+use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
+
+use e2e::raw::{Payload, RawResponse, Signer, send};
+use e2e::s3::{assert_s3_error, crc32_base64, md5_base64, sha256_hex, xml_field};
+use e2e::{ADMIN_KEY_ID, ADMIN_SECRET, Server};
+
+fn admin() -> Signer<'static> {
+    Signer::new("s3", (ADMIN_KEY_ID, ADMIN_SECRET))
+}
+
+fn host(server: &Server) -> String {
+    server.endpoint.trim_start_matches("http://").to_owned()
+}
+
+fn create_bucket(server: &Server, bucket: &str) {
+    let r = admin().s3(&server.endpoint, "PUT", &format!("/{bucket}"), &[], b"");
+    assert_eq!(r.status, 200, "CreateBucket {bucket}: {}", r.body);
+}
+
+/// The status of HEAD /bucket/key.
+fn head_status(server: &Server, bucket: &str, key: &str) -> u16 {
+    admin()
+        .s3(
+            &server.endpoint,
+            "HEAD",
+            &format!("/{bucket}/{key}"),
+            &[],
+            b"",
+        )
+        .status
+}
+
+/// The keys ListObjectsV2 answers for `bucket`.
+fn keys(server: &Server, bucket: &str) -> Vec<String> {
+    let r = admin().s3(
+        &server.endpoint,
+        "GET",
+        &format!("/{bucket}?list-type=2"),
+        &[],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body
+        .split("<Key>")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("</Key>").map(|(k, _)| k.to_owned()))
+        .collect()
+}
+
+/// A refusal: a 4xx S3 XML error (with a body unless it answers a HEAD).
+fn assert_refused(r: &RawResponse, what: &str) {
+    assert!(
+        (400..500).contains(&r.status),
+        "{what}: a 4xx, not {}: {}\n{}",
+        r.status,
+        r.head,
+        r.body
+    );
+    assert!(
+        r.body.contains("<Error>"),
+        "{what}: an S3 XML error: {}",
+        r.body
+    );
+    assert!(xml_field(&r.body, "Code").is_some(), "{what}: {}", r.body);
+}
+
+#[test]
+fn malformed_xml_bodies_are_malformed_xml() {
+    let server = Server::start();
+    create_bucket(&server, "xml-bucket");
+    let put = admin().s3(&server.endpoint, "PUT", "/xml-bucket/k", &[], b"present");
+    assert_eq!(put.status, 200, "{}", put.body);
+
+    for body in [
+        &b"<Delete><Object><Key>k</Key></Object>"[..],
+        b"not xml at all",
+        b"<Delete><Object><Key>k</Key></Object></Remove>",
+    ] {
+        let md5 = md5_base64(body);
+        let r = admin().s3(
+            &server.endpoint,
+            "POST",
+            "/xml-bucket?delete",
+            &[("content-md5", &md5), ("content-type", "application/xml")],
+            body,
+        );
+        assert_s3_error(r.status, &r.body, 400, "MalformedXML");
+    }
+    assert_eq!(keys(&server, "xml-bucket"), ["k"], "nothing was deleted");
+
+    let created = admin().s3(&server.endpoint, "POST", "/xml-bucket/mp?uploads", &[], b"");
+    assert_eq!(created.status, 200, "{}", created.body);
+    let upload = xml_field(&created.body, "UploadId")
+        .expect("an UploadId")
+        .to_owned();
+    let part = admin().s3(
+        &server.endpoint,
+        "PUT",
+        &format!("/xml-bucket/mp?partNumber=1&uploadId={upload}"),
+        &[],
+        b"one small part",
+    );
+    assert_eq!(part.status, 200, "{}", part.body);
+    for body in [
+        &b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>"[..],
+        b"{\"Parts\": []}",
+        b"<CompleteMultipartUpload><Part><PartNumber>one</PartNumber></Part></CompleteMultipartUpload>",
+    ] {
+        let r = admin().s3(
+            &server.endpoint,
+            "POST",
+            &format!("/xml-bucket/mp?uploadId={upload}"),
+            &[("content-type", "application/xml")],
+            body,
+        );
+        assert_s3_error(r.status, &r.body, 400, "MalformedXML");
+    }
+    assert_eq!(
+        head_status(&server, "xml-bucket", "mp"),
+        404,
+        "not completed"
+    );
+
+    let body = b"<Tagging><TagSet><Tag><Key>k</Key>";
+    let md5 = md5_base64(body);
+    let r = admin().s3(
+        &server.endpoint,
+        "PUT",
+        "/xml-bucket?tagging",
+        &[("content-md5", &md5)],
+        body,
+    );
+    assert_s3_error(r.status, &r.body, 400, "MalformedXML");
+}
+
+#[test]
+fn invalid_bucket_names_are_invalid_bucket_name() {
+    let server = Server::start();
+    for name in ["AB", "a", "-abc", "a..b", "192.168.0.1", "abc-", "ab_c"] {
+        let r = admin().s3(&server.endpoint, "PUT", &format!("/{name}"), &[], b"");
+        assert_s3_error(r.status, &r.body, 400, "InvalidBucketName");
+    }
+    let long = "a".repeat(64);
+    let r = admin().s3(&server.endpoint, "PUT", &format!("/{long}"), &[], b"");
+    assert_s3_error(r.status, &r.body, 400, "InvalidBucketName");
+    // The longest and shortest legal names are fine.
+    create_bucket(&server, &"b".repeat(63));
+    create_bucket(&server, "abc");
+    create_bucket(&server, "a.b-c.1");
+}
+
+/// Writes `head` and `body` to the server, then half-closes (or drops) the connection; the
+/// response, if the server sent one.
+fn send_short(server: &Server, head: &[u8], body: &[u8], half_close: bool) -> RawResponse {
+    let mut stream = TcpStream::connect(host(server)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let _ = stream.write_all(head);
+    let _ = stream.write_all(body);
+    if !half_close {
+        drop(stream);
+        return RawResponse {
+            status: 0,
+            head: String::new(),
+            body: String::new(),
+        };
+    }
+    let _ = stream.shutdown(Shutdown::Write);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    RawResponse {
+        status: head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+#[test]
+fn a_body_shorter_than_its_content_length_stores_nothing() {
+    let server = Server::start();
+    create_bucket(&server, "short-bucket");
+    let host = host(&server);
+    let full = vec![b'z'; 100_000];
+    let sent = &full[..50_000];
+    for (key, payload, half_close) in [
+        (
+            "unsigned-half-closed",
+            Payload::Literal("UNSIGNED-PAYLOAD"),
+            true,
+        ),
+        (
+            "unsigned-dropped",
+            Payload::Literal("UNSIGNED-PAYLOAD"),
+            false,
+        ),
+        ("signed-half-closed", Payload::HashOf(&full), true),
+        ("signed-dropped", Payload::HashOf(&full), false),
+    ] {
+        let head = admin().s3_head(
+            &host,
+            "PUT",
+            &format!("/short-bucket/{key}"),
+            &[],
+            payload,
+            full.len(),
+        );
+        let r = send_short(&server, &head, sent, half_close);
+        assert!(
+            r.status == 0 || (400..500).contains(&r.status),
+            "{key}: no success and no 5xx for a short body: {} {}",
+            r.head,
+            r.body
+        );
+        if r.status != 0 {
+            assert_refused(&r, key);
+        }
+    }
+    // Give a server that would commit late the time to do it.
+    std::thread::sleep(Duration::from_millis(1000));
+    for key in [
+        "unsigned-half-closed",
+        "unsigned-dropped",
+        "signed-half-closed",
+        "signed-dropped",
+    ] {
+        assert_eq!(head_status(&server, "short-bucket", key), 404, "{key}");
+    }
+    assert!(keys(&server, "short-bucket").is_empty());
+    let r = admin().s3(&server.endpoint, "GET", "/short-bucket?uploads", &[], b"");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body.contains("<Upload>"), "{}", r.body);
+}
+
+/// An aws-chunked body (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`) of `data` in one chunk with a
+/// CRC-32 trailer.
+fn aws_chunked(data: &[u8]) -> Vec<u8> {
+    let mut body = format!("{:x}\r\n", data.len()).into_bytes();
+    body.extend_from_slice(data);
+    body.extend_from_slice(
+        format!(
+            "\r\n0\r\nx-amz-checksum-crc32:{}\r\n\r\n",
+            crc32_base64(data)
+        )
+        .as_bytes(),
+    );
+    body
+}
+
+fn put_chunked(server: &Server, key: &str, decoded_length: usize, body: &[u8]) -> RawResponse {
+    let host = host(server);
+    let length = decoded_length.to_string();
+    let mut bytes = admin().s3_head(
+        &host,
+        "PUT",
+        &format!("/chunked-bucket/{key}"),
+        &[
+            ("content-encoding", "aws-chunked"),
+            ("x-amz-decoded-content-length", &length),
+            ("x-amz-trailer", "x-amz-checksum-crc32"),
+        ],
+        Payload::Literal("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+        body.len(),
+    );
+    bytes.extend_from_slice(body);
+    send(&host, &bytes)
+}
+
+#[test]
+fn a_truncated_aws_chunked_body_stores_nothing() {
+    let server = Server::start();
+    create_bucket(&server, "chunked-bucket");
+    let data: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    let whole = aws_chunked(&data);
+
+    // The well-formed body is stored as its decoded bytes.
+    let r = put_chunked(&server, "whole", data.len(), &whole);
+    assert_eq!(r.status, 200, "{}\n{}", r.head, r.body);
+    let got = admin().s3(&server.endpoint, "HEAD", "/chunked-bucket/whole", &[], b"");
+    assert_eq!(got.status, 200);
+    assert!(
+        got.head
+            .to_ascii_lowercase()
+            .contains(&format!("content-length: {}", data.len())),
+        "{}",
+        got.head
+    );
+
+    // Cut inside the chunk's data, before the final chunk, and inside the trailer.
+    let in_data = whole.iter().position(|&b| b == b'\n').unwrap() + 1 + 10_000;
+    let before_last = whole.len() - whole.windows(3).rev().position(|w| w == b"\n0\r").unwrap() - 3;
+    for (key, cut) in [
+        ("cut-in-data", in_data),
+        ("cut-before-last-chunk", before_last),
+        ("cut-in-trailer", whole.len() - 10),
+    ] {
+        let r = put_chunked(&server, key, data.len(), &whole[..cut]);
+        assert_refused(&r, key);
+    }
+    // A chunk longer than the decoded length declared.
+    let r = put_chunked(&server, "longer-than-declared", data.len() - 1, &whole);
+    assert_refused(&r, "longer-than-declared");
+    // A trailer checksum of other bytes.
+    let mut wrong = whole.clone();
+    let crc = crc32_base64(&data);
+    let at = wrong
+        .windows(crc.len())
+        .position(|w| w == crc.as_bytes())
+        .unwrap();
+    wrong[at..at + crc.len()].copy_from_slice(crc32_base64(b"other").as_bytes());
+    let r = put_chunked(&server, "wrong-checksum", data.len(), &wrong);
+    assert_refused(&r, "wrong-checksum");
+
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(keys(&server, "chunked-bucket"), ["whole"]);
+}
+
+#[test]
+fn a_signature_over_another_payload_stores_nothing() {
+    let server = Server::start();
+    create_bucket(&server, "hash-bucket");
+    let host = host(&server);
+    let body = b"the bytes actually sent";
+
+    // Signed over the hash of other bytes, and that hash sent as x-amz-content-sha256.
+    let mut bytes = admin().s3_head(
+        &host,
+        "PUT",
+        "/hash-bucket/other-hash",
+        &[],
+        Payload::HashOf(b"some other bytes"),
+        body.len(),
+    );
+    bytes.extend_from_slice(body);
+    let r = send(&host, &bytes);
+    assert_refused(&r, "other-hash");
+    let code = xml_field(&r.body, "Code").unwrap();
+    assert!(
+        (r.status, code) == (400, "XAmzContentSHA256Mismatch")
+            || (r.status, code) == (403, "SignatureDoesNotMatch"),
+        "{} {}",
+        r.status,
+        r.body
+    );
+
+    // Signed over the body, then x-amz-content-sha256 swapped for another hash.
+    let head = admin().s3_head(
+        &host,
+        "PUT",
+        "/hash-bucket/swapped-hash",
+        &[],
+        Payload::HashOf(body),
+        body.len(),
+    );
+    let head = String::from_utf8(head)
+        .unwrap()
+        .replace(&sha256_hex(body), &sha256_hex(b"swapped"));
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    let r = send(&host, &bytes);
+    assert_s3_error(r.status, &r.body, 403, "SignatureDoesNotMatch");
+
+    // Unsigned payload: the body is whatever arrives (the control).
+    let mut bytes = admin().s3_head(
+        &host,
+        "PUT",
+        "/hash-bucket/unsigned",
+        &[],
+        Payload::Literal("UNSIGNED-PAYLOAD"),
+        body.len(),
+    );
+    bytes.extend_from_slice(body);
+    let r = send(&host, &bytes);
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(keys(&server, "hash-bucket"), ["unsigned"]);
+}
+
+#[test]
+fn errors_are_s3_xml_with_a_4xx_status() {
+    let server = Server::start();
+    let e = &server.endpoint;
+    create_bucket(&server, "err-bucket");
+    let r = admin().s3(e, "PUT", "/err-bucket/k", &[], b"0123456789");
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let r = admin().s3(e, "GET", "/no-such-bucket?list-type=2", &[], b"");
+    assert_s3_error(r.status, &r.body, 404, "NoSuchBucket");
+    let r = admin().s3(e, "GET", "/err-bucket/missing", &[], b"");
+    assert_s3_error(r.status, &r.body, 404, "NoSuchKey");
+    // HEAD errors have no body.
+    let r = admin().s3(e, "HEAD", "/err-bucket/missing", &[], b"");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body, "", "a HEAD error has no body");
+    let r = admin().s3(e, "HEAD", "/no-such-bucket", &[], b"");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body, "");
+    let r = admin().s3(e, "DELETE", "/err-bucket", &[], b"");
+    assert_s3_error(r.status, &r.body, 409, "BucketNotEmpty");
+    let r = admin().s3(e, "GET", "/err-bucket/k", &[("range", "bytes=20-30")], b"");
+    assert_s3_error(r.status, &r.body, 416, "InvalidRange");
+    let r = admin().s3(e, "GET", "/err-bucket/k", &[("if-match", "\"nope\"")], b"");
+    assert_s3_error(r.status, &r.body, 412, "PreconditionFailed");
+    let etag = admin()
+        .s3(e, "HEAD", "/err-bucket/k", &[], b"")
+        .head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("etag")
+                .then(|| value.trim().to_owned())
+        })
+        .expect("an ETag");
+    let r = admin().s3(e, "GET", "/err-bucket/k", &[("if-none-match", &etag)], b"");
+    assert_eq!(r.status, 304, "{}", r.head);
+    let r = admin().s3(
+        e,
+        "PUT",
+        "/err-bucket/k?partNumber=1&uploadId=no-such-upload",
+        &[],
+        b"part",
+    );
+    assert_s3_error(r.status, &r.body, 404, "NoSuchUpload");
+    let r = admin().s3(e, "PUT", "/err-bucket?policy", &[], b"{\"Version\": 1}");
+    assert_s3_error(r.status, &r.body, 400, "MalformedPolicy");
+    let r = admin().s3(
+        e,
+        "PUT",
+        "/err-bucket/k?acl",
+        &[("x-amz-acl", "public-read")],
+        b"",
+    );
+    assert_s3_error(r.status, &r.body, 400, "AccessControlListNotSupported");
+
+    // Credentials.
+    let unknown = Signer::new("s3", ("AKIAUNKNOWNKEY000000", "secret"));
+    let r = unknown.s3(e, "GET", "/", &[], b"");
+    assert_s3_error(r.status, &r.body, 403, "InvalidAccessKeyId");
+    let wrong = Signer::new("s3", (ADMIN_KEY_ID, "not-the-secret"));
+    let r = wrong.s3(e, "GET", "/err-bucket/k", &[], b"");
+    assert_s3_error(r.status, &r.body, 403, "SignatureDoesNotMatch");
+    let r = admin()
+        .token("not-a-session-token")
+        .s3(e, "GET", "/", &[], b"");
+    assert_refused(&r, "a garbage session token");
+    // Anonymous requests: the bucket is private.
+    let r = send(
+        &host(&server),
+        format!(
+            "GET /err-bucket/k HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n\r\n",
+            host(&server)
+        )
+        .as_bytes(),
+    );
+    assert_s3_error(r.status, &r.body, 403, "AccessDenied");
+    // A presigned URL for the wrong method.
+    let target = admin().s3_presigned(
+        &host(&server),
+        "PUT",
+        "/err-bucket/k",
+        Duration::from_secs(60),
+    );
+    let r = send(
+        &host(&server),
+        format!(
+            "GET {target} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n\r\n",
+            host(&server)
+        )
+        .as_bytes(),
+    );
+    assert_s3_error(r.status, &r.body, 403, "SignatureDoesNotMatch");
+}
+
+#[test]
+fn virtual_hosted_style_names_the_bucket_in_the_host() {
+    let server = Server::start();
+    let connect = host(&server);
+    let port = connect.rsplit(':').next().unwrap();
+    let vhost = format!("vh-bucket.s3.localhost:{port}");
+    let call = |method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]| {
+        let mut bytes = admin().s3_head(
+            &vhost,
+            method,
+            target,
+            headers,
+            Payload::HashOf(body),
+            body.len(),
+        );
+        bytes.extend_from_slice(body);
+        send(&connect, &bytes)
+    };
+
+    let r = call("PUT", "/", &[], b"");
+    assert_eq!(r.status, 200, "CreateBucket virtual-hosted: {}", r.body);
+    let r = call("PUT", "/dir/key.txt", &[], b"virtually hosted");
+    assert_eq!(r.status, 200, "PutObject virtual-hosted: {}", r.body);
+    // The same object path-style.
+    let r = admin().s3(&server.endpoint, "GET", "/vh-bucket/dir/key.txt", &[], b"");
+    assert_eq!((r.status, r.body.as_str()), (200, "virtually hosted"));
+    let r = call("GET", "/dir/key.txt", &[], b"");
+    assert_eq!((r.status, r.body.as_str()), (200, "virtually hosted"));
+    let r = call("GET", "/?list-type=2&prefix=dir/", &[], b"");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<Key>dir/key.txt</Key>"), "{}", r.body);
+    let r = call("GET", "/missing", &[], b"");
+    assert_s3_error(r.status, &r.body, 404, "NoSuchKey");
+
+    // A presigned GET on the virtual host.
+    let target = admin().s3_presigned(&vhost, "GET", "/dir/key.txt", Duration::from_secs(60));
+    let r = send(
+        &connect,
+        format!("GET {target} HTTP/1.1\r\nhost: {vhost}\r\nconnection: close\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, "virtually hosted"),
+        "{}",
+        r.head
+    );
+
+    // Another domain is not S3's: the bucket is not taken from it.
+    let other = format!("vh-bucket.example.test:{port}");
+    let mut bytes = admin().s3_head(&other, "GET", "/dir/key.txt", &[], Payload::HashOf(b""), 0);
+    bytes.extend_from_slice(b"");
+    let r = send(&connect, &bytes);
+    assert_ne!(r.status, 200, "{}", r.body);
+    assert!(r.status < 500, "{} {}", r.status, r.body);
+}
