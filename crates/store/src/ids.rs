@@ -1,4 +1,4 @@
-//! Identifiers for IAM entities and keys, and the ARNs built from them.
+//! Identifiers for IAM entities, keys and S3 multipart uploads, and the ARNs built from them.
 //!
 //! IAM unique IDs are a 4-letter prefix plus 17 characters (21 in all); access key IDs are a
 //! prefix plus 16 (20 in all). The characters come from the uppercase base32 alphabet `A-Z2-7`,
@@ -50,8 +50,35 @@ pub fn session_access_key_id() -> String {
     with_prefix("ASIA", 16)
 }
 
+/// An S3 multipart upload ID: 64 characters of the URL-safe base64 alphabet (`A-Za-z0-9-_`),
+/// 384 random bits, so an ID can be neither guessed nor met twice.
+pub fn upload_id() -> String {
+    const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bytes = [0u8; 64];
+    rand::fill(&mut bytes[..]);
+    // 256 is a multiple of 64, so masking keeps every character equally likely.
+    bytes
+        .iter()
+        .map(|b| char::from(URL_SAFE[usize::from(b & 63)]))
+        .collect()
+}
+
 /// `arn:aws:iam::ACCOUNT:KIND{path}{name}`, the shape of every IAM entity ARN.
 /// `kind` is `role`, `user`, `instance-profile` or `policy`; `path` starts and ends with `/`.
 pub fn iam_arn(account_id: &str, kind: &str, path: &str, name: &str) -> String {
     format!("arn:aws:iam::{account_id}:{kind}{path}{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn upload_ids_are_64_url_safe_characters_and_differ() {
+        let id = super::upload_id();
+        assert_eq!(id.len(), 64);
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_ne!(super::upload_id(), id);
+    }
 }

@@ -562,8 +562,10 @@ pub trait Store: Clone + Send + Sync + 'static {
         key: &str,
         upload_id: &str,
     ) -> impl Future<Output = Result<MultipartUpload>> + Send;
-    /// The bucket's uploads in progress, by key then initiation time (at most `max`, after
-    /// the `(key, upload_id)` marker); `NotFound` (kind `Bucket`).
+    /// The bucket's uploads in progress whose key starts with `prefix`, by key then initiation
+    /// time (at most `max`, after the `(key, upload_id)` marker); `NotFound` (kind `Bucket`).
+    /// A marker naming no upload of its key (an ended upload, or an empty ID for a key marker
+    /// alone) resumes at the next key.
     fn uploads(
         &self,
         bucket: &str,
@@ -581,7 +583,9 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// The upload's parts by part number; `NotFound` (kind `Upload`).
     fn parts(&self, upload_id: &str) -> impl Future<Output = Result<Vec<Part>>> + Send;
     /// In one transaction: stores `object` (whose blob the server assembled from the parts)
-    /// and ends the upload. `NotFound` (kind `Upload`) if it already ended.
+    /// and ends the upload. `NotFound` (kind `Upload`) if it already ended; `InvalidInput` if
+    /// `object` is not of the upload's bucket and key. The object's last-modified time is the
+    /// upload's initiation, as on S3.
     fn complete_upload(
         &self,
         upload_id: &str,

@@ -38,6 +38,8 @@ pub struct CallRecord {
     resources: resources::Resources,
     identity: Option<Identified>,
     outcome: Outcome,
+    /// `eventCategory`: S3's object-level calls are data events.
+    data_event: bool,
     /// `false` when recording is off: every step is skipped, so the benchmark knob measures
     /// a server that builds no record at all.
     recording: bool,
@@ -69,6 +71,7 @@ impl CallRecord {
             resources: resources::Resources::default(),
             identity: None,
             outcome: Outcome::Pending,
+            data_event: false,
             recording: true,
         }
     }
@@ -122,6 +125,27 @@ impl CallRecord {
         }
     }
 
+    /// An S3 call: its operation, the bucket and key it names, and whether CloudTrail counts
+    /// it as a data event (object-level activity) rather than a management event.
+    pub fn s3_call(&mut self, operation: &str, bucket: Option<&str>, key: Option<&str>, data: bool) {
+        if !self.recording {
+            return;
+        }
+        self.event_name = Some(operation.to_owned());
+        self.data_event = data;
+        let mut json = String::new();
+        let mut parameters = Object::open(&mut json);
+        if let Some(bucket) = bucket {
+            parameters.str("bucketName", bucket);
+        }
+        if let Some(key) = key {
+            parameters.str("key", key);
+        }
+        parameters.end();
+        self.request_parameters = Some(json);
+        self.resources = resources::s3(bucket, key);
+    }
+
     pub fn caller(&mut self, caller: &Caller) {
         if !self.recording {
             return;
@@ -142,6 +166,23 @@ impl CallRecord {
             None => None,
         };
         self.outcome = Outcome::Succeeded(elements);
+    }
+
+    /// The call succeeded with no response elements worth recording (S3's bodies are objects).
+    pub fn succeeded_without_elements(&mut self) {
+        if self.recording {
+            self.outcome = Outcome::Succeeded(None);
+        }
+    }
+
+    /// The call failed with this code and message, in a protocol without `AwsError` (S3).
+    pub fn failed_with(&mut self, code: &str, message: &str) {
+        if self.recording {
+            self.outcome = Outcome::Failed {
+                code: code.to_owned(),
+                message: message.to_owned(),
+            };
+        }
     }
 
     pub fn failed(&mut self, error: &AwsError) {
@@ -223,9 +264,12 @@ impl CallRecord {
         }
         record
             .str("eventType", "AwsApiCall")
-            .bool("managementEvent", true)
+            .bool("managementEvent", !self.data_event)
             .str("recipientAccountId", &who.account_id)
-            .str("eventCategory", "Management");
+            .str(
+                "eventCategory",
+                if self.data_event { "Data" } else { "Management" },
+            );
         record.end();
         Some(NewEvent {
             event_id,
@@ -249,6 +293,7 @@ impl CallRecord {
 pub fn is_read_only(event_name: &str) -> bool {
     const READS: &[&str] = &[
         "Get",
+        "Head",
         "List",
         "Describe",
         "Lookup",

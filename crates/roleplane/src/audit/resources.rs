@@ -50,6 +50,18 @@ pub fn from_query(params: &Params) -> Resources {
     Resources { items }
 }
 
+/// An S3 call's bucket and object, as CloudTrail lists them.
+pub fn s3(bucket: Option<&str>, key: Option<&str>) -> Resources {
+    let mut items = Vec::new();
+    if let Some(bucket) = bucket {
+        if let Some(key) = key {
+            items.push(("AWS::S3::Object", format!("arn:aws:s3:::{bucket}/{key}")));
+        }
+        items.push(("AWS::S3::Bucket", format!("arn:aws:s3:::{bucket}")));
+    }
+    Resources { items }
+}
+
 impl Resources {
     pub fn one(kind: &'static str, name: &str) -> Self {
         Resources {

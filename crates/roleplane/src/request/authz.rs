@@ -6,17 +6,18 @@
 //! delay): they are parsed once per principal and kept only while the store has not changed
 //! (`policy_cache.rs`).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use policy::{
-    Context, ContextValue, Decision, Outcome, Policy, PolicyKind, PolicySet, PolicySource, Request,
-    Version, evaluate,
+    Context, ContextValue, Decision, Outcome, Policy, PolicyKind, PolicySet, PolicySource,
+    Principal, PrincipalKind, Request, Version, evaluate,
 };
 use store::{IdentityPolicies, Store, StoreError};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::Call;
+use super::{App, Call};
 use super::auth::Identity;
 use super::policy_cache::IdentityPolicySet;
 use crate::credentials::SessionPrincipal;
@@ -237,15 +238,42 @@ fn allow_nothing() -> Policy {
     }
 }
 
-/// The global condition keys AWS sets on every request.
-fn request_context<S, I>(call: &Call<'_, S, I>, context: &mut Context) {
-    let now = i64::try_from(call.now).unwrap_or(i64::MAX);
+/// The decision for an unsigned request (S3's anonymous callers): only a resource policy
+/// that lets everyone in can allow it.
+pub fn decide_anonymous<S>(app: &App<S>, peer: SocketAddr, now: u64, ask: Ask<'_>) -> Decision {
+    let mut context = Context::new();
+    for (key, value) in ask.context {
+        context.insert(&key, value);
+    }
+    global_context(app, peer, now, &mut context);
+    let policies = PolicySet {
+        resource: ask.resource_policy,
+        ..PolicySet::default()
+    };
+    let request = Request {
+        principal: Principal::new(PrincipalKind::Anonymous),
+        action: ask.action.to_owned(),
+        resource: ask.resource.to_owned(),
+        resource_account: ask.resource_account.unwrap_or_default().to_owned(),
+        context,
+    };
+    evaluate(&request, &policies)
+}
+
+/// The condition keys AWS sets on every request, whoever sent it.
+fn global_context<S>(app: &App<S>, peer: SocketAddr, now: u64, context: &mut Context) {
+    let now = i64::try_from(now).unwrap_or(i64::MAX);
     context.insert_default("aws:CurrentTime", iso8601(now));
     context.insert_default("aws:EpochTime", now.to_string());
-    context.insert_default("aws:SourceIp", call.peer.ip().to_string());
+    context.insert_default("aws:SourceIp", peer.ip().to_string());
     context.insert_default("aws:SecureTransport", "false");
-    context.insert_default("aws:RequestedRegion", call.app.region());
+    context.insert_default("aws:RequestedRegion", app.region());
     context.insert_default("aws:ViaAWSService", "false");
+}
+
+/// The global condition keys AWS sets on every request, and those the caller implies.
+fn request_context<S, I>(call: &Call<'_, S, I>, context: &mut Context) {
+    global_context(call.app, call.peer, call.now, context);
     match &call.caller.identity {
         Identity::User(user) => {
             for tag in &user.tags {

@@ -23,6 +23,7 @@ pub use auth::{
     invalid_token, long_term_key, open_session,
 };
 pub use key_cache::CachedKey;
+pub use policy_cache::GenerationCache;
 pub use service::{Failure, Input, Service};
 
 use crate::protocol::Params;

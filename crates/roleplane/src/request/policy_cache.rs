@@ -24,39 +24,45 @@ pub struct IdentityPolicySet {
     pub boundary: Option<Policy>,
 }
 
-struct Entry {
+/// Identity policies per principal ID.
+pub type PolicyCache = GenerationCache<IdentityPolicySet>;
+
+struct Entry<V> {
     generation: u64,
-    policies: Arc<IdentityPolicySet>,
+    value: Arc<V>,
 }
 
-#[derive(Default)]
-pub struct PolicyCache {
-    entries: Mutex<HashMap<String, Entry>>,
+/// Values read from the store, by name, each kept with the change counter it was read under
+/// and served only while that counter stands still (S3's buckets use it too).
+pub struct GenerationCache<V> {
+    entries: Mutex<HashMap<String, Entry<V>>>,
 }
 
-impl PolicyCache {
-    /// The policies of `principal_id` if they were read at `generation`.
-    pub fn get(&self, principal_id: &str, generation: u64) -> Option<Arc<IdentityPolicySet>> {
+impl<V> Default for GenerationCache<V> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<V> GenerationCache<V> {
+    /// The value of `name` if it was read at `generation`.
+    pub fn get(&self, name: &str, generation: u64) -> Option<Arc<V>> {
         let entries = self.entries.lock().ok()?;
-        let entry = entries.get(principal_id)?;
-        (entry.generation == generation).then(|| entry.policies.clone())
+        let entry = entries.get(name)?;
+        (entry.generation == generation).then(|| entry.value.clone())
     }
 
-    /// Keeps policies read after the store's generation was `generation`.
-    pub fn insert(&self, principal_id: &str, generation: u64, policies: Arc<IdentityPolicySet>) {
+    /// Keeps a value read after the counter was `generation`.
+    pub fn insert(&self, name: &str, generation: u64, value: Arc<V>) {
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
-        if entries.len() >= CAPACITY && !entries.contains_key(principal_id) {
+        if entries.len() >= CAPACITY && !entries.contains_key(name) {
             entries.clear();
         }
-        entries.insert(
-            principal_id.to_owned(),
-            Entry {
-                generation,
-                policies,
-            },
-        );
+        entries.insert(name.to_owned(), Entry { generation, value });
     }
 }
 

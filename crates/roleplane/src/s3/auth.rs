@@ -9,13 +9,15 @@
 //! it resolves is kept in the seam too, for the S3 operations (`super::caller`), which run only
 //! once s3s has verified the signature with the secret returned here.
 
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::{S3Result, s3_error};
 use store::Store;
 use zeroize::Zeroizing;
 
+use crate::audit::CallRecord;
 use crate::request::{
     App, Caller, KeyRefusal, SessionRefusal, caller_of_key, caller_of_session, long_term_key,
     open_session,
@@ -28,8 +30,25 @@ pub struct Seam {
     pub(super) token: Option<Zeroizing<String>>,
     /// Seconds since the epoch when the request arrived (one clock read per request).
     pub(super) now: u64,
+    pub(super) peer: SocketAddr,
+    pub(super) request_id: String,
     /// Set by `get_secret_key` for the key it resolved.
     pub(super) caller: Mutex<Option<Caller>>,
+    /// The call's audit record, noted by the access check and the operations.
+    pub(super) record: Mutex<CallRecord>,
+}
+
+impl Seam {
+    /// The audit record, for a step of the call to note what it learned.
+    pub(super) fn record(&self) -> MutexGuard<'_, CallRecord> {
+        // A panic while the lock was held leaves a record still worth writing.
+        self.record.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The finished call's record (the seam is done with it).
+    pub(super) fn take_record(&self) -> CallRecord {
+        std::mem::replace(&mut *self.record(), CallRecord::off())
+    }
 }
 
 tokio::task_local! {

@@ -1,48 +1,100 @@
-//! S3, seam only (decision 0008): how S3 will sit on roleplane with the `s3s` crate as it is.
-//! s3s owns S3's wire (streaming bodies, REST routing, XML) and its signature variants; roleplane
-//! supplies the secrets ([`auth::RoleplaneAuth`]) and, later, the operations, which authorize
-//! and audit through `request` like every other service. Not routed from the live server yet.
+//! S3 (decision 0008): the `s3s` crate owns S3's wire (REST routing, XML, streaming bodies and
+//! S3's signature variants); roleplane supplies who signed ([`auth`]), may they ([`access`],
+//! with the same policy engine as every other service, the bucket policy as the resource
+//! policy), the operations ([`ops`]) over bucket and object records in the store and object
+//! bytes in blobs ([`blobs`]), and the audit record of every call.
 //!
-//! Here: [`service`] builds the s3s service once per app, [`serve`] runs one request through it
-//! with the request's session token in the task-local seam, and [`caller`] gives an operation
-//! the caller s3s verified. The S3 implementation holds nothing: ListBuckets answers an empty
-//! list owned by the caller, every other operation s3s's `NotImplemented`.
+//! A request reaches [`serve`] from the server's pipeline when it is S3's ([`recognize`]):
+//! signed for the `s3` service, or unsigned and shaped like S3. [`serve`] runs it through
+//! s3s inside the task-local [`auth::Seam`], which carries what s3s does not pass on (the
+//! session token, the peer, the request ID, the audit record) to the authentication hook, the
+//! access check and the operations.
 
+pub mod access;
+pub mod actions;
 pub mod auth;
+pub mod blobs;
+mod conditions;
+mod errors;
+mod host;
+mod ops;
+pub mod public;
+pub mod recognize;
 #[cfg(test)]
 mod tests;
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use s3s::auth::Credentials;
-use s3s::dto::{ListBucketsInput, ListBucketsOutput, Owner};
 use s3s::service::{S3Service, S3ServiceBuilder};
-use s3s::{HttpRequest, HttpResponse, S3, S3Request, S3Response, S3Result, s3_error};
+use s3s::{HttpRequest, HttpResponse};
 use store::Store;
 use zeroize::Zeroizing;
 
+use self::access::RoleplaneAccess;
 use self::auth::{RoleplaneAuth, SEAM, Seam};
+use self::blobs::BlobStore;
+use self::host::S3Domain;
+use self::ops::Objects;
+use crate::audit::CallRecord;
 use crate::request::{App, Caller};
 
 /// The credential-scope service name S3 signs with.
 pub const SERVICE: &str = "s3";
 
-/// The s3s service over `app`'s keys and session tokens; build it once and share it.
-pub fn service<S: Store>(app: Arc<App<S>>) -> S3Service {
-    let mut builder = S3ServiceBuilder::new(Bucketless);
-    builder.set_auth(RoleplaneAuth::new(app));
+/// Every S3 operation served, by the name CloudTrail and IAM's policy simulator give it.
+pub fn operations() -> Vec<&'static str> {
+    actions::operations().collect()
+}
+
+/// The s3s service over `app`'s keys, sessions and policies and `blobs`' bytes; build it once
+/// and share it. `domain` is the virtual-hosted-style suffix (`bucket.DOMAIN`).
+pub fn service<S: Store, B: BlobStore>(
+    app: Arc<App<S>>,
+    blobs: Arc<B>,
+    domain: Option<&str>,
+) -> S3Service {
+    let mut builder = S3ServiceBuilder::new(Objects::new(app.clone(), blobs));
+    builder.set_auth(RoleplaneAuth::new(app.clone()));
+    builder.set_access(RoleplaneAccess::new(app));
+    builder.set_host(S3Domain::new(domain));
     builder.build()
 }
 
-/// Serves one S3 request that arrived at `now` (seconds since the epoch). The body is not
-/// buffered: s3s streams it to the operation.
-pub async fn serve(service: &S3Service, request: HttpRequest, now: u64) -> HttpResponse {
+/// What one S3 request carries besides its bytes.
+pub struct Arrival {
+    pub peer: SocketAddr,
+    /// Seconds since the epoch when it arrived.
+    pub now: u64,
+    pub request_id: String,
+}
+
+/// Serves one S3 request. The body is not buffered: s3s streams it to the operation. The
+/// result carries the call's audit record, for the caller to make durable before the
+/// response leaves.
+pub async fn serve(
+    service: &S3Service,
+    request: HttpRequest,
+    arrival: Arrival,
+    record: CallRecord,
+) -> (HttpResponse, CallRecord) {
+    let request_id = arrival.request_id.clone();
     let seam = Seam {
         token: security_token(&request),
-        now,
+        now: arrival.now,
+        peer: arrival.peer,
+        request_id: arrival.request_id,
         caller: Mutex::new(None),
+        record: Mutex::new(record),
     };
-    match SEAM.scope(seam, service.call(request)).await {
+    let (result, mut record) = SEAM
+        .scope(seam, async {
+            let result = service.call(request).await;
+            (result, SEAM.with(Seam::take_record))
+        })
+        .await;
+    let mut response = match result {
         Ok(response) => response,
         // s3s answers every S3 error itself; this is only its failure to serialize one.
         Err(_) => {
@@ -51,12 +103,13 @@ pub async fn serve(service: &S3Service, request: HttpRequest, now: u64) -> HttpR
             *response.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
             response
         }
-    }
+    };
+    errors::finish(&mut response, &request_id, &mut record);
+    (response, record)
 }
 
-/// The caller whose signature s3s verified for this request, for an operation to authorize
-/// and audit with (`request::Call`). `None` outside [`serve`], for an anonymous request, or if
-/// the credentials s3s hands the operation are not the ones the seam resolved.
+/// The caller whose signature s3s verified for this request. `None` outside [`serve`], for an
+/// anonymous request, or if the credentials s3s hands over are not the ones the seam resolved.
 pub fn caller(credentials: Option<&Credentials>) -> Option<Caller> {
     let credentials = credentials?;
     SEAM.try_with(|seam| {
@@ -85,25 +138,4 @@ fn security_token(request: &HttpRequest) -> Option<Zeroizing<String>> {
             )
         })
     })
-}
-
-/// An S3 with no storage: what the S3 issue will replace with real operations.
-struct Bucketless;
-
-#[async_trait::async_trait]
-impl S3 for Bucketless {
-    async fn list_buckets(
-        &self,
-        req: S3Request<ListBucketsInput>,
-    ) -> S3Result<S3Response<ListBucketsOutput>> {
-        let caller = caller(req.credentials.as_ref()).ok_or_else(|| s3_error!(AccessDenied))?;
-        Ok(S3Response::new(ListBucketsOutput {
-            buckets: Some(Vec::new()),
-            owner: Some(Owner {
-                id: Some(caller.account_id),
-                ..Owner::default()
-            }),
-            ..ListBucketsOutput::default()
-        }))
-    }
 }

@@ -12,6 +12,7 @@
 mod access_keys;
 mod accounts;
 mod associations;
+mod buckets;
 mod changes;
 mod ec2_ids;
 mod inline_policies;
@@ -22,11 +23,15 @@ mod keyring;
 mod loopback;
 mod managed_policies;
 mod metadata_defaults;
+mod object_listing;
+mod objects;
 mod policy_generations;
 mod roles;
 mod rows;
+mod s3_rows;
 mod settings;
 mod tags;
+mod uploads;
 mod users;
 
 use std::path::Path;
@@ -581,66 +586,62 @@ impl Store for SqliteStore {
         let result = instances::set_user_data(&self.pool, account, instance_id, user_data);
         result.await
     }
-    async fn create_bucket(&self, _account: &str, _name: &str, _region: &str) -> Result<Bucket> {
-        todo!()
+    async fn create_bucket(&self, account: &str, name: &str, region: &str) -> Result<Bucket> {
+        buckets::create(&self.pool, account, name, region).await
     }
-    async fn bucket(&self, _name: &str) -> Result<Bucket> {
-        todo!()
+    async fn bucket(&self, name: &str) -> Result<Bucket> {
+        buckets::get(&self.pool, name).await
     }
-    async fn buckets(&self, _account: &str) -> Result<Vec<Bucket>> {
-        todo!()
+    async fn buckets(&self, account: &str) -> Result<Vec<Bucket>> {
+        buckets::list(&self.pool, account).await
     }
-    async fn delete_bucket(&self, _name: &str) -> Result<Vec<String>> {
-        todo!()
+    async fn delete_bucket(&self, name: &str) -> Result<Vec<String>> {
+        buckets::delete(&self.pool, name).await
     }
-    async fn update_bucket(&self, _name: &str, _change: BucketChange) -> Result<Bucket> {
-        todo!()
+    async fn update_bucket(&self, name: &str, change: BucketChange) -> Result<Bucket> {
+        buckets::update(&self.pool, name, change).await
     }
-    async fn put_object(&self, _object: NewObject) -> Result<Option<String>> {
-        todo!()
+    async fn put_object(&self, object: NewObject) -> Result<Option<String>> {
+        objects::put(&self.pool, object).await
     }
-    async fn object(&self, _bucket: &str, _key: &str) -> Result<ObjectMeta> {
-        todo!()
+    async fn object(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
+        objects::get(&self.pool, bucket, key).await
     }
-    async fn delete_object(&self, _bucket: &str, _key: &str) -> Result<Option<String>> {
-        todo!()
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<Option<String>> {
+        objects::delete(&self.pool, bucket, key).await
     }
-    async fn list_objects(&self, _bucket: &str, _listing: &ObjectListing) -> Result<ObjectPage> {
-        todo!()
+    async fn list_objects(&self, bucket: &str, listing: &ObjectListing) -> Result<ObjectPage> {
+        object_listing::list(&self.pool, bucket, listing).await
     }
-    async fn set_object_tags(&self, _bucket: &str, _key: &str, _tags: Vec<Tag>) -> Result<()> {
-        todo!()
+    async fn set_object_tags(&self, bucket: &str, key: &str, tags: Vec<Tag>) -> Result<()> {
+        objects::set_tags(&self.pool, bucket, key, tags).await
     }
-    async fn create_upload(&self, _upload: NewUpload) -> Result<String> {
-        todo!()
+    async fn create_upload(&self, upload: NewUpload) -> Result<String> {
+        uploads::create(&self.pool, upload).await
     }
-    async fn upload(&self, _bucket: &str, _key: &str, _upload_id: &str) -> Result<MultipartUpload> {
-        todo!()
+    async fn upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<MultipartUpload> {
+        uploads::get(&self.pool, bucket, key, upload_id).await
     }
     async fn uploads(
         &self,
-        _bucket: &str,
-        _prefix: &str,
-        _after: Option<(&str, &str)>,
-        _max: usize,
+        bucket: &str,
+        prefix: &str,
+        after: Option<(&str, &str)>,
+        max: usize,
     ) -> Result<Vec<MultipartUpload>> {
-        todo!()
+        uploads::list(&self.pool, bucket, prefix, after, max).await
     }
-    async fn put_part(&self, _upload_id: &str, _part: Part) -> Result<Option<String>> {
-        todo!()
+    async fn put_part(&self, upload_id: &str, part: Part) -> Result<Option<String>> {
+        uploads::put_part(&self.pool, upload_id, part).await
     }
-    async fn parts(&self, _upload_id: &str) -> Result<Vec<Part>> {
-        todo!()
+    async fn parts(&self, upload_id: &str) -> Result<Vec<Part>> {
+        uploads::parts(&self.pool, upload_id).await
     }
-    async fn complete_upload(
-        &self,
-        _upload_id: &str,
-        _object: NewObject,
-    ) -> Result<CompletedUpload> {
-        todo!()
+    async fn complete_upload(&self, upload_id: &str, object: NewObject) -> Result<CompletedUpload> {
+        uploads::complete(&self.pool, upload_id, object).await
     }
-    async fn abort_upload(&self, _upload_id: &str) -> Result<Vec<String>> {
-        todo!()
+    async fn abort_upload(&self, upload_id: &str) -> Result<Vec<String>> {
+        uploads::abort(&self.pool, upload_id).await
     }
     async fn import_key_pair(&self, account: &str, new: NewKeyPair) -> Result<KeyPair> {
         key_pairs::import(&self.pool, account, new).await

@@ -1,0 +1,137 @@
+//! S3's errors as AWS words them, and the finishing touches every S3 response gets: the
+//! request ID headers, `RequestId`/`HostId` in an error body (s3s leaves them out of the
+//! errors it raises itself), and the outcome in the audit record.
+
+use axum::http::HeaderValue;
+use s3s::{HttpResponse, S3Error, S3ErrorCode, s3_error};
+use store::{EntityKind, StoreError};
+
+use crate::audit::CallRecord;
+use crate::protocol::AwsError;
+
+pub const NO_SUCH_BUCKET: &str = "The specified bucket does not exist";
+pub const NO_SUCH_KEY: &str = "The specified key does not exist.";
+pub const NO_SUCH_UPLOAD: &str = "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
+pub const BUCKET_NOT_EMPTY: &str = "The bucket you tried to delete is not empty";
+pub const BUCKET_EXISTS: &str = "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.";
+pub const ACCESS_DENIED: &str = "Access Denied";
+
+/// A store failure as S3 answers it.
+pub fn from_store(error: StoreError) -> S3Error {
+    match error {
+        StoreError::NotFound { kind, .. } => match kind {
+            EntityKind::Bucket => s3_error!(NoSuchBucket, "{NO_SUCH_BUCKET}"),
+            EntityKind::Upload => s3_error!(NoSuchUpload, "{NO_SUCH_UPLOAD}"),
+            _ => s3_error!(NoSuchKey, "{NO_SUCH_KEY}"),
+        },
+        StoreError::AlreadyExists { .. } => s3_error!(BucketAlreadyExists, "{BUCKET_EXISTS}"),
+        StoreError::DeleteConflict { .. } => s3_error!(BucketNotEmpty, "{BUCKET_NOT_EMPTY}"),
+        other => internal(&other),
+    }
+}
+
+/// An internal failure, logged here and answered without its detail.
+pub fn internal(error: &dyn std::fmt::Display) -> S3Error {
+    tracing::error!(error = %error, "S3 operation failed");
+    s3_error!(
+        InternalError,
+        "We encountered an internal error. Please try again."
+    )
+}
+
+/// roleplane's authorization refusal (IAM's wording) as S3's AccessDenied.
+pub fn access_denied(denied: AwsError) -> S3Error {
+    S3Error::with_message(S3ErrorCode::AccessDenied, denied.message)
+}
+
+/// Adds the request ID headers, completes an error body, and notes the outcome in `record`.
+pub fn finish(response: &mut HttpResponse, request_id: &str, record: &mut CallRecord) {
+    let host_id = host_id(request_id);
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amz-request-id", value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&host_id) {
+        response.headers_mut().insert("x-amz-id-2", value);
+    }
+    let status = response.status();
+    if !status.is_client_error() && !status.is_server_error() {
+        record.succeeded_without_elements();
+        return;
+    }
+    let Some(body) = response.body().bytes() else {
+        record.failed_with(&status.as_u16().to_string(), "");
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return;
+    };
+    record.failed_with(
+        element(text, "Code").unwrap_or_default(),
+        element(text, "Message").unwrap_or_default(),
+    );
+    if text.contains("<RequestId>") || !text.contains("</Error>") {
+        return;
+    }
+    let completed = text.replacen(
+        "</Error>",
+        &format!("<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"),
+        1,
+    );
+    let length = completed.len();
+    *response.body_mut() = s3s::Body::from(completed);
+    if let Ok(value) = HeaderValue::from_str(&length.to_string()) {
+        response.headers_mut().insert("content-length", value);
+    }
+}
+
+/// `x-amz-id-2`: S3's extended request ID. roleplane has one host; the request ID stands for it.
+fn host_id(request_id: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(request_id.as_bytes())
+}
+
+/// The text of the first `<NAME>…</NAME>` in `xml` (still escaped).
+fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&format!("</{name}>"))? + start;
+    Some(&xml[start..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_failures_become_s3_errors() {
+        let missing = |kind| StoreError::NotFound {
+            kind,
+            name: "x".into(),
+        };
+        assert_eq!(
+            from_store(missing(EntityKind::Bucket)).code(),
+            &S3ErrorCode::NoSuchBucket
+        );
+        assert_eq!(
+            from_store(missing(EntityKind::Object)).code(),
+            &S3ErrorCode::NoSuchKey
+        );
+        assert_eq!(
+            from_store(missing(EntityKind::Upload)).code(),
+            &S3ErrorCode::NoSuchUpload
+        );
+    }
+
+    #[test]
+    fn an_error_body_gets_its_request_id_and_host_id() {
+        let body = r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>m</Message></Error>"#;
+        let mut response = HttpResponse::new(s3s::Body::from(body.to_owned()));
+        *response.status_mut() = axum::http::StatusCode::NOT_FOUND;
+        let mut record = CallRecord::off();
+        finish(&mut response, "REQ1", &mut record);
+        let text = String::from_utf8(response.body().bytes().unwrap().to_vec()).unwrap();
+        assert!(text.ends_with("<Message>m</Message><RequestId>REQ1</RequestId><HostId>UkVRMQ==</HostId></Error>"), "{text}");
+        assert_eq!(response.headers()["x-amz-request-id"], "REQ1");
+        assert_eq!(element(&text, "Code"), Some("NoSuchKey"));
+    }
+}
