@@ -19,7 +19,8 @@ s3 = boto3.client(
     region_name="us-east-1",
     aws_access_key_id=os.environ["E2E_KEY_ID"],
     aws_secret_access_key=os.environ["E2E_SECRET"],
-    config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+    config=Config(s3={"addressing_style": "path"}, signature_version="s3v4",
+                  retries={"max_attempts": 1}),
 )
 bucket = "boto-bucket"
 

@@ -70,8 +70,13 @@ fn aws_s3_mb_ls_cp_mv_sync_rm_rb() {
         // Above the CLI's 8 MiB multipart threshold: uploaded in parts, downloaded in ranges.
         ("large.bin", noise.bytes(10 * 1024 * 1024)),
     ];
+    // An hour old, so that `sync` sees every copy it made as newer than its source.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
     for (name, bytes) in &files {
-        write(&dir.join("src").join(name), bytes);
+        let path = dir.join("src").join(name);
+        write(&path, bytes);
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(old).unwrap();
     }
 
     let out = cli.ok(dir, &["s3", "mb", "s3://cli-bucket"]);
