@@ -38,6 +38,11 @@ pub struct ServeArgs {
 
     #[arg(long, env = "ROLEPLANE_REGION", default_value = "us-east-1")]
     pub region: String,
+
+    /// Virtual-hosted-style S3: a host `BUCKET.DOMAIN` addresses the bucket; any other host
+    /// (an IP address, `localhost`) is path-style.
+    #[arg(long, env = "ROLEPLANE_S3_DOMAIN", default_value = crate::s3::DEFAULT_DOMAIN)]
+    pub s3_domain: String,
 }
 
 impl ServeArgs {

@@ -127,7 +127,13 @@ impl CallRecord {
 
     /// An S3 call: its operation, the bucket and key it names, and whether CloudTrail counts
     /// it as a data event (object-level activity) rather than a management event.
-    pub fn s3_call(&mut self, operation: &str, bucket: Option<&str>, key: Option<&str>, data: bool) {
+    pub fn s3_call(
+        &mut self,
+        operation: &str,
+        bucket: Option<&str>,
+        key: Option<&str>,
+        data: bool,
+    ) {
         if !self.recording {
             return;
         }
@@ -268,7 +274,11 @@ impl CallRecord {
             .str("recipientAccountId", &who.account_id)
             .str(
                 "eventCategory",
-                if self.data_event { "Data" } else { "Management" },
+                if self.data_event {
+                    "Data"
+                } else {
+                    "Management"
+                },
             );
         record.end();
         Some(NewEvent {

@@ -17,9 +17,9 @@ use store::{IdentityPolicies, Store, StoreError};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{App, Call};
 use super::auth::Identity;
 use super::policy_cache::IdentityPolicySet;
+use super::{App, Call};
 use crate::credentials::SessionPrincipal;
 use crate::protocol::AwsError;
 

@@ -203,20 +203,37 @@ impl<S: Store> RoleplaneAccess<S> {
             .headers()
             .get("x-amz-copy-source")
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| s3_error!(InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"))?;
+            .ok_or_else(|| {
+                s3_error!(
+                    InvalidArgument,
+                    "Copy Source must mention the source bucket and key: sourcebucket/sourcekey"
+                )
+            })?;
         let CopySource::Bucket { bucket, key, .. } = CopySource::parse(header)
             .map_err(|_| s3_error!(InvalidArgument, "Invalid copy source object key"))?
         else {
-            return Err(s3_error!(NotImplemented, "Copying from an access point is not supported"));
+            return Err(s3_error!(
+                NotImplemented,
+                "Copying from an access point is not supported"
+            ));
         };
         let source = match self.view(&bucket).await {
             Ok(view) => Some(view),
             Err(StoreError::NotFound { .. }) => None,
             Err(e) => return Err(errors::internal(&e)),
         };
-        let rule = actions::rule_of("GetObject").ok_or_else(|| errors::internal(&"no GetObject rule"))?;
+        let rule =
+            actions::rule_of("GetObject").ok_or_else(|| errors::internal(&"no GetObject rule"))?;
         let resource = actions::object_arn(&bucket, &key);
-        authorize(&self.app, asker, source.as_deref(), rule, &resource, Conditions::new()).await?;
+        authorize(
+            &self.app,
+            asker,
+            source.as_deref(),
+            rule,
+            &resource,
+            Conditions::new(),
+        )
+        .await?;
         if source.is_none() {
             return Err(s3_error!(NoSuchBucket, "{}", errors::NO_SUCH_BUCKET));
         }
@@ -231,7 +248,9 @@ fn current_asker(
     let caller = super::caller(credentials);
     // s3s verified a signature, so the seam resolved its key: anything else is a bug.
     if credentials.is_some() && caller.is_none() {
-        return Err(errors::internal(&"verified credentials without a resolved caller"));
+        return Err(errors::internal(
+            &"verified credentials without a resolved caller",
+        ));
     }
     SEAM.try_with(|seam| {
         (

@@ -36,7 +36,10 @@ const RULES: &[(&str, Rule)] = &[
     ("CreateBucket", rule("s3:CreateBucket", Bucket, false)),
     ("DeleteBucket", rule("s3:DeleteBucket", Bucket, false)),
     ("HeadBucket", rule("s3:ListBucket", Bucket, true)),
-    ("GetBucketLocation", rule("s3:GetBucketLocation", Bucket, false)),
+    (
+        "GetBucketLocation",
+        rule("s3:GetBucketLocation", Bucket, false),
+    ),
     ("ListObjects", rule("s3:ListBucket", Bucket, true)),
     ("ListObjectsV2", rule("s3:ListBucket", Bucket, true)),
     (
@@ -52,26 +55,50 @@ const RULES: &[(&str, Rule)] = &[
     ("DeleteObjects", rule("s3:DeleteObject", Bucket, true)),
     ("CreateMultipartUpload", rule("s3:PutObject", Object, true)),
     ("UploadPart", rule("s3:PutObject", Object, true)),
-    ("CompleteMultipartUpload", rule("s3:PutObject", Object, true)),
+    (
+        "CompleteMultipartUpload",
+        rule("s3:PutObject", Object, true),
+    ),
     (
         "AbortMultipartUpload",
         rule("s3:AbortMultipartUpload", Object, true),
     ),
-    ("ListParts", rule("s3:ListMultipartUploadParts", Object, true)),
-    ("GetObjectTagging", rule("s3:GetObjectTagging", Object, true)),
-    ("PutObjectTagging", rule("s3:PutObjectTagging", Object, true)),
+    (
+        "ListParts",
+        rule("s3:ListMultipartUploadParts", Object, true),
+    ),
+    (
+        "GetObjectTagging",
+        rule("s3:GetObjectTagging", Object, true),
+    ),
+    (
+        "PutObjectTagging",
+        rule("s3:PutObjectTagging", Object, true),
+    ),
     (
         "DeleteObjectTagging",
         rule("s3:DeleteObjectTagging", Object, true),
     ),
     ("GetObjectAcl", rule("s3:GetObjectAcl", Object, true)),
     ("PutObjectAcl", rule("s3:PutObjectAcl", Object, true)),
-    ("GetBucketTagging", rule("s3:GetBucketTagging", Bucket, false)),
-    ("PutBucketTagging", rule("s3:PutBucketTagging", Bucket, false)),
-    ("DeleteBucketTagging", rule("s3:PutBucketTagging", Bucket, false)),
+    (
+        "GetBucketTagging",
+        rule("s3:GetBucketTagging", Bucket, false),
+    ),
+    (
+        "PutBucketTagging",
+        rule("s3:PutBucketTagging", Bucket, false),
+    ),
+    (
+        "DeleteBucketTagging",
+        rule("s3:PutBucketTagging", Bucket, false),
+    ),
     ("GetBucketPolicy", rule("s3:GetBucketPolicy", Bucket, false)),
     ("PutBucketPolicy", rule("s3:PutBucketPolicy", Bucket, false)),
-    ("DeleteBucketPolicy", rule("s3:DeleteBucketPolicy", Bucket, false)),
+    (
+        "DeleteBucketPolicy",
+        rule("s3:DeleteBucketPolicy", Bucket, false),
+    ),
     (
         "GetBucketPolicyStatus",
         rule("s3:GetBucketPolicyStatus", Bucket, false),
@@ -88,7 +115,10 @@ const RULES: &[(&str, Rule)] = &[
         "DeletePublicAccessBlock",
         rule("s3:PutBucketPublicAccessBlock", Bucket, false),
     ),
-    ("GetBucketVersioning", rule("s3:GetBucketVersioning", Bucket, false)),
+    (
+        "GetBucketVersioning",
+        rule("s3:GetBucketVersioning", Bucket, false),
+    ),
     (
         "GetBucketOwnershipControls",
         rule("s3:GetBucketOwnershipControls", Bucket, false),
@@ -173,7 +203,10 @@ mod tests {
     fn resources_are_s3_arns() {
         assert_eq!(resource(Target::Account, "b", ""), "*");
         assert_eq!(resource(Target::Bucket, "b", ""), "arn:aws:s3:::b");
-        assert_eq!(resource(Target::Object, "b", "a/c d"), "arn:aws:s3:::b/a/c d");
+        assert_eq!(
+            resource(Target::Object, "b", "a/c d"),
+            "arn:aws:s3:::b/a/c d"
+        );
     }
 
     #[test]

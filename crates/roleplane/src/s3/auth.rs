@@ -32,6 +32,8 @@ pub struct Seam {
     pub(super) now: u64,
     pub(super) peer: SocketAddr,
     pub(super) request_id: String,
+    /// The region the SigV4 scope names (`None` for SigV2 and unsigned requests).
+    pub(super) region: Option<String>,
     /// Set by `get_secret_key` for the key it resolved.
     pub(super) caller: Mutex<Option<Caller>>,
     /// The call's audit record, noted by the access check and the operations.

@@ -42,7 +42,11 @@ pub fn from_head(operation: &str, uri: &Uri, headers: &HeaderMap) -> Conditions 
         .is_some_and(|v| v.starts_with("AWS "));
     keys.push(single(
         "s3:authType",
-        if presigned { "REST-QUERY-STRING" } else { "REST-HEADER" },
+        if presigned {
+            "REST-QUERY-STRING"
+        } else {
+            "REST-HEADER"
+        },
     ));
     keys.push(single(
         "s3:signatureversion",
@@ -139,7 +143,10 @@ mod tests {
         headers.insert("x-amz-server-side-encryption", "AES256".parse().unwrap());
         let uri: Uri = "/b/k?X-Amz-Signature=00".parse().unwrap();
         let keys = from_head("PutObject", &uri, &headers);
-        assert_eq!(value(&keys, "s3:RequestObjectTag/team").cloned(), text("a b"));
+        assert_eq!(
+            value(&keys, "s3:RequestObjectTag/team").cloned(),
+            text("a b")
+        );
         assert_eq!(
             value(&keys, "s3:RequestObjectTagKeys").cloned(),
             Some(ContextValue::Multi(vec!["team".into(), "env".into()]))
@@ -148,7 +155,10 @@ mod tests {
             value(&keys, "s3:x-amz-server-side-encryption").cloned(),
             text("AES256")
         );
-        assert_eq!(value(&keys, "s3:authType").cloned(), text("REST-QUERY-STRING"));
+        assert_eq!(
+            value(&keys, "s3:authType").cloned(),
+            text("REST-QUERY-STRING")
+        );
         let keys = from_head("GetObject", &uri, &headers);
         assert_eq!(value(&keys, "s3:RequestObjectTag/team"), None);
     }

@@ -30,6 +30,15 @@ pub fn from_store(error: StoreError) -> S3Error {
     }
 }
 
+/// An error S3 has and s3s's code list lacks.
+pub fn custom(code: &'static str, status: u16, message: &str) -> S3Error {
+    let mut error = S3Error::with_message(S3ErrorCode::Custom(code.into()), message.to_owned());
+    if let Ok(status) = axum::http::StatusCode::from_u16(status) {
+        error.set_status_code(status);
+    }
+    error
+}
+
 /// An internal failure, logged here and answered without its detail.
 pub fn internal(error: &dyn std::fmt::Display) -> S3Error {
     tracing::error!(error = %error, "S3 operation failed");
@@ -130,7 +139,12 @@ mod tests {
         let mut record = CallRecord::off();
         finish(&mut response, "REQ1", &mut record);
         let text = String::from_utf8(response.body().bytes().unwrap().to_vec()).unwrap();
-        assert!(text.ends_with("<Message>m</Message><RequestId>REQ1</RequestId><HostId>UkVRMQ==</HostId></Error>"), "{text}");
+        assert!(
+            text.ends_with(
+                "<Message>m</Message><RequestId>REQ1</RequestId><HostId>UkVRMQ==</HostId></Error>"
+            ),
+            "{text}"
+        );
         assert_eq!(response.headers()["x-amz-request-id"], "REQ1");
         assert_eq!(element(&text, "Code"), Some("NoSuchKey"));
     }

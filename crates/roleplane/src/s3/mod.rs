@@ -35,6 +35,7 @@ use zeroize::Zeroizing;
 use self::access::RoleplaneAccess;
 use self::auth::{RoleplaneAuth, SEAM, Seam};
 use self::blobs::BlobStore;
+pub use self::host::DEFAULT_DOMAIN;
 use self::host::S3Domain;
 use self::ops::Objects;
 use crate::audit::CallRecord;
@@ -68,6 +69,8 @@ pub struct Arrival {
     /// Seconds since the epoch when it arrived.
     pub now: u64,
     pub request_id: String,
+    /// Who the head says signed it ([`recognize`]).
+    pub signer: Option<recognize::Signer>,
 }
 
 /// Serves one S3 request. The body is not buffered: s3s streams it to the operation. The
@@ -77,14 +80,18 @@ pub async fn serve(
     service: &S3Service,
     request: HttpRequest,
     arrival: Arrival,
-    record: CallRecord,
+    mut record: CallRecord,
 ) -> (HttpResponse, CallRecord) {
     let request_id = arrival.request_id.clone();
+    if let Some(signer) = &arrival.signer {
+        record.signed(SERVICE, &signer.region, &signer.access_key_id);
+    }
     let seam = Seam {
         token: security_token(&request),
         now: arrival.now,
         peer: arrival.peer,
         request_id: arrival.request_id,
+        region: arrival.signer.map(|signer| signer.region),
         caller: Mutex::new(None),
         record: Mutex::new(record),
     };
@@ -120,6 +127,11 @@ pub fn caller(credentials: Option<&Credentials>) -> Option<Caller> {
     })
     .ok()
     .flatten()
+}
+
+/// The region the request's SigV4 scope names, inside [`serve`].
+fn signed_region() -> Option<String> {
+    SEAM.try_with(|seam| seam.region.clone()).ok().flatten()
 }
 
 /// `x-amz-security-token` (header), else `X-Amz-Security-Token` (query parameter, as presigned

@@ -117,7 +117,9 @@ pub fn bucket_of_host<'a>(host: &'a str, domain: &str) -> Option<&'a str> {
 /// The host without its port (IPv6 literals keep their brackets).
 pub fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
-        return host.split_once(']').map_or(host, |(addr, _)| &host[..=addr.len()]);
+        return host
+            .split_once(']')
+            .map_or(host, |(addr, _)| &host[..=addr.len()]);
     }
     host.rsplit_once(':').map_or(host, |(name, _)| name)
 }
@@ -144,15 +146,40 @@ mod tests {
         let iam_header = "AWS4-HMAC-SHA256 Credential=AKIAX/20260101/us-east-1/iam/aws4_request, \
                           SignedHeaders=host, Signature=00";
         let presigned = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAY%2F20260101%2Fus-east-1%2Fs3%2Faws4_request";
-        let cases: &[(&str, &str, Option<&str>, Option<&str>, Recognized)] = &[
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            Recognized,
+        );
+        let cases: &[Case] = &[
             ("/", "", Some(s3_header), None, signed("AKIAX", "eu-west-1")),
             ("/", "", Some(iam_header), None, Recognized::Other),
             ("/b/k", presigned, None, None, signed("AKIAY", "us-east-1")),
-            ("/b/k", "", Some("AWS AKIAX:c2ln"), None, Recognized::S3 { signer: None }),
+            (
+                "/b/k",
+                "",
+                Some("AWS AKIAX:c2ln"),
+                None,
+                Recognized::S3 { signer: None },
+            ),
             ("/b/k", "", None, None, Recognized::S3 { signer: None }),
-            ("/", "", None, Some("b.s3.localhost:9100"), Recognized::S3 { signer: None }),
+            (
+                "/",
+                "",
+                None,
+                Some("b.s3.localhost:9100"),
+                Recognized::S3 { signer: None },
+            ),
             ("/", "", None, Some("127.0.0.1:9100"), Recognized::Other),
-            ("/", "max-buckets=1", None, None, Recognized::S3 { signer: None }),
+            (
+                "/",
+                "max-buckets=1",
+                None,
+                None,
+                Recognized::S3 { signer: None },
+            ),
             ("/", "Action=GetUser", None, None, Recognized::Other),
         ];
         for (path, query, authorization, host, expected) in cases {

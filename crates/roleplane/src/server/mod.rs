@@ -64,7 +64,15 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding the API listener on {}", args.api_addr))?;
     let api_addr = listener.local_addr()?;
     let metadata = start_metadata(&app, &args, imds_token_key).await?;
-    let router = pipeline::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let blobs = crate::s3::blobs::DirBlobs::open(&dir.path().join("s3"))
+        .context("opening the S3 object directory")?;
+    let served = pipeline::Served {
+        app: app.clone(),
+        s3: crate::s3::service(app.clone(), Arc::new(blobs), Some(&args.s3_domain)),
+        s3_domain: args.s3_domain.clone(),
+    };
+    let router =
+        pipeline::router(Arc::new(served)).into_make_service_with_connect_info::<SocketAddr>();
     crate::run::Endpoints {
         api: format!("http://{api_addr}"),
         imds_port: metadata.port(),

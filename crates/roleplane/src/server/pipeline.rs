@@ -1,5 +1,9 @@
 //! The request pipeline: one path for every service and protocol.
 //!
+//! S3 leaves it first: a request whose head is S3's ([`s3::recognize`]) goes to [`s3::serve`]
+//! with its body still streaming, and comes back with its audit record, which is made durable
+//! here like every other before the response leaves.
+//!
 //! bytes (≤ [`MAX_BODY_BYTES`]) → SigV4 claim → the routing table picks the service by the
 //! credential scope ([`super::routes`]) → its dialect decodes the operation and input → the
 //! caller is authenticated → the operation must be one the service lists → the service serves
@@ -23,14 +27,24 @@ use crate::audit::{AuditedInput, CallRecord};
 use crate::protocol::query::Query;
 use crate::protocol::{AwsError, Dialect, REQUEST_ID_HEADER, Rendered};
 use crate::request::{App, Call, Failure, Service, authenticate, request_id};
-use crate::sts;
+use crate::s3::recognize::Recognized;
+use crate::{s3, sts};
+use s3s::service::S3Service;
 
 /// Larger bodies are refused before any work: the largest legitimate requests (a policy document
 /// of 131,072 characters, URL-encoded) stay well under it.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-pub fn router<S: Store>(app: Arc<App<S>>) -> Router {
-    Router::new().fallback(handle::<S>).with_state(app)
+/// What the pipeline serves with: the application, and S3 (its s3s service and the
+/// virtual-hosted-style domain).
+pub struct Served<S> {
+    pub app: Arc<App<S>>,
+    pub s3: S3Service,
+    pub s3_domain: String,
+}
+
+pub fn router<S: Store>(served: Arc<Served<S>>) -> Router {
+    Router::new().fallback(handle::<S>).with_state(served)
 }
 
 /// What every request carries through the pipeline besides its bytes.
@@ -42,10 +56,11 @@ pub struct Arrival<'a> {
 }
 
 async fn handle<S: Store>(
-    State(app): State<Arc<App<S>>>,
+    State(served): State<Arc<Served<S>>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
+    let app = &served.app;
     let request_id = request_id::new();
     // One clock read per request (a system call on some virtual machines): the signature's
     // freshness and the record's eventTime share it.
@@ -63,17 +78,48 @@ async fn handle<S: Store>(
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    if let Recognized::S3 { signer } = recognize_s3(&request, &served.s3_domain) {
+        let arrival = s3::Arrival {
+            peer,
+            now,
+            request_id: request_id.clone(),
+            signer,
+        };
+        let request = request.map(s3s::Body::http_body_unsync);
+        let (response, record) = s3::serve(&served.s3, request, arrival, record).await;
+        // Audit contract: the call's record is durable before its response leaves.
+        if let Some(audit) = app.audit() {
+            audit.record(record, &request_id).await;
+        }
+        return response.map(Body::new);
+    }
     let arrival = Arrival {
         peer,
         now,
         request_id: &request_id,
     };
-    let rendered = read_and_route(&app, request, &arrival, &mut record).await;
+    let rendered = read_and_route(app, request, &arrival, &mut record).await;
     // Audit contract: the call's record is durable before its response leaves.
     if let Some(audit) = app.audit() {
         audit.record(record, &request_id).await;
     }
     respond(rendered, &request_id)
+}
+
+fn recognize_s3(request: &Request, domain: &str) -> Recognized {
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    s3::recognize::recognize(
+        request.uri().path(),
+        request.uri().query().unwrap_or(""),
+        header(header::AUTHORIZATION),
+        header(header::HOST),
+        domain,
+    )
 }
 
 async fn read_and_route<S: Store>(

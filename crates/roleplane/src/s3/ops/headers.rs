@@ -17,7 +17,9 @@ const MAX_TAG_VALUE: usize = 256;
 
 /// Every object is encrypted at rest with S3-managed keys, as on AWS since January 2023.
 pub fn sse() -> Option<ServerSideEncryption> {
-    Some(ServerSideEncryption::from_static(ServerSideEncryption::AES256))
+    Some(ServerSideEncryption::from_static(
+        ServerSideEncryption::AES256,
+    ))
 }
 
 /// S3's answer when no `Content-Type` was given.
@@ -127,14 +129,15 @@ pub fn tags_of_header(header: Option<&str>) -> S3Result<Vec<Tag>> {
 /// A tag set as S3 checks it: at most `max` tags, unique keys, S3's lengths.
 pub fn check_tags(tags: Vec<Tag>, max: usize) -> S3Result<Vec<Tag>> {
     if tags.len() > max {
-        return Err(s3_error!(
-            BadRequest,
-            "Object tags cannot be greater than {max}"
-        ));
+        let message = format!("Object tags cannot be greater than {max}");
+        return Err(crate::s3::errors::custom("BadRequest", 400, &message));
     }
     for (i, tag) in tags.iter().enumerate() {
         if tag.key.is_empty() || tag.key.chars().count() > MAX_TAG_KEY {
-            return Err(s3_error!(InvalidTag, "The TagKey you have provided is invalid"));
+            return Err(s3_error!(
+                InvalidTag,
+                "The TagKey you have provided is invalid"
+            ));
         }
         if tag.value.chars().count() > MAX_TAG_VALUE {
             return Err(s3_error!(

@@ -7,7 +7,7 @@
 //! block, ownership, versioning, ACLs, encryption) and [`tagging`].
 
 mod buckets;
-mod headers;
+pub(crate) mod headers;
 mod listing;
 mod multipart;
 mod objects;
@@ -20,7 +20,8 @@ use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result};
 use store::Store;
 
-use super::access::{Authorized, BucketView};
+use super::access::{Asker, Authorized, BucketView};
+use super::auth::SEAM;
 use super::blobs::BlobStore;
 use super::errors;
 use crate::request::App;
@@ -51,6 +52,18 @@ fn bucket_of<T>(req: &S3Request<T>) -> S3Result<&Arc<BucketView>> {
         .bucket
         .as_ref()
         .ok_or_else(|| s3s::s3_error!(NoSuchBucket, "{}", errors::NO_SUCH_BUCKET))
+}
+
+/// The asker of the request in progress, for a decision the operation makes itself
+/// (DeleteObjects' keys).
+fn asker_of(authorized: &Authorized) -> S3Result<Asker> {
+    SEAM.try_with(|seam| Asker {
+        caller: authorized.caller.clone(),
+        peer: seam.peer,
+        now: seam.now,
+        request_id: seam.request_id.clone(),
+    })
+    .map_err(|_| errors::internal(&"an S3 operation outside roleplane's S3 entry point"))
 }
 
 type Out<T> = S3Result<S3Response<T>>;

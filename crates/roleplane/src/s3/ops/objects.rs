@@ -1,0 +1,696 @@
+//! Objects: put, get, head, delete (one or many), copy. Bytes stream between the client and
+//! a blob; the record that names the blob is written only once the blob is durable, so an
+//! acknowledged PUT survives a crash and a failed one leaves nothing visible.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use s3s::dto::*;
+use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result, s3_error};
+use store::{NewObject, ObjectMeta, Store, StoreError};
+use time::OffsetDateTime;
+
+use super::headers::{
+    DEFAULT_CONTENT_TYPE, etag, expires_of, metadata_of, object_headers, refuse_acl, sse,
+    tags_of_header,
+};
+use super::{Objects, Out, authorized, bucket_of};
+use crate::request::authz::Conditions;
+use crate::s3::access::{Authorized, authorize};
+use crate::s3::actions;
+use crate::s3::blobs::{BlobError, BlobStore, Written};
+use crate::s3::errors;
+
+/// The largest object one PUT may write (S3's limit; larger ones need a multipart upload).
+pub const MAX_PUT_BYTES: u64 = 5 << 30;
+/// Keys per DeleteObjects request.
+const MAX_DELETE_KEYS: usize = 1000;
+
+pub async fn put<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    req: S3Request<PutObjectInput>,
+) -> Out<PutObjectOutput> {
+    let bucket = bucket_of(&req)?.bucket.name.clone();
+    let mut input = req.input;
+    let grants = input.grant_full_control.is_some()
+        || input.grant_read.is_some()
+        || input.grant_read_acp.is_some()
+        || input.grant_write_acp.is_some();
+    refuse_acl(input.acl.as_ref(), grants)?;
+    let tags = tags_of_header(input.tagging.as_deref())?;
+    let expected = declared_length(input.content_length, MAX_PUT_BYTES)?;
+    if input
+        .if_none_match
+        .as_ref()
+        .is_some_and(ETagCondition::is_any)
+        && object_exists(ops, &bucket, &input.key).await?
+    {
+        return Err(precondition_failed());
+    }
+    let body = input.body.take().unwrap_or_else(empty_body);
+    let written = ops
+        .blobs
+        .write(body, expected)
+        .await
+        .map_err(from_blob_error)?;
+    let md5 = written.md5.unwrap_or_default();
+    if let Some(declared) = &input.content_md5
+        && !md5_matches(declared, &md5)
+    {
+        ops.blobs.delete(&written.id).await;
+        return Err(s3_error!(
+            BadDigest,
+            "The Content-MD5 you specified did not match what we received."
+        ));
+    }
+    let etag_hex = hex::encode(md5);
+    let object = NewObject {
+        bucket,
+        key: input.key.clone(),
+        size: written.size,
+        etag: etag_hex.clone(),
+        blob: written.id.clone(),
+        headers: object_headers(
+            input.content_type.as_deref(),
+            input.content_encoding.as_deref(),
+            input.content_disposition.as_deref(),
+            input.content_language.as_deref(),
+            input.cache_control.as_deref(),
+            input.expires.as_ref(),
+            input.metadata.as_ref(),
+        ),
+        tags,
+    };
+    store_object(ops, object, &written).await?;
+    Ok(S3Response::new(PutObjectOutput {
+        e_tag: Some(etag(&etag_hex)),
+        server_side_encryption: sse(),
+        checksum_crc32: input.checksum_crc32,
+        checksum_crc32c: input.checksum_crc32c,
+        checksum_crc64nvme: input.checksum_crc64nvme,
+        checksum_sha1: input.checksum_sha1,
+        checksum_sha256: input.checksum_sha256,
+        ..PutObjectOutput::default()
+    }))
+}
+
+/// Writes the record naming a durable blob, then drops the blob it replaced. If the record
+/// cannot be written (the bucket went away meanwhile), the new blob goes.
+pub(super) async fn store_object<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    object: NewObject,
+    written: &Written,
+) -> S3Result<()> {
+    match ops.app.store().put_object(object).await {
+        Ok(replaced) => {
+            if let Some(old) = replaced {
+                ops.blobs.delete(&old).await;
+            }
+            Ok(())
+        }
+        Err(e) => {
+            ops.blobs.delete(&written.id).await;
+            Err(errors::from_store(e))
+        }
+    }
+}
+
+fn empty_body() -> StreamingBlob {
+    StreamingBlob::wrap(futures_stream_empty())
+}
+
+fn futures_stream_empty()
+-> impl futures_core::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + Sync + 'static {
+    EmptyStream
+}
+
+struct EmptyStream;
+
+impl futures_core::Stream for EmptyStream {
+    type Item = Result<bytes::Bytes, std::io::Error>;
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::task::Poll::Ready(None)
+    }
+}
+
+/// The body length the request declares, within `max`.
+pub(super) fn declared_length(length: Option<i64>, max: u64) -> S3Result<Option<u64>> {
+    let Some(length) = length else {
+        return Ok(None);
+    };
+    let length = u64::try_from(length).map_err(|_| {
+        s3_error!(
+            InvalidArgument,
+            "Content-Length must be a non-negative number"
+        )
+    })?;
+    if length > max {
+        return Err(s3_error!(
+            EntityTooLarge,
+            "Your proposed upload exceeds the maximum allowed size"
+        ));
+    }
+    Ok(Some(length))
+}
+
+fn md5_matches(declared: &str, md5: &[u8; 16]) -> bool {
+    base64::engine::general_purpose::STANDARD
+        .decode(declared.trim())
+        .is_ok_and(|bytes| bytes == md5)
+}
+
+/// A blob failure as S3 answers it: a body that ended early or ran long is the client's, and
+/// an S3 error raised while decoding the body (a chunk signature that does not match) is
+/// passed on as it is.
+pub(super) fn from_blob_error(error: BlobError) -> S3Error {
+    match error {
+        BlobError::IncompleteBody { .. } | BlobError::TooLong { .. } => s3_error!(
+            IncompleteBody,
+            "You did not provide the number of bytes specified by the Content-Length HTTP header."
+        ),
+        BlobError::Body(source) => match source.downcast_ref::<S3Error>() {
+            Some(inner) => S3Error::with_message(
+                inner.code().clone(),
+                inner
+                    .message()
+                    .unwrap_or("The request body could not be read")
+                    .to_owned(),
+            ),
+            None => s3_error!(
+                IncompleteBody,
+                "The request body ended before it was complete."
+            ),
+        },
+        BlobError::NotFound(_) | BlobError::InvalidId(_) | BlobError::Io(_) => {
+            errors::internal(&error)
+        }
+    }
+}
+
+async fn object_exists<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    bucket: &str,
+    key: &str,
+) -> S3Result<bool> {
+    match ops.app.store().object(bucket, key).await {
+        Ok(_) => Ok(true),
+        Err(StoreError::NotFound { .. }) => Ok(false),
+        Err(e) => Err(errors::from_store(e)),
+    }
+}
+
+/// The object the request reads: the one the access check loaded, else from the store.
+async fn object_of<S: Store, B: BlobStore, T>(
+    ops: &Objects<S, B>,
+    req: &S3Request<T>,
+    bucket: &str,
+    key: &str,
+) -> S3Result<Arc<ObjectMeta>> {
+    if let Some(object) = &authorized(req)?.object {
+        return Ok(object.clone());
+    }
+    ops.app
+        .store()
+        .object(bucket, key)
+        .await
+        .map(Arc::new)
+        .map_err(errors::from_store)
+}
+
+fn precondition_failed() -> S3Error {
+    s3_error!(
+        PreconditionFailed,
+        "At least one of the pre-conditions you specified did not hold"
+    )
+}
+
+/// GET and HEAD preconditions in RFC 9110's order, as S3 applies them: If-Match, else
+/// If-Unmodified-Since (412); then If-None-Match, else If-Modified-Since (304).
+fn check_preconditions(
+    object: &ObjectMeta,
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+    if_modified_since: Option<&Timestamp>,
+    if_unmodified_since: Option<&Timestamp>,
+) -> S3Result<()> {
+    let matches = |condition: &ETagCondition| match condition {
+        ETagCondition::Any => true,
+        ETagCondition::ETag(tag) => tag.value() == object.etag,
+    };
+    let modified = object.last_modified.unix_timestamp();
+    let seconds = |t: &Timestamp| OffsetDateTime::from(t.clone()).unix_timestamp();
+    match if_match {
+        Some(condition) if !matches(condition) => return Err(precondition_failed()),
+        None if if_unmodified_since.is_some_and(|t| modified > seconds(t)) => {
+            return Err(precondition_failed());
+        }
+        _ => {}
+    }
+    let not_modified = match if_none_match {
+        Some(condition) => matches(condition),
+        None => if_modified_since.is_some_and(|t| modified <= seconds(t)),
+    };
+    if not_modified {
+        let mut error = S3Error::new(S3ErrorCode::NotModified);
+        if let Ok(value) = format!("\"{}\"", object.etag).parse() {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert("etag", value);
+            error.set_headers(headers);
+        }
+        return Err(error);
+    }
+    Ok(())
+}
+
+/// The byte range a `Range` asks for, or InvalidRange.
+fn range_of(range: Option<&Range>, size: u64) -> S3Result<Option<std::ops::Range<u64>>> {
+    let Some(range) = range else {
+        return Ok(None);
+    };
+    range
+        .check(size)
+        .map(Some)
+        .map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))
+}
+
+pub async fn get<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    req: S3Request<GetObjectInput>,
+) -> Out<GetObjectOutput> {
+    let bucket = bucket_of(&req)?.bucket.name.clone();
+    let input = &req.input;
+    let object = object_of(ops, &req, &bucket, &input.key).await?;
+    check_preconditions(
+        &object,
+        input.if_match.as_ref(),
+        input.if_none_match.as_ref(),
+        input.if_modified_since.as_ref(),
+        input.if_unmodified_since.as_ref(),
+    )?;
+    let range = range_of(input.range.as_ref(), object.size)?;
+    let body = ops
+        .blobs
+        .read(&object.blob, range.clone())
+        .await
+        .map_err(|e| errors::internal(&e))?;
+    let (length, content_range) = match &range {
+        Some(r) => (
+            r.end - r.start,
+            Some(format!(
+                "bytes {}-{}/{}",
+                r.start,
+                r.end.saturating_sub(1),
+                object.size
+            )),
+        ),
+        None => (object.size, None),
+    };
+    let h = &object.headers;
+    Ok(S3Response::new(GetObjectOutput {
+        body: Some(body),
+        accept_ranges: Some("bytes".to_owned()),
+        content_length: i64::try_from(length).ok(),
+        content_range,
+        content_type: Some(
+            h.content_type
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned()),
+        ),
+        content_encoding: h.content_encoding.clone(),
+        content_disposition: h.content_disposition.clone(),
+        content_language: h.content_language.clone(),
+        cache_control: h.cache_control.clone(),
+        expires: expires_of(h),
+        metadata: metadata_of(h),
+        e_tag: Some(etag(&object.etag)),
+        last_modified: Some(Timestamp::from(object.last_modified)),
+        server_side_encryption: sse(),
+        tag_count: (!object.tags.is_empty()).then(|| i32::try_from(object.tags.len()).unwrap_or(0)),
+        ..GetObjectOutput::default()
+    }))
+}
+
+pub async fn head<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    req: S3Request<HeadObjectInput>,
+) -> Out<HeadObjectOutput> {
+    let bucket = bucket_of(&req)?.bucket.name.clone();
+    let input = &req.input;
+    let object = object_of(ops, &req, &bucket, &input.key).await?;
+    check_preconditions(
+        &object,
+        input.if_match.as_ref(),
+        input.if_none_match.as_ref(),
+        input.if_modified_since.as_ref(),
+        input.if_unmodified_since.as_ref(),
+    )?;
+    let range = range_of(input.range.as_ref(), object.size)?;
+    let (length, content_range) = match &range {
+        Some(r) => (
+            r.end - r.start,
+            Some(format!(
+                "bytes {}-{}/{}",
+                r.start,
+                r.end.saturating_sub(1),
+                object.size
+            )),
+        ),
+        None => (object.size, None),
+    };
+    let h = &object.headers;
+    Ok(S3Response::new(HeadObjectOutput {
+        accept_ranges: Some("bytes".to_owned()),
+        content_length: i64::try_from(length).ok(),
+        content_range,
+        content_type: Some(
+            h.content_type
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned()),
+        ),
+        content_encoding: h.content_encoding.clone(),
+        content_disposition: h.content_disposition.clone(),
+        content_language: h.content_language.clone(),
+        cache_control: h.cache_control.clone(),
+        expires: expires_of(h),
+        metadata: metadata_of(h),
+        e_tag: Some(etag(&object.etag)),
+        last_modified: Some(Timestamp::from(object.last_modified)),
+        server_side_encryption: sse(),
+        ..HeadObjectOutput::default()
+    }))
+}
+
+pub async fn delete<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    req: S3Request<DeleteObjectInput>,
+) -> Out<DeleteObjectOutput> {
+    let bucket = bucket_of(&req)?.bucket.name.clone();
+    delete_key(ops, &bucket, &req.input.key).await?;
+    Ok(S3Response::new(DeleteObjectOutput::default()))
+}
+
+async fn delete_key<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    bucket: &str,
+    key: &str,
+) -> S3Result<()> {
+    let blob = ops
+        .app
+        .store()
+        .delete_object(bucket, key)
+        .await
+        .map_err(errors::from_store)?;
+    if let Some(blob) = blob {
+        ops.blobs.delete(&blob).await;
+    }
+    Ok(())
+}
+
+/// DeleteObjects: each key is authorized (`s3:DeleteObject` on it) and deleted on its own; a
+/// key that fails is listed in `Error` and the others go on, as S3 does.
+pub async fn delete_many<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    req: S3Request<DeleteObjectsInput>,
+) -> Out<DeleteObjectsOutput> {
+    let authorized: Authorized = authorized(&req)?.clone();
+    let view = bucket_of(&req)?.clone();
+    let asker = super::asker_of(&authorized)?;
+    let objects = &req.input.delete.objects;
+    if objects.is_empty() || objects.len() > MAX_DELETE_KEYS {
+        return Err(s3_error!(
+            MalformedXML,
+            "The XML you provided was not well-formed or did not validate against our published schema"
+        ));
+    }
+    let rule = actions::rule_of("DeleteObject")
+        .ok_or_else(|| errors::internal(&"no DeleteObject rule"))?;
+    let quiet = req.input.delete.quiet.unwrap_or(false);
+    let mut deleted = Vec::new();
+    let mut failures = Vec::new();
+    for object in objects {
+        let resource = actions::object_arn(&view.bucket.name, &object.key);
+        let outcome = match authorize(
+            &ops.app,
+            &asker,
+            Some(&view),
+            rule,
+            &resource,
+            Conditions::new(),
+        )
+        .await
+        {
+            Ok(()) => delete_key(ops, &view.bucket.name, &object.key).await,
+            Err(denied) => Err(denied),
+        };
+        match outcome {
+            Ok(()) if !quiet => deleted.push(DeletedObject {
+                key: Some(object.key.clone()),
+                ..DeletedObject::default()
+            }),
+            Ok(()) => {}
+            Err(error) => failures.push(Error {
+                code: Some(error.code().as_str().to_owned()),
+                key: Some(object.key.clone()),
+                message: error.message().map(str::to_owned),
+                version_id: None,
+            }),
+        }
+    }
+    Ok(S3Response::new(DeleteObjectsOutput {
+        deleted: Some(deleted),
+        errors: (!failures.is_empty()).then_some(failures),
+        ..DeleteObjectsOutput::default()
+    }))
+}
+
+pub async fn copy<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    req: S3Request<CopyObjectInput>,
+) -> Out<CopyObjectOutput> {
+    let bucket = bucket_of(&req)?.bucket.name.clone();
+    let input = &req.input;
+    let grants = input.grant_full_control.is_some()
+        || input.grant_read.is_some()
+        || input.grant_read_acp.is_some()
+        || input.grant_write_acp.is_some();
+    refuse_acl(input.acl.as_ref(), grants)?;
+    let CopySource::Bucket {
+        bucket: source_bucket,
+        key: source_key,
+        ..
+    } = &input.copy_source
+    else {
+        return Err(s3_error!(
+            NotImplemented,
+            "Copying from an access point is not supported"
+        ));
+    };
+    let source = ops
+        .app
+        .store()
+        .object(source_bucket, source_key)
+        .await
+        .map_err(errors::from_store)?;
+    check_copy_preconditions(&source, input)?;
+    let replace_metadata = input
+        .metadata_directive
+        .as_ref()
+        .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+    let replace_tags = input
+        .tagging_directive
+        .as_ref()
+        .is_some_and(|d| d.as_str() == TaggingDirective::REPLACE);
+    if **source_bucket == *bucket && **source_key == *input.key && !replace_metadata {
+        return Err(s3_error!(
+            InvalidRequest,
+            "This copy request is illegal because it is trying to copy an object to itself \
+             without changing the object's metadata, storage class, website redirect location \
+             or encryption attributes."
+        ));
+    }
+    let headers = if replace_metadata {
+        object_headers(
+            input.content_type.as_deref(),
+            input.content_encoding.as_deref(),
+            input.content_disposition.as_deref(),
+            input.content_language.as_deref(),
+            input.cache_control.as_deref(),
+            input.expires.as_ref(),
+            input.metadata.as_ref(),
+        )
+    } else {
+        source.headers.clone()
+    };
+    let tags = if replace_tags {
+        tags_of_header(input.tagging.as_deref())?
+    } else {
+        source.tags.clone()
+    };
+    let written = ops
+        .blobs
+        .duplicate(&source.blob)
+        .await
+        .map_err(|e| errors::internal(&e))?;
+    let object = NewObject {
+        bucket,
+        key: input.key.clone(),
+        size: written.size,
+        etag: source.etag.clone(),
+        blob: written.id.clone(),
+        headers,
+        tags,
+    };
+    store_object(ops, object, &written).await?;
+    Ok(S3Response::new(CopyObjectOutput {
+        copy_object_result: Some(CopyObjectResult {
+            e_tag: Some(etag(&source.etag)),
+            last_modified: Some(Timestamp::from(OffsetDateTime::now_utc())),
+            ..CopyObjectResult::default()
+        }),
+        server_side_encryption: sse(),
+        ..CopyObjectOutput::default()
+    }))
+}
+
+/// `x-amz-copy-source-if-*`: every failed condition is 412 for a copy.
+fn check_copy_preconditions(source: &ObjectMeta, input: &CopyObjectInput) -> S3Result<()> {
+    match check_preconditions(
+        source,
+        input.copy_source_if_match.as_ref(),
+        input.copy_source_if_none_match.as_ref(),
+        input.copy_source_if_modified_since.as_ref(),
+        input.copy_source_if_unmodified_since.as_ref(),
+    ) {
+        Err(e) if *e.code() == S3ErrorCode::NotModified => Err(precondition_failed()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::ObjectHeaders;
+    use time::macros::datetime;
+
+    fn object() -> ObjectMeta {
+        ObjectMeta {
+            bucket: "b".into(),
+            key: "k".into(),
+            size: 10,
+            etag: "abc".into(),
+            last_modified: datetime!(2026-01-02 00:00 UTC),
+            blob: "x".into(),
+            headers: ObjectHeaders::default(),
+            tags: Vec::new(),
+        }
+    }
+
+    fn tag(value: &str) -> ETagCondition {
+        ETagCondition::ETag(ETag::Strong(value.into()))
+    }
+
+    fn at(t: OffsetDateTime) -> Timestamp {
+        Timestamp::from(t)
+    }
+
+    fn code(result: S3Result<()>) -> Option<S3ErrorCode> {
+        result.err().map(|e| e.code().clone())
+    }
+
+    #[test]
+    fn preconditions_follow_rfc_9110_as_s3_applies_them() {
+        let o = object();
+        let before = at(datetime!(2026-01-01 00:00 UTC));
+        let after = at(datetime!(2026-01-03 00:00 UTC));
+        type Case = (
+            Option<ETagCondition>,
+            Option<ETagCondition>,
+            Option<Timestamp>,
+            Option<Timestamp>,
+            Option<S3ErrorCode>,
+        );
+        let cases: Vec<Case> = vec![
+            (None, None, None, None, None),
+            (Some(tag("abc")), None, None, None, None),
+            (
+                Some(tag("zzz")),
+                None,
+                None,
+                None,
+                Some(S3ErrorCode::PreconditionFailed),
+            ),
+            (Some(ETagCondition::Any), None, None, None, None),
+            (
+                None,
+                Some(tag("abc")),
+                None,
+                None,
+                Some(S3ErrorCode::NotModified),
+            ),
+            (None, Some(tag("zzz")), None, None, None),
+            (
+                None,
+                None,
+                Some(after.clone()),
+                None,
+                Some(S3ErrorCode::NotModified),
+            ),
+            (None, None, Some(before.clone()), None, None),
+            (
+                None,
+                None,
+                None,
+                Some(before.clone()),
+                Some(S3ErrorCode::PreconditionFailed),
+            ),
+            (None, None, None, Some(after.clone()), None),
+            // If-Match holding wins over a failing If-Unmodified-Since.
+            (Some(tag("abc")), None, None, Some(before.clone()), None),
+            // If-None-Match failing wins over a holding If-Modified-Since.
+            (None, Some(tag("zzz")), Some(after.clone()), None, None),
+        ];
+        for (if_match, if_none_match, modified_since, unmodified_since, expected) in cases {
+            let got = code(check_preconditions(
+                &o,
+                if_match.as_ref(),
+                if_none_match.as_ref(),
+                modified_since.as_ref(),
+                unmodified_since.as_ref(),
+            ));
+            assert_eq!(
+                got, expected,
+                "{if_match:?} {if_none_match:?} {modified_since:?} {unmodified_since:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ranges_outside_the_object_are_refused() {
+        let first = Range::Int {
+            first: 0,
+            last: Some(9),
+        };
+        assert_eq!(range_of(Some(&first), 100).unwrap(), Some(0..10));
+        let suffix = Range::Suffix { length: 5 };
+        assert_eq!(range_of(Some(&suffix), 100).unwrap(), Some(95..100));
+        let beyond = Range::Int {
+            first: 200,
+            last: None,
+        };
+        assert_eq!(
+            range_of(Some(&beyond), 100).unwrap_err().code(),
+            &S3ErrorCode::InvalidRange
+        );
+    }
+
+    #[test]
+    fn declared_lengths_are_bounded() {
+        assert_eq!(declared_length(Some(5), 10).unwrap(), Some(5));
+        assert!(declared_length(Some(11), 10).is_err());
+        assert!(declared_length(Some(-1), 10).is_err());
+        assert_eq!(declared_length(None, 10).unwrap(), None);
+    }
+}
