@@ -67,9 +67,11 @@ fn aws_s3_mb_ls_cp_mv_sync_rm_rb() {
         ("a.txt", b"alpha\n".to_vec()),
         ("sub/b.txt", b"bravo\n".to_vec()),
         ("sub/deeper/c.bin", noise.bytes(100_000)),
+        ("with space/ünïcödé+plus&amp.txt", b"odd names\n".to_vec()),
         // Above the CLI's 8 MiB multipart threshold: uploaded in parts, downloaded in ranges.
         ("large.bin", noise.bytes(10 * 1024 * 1024)),
     ];
+    let large = &files[4].1;
     // An hour old, so that `sync` sees every copy it made as newer than its source.
     let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
     for (name, bytes) in &files {
@@ -102,7 +104,7 @@ fn aws_s3_mb_ls_cp_mv_sync_rm_rb() {
     );
     assert_eq!(
         md5_hex(&read(&dir.join("down/large.bin"))),
-        md5_hex(&files[3].1),
+        md5_hex(large),
         "a multipart upload and ranged download"
     );
 
@@ -111,7 +113,7 @@ fn aws_s3_mb_ls_cp_mv_sync_rm_rb() {
         dir,
         &["s3", "cp", "src", "s3://cli-bucket/tree/", "--recursive"],
     );
-    assert_eq!(out.matches("upload:").count(), 4, "{out}");
+    assert_eq!(out.matches("upload:").count(), 5, "{out}");
     let mut listed = ls_recursive(&cli, dir, "s3://cli-bucket/tree/");
     listed.sort();
     let mut expected: Vec<(String, u64)> = files
@@ -158,7 +160,7 @@ fn aws_s3_mb_ls_cp_mv_sync_rm_rb() {
 
     // sync: the first uploads everything, the second nothing, a changed file alone.
     let out = cli.ok(dir, &["s3", "sync", "src", "s3://cli-bucket/synced"]);
-    assert_eq!(out.matches("upload:").count(), 4, "{out}");
+    assert_eq!(out.matches("upload:").count(), 5, "{out}");
     let out = cli.ok(dir, &["s3", "sync", "src", "s3://cli-bucket/synced"]);
     assert_eq!(out.trim(), "", "a second sync is a no-op");
     write(&dir.join("src/a.txt"), b"alpha, changed\n");
@@ -176,10 +178,14 @@ fn aws_s3_mb_ls_cp_mv_sync_rm_rb() {
         files[2].1,
         "sync down"
     );
+    assert_eq!(
+        read(&dir.join("synced-down/with space/ünïcödé+plus&amp.txt")),
+        b"odd names\n"
+    );
 
     // rm --recursive.
     let out = cli.ok(dir, &["s3", "rm", "s3://cli-bucket/synced/", "--recursive"]);
-    assert_eq!(out.matches("delete:").count(), 4, "{out}");
+    assert_eq!(out.matches("delete:").count(), 5, "{out}");
     assert!(ls_recursive(&cli, dir, "s3://cli-bucket/synced/").is_empty());
     cli.ok(dir, &["s3", "rm", "s3://cli-bucket/moved.txt"]);
 
@@ -440,6 +446,7 @@ fn aws_s3api_operations_and_their_output() {
         b,
         "--start-after",
         "docs/two.bin",
+        "--no-paginate",
     ]);
     assert_eq!(after["Contents"][0]["Key"], "top.txt", "{after}");
     assert_eq!(after["KeyCount"], 1, "{after}");
