@@ -103,14 +103,33 @@ pub fn xml_field<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
 /// Asserts `body` is an S3 XML error with `code`: `<Error><Code>…</Code><Message>…` and a
 /// `RequestId`.
 pub fn assert_s3_error(status: u16, body: &str, expected_status: u16, code: &str) {
-    assert_eq!(status, expected_status, "status of {code}: {body}");
-    assert!(body.contains("<Error>"), "an S3 XML error: {body}");
-    assert_eq!(xml_field(body, "Code"), Some(code), "{body}");
-    assert!(xml_field(body, "Message").is_some(), "a Message: {body}");
-    assert!(
-        xml_field(body, "RequestId").is_some(),
-        "a RequestId: {body}"
-    );
+    if let Some(problem) = s3_error_problem(status, body, expected_status, code) {
+        panic!("{problem}");
+    }
+}
+
+/// What is wrong with an expected S3 XML error, if anything.
+pub fn s3_error_problem(
+    status: u16,
+    body: &str,
+    expected_status: u16,
+    code: &str,
+) -> Option<String> {
+    if status != expected_status || xml_field(body, "Code") != Some(code) {
+        return Some(format!(
+            "expected {expected_status} {code}, got {status}: {body}"
+        ));
+    }
+    if !body.contains("<Error>") {
+        return Some(format!("{code}: not an S3 XML error: {body}"));
+    }
+    if xml_field(body, "Message").is_none() {
+        return Some(format!("{code}: no Message: {body}"));
+    }
+    if xml_field(body, "RequestId").is_none() {
+        return Some(format!("{code}: no RequestId: {body}"));
+    }
+    None
 }
 
 /// The peak resident set (`VmHWM`) of process `pid`, in KiB.
