@@ -126,13 +126,16 @@ impl<S: Store> S3Access for RoleplaneAccess<S> {
                 rule.is_some_and(|r| r.data),
             );
             if let Some(caller) = &asker.caller {
+                // SigV2 names its key only in a form the pipeline does not read.
+                let region = region.as_deref().unwrap_or(self.app.region());
+                record.signed(super::SERVICE, region, &caller.access_key_id);
                 record.caller(caller);
             }
         });
         let Some(rule) = rule else {
             return Err(s3_error!(
                 NotImplemented,
-                "A header you provided implies functionality that is not implemented"
+                "This operation is not implemented by roleplane"
             ));
         };
         let bucket_name = bucket_name.unwrap_or_default();

@@ -15,6 +15,7 @@ pub const NO_SUCH_UPLOAD: &str = "The specified upload does not exist. The uploa
 pub const BUCKET_NOT_EMPTY: &str = "The bucket you tried to delete is not empty";
 pub const BUCKET_EXISTS: &str = "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.";
 pub const ACCESS_DENIED: &str = "Access Denied";
+const METHOD_NOT_ALLOWED: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>MethodNotAllowed</Code><Message>The specified method is not allowed against this resource.</Message></Error>"#;
 
 /// A store failure as S3 answers it.
 pub fn from_store(error: StoreError) -> S3Error {
@@ -74,14 +75,36 @@ pub fn finish(response: &mut HttpResponse, request_id: &str, record: &mut CallRe
     let Ok(text) = std::str::from_utf8(&body) else {
         return;
     };
-    record.failed_with(
-        element(text, "Code").unwrap_or_default(),
-        element(text, "Message").unwrap_or_default(),
-    );
+    // s3s answers a request no S3 operation matches (`PUT /`, `POST /bucket/key` without a
+    // subresource) with 501 "Unknown operation"; S3 calls that a method not allowed on the
+    // resource, a 4xx. 501 stays for operations S3 has and roleplane does not serve.
+    if text.contains("<Message>Unknown operation</Message>") {
+        *response.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+        let text = METHOD_NOT_ALLOWED.to_owned();
+        *response.body_mut() = s3s::Body::from(text);
+        return finish(response, request_id, record);
+    }
+    let code = element(text, "Code").unwrap_or_default();
+    let message = element(text, "Message")
+        .or_else(|| default_message(code))
+        .unwrap_or_default();
+    record.failed_with(code, message);
     if text.contains("<RequestId>") || !text.contains("</Error>") {
         return;
     }
-    let completed = text.replacen(
+    let mut completed = text.to_owned();
+    if !text.contains("<Message>")
+        && let Some(message) = default_message(code)
+    {
+        let end_of_code = "</Code>";
+        if let Some(at) = completed.find(end_of_code) {
+            completed.insert_str(
+                at + end_of_code.len(),
+                &format!("<Message>{message}</Message>"),
+            );
+        }
+    }
+    let completed = completed.replacen(
         "</Error>",
         &format!("<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"),
         1,
@@ -91,6 +114,40 @@ pub fn finish(response: &mut HttpResponse, request_id: &str, record: &mut CallRe
     if let Ok(value) = HeaderValue::from_str(&length.to_string()) {
         response.headers_mut().insert("content-length", value);
     }
+}
+
+/// S3's message for the errors s3s raises without one (signature checks, path parsing).
+fn default_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "SignatureDoesNotMatch" => {
+            "The request signature we calculated does not match the signature you provided. \
+             Check your key and signing method."
+        }
+        "AccessDenied" => ACCESS_DENIED,
+        "InvalidAccessKeyId" => "The AWS Access Key Id you provided does not exist in our records.",
+        "RequestTimeTooSkewed" => {
+            "The difference between the request time and the current time is too large."
+        }
+        "XAmzContentSHA256Mismatch" => {
+            "The provided 'x-amz-content-sha256' header does not match what was computed."
+        }
+        "InvalidBucketName" => "The specified bucket is not valid.",
+        "KeyTooLongError" => "Your key is too long",
+        "MalformedXML" => {
+            "The XML you provided was not well-formed or did not validate against our \
+             published schema"
+        }
+        "MissingContentLength" => "You must provide the Content-Length HTTP header.",
+        "IncompleteBody" => {
+            "You did not provide the number of bytes specified by the Content-Length HTTP header."
+        }
+        "AuthorizationQueryParametersError" => {
+            "Query-string authentication requires the Signature, Expires and AWSAccessKeyId \
+             parameters"
+        }
+        "NotModified" => "Not Modified",
+        _ => return None,
+    })
 }
 
 /// `x-amz-id-2`: S3's extended request ID. roleplane has one host; the request ID stands for it.
@@ -147,5 +204,18 @@ mod tests {
         );
         assert_eq!(response.headers()["x-amz-request-id"], "REQ1");
         assert_eq!(element(&text, "Code"), Some("NoSuchKey"));
+    }
+
+    #[test]
+    fn an_error_s3s_raised_without_a_message_gets_s3s_words() {
+        let body = r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code></Error>"#;
+        let mut response = HttpResponse::new(s3s::Body::from(body.to_owned()));
+        *response.status_mut() = axum::http::StatusCode::FORBIDDEN;
+        finish(&mut response, "REQ2", &mut CallRecord::off());
+        let text = String::from_utf8(response.body().bytes().unwrap().to_vec()).unwrap();
+        assert!(
+            text.contains("<Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match"),
+            "{text}"
+        );
     }
 }

@@ -21,6 +21,8 @@ mod ops;
 pub mod public;
 pub mod recognize;
 #[cfg(test)]
+mod robustness_tests;
+#[cfg(test)]
 mod tests;
 
 use std::net::SocketAddr;

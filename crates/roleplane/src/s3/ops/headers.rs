@@ -53,13 +53,47 @@ pub fn multipart_etag(part_etags: &[&str]) -> String {
     format!("{}-{}", hex::encode(hasher.finalize()), part_etags.len())
 }
 
-/// The headers an object is stored with.
-pub fn object_headers(
+/// The headers an object is stored with, from a write's input (PutObject, CopyObject with
+/// `REPLACE`, CreateMultipartUpload: s3s's types for each, with the same field names).
+macro_rules! object_headers {
+    ($input:expr) => {
+        $crate::s3::ops::headers::stored_headers(
+            $input.content_type.as_deref(),
+            [
+                $input.content_encoding.as_deref(),
+                $input.content_disposition.as_deref(),
+                $input.content_language.as_deref(),
+                $input.cache_control.as_deref(),
+            ],
+            $input.expires.as_ref(),
+            $input.metadata.as_ref(),
+        )
+    };
+}
+pub(crate) use object_headers;
+
+/// Whether a write's input grants anything by header (`x-amz-grant-*`), which a
+/// `BucketOwnerEnforced` bucket refuses.
+macro_rules! grants {
+    ($input:expr) => {
+        $input.grant_full_control.is_some()
+            || $input.grant_read.is_some()
+            || $input.grant_read_acp.is_some()
+            || $input.grant_write_acp.is_some()
+    };
+}
+pub(crate) use grants;
+
+/// The headers an object keeps: its content type, then content encoding, disposition,
+/// language and cache control, `Expires`, and user metadata (names lowercased, sorted).
+pub fn stored_headers(
     content_type: Option<&str>,
-    content_encoding: Option<&str>,
-    content_disposition: Option<&str>,
-    content_language: Option<&str>,
-    cache_control: Option<&str>,
+    [
+        content_encoding,
+        content_disposition,
+        content_language,
+        cache_control,
+    ]: [Option<&str>; 4],
     expires: Option<&Timestamp>,
     metadata: Option<&Metadata>,
 ) -> ObjectHeaders {

@@ -7,7 +7,7 @@ use store::{NewObject, NewUpload, Part, Store};
 use time::OffsetDateTime;
 
 use super::headers::{
-    etag, multipart_etag, object_headers, owner, refuse_acl, sse, tags_of_header,
+    etag, grants, multipart_etag, object_headers, owner, refuse_acl, sse, tags_of_header,
 };
 use super::objects::{declared_length, from_blob_error};
 use super::{Objects, Out, authorized, bucket_of};
@@ -28,11 +28,7 @@ pub async fn create<S: Store, B: BlobStore>(
     let bucket = bucket_of(&req)?.bucket.name.clone();
     let initiator = authorized(&req)?.caller.clone();
     let input = &req.input;
-    let grants = input.grant_full_control.is_some()
-        || input.grant_read.is_some()
-        || input.grant_read_acp.is_some()
-        || input.grant_write_acp.is_some();
-    refuse_acl(input.acl.as_ref(), grants)?;
+    refuse_acl(input.acl.as_ref(), grants!(input))?;
     let tags = tags_of_header(input.tagging.as_deref())?;
     let (initiator_account, initiator_arn) = match &initiator {
         Some(caller) => (caller.account_id.clone(), caller.principal.arn().to_owned()),
@@ -46,15 +42,7 @@ pub async fn create<S: Store, B: BlobStore>(
             key: input.key.clone(),
             initiator_account,
             initiator_arn,
-            headers: object_headers(
-                input.content_type.as_deref(),
-                input.content_encoding.as_deref(),
-                input.content_disposition.as_deref(),
-                input.content_language.as_deref(),
-                input.cache_control.as_deref(),
-                input.expires.as_ref(),
-                input.metadata.as_ref(),
-            ),
+            headers: object_headers!(input),
             tags,
         })
         .await

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use base64::Engine as _;
 use s3s::dto::*;
 use s3s::{S3Error, S3ErrorCode, S3Request, S3Response, S3Result, s3_error};
-use store::{NewObject, ObjectMeta, Store, StoreError};
+use store::{NewObject, ObjectHeaders, ObjectMeta, Store, StoreError};
 use time::OffsetDateTime;
 
 use super::headers::{
-    DEFAULT_CONTENT_TYPE, etag, expires_of, metadata_of, object_headers, refuse_acl, sse,
+    DEFAULT_CONTENT_TYPE, etag, expires_of, grants, metadata_of, object_headers, refuse_acl, sse,
     tags_of_header,
 };
 use super::{Objects, Out, authorized, bucket_of};
@@ -32,11 +32,7 @@ pub async fn put<S: Store, B: BlobStore>(
 ) -> Out<PutObjectOutput> {
     let bucket = bucket_of(&req)?.bucket.name.clone();
     let mut input = req.input;
-    let grants = input.grant_full_control.is_some()
-        || input.grant_read.is_some()
-        || input.grant_read_acp.is_some()
-        || input.grant_write_acp.is_some();
-    refuse_acl(input.acl.as_ref(), grants)?;
+    refuse_acl(input.acl.as_ref(), grants!(input))?;
     let tags = tags_of_header(input.tagging.as_deref())?;
     let expected = declared_length(input.content_length, MAX_PUT_BYTES)?;
     if input
@@ -70,15 +66,7 @@ pub async fn put<S: Store, B: BlobStore>(
         size: written.size,
         etag: etag_hex.clone(),
         blob: written.id.clone(),
-        headers: object_headers(
-            input.content_type.as_deref(),
-            input.content_encoding.as_deref(),
-            input.content_disposition.as_deref(),
-            input.content_language.as_deref(),
-            input.cache_control.as_deref(),
-            input.expires.as_ref(),
-            input.metadata.as_ref(),
-        ),
+        headers: object_headers!(input),
         tags,
     };
     store_object(ops, object, &written).await?;
@@ -276,59 +264,108 @@ fn range_of(range: Option<&Range>, size: u64) -> S3Result<Option<std::ops::Range
         .map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))
 }
 
+/// What GET and HEAD both answer about an object (or the range of it asked for).
+struct Representation {
+    content_length: Option<i64>,
+    content_range: Option<String>,
+    content_type: String,
+    headers: ObjectHeaders,
+    e_tag: ETag,
+    last_modified: Timestamp,
+}
+
+impl Representation {
+    fn of(object: &ObjectMeta, range: Option<&std::ops::Range<u64>>) -> Self {
+        let (length, content_range) = match range {
+            Some(r) => (
+                r.end - r.start,
+                Some(format!(
+                    "bytes {}-{}/{}",
+                    r.start,
+                    r.end.saturating_sub(1),
+                    object.size
+                )),
+            ),
+            None => (object.size, None),
+        };
+        let headers = object.headers.clone();
+        Representation {
+            content_length: i64::try_from(length).ok(),
+            content_range,
+            content_type: headers
+                .content_type
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned()),
+            e_tag: etag(&object.etag),
+            last_modified: Timestamp::from(object.last_modified),
+            headers,
+        }
+    }
+}
+
+/// The object a GET or HEAD reads, once its preconditions held, and the range it asks for.
+async fn readable<S: Store, B: BlobStore, T>(
+    ops: &Objects<S, B>,
+    req: &S3Request<T>,
+    key: &str,
+    conditions: [Option<&ETagCondition>; 2],
+    dates: [Option<&Timestamp>; 2],
+    range: Option<&Range>,
+) -> S3Result<(Arc<ObjectMeta>, Option<std::ops::Range<u64>>)> {
+    let bucket = &bucket_of(req)?.bucket.name;
+    let object = object_of(ops, req, bucket, key).await?;
+    let [if_match, if_none_match] = conditions;
+    let [if_modified_since, if_unmodified_since] = dates;
+    check_preconditions(
+        &object,
+        if_match,
+        if_none_match,
+        if_modified_since,
+        if_unmodified_since,
+    )?;
+    let range = range_of(range, object.size)?;
+    Ok((object, range))
+}
+
 pub async fn get<S: Store, B: BlobStore>(
     ops: &Objects<S, B>,
     req: S3Request<GetObjectInput>,
 ) -> Out<GetObjectOutput> {
-    let bucket = bucket_of(&req)?.bucket.name.clone();
     let input = &req.input;
-    let object = object_of(ops, &req, &bucket, &input.key).await?;
-    check_preconditions(
-        &object,
-        input.if_match.as_ref(),
-        input.if_none_match.as_ref(),
-        input.if_modified_since.as_ref(),
-        input.if_unmodified_since.as_ref(),
-    )?;
-    let range = range_of(input.range.as_ref(), object.size)?;
+    let (object, range) = readable(
+        ops,
+        &req,
+        &input.key,
+        [input.if_match.as_ref(), input.if_none_match.as_ref()],
+        [
+            input.if_modified_since.as_ref(),
+            input.if_unmodified_since.as_ref(),
+        ],
+        input.range.as_ref(),
+    )
+    .await?;
     let body = ops
         .blobs
         .read(&object.blob, range.clone())
         .await
         .map_err(|e| errors::internal(&e))?;
-    let (length, content_range) = match &range {
-        Some(r) => (
-            r.end - r.start,
-            Some(format!(
-                "bytes {}-{}/{}",
-                r.start,
-                r.end.saturating_sub(1),
-                object.size
-            )),
-        ),
-        None => (object.size, None),
-    };
-    let h = &object.headers;
+    let r = Representation::of(&object, range.as_ref());
     Ok(S3Response::new(GetObjectOutput {
         body: Some(body),
         accept_ranges: Some("bytes".to_owned()),
-        content_length: i64::try_from(length).ok(),
-        content_range,
-        content_type: Some(
-            h.content_type
-                .clone()
-                .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned()),
-        ),
-        content_encoding: h.content_encoding.clone(),
-        content_disposition: h.content_disposition.clone(),
-        content_language: h.content_language.clone(),
-        cache_control: h.cache_control.clone(),
-        expires: expires_of(h),
-        metadata: metadata_of(h),
-        e_tag: Some(etag(&object.etag)),
-        last_modified: Some(Timestamp::from(object.last_modified)),
+        content_length: r.content_length,
+        content_range: r.content_range,
+        content_type: Some(r.content_type),
+        expires: expires_of(&r.headers),
+        metadata: metadata_of(&r.headers),
+        content_encoding: r.headers.content_encoding,
+        content_disposition: r.headers.content_disposition,
+        content_language: r.headers.content_language,
+        cache_control: r.headers.cache_control,
+        e_tag: Some(r.e_tag),
+        last_modified: Some(r.last_modified),
         server_side_encryption: sse(),
-        tag_count: (!object.tags.is_empty()).then(|| i32::try_from(object.tags.len()).unwrap_or(0)),
+        tag_count: i32::try_from(object.tags.len()).ok().filter(|n| *n > 0),
         ..GetObjectOutput::default()
     }))
 }
@@ -337,47 +374,33 @@ pub async fn head<S: Store, B: BlobStore>(
     ops: &Objects<S, B>,
     req: S3Request<HeadObjectInput>,
 ) -> Out<HeadObjectOutput> {
-    let bucket = bucket_of(&req)?.bucket.name.clone();
     let input = &req.input;
-    let object = object_of(ops, &req, &bucket, &input.key).await?;
-    check_preconditions(
-        &object,
-        input.if_match.as_ref(),
-        input.if_none_match.as_ref(),
-        input.if_modified_since.as_ref(),
-        input.if_unmodified_since.as_ref(),
-    )?;
-    let range = range_of(input.range.as_ref(), object.size)?;
-    let (length, content_range) = match &range {
-        Some(r) => (
-            r.end - r.start,
-            Some(format!(
-                "bytes {}-{}/{}",
-                r.start,
-                r.end.saturating_sub(1),
-                object.size
-            )),
-        ),
-        None => (object.size, None),
-    };
-    let h = &object.headers;
+    let (object, range) = readable(
+        ops,
+        &req,
+        &input.key,
+        [input.if_match.as_ref(), input.if_none_match.as_ref()],
+        [
+            input.if_modified_since.as_ref(),
+            input.if_unmodified_since.as_ref(),
+        ],
+        input.range.as_ref(),
+    )
+    .await?;
+    let r = Representation::of(&object, range.as_ref());
     Ok(S3Response::new(HeadObjectOutput {
         accept_ranges: Some("bytes".to_owned()),
-        content_length: i64::try_from(length).ok(),
-        content_range,
-        content_type: Some(
-            h.content_type
-                .clone()
-                .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned()),
-        ),
-        content_encoding: h.content_encoding.clone(),
-        content_disposition: h.content_disposition.clone(),
-        content_language: h.content_language.clone(),
-        cache_control: h.cache_control.clone(),
-        expires: expires_of(h),
-        metadata: metadata_of(h),
-        e_tag: Some(etag(&object.etag)),
-        last_modified: Some(Timestamp::from(object.last_modified)),
+        content_length: r.content_length,
+        content_range: r.content_range,
+        content_type: Some(r.content_type),
+        expires: expires_of(&r.headers),
+        metadata: metadata_of(&r.headers),
+        content_encoding: r.headers.content_encoding,
+        content_disposition: r.headers.content_disposition,
+        content_language: r.headers.content_language,
+        cache_control: r.headers.cache_control,
+        e_tag: Some(r.e_tag),
+        last_modified: Some(r.last_modified),
         server_side_encryption: sse(),
         ..HeadObjectOutput::default()
     }))
@@ -472,11 +495,7 @@ pub async fn copy<S: Store, B: BlobStore>(
 ) -> Out<CopyObjectOutput> {
     let bucket = bucket_of(&req)?.bucket.name.clone();
     let input = &req.input;
-    let grants = input.grant_full_control.is_some()
-        || input.grant_read.is_some()
-        || input.grant_read_acp.is_some()
-        || input.grant_write_acp.is_some();
-    refuse_acl(input.acl.as_ref(), grants)?;
+    refuse_acl(input.acl.as_ref(), grants!(input))?;
     let CopySource::Bucket {
         bucket: source_bucket,
         key: source_key,
@@ -512,15 +531,7 @@ pub async fn copy<S: Store, B: BlobStore>(
         ));
     }
     let headers = if replace_metadata {
-        object_headers(
-            input.content_type.as_deref(),
-            input.content_encoding.as_deref(),
-            input.content_disposition.as_deref(),
-            input.content_language.as_deref(),
-            input.cache_control.as_deref(),
-            input.expires.as_ref(),
-            input.metadata.as_ref(),
-        )
+        object_headers!(input)
     } else {
         source.headers.clone()
     };

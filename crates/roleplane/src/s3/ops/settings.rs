@@ -7,7 +7,7 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
 use store::{BucketChange, PublicAccessBlock, Store};
 
-use super::headers::{canonical_id, owner, refuse_acl};
+use super::headers::{canonical_id, grants, owner, refuse_acl};
 use super::{Objects, Out, authorized, bucket_of};
 use crate::s3::blobs::BlobStore;
 use crate::s3::{errors, public};
@@ -247,12 +247,8 @@ pub async fn put_bucket_acl<S: Store, B: BlobStore>(
         .acl
         .as_ref()
         .is_some_and(|acl| acl.as_str() == BucketCannedACL::PRIVATE);
-    let grants = input.grant_full_control.is_some()
-        || input.grant_read.is_some()
-        || input.grant_read_acp.is_some()
-        || input.grant_write.is_some()
-        || input.grant_write_acp.is_some()
-        || input.access_control_policy.is_some();
+    let grants =
+        grants!(input) || input.grant_write.is_some() || input.access_control_policy.is_some();
     if private && !grants {
         return Ok(S3Response::new(PutBucketAclOutput::default()));
     }
@@ -268,12 +264,8 @@ pub async fn put_object_acl<S: Store, B: BlobStore>(
 ) -> Out<PutObjectAclOutput> {
     let view = bucket_of(&req)?;
     let input = &req.input;
-    let grants = input.grant_full_control.is_some()
-        || input.grant_read.is_some()
-        || input.grant_read_acp.is_some()
-        || input.grant_write.is_some()
-        || input.grant_write_acp.is_some()
-        || input.access_control_policy.is_some();
+    let grants =
+        grants!(input) || input.grant_write.is_some() || input.access_control_policy.is_some();
     refuse_acl(input.acl.as_ref(), grants || input.acl.is_none())?;
     ops.app
         .store()
