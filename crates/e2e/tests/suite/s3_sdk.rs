@@ -1868,3 +1868,205 @@ async fn a_128_mib_object_streams_through_bounded_server_memory() {
         peak / 1024
     );
 }
+
+#[tokio::test]
+async fn bucket_listing_order_region_and_location_constraints() {
+    let server = Server::start();
+    let s3 = server.s3().await;
+    for name in ["zeta-bucket", "alpha-bucket", "mid.bucket"] {
+        s3.create_bucket()
+            .bucket(name)
+            .send()
+            .await
+            .expect("CreateBucket");
+    }
+    let listed = s3.list_buckets().send().await.expect("ListBuckets");
+    let names: Vec<_> = listed.buckets().iter().filter_map(|b| b.name()).collect();
+    assert_eq!(names, ["alpha-bucket", "mid.bucket", "zeta-bucket"]);
+    let head = s3
+        .head_bucket()
+        .bucket("mid.bucket")
+        .send()
+        .await
+        .expect("HeadBucket");
+    assert_eq!(head.bucket_region(), Some("us-east-1"));
+
+    // us-east-1 is the absence of a constraint; naming it is refused, as is another region.
+    let constraint = |region: &str| {
+        aws_sdk_s3::types::CreateBucketConfiguration::builder()
+            .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
+            .build()
+    };
+    let (code, _, status) = failure(
+        s3.create_bucket()
+            .bucket("explicit-east")
+            .create_bucket_configuration(constraint("us-east-1"))
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("InvalidLocationConstraint", 400));
+    let (code, _, status) = failure(
+        s3.create_bucket()
+            .bucket("elsewhere")
+            .create_bucket_configuration(constraint("eu-west-1"))
+            .send()
+            .await,
+    );
+    assert_eq!(
+        (code.as_str(), status),
+        ("IllegalLocationConstraintException", 400)
+    );
+    let listed = s3.list_buckets().send().await.expect("ListBuckets");
+    assert_eq!(listed.buckets().len(), 3);
+}
+
+#[tokio::test]
+async fn digests_and_conditional_writes_are_checked() {
+    let server = Server::start();
+    let s3 = server.s3().await;
+    let bucket = "digests";
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let body = b"digest me".to_vec();
+
+    s3.put_object()
+        .bucket(bucket)
+        .key("right-md5")
+        .content_md5(e2e::s3::md5_base64(&body))
+        .body(ByteStream::from(body.clone()))
+        .send()
+        .await
+        .expect("PutObject with its Content-MD5");
+    let (code, _, status) = failure(
+        s3.put_object()
+            .bucket(bucket)
+            .key("wrong-md5")
+            .content_md5(e2e::s3::md5_base64(b"other bytes"))
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("BadDigest", 400));
+    // Conditional writes: If-None-Match * creates only.
+    s3.put_object()
+        .bucket(bucket)
+        .key("once")
+        .if_none_match("*")
+        .body(ByteStream::from_static(b"first"))
+        .send()
+        .await
+        .expect("PutObject If-None-Match * of a new key");
+    let (code, _, status) = failure(
+        s3.put_object()
+            .bucket(bucket)
+            .key("once")
+            .if_none_match("*")
+            .body(ByteStream::from_static(b"second"))
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("PreconditionFailed", 412));
+    let got = s3
+        .get_object()
+        .bucket(bucket)
+        .key("once")
+        .send()
+        .await
+        .expect("GetObject");
+    assert_eq!(body_of(got).await, b"first");
+
+    // Last: a Content-MD5 that is not 16 bytes in base64.
+    let (code, _, status) = failure(
+        s3.put_object()
+            .bucket(bucket)
+            .key("bad-md5")
+            .content_md5("not base64 at all!")
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("InvalidDigest", 400));
+    let listed = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("ListObjectsV2");
+    let keys: Vec<_> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["once", "right-md5"], "refused bodies are not stored");
+}
+
+#[tokio::test]
+async fn keys_are_literal_and_responses_overridable() {
+    let server = Server::start();
+    let s3 = server.s3().await;
+    let bucket = "literal";
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let keys = [
+        "double//slash",
+        "dots/../up",
+        "trailing/",
+        "question?mark",
+        "%41",
+    ];
+    for key in keys {
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from(key.as_bytes().to_vec()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutObject {key}: {e:?}"));
+    }
+    for key in keys {
+        let got = s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GetObject {key}: {e:?}"));
+        assert_eq!(body_of(got).await, key.as_bytes(), "{key}");
+    }
+    let listed = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("ListObjectsV2");
+    let mut expected = keys.to_vec();
+    expected.sort();
+    let listed: Vec<_> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(listed, expected, "keys are stored as given");
+    let (code, _, status) = failure(s3.get_object().bucket(bucket).key("up").send().await);
+    assert_eq!(
+        (code.as_str(), status),
+        ("NoSuchKey", 404),
+        "no path normalization"
+    );
+
+    // response-* query parameters override the stored headers.
+    let got = s3
+        .get_object()
+        .bucket(bucket)
+        .key("%41")
+        .response_content_type("text/x-override")
+        .response_content_disposition("attachment; filename=\"a.txt\"")
+        .response_cache_control("no-store")
+        .send()
+        .await
+        .expect("GetObject with response overrides");
+    assert_eq!(got.content_type(), Some("text/x-override"));
+    assert_eq!(
+        got.content_disposition(),
+        Some("attachment; filename=\"a.txt\"")
+    );
+    assert_eq!(got.cache_control(), Some("no-store"));
+}
