@@ -55,6 +55,8 @@ const RULES: &[(&str, Rule)] = &[
     ("DeleteObjects", rule("s3:DeleteObject", Bucket, true)),
     ("CreateMultipartUpload", rule("s3:PutObject", Object, true)),
     ("UploadPart", rule("s3:PutObject", Object, true)),
+    // And `s3:GetObject` on the source, checked by the access check.
+    ("UploadPartCopy", rule("s3:PutObject", Object, true)),
     (
         "CompleteMultipartUpload",
         rule("s3:PutObject", Object, true),

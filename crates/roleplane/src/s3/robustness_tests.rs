@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use s3s::service::S3Service;
 use sha2::{Digest, Sha256};
 use sigv4::{HttpRequest, SigningIdentity};
@@ -232,11 +232,16 @@ fn random_requests_get_a_success_or_an_s3_error_never_a_5xx() {
         .build()
         .unwrap();
     let setup = runtime.block_on(setup());
-    let mut runner = TestRunner::new(Config {
-        cases: 400,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    // A fixed seed: the same requests every run, so the floor on successes below is a fact
+    // about this generator, not luck (the fuzz target explores).
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases: 600,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
     let served = std::cell::Cell::new(0);
     runner
         .run(&case(), |case| {

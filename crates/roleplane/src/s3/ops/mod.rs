@@ -97,6 +97,7 @@ dispatch! {
     copy_object => objects::copy(CopyObjectInput) -> CopyObjectOutput;
     create_multipart_upload => multipart::create(CreateMultipartUploadInput) -> CreateMultipartUploadOutput;
     upload_part => multipart::upload_part(UploadPartInput) -> UploadPartOutput;
+    upload_part_copy => multipart::upload_part_copy(UploadPartCopyInput) -> UploadPartCopyOutput;
     complete_multipart_upload => multipart::complete(CompleteMultipartUploadInput) -> CompleteMultipartUploadOutput;
     abort_multipart_upload => multipart::abort(AbortMultipartUploadInput) -> AbortMultipartUploadOutput;
     list_parts => multipart::list_parts(ListPartsInput) -> ListPartsOutput;

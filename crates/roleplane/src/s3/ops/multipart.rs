@@ -9,9 +9,10 @@ use time::OffsetDateTime;
 use super::headers::{
     etag, grants, multipart_etag, object_headers, owner, refuse_acl, sse, tags_of_header,
 };
-use super::objects::{declared_length, from_blob_error};
+use super::objects::{check_copy_preconditions, declared_length, from_blob_error};
 use super::{Objects, Out, authorized, bucket_of};
 use crate::s3::blobs::BlobStore;
+use crate::s3::blobs::Written;
 use crate::s3::errors;
 
 /// S3's limits: part numbers, part sizes (all but the last), parts listed per page.
@@ -90,25 +91,7 @@ pub async fn upload_part<S: Store, B: BlobStore>(
         .write(body, expected)
         .await
         .map_err(from_blob_error)?;
-    let etag_hex = hex::encode(written.md5.unwrap_or_default());
-    let part = Part {
-        part_number,
-        size: written.size,
-        etag: etag_hex.clone(),
-        blob: written.id.clone(),
-        last_modified: OffsetDateTime::now_utc(),
-    };
-    match store.put_part(&input.upload_id, part).await {
-        Ok(replaced) => {
-            if let Some(old) = replaced {
-                ops.blobs.delete(&old).await;
-            }
-        }
-        Err(e) => {
-            ops.blobs.delete(&written.id).await;
-            return Err(errors::from_store(e));
-        }
-    }
+    let etag_hex = record_part(ops, &input.upload_id, part_number, &written).await?;
     Ok(S3Response::new(UploadPartOutput {
         e_tag: Some(etag(&etag_hex)),
         server_side_encryption: sse(),
@@ -119,6 +102,126 @@ pub async fn upload_part<S: Store, B: BlobStore>(
         checksum_sha256: input.checksum_sha256,
         ..UploadPartOutput::default()
     }))
+}
+
+/// Records a durable part blob under the upload (dropping a part it replaces); the result is
+/// the part's ETag. If the upload ended meanwhile, the blob goes.
+async fn record_part<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    upload_id: &str,
+    part_number: u32,
+    written: &Written,
+) -> S3Result<String> {
+    let etag_hex = hex::encode(written.md5.unwrap_or_default());
+    let part = Part {
+        part_number,
+        size: written.size,
+        etag: etag_hex.clone(),
+        blob: written.id.clone(),
+        last_modified: OffsetDateTime::now_utc(),
+    };
+    match ops.app.store().put_part(upload_id, part).await {
+        Ok(replaced) => {
+            if let Some(old) = replaced {
+                ops.blobs.delete(&old).await;
+            }
+            Ok(etag_hex)
+        }
+        Err(e) => {
+            ops.blobs.delete(&written.id).await;
+            Err(errors::from_store(e))
+        }
+    }
+}
+
+/// UploadPartCopy: a part whose bytes are (a range of) an existing object, which the access
+/// check authorized the caller to read.
+pub async fn upload_part_copy<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    req: S3Request<UploadPartCopyInput>,
+) -> Out<UploadPartCopyOutput> {
+    let bucket = bucket_of(&req)?.bucket.name.clone();
+    let input = &req.input;
+    let part_number = part_number_of(input.part_number)?;
+    let store = ops.app.store();
+    store
+        .upload(&bucket, &input.key, &input.upload_id)
+        .await
+        .map_err(errors::from_store)?;
+    let CopySource::Bucket {
+        bucket: source_bucket,
+        key: source_key,
+        ..
+    } = &input.copy_source
+    else {
+        return Err(s3_error!(
+            NotImplemented,
+            "Copying from an access point is not supported"
+        ));
+    };
+    let source = store
+        .object(source_bucket, source_key)
+        .await
+        .map_err(errors::from_store)?;
+    check_copy_preconditions(
+        &source,
+        [
+            input.copy_source_if_match.as_ref(),
+            input.copy_source_if_none_match.as_ref(),
+        ],
+        [
+            input.copy_source_if_modified_since.as_ref(),
+            input.copy_source_if_unmodified_since.as_ref(),
+        ],
+    )?;
+    let range = copy_range(input.copy_source_range.as_deref(), source.size)?;
+    let length = range.as_ref().map_or(source.size, |r| r.end - r.start);
+    let bytes = ops
+        .blobs
+        .read(&source.blob, range)
+        .await
+        .map_err(|e| errors::internal(&e))?;
+    let written = ops
+        .blobs
+        .write(bytes, Some(length))
+        .await
+        .map_err(|e| errors::internal(&e))?;
+    let etag_hex = record_part(ops, &input.upload_id, part_number, &written).await?;
+    Ok(S3Response::new(UploadPartCopyOutput {
+        copy_part_result: Some(CopyPartResult {
+            e_tag: Some(etag(&etag_hex)),
+            last_modified: Some(Timestamp::from(OffsetDateTime::now_utc())),
+            ..CopyPartResult::default()
+        }),
+        server_side_encryption: sse(),
+        ..UploadPartCopyOutput::default()
+    }))
+}
+
+/// `x-amz-copy-source-range: bytes=FIRST-LAST`, within the source.
+fn copy_range(header: Option<&str>, size: u64) -> S3Result<Option<std::ops::Range<u64>>> {
+    let Some(header) = header else {
+        return Ok(None);
+    };
+    let invalid = || {
+        s3_error!(
+            InvalidArgument,
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy"
+        )
+    };
+    let (first, last) = header
+        .strip_prefix("bytes=")
+        .and_then(|r| r.split_once('-'))
+        .ok_or_else(invalid)?;
+    let first: u64 = first.parse().map_err(|_| invalid())?;
+    let last: u64 = last.parse().map_err(|_| invalid())?;
+    if first > last || last >= size {
+        return Err(s3_error!(
+            InvalidRange,
+            "The requested range is not satisfiable"
+        ));
+    }
+    Ok(Some(first..last + 1))
 }
 
 /// The parts a completion names, checked as S3 checks them against the uploaded ones: in
@@ -419,6 +522,15 @@ mod tests {
             code(chosen_parts(&[wrong_tag], &parts)).as_deref(),
             Some("InvalidPart")
         );
+    }
+
+    #[test]
+    fn copy_ranges_lie_within_the_source() {
+        assert_eq!(copy_range(None, 10).unwrap(), None);
+        assert_eq!(copy_range(Some("bytes=0-9"), 10).unwrap(), Some(0..10));
+        assert!(copy_range(Some("bytes=0-10"), 10).is_err());
+        assert!(copy_range(Some("bytes=5-4"), 10).is_err());
+        assert!(copy_range(Some("0-4"), 10).is_err());
     }
 
     #[test]

@@ -35,14 +35,14 @@ pub async fn put<S: Store, B: BlobStore>(
     refuse_acl(input.acl.as_ref(), grants!(input))?;
     let tags = tags_of_header(input.tagging.as_deref())?;
     let expected = declared_length(input.content_length, MAX_PUT_BYTES)?;
-    if input
-        .if_none_match
-        .as_ref()
-        .is_some_and(ETagCondition::is_any)
-        && object_exists(ops, &bucket, &input.key).await?
-    {
-        return Err(precondition_failed());
-    }
+    check_write_conditions(
+        ops,
+        &bucket,
+        &input.key,
+        input.if_match.as_ref(),
+        input.if_none_match.as_ref(),
+    )
+    .await?;
     let body = input.body.take().unwrap_or_else(empty_body);
     let written = ops
         .blobs
@@ -178,16 +178,39 @@ pub(super) fn from_blob_error(error: BlobError) -> S3Error {
     }
 }
 
-async fn object_exists<S: Store, B: BlobStore>(
+/// Conditional writes: `If-None-Match: *` refuses to replace an object (412); `If-Match`
+/// needs the current object to have that ETag (412), or to exist at all (404 NoSuchKey).
+async fn check_write_conditions<S: Store, B: BlobStore>(
     ops: &Objects<S, B>,
     bucket: &str,
     key: &str,
-) -> S3Result<bool> {
-    match ops.app.store().object(bucket, key).await {
-        Ok(_) => Ok(true),
-        Err(StoreError::NotFound { .. }) => Ok(false),
-        Err(e) => Err(errors::from_store(e)),
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+) -> S3Result<()> {
+    if if_match.is_none() && if_none_match.is_none() {
+        return Ok(());
     }
+    let current = match ops.app.store().object(bucket, key).await {
+        Ok(object) => Some(object),
+        Err(StoreError::NotFound { .. }) => None,
+        Err(e) => return Err(errors::from_store(e)),
+    };
+    if if_none_match.is_some_and(ETagCondition::is_any) && current.is_some() {
+        return Err(precondition_failed());
+    }
+    if let Some(condition) = if_match {
+        let Some(current) = &current else {
+            return Err(s3_error!(NoSuchKey, "{}", errors::NO_SUCH_KEY));
+        };
+        let holds = match condition {
+            ETagCondition::Any => true,
+            ETagCondition::ETag(tag) => tag.value() == current.etag,
+        };
+        if !holds {
+            return Err(precondition_failed());
+        }
+    }
+    Ok(())
 }
 
 /// The object the request reads: the one the access check loaded, else from the store.
@@ -513,7 +536,17 @@ pub async fn copy<S: Store, B: BlobStore>(
         .object(source_bucket, source_key)
         .await
         .map_err(errors::from_store)?;
-    check_copy_preconditions(&source, input)?;
+    check_copy_preconditions(
+        &source,
+        [
+            input.copy_source_if_match.as_ref(),
+            input.copy_source_if_none_match.as_ref(),
+        ],
+        [
+            input.copy_source_if_modified_since.as_ref(),
+            input.copy_source_if_unmodified_since.as_ref(),
+        ],
+    )?;
     let replace_metadata = input
         .metadata_directive
         .as_ref()
@@ -566,14 +599,21 @@ pub async fn copy<S: Store, B: BlobStore>(
     }))
 }
 
-/// `x-amz-copy-source-if-*`: every failed condition is 412 for a copy.
-fn check_copy_preconditions(source: &ObjectMeta, input: &CopyObjectInput) -> S3Result<()> {
+/// `x-amz-copy-source-if-*` (match, none-match, modified-since, unmodified-since): every
+/// failed condition is 412 for a copy.
+pub(super) fn check_copy_preconditions(
+    source: &ObjectMeta,
+    conditions: [Option<&ETagCondition>; 2],
+    dates: [Option<&Timestamp>; 2],
+) -> S3Result<()> {
+    let [if_match, if_none_match] = conditions;
+    let [if_modified_since, if_unmodified_since] = dates;
     match check_preconditions(
         source,
-        input.copy_source_if_match.as_ref(),
-        input.copy_source_if_none_match.as_ref(),
-        input.copy_source_if_modified_since.as_ref(),
-        input.copy_source_if_unmodified_since.as_ref(),
+        if_match,
+        if_none_match,
+        if_modified_since,
+        if_unmodified_since,
     ) {
         Err(e) if *e.code() == S3ErrorCode::NotModified => Err(precondition_failed()),
         other => other,
