@@ -108,6 +108,28 @@ fn aws_s3_mb_ls_cp_mv_sync_rm_rb() {
         "a multipart upload and ranged download"
     );
 
+    // A large object copied between buckets (UploadPartCopy).
+    cli.ok(dir, &["s3", "mb", "s3://cli-other"]);
+    cli.ok(
+        dir,
+        &[
+            "s3",
+            "cp",
+            "s3://cli-bucket/large.bin",
+            "s3://cli-other/large.bin",
+        ],
+    );
+    cli.ok(
+        dir,
+        &["s3", "cp", "s3://cli-other/large.bin", "down/copied.bin"],
+    );
+    assert_eq!(
+        md5_hex(&read(&dir.join("down/copied.bin"))),
+        md5_hex(large),
+        "a multipart copy"
+    );
+    cli.ok(dir, &["s3", "rb", "s3://cli-other", "--force"]);
+
     // cp --recursive up and down.
     let out = cli.ok(
         dir,

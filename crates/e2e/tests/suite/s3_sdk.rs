@@ -1612,6 +1612,99 @@ async fn multipart_uploads_follow_s3s_rules() {
         Some(format!("bytes {from}-{to}/{}", whole.len()).as_str())
     );
     assert_eq!(body_of(got).await, &whole[from..=to]);
+
+    // UploadPartCopy: a new object from ranges of this one (parts swapped).
+    let copy = s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key("copied")
+        .send()
+        .await
+        .expect("CreateMultipartUpload");
+    let copy_id = copy.upload_id().expect("an upload ID").to_owned();
+    let mut copied_parts = Vec::new();
+    for (n, range) in [
+        (1, format!("bytes={}-{}", part1.len(), whole.len() - 1)),
+        (2, format!("bytes=0-{}", part1.len() - 1)),
+    ] {
+        let part = s3
+            .upload_part_copy()
+            .bucket(bucket)
+            .key("copied")
+            .upload_id(&copy_id)
+            .part_number(n)
+            .copy_source(format!("{bucket}/big"))
+            .copy_source_range(range)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("UploadPartCopy {n}: {e:?}"));
+        let etag = part
+            .copy_part_result()
+            .and_then(|r| r.e_tag())
+            .expect("an ETag")
+            .to_owned();
+        copied_parts.push(CompletedPart::builder().part_number(n).e_tag(etag).build());
+    }
+    let (code, _, status) = failure(
+        s3.complete_multipart_upload()
+            .bucket(bucket)
+            .key("copied")
+            .upload_id(&copy_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(copied_parts.clone()))
+                    .build(),
+            )
+            .send()
+            .await,
+    );
+    // Part 1 is the 1000-byte tail: not the last part, so too small.
+    assert_eq!((code.as_str(), status), ("EntityTooSmall", 400));
+    let swapped = s3
+        .upload_part_copy()
+        .bucket(bucket)
+        .key("copied")
+        .upload_id(&copy_id)
+        .part_number(3)
+        .copy_source(format!("{bucket}/big"))
+        .copy_source_range(format!("bytes={}-{}", part1.len(), whole.len() - 1))
+        .send()
+        .await
+        .expect("UploadPartCopy 3");
+    s3.complete_multipart_upload()
+        .bucket(bucket)
+        .key("copied")
+        .upload_id(&copy_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(copied_parts[1].clone())
+                .parts(
+                    CompletedPart::builder()
+                        .part_number(3)
+                        .e_tag(
+                            swapped
+                                .copy_part_result()
+                                .and_then(|r| r.e_tag())
+                                .expect("an ETag"),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CompleteMultipartUpload of copied parts");
+    let got = s3
+        .get_object()
+        .bucket(bucket)
+        .key("copied")
+        .send()
+        .await
+        .expect("GetObject (copied)");
+    assert!(
+        body_of(got).await == whole,
+        "parts 2 and 3 are the original's halves in order"
+    );
     let (code, _, status) = failure(
         s3.list_parts()
             .bucket(bucket)
@@ -1977,6 +2070,48 @@ async fn digests_and_conditional_writes_are_checked() {
         .await
         .expect("GetObject");
     assert_eq!(body_of(got).await, b"first");
+    // If-Match: replaces only the version named.
+    let first = quoted(&md5_hex(b"first"));
+    let (code, _, status) = failure(
+        s3.put_object()
+            .bucket(bucket)
+            .key("once")
+            .if_match("\"0123456789abcdef0123456789abcdef\"")
+            .body(ByteStream::from_static(b"third"))
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("PreconditionFailed", 412));
+    s3.put_object()
+        .bucket(bucket)
+        .key("once")
+        .if_match(&first)
+        .body(ByteStream::from_static(b"fourth"))
+        .send()
+        .await
+        .expect("PutObject If-Match the current ETag");
+    let got = s3
+        .get_object()
+        .bucket(bucket)
+        .key("once")
+        .send()
+        .await
+        .expect("GetObject");
+    assert_eq!(body_of(got).await, b"fourth");
+    let (code, _, status) = failure(
+        s3.put_object()
+            .bucket(bucket)
+            .key("absent")
+            .if_match(&first)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await,
+    );
+    assert_eq!(
+        (code.as_str(), status),
+        ("NoSuchKey", 404),
+        "If-Match of no object"
+    );
 
     // Last: a Content-MD5 that is not 16 bytes in base64.
     let (code, _, status) = failure(
