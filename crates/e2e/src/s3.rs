@@ -152,7 +152,7 @@ pub fn aws_cli(server: &Server, dir: &Path) -> Option<AwsCli> {
     let config = dir.join("aws-config");
     std::fs::write(
         &config,
-        format!("[default]\nregion = {REGION}\ns3 =\n    addressing_style = path\n    signature_version = s3v4\n"),
+        format!("[default]\nregion = {REGION}\ns3 =\n    addressing_style = path\n    signature_version = s3v4\n    multipart_threshold = 5MB\n    multipart_chunksize = 5MB\n"),
     )
     .expect("write the CLI config");
     Some(AwsCli {
