@@ -35,6 +35,7 @@ pub struct Signer<'a> {
     region: &'a str,
     key: (&'a str, &'a str),
     token: Option<&'a str>,
+    time: Option<SystemTime>,
 }
 
 impl<'a> Signer<'a> {
@@ -44,7 +45,27 @@ impl<'a> Signer<'a> {
             region: crate::REGION,
             key,
             token: None,
+            time: None,
         }
+    }
+
+    /// Signs as of `time` instead of now.
+    pub fn at(self, time: SystemTime) -> Self {
+        Signer {
+            time: Some(time),
+            ..self
+        }
+    }
+
+    /// The key that signs this signer's requests on `time`'s day (for aws-chunked chunk
+    /// signatures).
+    pub fn signing_key(&self, time: SystemTime) -> impl AsRef<[u8]> {
+        v4::generate_signing_key(self.key.1, time, self.region, self.service)
+    }
+
+    /// `region/service/aws4_request` after the date in a credential scope.
+    pub fn scope_tail(&self) -> String {
+        format!("{}/{}/aws4_request", self.region, self.service)
     }
 
     /// Scopes the signature to `region` instead.
@@ -151,7 +172,7 @@ impl<'a> Signer<'a> {
             .identity(&identity)
             .region(self.region)
             .name(self.service)
-            .time(SystemTime::now())
+            .time(self.time.unwrap_or_else(SystemTime::now))
             .settings(settings)
             .build()
             .expect("signing params")

@@ -5,7 +5,9 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::{Shutdown, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sigv4::sign::v4::calculate_signature;
 
 use e2e::raw::{Payload, RawResponse, Signer, send};
 use e2e::s3::{assert_s3_error, crc32_base64, md5_base64, s3_error_problem, sha256_hex, xml_field};
@@ -344,6 +346,144 @@ fn a_truncated_aws_chunked_body_stores_nothing() {
         failures.push(format!("objects stored: {stored:?}"));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// An aws-chunked body with signed chunks (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) of `data`
+/// cut in chunks of `size`, as a PUT to `key` signed at `time`: the head for a body of
+/// `body_length` bytes (the body sent may be cut), and the whole body.
+fn signed_chunked(
+    server: &Server,
+    key: &str,
+    data: &[u8],
+    size: usize,
+    time: SystemTime,
+    body_length: impl Fn(usize) -> usize,
+) -> (Vec<u8>, Vec<u8>) {
+    let host = host(server);
+    let signer = admin().at(time);
+    let mut chunks: Vec<&[u8]> = data.chunks(size).collect();
+    chunks.push(b"");
+    let encoded: usize = chunks
+        .iter()
+        .map(|c| format!("{:x}", c.len()).len() + ";chunk-signature=".len() + 64 + 2 + c.len() + 2)
+        .sum();
+    let decoded = data.len().to_string();
+    let head = signer.s3_head(
+        &host,
+        "PUT",
+        &format!("/chunked-bucket/{key}"),
+        &[
+            ("content-encoding", "aws-chunked"),
+            ("x-amz-decoded-content-length", &decoded),
+        ],
+        Payload::Literal("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
+        body_length(encoded),
+    );
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let date = text
+        .lines()
+        .find_map(|l| l.strip_prefix("x-amz-date: "))
+        .expect("an x-amz-date")
+        .to_owned();
+    let mut previous = text
+        .split("Signature=")
+        .nth(1)
+        .expect("a seed signature")
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    let scope = format!("{}/{}", &date[..8], signer.scope_tail());
+    let signing_key = signer.signing_key(time);
+    let mut body = Vec::with_capacity(encoded);
+    for chunk in chunks {
+        let to_sign = format!(
+            "AWS4-HMAC-SHA256-PAYLOAD\n{date}\n{scope}\n{previous}\n{}\n{}",
+            sha256_hex(b""),
+            sha256_hex(chunk)
+        );
+        let signature = calculate_signature(signing_key.as_ref(), to_sign.as_bytes());
+        body.extend_from_slice(
+            format!("{:x};chunk-signature={signature}\r\n", chunk.len()).as_bytes(),
+        );
+        body.extend_from_slice(chunk);
+        body.extend_from_slice(b"\r\n");
+        previous = signature;
+    }
+    assert_eq!(body.len(), encoded);
+    (head, body)
+}
+
+/// How a test cuts or alters a request body.
+type Cut<'a> = dyn Fn(&[u8]) -> Vec<u8> + 'a;
+
+#[test]
+fn a_truncated_signed_chunked_body_stores_nothing() {
+    let server = Server::start();
+    create_bucket(&server, "chunked-bucket");
+    let host = host(&server);
+    let data: Vec<u8> = (0..40_000u32).map(|i| (i % 253) as u8).collect();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let time = UNIX_EPOCH + Duration::from_secs(now);
+    let put = |key: &str, cut: &Cut<'_>| {
+        let (_, body) = signed_chunked(&server, key, &data, 16_384, time, |n| n);
+        let body = cut(&body);
+        let (mut bytes, _) = signed_chunked(&server, key, &data, 16_384, time, |_| body.len());
+        bytes.extend_from_slice(&body);
+        send(&host, &bytes)
+    };
+
+    // The whole body is stored as its decoded bytes.
+    let r = put("whole", &|b| b.to_vec());
+    assert_eq!(r.status, 200, "{}\n{}", r.head, r.body);
+    let got = admin().s3(&server.endpoint, "HEAD", "/chunked-bucket/whole", &[], b"");
+    assert!(
+        got.head
+            .to_ascii_lowercase()
+            .contains(&format!("content-length: {}", data.len())),
+        "{}",
+        got.head
+    );
+
+    let final_chunk = |b: &[u8]| {
+        b.windows(19)
+            .rposition(|w| w == b"\r\n0;chunk-signature")
+            .unwrap()
+            + 2
+    };
+    let mut problems = Vec::new();
+    let cases: [(&str, &Cut<'_>); 3] = [
+        ("signed-cut-in-data", &|b| b[..20_000].to_vec()),
+        ("signed-cut-before-final-chunk", &|b| {
+            b[..final_chunk(b)].to_vec()
+        }),
+        ("signed-tampered", &|b| {
+            let mut b = b.to_vec();
+            b[30_000] ^= 0xff;
+            b
+        }),
+    ];
+    for (key, cut) in cases {
+        let r = put(key, cut);
+        problems.extend(not_refused(&r, key));
+        if key == "signed-tampered" {
+            problems.extend(s3_error_problem(
+                r.status,
+                &r.body,
+                403,
+                "SignatureDoesNotMatch",
+            ));
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let stored = keys(&server, "chunked-bucket");
+    if stored != ["whole"] {
+        problems.push(format!("objects stored: {stored:?}"));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
