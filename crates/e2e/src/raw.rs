@@ -1,6 +1,7 @@
 //! Hand-made HTTP requests, signed by `aws-sigv4`, for what SDKs will not send: malformed bodies,
 //! unknown actions, oversized payloads, signatures for another region, presigned URLs, a session
-//! token next to a long-term key.
+//! token next to a long-term key. Also S3's REST requests, signed ([`Signer::s3`]) or not
+//! ([`unsigned`]), which no SDK of this crate sends.
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
@@ -101,21 +102,38 @@ impl<'a> Signer<'a> {
             SignableBody::Bytes(body),
             SigningSettings::default(),
         );
-        let mut request = format!("{method} {path} HTTP/1.1\r\n");
-        for (name, value) in &all {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str(&format!(
-            "content-length: {}\r\nconnection: close\r\n",
-            body.len()
-        ));
-        for (name, value) in signed.headers() {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        let mut bytes = request.into_bytes();
-        bytes.extend_from_slice(body);
-        send(host, &bytes)
+        let signature: Vec<_> = signed.headers().collect();
+        send(host, &request(method, path, &all, &signature, body))
+    }
+
+    /// Sends an S3 REST request: `method target` (a path and its query) with the extra
+    /// `headers` and `body`, signed in the `Authorization` header as S3 clients sign it: the
+    /// path encoded once and not normalized, the payload unsigned
+    /// (`x-amz-content-sha256: UNSIGNED-PAYLOAD`).
+    pub fn s3(
+        &self,
+        endpoint: &str,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> RawResponse {
+        let host = endpoint.trim_start_matches("http://");
+        let mut all = vec![("host", host)];
+        all.extend_from_slice(headers);
+        let mut settings = SigningSettings::default();
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        let signed = self.sign(
+            method,
+            &format!("http://{host}{target}"),
+            &all,
+            SignableBody::UnsignedPayload,
+            settings,
+        );
+        let signature: Vec<_> = signed.headers().collect();
+        send(host, &request(method, target, &all, &signature, body))
     }
 
     /// POSTs `body` of `content_type` (and the extra `headers`) to `/`.
@@ -150,6 +168,32 @@ impl<'a> Signer<'a> {
         }
         let request = format!("GET {target} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n");
         send(host, request.as_bytes())
+    }
+
+    /// GETs the S3 object at `path` (no query of its own) through a presigned URL, as S3
+    /// clients presign it: the payload unsigned, the path encoded once; the signature, and the
+    /// token if any, in the query.
+    pub fn presigned_s3_get(&self, endpoint: &str, path: &str) -> RawResponse {
+        let host = endpoint.trim_start_matches("http://");
+        let mut settings = SigningSettings::default();
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(Duration::from_secs(300));
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        let signed = self.sign(
+            "GET",
+            &format!("http://{host}{path}"),
+            &[("host", host)],
+            SignableBody::UnsignedPayload,
+            settings,
+        );
+        let query: Vec<String> = signed
+            .params()
+            .iter()
+            .map(|(name, value)| format!("{name}={}", percent_encode(value)))
+            .collect();
+        let target = format!("{path}?{}", query.join("&"));
+        send(host, &request("GET", &target, &[("host", host)], &[], b""))
     }
 
     fn sign(
@@ -232,29 +276,6 @@ impl Signer<'_> {
         request.into_bytes()
     }
 
-    /// Sends an S3 request for `target` (path and query) to `endpoint` with its body, signed
-    /// over the body's hash.
-    pub fn s3(
-        &self,
-        endpoint: &str,
-        method: &str,
-        target: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> RawResponse {
-        let host = endpoint.trim_start_matches("http://");
-        let mut bytes = self.s3_head(
-            host,
-            method,
-            target,
-            headers,
-            Payload::HashOf(body),
-            body.len(),
-        );
-        bytes.extend_from_slice(body);
-        send(host, &bytes)
-    }
-
     /// A presigned S3 URL's path and query for `method target` on Host `host`, valid for
     /// `expires`.
     pub fn s3_presigned(
@@ -291,6 +312,46 @@ fn s3_settings() -> SigningSettings {
     settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
     settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
     settings
+}
+
+/// Sends an S3 REST request with no signature at all: the anonymous principal's.
+pub fn unsigned(
+    endpoint: &str,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> RawResponse {
+    let host = endpoint.trim_start_matches("http://");
+    let mut all = vec![("host", host)];
+    all.extend_from_slice(headers);
+    send(host, &request(method, target, &all, &[], body))
+}
+
+/// The bytes of an HTTP/1.1 request: its line, `headers`, the length of `body`, the
+/// `signature` headers, and `body`. The connection closes after the response.
+fn request(
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    signature: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<u8> {
+    let mut head = format!("{method} {target} HTTP/1.1\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n",
+        body.len()
+    ));
+    for (name, value) in signature {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
 }
 
 /// SigV4's encoding of a query value: everything but `A-Za-z0-9-_.~` as `%XX`.

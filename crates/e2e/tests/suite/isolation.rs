@@ -104,6 +104,91 @@ struct Victim {
     instance: String,
     association: String,
     generation_job: String,
+    /// The multipart upload in progress in [`VICTIM_BUCKET`], and its first part's ETag.
+    upload: String,
+    part_etag: String,
+}
+
+/// Account A's bucket: two objects (one tagged), bucket tags, a policy for A's own user, and
+/// an upload in progress.
+const VICTIM_BUCKET: &str = "victim-bucket";
+/// Account B's own bucket, with `own.txt` in it.
+const OWN_BUCKET: &str = "own-bucket";
+const TAGGING: &str =
+    "<Tagging><TagSet><Tag><Key>team</Key><Value>a</Value></Tag></TagSet></Tagging>";
+const NO_PUBLIC_ACCESS_BLOCK: &str = "<PublicAccessBlockConfiguration><BlockPublicAcls>false</BlockPublicAcls><IgnorePublicAcls>false</IgnorePublicAcls><BlockPublicPolicy>false</BlockPublicPolicy><RestrictPublicBuckets>false</RestrictPublicBuckets></PublicAccessBlockConfiguration>";
+
+/// A bucket policy letting `principal` do `action` on the objects of [`VICTIM_BUCKET`].
+fn bucket_policy(principal: &str, action: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"{action}","Resource":"arn:aws:s3:::{VICTIM_BUCKET}/*"}}]}}"#
+    )
+}
+
+/// An S3 REST request (path-style) signed with `key`.
+fn s3_call(
+    server: &Server,
+    key: (&str, &str),
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> RawResponse {
+    Signer::new("s3", key).s3(&server.endpoint, method, target, headers, body.as_bytes())
+}
+
+fn header<'a>(response: &'a RawResponse, name: &str) -> Option<&'a str> {
+    response.head.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then_some(value.trim())
+    })
+}
+
+/// Fills [`VICTIM_BUCKET`] as account A's admin; returns the upload in progress and the ETag
+/// of its part.
+fn victim_bucket(server: &Server) -> (String, String) {
+    let policy = bucket_policy(
+        &format!("arn:aws:iam::{ACCOUNT_ID}:user/victim"),
+        "s3:GetObject",
+    );
+    let bucket = format!("/{VICTIM_BUCKET}");
+    let setup = [
+        ("PUT", bucket.clone(), ""),
+        ("PUT", format!("{bucket}/report.txt"), "account A's report"),
+        ("PUT", format!("{bucket}/notes/a.txt"), "a note"),
+        ("PUT", format!("{bucket}/report.txt?tagging"), TAGGING),
+        ("PUT", format!("{bucket}?tagging"), TAGGING),
+        ("PUT", format!("{bucket}?policy"), policy.as_str()),
+    ];
+    for (method, target, body) in setup {
+        let done = s3_call(server, ADMIN, method, &target, &[], body);
+        assert!(done.status < 300, "{method} {target}: {}", done.body);
+    }
+    let started = s3_call(
+        server,
+        ADMIN,
+        "POST",
+        &format!("{bucket}/big.bin?uploads"),
+        &[],
+        "",
+    );
+    let upload = element(&started.body, "UploadId")
+        .unwrap_or_else(|| panic!("CreateMultipartUpload: {}", started.body))
+        .to_owned();
+    let part = s3_call(
+        server,
+        ADMIN,
+        "PUT",
+        &format!("{bucket}/big.bin?partNumber=1&uploadId={upload}"),
+        &[],
+        "part one",
+    );
+    let etag = header(&part, "etag")
+        .unwrap_or_else(|| panic!("UploadPart: {} {}", part.head, part.body))
+        .to_owned();
+    (upload, etag)
 }
 
 async fn victim(server: &Server) -> Victim {
@@ -213,11 +298,14 @@ async fn victim(server: &Server) -> Victim {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    let (upload, part_etag) = victim_bucket(server);
     Victim {
         access_key: key.access_key_id().to_owned(),
         instance,
         association,
         generation_job,
+        upload,
+        part_etag,
     }
 }
 
@@ -310,6 +398,23 @@ fn snapshot(server: &Server, victim: &Victim) -> Vec<String> {
         "/policy/generation",
         "",
     )));
+    let bucket = format!("/{VICTIM_BUCKET}");
+    let parts = format!("{bucket}/big.bin?uploadId={}", victim.upload);
+    let s3_reads = [
+        "/",
+        &format!("{bucket}?list-type=2"),
+        &format!("{bucket}/report.txt"),
+        &format!("{bucket}/notes/a.txt"),
+        &format!("{bucket}/report.txt?tagging"),
+        &format!("{bucket}?tagging"),
+        &format!("{bucket}?policy"),
+        &format!("{bucket}?publicAccessBlock"),
+        &format!("{bucket}?uploads"),
+        &parts,
+    ];
+    for target in s3_reads {
+        state.push(stable(&s3_call(server, ADMIN, "GET", target, &[], "")));
+    }
     for read in &state {
         assert!(read.starts_with("200 "), "account A reads its own: {read}");
     }
@@ -319,9 +424,12 @@ fn snapshot(server: &Server, victim: &Victim) -> Vec<String> {
 /// Every operation, aimed at account A's resources (or, for operations that name none, run in
 /// the caller's own account), one line each: `service Operation request -> expected answer`.
 /// Query services take `Name=value` members; CloudTrail a JSON body; Access Analyzer a method,
-/// a path and a JSON body (`-` for none). `{name}` is one of the walk's values. Expected:
+/// a path and a JSON body (`-` for none); S3 a method, a path-style path with its query, a body
+/// (`-` for none) and `name:value` headers. `{name}` is one of the walk's values. Expected:
 /// `foreign ARN` (403 AccessDenied for a resource of another account without a resource-based
-/// policy), `STATUS Code`, `own` (success, no mention of account A), `own-without TEXT`.
+/// policy), `STATUS Code`, `STATUS -` (that status and no body: S3's HEAD answers),
+/// `own` (success, no mention of account A), `own-without TEXT`. DeleteObjects answers 200 with
+/// a refusal per key, as S3 does: its only action is `s3:DeleteObject` on each key.
 const WALK: &str = r#"
 iam CreateRole RoleName=walk-role AssumeRolePolicyDocument={ec2_trust} PermissionsBoundary={policy} -> 404 NoSuchEntity
 iam GetRole RoleName=victim-role -> 404 NoSuchEntity
@@ -418,6 +526,50 @@ access-analyzer StartPolicyGeneration PUT /policy/generation {"policyGenerationD
 access-analyzer ListPolicyGenerations GET /policy/generation - -> own-without {job}
 access-analyzer GetGeneratedPolicy GET /policy/generation/{job} - -> 404 ResourceNotFoundException
 access-analyzer CancelPolicyGeneration PUT /policy/generation/{job} - -> 404 ResourceNotFoundException
+s3 ListBuckets GET / - -> own-without {bucket}
+s3 CreateBucket PUT /{bucket} - -> 409 BucketAlreadyExists
+s3 DeleteBucket DELETE /{bucket} - -> 403 AccessDenied
+s3 HeadBucket HEAD /{bucket} - -> 403 -
+s3 GetBucketLocation GET /{bucket}?location - -> 403 AccessDenied
+s3 ListObjects GET /{bucket} - -> 403 AccessDenied
+s3 ListObjectsV2 GET /{bucket}?list-type=2 - -> 403 AccessDenied
+s3 ListMultipartUploads GET /{bucket}?uploads - -> 403 AccessDenied
+s3 GetObject GET /{bucket}/report.txt - -> 403 AccessDenied
+s3 HeadObject HEAD /{bucket}/report.txt - -> 403 -
+s3 PutObject PUT /{bucket}/report.txt overwritten -> 403 AccessDenied
+s3 PutObject PUT /{bucket}/walk.txt new -> 403 AccessDenied
+s3 CopyObject PUT /{bucket}/copy.txt - x-amz-copy-source:/{bucket}/report.txt -> 403 AccessDenied
+s3 CopyObject PUT /{bucket}/report.txt - x-amz-copy-source:/{own_bucket}/own.txt -> 403 AccessDenied
+s3 CopyObject PUT /{own_bucket}/stolen.txt - x-amz-copy-source:/{bucket}/report.txt -> 403 AccessDenied
+s3 DeleteObject DELETE /{bucket}/report.txt - -> 403 AccessDenied
+s3 DeleteObjects POST /{bucket}?delete <Delete><Object><Key>report.txt</Key></Object><Object><Key>notes/a.txt</Key></Object></Delete> -> 200 AccessDenied
+s3 CreateMultipartUpload POST /{bucket}/walk.bin?uploads - -> 403 AccessDenied
+s3 UploadPart PUT /{bucket}/big.bin?partNumber=2&uploadId={upload} part-two -> 403 AccessDenied
+s3 UploadPartCopy PUT /{bucket}/big.bin?partNumber=3&uploadId={upload} - x-amz-copy-source:/{own_bucket}/own.txt -> 403 AccessDenied
+s3 UploadPartCopy PUT /{bucket}/big.bin?partNumber=3&uploadId={upload} - x-amz-copy-source:/{bucket}/report.txt -> 403 AccessDenied
+s3 CompleteMultipartUpload POST /{bucket}/big.bin?uploadId={upload} <CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{part_etag}</ETag></Part></CompleteMultipartUpload> -> 403 AccessDenied
+s3 AbortMultipartUpload DELETE /{bucket}/big.bin?uploadId={upload} - -> 403 AccessDenied
+s3 ListParts GET /{bucket}/big.bin?uploadId={upload} - -> 403 AccessDenied
+s3 GetObjectTagging GET /{bucket}/report.txt?tagging - -> 403 AccessDenied
+s3 PutObjectTagging PUT /{bucket}/report.txt?tagging {tagging} -> 403 AccessDenied
+s3 DeleteObjectTagging DELETE /{bucket}/report.txt?tagging - -> 403 AccessDenied
+s3 GetObjectAcl GET /{bucket}/report.txt?acl - -> 403 AccessDenied
+s3 PutObjectAcl PUT /{bucket}/report.txt?acl - x-amz-acl:private -> 403 AccessDenied
+s3 GetBucketTagging GET /{bucket}?tagging - -> 403 AccessDenied
+s3 PutBucketTagging PUT /{bucket}?tagging {tagging} -> 403 AccessDenied
+s3 DeleteBucketTagging DELETE /{bucket}?tagging - -> 403 AccessDenied
+s3 GetBucketPolicy GET /{bucket}?policy - -> 403 AccessDenied
+s3 PutBucketPolicy PUT /{bucket}?policy {open_to_other} -> 403 AccessDenied
+s3 DeleteBucketPolicy DELETE /{bucket}?policy - -> 403 AccessDenied
+s3 GetBucketPolicyStatus GET /{bucket}?policyStatus - -> 403 AccessDenied
+s3 GetPublicAccessBlock GET /{bucket}?publicAccessBlock - -> 403 AccessDenied
+s3 PutPublicAccessBlock PUT /{bucket}?publicAccessBlock {no_block} -> 403 AccessDenied
+s3 DeletePublicAccessBlock DELETE /{bucket}?publicAccessBlock - -> 403 AccessDenied
+s3 GetBucketVersioning GET /{bucket}?versioning - -> 403 AccessDenied
+s3 GetBucketOwnershipControls GET /{bucket}?ownershipControls - -> 403 AccessDenied
+s3 GetBucketAcl GET /{bucket}?acl - -> 403 AccessDenied
+s3 PutBucketAcl PUT /{bucket}?acl - x-amz-acl:private -> 403 AccessDenied
+s3 GetBucketEncryption GET /{bucket}?encryption - -> 403 AccessDenied
 "#;
 
 /// One line of [`WALK`], its placeholders filled in.
@@ -470,6 +622,17 @@ impl Step {
                     .map_or("", String::as_str);
                 analyzer(server, key, &self.request[0], &self.request[1], body)
             }
+            "s3" => {
+                let [method, target, body, headers @ ..] = &self.request[..] else {
+                    panic!("s3 {}: METHOD PATH BODY [name:value…]", self.operation);
+                };
+                let headers: Vec<(&str, &str)> = headers
+                    .iter()
+                    .map(|header| header.split_once(':').expect("name:value"))
+                    .collect();
+                let body = if body == "-" { "" } else { body };
+                s3_call(server, key, method, target, &headers, body)
+            }
             service => {
                 let params: Vec<(&str, &str)> = self
                     .request
@@ -494,6 +657,7 @@ impl Step {
             }
             ["own"] => response.status == 200 && !mentions_account_a(&self.operation, response),
             ["own-without", text] => response.status == 200 && !response.body.contains(text),
+            [status, "-"] => response.status.to_string() == status && response.body.is_empty(),
             [status, expected] => response.status.to_string() == status && code == expected,
             _ => panic!("unknown expectation {:?}", self.expect),
         };
@@ -530,6 +694,16 @@ fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
         ("account", ACCOUNT_ID.to_owned()),
         ("other", OTHER.to_owned()),
         ("victim_key_material", STANDARD.encode(VICTIM_PUBLIC_KEY)),
+        ("bucket", VICTIM_BUCKET.to_owned()),
+        ("own_bucket", OWN_BUCKET.to_owned()),
+        ("upload", victim.upload.clone()),
+        ("part_etag", victim.part_etag.clone()),
+        ("tagging", TAGGING.to_owned()),
+        (
+            "open_to_other",
+            bucket_policy(&format!("arn:aws:iam::{OTHER}:root"), "s3:*"),
+        ),
+        ("no_block", NO_PUBLIC_ACCESS_BLOCK.to_owned()),
     ];
     WALK.lines()
         .filter(|line| !line.trim().is_empty())
@@ -611,6 +785,14 @@ async fn a_second_accounts_admin_reaches_nothing_of_the_first() {
         "CreateInstanceProfile",
         &[("InstanceProfileName", "own-profile")],
     );
+    // And its own bucket, for the copies between buckets.
+    for (target, body) in [
+        (format!("/{OWN_BUCKET}"), ""),
+        (format!("/{OWN_BUCKET}/own.txt"), "account B's own"),
+    ] {
+        let done = s3_call(&server, other, "PUT", &target, &[], body);
+        assert_eq!(done.status, 200, "PUT {target}: {}", done.body);
+    }
 
     let steps = walk(&victim, &a_message);
     let failures: Vec<String> = steps

@@ -135,6 +135,7 @@ pub async fn get<S: Store>(call: &Call<'_, S, RestRequest>, request: &RestReques
         tracing::error!(%error, job = %job.id, "recomputing a restored policy generation");
         internal("The generated policy could not be recomputed.")
     })?;
+    let data_events = activity.as_ref().map_or(0, |a| a.data_events());
     let policies = match activity {
         Some(activity) => {
             let directory = Directory::load(
@@ -159,6 +160,7 @@ pub async fn get<S: Store>(call: &Call<'_, S, RestRequest>, request: &RestReques
         window: job.request.window,
         trails: &job.request.trails,
         is_complete: policies.is_some(),
+        data_events,
     };
     Ok(generated_policy(
         &job.details(),

@@ -142,6 +142,29 @@ pub fn unknown(access_key_id: &str, home_account: &str) -> Identified {
     }
 }
 
+/// An unsigned S3 request, as S3 records it in the bucket owner's trail. The owner is the
+/// record's account (`recipientAccountId`); the caller has none.
+// S3 writes `ANONYMOUS_PRINCIPAL` as the account (awsdocs/amazon-s3-userguide#69, confirmed
+// there by AWS); CloudTrail's own guide documents no anonymous identity.
+pub fn anonymous(bucket_owner: &str) -> Identified {
+    let mut json = String::with_capacity(80);
+    let mut identity = Object::open(&mut json);
+    identity
+        .str("type", "AWSAccount")
+        .str("principalId", "")
+        .str("accountId", ANONYMOUS_PRINCIPAL);
+    identity.end();
+    Identified {
+        user_identity: json,
+        account_id: bucket_owner.to_owned(),
+        username: None,
+        principal_arn: None,
+    }
+}
+
+/// `userIdentity.accountId` of an anonymous S3 request.
+pub const ANONYMOUS_PRINCIPAL: &str = "ANONYMOUS_PRINCIPAL";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,6 +83,7 @@ impl InstanceCredentials<'_> {
             principal_arn: None,
             error_code: None,
             resources: resources.lookup_json(),
+            management: true,
             record: json,
         }
     }

@@ -38,7 +38,7 @@ use store::AuditLog;
 use store::audit::{AuditSync, Journal, NewEvent};
 
 pub use instance_credentials::InstanceCredentials;
-pub use record::{AuditedInput, CallRecord, EVENT_VERSION, is_read_only};
+pub use record::{AuditedInput, CallRecord, EVENT_VERSION, S3Names, is_read_only};
 pub use settings::{AuditArgs, AuditMode, SyncLevel};
 
 /// A record that could not be made durable.

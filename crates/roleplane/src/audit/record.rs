@@ -18,11 +18,23 @@ use crate::request::Caller;
 /// CloudTrail's current record version.
 pub const EVENT_VERSION: &str = "1.11";
 
+const S3_EVENT_SOURCE: &str = "s3.amazonaws.com";
+
+/// What an S3 request names, as its record shows it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct S3Names<'a> {
+    pub bucket: Option<&'a str>,
+    pub key: Option<&'a str>,
+    /// CopyObject's `x-amz-copy-source` header, as sent (`bucket/key`, URL-encoded).
+    pub copy_source: Option<&'a str>,
+}
+
 /// User agents longer than this are cut: the header is the client's to choose.
 const MAX_USER_AGENT: usize = 1024;
 
 /// A record under construction. Nothing is recorded for a request that never named an access
-/// key and an operation: CloudTrail has no caller or event to attribute it to.
+/// key and an operation: CloudTrail has no caller or event to attribute it to. The exception
+/// is S3's anonymous calls on an existing bucket, recorded for the bucket's owner.
 #[derive(Debug)]
 pub struct CallRecord {
     at: OffsetDateTime,
@@ -126,35 +138,61 @@ impl CallRecord {
     }
 
     /// An S3 call: its operation, the bucket and key it names, and whether CloudTrail counts
-    /// it as a data event (object-level activity) rather than a management event.
-    pub fn s3_call(
-        &mut self,
-        operation: &str,
-        bucket: Option<&str>,
-        key: Option<&str>,
-        data: bool,
-    ) {
+    /// it as a data event (object-level activity) rather than a management event. Only names
+    /// are noted: S3's bodies (object contents) and its query (a presigned URL's signature and
+    /// token) never reach the record.
+    pub fn s3_call(&mut self, operation: &str, names: &S3Names<'_>, data: bool) {
         if !self.recording {
             return;
+        }
+        // Unsigned and SigV2 requests name no credential scope; their source is S3 all the same.
+        if self.event_source.is_none() {
+            self.event_source = Some(S3_EVENT_SOURCE.to_owned());
         }
         self.event_name = Some(operation.to_owned());
         self.data_event = data;
         let mut json = String::new();
         let mut parameters = Object::open(&mut json);
-        if let Some(bucket) = bucket {
+        if let Some(bucket) = names.bucket {
             parameters.str("bucketName", bucket);
         }
-        if let Some(key) = key {
+        if let Some(key) = names.key {
             parameters.str("key", key);
+        }
+        if let Some(source) = names.copy_source {
+            parameters.str("x-amz-copy-source", source);
         }
         parameters.end();
         self.request_parameters = Some(json);
-        self.resources = resources::s3(bucket, key);
+        self.resources = resources::s3(names.bucket, names.key);
+    }
+
+    /// Where an S3 call landed: the bucket's owner and region when it exists (`None`, and the
+    /// server's region, for ListBuckets or a bucket that does not). A call without a SigV4
+    /// scope takes the region; an anonymous one is recorded for the owner, as S3 delivers it
+    /// to the bucket owner's trail, and not at all without one.
+    pub fn s3_destination(&mut self, owner: Option<&str>, region: &str) {
+        if !self.recording {
+            return;
+        }
+        if self.region.is_empty() {
+            self.region = region.to_owned();
+        }
+        if let Some(owner) = owner
+            && self.identity.is_none()
+            && self.access_key_id.is_none()
+        {
+            self.identity = Some(identity::anonymous(owner));
+        }
     }
 
     pub fn caller(&mut self, caller: &Caller) {
         if !self.recording {
             return;
+        }
+        // S3's SigV2 names its key only to s3s, which verified it for this caller.
+        if self.access_key_id.is_none() {
+            self.access_key_id = Some(caller.access_key_id.clone());
         }
         self.identity = Some(identity::of_caller(caller));
     }
@@ -210,15 +248,18 @@ impl CallRecord {
         };
     }
 
-    /// The finished record, or `None` when the request named no key or no operation.
-    /// `home_account` receives records whose caller could not be authenticated.
+    /// The finished record, or `None` when the request named no operation, or neither a key
+    /// nor a bucket owner. `home_account` receives records whose caller could not be
+    /// authenticated.
     pub fn finish(self, request_id: &str, home_account: &str) -> Option<NewEvent> {
         let event_source = self.event_source?;
         let event_name = self.event_name?;
-        let access_key_id = self.access_key_id?;
-        let who = self
-            .identity
-            .unwrap_or_else(|| identity::unknown(&access_key_id, home_account));
+        let access_key_id = self.access_key_id;
+        let who = match (self.identity, &access_key_id) {
+            (Some(who), _) => who,
+            (None, Some(key)) => identity::unknown(key, home_account),
+            (None, None) => return None,
+        };
         let event_time_ms = epoch_ms(self.at);
         let event_id = event_id::new(event_time_ms);
         let read_only = is_read_only(&event_name);
@@ -288,11 +329,12 @@ impl CallRecord {
             event_source,
             event_name,
             read_only,
-            access_key_id: Some(access_key_id),
+            access_key_id,
             username: who.username,
             principal_arn: who.principal_arn,
             error_code,
             resources: self.resources.lookup_json(),
+            management: !self.data_event,
             record: json,
         })
     }
@@ -386,7 +428,7 @@ impl AuditedInput for RestRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::test_callers::{ACCOUNT, SESSION_SECRET, session_caller};
+    use crate::audit::test_callers::{ACCOUNT, SESSION_SECRET, session_caller, user_caller};
     use crate::protocol::Protocol;
 
     fn keys(record: &Value) -> Vec<&str> {
@@ -514,6 +556,65 @@ mod tests {
         call.succeeded("<GetRoleResponse/>");
         assert_eq!(call.event_name, None);
         assert_eq!(call.finish("req-4", "1"), None);
+    }
+
+    #[test]
+    fn an_s3_call_without_a_sigv4_scope_takes_its_key_from_the_caller_and_the_bucket_region() {
+        // SigV2: only s3s saw the key; the caller it verified names it.
+        let mut call = CallRecord::new(std::time::SystemTime::now(), "::1".parse().unwrap(), None);
+        let names = S3Names {
+            bucket: Some("data"),
+            key: Some("k"),
+            copy_source: None,
+        };
+        call.s3_call("GetObject", &names, true);
+        call.caller(&user_caller());
+        call.s3_destination(Some("210987654321"), "eu-west-1");
+        call.succeeded_without_elements();
+        let event = call.finish("req-5", "999999999999").unwrap();
+        let record: Value = serde_json::from_str(&event.record).unwrap();
+        assert_eq!(event.access_key_id.as_deref(), Some("AKIAEXAMPLEEXAMPLE01"));
+        assert_eq!(event.event_source, "s3.amazonaws.com");
+        assert!(!event.management);
+        assert_eq!(record["awsRegion"], "eu-west-1");
+        assert_eq!(record["userIdentity"]["type"], "IAMUser");
+        // A signed caller's record stays in its own account, whoever owns the bucket.
+        assert_eq!(record["recipientAccountId"], ACCOUNT);
+        assert_eq!(
+            (
+                record["eventCategory"].as_str(),
+                record["managementEvent"].as_bool()
+            ),
+            (Some("Data"), Some(false))
+        );
+    }
+
+    #[test]
+    fn a_copy_records_its_source_as_s3_does() {
+        let mut call = CallRecord::new(std::time::SystemTime::now(), "::1".parse().unwrap(), None);
+        call.signed("s3", "us-east-1", "AKIAEXAMPLEEXAMPLE01");
+        let names = S3Names {
+            bucket: Some("dst"),
+            key: Some("copy.txt"),
+            copy_source: Some("src/dir/a%20b.txt"),
+        };
+        call.s3_call("CopyObject", &names, true);
+        call.caller(&user_caller());
+        let event = call.finish("req-7", "1").unwrap();
+        let record: Value = serde_json::from_str(&event.record).unwrap();
+        assert_eq!(
+            record["requestParameters"],
+            serde_json::json!({"bucketName": "dst", "key": "copy.txt",
+                               "x-amz-copy-source": "src/dir/a%20b.txt"})
+        );
+    }
+
+    #[test]
+    fn an_unsigned_s3_call_without_a_bucket_owner_is_not_recorded() {
+        let mut call = CallRecord::new(std::time::SystemTime::now(), "::1".parse().unwrap(), None);
+        call.s3_call("ListBuckets", &S3Names::default(), false);
+        call.s3_destination(None, "us-east-1");
+        assert_eq!(call.finish("req-6", "1"), None);
     }
 
     #[test]

@@ -110,6 +110,8 @@ async fn lookup_events<S: Store>(call: &Call<'_, S, Value>) -> Result<String, Aw
         order: Order::NewestFirst,
         after,
         limit: input.max_results + 1,
+        // CloudTrail's LookupEvents returns management events only, never S3's data events.
+        management_only: true,
     };
     let Some(audit) = call.app.audit() else {
         return Ok(json!({"Events": []}).to_string());

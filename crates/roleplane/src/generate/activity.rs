@@ -8,6 +8,9 @@ use store::audit::Event;
 
 use super::observed::{self, PassedRole, Touched};
 
+/// What S3 checks on a copy's source object.
+const COPY_SOURCE_ACTION: &str = "s3:GetObject";
+
 /// Inclusive bounds, epoch milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -35,6 +38,8 @@ pub struct Activity {
     failed: BTreeMap<String, u64>,
     scanned: u64,
     used: u64,
+    /// Of `used`, the data events (S3 object-level calls).
+    data_events: u64,
 }
 
 impl Activity {
@@ -49,6 +54,7 @@ impl Activity {
             failed: BTreeMap::new(),
             scanned: 0,
             used: 0,
+            data_events: 0,
         }
     }
 
@@ -72,6 +78,9 @@ impl Activity {
             return;
         }
         self.used += 1;
+        if !event.management {
+            self.data_events += 1;
+        }
         let seen = observed::observe(
             &event.event_source,
             &event.event_name,
@@ -82,6 +91,12 @@ impl Activity {
             .entry(seen.action)
             .or_default()
             .extend(seen.resources);
+        if let Some(source) = seen.copied_from {
+            self.actions
+                .entry(COPY_SOURCE_ACTION.to_owned())
+                .or_default()
+                .insert(source);
+        }
         if let Some(passed) = seen.passed {
             self.passed.insert(passed);
         }
@@ -108,6 +123,7 @@ impl Activity {
         }
         self.scanned += other.scanned;
         self.used += other.used;
+        self.data_events += other.data_events;
     }
 
     pub fn principal(&self) -> &str {
@@ -161,6 +177,12 @@ impl Activity {
     /// Successful calls of the principal in the window.
     pub fn used(&self) -> u64 {
         self.used
+    }
+
+    /// Of [`Self::used`], the CloudTrail data events (S3's object-level calls): activity AWS's
+    /// Access Analyzer would not have seen.
+    pub fn data_events(&self) -> u64 {
+        self.data_events
     }
 }
 

@@ -73,6 +73,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
         window,
         trails: &trails,
         is_complete: true,
+        data_events: activity.data_events(),
     };
     let body = generated_policy(&job, &properties, Some(&documents));
     let mut out = std::io::stdout().lock();
@@ -173,6 +174,12 @@ fn report(activity: &Activity) {
         activity.actions().len(),
         activity.principal()
     );
+    if activity.data_events() > 0 {
+        eprintln!(
+            "of which {} S3 data events (object-level calls), which AWS's Access Analyzer does not read",
+            thousands(activity.data_events())
+        );
+    }
     for (what, tally) in [("denied", activity.denied()), ("failed", activity.failed())] {
         if !tally.is_empty() {
             let list: Vec<String> = tally.iter().map(|(a, n)| format!("{a} ({n})")).collect();

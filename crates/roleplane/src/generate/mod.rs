@@ -5,11 +5,13 @@
 //! The pipeline, pure in the middle:
 //! - [`scan`]: pages through `audit.db` for one principal and time window (I/O, progress,
 //!   cancellation) and feeds each record to an [`Activity`].
-//! - [`Activity`]: what the principal did, folded record by record ([`observed`] reads one).
+//! - [`Activity`]: what the principal did, folded record by record ([`observed`] reads one;
+//!   S3's data events too, which AWS's Access Analyzer never reads).
 //! - [`Directory`]: the ARNs behind names a record only spells (a role's path), loaded from
 //!   the store once per rendering.
 //! - [`render()`]: activity + directory + [`Options`] → policy documents, grouped by action
-//!   set, validated by the policy engine; [`placeholders`] spells resources AWS's way.
+//!   set, validated by the policy engine; [`placeholders`] spells resources AWS's way, and
+//!   [`key_prefixes`] writes the S3 objects of a bucket as exact keys or folder wildcards.
 //! - [`output`]: the GetGeneratedPolicy response shape, shared by the API and the CLI.
 //!
 //! Which calls count: only calls that succeeded. A denied call is not granted (the principal
@@ -20,10 +22,12 @@
 mod activity;
 pub mod command;
 mod directory;
+pub mod key_prefixes;
 pub mod observed;
 pub mod output;
 pub mod placeholders;
 mod render;
+mod s3_calls;
 #[cfg(test)]
 mod scale_tests;
 pub mod scan;

@@ -11,6 +11,7 @@ use serde_json::Value;
 use policy::Arn;
 
 use super::directory::ResourceKind;
+use super::s3_calls;
 
 /// A resource an action was used on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -22,6 +23,15 @@ pub enum Touched {
         kind: ResourceKind,
         account: String,
         name: String,
+    },
+    /// An S3 object: rendering groups a bucket's keys ([`super::key_prefixes`]).
+    Object {
+        bucket: String,
+        key: String,
+    },
+    /// Every object of an S3 bucket (`arn:aws:s3:::bucket/*`).
+    AllObjects {
+        bucket: String,
     },
 }
 
@@ -47,13 +57,21 @@ pub struct Observed {
     pub passed: Option<(&'static str, PassedRole)>,
     /// `AddRoleToInstanceProfile` tells which role a profile carries: `(profile, role)`.
     pub profile_role: Option<(String, String)>,
+    /// The object a CopyObject read: it needed `s3:GetObject` there too.
+    pub copied_from: Option<Touched>,
 }
 
-/// The IAM action for a CloudTrail event: `iam.amazonaws.com` + `GetRole` → `iam:GetRole`.
+/// The IAM action for a CloudTrail event: `iam.amazonaws.com` + `GetRole` → `iam:GetRole`;
+/// an S3 operation's is the action S3 authorizes it with (`HeadObject` → `s3:GetObject`).
 pub fn action(event_source: &str, event_name: &str) -> String {
     let service = event_source
         .strip_suffix(".amazonaws.com")
         .unwrap_or(event_source);
+    if service == "s3"
+        && let Some(action) = s3_calls::action(event_name)
+    {
+        return action.to_owned();
+    }
     format!("{service}:{event_name}")
 }
 
@@ -112,9 +130,13 @@ pub fn observe(event_source: &str, event_name: &str, account: &str, record_json:
         None
     };
     let mut resources = match &record {
-        Some(record) if scoped => self::resources(service, account, record),
+        Some(record) if scoped => self::resources(service, event_name, account, record),
         _ => Vec::new(),
     };
+    let copied_from = record
+        .as_ref()
+        .filter(|_| service == "s3")
+        .and_then(|r| s3_calls::copy_source(event_name, &r.parameters));
     if resources.is_empty() {
         resources.push(Touched::Any);
     }
@@ -129,6 +151,7 @@ pub fn observe(event_source: &str, event_name: &str, account: &str, record_json:
         resources,
         passed,
         profile_role,
+        copied_from,
     }
 }
 
@@ -140,8 +163,14 @@ const IAM_NAMES: &[(&str, ResourceKind)] = &[
     ("userName", ResourceKind::User),
 ];
 
-fn resources(service: &str, account: &str, record: &Record) -> Vec<Touched> {
+fn resources(service: &str, event_name: &str, account: &str, record: &Record) -> Vec<Touched> {
     let parameters = &record.parameters;
+    // The record lists the bucket beside the object; the action is on one of them.
+    if service == "s3"
+        && let Some(touched) = s3_calls::resources(event_name, parameters)
+    {
+        return touched;
+    }
     if service == "iam" {
         for &(member, kind) in IAM_NAMES {
             if let Some(name) = string(parameters, member) {
@@ -316,6 +345,61 @@ mod tests {
             "not json",
         );
         assert_eq!(who.resources, [Touched::Any]);
+    }
+
+    #[test]
+    fn s3_calls_take_s3s_action_on_the_bucket_or_the_object() {
+        let record = |names: Value| {
+            json!({"requestParameters": names, "resources": [
+                {"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::data/app/a"},
+                {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::data"}]})
+        };
+        let head = observe_json(
+            "s3.amazonaws.com",
+            "HeadObject",
+            record(json!({"bucketName": "data", "key": "app/a"})),
+        );
+        assert_eq!(head.action, "s3:GetObject");
+        assert_eq!(
+            head.resources,
+            [Touched::Object {
+                bucket: "data".into(),
+                key: "app/a".into()
+            }]
+        );
+        let list = observe_json(
+            "s3.amazonaws.com",
+            "ListObjectsV2",
+            record(json!({"bucketName": "data"})),
+        );
+        assert_eq!(
+            (list.action.as_str(), list.resources),
+            (
+                "s3:ListBucket",
+                vec![Touched::Arn("arn:aws:s3:::data".into())]
+            )
+        );
+        let buckets = observe_json("s3.amazonaws.com", "ListBuckets", json!({}));
+        assert_eq!(
+            (buckets.action.as_str(), buckets.resources),
+            ("s3:ListAllMyBuckets", vec![Touched::Any])
+        );
+        let copy = observe_json(
+            "s3.amazonaws.com",
+            "CopyObject",
+            record(
+                json!({"bucketName": "data", "key": "app/b", "x-amz-copy-source": "data/app/a"}),
+            ),
+        );
+        assert_eq!(copy.action, "s3:PutObject");
+        assert_eq!(
+            copy.copied_from,
+            Some(Touched::Object {
+                bucket: "data".into(),
+                key: "app/a".into()
+            })
+        );
+        assert_eq!(action("s3.amazonaws.com", "UploadPart"), "s3:PutObject");
     }
 
     #[test]

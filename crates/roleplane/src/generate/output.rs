@@ -64,6 +64,22 @@ pub struct Properties<'a> {
     pub trails: &'a Value,
     /// `false` while nothing is known yet, or when the scan stopped early.
     pub is_complete: bool,
+    /// How many of the calls read were CloudTrail data events ([`data_events_note`]).
+    pub data_events: u64,
+}
+
+/// `properties`' member saying the policy rests on data events too. Not in Access Analyzer's
+/// model, so SDKs and the AWS CLI skip it; `roleplane policy generate` and raw readers see it.
+pub const NOTE_MEMBER: &str = "roleplaneNote";
+
+/// What AWS would not have done: its Access Analyzer reads management events only.
+pub fn data_events_note(data_events: u64) -> String {
+    let calls = if data_events == 1 { "call" } else { "calls" };
+    format!(
+        "Generated from management events and {data_events} S3 data event {calls} (object-level \
+         activity). AWS IAM Access Analyzer reads management events only and would not have \
+         granted the object-level actions; roleplane records S3 data events and reads them."
+    )
 }
 
 /// The whole GetGeneratedPolicy body. `policies` is `None` while the job has no result.
@@ -83,6 +99,9 @@ pub fn generated_policy(
             },
         },
     });
+    if properties.data_events > 0 {
+        result["properties"][NOTE_MEMBER] = data_events_note(properties.data_events).into();
+    }
     if let Some(policies) = policies {
         result["generatedPolicies"] = policies
             .iter()
@@ -130,6 +149,7 @@ mod tests {
             },
             trails: &trails,
             is_complete: true,
+            data_events: 0,
         };
         let policy = r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned();
         let body = generated_policy(&job, &properties, Some(std::slice::from_ref(&policy)));
@@ -159,5 +179,42 @@ mod tests {
                 .is_none()
         );
         assert_eq!(body["jobDetails"]["status"], "IN_PROGRESS");
+        assert!(
+            body["generatedPolicyResult"]["properties"]
+                .get(NOTE_MEMBER)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn data_events_are_noted_beside_the_modeled_properties() {
+        let job = JobDetails {
+            job_id: "j".into(),
+            status: JobStatus::Succeeded,
+            started_on: datetime!(2024-02-14 22:44:41 UTC),
+            completed_on: Some(datetime!(2024-02-14 22:47:01 UTC)),
+            error: None,
+        };
+        let trails = json!([]);
+        let properties = Properties {
+            principal_arn: "arn:aws:iam::111122223333:role/App",
+            window: Window {
+                start_ms: 0,
+                end_ms: 1,
+            },
+            trails: &trails,
+            is_complete: true,
+            data_events: 3,
+        };
+        let body = generated_policy(&job, &properties, Some(&[]));
+        let note = body["generatedPolicyResult"]["properties"][NOTE_MEMBER]
+            .as_str()
+            .unwrap();
+        assert!(note.contains("3 S3 data event calls"), "{note}");
+        assert!(note.contains("management events only"), "{note}");
+        assert_eq!(
+            body["generatedPolicyResult"]["properties"]["isComplete"],
+            true
+        );
     }
 }

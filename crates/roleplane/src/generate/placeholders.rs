@@ -24,6 +24,14 @@ pub fn placeholder(arn: &str) -> String {
     } else {
         account
     };
+    // S3's ARNs have no type segment: a bucket, or a bucket and an object key.
+    if service == "s3" && account.is_empty() {
+        let template = match rest.contains('/') {
+            true => "${BucketName}/${ObjectName}",
+            false => "${BucketName}",
+        };
+        return format!("arn:{partition}:s3:::{template}");
+    }
     let resource_type = rest.split(['/', ':']).next().unwrap_or(rest);
     let variable = match (service, resource_type) {
         ("iam", "role") => "${RoleNameWithPath}",
@@ -63,5 +71,13 @@ mod tests {
             "arn:aws:iam::aws:policy/${PolicyNameWithPath}"
         );
         assert_eq!(placeholder("*"), "*");
+        assert_eq!(
+            placeholder("arn:aws:s3:::data"),
+            "arn:aws:s3:::${BucketName}"
+        );
+        assert_eq!(
+            placeholder("arn:aws:s3:::data/app/*"),
+            "arn:aws:s3:::${BucketName}/${ObjectName}"
+        );
     }
 }

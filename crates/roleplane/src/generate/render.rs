@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::activity::Activity;
 use super::directory::{Directory, ResourceKind};
+use super::key_prefixes::{self, KeyPattern};
 use super::observed::{PassedRole, Touched};
 use super::placeholders::placeholder;
 
@@ -51,6 +52,8 @@ pub fn render(
             account,
             name,
         } => spell(directory.arn(*kind, account, name)),
+        Touched::Object { bucket, key } => spell(KeyPattern::Exact(key).arn(bucket)),
+        Touched::AllObjects { bucket } => spell(KeyPattern::Everything.arn(bucket)),
     };
 
     // Resource set → the actions used on exactly it.
@@ -59,7 +62,13 @@ pub fn render(
         let resources: BTreeSet<String> = if touched.contains(&Touched::Any) {
             BTreeSet::from(["*".to_owned()])
         } else {
-            touched.iter().map(resolve).collect()
+            let (objects, others): (Vec<&Touched>, Vec<&Touched>) =
+                touched.iter().partition(|t| is_s3_object(t));
+            others
+                .into_iter()
+                .map(resolve)
+                .chain(object_arns(objects).into_iter().map(spell))
+                .collect()
         };
         groups.entry(resources).or_default().insert(action);
     }
@@ -105,6 +114,34 @@ pub fn render(
     }));
 
     split(statements).into_iter().map(validated).collect()
+}
+
+fn is_s3_object(touched: &Touched) -> bool {
+    matches!(touched, Touched::Object { .. } | Touched::AllObjects { .. })
+}
+
+/// The ARNs of the S3 objects one action touched, each bucket's keys grouped by
+/// [`key_prefixes::group`].
+fn object_arns<'a>(objects: impl IntoIterator<Item = &'a Touched>) -> Vec<String> {
+    // Bucket → (its keys, whether every object was touched).
+    let mut buckets: BTreeMap<&str, (BTreeSet<&str>, bool)> = BTreeMap::new();
+    for touched in objects {
+        match touched {
+            Touched::Object { bucket, key } => {
+                buckets.entry(bucket).or_default().0.insert(key);
+            }
+            Touched::AllObjects { bucket } => buckets.entry(bucket).or_default().1 = true,
+            _ => {}
+        }
+    }
+    buckets
+        .into_iter()
+        .flat_map(|(bucket, (keys, everything))| {
+            key_prefixes::group(&keys, everything)
+                .into_iter()
+                .map(move |pattern| pattern.arn(bucket))
+        })
+        .collect()
 }
 
 /// `"*"` alone stays a string, as AWS writes it; any other set is a sorted list.

@@ -121,6 +121,7 @@ fn record(
         principal_arn: Some(principal.into()),
         error_code: error.map(str::to_owned),
         resources: "[]".into(),
+        management: true,
         record: record.to_string(),
     }
 }

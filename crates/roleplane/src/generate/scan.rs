@@ -115,6 +115,8 @@ async fn read_slice(
         order: Order::OldestFirst,
         after: None,
         limit: PAGE,
+        // Data events too: S3 object-level calls are activity the policy must cover.
+        management_only: false,
     };
     loop {
         let page: Vec<Event> = log.lookup(&query).await?;
@@ -183,6 +185,7 @@ async fn end(
             order,
             after: None,
             limit: 1,
+            management_only: false,
         })
         .await?;
     Ok(page.first().map(|e| e.event_time_ms))

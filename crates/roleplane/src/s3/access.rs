@@ -22,6 +22,7 @@ use store::{Bucket, ObjectMeta, Store, StoreError};
 use super::actions::{self, Rule, Target};
 use super::auth::SEAM;
 use super::{conditions, errors, public};
+use crate::audit::S3Names;
 use crate::request::authz::{self, Ask, Conditions, single};
 use crate::request::{App, Call, Caller, GenerationCache};
 
@@ -117,14 +118,21 @@ impl<S: Store> S3Access for RoleplaneAccess<S> {
         };
         let rule = actions::rule_of(operation);
         let (asker, region) = current_asker(cx.credentials())?;
+        let copy_source = match operation {
+            "CopyObject" => cx
+                .headers()
+                .get("x-amz-copy-source")
+                .and_then(|v| v.to_str().ok()),
+            _ => None,
+        };
+        let names = S3Names {
+            bucket: bucket_name.as_deref(),
+            key: key.as_deref(),
+            copy_source,
+        };
         SEAM.with(|seam| {
             let mut record = seam.record();
-            record.s3_call(
-                operation,
-                bucket_name.as_deref(),
-                key.as_deref(),
-                rule.is_some_and(|r| r.data),
-            );
+            record.s3_call(operation, &names, rule.is_some_and(|r| r.data));
             if let Some(caller) = &asker.caller {
                 // SigV2 names its key only in a form the pipeline does not read.
                 let region = region.as_deref().unwrap_or(self.app.region());
@@ -150,6 +158,12 @@ impl<S: Store> S3Access for RoleplaneAccess<S> {
                 Err(e) => return Err(errors::internal(&e)),
             },
         };
+        SEAM.with(|seam| match &bucket {
+            Some(view) => seam
+                .record()
+                .s3_destination(Some(&view.bucket.account_id), &view.bucket.region),
+            None => seam.record().s3_destination(None, self.app.region()),
+        });
         let mut context = conditions::from_head(operation, cx.uri(), cx.headers());
         let object = match &bucket {
             Some(_) if READS_EXISTING_OBJECT.contains(&operation) => {
@@ -164,6 +178,14 @@ impl<S: Store> S3Access for RoleplaneAccess<S> {
         if let Some(object) = &object {
             context.extend(conditions::existing_object_tags(&object.tags));
         }
+        // Whether a bucket exists, and where, S3 tells anyone (its names are global): before
+        // authorization, as S3 answers.
+        if rule.target != Target::Account && !creates {
+            let Some(view) = &bucket else {
+                return Err(s3_error!(NoSuchBucket, "{}", errors::NO_SUCH_BUCKET));
+            };
+            check_region(region.as_deref(), &view.bucket.region)?;
+        }
         // DeleteObjects is authorized key by key, by the operation.
         if operation != "DeleteObjects" {
             let resource = actions::resource(rule.target, &bucket_name, &key);
@@ -176,12 +198,6 @@ impl<S: Store> S3Access for RoleplaneAccess<S> {
                 context,
             )
             .await?;
-        }
-        if rule.target != Target::Account && !creates {
-            let Some(view) = &bucket else {
-                return Err(s3_error!(NoSuchBucket, "{}", errors::NO_SUCH_BUCKET));
-            };
-            check_region(region.as_deref(), &view.bucket.region)?;
         }
         if matches!(operation, "CopyObject" | "UploadPartCopy") {
             self.check_copy_source(&asker, cx).await?;
@@ -221,8 +237,10 @@ impl<S: Store> RoleplaneAccess<S> {
             ));
         };
         let source = match self.view(&bucket).await {
-            Ok(view) => Some(view),
-            Err(StoreError::NotFound { .. }) => None,
+            Ok(view) => view,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(s3_error!(NoSuchBucket, "{}", errors::NO_SUCH_BUCKET));
+            }
             Err(e) => return Err(errors::internal(&e)),
         };
         let rule =
@@ -231,16 +249,12 @@ impl<S: Store> RoleplaneAccess<S> {
         authorize(
             &self.app,
             asker,
-            source.as_deref(),
+            Some(&source),
             rule,
             &resource,
             Conditions::new(),
         )
-        .await?;
-        if source.is_none() {
-            return Err(s3_error!(NoSuchBucket, "{}", errors::NO_SUCH_BUCKET));
-        }
-        Ok(())
+        .await
     }
 }
 

@@ -141,9 +141,18 @@ pub fn rule_of(operation: &str) -> Option<Rule> {
         .map(|(_, rule)| *rule)
 }
 
-/// Every operation served, for the routing table's list.
-pub fn operations() -> impl Iterator<Item = &'static str> {
-    RULES.iter().map(|(name, _)| *name)
+/// Every operation served, by s3s's operation name, in [`RULES`]' order.
+pub const OPERATIONS: &[&str] = &names::<{ RULES.len() }>(RULES);
+
+/// The operation names of `rules`, of which there are `N`.
+const fn names<const N: usize>(rules: &[(&'static str, Rule)]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = rules[i].0;
+        i += 1;
+    }
+    out
 }
 
 /// `arn:aws:s3:::bucket`.
@@ -213,10 +222,11 @@ mod tests {
 
     #[test]
     fn every_operation_is_listed_once() {
-        let mut names: Vec<_> = operations().collect();
+        let mut names = OPERATIONS.to_vec();
         let count = names.len();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), count);
+        assert_eq!(count, RULES.len());
     }
 }

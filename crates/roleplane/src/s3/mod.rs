@@ -21,6 +21,8 @@ mod ops;
 pub mod public;
 pub mod recognize;
 #[cfg(test)]
+mod record_tests;
+#[cfg(test)]
 mod robustness_tests;
 #[cfg(test)]
 mod tests;
@@ -47,9 +49,7 @@ use crate::request::{App, Caller};
 pub const SERVICE: &str = "s3";
 
 /// Every S3 operation served, by the name CloudTrail and IAM's policy simulator give it.
-pub fn operations() -> Vec<&'static str> {
-    actions::operations().collect()
-}
+pub const OPERATIONS: &[&str] = actions::OPERATIONS;
 
 /// The s3s service over `app`'s keys, sessions and policies and `blobs`' bytes; build it once
 /// and share it. `domain` is the virtual-hosted-style suffix (`bucket.DOMAIN`).

@@ -14,26 +14,26 @@ use crate::request::App;
 use crate::server::test_support::app_with_admin;
 use crate::sts::credentials::{new_claims, seal};
 
-const ACCOUNT: &str = "123456789012";
-const KEY_ID: &str = "AKIAS3SEAMS3SEAM0001";
-const SECRET: &str = "s3/seam/secret/s3/seam/secret/s3/seam/00";
+pub(super) const ACCOUNT: &str = "123456789012";
+pub(super) const KEY_ID: &str = "AKIAS3SEAMS3SEAM0001";
+pub(super) const SECRET: &str = "s3/seam/secret/s3/seam/secret/s3/seam/00";
 /// SHA-256 of the empty body.
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-fn now() -> u64 {
+pub(super) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs()
 }
 
-struct Setup {
-    app: Arc<App<SqliteStore>>,
-    service: S3Service,
+pub(super) struct Setup {
+    pub(super) app: Arc<App<SqliteStore>>,
+    pub(super) service: S3Service,
     _dir: tempfile::TempDir,
 }
 
-async fn setup() -> Setup {
+pub(super) async fn setup() -> Setup {
     let (app, dir) = app_with_admin(ACCOUNT, (KEY_ID, SECRET)).await;
     let app = Arc::new(app);
     let blobs = super::blobs::DirBlobs::open(&dir.path().join("s3")).unwrap();
@@ -47,7 +47,11 @@ async fn setup() -> Setup {
 
 /// Temporary credentials as GetSessionToken mints them for the account's root, lasting
 /// `duration` seconds from `issued`.
-fn session(app: &App<SqliteStore>, issued: u64, duration: u32) -> (SessionClaims, String) {
+pub(super) fn session(
+    app: &App<SqliteStore>,
+    issued: u64,
+    duration: u32,
+) -> (SessionClaims, String) {
     let claims = new_claims(ACCOUNT, SessionPrincipal::RootSession, issued, duration).unwrap();
     let token = seal(app, &claims).unwrap();
     (claims, token)

@@ -10,7 +10,7 @@ use crate::audit::CallRecord;
 use crate::protocol::query::{Query, envelope_for_body};
 use crate::protocol::{AwsError, Dialect, Protocol, Rendered};
 use crate::request::App;
-use crate::{analyzer, cloudtrail, ec2, iam, sts};
+use crate::{analyzer, cloudtrail, ec2, iam, s3, sts};
 
 /// Serves a signed request with the service its scope names; `None` when none is served here.
 pub async fn serve<S: Store>(
@@ -66,5 +66,6 @@ pub fn operations() -> Vec<(&'static str, &'static [&'static str])> {
         (ec2::SERVICE, ec2::OPERATIONS),
         (cloudtrail::SERVICE, cloudtrail::OPERATIONS),
         (analyzer::SERVICE, analyzer::OPERATIONS),
+        (s3::SERVICE, s3::OPERATIONS),
     ]
 }

@@ -83,6 +83,17 @@ pub(super) struct Keys {
     resource_types: Values,
     #[serde(rename = "rn")]
     resource_names: Values,
+    /// Bit 0: a management event seen; bit 1: a data event seen. A row written before data
+    /// events existed lacks it and holds management events only.
+    #[serde(rename = "c", default = "management_events_only")]
+    categories: u8,
+}
+
+const MANAGEMENT_SEEN: u8 = 1;
+const DATA_SEEN: u8 = 2;
+
+fn management_events_only() -> u8 {
+    MANAGEMENT_SEEN
 }
 
 impl Keys {
@@ -99,6 +110,7 @@ impl Keys {
             principals: any(),
             resource_types: any(),
             resource_names: any(),
+            categories: MANAGEMENT_SEEN | DATA_SEEN,
         }
     }
 
@@ -107,6 +119,11 @@ impl Keys {
         self.sources.add(&line.event_source);
         self.names.add(&line.event_name);
         self.read_only |= if line.read_only { 2 } else { 1 };
+        self.categories |= if line.management {
+            MANAGEMENT_SEEN
+        } else {
+            DATA_SEEN
+        };
         for (values, value) in [
             (&mut self.access_keys, &line.access_key_id),
             (&mut self.usernames, &line.username),
@@ -122,6 +139,11 @@ impl Keys {
                 self.resource_names.add(&resource.name);
             }
         }
+    }
+
+    /// Whether the block may hold a management event (LookupEvents reads no others).
+    pub fn may_hold_management(&self) -> bool {
+        self.categories & MANAGEMENT_SEEN != 0
     }
 
     /// Whether the block may hold a record of `account` (any when `None`) matching `filter`.
@@ -256,6 +278,7 @@ mod tests {
                 "{account:?} {filter:?}"
             );
         }
+        assert!(keys.may_hold_management());
         let mut writes_only = Block::empty(1, 0);
         writes_only.add(&line_keys(B));
         assert!(
@@ -274,6 +297,26 @@ mod tests {
         assert!(!values.may_contain("other"));
         values.add("one-too-many");
         assert!(values.may_contain("other"));
+    }
+
+    #[test]
+    fn a_block_of_data_events_only_holds_no_management_event() {
+        let data = r#"["e3",9,"111111111111","s3.amazonaws.com","GetObject",true,"AKIA1",null,null,null,[],false,{}]"#;
+        let mut block = Block::empty(1, 0);
+        block.add(&line_keys(data));
+        assert!(!block.keys.may_hold_management());
+        block.add(&line_keys(A));
+        assert!(block.keys.may_hold_management());
+        assert!(Keys::anything().may_hold_management());
+    }
+
+    #[test]
+    fn a_row_from_before_data_events_holds_management_events() {
+        let old: Keys = serde_json::from_str(
+            r#"{"a":["1"],"s":[],"n":[],"r":1,"k":[],"u":[],"p":[],"t":[],"rn":[]}"#,
+        )
+        .unwrap();
+        assert!(old.may_hold_management());
     }
 
     #[test]

@@ -684,6 +684,7 @@ mod tests {
             principal_arn: None,
             error_code: None,
             resources: "[]".into(),
+            management: true,
             record: format!(r#"{{"pad":"{}"}}"#, "x".repeat(bytes.saturating_sub(150))),
         }
     }

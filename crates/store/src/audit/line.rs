@@ -1,40 +1,27 @@
 //! One journal line per record: a JSON array of the indexed columns with the resources and the
 //! CloudTrail record embedded as they are (both already JSON), then `\n`. Every line is valid
 //! JSON on its own, so the journal can be read by `jq` as well as by the indexer.
+//!
+//! The columns, in order: event ID, event time (ms), account, event source, event name, read
+//! only, access key, username, principal, error code, resources, management event, record.
+//! Lines written before the management column existed go straight from resources to the
+//! record; they are management events (data events did not exist then), and the column's
+//! type tells the two apart: a boolean here, the record an object (or a string).
 
 use std::borrow::Cow;
 
-use serde::de::{IgnoredAny, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer as _};
+use serde::Deserialize;
+use serde::Deserializer as _;
+use serde::de::{SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::model::NewEvent;
 
-/// A whole line in [`NewEvent`]'s order, borrowed from the line where no escape forces a copy:
-/// read only for the lines a lookup keeps (the others need just their [`LineKeys`]).
-#[derive(Debug, Deserialize)]
+/// A whole line, borrowed from the line where no escape forces a copy: read only for the lines
+/// a lookup keeps (the others need just their [`LineKeys`]).
+#[derive(Debug)]
 pub(super) struct LineRef<'a> {
-    #[serde(borrow)]
-    pub event_id: Cow<'a, str>,
-    pub event_time_ms: i64,
-    #[serde(borrow)]
-    pub account_id: Cow<'a, str>,
-    #[serde(borrow)]
-    pub event_source: Cow<'a, str>,
-    #[serde(borrow)]
-    pub event_name: Cow<'a, str>,
-    pub read_only: bool,
-    #[serde(borrow)]
-    pub access_key_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    pub username: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    pub principal_arn: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    pub error_code: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    pub resources: &'a RawValue,
-    #[serde(borrow)]
+    pub keys: LineKeys<'a>,
     pub record: &'a RawValue,
 }
 
@@ -51,13 +38,15 @@ pub(super) struct LineKeys<'a> {
     pub access_key_id: Option<Cow<'a, str>>,
     pub username: Option<Cow<'a, str>>,
     pub principal_arn: Option<Cow<'a, str>>,
+    pub error_code: Option<Cow<'a, str>>,
     pub resources: &'a RawValue,
+    pub management: bool,
 }
 
 impl<'a> LineKeys<'a> {
-    /// Reads the first eleven elements of the line's array and stops there. serde_json then
-    /// reports the unread record as trailing input: expected, so a line whose columns were
-    /// all read is accepted whatever follows them.
+    /// Reads the columns before the record and stops there. serde_json then reports the unread
+    /// record as trailing input: expected, so a line whose columns were all read is accepted
+    /// whatever follows them.
     pub fn parse(line: &'a [u8]) -> serde_json::Result<Self> {
         let mut keys = None;
         let read =
@@ -81,6 +70,41 @@ struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 #[derive(Deserialize)]
 struct OptionalText<'a>(#[serde(borrow)] Option<Cow<'a, str>>);
 
+fn next<'a, T: Deserialize<'a>, S: SeqAccess<'a>>(columns: &mut S) -> Result<T, S::Error> {
+    columns
+        .next_element()?
+        .ok_or_else(|| serde::de::Error::custom("a short audit journal line"))
+}
+
+/// The columns up to the resources; `management` is left `true` for the caller to read.
+fn leading_columns<'a, S: SeqAccess<'a>>(columns: &mut S) -> Result<LineKeys<'a>, S::Error> {
+    let Text(event_id) = next(columns)?;
+    let event_time_ms = next(columns)?;
+    let Text(account_id) = next(columns)?;
+    let Text(event_source) = next(columns)?;
+    let Text(event_name) = next(columns)?;
+    let read_only = next(columns)?;
+    let OptionalText(access_key_id) = next(columns)?;
+    let OptionalText(username) = next(columns)?;
+    let OptionalText(principal_arn) = next(columns)?;
+    let OptionalText(error_code) = next(columns)?;
+    let resources = next(columns)?;
+    Ok(LineKeys {
+        event_id,
+        event_time_ms,
+        account_id,
+        event_source,
+        event_name,
+        read_only,
+        access_key_id,
+        username,
+        principal_arn,
+        error_code,
+        resources,
+        management: true,
+    })
+}
+
 /// Takes [`LineKeys`]' columns from the line's array into `keys`.
 struct Columns<'k, 'a> {
     keys: &'k mut Option<LineKeys<'a>>,
@@ -94,35 +118,39 @@ impl<'a> Visitor<'a> for Columns<'_, 'a> {
     }
 
     fn visit_seq<S: SeqAccess<'a>>(self, mut columns: S) -> Result<(), S::Error> {
-        fn next<'a, T: Deserialize<'a>, S: SeqAccess<'a>>(columns: &mut S) -> Result<T, S::Error> {
-            columns
-                .next_element()?
-                .ok_or_else(|| serde::de::Error::custom("a short audit journal line"))
+        let mut keys = leading_columns(&mut columns)?;
+        // An old line's record is not a boolean: the type error stops the read at its first
+        // byte, and the line is a management event.
+        if let Ok(Some(management)) = columns.next_element::<bool>() {
+            keys.management = management;
         }
-        let Text(event_id) = next(&mut columns)?;
-        let event_time_ms = next(&mut columns)?;
-        let Text(account_id) = next(&mut columns)?;
-        let Text(event_source) = next(&mut columns)?;
-        let Text(event_name) = next(&mut columns)?;
-        let read_only = next(&mut columns)?;
-        let OptionalText(access_key_id) = next(&mut columns)?;
-        let OptionalText(username) = next(&mut columns)?;
-        let OptionalText(principal_arn) = next(&mut columns)?;
-        let _error_code: IgnoredAny = next(&mut columns)?;
-        let resources = next(&mut columns)?;
-        *self.keys = Some(LineKeys {
-            event_id,
-            event_time_ms,
-            account_id,
-            event_source,
-            event_name,
-            read_only,
-            access_key_id,
-            username,
-            principal_arn,
-            resources,
-        });
+        *self.keys = Some(keys);
         Ok(())
+    }
+}
+
+/// Reads a whole line: the columns, then the record.
+struct WholeLine;
+
+impl<'a> Visitor<'a> for WholeLine {
+    type Value = LineRef<'a>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an audit journal line")
+    }
+
+    fn visit_seq<S: SeqAccess<'a>>(self, mut columns: S) -> Result<LineRef<'a>, S::Error> {
+        let mut keys = leading_columns(&mut columns)?;
+        let after_resources: &RawValue = next(&mut columns)?;
+        let record = match after_resources.get() {
+            "true" | "false" => {
+                keys.management = after_resources.get() == "true";
+                next(&mut columns)?
+            }
+            // A line from before the management column.
+            _ => after_resources,
+        };
+        Ok(LineRef { keys, record })
     }
 }
 
@@ -143,23 +171,28 @@ pub(super) struct ResourceRef<'a> {
 impl<'a> LineRef<'a> {
     /// The columns of a line (without its newline).
     pub fn parse(line: &'a [u8]) -> serde_json::Result<Self> {
-        serde_json::from_slice(line)
+        let mut reader = serde_json::Deserializer::from_slice(line);
+        let whole = reader.deserialize_seq(WholeLine)?;
+        reader.end()?;
+        Ok(whole)
     }
 
     pub fn to_event(&self) -> NewEvent {
+        let keys = &self.keys;
         let owned = |text: &Option<Cow<'_, str>>| text.as_deref().map(str::to_owned);
         NewEvent {
-            event_id: self.event_id.clone().into_owned(),
-            event_time_ms: self.event_time_ms,
-            account_id: self.account_id.clone().into_owned(),
-            event_source: self.event_source.clone().into_owned(),
-            event_name: self.event_name.clone().into_owned(),
-            read_only: self.read_only,
-            access_key_id: owned(&self.access_key_id),
-            username: owned(&self.username),
-            principal_arn: owned(&self.principal_arn),
-            error_code: owned(&self.error_code),
-            resources: self.resources.get().to_owned(),
+            event_id: keys.event_id.clone().into_owned(),
+            event_time_ms: keys.event_time_ms,
+            account_id: keys.account_id.clone().into_owned(),
+            event_source: keys.event_source.clone().into_owned(),
+            event_name: keys.event_name.clone().into_owned(),
+            read_only: keys.read_only,
+            access_key_id: owned(&keys.access_key_id),
+            username: owned(&keys.username),
+            principal_arn: owned(&keys.principal_arn),
+            error_code: owned(&keys.error_code),
+            resources: keys.resources.get().to_owned(),
+            management: keys.management,
             record: self.record.get().to_owned(),
         }
     }
@@ -190,7 +223,11 @@ pub(super) fn encode(event: &NewEvent, out: &mut Vec<u8>) {
     }
     out.push(b',');
     json_or_string(out, &event.resources);
-    out.push(b',');
+    out.extend_from_slice(if event.management {
+        b",true,"
+    } else {
+        b",false,"
+    });
     json_or_string(out, &event.record);
     out.extend_from_slice(b"]\n");
 }
@@ -223,7 +260,7 @@ mod tests {
 
     #[test]
     fn the_indexer_reads_the_columns_and_never_the_record() {
-        let line = br#"["e1",5,"111111111111","iam.amazonaws.com","Get\"Role",true,null,"al\u00efce","arn:p",null,[{"ResourceType":"t","ResourceName":"n"}],{"not":"read"}]"#;
+        let line = br#"["e1",5,"111111111111","iam.amazonaws.com","Get\"Role",true,null,"al\u00efce","arn:p",null,[{"ResourceType":"t","ResourceName":"n"}],true,{"not":"read"}]"#;
         let keys = LineKeys::parse(line).unwrap();
         assert_eq!(keys.event_time_ms, 5);
         assert_eq!(keys.event_name, "Get\"Role");
@@ -235,8 +272,9 @@ mod tests {
         );
         assert_eq!(keys.resources()[0].name, "n");
         // What follows the columns is not looked at, even if it is not JSON.
-        let unread = br#"["e1",5,"a","s","n",false,null,null,null,null,[],{not json"#;
-        assert_eq!(LineKeys::parse(unread).unwrap().event_source, "s");
+        let unread = br#"["e1",5,"a","s","n",false,null,null,null,null,[],false,{not json"#;
+        let keys = LineKeys::parse(unread).unwrap();
+        assert_eq!((keys.event_source.as_ref(), keys.management), ("s", false));
         for bad in [
             &b"[1,2]"[..],
             b"",
@@ -249,5 +287,60 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    fn event(management: bool, record: &str) -> NewEvent {
+        NewEvent {
+            event_id: "e1".into(),
+            event_time_ms: 5,
+            account_id: "111111111111".into(),
+            event_source: "s3.amazonaws.com".into(),
+            event_name: "PutObject".into(),
+            read_only: false,
+            access_key_id: Some("AKIA1".into()),
+            username: None,
+            principal_arn: None,
+            error_code: None,
+            resources: "[]".into(),
+            management,
+            record: record.into(),
+        }
+    }
+
+    #[test]
+    fn the_management_column_sits_between_the_resources_and_the_record() {
+        for (management, record, read_back) in [
+            (
+                false,
+                r#"{"eventCategory":"Data"}"#,
+                r#"{"eventCategory":"Data"}"#,
+            ),
+            (true, "{}", "{}"),
+            // A record holding a newline is written, and read back, as a JSON string.
+            (false, "{\n}", r#""{\n}""#),
+        ] {
+            let mut line = Vec::new();
+            encode(&event(management, record), &mut line);
+            let line = &line[..line.len() - 1];
+            assert_eq!(LineKeys::parse(line).unwrap().management, management);
+            assert_eq!(decode(line).unwrap(), event(management, read_back));
+        }
+    }
+
+    #[test]
+    fn a_line_from_before_the_management_column_is_a_management_event() {
+        let old = br#"["e1",5,"111111111111","s3.amazonaws.com","PutObject",false,"AKIA1",null,null,null,[],{"eventCategory":"Data"}]"#;
+        assert!(LineKeys::parse(old).unwrap().management);
+        assert_eq!(
+            decode(old).unwrap(),
+            event(true, r#"{"eventCategory":"Data"}"#)
+        );
+        // Its record may be a string (it held a newline), even one spelling a boolean.
+        let old_string = br#"["e1",5,"111111111111","s3.amazonaws.com","PutObject",false,"AKIA1",null,null,null,[],"true"]"#;
+        assert!(LineKeys::parse(old_string).unwrap().management);
+        assert_eq!(decode(old_string).unwrap().record, r#""true""#);
+        // A whole line is read strictly: nothing may follow the record.
+        let extra = br#"["e1",5,"a","s","n",false,null,null,null,null,[],true,{},{}]"#;
+        assert!(decode(extra).is_err());
     }
 }

@@ -22,6 +22,9 @@ pub struct NewEvent {
     pub error_code: Option<String>,
     /// JSON array of `{"ResourceType": …, "ResourceName": …}` as LookupEvents returns them.
     pub resources: String,
+    /// `managementEvent`: `false` for a data event (S3's object-level calls), which CloudTrail's
+    /// LookupEvents never returns ([`EventQuery::management_only`]).
+    pub management: bool,
     /// The CloudTrail record, compact JSON on one line.
     pub record: String,
 }
@@ -42,6 +45,7 @@ pub struct Event {
     pub principal_arn: Option<String>,
     pub error_code: Option<String>,
     pub resources: String,
+    pub management: bool,
     pub record: String,
 }
 
@@ -60,6 +64,7 @@ impl Event {
             principal_arn: e.principal_arn,
             error_code: e.error_code,
             resources: e.resources,
+            management: e.management,
             record: e.record,
         }
     }
@@ -117,6 +122,9 @@ pub struct EventQuery<'a> {
     /// Continue strictly after this position (in `order`).
     pub after: Option<Position>,
     pub limit: u32,
+    /// Management events only, as CloudTrail's LookupEvents answers; data events are left out
+    /// while the page is filled, so a page is never short for them.
+    pub management_only: bool,
 }
 
 impl Default for EventQuery<'_> {
@@ -129,6 +137,7 @@ impl Default for EventQuery<'_> {
             order: Order::NewestFirst,
             after: None,
             limit: 50,
+            management_only: false,
         }
     }
 }
@@ -143,6 +152,7 @@ pub(super) struct OwnedQuery {
     order: Order,
     after: Option<Position>,
     limit: u32,
+    management_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -176,6 +186,7 @@ impl From<&EventQuery<'_>> for OwnedQuery {
             order: query.order,
             after: query.after,
             limit: query.limit,
+            management_only: query.management_only,
         }
     }
 }
@@ -193,6 +204,7 @@ impl OwnedQuery {
             order: self.order,
             after: self.after,
             limit: self.limit,
+            management_only: self.management_only,
         }
     }
 }

@@ -50,7 +50,9 @@ pub(super) fn lookup(
         cursor = Some((to_i64(last.segment), to_i64(last.start)));
         let exhausted = blocks.len() < BLOCKS_PER_QUERY as usize;
         for block in &blocks {
-            if !block.keys.may_match(query.account_id, query.filter) {
+            if !block.keys.may_match(query.account_id, query.filter)
+                || (query.management_only && !block.keys.may_hold_management())
+            {
                 continue;
             }
             scan(dir, block, query, span, after, &mut found)?;
@@ -187,6 +189,7 @@ fn scan(
         };
         if !(span.holds(keys.event_time_ms)
             && block.keeps(keys.event_time_ms)
+            && (keys.management || !query.management_only)
             && matches(&keys, query.account_id, query.filter))
         {
             continue;

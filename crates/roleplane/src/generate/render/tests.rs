@@ -29,6 +29,7 @@ fn event(principal: &str, at_ms: i64, source: &str, name: &str, record: Value) -
         principal_arn: Some(principal.into()),
         error_code: None,
         resources: "[]".into(),
+        management: true,
         record: record.to_string(),
     }
 }
@@ -334,4 +335,91 @@ fn large_policies_split_under_the_managed_policy_size() {
             .sum::<usize>();
     }
     assert_eq!(actions, 401);
+}
+
+/// An S3 call's record as the seam writes it: the bucket and key it named, a data event when
+/// CloudTrail counts it as one.
+fn s3_call(name: &str, bucket: &str, key: Option<&str>) -> Event {
+    let mut parameters = json!({"bucketName": bucket});
+    if let Some(key) = key {
+        parameters["key"] = key.into();
+    }
+    let mut event = call("s3", name, parameters);
+    event.management = !crate::s3::actions::rule_of(name).unwrap().data;
+    event
+}
+
+#[test]
+fn s3_calls_become_s3_actions_on_the_bucket_and_grouped_objects() {
+    let events = [
+        s3_call("ListBuckets", "", None),
+        s3_call("ListObjectsV2", "data", None),
+        s3_call("HeadBucket", "data", None),
+        s3_call("PutObject", "data", Some("app/one.txt")),
+        s3_call("PutObject", "data", Some("app/two.txt")),
+        s3_call("CreateMultipartUpload", "data", Some("app/big.bin")),
+        s3_call("UploadPart", "data", Some("app/big.bin")),
+        s3_call("CompleteMultipartUpload", "data", Some("app/big.bin")),
+        s3_call("GetObject", "data", Some("app/one.txt")),
+        s3_call("HeadObject", "data", Some("app/two.txt")),
+        s3_call("GetObject", "data", Some("config/settings.json")),
+    ];
+    let activity = activity(&events);
+    assert_eq!(activity.data_events(), 10);
+    assert_eq!(
+        statements(&activity),
+        json!([
+            {"Sid": "SupportedServiceSid0", "Effect": "Allow", "Action": ["s3:GetObject"],
+             "Resource": ["arn:aws:s3:::data/app/*", "arn:aws:s3:::data/config/settings.json"]},
+            {"Sid": "SupportedServiceSid1", "Effect": "Allow", "Action": ["s3:ListAllMyBuckets"],
+             "Resource": "*"},
+            {"Sid": "SupportedServiceSid2", "Effect": "Allow", "Action": ["s3:ListBucket"],
+             "Resource": ["arn:aws:s3:::data"]},
+            {"Sid": "SupportedServiceSid3", "Effect": "Allow", "Action": ["s3:PutObject"],
+             "Resource": ["arn:aws:s3:::data/app/*"]},
+        ])
+    );
+    let options = Options {
+        resource_placeholders: true,
+    };
+    let templated = policy(&activity, options, &Directory::default());
+    assert_eq!(
+        templated["Statement"][0]["Resource"],
+        json!(["arn:aws:s3:::${BucketName}/${ObjectName}"])
+    );
+}
+
+#[test]
+fn a_copy_reads_its_source_and_a_batch_delete_reaches_every_object() {
+    let mut copy = s3_call("CopyObject", "data", Some("app/copy.txt"));
+    copy.record = json!({"requestParameters": {"bucketName": "data", "key": "app/copy.txt",
+                         "x-amz-copy-source": "archive/2024/old.txt"}})
+    .to_string();
+    let events = [
+        copy,
+        s3_call("DeleteObject", "data", Some("app/stale.txt")),
+        s3_call("DeleteObjects", "data", None),
+        // A denied read is left out, as for every service.
+        {
+            let mut denied = s3_call("GetObject", "data", Some("secret.txt"));
+            denied.error_code = Some("AccessDenied".into());
+            denied
+        },
+    ];
+    let activity = activity(&events);
+    assert_eq!(
+        statements(&activity),
+        json!([
+            {"Sid": "SupportedServiceSid0", "Effect": "Allow", "Action": ["s3:DeleteObject"],
+             "Resource": ["arn:aws:s3:::data/*"]},
+            {"Sid": "SupportedServiceSid1", "Effect": "Allow", "Action": ["s3:GetObject"],
+             "Resource": ["arn:aws:s3:::archive/2024/old.txt"]},
+            {"Sid": "SupportedServiceSid2", "Effect": "Allow", "Action": ["s3:PutObject"],
+             "Resource": ["arn:aws:s3:::data/app/copy.txt"]},
+        ])
+    );
+    assert_eq!(
+        activity.denied().keys().collect::<Vec<_>>(),
+        ["s3:GetObject"]
+    );
 }

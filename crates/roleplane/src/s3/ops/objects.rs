@@ -231,6 +231,35 @@ async fn object_of<S: Store, B: BlobStore, T>(
         .map_err(errors::from_store)
 }
 
+/// The object GetObject and HeadObject read. A missing key is NoSuchKey only to a caller who
+/// may list the bucket (`s3:ListBucket`); anyone else gets AccessDenied, as S3 documents for
+/// both operations.
+async fn readable_object_of<S: Store, B: BlobStore, T>(
+    ops: &Objects<S, B>,
+    req: &S3Request<T>,
+    key: &str,
+) -> S3Result<Arc<ObjectMeta>> {
+    let view = bucket_of(req)?;
+    let missing = match object_of(ops, req, &view.bucket.name, key).await {
+        Err(e) if *e.code() == S3ErrorCode::NoSuchKey => e,
+        found => return found,
+    };
+    let asker = super::asker_of(authorized(req)?)?;
+    let rule =
+        actions::rule_of("ListObjectsV2").ok_or_else(|| errors::internal(&"no ListBucket rule"))?;
+    let resource = actions::bucket_arn(&view.bucket.name);
+    authorize(
+        &ops.app,
+        &asker,
+        Some(view),
+        rule,
+        &resource,
+        Conditions::new(),
+    )
+    .await?;
+    Err(missing)
+}
+
 fn precondition_failed() -> S3Error {
     s3_error!(
         PreconditionFailed,
@@ -335,8 +364,7 @@ async fn readable<S: Store, B: BlobStore, T>(
     dates: [Option<&Timestamp>; 2],
     range: Option<&Range>,
 ) -> S3Result<(Arc<ObjectMeta>, Option<std::ops::Range<u64>>)> {
-    let bucket = &bucket_of(req)?.bucket.name;
-    let object = object_of(ops, req, bucket, key).await?;
+    let object = readable_object_of(ops, req, key).await?;
     let [if_match, if_none_match] = conditions;
     let [if_modified_since, if_unmodified_since] = dates;
     check_preconditions(
