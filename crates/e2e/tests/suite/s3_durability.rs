@@ -216,3 +216,270 @@ async fn sigkill_during_writes_loses_no_acknowledged_write() {
         latest.len()
     );
 }
+
+/// The regular files under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[tokio::test]
+async fn a_streamed_get_reads_the_whole_object_while_it_is_replaced_and_deleted() {
+    let server = Server::start();
+    let s3 = server.s3().await;
+    s3.create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("CreateBucket");
+    // Far more than the socket buffers hold: the server is still reading the blob afterwards.
+    let original = Noise::new(42).bytes(24 * 1024 * 1024);
+    s3.put_object()
+        .bucket(BUCKET)
+        .key("moving")
+        .body(ByteStream::from(original.clone()))
+        .customize()
+        .disable_payload_signing()
+        .send()
+        .await
+        .expect("PutObject");
+    let got = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("moving")
+        .send()
+        .await
+        .expect("GetObject");
+    let mut body = got.body;
+    let mut read = Vec::with_capacity(original.len());
+    let first = body
+        .try_next()
+        .await
+        .expect("a chunk")
+        .expect("a first chunk");
+    read.extend_from_slice(&first);
+
+    s3.put_object()
+        .bucket(BUCKET)
+        .key("moving")
+        .body(ByteStream::from_static(b"replacement"))
+        .send()
+        .await
+        .expect("PutObject (replace)");
+    s3.delete_object()
+        .bucket(BUCKET)
+        .key("moving")
+        .send()
+        .await
+        .expect("DeleteObject");
+
+    while let Some(chunk) = body.try_next().await.expect("read a chunk") {
+        read.extend_from_slice(&chunk);
+    }
+    assert_eq!(read.len(), original.len());
+    assert!(
+        read == original,
+        "the GET reads the object it started on, whole"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_puts_to_one_key_leave_one_whole_object() {
+    let server = Server::start();
+    let s3 = server.s3().await;
+    s3.create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let bodies: Vec<Vec<u8>> = (0..6)
+        .map(|n| Noise::new(100 + n).bytes(1024 * 1024))
+        .collect();
+    let md5s: Vec<String> = bodies.iter().map(|b| md5_hex(b)).collect();
+    let puts: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let s3 = s3.clone();
+            tokio::spawn(async move {
+                s3.put_object()
+                    .bucket(BUCKET)
+                    .key("contended")
+                    .body(ByteStream::from(body))
+                    .send()
+                    .await
+                    .expect("PutObject")
+            })
+        })
+        .collect();
+    for put in puts {
+        put.await.expect("a PUT task");
+    }
+    let got = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("contended")
+        .send()
+        .await
+        .expect("GetObject");
+    let etag = got.e_tag().expect("ETag").to_owned();
+    let bytes = got.body.collect().await.expect("read").to_vec();
+    let md5 = md5_hex(&bytes);
+    assert!(
+        md5s.contains(&md5),
+        "the object is one of the bodies PUT, whole"
+    );
+    assert_eq!(etag, format!("\"{md5}\""), "its ETag is its bytes'");
+}
+
+#[tokio::test]
+async fn replaced_deleted_aborted_and_failed_writes_leave_no_bytes_behind() {
+    let server = Server::start();
+    let s3 = server.s3().await;
+    s3.create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let put = |key: &'static str, seed: u64, size: usize| {
+        let s3 = s3.clone();
+        async move {
+            s3.put_object()
+                .bucket(BUCKET)
+                .key(key)
+                .body(ByteStream::from(Noise::new(seed).bytes(size)))
+                .send()
+                .await
+                .expect("PutObject")
+        }
+    };
+    // Replaced twice, then kept.
+    for seed in 0..3 {
+        put("kept", seed, 100_000).await;
+    }
+    // Copied, then the source deleted: the copy keeps its bytes.
+    put("source", 10, 100_000).await;
+    s3.copy_object()
+        .bucket(BUCKET)
+        .key("copy")
+        .copy_source(format!("{BUCKET}/source"))
+        .send()
+        .await
+        .expect("CopyObject");
+    s3.delete_object()
+        .bucket(BUCKET)
+        .key("source")
+        .send()
+        .await
+        .expect("DeleteObject");
+    let copy = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("copy")
+        .send()
+        .await
+        .expect("GetObject (copy)");
+    let copy = copy.body.collect().await.expect("read").to_vec();
+    assert!(
+        copy == Noise::new(10).bytes(100_000),
+        "the copy outlives its source"
+    );
+    // An aborted upload and a completed one.
+    for (key, complete) in [("aborted", false), ("completed", true)] {
+        let upload = s3
+            .create_multipart_upload()
+            .bucket(BUCKET)
+            .key(key)
+            .send()
+            .await
+            .expect("CreateMultipartUpload");
+        let upload = upload.upload_id().expect("an upload ID").to_owned();
+        let mut parts = CompletedMultipartUpload::builder();
+        for n in 1..=2 {
+            let size = if n == 1 { 5 * 1024 * 1024 } else { 1000 };
+            let part = s3
+                .upload_part()
+                .bucket(BUCKET)
+                .key(key)
+                .upload_id(&upload)
+                .part_number(n)
+                .body(ByteStream::from(Noise::new(n as u64).bytes(size)))
+                .send()
+                .await
+                .expect("UploadPart");
+            parts = parts.parts(
+                CompletedPart::builder()
+                    .part_number(n)
+                    .e_tag(part.e_tag().expect("ETag"))
+                    .build(),
+            );
+        }
+        if complete {
+            s3.complete_multipart_upload()
+                .bucket(BUCKET)
+                .key(key)
+                .upload_id(&upload)
+                .multipart_upload(parts.build())
+                .send()
+                .await
+                .expect("CompleteMultipartUpload");
+        } else {
+            s3.abort_multipart_upload()
+                .bucket(BUCKET)
+                .key(key)
+                .upload_id(&upload)
+                .send()
+                .await
+                .expect("AbortMultipartUpload");
+        }
+    }
+    // A PUT whose body never fully arrives.
+    let host = server.endpoint.trim_start_matches("http://").to_owned();
+    let head = e2e::raw::Signer::new("s3", (e2e::ADMIN_KEY_ID, e2e::ADMIN_SECRET)).s3_head(
+        &host,
+        "PUT",
+        &format!("/{BUCKET}/never"),
+        &[],
+        e2e::raw::Payload::Literal("UNSIGNED-PAYLOAD"),
+        1_000_000,
+    );
+    {
+        use std::io::Write as _;
+        let mut stream = std::net::TcpStream::connect(&host).expect("connect");
+        stream.write_all(&head).unwrap();
+        stream.write_all(&[7; 300_000]).unwrap();
+    }
+
+    // Live objects: kept, copy, completed. Their blobs alone stay, and no temporary.
+    let s3_dir = server.data_dir.join("s3");
+    let mut blobs = Vec::new();
+    let mut temporaries = Vec::new();
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        blobs = files_under(&s3_dir.join("blobs"));
+        temporaries = files_under(&s3_dir.join("tmp"));
+        if blobs.len() == 3 && temporaries.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(blobs.len(), 3, "blobs of 3 live objects: {blobs:?}");
+    assert!(temporaries.is_empty(), "temporaries left: {temporaries:?}");
+    let listed = s3
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("ListObjectsV2");
+    let keys: Vec<_> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["completed", "copy", "kept"]);
+}
