@@ -3,6 +3,7 @@
 //! object streamed through a server whose memory must stay bounded.
 
 use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{
@@ -2204,4 +2205,292 @@ async fn keys_are_literal_and_responses_overridable() {
         Some("attachment; filename=\"a.txt\"")
     );
     assert_eq!(got.cache_control(), Some("no-store"));
+}
+
+/// Records a problem unless `result` failed with S3 error `code` and `status`.
+fn expect_error<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    problems: &mut Vec<String>,
+    what: &str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+    code: &str,
+    status: u16,
+) {
+    match result {
+        Ok(out) => problems.push(format!("{what}: succeeded: {out:?}")),
+        Err(err) => {
+            let got = (
+                err.code().unwrap_or("<no code>").to_owned(),
+                err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0),
+            );
+            if got != (code.to_owned(), status) {
+                problems.push(format!("{what}: expected {status} {code}, got {got:?}"));
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn s3s_limits_on_keys_metadata_tags_and_batches() {
+    let server = Server::start();
+    let s3 = server.s3().await;
+    let bucket = "limits";
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let mut problems = Vec::new();
+    let put = |key: String| {
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from_static(b"x"))
+    };
+
+    // Keys up to 1024 bytes.
+    put("k".repeat(1024))
+        .send()
+        .await
+        .expect("PutObject with a 1024-byte key");
+    expect_error(
+        &mut problems,
+        "a 1025-byte key",
+        put("k".repeat(1025)).send().await,
+        "KeyTooLongError",
+        400,
+    );
+    // User metadata up to 2 KB.
+    expect_error(
+        &mut problems,
+        "3 KB of metadata",
+        put("meta".into())
+            .metadata("big", "m".repeat(3000))
+            .send()
+            .await,
+        "MetadataTooLarge",
+        400,
+    );
+    // Ten tags per object, keys unique.
+    let eleven: Vec<(String, String)> = (0..11).map(|n| (format!("k{n}"), "v".into())).collect();
+    let eleven: Vec<(&str, &str)> = eleven
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    put("tagged".into()).send().await.expect("PutObject");
+    expect_error(
+        &mut problems,
+        "11 object tags",
+        s3.put_object_tagging()
+            .bucket(bucket)
+            .key("tagged")
+            .tagging(tagging(&eleven))
+            .send()
+            .await,
+        "BadRequest",
+        400,
+    );
+    expect_error(
+        &mut problems,
+        "a repeated tag key",
+        s3.put_object_tagging()
+            .bucket(bucket)
+            .key("tagged")
+            .tagging(tagging(&[("same", "1"), ("same", "2")]))
+            .send()
+            .await,
+        "InvalidTag",
+        400,
+    );
+    s3.put_object_tagging()
+        .bucket(bucket)
+        .key("tagged")
+        .tagging(tagging(&eleven[..10]))
+        .send()
+        .await
+        .expect("PutObjectTagging with 10 tags");
+    // DeleteObjects takes up to 1000 keys.
+    let ids = |n: usize| {
+        (0..n)
+            .map(|i| {
+                ObjectIdentifier::builder()
+                    .key(format!("d{i}"))
+                    .build()
+                    .unwrap()
+            })
+            .collect::<Vec<_>>()
+    };
+    expect_error(
+        &mut problems,
+        "DeleteObjects of 1001 keys",
+        s3.delete_objects()
+            .bucket(bucket)
+            .delete(
+                Delete::builder()
+                    .set_objects(Some(ids(1001)))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await,
+        "MalformedXML",
+        400,
+    );
+    let deleted = s3
+        .delete_objects()
+        .bucket(bucket)
+        .delete(
+            Delete::builder()
+                .set_objects(Some(ids(1000)))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("DeleteObjects of 1000 keys");
+    if deleted.deleted().len() != 1000 {
+        problems.push(format!("1000 keys deleted: {}", deleted.deleted().len()));
+    }
+    // A CompleteMultipartUpload naming no part; ListParts with another key.
+    let upload = s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key("mp")
+        .send()
+        .await
+        .expect("CreateMultipartUpload");
+    let upload = upload.upload_id().expect("an upload ID").to_owned();
+    expect_error(
+        &mut problems,
+        "CompleteMultipartUpload of no parts",
+        s3.complete_multipart_upload()
+            .bucket(bucket)
+            .key("mp")
+            .upload_id(&upload)
+            .multipart_upload(CompletedMultipartUpload::builder().build())
+            .send()
+            .await,
+        "MalformedXML",
+        400,
+    );
+    expect_error(
+        &mut problems,
+        "ListParts of the upload under another key",
+        s3.list_parts()
+            .bucket(bucket)
+            .key("not-mp")
+            .upload_id(&upload)
+            .send()
+            .await,
+        "NoSuchUpload",
+        404,
+    );
+    expect_error(
+        &mut problems,
+        "UploadPart with another body's Content-MD5",
+        s3.upload_part()
+            .bucket(bucket)
+            .key("mp")
+            .upload_id(&upload)
+            .part_number(1)
+            .content_md5(e2e::s3::md5_base64(b"other"))
+            .body(ByteStream::from_static(b"part"))
+            .send()
+            .await,
+        "BadDigest",
+        400,
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[tokio::test]
+async fn multipart_upload_listings_page_and_group() {
+    let server = Server::start();
+    let s3 = server.s3().await;
+    let bucket = "uploads";
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let mut ids = Vec::new();
+    for key in ["a", "a", "b/1", "b/2", "c"] {
+        let upload = s3
+            .create_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("CreateMultipartUpload");
+        ids.push((key, upload.upload_id().expect("an upload ID").to_owned()));
+    }
+    let all = s3
+        .list_multipart_uploads()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("ListMultipartUploads");
+    let keys: Vec<_> = all.uploads().iter().filter_map(|u| u.key()).collect();
+    assert_eq!(keys, ["a", "a", "b/1", "b/2", "c"]);
+
+    // Pages of two, resumed by key and upload ID markers.
+    let mut seen = Vec::new();
+    let (mut key_marker, mut id_marker): (Option<String>, Option<String>) = (None, None);
+    for page in 0.. {
+        assert!(page < 5, "paging does not end");
+        let out = s3
+            .list_multipart_uploads()
+            .bucket(bucket)
+            .max_uploads(2)
+            .set_key_marker(key_marker.clone())
+            .set_upload_id_marker(id_marker.clone())
+            .send()
+            .await
+            .expect("ListMultipartUploads page");
+        seen.extend(out.uploads().iter().map(|u| {
+            (
+                u.key().unwrap().to_owned(),
+                u.upload_id().unwrap().to_owned(),
+            )
+        }));
+        if out.is_truncated() != Some(true) {
+            break;
+        }
+        key_marker = out.next_key_marker().map(str::to_owned);
+        id_marker = out.next_upload_id_marker().map(str::to_owned);
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    let mut seen_sorted = seen.clone();
+    seen_sorted.sort();
+    let mut all_ids: Vec<(String, String)> = ids
+        .iter()
+        .map(|(k, id)| (k.to_string(), id.clone()))
+        .collect();
+    all_ids.sort();
+    assert_eq!(seen_sorted, all_ids, "every upload once");
+
+    // Prefix.
+    let under_b = s3
+        .list_multipart_uploads()
+        .bucket(bucket)
+        .prefix("b/")
+        .send()
+        .await
+        .expect("ListMultipartUploads prefix");
+    let keys: Vec<_> = under_b.uploads().iter().filter_map(|u| u.key()).collect();
+    assert_eq!(keys, ["b/1", "b/2"]);
+    // Delimiter.
+    let grouped = s3
+        .list_multipart_uploads()
+        .bucket(bucket)
+        .delimiter("/")
+        .send()
+        .await
+        .expect("ListMultipartUploads delimiter");
+    let keys: Vec<_> = grouped.uploads().iter().filter_map(|u| u.key()).collect();
+    let prefixes: Vec<_> = grouped
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    assert_eq!((keys, prefixes), (vec!["a", "a", "c"], vec!["b/"]));
 }
