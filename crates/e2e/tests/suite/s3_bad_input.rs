@@ -723,3 +723,126 @@ fn virtual_hosted_style_names_the_bucket_in_the_host() {
     assert_ne!(r.status, 200, "{}", r.body);
     assert!(r.status < 500, "{} {}", r.status, r.body);
 }
+
+/// Sends only `head` and waits up to 5 s for an answer, the connection left open.
+fn send_head_only(server: &Server, head: &[u8]) -> RawResponse {
+    let mut stream = TcpStream::connect(host(server)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream.write_all(head).unwrap();
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Until the end of the first response (its body is small) or the timeout.
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        response.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&response);
+        if text.contains("</Error>") {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    RawResponse {
+        status: head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+#[test]
+fn requests_refused_before_their_bodies_are_read() {
+    let server = Server::start();
+    create_bucket(&server, "early-bucket");
+    let h = host(&server);
+    let mut problems = Vec::new();
+
+    // More than 5 GiB in one PUT, or in one part: refused from the headers alone.
+    let too_large = 5 * 1024 * 1024 * 1024 + 1;
+    let head = admin().s3_head(
+        &h,
+        "PUT",
+        "/early-bucket/huge",
+        &[],
+        Payload::Literal("UNSIGNED-PAYLOAD"),
+        too_large,
+    );
+    let r = send_head_only(&server, &head);
+    problems.extend(
+        s3_error_problem(r.status, &r.body, 400, "EntityTooLarge")
+            .map(|p| format!("a 5 GiB + 1 PutObject: {p}")),
+    );
+    let created = admin().s3(
+        &server.endpoint,
+        "POST",
+        "/early-bucket/mp?uploads",
+        &[],
+        b"",
+    );
+    let upload = xml_field(&created.body, "UploadId")
+        .expect("an UploadId")
+        .to_owned();
+    let head = admin().s3_head(
+        &h,
+        "PUT",
+        &format!("/early-bucket/mp?partNumber=1&uploadId={upload}"),
+        &[],
+        Payload::Literal("UNSIGNED-PAYLOAD"),
+        too_large,
+    );
+    let r = send_head_only(&server, &head);
+    problems.extend(
+        s3_error_problem(r.status, &r.body, 400, "EntityTooLarge")
+            .map(|p| format!("a 5 GiB + 1 part: {p}")),
+    );
+
+    // A request signed 20 minutes ago.
+    let then = SystemTime::now() - Duration::from_secs(20 * 60);
+    let r = admin().at(then).s3(&server.endpoint, "GET", "/", &[], b"");
+    problems.extend(
+        s3_error_problem(r.status, &r.body, 403, "RequestTimeTooSkewed")
+            .map(|p| format!("signed 20 minutes ago: {p}")),
+    );
+
+    // A presigned URL may live 7 days at most.
+    let put = admin().s3(&server.endpoint, "PUT", "/early-bucket/k", &[], b"k");
+    assert_eq!(put.status, 200, "{}", put.body);
+    let target = admin().s3_presigned(
+        &h,
+        "GET",
+        "/early-bucket/k",
+        Duration::from_secs(7 * 24 * 3600 + 1),
+    );
+    let r = send(
+        &h,
+        format!("GET {target} HTTP/1.1\r\nhost: {h}\r\nconnection: close\r\n\r\n").as_bytes(),
+    );
+    problems.extend(
+        s3_error_problem(r.status, &r.body, 400, "AuthorizationQueryParametersError")
+            .map(|p| format!("a presigned URL for 7 days + 1 s: {p}")),
+    );
+    let target = admin().s3_presigned(
+        &h,
+        "GET",
+        "/early-bucket/k",
+        Duration::from_secs(7 * 24 * 3600),
+    );
+    let r = send(
+        &h,
+        format!("GET {target} HTTP/1.1\r\nhost: {h}\r\nconnection: close\r\n\r\n").as_bytes(),
+    );
+    if r.status != 200 {
+        problems.push(format!(
+            "a presigned URL for 7 days: {} {}",
+            r.status, r.body
+        ));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
