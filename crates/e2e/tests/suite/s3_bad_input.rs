@@ -846,3 +846,66 @@ fn requests_refused_before_their_bodies_are_read() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn odd_ranges_and_bodies_without_a_length() {
+    let server = Server::start();
+    create_bucket(&server, "odd-bucket");
+    let e = &server.endpoint;
+    let put = admin().s3(e, "PUT", "/odd-bucket/k", &[], b"0123456789");
+    assert_eq!(put.status, 200, "{}", put.body);
+    let empty = admin().s3(e, "PUT", "/odd-bucket/empty", &[], b"");
+    assert_eq!(empty.status, 200, "{}", empty.body);
+    let mut problems = Vec::new();
+
+    // Ranges S3 does not serve are ignored: the whole object, 200.
+    for range in ["bytes=0-1,4-5", "bytes=abc", "bytes=5-2", "items=0-1"] {
+        let r = admin().s3(e, "GET", "/odd-bucket/k", &[("range", range)], b"");
+        if (r.status, r.body.as_str()) != (200, "0123456789") {
+            problems.push(format!("Range {range}: {} {}", r.status, r.body));
+        }
+    }
+    // Suffix longer than the object: all of it, as a 206.
+    let r = admin().s3(e, "GET", "/odd-bucket/k", &[("range", "bytes=-100")], b"");
+    if (r.status, r.body.as_str()) != (206, "0123456789")
+        || !r
+            .head
+            .to_ascii_lowercase()
+            .contains("content-range: bytes 0-9/10")
+    {
+        problems.push(format!("Range bytes=-100: {}\n{}", r.head, r.body));
+    }
+    // Nothing is satisfiable in an empty object.
+    let r = admin().s3(e, "GET", "/odd-bucket/empty", &[("range", "bytes=0-")], b"");
+    problems.extend(
+        s3_error_problem(r.status, &r.body, 416, "InvalidRange")
+            .map(|p| format!("bytes=0- of an empty object: {p}")),
+    );
+    // HEAD of an unsatisfiable range: 416 without a body.
+    let r = admin().s3(e, "HEAD", "/odd-bucket/k", &[("range", "bytes=50-")], b"");
+    if (r.status, r.body.as_str()) != (416, "") {
+        problems.push(format!("HEAD bytes=50-: {}\n{}", r.head, r.body));
+    }
+
+    // A PUT without Content-Length (HTTP chunked): S3 asks for the length.
+    let h = host(&server);
+    let head = admin().s3_head(
+        &h,
+        "PUT",
+        "/odd-bucket/chunked",
+        &[("transfer-encoding", "chunked")],
+        Payload::Literal("UNSIGNED-PAYLOAD"),
+        0,
+    );
+    let head = String::from_utf8(head)
+        .unwrap()
+        .replace("content-length: 0\r\n", "");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(b"5\r\nhello\r\n0\r\n\r\n");
+    let r = send(&h, &bytes);
+    problems.extend(
+        s3_error_problem(r.status, &r.body, 411, "MissingContentLength")
+            .map(|p| format!("a chunked PUT: {p}")),
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
