@@ -2230,7 +2230,7 @@ fn expect_error<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
 }
 
 #[tokio::test]
-async fn s3s_limits_on_keys_metadata_tags_and_batches() {
+async fn s3_limits_on_keys_metadata_tags_and_batches() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "limits";
