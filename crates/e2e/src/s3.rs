@@ -178,6 +178,15 @@ impl AwsCli {
         }
     }
 
+    /// Sends requests to `endpoint` (e.g. a virtual-hosted domain) with the config file `config`.
+    pub fn with_endpoint(&self, endpoint: &str, config: &Path) -> AwsCli {
+        AwsCli {
+            endpoint: endpoint.to_owned(),
+            config: config.to_string_lossy().into_owned(),
+            key: self.key.clone(),
+        }
+    }
+
     /// `aws --endpoint-url … --output json ARGS` in `cwd`.
     pub fn command(&self, cwd: &Path, args: &[&str]) -> Command {
         let mut command = Command::new("aws");

@@ -909,3 +909,33 @@ fn odd_ranges_and_bodies_without_a_length() {
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn another_s3_domain_moves_virtual_hosting_to_it() {
+    let temp = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&temp.path().join("data"), &["--s3-domain", "files.test"]);
+    let connect = host(&server);
+    let port = connect.rsplit(':').next().unwrap().to_owned();
+    let call = |host: &str, method: &str, target: &str, body: &[u8]| {
+        let mut bytes =
+            admin().s3_head(host, method, target, &[], Payload::HashOf(body), body.len());
+        bytes.extend_from_slice(body);
+        send(&connect, &bytes)
+    };
+    let vhost = format!("dom-bucket.files.test:{port}");
+    let r = call(&vhost, "PUT", "/", b"");
+    assert_eq!(r.status, 200, "CreateBucket under files.test: {}", r.body);
+    let r = call(&vhost, "PUT", "/k", b"under files.test");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = admin().s3(&server.endpoint, "GET", "/dom-bucket/k", &[], b"");
+    assert_eq!((r.status, r.body.as_str()), (200, "under files.test"));
+    // The default domain is not S3's any more: under it the request is path-style, so
+    // /dom-bucket/k is bucket dom-bucket's key k (not key dom-bucket/k of the host's bucket).
+    let r = call(
+        &format!("dom-bucket.s3.localhost:{port}"),
+        "GET",
+        "/dom-bucket/k",
+        b"",
+    );
+    assert_eq!((r.status, r.body.as_str()), (200, "under files.test"));
+}

@@ -311,6 +311,43 @@ fn aws_s3_presign_works_with_curl_and_expires() {
     assert!(body.contains("Request has expired"), "{body}");
 }
 
+#[test]
+fn aws_s3_presign_virtual_hosted_under_the_s3_domain() {
+    if !e2e::installed("curl") {
+        eprintln!("skipped: curl is not installed");
+        return;
+    }
+    let server = Server::start();
+    let work = tempfile::tempdir().unwrap();
+    let Some(cli) = aws_cli(&server, work.path()) else {
+        return;
+    };
+    let dir = work.path();
+    write(&dir.join("v.txt"), b"virtually hosted\n");
+    cli.ok(dir, &["s3", "mb", "s3://vh-cli-bucket"]);
+    cli.ok(dir, &["s3", "cp", "v.txt", "s3://vh-cli-bucket/v.txt"]);
+
+    // Presigned for http://vh-cli-bucket.s3.localhost:PORT/v.txt: curl resolves *.localhost to
+    // the loopback address itself.
+    let port = server.endpoint.rsplit(':').next().unwrap();
+    let config = dir.join("virtual-config");
+    std::fs::write(
+        &config,
+        "[default]\nregion = us-east-1\ns3 =\n    addressing_style = virtual\n    signature_version = s3v4\n",
+    )
+    .unwrap();
+    let virtual_cli = cli.with_endpoint(&format!("http://s3.localhost:{port}"), &config);
+    let url = virtual_cli.ok(dir, &["s3", "presign", "s3://vh-cli-bucket/v.txt"]);
+    let url = url.trim();
+    assert!(
+        url.starts_with(&format!("http://vh-cli-bucket.s3.localhost:{port}/v.txt?")),
+        "{url}"
+    );
+    let (status, body) = curl(&[url]);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(body, b"virtually hosted\n");
+}
+
 fn s3api_error(cli: &AwsCli, dir: &Path, args: &[&str], code: &str) {
     let mut all = vec!["s3api"];
     all.extend_from_slice(args);
