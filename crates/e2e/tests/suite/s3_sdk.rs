@@ -2494,3 +2494,123 @@ async fn multipart_upload_listings_page_and_group() {
         .collect();
     assert_eq!((keys, prefixes), (vec!["a", "a", "c"], vec!["b/"]));
 }
+
+#[tokio::test]
+async fn checksums_are_verified() {
+    use aws_sdk_s3::types::ChecksumAlgorithm;
+    let server = Server::start();
+    let s3 = server.s3().await;
+    let bucket = "checksums";
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let body = Noise::new(5).bytes(300_000);
+
+    for algorithm in [
+        ChecksumAlgorithm::Sha256,
+        ChecksumAlgorithm::Sha1,
+        ChecksumAlgorithm::Crc32C,
+    ] {
+        let key = format!("with-{}", algorithm.as_str());
+        s3.put_object()
+            .bucket(bucket)
+            .key(&key)
+            .checksum_algorithm(algorithm)
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PutObject {key}: {e:?}"));
+        let got = s3
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .expect("GetObject");
+        assert_eq!(body_of(got).await, body);
+    }
+
+    // A file body streams as aws-chunked with a trailing checksum.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &body).unwrap();
+    s3.put_object()
+        .bucket(bucket)
+        .key("from-file")
+        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .body(ByteStream::from_path(file.path()).await.unwrap())
+        .send()
+        .await
+        .expect("PutObject of a file");
+    let got = s3
+        .get_object()
+        .bucket(bucket)
+        .key("from-file")
+        .send()
+        .await
+        .expect("GetObject");
+    assert_eq!(body_of(got).await, body);
+
+    // A checksum of other bytes is refused, and nothing stored.
+    let (code, _, status) = failure(
+        s3.put_object()
+            .bucket(bucket)
+            .key("wrong")
+            .checksum_crc32(e2e::s3::crc32_base64(b"other bytes"))
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("BadDigest", 400));
+    let (_, _, status) = failure(s3.head_object().bucket(bucket).key("wrong").send().await);
+    assert_eq!(status, 404);
+}
+
+/// AWS keeps the checksum an object was uploaded with and returns it to a GET or HEAD in
+/// checksum mode (the SDK then validates the body against it).
+#[tokio::test]
+async fn an_uploaded_checksum_is_returned_in_checksum_mode() {
+    use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode};
+    let server = Server::start();
+    let s3 = server.s3().await;
+    let bucket = "checksum-mode";
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let body = Noise::new(6).bytes(100_000);
+    let put = s3
+        .put_object()
+        .bucket(bucket)
+        .key("sha")
+        .checksum_algorithm(ChecksumAlgorithm::Sha256)
+        .body(ByteStream::from(body.clone()))
+        .send()
+        .await
+        .expect("PutObject with a SHA-256 checksum");
+    let sent = put
+        .checksum_sha256()
+        .expect("the checksum echoed")
+        .to_owned();
+    let head = s3
+        .head_object()
+        .bucket(bucket)
+        .key("sha")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .expect("HeadObject with checksum mode");
+    assert_eq!(head.checksum_sha256(), Some(sent.as_str()), "HEAD");
+    let got = s3
+        .get_object()
+        .bucket(bucket)
+        .key("sha")
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .expect("GetObject with checksum mode");
+    assert_eq!(got.checksum_sha256(), Some(sent.as_str()), "GET");
+    assert_eq!(body_of(got).await, body);
+}
