@@ -2614,3 +2614,145 @@ async fn an_uploaded_checksum_is_returned_in_checksum_mode() {
     assert_eq!(got.checksum_sha256(), Some(sent.as_str()), "GET");
     assert_eq!(body_of(got).await, body);
 }
+
+#[tokio::test]
+async fn copies_take_conditions_tags_and_encoded_sources() {
+    use aws_sdk_s3::types::TaggingDirective;
+    let server = Server::start();
+    let s3 = server.s3().await;
+    for bucket in ["copy-from", "copy-to"] {
+        s3.create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("CreateBucket");
+    }
+    let key = "sp ace+plus&ü.txt";
+    let put = s3
+        .put_object()
+        .bucket("copy-from")
+        .key(key)
+        .tagging("team=core")
+        .content_type("text/plain")
+        .body(ByteStream::from_static(b"copy me"))
+        .send()
+        .await
+        .expect("PutObject");
+    let etag = put.e_tag().expect("ETag").to_owned();
+    // x-amz-copy-source is URL-encoded.
+    let encoded: String = key
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let source = format!("copy-from/{encoded}");
+    let mut problems = Vec::new();
+
+    // Across buckets; tags are copied by default.
+    s3.copy_object()
+        .bucket("copy-to")
+        .key("plain")
+        .copy_source(&source)
+        .send()
+        .await
+        .expect("CopyObject across buckets");
+    let tags = s3
+        .get_object_tagging()
+        .bucket("copy-to")
+        .key("plain")
+        .send()
+        .await
+        .expect("GetObjectTagging");
+    if tag_pairs(tags.tag_set()) != [("team".to_owned(), "core".to_owned())] {
+        problems.push(format!("copied tags: {:?}", tags.tag_set()));
+    }
+    // Or replaced.
+    s3.copy_object()
+        .bucket("copy-to")
+        .key("retagged")
+        .copy_source(&source)
+        .tagging_directive(TaggingDirective::Replace)
+        .tagging("team=edge")
+        .send()
+        .await
+        .expect("CopyObject with new tags");
+    let tags = s3
+        .get_object_tagging()
+        .bucket("copy-to")
+        .key("retagged")
+        .send()
+        .await
+        .expect("GetObjectTagging");
+    if tag_pairs(tags.tag_set()) != [("team".to_owned(), "edge".to_owned())] {
+        problems.push(format!("replaced tags: {:?}", tags.tag_set()));
+    }
+
+    // Conditions on the source.
+    let other = "\"0123456789abcdef0123456789abcdef\"";
+    expect_error(
+        &mut problems,
+        "x-amz-copy-source-if-match another ETag",
+        s3.copy_object()
+            .bucket("copy-to")
+            .key("cond")
+            .copy_source(&source)
+            .copy_source_if_match(other)
+            .send()
+            .await,
+        "PreconditionFailed",
+        412,
+    );
+    expect_error(
+        &mut problems,
+        "x-amz-copy-source-if-none-match its ETag",
+        s3.copy_object()
+            .bucket("copy-to")
+            .key("cond")
+            .copy_source(&source)
+            .copy_source_if_none_match(&etag)
+            .send()
+            .await,
+        "PreconditionFailed",
+        412,
+    );
+    if let Err(e) = s3
+        .copy_object()
+        .bucket("copy-to")
+        .key("cond")
+        .copy_source(&source)
+        .copy_source_if_match(&etag)
+        .send()
+        .await
+    {
+        problems.push(format!("x-amz-copy-source-if-match its ETag: {e:?}"));
+    }
+
+    // Onto itself with new metadata: allowed.
+    if let Err(e) = s3
+        .copy_object()
+        .bucket("copy-from")
+        .key(key)
+        .copy_source(&source)
+        .metadata_directive(MetadataDirective::Replace)
+        .content_type("text/markdown")
+        .send()
+        .await
+    {
+        problems.push(format!("CopyObject onto itself with REPLACE: {e:?}"));
+    }
+    let head = s3
+        .head_object()
+        .bucket("copy-from")
+        .key(key)
+        .send()
+        .await
+        .expect("HeadObject");
+    if head.content_type() != Some("text/markdown") || head.content_length() != Some(7) {
+        problems.push(format!("after the self-copy: {head:?}"));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
