@@ -753,3 +753,59 @@ fn aws_s3api_operations_and_their_output() {
     let buckets = api(&["list-buckets"]);
     assert_eq!(buckets["Buckets"], serde_json::json!([]), "{buckets}");
 }
+
+/// The seed scenario: a program on an instance whose role allows `s3:*` uses S3 with the
+/// instance's credentials (`roleplane run`), nothing configured but the endpoint it is given.
+#[tokio::test]
+async fn aws_s3_on_an_instance_uses_its_role() {
+    if !e2e::installed("aws") {
+        eprintln!("skipped: the AWS CLI (`aws`) is not installed");
+        return;
+    }
+    let server = Server::start();
+    server
+        .instance_role(
+            "s3access",
+            "s3access-profile",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["*"]}]}"#,
+        )
+        .await;
+    let script = "set -e
+echo 'from an instance' | aws s3 cp - s3://instance-bucket/hello.txt
+aws s3 ls s3://instance-bucket/
+aws s3 cp s3://instance-bucket/hello.txt -";
+    let out = Command::new(e2e::binary())
+        .args([
+            "run",
+            "--instance-profile",
+            "s3access-profile",
+            "--data-dir",
+        ])
+        .arg(&server.data_dir)
+        .args(["--", "sh", "-c"])
+        .arg(format!("aws s3 mb s3://instance-bucket\n{script}"))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .expect("run roleplane run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("make_bucket: instance-bucket"), "{stdout}");
+    assert!(stdout.contains(" hello.txt"), "{stdout}");
+    assert!(stdout.ends_with("from an instance\n"), "{stdout}");
+    // The bucket is the account's: the admin sees it and the object.
+    let got = server
+        .s3()
+        .await
+        .get_object()
+        .bucket("instance-bucket")
+        .key("hello.txt")
+        .send()
+        .await
+        .expect("GetObject as the admin");
+    let body = got.body.collect().await.expect("read").to_vec();
+    assert_eq!(body, b"from an instance\n");
+}
