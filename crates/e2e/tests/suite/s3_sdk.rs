@@ -617,6 +617,9 @@ async fn objects_round_trip_with_their_headers_tags_and_copies() {
         .content_type("application/x-test")
         .cache_control("max-age=60")
         .content_disposition("attachment")
+        .content_encoding("identity")
+        .content_language("en-GB")
+        .expires(DateTime::from_secs(4_102_444_800))
         .metadata("colour", "blue")
         .send()
         .await
@@ -638,6 +641,13 @@ async fn objects_round_trip_with_their_headers_tags_and_copies() {
     assert_eq!(got.content_type(), Some("application/x-test"));
     assert_eq!(got.cache_control(), Some("max-age=60"));
     assert_eq!(got.content_disposition(), Some("attachment"));
+    assert_eq!(got.content_encoding(), Some("identity"));
+    assert_eq!(got.content_language(), Some("en-GB"));
+    assert_eq!(
+        got.expires_string(),
+        Some("Fri, 01 Jan 2100 00:00:00 GMT"),
+        "Expires as it was sent"
+    );
     assert_eq!(got.e_tag(), Some(quoted(&md5_hex(&body)).as_str()));
     assert_eq!(
         got.metadata()
@@ -1027,6 +1037,22 @@ async fn listings_page_and_group_like_s3() {
         Some(quoted(&md5_hex(b"xxx")).as_str())
     );
     assert!(all.contents()[2].last_modified().is_some());
+    assert!(all.contents()[2].owner().is_none(), "no owner unless asked");
+    let owned = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .max_keys(1)
+        .fetch_owner(true)
+        .send()
+        .await
+        .expect("ListObjectsV2 fetch-owner");
+    assert!(
+        owned.contents()[0]
+            .owner()
+            .and_then(|o| o.id())
+            .is_some_and(|id| !id.is_empty()),
+        "{owned:?}"
+    );
 
     // Prefix.
     let b = s3
