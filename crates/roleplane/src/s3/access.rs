@@ -58,6 +58,9 @@ pub struct Asker {
 pub struct RoleplaneAccess<S> {
     app: Arc<App<S>>,
     buckets: GenerationCache<BucketView>,
+    /// Object records the check read, by `bucket/key`, while no object has changed: a GET of
+    /// an unchanged object then costs no trip to the store's worker thread.
+    objects: GenerationCache<ObjectMeta>,
 }
 
 impl<S: Store> RoleplaneAccess<S> {
@@ -65,6 +68,25 @@ impl<S: Store> RoleplaneAccess<S> {
         Self {
             app,
             buckets: GenerationCache::default(),
+            objects: GenerationCache::default(),
+        }
+    }
+
+    /// The object record, from the cache while no object has changed; `None` if absent.
+    async fn object(&self, bucket: &str, key: &str) -> S3Result<Option<Arc<ObjectMeta>>> {
+        let generation = self.app.store().changes().objects;
+        let name = format!("{bucket}/{key}");
+        if let Some(object) = self.objects.get(&name, generation) {
+            return Ok(Some(object));
+        }
+        match self.app.store().object(bucket, key).await {
+            Ok(meta) => {
+                let object = Arc::new(meta);
+                self.objects.insert(&name, generation, object.clone());
+                Ok(Some(object))
+            }
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(errors::internal(&e)),
         }
     }
 
@@ -167,11 +189,7 @@ impl<S: Store> S3Access for RoleplaneAccess<S> {
         let mut context = conditions::from_head(operation, cx.uri(), cx.headers());
         let object = match &bucket {
             Some(_) if READS_EXISTING_OBJECT.contains(&operation) => {
-                match self.app.store().object(&bucket_name, &key).await {
-                    Ok(meta) => Some(Arc::new(meta)),
-                    Err(StoreError::NotFound { .. }) => None,
-                    Err(e) => return Err(errors::internal(&e)),
-                }
+                self.object(&bucket_name, &key).await?
             }
             _ => None,
         };

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use store::SqliteStore;
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 
 use crate::request::{App, last_use};
@@ -82,6 +83,13 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     // Both listeners accept from here on (bound sockets queue connections until served).
     tracing::info!(api = %api_addr, imds_port = metadata.port(), "roleplane ready");
     let last_use = tokio::spawn(write_last_use(app.clone()));
+    // Responses that stream (S3's objects) leave as a header write and body writes; with
+    // Nagle's algorithm on, the body waits ~40 ms for the client's delayed ACK of the headers.
+    let listener = listener.tap_io(|stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "setting TCP_NODELAY on an API connection");
+        }
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await

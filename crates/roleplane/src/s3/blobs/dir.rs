@@ -14,10 +14,10 @@ use md5::{Digest as _, Md5};
 use s3s::StdError;
 use s3s::dto::StreamingBlob;
 use tokio::fs::File;
-use tokio::io::{AsyncSeekExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 
 use super::read_stream::BlobReadStream;
-use super::{BlobError, BlobStore, Written, id};
+use super::{BlobError, BlobStore, READ_CHUNK, Written, id};
 
 /// How old a temporary must be before [`DirBlobs::open`] removes it. Replicas sharing the
 /// directory may be writing their own temporaries right now; a live write touches its file
@@ -94,17 +94,19 @@ impl BlobStore for DirBlobs {
 
     async fn read(&self, id: &str, range: Option<Range<u64>>) -> Result<StreamingBlob, BlobError> {
         let path = self.blob_path(id)?;
-        let mut file = File::open(&path)
-            .await
-            .map_err(|e| not_found_or_io(e, id))?;
-        let (start, len) = match range {
-            Some(range) => (range.start, range.end.saturating_sub(range.start)),
-            None => (0, file.metadata().await?.len()),
-        };
-        if start > 0 && len > 0 {
-            file.seek(SeekFrom::Start(start)).await?;
-        }
-        Ok(StreamingBlob::new(BlobReadStream::new(file, len)))
+        let id = id.to_owned();
+        // Opening, sizing, seeking and the first chunk in one trip to a blocking thread: a
+        // small object is then served without another (each trip is a thread switch).
+        let (file, first, remaining) = tokio::task::spawn_blocking(move || {
+            open_and_read_first(&path, range).map_err(|e| not_found_or_io(e, &id))
+        })
+        .await
+        .map_err(io::Error::other)??;
+        Ok(StreamingBlob::new(BlobReadStream::new(
+            first,
+            File::from_std(file),
+            remaining,
+        )))
     }
 
     async fn concat(&self, ids: &[String]) -> Result<Written, BlobError> {
@@ -302,4 +304,25 @@ fn not_found_or_io(error: io::Error, id: &str) -> BlobError {
     } else {
         BlobError::Io(error)
     }
+}
+
+/// Opens a blob at the start of `range` (the whole blob when `None`) and reads its first
+/// chunk: (the file, positioned after that chunk; the chunk; the bytes left after it).
+fn open_and_read_first(
+    path: &Path,
+    range: Option<Range<u64>>,
+) -> io::Result<(std::fs::File, bytes::Bytes, u64)> {
+    use std::io::{Read as _, Seek as _};
+    let mut file = std::fs::File::open(path)?;
+    let (start, len) = match range {
+        Some(range) => (range.start, range.end.saturating_sub(range.start)),
+        None => (0, file.metadata()?.len()),
+    };
+    if start > 0 && len > 0 {
+        file.seek(SeekFrom::Start(start))?;
+    }
+    let first_len = usize::try_from(len).map_or(READ_CHUNK, |len| len.min(READ_CHUNK));
+    let mut first = vec![0; first_len];
+    file.read_exact(&mut first)?;
+    Ok((file, bytes::Bytes::from(first), len - first_len as u64))
 }

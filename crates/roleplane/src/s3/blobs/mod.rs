@@ -64,7 +64,9 @@ pub trait BlobStore: Send + Sync + 'static {
 }
 
 /// The largest chunk a blob read yields.
-pub const READ_CHUNK: usize = 64 * 1024;
+/// Larger chunks mean fewer trips to a blocking thread per object; one chunk per stream is
+/// what a read holds in memory.
+pub const READ_CHUNK: usize = 256 * 1024;
 
 /// A blob just made durable.
 #[derive(Debug, Clone, PartialEq, Eq)]

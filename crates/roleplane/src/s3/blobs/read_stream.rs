@@ -15,8 +15,10 @@ use tokio::io::{AsyncRead, ReadBuf};
 
 use super::READ_CHUNK;
 
-/// Reads `remaining` bytes from `file`'s current position.
+/// Yields `first` (already read, with the file's opening), then reads `remaining` more bytes
+/// from `file`'s current position.
 pub(super) struct BlobReadStream {
+    first: Option<Bytes>,
     file: File,
     remaining: u64,
     /// The chunk being filled; kept across `Pending` polls and handed out when full.
@@ -24,8 +26,9 @@ pub(super) struct BlobReadStream {
 }
 
 impl BlobReadStream {
-    pub(super) fn new(file: File, remaining: u64) -> Self {
+    pub(super) fn new(first: Bytes, file: File, remaining: u64) -> Self {
         Self {
+            first: (!first.is_empty()).then_some(first),
             file,
             remaining,
             buffer: None,
@@ -41,6 +44,9 @@ impl Stream for BlobReadStream {
     type Item = Result<Bytes, StdError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(first) = self.first.take() {
+            return Poll::Ready(Some(Ok(first)));
+        }
         if self.remaining == 0 {
             return Poll::Ready(None);
         }
@@ -68,7 +74,8 @@ impl Stream for BlobReadStream {
 
 impl ByteStream for BlobReadStream {
     fn remaining_length(&self) -> RemainingLength {
-        usize::try_from(self.remaining)
+        let first = self.first.as_ref().map_or(0, |b| b.len() as u64);
+        usize::try_from(self.remaining + first)
             .map_or_else(|_| RemainingLength::unknown(), RemainingLength::new_exact)
     }
 }
