@@ -483,3 +483,76 @@ async fn replaced_deleted_aborted_and_failed_writes_leave_no_bytes_behind() {
     let keys: Vec<_> = listed.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, ["completed", "copy", "kept"]);
 }
+
+/// Read-after-write under concurrency: every client sees its own PUTs, DELETEs and tag changes
+/// at once, whatever the others write meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_write_is_read_back_at_once_under_concurrency() {
+    let server = Server::start();
+    let s3 = server.s3().await;
+    s3.create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let s3 = s3.clone();
+            tokio::spawn(async move {
+                let deadline = std::time::Instant::now() + Duration::from_millis(2000);
+                let mut rounds = 0;
+                while std::time::Instant::now() < deadline {
+                    rounds += 1;
+                    let key = format!("c{client}/{}", rounds % 3);
+                    let body = format!("client {client} round {rounds}");
+                    s3.put_object()
+                        .bucket(BUCKET)
+                        .key(&key)
+                        .body(ByteStream::from(body.clone().into_bytes()))
+                        .send()
+                        .await
+                        .expect("PutObject");
+                    let got = s3
+                        .get_object()
+                        .bucket(BUCKET)
+                        .key(&key)
+                        .send()
+                        .await
+                        .expect("GetObject after PutObject");
+                    let read = got.body.collect().await.expect("read").to_vec();
+                    assert_eq!(read, body.as_bytes(), "{key} after its PUT");
+                    let listed = s3
+                        .list_objects_v2()
+                        .bucket(BUCKET)
+                        .prefix(&key)
+                        .send()
+                        .await
+                        .expect("ListObjectsV2");
+                    assert_eq!(listed.contents().len(), 1, "{key} listed after its PUT");
+                    assert_eq!(listed.contents()[0].size(), Some(body.len() as i64));
+                    if rounds % 2 == 0 {
+                        s3.delete_object()
+                            .bucket(BUCKET)
+                            .key(&key)
+                            .send()
+                            .await
+                            .expect("DeleteObject");
+                        let gone = s3.head_object().bucket(BUCKET).key(&key).send().await;
+                        let status = gone
+                            .as_ref()
+                            .err()
+                            .and_then(|e| e.raw_response())
+                            .map(|r| r.status().as_u16());
+                        assert_eq!(status, Some(404), "{key} after its DELETE: {gone:?}");
+                    }
+                }
+                rounds
+            })
+        })
+        .collect();
+    let mut rounds = 0;
+    for task in tasks {
+        rounds += task.await.expect("a client task");
+    }
+    assert!(rounds > 20, "too little load: {rounds} rounds");
+}

@@ -2782,3 +2782,111 @@ async fn copies_take_conditions_tags_and_encoded_sources() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[tokio::test]
+async fn a_bucket_name_freed_and_taken_by_another_account_starts_empty() {
+    let server = Server::start();
+    let first = server.s3().await;
+    let bucket = "reused-name";
+    first
+        .create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    first
+        .put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(tagging(&[("owner", "first")]))
+        .send()
+        .await
+        .expect("PutBucketTagging");
+    for key in ["k", "other"] {
+        first
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from_static(b"the first account's"))
+            .send()
+            .await
+            .expect("PutObject");
+        // Read, so any cache holds it.
+        first
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("GetObject");
+        first
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("DeleteObject");
+    }
+    first
+        .delete_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("DeleteBucket");
+
+    let (key_id, secret) = server.second_account("210987654321");
+    let second = e2e::s3_client(&server.config(&key_id, &secret, None).await);
+    second
+        .create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket of the freed name");
+    let listed = second
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("ListObjectsV2");
+    assert_eq!(listed.key_count(), Some(0), "{listed:?}");
+    let (code, _, status) = failure(second.get_object().bucket(bucket).key("k").send().await);
+    assert_eq!((code.as_str(), status), ("NoSuchKey", 404));
+    let (code, _, status) = failure(second.get_bucket_tagging().bucket(bucket).send().await);
+    assert_eq!(
+        (code.as_str(), status),
+        ("NoSuchTagSet", 404),
+        "no tags inherited"
+    );
+    let block = second
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("GetPublicAccessBlock");
+    assert_eq!(
+        block
+            .public_access_block_configuration()
+            .and_then(|c| c.block_public_policy()),
+        Some(true)
+    );
+    second
+        .put_object()
+        .bucket(bucket)
+        .key("k")
+        .body(ByteStream::from_static(b"the second account's"))
+        .send()
+        .await
+        .expect("PutObject");
+    // The first account has no say over the name any more.
+    let (code, _, status) = failure(first.get_object().bucket(bucket).key("k").send().await);
+    assert_eq!((code.as_str(), status), ("AccessDenied", 403));
+    let (code, _, status) = failure(first.create_bucket().bucket(bucket).send().await);
+    assert_eq!((code.as_str(), status), ("BucketAlreadyExists", 409));
+    let got = second
+        .get_object()
+        .bucket(bucket)
+        .key("k")
+        .send()
+        .await
+        .expect("GetObject");
+    assert_eq!(body_of(got).await, b"the second account's");
+}
