@@ -939,3 +939,48 @@ fn another_s3_domain_moves_virtual_hosting_to_it() {
     );
     assert_eq!((r.status, r.body.as_str()), (200, "under files.test"));
 }
+
+#[test]
+fn expect_100_continue_is_answered_before_the_body() {
+    let server = Server::start();
+    create_bucket(&server, "expect-bucket");
+    let h = host(&server);
+    let body = vec![b'e'; 2 * 1024 * 1024];
+    let head = admin().s3_head(
+        &h,
+        "PUT",
+        "/expect-bucket/k",
+        &[("expect", "100-continue")],
+        Payload::Literal("UNSIGNED-PAYLOAD"),
+        body.len(),
+    );
+    let mut stream = TcpStream::connect(&h).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream.write_all(&head).unwrap();
+    let mut interim = [0u8; 64];
+    let n = stream
+        .read(&mut interim)
+        .expect("an interim response before the body");
+    let interim = String::from_utf8_lossy(&interim[..n]).into_owned();
+    assert!(interim.starts_with("HTTP/1.1 100 Continue"), "{interim}");
+    stream.write_all(&body).unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response).into_owned();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert_eq!(head_status(&server, "expect-bucket", "k"), 200);
+
+    // Refused on its headers (no such bucket): the answer comes without the body being sent.
+    let head = admin().s3_head(
+        &h,
+        "PUT",
+        "/no-such-bucket/k",
+        &[("expect", "100-continue")],
+        Payload::Literal("UNSIGNED-PAYLOAD"),
+        body.len(),
+    );
+    let r = send_head_only(&server, &head);
+    assert_s3_error(r.status, &r.body, 404, "NoSuchBucket");
+}
