@@ -959,11 +959,16 @@ fn expect_100_continue_is_answered_before_the_body() {
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     stream.write_all(&head).unwrap();
-    let mut interim = [0u8; 64];
-    let n = stream
-        .read(&mut interim)
-        .expect("an interim response before the body");
-    let interim = String::from_utf8_lossy(&interim[..n]).into_owned();
+    let mut interim = Vec::new();
+    let mut buf = [0u8; 256];
+    while !interim.ends_with(b"\r\n\r\n") {
+        let n = stream
+            .read(&mut buf)
+            .expect("an interim response before the body");
+        assert!(n > 0, "closed before an interim response");
+        interim.extend_from_slice(&buf[..n]);
+    }
+    let interim = String::from_utf8_lossy(&interim).into_owned();
     assert!(interim.starts_with("HTTP/1.1 100 Continue"), "{interim}");
     stream.write_all(&body).unwrap();
     let mut response = Vec::new();
