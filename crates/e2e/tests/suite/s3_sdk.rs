@@ -1435,7 +1435,7 @@ async fn range_and_conditional_reads() {
 }
 
 #[tokio::test]
-async fn multipart_uploads_follow_s3s_rules() {
+async fn multipart_uploads_follow_s3_rules() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "multipart";
