@@ -3,6 +3,8 @@ list, copy, delete, a multipart upload_file with a small threshold, and a presig
 curl. Prints "ok" at the end; any failed assertion exits non-zero with its traceback."""
 
 import hashlib
+import io
+import json
 import os
 import subprocess
 
@@ -103,5 +105,35 @@ url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "
                                 ExpiresIn=300)
 fetched = subprocess.run(["curl", "-s", "-f", url], capture_output=True, check=True)
 assert fetched.stdout == content
+
+# Managed transfers: a multipart copy, file objects both ways.
+s3.copy({"Bucket": bucket, "Key": "big.bin"}, bucket, "big-copy.bin", Config=config)
+head = s3.head_object(Bucket=bucket, Key="big-copy.bin")
+assert head["ContentLength"] == len(data), head
+got = io.BytesIO()
+s3.download_fileobj(bucket, "big-copy.bin", got, Config=config)
+assert hashlib.md5(got.getvalue()).digest() == hashlib.md5(data).digest()
+s3.upload_fileobj(io.BytesIO(b"from a file object"), bucket, "fileobj.txt")
+assert s3.get_object(Bucket=bucket, Key="fileobj.txt")["Body"].read() == b"from a file object"
+
+# The resource API, tags, a bucket policy, HEAD of nothing.
+b3 = boto3.resource("s3", endpoint_url=os.environ["E2E_ENDPOINT"], region_name="us-east-1",
+                    aws_access_key_id=os.environ["E2E_KEY_ID"],
+                    aws_secret_access_key=os.environ["E2E_SECRET"],
+                    config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"))
+names = sorted(o.key for o in b3.Bucket(bucket).objects.filter(Prefix="big"))
+assert names == ["big-copy.bin", "big.bin"], names
+s3.put_object_tagging(Bucket=bucket, Key="fileobj.txt",
+                      Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+assert s3.get_object_tagging(Bucket=bucket, Key="fileobj.txt")["TagSet"] == [{"Key": "k", "Value": "v"}]
+policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+    "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{bucket}/keep/*"}]})
+s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == json.loads(policy)
+s3.put_object(Bucket=bucket, Key="keep/me", Body=b"kept")
+assert code_of(s3.delete_object, Bucket=bucket, Key="keep/me") == ("AccessDenied", 403)
+assert code_of(s3.head_object, Bucket=bucket, Key="nothing") == ("404", 404)
+b3.Bucket(bucket).objects.filter(Prefix="many/").delete()
 
 print("ok")
