@@ -2890,3 +2890,108 @@ async fn a_bucket_name_freed_and_taken_by_another_account_starts_empty() {
         .expect("GetObject");
     assert_eq!(body_of(got).await, b"the second account's");
 }
+
+#[tokio::test]
+async fn every_object_response_says_aes256() {
+    let server = Server::start();
+    let s3 = server.s3().await;
+    let bucket = "encrypted";
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let aes = Some(&ServerSideEncryption::Aes256);
+    let mut problems = Vec::new();
+    let mut check = |what: &str, sse: Option<&ServerSideEncryption>| {
+        if sse != aes {
+            problems.push(format!("{what}: {sse:?}"));
+        }
+    };
+    let put = s3
+        .put_object()
+        .bucket(bucket)
+        .key("k")
+        .body(ByteStream::from_static(b"k"))
+        .send()
+        .await
+        .expect("PutObject");
+    check("PutObject", put.server_side_encryption());
+    let copy = s3
+        .copy_object()
+        .bucket(bucket)
+        .key("copy")
+        .copy_source(format!("{bucket}/k"))
+        .send()
+        .await
+        .expect("CopyObject");
+    check("CopyObject", copy.server_side_encryption());
+    let created = s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key("mp")
+        .send()
+        .await
+        .expect("CreateMultipartUpload");
+    check("CreateMultipartUpload", created.server_side_encryption());
+    let upload = created.upload_id().expect("an upload ID");
+    let part = s3
+        .upload_part()
+        .bucket(bucket)
+        .key("mp")
+        .upload_id(upload)
+        .part_number(1)
+        .body(ByteStream::from_static(b"part"))
+        .send()
+        .await
+        .expect("UploadPart");
+    check("UploadPart", part.server_side_encryption());
+    let copied_part = s3
+        .upload_part_copy()
+        .bucket(bucket)
+        .key("mp")
+        .upload_id(upload)
+        .part_number(2)
+        .copy_source(format!("{bucket}/k"))
+        .send()
+        .await
+        .expect("UploadPartCopy");
+    check("UploadPartCopy", copied_part.server_side_encryption());
+    let done = s3
+        .complete_multipart_upload()
+        .bucket(bucket)
+        .key("mp")
+        .upload_id(upload)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(
+                    CompletedPart::builder()
+                        .part_number(1)
+                        .e_tag(part.e_tag().expect("ETag"))
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CompleteMultipartUpload");
+    check("CompleteMultipartUpload", done.server_side_encryption());
+    let head = s3
+        .head_object()
+        .bucket(bucket)
+        .key("mp")
+        .send()
+        .await
+        .expect("HeadObject");
+    check("HeadObject", head.server_side_encryption());
+    let got = s3
+        .get_object()
+        .bucket(bucket)
+        .key("copy")
+        .range("bytes=0-0")
+        .send()
+        .await
+        .expect("GetObject range");
+    check("GetObject (range)", got.server_side_encryption());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
