@@ -2917,6 +2917,18 @@ async fn every_object_response_says_aes256() {
         .await
         .expect("PutObject");
     check("PutObject", put.server_side_encryption());
+    // Asking for what every object gets anyway, and the standard storage class, is fine.
+    let asked = s3
+        .put_object()
+        .bucket(bucket)
+        .key("asked")
+        .server_side_encryption(ServerSideEncryption::Aes256)
+        .storage_class(aws_sdk_s3::types::StorageClass::Standard)
+        .body(ByteStream::from_static(b"k"))
+        .send()
+        .await
+        .expect("PutObject asking for AES256 and STANDARD");
+    check("PutObject (asked)", asked.server_side_encryption());
     let copy = s3
         .copy_object()
         .bucket(bucket)
