@@ -6,7 +6,12 @@
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use time::OffsetDateTime;
+
+/// Line length of EC2's base64 bodies (`signature`, `rsa2048`, `pkcs7`), as MIME wraps it.
+const BASE64_LINE: usize = 76;
 
 /// Seconds since the Unix epoch, saturating at 0 for earlier times.
 pub fn unix_secs(t: SystemTime) -> u64 {
@@ -16,6 +21,21 @@ pub fn unix_secs(t: SystemTime) -> u64 {
 fn utc(t: SystemTime) -> OffsetDateTime {
     let secs = i64::try_from(unix_secs(t)).unwrap_or(i64::MAX);
     OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Standard base64 of `bytes` in lines of 76 characters joined by `\n`, without a line break
+/// after the last one: the shape of EC2's signature bodies (AWS's verification steps append the
+/// break before the `-----END PKCS7-----` line themselves).
+pub fn wrapped_base64(bytes: &[u8]) -> Vec<u8> {
+    let encoded = STANDARD.encode(bytes);
+    let mut out = Vec::with_capacity(encoded.len() + encoded.len() / BASE64_LINE);
+    for (i, line) in encoded.as_bytes().chunks(BASE64_LINE).enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(line);
+    }
+    out
 }
 
 /// `2021-09-20T21:42:26Z`, the timestamp form of IMDS JSON documents.
@@ -166,6 +186,22 @@ mod tests {
         out.clear();
         write_http_date(&mut out, UNIX_EPOCH - Duration::from_secs(5));
         assert_eq!(out, b"Thu, 01 Jan 1970 00:00:00 GMT");
+    }
+
+    /// 256 bytes (an RSA-2048 signature) make 344 characters: four full lines and one of 40,
+    /// as EC2's `signature` and `rsa2048` bodies break them.
+    #[test]
+    fn base64_lines_of_76() {
+        let text = String::from_utf8(wrapped_base64(&[0xfb; 256])).unwrap();
+        let lengths: Vec<usize> = text.split('\n').map(str::len).collect();
+        assert_eq!(lengths, [76, 76, 76, 76, 40]);
+        assert!(text.starts_with("+/v7"));
+        assert_eq!(
+            STANDARD.decode(text.replace('\n', "")).unwrap(),
+            [0xfb; 256]
+        );
+        assert_eq!(wrapped_base64(&[0; 57]).len(), 76);
+        assert!(wrapped_base64(&[]).is_empty());
     }
 
     #[test]

@@ -13,6 +13,8 @@ use crate::tree::{self, Route};
 /// Longest session token lifetime EC2 grants (six hours).
 pub const MAX_TOKEN_TTL: u64 = 21_600;
 const TOKEN_PATH: &[u8] = b"/latest/api/token";
+/// An identity document is about 480 bytes.
+const IDENTITY_DOCUMENT_CAPACITY: usize = 640;
 
 /// Everything a request is answered from.
 pub struct Context<'a, S> {
@@ -96,6 +98,17 @@ async fn decide<S: MetadataSource>(
         Route::UserData { last_modified } => {
             head.last_modified = Some(last_modified);
             head.octet_stream = true;
+        }
+        Route::IdentitySignature(which) => {
+            let mut document = Vec::with_capacity(IDENTITY_DOCUMENT_CAPACITY);
+            tree::identity_document(&view, &mut document);
+            match cx.source.identity_signatures(&view, &document) {
+                Some(signatures) => {
+                    body.extend_from_slice(signatures.rendered(which));
+                    head.last_modified = Some(view.pending_time);
+                }
+                None => head.status = Status::NotFound,
+            }
         }
         Route::Credentials { extended } => {
             let result = cx.source.credentials(&view.instance_id, delivery).await;

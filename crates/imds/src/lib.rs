@@ -16,7 +16,8 @@
 //! - A `Host` header that is a DNS name (not an IP literal or `localhost`) gets 403: on a
 //!   loopback endpoint this stops DNS-rebinding attacks from browsers.
 //! - Every dated version serves the same tree as `latest`; `dynamic/instance-identity/` serves
-//!   `document` only (no signature, pkcs7 or rsa2048: 404).
+//!   `document`, `signature`, `rsa2048` and `pkcs7` (signed by the server, see
+//!   [`MetadataSource::identity_signatures`]), not `dsa2048`.
 //! - Error pages other than 404 reuse EC2's 404 template with their own title.
 
 mod config;
@@ -35,7 +36,7 @@ pub use config::{Clock, ImdsConfig, Limits, Mode, SystemClock, TtlObserver};
 pub use handler::MAX_TOKEN_TTL;
 pub use server::Imds;
 pub use source::{
-    Credentials, CredentialsResult, HttpTokens, IamView, InstanceView, MetadataOptions,
-    MetadataSource, RoleDelivery,
+    Credentials, CredentialsResult, HttpTokens, IamView, IdentitySignatures, InstanceView,
+    MetadataOptions, MetadataSource, RoleDelivery,
 };
 pub use token::{TOKEN_LEN, TokenError};

@@ -1,7 +1,8 @@
-//! What the server tells IMDS: the instance behind a connection and its role credentials.
+//! What the server tells IMDS: the instance behind a connection, its role credentials and the
+//! signatures of its identity document.
 //!
-//! IMDS owns no state about instances. The roleplane server implements [`MetadataSource`]; this
-//! crate only turns its answers into EC2's wire format.
+//! IMDS owns no state about instances and holds no key. The roleplane server implements
+//! [`MetadataSource`]; this crate only turns its answers into EC2's wire format.
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -26,6 +27,17 @@ pub trait MetadataSource: Send + Sync + 'static {
         instance_id: &str,
         delivery: RoleDelivery,
     ) -> impl Future<Output = CredentialsResult> + Send;
+
+    /// The signatures of `document`, the instance's identity document exactly as IMDS serves it;
+    /// `None` makes `signature`, `rsa2048` and `pkcs7` answer 404.
+    ///
+    /// Called on every request for those paths, while a document changes only with its
+    /// instance: sign each document once and hand out the same set afterwards.
+    fn identity_signatures(
+        &self,
+        instance: &InstanceView,
+        document: &[u8],
+    ) -> Option<Arc<IdentitySignatures>>;
 }
 
 /// A read-only snapshot of one instance, as IMDS shows it.
@@ -176,6 +188,61 @@ impl Credentials {
     /// The document for `extended` (or not), rendered by `render` the first time.
     pub(crate) fn rendered(&self, extended: bool, render: impl FnOnce() -> Vec<u8>) -> &[u8] {
         self.rendered[usize::from(extended)].get_or_init(render)
+    }
+}
+
+/// One identity document's signatures, as served under `dynamic/instance-identity/`. The bytes
+/// are the server's; IMDS only encodes them as EC2 does (base64 in lines of 76 characters).
+#[derive(Debug)]
+pub struct IdentitySignatures {
+    signature: Vec<u8>,
+    rsa2048: Vec<u8>,
+    pkcs7: Vec<u8>,
+    /// The served texts, encoded on first use.
+    rendered: [OnceLock<Vec<u8>>; 3],
+}
+
+/// Which of the document's signatures a path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IdentitySignature {
+    Signature,
+    Rsa2048,
+    Pkcs7,
+}
+
+impl IdentitySignatures {
+    /// `signature`: the raw signature over the document (EC2: RSA with SHA-256). `rsa2048` and
+    /// `pkcs7`: PKCS#7 SignedData structures (DER) carrying the document (EC2: RSA-2048 with
+    /// SHA-256, and DSA with SHA-1).
+    pub fn new(signature: Vec<u8>, rsa2048: Vec<u8>, pkcs7: Vec<u8>) -> Self {
+        Self {
+            signature,
+            rsa2048,
+            pkcs7,
+            rendered: Default::default(),
+        }
+    }
+
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    pub fn rsa2048(&self) -> &[u8] {
+        &self.rsa2048
+    }
+
+    pub fn pkcs7(&self) -> &[u8] {
+        &self.pkcs7
+    }
+
+    /// The served text of `which`, encoded the first time.
+    pub(crate) fn rendered(&self, which: IdentitySignature) -> &[u8] {
+        let (raw, slot) = match which {
+            IdentitySignature::Signature => (&self.signature, &self.rendered[0]),
+            IdentitySignature::Rsa2048 => (&self.rsa2048, &self.rendered[1]),
+            IdentitySignature::Pkcs7 => (&self.pkcs7, &self.rendered[2]),
+        };
+        slot.get_or_init(|| crate::format::wrapped_base64(raw))
     }
 }
 

@@ -14,7 +14,7 @@ use std::io::Write;
 use std::time::SystemTime;
 
 use crate::format::JsonObject;
-use crate::source::{CredentialsResult, IamView, InstanceView};
+use crate::source::{CredentialsResult, IamView, IdentitySignature, InstanceView};
 
 /// Where a GET lands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +32,8 @@ pub enum Route {
     UserData {
         last_modified: SystemTime,
     },
+    /// One of the identity document's signatures, which the server makes.
+    IdentitySignature(IdentitySignature),
     NotFound,
 }
 
@@ -120,14 +122,27 @@ pub fn route(target: &[u8], view: &InstanceView, body: &mut Vec<u8>) -> Route {
             b.extend_from_slice(b"instance-identity/")
         }),
         [b"dynamic", b"instance-identity"] => written(body, view.pending_time, |b| {
-            b.extend_from_slice(b"document")
+            b.extend_from_slice(IDENTITY_LISTING)
         }),
         [b"dynamic", b"instance-identity", b"document"] => {
             written(body, view.pending_time, |b| identity_document(view, b))
         }
+        [b"dynamic", b"instance-identity", b"signature"] => {
+            Route::IdentitySignature(IdentitySignature::Signature)
+        }
+        [b"dynamic", b"instance-identity", b"rsa2048"] => {
+            Route::IdentitySignature(IdentitySignature::Rsa2048)
+        }
+        [b"dynamic", b"instance-identity", b"pkcs7"] => {
+            Route::IdentitySignature(IdentitySignature::Pkcs7)
+        }
         _ => Route::NotFound,
     }
 }
+
+/// `dynamic/instance-identity/` in the order the EC2 User Guide's "Retrieve dynamic data" shows
+/// it (not alphabetical), less the `dsa2048` entry that is not served.
+const IDENTITY_LISTING: &[u8] = b"rsa2048\npkcs7\ndocument\nsignature";
 
 /// At most a handful of segments are meaningful; longer paths are 404 anyway.
 type Segments<'p> = smallvec_lite::Segments<'p>;
@@ -339,8 +354,9 @@ pub fn write_credentials(
     }
 }
 
-/// `dynamic/instance-identity/document`, field order and layout as EC2 serves it today.
-fn identity_document(view: &InstanceView, b: &mut Vec<u8>) {
+/// `dynamic/instance-identity/document`, field order and layout as EC2 serves it today. Its
+/// signatures are made over exactly these bytes.
+pub fn identity_document(view: &InstanceView, b: &mut Vec<u8>) {
     JsonObject::new(b)
         .string("accountId", &view.account_id)
         .string("architecture", &view.architecture)

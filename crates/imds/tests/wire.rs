@@ -228,7 +228,8 @@ async fn unknown_paths_get_ec2s_exact_404_page() {
         "/LATEST/meta-data/ami-id",
         "/latest/user-data",
         "/latest/meta-data/a/b/c/d/e/f/g/h",
-        "/latest/dynamic/instance-identity/signature",
+        "/latest/dynamic/instance-identity/dsa2048",
+        "/latest/dynamic/instance-identity/signature/x",
     ] {
         let r = get(f.addrs[0], path).await;
         assert_eq!(r.status, 404, "{path}");
@@ -275,7 +276,10 @@ async fn listings_and_leaves() {
             "s3access",
         ),
         ("/latest/dynamic/", "instance-identity/"),
-        ("/latest/dynamic/instance-identity/", "document"),
+        (
+            "/latest/dynamic/instance-identity/",
+            "rsa2048\npkcs7\ndocument\nsignature",
+        ),
         ("/latest/meta-data/instance-id?x=1", "i-0aaaaaaaaaaaaaaaa"),
     ];
     for (path, body) in cases {
@@ -461,6 +465,73 @@ async fn identity_document_bytes() {
         r.text(),
         "{\n  \"accountId\" : \"123456789012\",\n  \"architecture\" : \"x86_64\",\n  \"availabilityZone\" : \"us-east-1a\",\n  \"billingProducts\" : null,\n  \"devpayProductCodes\" : null,\n  \"marketplaceProductCodes\" : null,\n  \"imageId\" : \"ami-0123456789abcdef0\",\n  \"instanceId\" : \"i-0aaaaaaaaaaaaaaaa\",\n  \"instanceType\" : \"t3.micro\",\n  \"kernelId\" : null,\n  \"pendingTime\" : \"2021-09-20T20:42:26Z\",\n  \"privateIp\" : \"127.0.0.21\",\n  \"ramdiskId\" : null,\n  \"region\" : \"us-east-1\",\n  \"version\" : \"2017-09-30\"\n}"
     );
+}
+
+/// The signature paths serve the source's bytes over exactly the served document, in base64
+/// lines of 76 characters, over IMDSv1 and IMDSv2 alike.
+#[tokio::test]
+async fn identity_signatures_cover_the_served_document() {
+    use base64::Engine as _;
+    let f = one();
+    let addr = f.addrs[0];
+    let document = get(addr, "/latest/dynamic/instance-identity/document").await;
+    let token = token(addr, "60").await.text().to_owned();
+    for (path, label) in [
+        ("signature", ""),
+        ("rsa2048", "rsa2048:"),
+        ("pkcs7", "pkcs7:"),
+    ] {
+        let path = format!("/latest/dynamic/instance-identity/{path}");
+        for r in [
+            get(addr, &path).await,
+            get_with_token(addr, &path, &token).await,
+        ] {
+            assert_eq!(r.status, 200, "{path}");
+            assert_eq!(r.header("content-type"), Some("text/plain"), "{path}");
+            assert_eq!(
+                r.header("last-modified"),
+                document.header("last-modified"),
+                "{path}"
+            );
+            let lines: Vec<&str> = r.text().split('\n').collect();
+            assert!(
+                lines[..lines.len() - 1].iter().all(|l| l.len() == 76),
+                "{path}"
+            );
+            assert!(!r.text().ends_with('\n'), "{path}");
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(r.text().replace('\n', ""))
+                .unwrap();
+            assert_eq!(
+                decoded,
+                [label.as_bytes(), &document.body].concat(),
+                "{path}"
+            );
+        }
+    }
+}
+
+/// A source that cannot sign leaves the signature paths 404, the document still served.
+#[tokio::test]
+async fn unsigned_documents_have_no_signature_paths() {
+    let f = one();
+    f.source
+        .unsigned
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    for path in ["signature", "rsa2048", "pkcs7"] {
+        let r = get(
+            f.addrs[0],
+            &format!("/latest/dynamic/instance-identity/{path}"),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.body.as_slice()),
+            (404, NOT_FOUND_PAGE),
+            "{path}"
+        );
+    }
+    let document = get(f.addrs[0], "/latest/dynamic/instance-identity/document").await;
+    assert_eq!(document.status, 200);
 }
 
 #[tokio::test]

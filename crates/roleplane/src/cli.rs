@@ -1,5 +1,5 @@
-//! Command-line entry points: `serve`, `account create`, `policy eval`, `policy validate`,
-//! `policy generate`.
+//! Command-line entry points: `serve`, `run`, `audit export`, `account create`, `ca show`,
+//! `policy eval|validate|generate`, `role revoke-sessions`.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -44,6 +44,9 @@ enum Command {
     /// Manage the accounts of a data dir (works while the server runs on it).
     #[command(subcommand)]
     Account(AccountCommand),
+    /// The deployment's instance identity certificate (works while the server runs on it).
+    #[command(subcommand)]
+    Ca(CaCommand),
     /// Work with IAM policy documents offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -77,6 +80,16 @@ enum AccountCommand {
         /// A 12-digit account ID; a random one if omitted.
         #[arg(long)]
         account_id: Option<String>,
+        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CaCommand {
+    /// Prints the certificate (PEM) that instance identity documents' `signature`, `rsa2048`
+    /// and `pkcs7` verify against. The key is created by the first `roleplane serve`.
+    Show {
         #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
         data_dir: PathBuf,
     },
@@ -155,6 +168,7 @@ pub fn main() -> ExitCode {
             account_id,
             data_dir,
         }) => account_create(&data_dir, account_id.as_deref()),
+        Command::Ca(CaCommand::Show { data_dir }) => ca_show(&data_dir),
         Command::Policy(PolicyCommand::Eval { input }) => policy_eval(&input),
         Command::Policy(PolicyCommand::Validate { input, kind }) => policy_validate(&input, kind),
         Command::Policy(PolicyCommand::Generate(args)) => crate::generate::command::run(&args),
@@ -206,6 +220,32 @@ fn account_create(data_dir: &Path, account_id: Option<&str>) -> anyhow::Result<E
     print_out(&format!(
         "[roleplane-{account_id}]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}"
     ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `roleplane ca show`: the certificate is public and stored in the clear, so this needs no
+/// master key. It creates nothing: a data dir without a key yet is an error.
+fn ca_show(data_dir: &Path) -> anyhow::Result<ExitCode> {
+    let missing = || {
+        anyhow::anyhow!(
+            "{} has no instance identity key yet: run `roleplane serve` on it once",
+            data_dir.display()
+        )
+    };
+    if !data_dir.join(store::DATABASE_FILE).is_file() {
+        return Err(missing());
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let certificate = runtime.block_on(async {
+        let store = store::SqliteStore::open(data_dir).await?;
+        let certificate = crate::instance_identity::stored::certificate(&store).await;
+        store.close().await;
+        certificate
+    })?;
+    let pem = crate::instance_identity::certificate::to_pem(&certificate.ok_or_else(missing)?)?;
+    print_out(pem.trim_end())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -10,6 +10,7 @@ pub mod datadir;
 pub mod ec2;
 pub mod generate;
 pub mod iam;
+pub mod instance_identity;
 pub mod metadata;
 pub mod protocol;
 pub mod request;

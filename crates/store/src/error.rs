@@ -33,6 +33,8 @@ pub enum EntityKind {
     },
     AccessKey,
     TokenKey,
+    /// A key of the deployment (`name` is its name, e.g. `instance-identity`).
+    DeploymentKey,
     /// An EC2 instance (`name` is its `i-…` ID).
     Instance,
     /// An instance-profile association (`name` is its `iip-assoc-…` ID).

@@ -335,6 +335,24 @@ pub struct TokenKey {
     pub ciphertext: Vec<u8>,
 }
 
+/// A key of the deployment, shared by every server on the store (not an account's): its private
+/// half sealed by the caller under the master key, and its certificate (DER, public).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentKey {
+    pub name: String,
+    pub created: OffsetDateTime,
+    pub sealed_key: Vec<u8>,
+    pub certificate: Vec<u8>,
+}
+
+/// A deployment key to store under `name` unless one is stored already.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDeploymentKey {
+    pub name: String,
+    pub sealed_key: Vec<u8>,
+    pub certificate: Vec<u8>,
+}
+
 /// A role or user, named as the IAM management API names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Principal<'a> {

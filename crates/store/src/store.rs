@@ -27,11 +27,11 @@ use time::OffsetDateTime;
 use crate::error::Result;
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
-    AttachedPolicy, Changes, IdentityPolicies, InlinePolicy, Instance, InstanceProfile,
-    InstanceQuery, KeyPair, ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey,
-    NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration,
-    PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation, Role, RoleUpdate, RoleUse,
-    StateChange, StateRequest, Tag, Taggable, TokenKey, User,
+    AttachedPolicy, Changes, DeploymentKey, IdentityPolicies, InlinePolicy, Instance,
+    InstanceProfile, InstanceQuery, KeyPair, ManagedPolicy, MetadataDefaults, MetadataOptions,
+    NewAccessKey, NewDeploymentKey, NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole,
+    NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation,
+    Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable, TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
 use crate::s3::{
@@ -377,6 +377,19 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn token_keys(&self, account: &str) -> impl Future<Output = Result<Vec<TokenKey>>> + Send;
     fn delete_token_key(&self, account: &str, kid: &str)
     -> impl Future<Output = Result<()>> + Send;
+
+    // ---- deployment keys ----------------------------------------------------------------------
+
+    /// Stores `key` unless a key of its name is stored, and returns the stored key either way:
+    /// servers racing to create a deployment key all end up with the first one written.
+    fn add_deployment_key(
+        &self,
+        key: NewDeploymentKey,
+    ) -> impl Future<Output = Result<DeploymentKey>> + Send;
+    fn deployment_key(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<DeploymentKey>>> + Send;
 
     // ---- per-account settings -----------------------------------------------------------------
 

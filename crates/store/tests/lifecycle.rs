@@ -727,6 +727,34 @@ async fn identity_policies_in_one_read() {
     );
 }
 
+/// The first deployment key written under a name stays: a second writer (a replica starting at
+/// the same time) gets the stored key back, not its own.
+#[tokio::test]
+async fn deployment_keys_keep_the_first_written() {
+    let (_dir, store) = fresh().await;
+    assert_eq!(
+        store.deployment_key("instance-identity").await.unwrap(),
+        None
+    );
+    let key = |sealed: &[u8]| store::NewDeploymentKey {
+        name: "instance-identity".to_owned(),
+        sealed_key: sealed.to_vec(),
+        certificate: [b"cert-".as_slice(), sealed].concat(),
+    };
+    let first = store.add_deployment_key(key(b"one")).await.unwrap();
+    assert_eq!(
+        (first.sealed_key.as_slice(), first.certificate.as_slice()),
+        (b"one".as_slice(), b"cert-one".as_slice())
+    );
+    let second = store.add_deployment_key(key(b"two")).await.unwrap();
+    assert_eq!(second, first);
+    assert_eq!(
+        store.deployment_key("instance-identity").await.unwrap(),
+        Some(first)
+    );
+    assert_eq!(store.deployment_key("other").await.unwrap(), None);
+}
+
 #[tokio::test]
 async fn token_keys_and_settings() {
     let (_dir, store) = fresh().await;

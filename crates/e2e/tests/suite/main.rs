@@ -19,6 +19,7 @@ mod iam;
 mod iam_cli;
 mod imds;
 mod imds_host_mode;
+mod imds_identity;
 mod imds_tree;
 mod isolation;
 mod key_pairs;

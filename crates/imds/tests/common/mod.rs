@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use imds::{
-    Clock, Credentials, CredentialsResult, IamView, Imds, ImdsConfig, InstanceView,
-    MetadataOptions, MetadataSource, Mode, RoleDelivery,
+    Clock, Credentials, CredentialsResult, IamView, IdentitySignatures, Imds, ImdsConfig,
+    InstanceView, MetadataOptions, MetadataSource, Mode, RoleDelivery,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -40,12 +40,16 @@ impl Clock for TestClock {
     }
 }
 
-/// Instances by attribution address; credentials derived from the delivery kind.
+/// Instances by attribution address; credentials derived from the delivery kind; identity
+/// "signatures" that are the document itself behind a label (`signature` is the bare document,
+/// `rsa2048` and `pkcs7` prefix it with their name and a colon), so tests see what was signed.
 #[derive(Clone, Default)]
 pub struct FakeSource {
     pub instances: Arc<Mutex<HashMap<IpAddr, Arc<InstanceView>>>>,
     pub results: Arc<Mutex<HashMap<String, CredentialsResult>>>,
     pub calls: Arc<Mutex<Vec<(String, RoleDelivery)>>>,
+    /// Set: the source cannot sign (the signature paths 404).
+    pub unsigned: Arc<AtomicBool>,
 }
 
 impl FakeSource {
@@ -95,6 +99,22 @@ impl MetadataSource for FakeSource {
             )))
         });
         async move { result }
+    }
+
+    fn identity_signatures(
+        &self,
+        _instance: &InstanceView,
+        document: &[u8],
+    ) -> Option<Arc<IdentitySignatures>> {
+        if self.unsigned.load(Ordering::SeqCst) {
+            return None;
+        }
+        let labelled = |label: &[u8]| [label, document].concat();
+        Some(Arc::new(IdentitySignatures::new(
+            document.to_vec(),
+            labelled(b"rsa2048:"),
+            labelled(b"pkcs7:"),
+        )))
     }
 }
 

@@ -67,6 +67,7 @@ fn not_found(kind: &EntityKind, name: &str) -> String {
         // AWS's text for DeleteAccessKey/UpdateAccessKey (public CLI logs, not AWS's API reference).
         EntityKind::AccessKey => format!("The Access Key with id {name} cannot be found."),
         EntityKind::TokenKey => format!("Session token key {name} cannot be found."),
+        EntityKind::DeploymentKey => format!("Deployment key {name} cannot be found."),
         EntityKind::Instance => format!("The instance ID '{name}' does not exist"),
         EntityKind::Association => format!("The association ID '{name}' does not exist"),
         EntityKind::KeyPair => format!("The key pair '{name}' does not exist"),
@@ -99,6 +100,7 @@ fn already_exists(kind: &EntityKind, name: &str) -> String {
             format!("Role {name} in Instance Profile {instance_profile} already exists.")
         }
         EntityKind::TokenKey => format!("Session token key {name} already exists."),
+        EntityKind::DeploymentKey => format!("Deployment key {name} already exists."),
         EntityKind::Instance => format!("Instance {name} already exists."),
         EntityKind::Association => format!("Association {name} already exists."),
         EntityKind::KeyPair => format!("The keypair '{name}' already exists."),

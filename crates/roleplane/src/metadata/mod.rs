@@ -1,10 +1,13 @@
 //! The server side of the instance metadata service: which instance a connection belongs to,
-//! and the role credentials EC2 issues on each instance's behalf.
+//! the role credentials EC2 issues on each instance's behalf, and the signatures of each
+//! instance's identity document.
 //!
 //! - [`index`]: running instances in memory, by address (the per-request lookup).
 //! - [`source`]: [`InstanceMetadata`], the `imds::MetadataSource`: attribution and issuance.
 //! - [`credentials`]: the rotation schedule, the per-(instance, role, delivery) set cache and
 //!   the EC2 trust check.
+//! - [`signed_documents`]: identity document signatures, made once per document with the
+//!   deployment's key (`crate::instance_identity`).
 //! - [`listeners`]: keeping the index and the per-instance listeners in step with EC2 writes.
 //!
 //! The wire (tokens, hop limit, status codes, the tree) is the `imds` crate's.
@@ -12,6 +15,7 @@
 pub mod credentials;
 pub mod index;
 pub mod listeners;
+pub mod signed_documents;
 pub mod source;
 #[cfg(test)]
 mod tests;
@@ -29,6 +33,7 @@ pub use listeners::InstanceSync;
 pub use source::{InstanceMetadata, Served};
 
 use crate::credentials::SealingKey;
+use crate::instance_identity::IdentitySigner;
 use crate::request::App;
 
 /// Where the metadata service listens.
@@ -51,6 +56,8 @@ pub struct Settings {
     pub limits: Limits,
     /// Test hook: sees the IP TTL each response left with (see `imds::TtlObserver`).
     pub ttl_observer: Option<TtlObserver>,
+    /// The deployment's identity document signer.
+    pub signer: Arc<IdentitySigner>,
 }
 
 /// A running metadata service.
@@ -74,6 +81,7 @@ impl<S: Store> MetadataService<S> {
             app,
             settings.rotation,
             settings.clock.clone(),
+            settings.signer,
         ));
         let (mode, anchor) = match settings.listen {
             Listen::Local { port } => (

@@ -1,19 +1,23 @@
-//! [`InstanceMetadata`]: the server's answer to IMDS — which instance is asking, and the role
-//! credentials EC2 issues on its behalf.
+//! [`InstanceMetadata`]: the server's answer to IMDS — which instance is asking, the role
+//! credentials EC2 issues on its behalf, and the signatures of its identity document.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::UNIX_EPOCH;
 
-use imds::{Clock, CredentialsResult, InstanceView, MetadataSource, RoleDelivery};
+use imds::{
+    Clock, CredentialsResult, IdentitySignatures, InstanceView, MetadataSource, RoleDelivery,
+};
 use store::{ProfileRef, Store, StoreError};
 use time::OffsetDateTime;
 
 use super::credentials::{InstanceCredentials, IssuedSet, Rotation, trust_allows_ec2};
 use super::index::{Placement, Snapshot, profile_role};
+use super::signed_documents::SignedDocuments;
 use crate::audit::InstanceCredentials as IssueRecord;
 use crate::credentials::{SessionClaims, SessionPrincipal, new_secret_access_key};
+use crate::instance_identity::IdentitySigner;
 use crate::request::App;
 
 /// How much of the served instances to read again.
@@ -26,12 +30,14 @@ pub enum Refresh {
     Changes { roles: bool },
 }
 
-/// The metadata source of one server: instance lookup from an in-memory [`Snapshot`], and
-/// credential sets cached per (instance, role, delivery) with rotation.
+/// The metadata source of one server: instance lookup from an in-memory [`Snapshot`],
+/// credential sets cached per (instance, role, delivery) with rotation, and identity document
+/// signatures cached per instance.
 pub struct InstanceMetadata<S> {
     app: Arc<App<S>>,
     snapshot: RwLock<Arc<Snapshot>>,
     sets: InstanceCredentials,
+    signed: SignedDocuments,
     roles: Mutex<HashMap<String, ResolvedProfile>>,
     clock: Arc<dyn Clock>,
 }
@@ -57,11 +63,17 @@ struct RoleGrant {
 }
 
 impl<S: Store> InstanceMetadata<S> {
-    pub fn new(app: Arc<App<S>>, rotation: Rotation, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        app: Arc<App<S>>,
+        rotation: Rotation,
+        clock: Arc<dyn Clock>,
+        signer: Arc<IdentitySigner>,
+    ) -> Self {
         Self {
             app,
             snapshot: RwLock::default(),
             sets: InstanceCredentials::new(rotation),
+            signed: SignedDocuments::new(signer),
             roles: Mutex::default(),
             clock,
         }
@@ -115,6 +127,7 @@ impl<S: Store> InstanceMetadata<S> {
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
         for id in &gone {
             self.sets.forget_instance(id);
+            self.signed.forget_instance(id);
         }
         Ok(fresh)
     }
@@ -314,6 +327,22 @@ impl<S: Store> MetadataSource for Served<S> {
                 // here (yet)" and retries later, which is right for a passing failure.
                 tracing::error!(%error, instance_id, "issuing instance role credentials");
                 CredentialsResult::NoRole
+            }
+        }
+    }
+
+    fn identity_signatures(
+        &self,
+        instance: &InstanceView,
+        document: &[u8],
+    ) -> Option<Arc<IdentitySignatures>> {
+        match self.0.signed.signatures(&instance.instance_id, document) {
+            Ok(signatures) => Some(signatures),
+            Err(error) => {
+                // The signature paths answer 404 until signing works again; the document stays.
+                let instance_id = instance.instance_id.as_str();
+                tracing::error!(%error, instance_id, "signing the instance identity document");
+                None
             }
         }
     }

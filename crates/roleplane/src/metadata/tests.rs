@@ -60,6 +60,7 @@ impl Fixture {
             clock: Arc::new(move || UNIX_EPOCH + Duration::from_secs(now.load(Ordering::SeqCst))),
             limits: Limits::default(),
             ttl_observer: observer,
+            signer: crate::instance_identity::test_signer(),
         };
         let service = MetadataService::start(app.clone(), settings, [7; 32])
             .await

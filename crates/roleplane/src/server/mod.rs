@@ -46,6 +46,9 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         tracing::info!(credentials = %path.display(), "created account {} and user admin", args.account_id);
     }
     let keyring = bootstrap::token_keyring(&store, &master, &args.account_id).await?;
+    let signer = crate::instance_identity::stored::load_or_create(&store, &master)
+        .await
+        .context("loading the instance identity signing key")?;
     let audit = Audit::start(dir.path(), &audit, &args.account_id)
         .await
         .context("opening the audit trail")?;
@@ -64,7 +67,7 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding the API listener on {}", args.api_addr))?;
     let api_addr = listener.local_addr()?;
-    let metadata = start_metadata(&app, &args, imds_token_key).await?;
+    let metadata = start_metadata(&app, &args, imds_token_key, Arc::new(signer)).await?;
     let blobs = crate::s3::blobs::DirBlobs::open(&dir.path().join("s3"))
         .context("opening the S3 object directory")?;
     let served = pipeline::Served {
@@ -125,6 +128,7 @@ async fn start_metadata(
     app: &Arc<App>,
     args: &ServeArgs,
     token_key: [u8; 32],
+    signer: Arc<crate::instance_identity::IdentitySigner>,
 ) -> anyhow::Result<MetadataService<SqliteStore>> {
     metadata::raise_open_file_limit();
     let settings = metadata::Settings {
@@ -133,6 +137,7 @@ async fn start_metadata(
         clock: Arc::new(imds::SystemClock),
         limits: imds::Limits::default(),
         ttl_observer: None,
+        signer,
     };
     MetadataService::start(app.clone(), settings, token_key)
         .await

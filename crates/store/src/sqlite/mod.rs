@@ -14,6 +14,7 @@ mod accounts;
 mod associations;
 mod buckets;
 mod changes;
+mod deployment_keys;
 mod ec2_ids;
 mod inline_policies;
 mod instance_profiles;
@@ -45,11 +46,11 @@ use time::OffsetDateTime;
 use crate::error::Result;
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
-    AttachedPolicy, Changes, IdentityPolicies, InlinePolicy, Instance, InstanceProfile,
-    InstanceQuery, KeyPair, ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey,
-    NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration,
-    PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation, Role, RoleUpdate, RoleUse,
-    StateChange, StateRequest, Tag, Taggable, TokenKey, Topic, User,
+    AttachedPolicy, Changes, DeploymentKey, IdentityPolicies, InlinePolicy, Instance,
+    InstanceProfile, InstanceQuery, KeyPair, ManagedPolicy, MetadataDefaults, MetadataOptions,
+    NewAccessKey, NewDeploymentKey, NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole,
+    NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation,
+    Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable, TokenKey, Topic, User,
 };
 use crate::page::{ListQuery, Page};
 use crate::s3::{
@@ -539,6 +540,13 @@ impl Store for SqliteStore {
     }
     async fn delete_token_key(&self, account: &str, kid: &str) -> Result<()> {
         keyring::delete(&self.pool, account, kid).await
+    }
+
+    async fn add_deployment_key(&self, key: NewDeploymentKey) -> Result<DeploymentKey> {
+        deployment_keys::add(&self.pool, key).await
+    }
+    async fn deployment_key(&self, name: &str) -> Result<Option<DeploymentKey>> {
+        deployment_keys::get(&self.pool, name).await
     }
 
     async fn setting(&self, account: &str, key: &str) -> Result<Option<String>> {

@@ -1,0 +1,43 @@
+//! Deployment keys: one row per name, written once (the first writer wins) and then only read.
+
+use sqlx::SqlitePool;
+
+use super::{from_ms, now_ms};
+use crate::error::{EntityKind, Result, StoreError};
+use crate::model::{DeploymentKey, NewDeploymentKey};
+
+/// Inserts `key` unless its name is taken, then reads the stored row: a process that lost the
+/// race to create the key gets the winner's.
+pub(super) async fn add(pool: &SqlitePool, key: NewDeploymentKey) -> Result<DeploymentKey> {
+    sqlx::query(
+        "INSERT INTO deployment_keys (name, created_ms, sealed_key, certificate) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(&key.name)
+    .bind(now_ms())
+    .bind(&key.sealed_key)
+    .bind(&key.certificate)
+    .execute(pool)
+    .await?;
+    get(pool, &key.name)
+        .await?
+        .ok_or_else(|| StoreError::not_found(EntityKind::DeploymentKey, &key.name))
+}
+
+pub(super) async fn get(pool: &SqlitePool, name: &str) -> Result<Option<DeploymentKey>> {
+    let row: Option<(i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+        "SELECT created_ms, sealed_key, certificate FROM deployment_keys WHERE name = $1",
+    )
+    .bind(name)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|(created_ms, sealed_key, certificate)| {
+        Ok(DeploymentKey {
+            name: name.to_owned(),
+            created: from_ms(created_ms)?,
+            sealed_key,
+            certificate,
+        })
+    })
+    .transpose()
+}
