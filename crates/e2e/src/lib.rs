@@ -15,6 +15,7 @@ use aws_sdk_iam::types::AccessKey;
 
 pub mod imds;
 pub mod raw;
+pub mod s3;
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT_ID: &str = "123456789012";
@@ -182,6 +183,16 @@ impl Server {
         aws_sdk_sts::Client::new(&self.admin_config().await)
     }
 
+    /// An S3 client of the admin, path-style (`http://127.0.0.1:PORT/bucket/key`).
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        s3_client(&self.admin_config().await)
+    }
+
+    /// The server process's ID (e.g. for its `/proc/PID/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `http://IP:PORT` of the metadata service of the instance at `ip`.
     pub fn imds_url(&self, ip: &str) -> String {
         format!("http://{ip}:{}", self.imds_port)
@@ -299,6 +310,15 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A path-style S3 client for an SDK configuration (roleplane answers bucket names in the path,
+/// and virtual-hosted names only under its `--s3-domain`).
+pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
 }
 
 /// (code, message, HTTP status) of a call that must have failed with a service error.

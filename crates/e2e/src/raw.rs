@@ -36,6 +36,7 @@ pub struct Signer<'a> {
     region: &'a str,
     key: (&'a str, &'a str),
     token: Option<&'a str>,
+    time: Option<SystemTime>,
 }
 
 impl<'a> Signer<'a> {
@@ -45,7 +46,27 @@ impl<'a> Signer<'a> {
             region: crate::REGION,
             key,
             token: None,
+            time: None,
         }
+    }
+
+    /// Signs as of `time` instead of now.
+    pub fn at(self, time: SystemTime) -> Self {
+        Signer {
+            time: Some(time),
+            ..self
+        }
+    }
+
+    /// The key that signs this signer's requests on `time`'s day (for aws-chunked chunk
+    /// signatures).
+    pub fn signing_key(&self, time: SystemTime) -> impl AsRef<[u8]> {
+        v4::generate_signing_key(self.key.1, time, self.region, self.service)
+    }
+
+    /// `region/service/aws4_request` after the date in a credential scope.
+    pub fn scope_tail(&self) -> String {
+        format!("{}/{}/aws4_request", self.region, self.service)
     }
 
     /// Scopes the signature to `region` instead.
@@ -195,7 +216,7 @@ impl<'a> Signer<'a> {
             .identity(&identity)
             .region(self.region)
             .name(self.service)
-            .time(SystemTime::now())
+            .time(self.time.unwrap_or_else(SystemTime::now))
             .settings(settings)
             .build()
             .expect("signing params")
@@ -205,6 +226,92 @@ impl<'a> Signer<'a> {
         let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
         instructions
     }
+}
+
+/// What an S3 request's signature says of its body (`x-amz-content-sha256`).
+pub enum Payload<'a> {
+    /// The SHA-256 of these bytes (the body sent, or other bytes for a mismatch).
+    HashOf(&'a [u8]),
+    /// A literal such as `UNSIGNED-PAYLOAD` or `STREAMING-UNSIGNED-PAYLOAD-TRAILER`.
+    Literal(&'a str),
+}
+
+impl Signer<'_> {
+    /// The head of an S3 request (request line, headers, blank line), signed in the
+    /// `Authorization` header as S3 signs: paths encoded once and never normalized, and
+    /// `x-amz-content-sha256` naming `payload`. `host` is the Host header; `content_length`
+    /// is declared as is, whatever body follows.
+    pub fn s3_head(
+        &self,
+        host: &str,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        payload: Payload<'_>,
+        content_length: usize,
+    ) -> Vec<u8> {
+        let mut all = vec![("host", host)];
+        all.extend_from_slice(headers);
+        let signed = self.sign(
+            method,
+            &format!("http://{host}{target}"),
+            &all,
+            match payload {
+                Payload::HashOf(bytes) => SignableBody::Bytes(bytes),
+                Payload::Literal(literal) => SignableBody::Precomputed(literal.to_owned()),
+            },
+            s3_settings(),
+        );
+        let mut request = format!("{method} {target} HTTP/1.1\r\n");
+        for (name, value) in &all {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str(&format!(
+            "content-length: {content_length}\r\nconnection: close\r\n"
+        ));
+        for (name, value) in signed.headers() {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.into_bytes()
+    }
+
+    /// A presigned S3 URL's path and query for `method target` on Host `host`, valid for
+    /// `expires`.
+    pub fn s3_presigned(
+        &self,
+        host: &str,
+        method: &str,
+        target: &str,
+        expires: Duration,
+    ) -> String {
+        let mut settings = s3_settings();
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(expires);
+        settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
+        let signed = self.sign(
+            method,
+            &format!("http://{host}{target}"),
+            &[("host", host)],
+            SignableBody::UnsignedPayload,
+            settings,
+        );
+        let mut url = target.to_owned();
+        let mut separator = if target.contains('?') { '&' } else { '?' };
+        for (name, value) in signed.params() {
+            url.push_str(&format!("{separator}{name}={}", percent_encode(value)));
+            separator = '&';
+        }
+        url
+    }
+}
+
+fn s3_settings() -> SigningSettings {
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    settings
 }
 
 /// Sends an S3 REST request with no signature at all: the anonymous principal's.

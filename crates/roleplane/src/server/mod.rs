@@ -14,8 +14,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use store::SqliteStore;
 use axum::serve::ListenerExt as _;
+use store::SqliteStore;
 use tokio::net::TcpListener;
 
 use crate::request::{App, last_use};
