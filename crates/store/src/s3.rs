@@ -60,6 +60,8 @@ pub struct ObjectHeaders {
     pub expires: Option<String>,
     /// User metadata (`x-amz-meta-NAME`), names lowercased, in the order given.
     pub metadata: Vec<(String, String)>,
+    /// The flexible checksum the object was written with: (`CRC32`… `SHA256`, base64).
+    pub checksum: Option<(String, String)>,
 }
 
 /// An object's record.

@@ -64,6 +64,14 @@ pub fn finish(response: &mut HttpResponse, request_id: &str, record: &mut CallRe
         response.headers_mut().insert("x-amz-id-2", value);
     }
     let status = response.status();
+    if status == axum::http::StatusCode::NOT_MODIFIED {
+        // A 304 has no body (RFC 9110); s3s renders NotModified as an error document.
+        *response.body_mut() = s3s::Body::empty();
+        response.headers_mut().remove("content-length");
+        response.headers_mut().remove("content-type");
+        record.succeeded_without_elements();
+        return;
+    }
     if !status.is_client_error() && !status.is_server_error() {
         record.succeeded_without_elements();
         return;

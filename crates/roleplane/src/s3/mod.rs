@@ -14,8 +14,10 @@ pub mod access;
 pub mod actions;
 pub mod auth;
 pub mod blobs;
+mod checksums;
 mod conditions;
 mod errors;
+mod final_chunk;
 mod host;
 mod ops;
 pub mod public;
@@ -85,6 +87,11 @@ pub async fn serve(
     mut record: CallRecord,
 ) -> (HttpResponse, CallRecord) {
     let request_id = arrival.request_id.clone();
+    if let Some(refusal) = presign_refusal(&request) {
+        let mut response = refusal;
+        errors::finish(&mut response, &request_id, &mut record);
+        return (response, record);
+    }
     if let Some(signer) = &arrival.signer {
         record.signed(SERVICE, &signer.region, &signer.access_key_id);
     }
@@ -117,6 +124,20 @@ pub async fn serve(
     (response, record)
 }
 
+/// An S3 request as s3s takes it, its body still streaming. A signed aws-chunked body is
+/// watched for its final chunk ([`final_chunk`]).
+pub fn request_of(request: axum::extract::Request) -> HttpRequest {
+    let signed_stream = request
+        .headers()
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(final_chunk::is_signed_stream);
+    request.map(|body| match signed_stream {
+        true => s3s::Body::http_body_unsync(final_chunk::FinalChunkWatch::new(body)),
+        false => s3s::Body::http_body_unsync(body),
+    })
+}
+
 /// The caller whose signature s3s verified for this request. `None` outside [`serve`], for an
 /// anonymous request, or if the credentials s3s hands over are not the ones the seam resolved.
 pub fn caller(credentials: Option<&Credentials>) -> Option<Caller> {
@@ -129,6 +150,34 @@ pub fn caller(credentials: Option<&Credentials>) -> Option<Caller> {
     })
     .ok()
     .flatten()
+}
+
+/// The longest a SigV4 presigned URL may live (S3's limit, which s3s does not check).
+const MAX_PRESIGNED_SECONDS: u64 = 7 * 24 * 3600;
+
+/// S3's answer to a presigned URL asking to live longer than a week.
+fn presign_refusal(request: &HttpRequest) -> Option<HttpResponse> {
+    let query = request.uri().query()?;
+    let expires = query.split('&').find_map(|piece| {
+        let (name, value) = piece.split_once('=')?;
+        (name == "X-Amz-Expires").then_some(value)
+    })?;
+    if expires
+        .parse::<u64>()
+        .is_ok_and(|s| s <= MAX_PRESIGNED_SECONDS)
+    {
+        return None;
+    }
+    let body = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>AuthorizationQueryParametersError</Code><Message>X-Amz-Expires must be less than a week (in seconds) that is {MAX_PRESIGNED_SECONDS}</Message></Error>"#
+    );
+    let mut response = HttpResponse::new(s3s::Body::from(body));
+    *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/xml"),
+    );
+    Some(response)
 }
 
 /// The region the request's SigV4 scope names, inside [`serve`].

@@ -85,7 +85,7 @@ async fn handle<S: Store>(
             request_id: request_id.clone(),
             signer,
         };
-        let request = request.map(s3s::Body::http_body_unsync);
+        let request = s3::request_of(request);
         let (response, record) = s3::serve(&served.s3, request, arrival, record).await;
         // Audit contract: the call's record is durable before its response leaves.
         if let Some(audit) = app.audit() {

@@ -29,6 +29,9 @@ struct StoredHeaders {
     /// `[name, value]` pairs, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     metadata: Vec<(String, String)>,
+    /// `[algorithm, base64]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checksum: Option<(String, String)>,
 }
 
 pub(super) fn encode_headers(headers: &ObjectHeaders) -> Result<String> {
@@ -40,6 +43,7 @@ pub(super) fn encode_headers(headers: &ObjectHeaders) -> Result<String> {
         cache_control: headers.cache_control.clone(),
         expires: headers.expires.clone(),
         metadata: headers.metadata.clone(),
+        checksum: headers.checksum.clone(),
     };
     to_json(&stored)
 }
@@ -54,6 +58,7 @@ fn decode_headers(text: &str) -> Result<ObjectHeaders> {
         cache_control: stored.cache_control,
         expires: stored.expires,
         metadata: stored.metadata,
+        checksum: stored.checksum,
     })
 }
 

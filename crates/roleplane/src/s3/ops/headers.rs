@@ -84,6 +84,22 @@ macro_rules! grants {
 }
 pub(crate) use grants;
 
+/// Sets an output's `checksum_ALGORITHM` field (every output S3 returns checksums in has the
+/// same five).
+macro_rules! set_checksum {
+    ($output:expr, $algorithm:expr, $value:expr) => {
+        match $algorithm {
+            "CRC32" => $output.checksum_crc32 = Some($value),
+            "CRC32C" => $output.checksum_crc32c = Some($value),
+            "CRC64NVME" => $output.checksum_crc64nvme = Some($value),
+            "SHA1" => $output.checksum_sha1 = Some($value),
+            "SHA256" => $output.checksum_sha256 = Some($value),
+            _ => {}
+        }
+    };
+}
+pub(crate) use set_checksum;
+
 /// The headers an object keeps: its content type, then content encoding, disposition,
 /// language and cache control, `Expires`, and user metadata (names lowercased, sorted).
 pub fn stored_headers(
@@ -113,6 +129,7 @@ pub fn stored_headers(
         cache_control: cache_control.map(str::to_owned),
         expires: expires.and_then(format_http_date),
         metadata,
+        checksum: None,
     }
 }
 

@@ -7,9 +7,10 @@ use store::{NewObject, NewUpload, Part, Store};
 use time::OffsetDateTime;
 
 use super::headers::{
-    etag, grants, multipart_etag, object_headers, owner, refuse_acl, sse, tags_of_header,
+    etag, grants, multipart_etag, object_headers, owner, refuse_acl, set_checksum, sse,
+    tags_of_header,
 };
-use super::objects::{check_copy_preconditions, declared_length, from_blob_error};
+use super::objects::{check_copy_preconditions, check_metadata_size, declared_length, receive};
 use super::{Objects, Out, authorized, bucket_of};
 use crate::s3::blobs::BlobStore;
 use crate::s3::blobs::Written;
@@ -30,6 +31,7 @@ pub async fn create<S: Store, B: BlobStore>(
     let initiator = authorized(&req)?.caller.clone();
     let input = &req.input;
     refuse_acl(input.acl.as_ref(), grants!(input))?;
+    check_metadata_size(input.metadata.as_ref())?;
     let tags = tags_of_header(input.tagging.as_deref())?;
     let (initiator_account, initiator_arn) = match &initiator {
         Some(caller) => (caller.account_id.clone(), caller.principal.arn().to_owned()),
@@ -86,22 +88,25 @@ pub async fn upload_part<S: Store, B: BlobStore>(
             "You must provide the Content-Length HTTP header."
         )
     })?;
-    let written = ops
-        .blobs
-        .write(body, expected)
-        .await
-        .map_err(from_blob_error)?;
-    let etag_hex = record_part(ops, &input.upload_id, part_number, &written).await?;
-    Ok(S3Response::new(UploadPartOutput {
-        e_tag: Some(etag(&etag_hex)),
+    let received = receive(
+        ops,
+        body,
+        expected,
+        input.content_md5.as_deref(),
+        &req.headers,
+        req.trailing_headers.as_ref(),
+    )
+    .await?;
+    record_part(ops, &input.upload_id, part_number, &received.written).await?;
+    let mut output = UploadPartOutput {
+        e_tag: Some(etag(&received.etag)),
         server_side_encryption: sse(),
-        checksum_crc32: input.checksum_crc32,
-        checksum_crc32c: input.checksum_crc32c,
-        checksum_crc64nvme: input.checksum_crc64nvme,
-        checksum_sha1: input.checksum_sha1,
-        checksum_sha256: input.checksum_sha256,
         ..UploadPartOutput::default()
-    }))
+    };
+    if let Some((algorithm, value)) = received.checksum {
+        set_checksum!(output, algorithm.as_str(), value);
+    }
+    Ok(S3Response::new(output))
 }
 
 /// Records a durable part blob under the upload (dropping a part it replaces); the result is
@@ -419,20 +424,14 @@ pub async fn list_uploads<S: Store, B: BlobStore>(
         .clamp(0, MAX_UPLOADS_LISTED);
     let take = usize::try_from(max).unwrap_or(0);
     let prefix = input.prefix.clone().unwrap_or_default();
-    let after = input
+    let delimiter = input.delimiter.as_deref().filter(|d| !d.is_empty());
+    let marker = input
         .key_marker
-        .as_deref()
-        .map(|key| (key, input.upload_id_marker.as_deref().unwrap_or_default()));
-    let mut uploads = ops
-        .app
-        .store()
-        .uploads(&view.bucket.name, &prefix, after, take + 1)
-        .await
-        .map_err(errors::from_store)?;
-    let truncated = uploads.len() > take;
-    uploads.truncate(take);
-    let last = uploads.last().map(|u| (u.key.clone(), u.upload_id.clone()));
-    let listed = uploads
+        .clone()
+        .map(|key| (key, input.upload_id_marker.clone().unwrap_or_default()));
+    let page = uploads_page(ops, &view.bucket.name, &prefix, delimiter, marker, take).await?;
+    let listed = page
+        .uploads
         .into_iter()
         .map(|upload| MultipartUpload {
             initiated: Some(Timestamp::from(upload.initiated)),
@@ -447,10 +446,18 @@ pub async fn list_uploads<S: Store, B: BlobStore>(
             ..MultipartUpload::default()
         })
         .collect();
-    let (next_key, next_id) = match (truncated, last) {
-        (true, Some((key, id))) => (Some(key), Some(id)),
-        _ => (None, None),
+    let common_prefixes = page
+        .prefixes
+        .into_iter()
+        .map(|prefix| CommonPrefix {
+            prefix: Some(prefix),
+        })
+        .collect();
+    let (next_key, next_id) = match page.next {
+        Some((key, id)) => (Some(key), Some(id)),
+        None => (None, None),
     };
+    let truncated = next_key.is_some();
     Ok(S3Response::new(ListMultipartUploadsOutput {
         bucket: Some(view.bucket.name.clone()),
         prefix: Some(prefix),
@@ -461,8 +468,71 @@ pub async fn list_uploads<S: Store, B: BlobStore>(
         max_uploads: Some(max),
         is_truncated: Some(truncated),
         uploads: Some(listed),
+        common_prefixes: Some(common_prefixes),
+        delimiter: input.delimiter.clone(),
         ..ListMultipartUploadsOutput::default()
     }))
+}
+
+/// One page of ListMultipartUploads: uploads, and keys rolled up at the delimiter.
+struct UploadsPage {
+    uploads: Vec<store::MultipartUpload>,
+    prefixes: Vec<String>,
+    /// The `(key, upload ID)` marker of the next page, when there is one.
+    next: Option<(String, String)>,
+}
+
+/// Reads uploads after `marker` in batches until `take` entries (an upload, or a common
+/// prefix counted once) are in the page.
+async fn uploads_page<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    bucket: &str,
+    prefix: &str,
+    delimiter: Option<&str>,
+    mut marker: Option<(String, String)>,
+    take: usize,
+) -> S3Result<UploadsPage> {
+    const BATCH: usize = 1000;
+    let mut page = UploadsPage {
+        uploads: Vec::new(),
+        prefixes: Vec::new(),
+        next: None,
+    };
+    loop {
+        let after = marker.as_ref().map(|(k, id)| (k.as_str(), id.as_str()));
+        let batch = ops
+            .app
+            .store()
+            .uploads(bucket, prefix, after, BATCH)
+            .await
+            .map_err(errors::from_store)?;
+        let exhausted = batch.len() < BATCH;
+        for upload in batch {
+            let rolled_up = delimiter.and_then(|d| {
+                let rest = upload.key.get(prefix.len()..)?;
+                let at = rest.find(d)?;
+                Some(upload.key[..prefix.len() + at + d.len()].to_owned())
+            });
+            if let Some(common) = &rolled_up
+                && page.prefixes.last() == Some(common)
+            {
+                marker = Some((upload.key.clone(), upload.upload_id.clone()));
+                continue;
+            }
+            if page.uploads.len() + page.prefixes.len() == take {
+                page.next = marker;
+                return Ok(page);
+            }
+            marker = Some((upload.key.clone(), upload.upload_id.clone()));
+            match rolled_up {
+                Some(common) => page.prefixes.push(common),
+                None => page.uploads.push(upload),
+            }
+        }
+        if exhausted {
+            return Ok(page);
+        }
+    }
 }
 
 #[cfg(test)]

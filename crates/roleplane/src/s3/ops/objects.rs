@@ -11,18 +11,20 @@ use store::{NewObject, ObjectHeaders, ObjectMeta, Store, StoreError};
 use time::OffsetDateTime;
 
 use super::headers::{
-    DEFAULT_CONTENT_TYPE, etag, expires_of, grants, metadata_of, object_headers, refuse_acl, sse,
-    tags_of_header,
+    DEFAULT_CONTENT_TYPE, etag, expires_of, grants, metadata_of, object_headers, refuse_acl,
+    set_checksum, sse, tags_of_header,
 };
 use super::{Objects, Out, authorized, bucket_of};
 use crate::request::authz::Conditions;
 use crate::s3::access::{Authorized, authorize};
 use crate::s3::actions;
 use crate::s3::blobs::{BlobError, BlobStore, Written};
-use crate::s3::errors;
+use crate::s3::{checksums, errors};
 
 /// The largest object one PUT may write (S3's limit; larger ones need a multipart upload).
 pub const MAX_PUT_BYTES: u64 = 5 << 30;
+/// User metadata per object, in bytes of names and values.
+const MAX_METADATA_BYTES: usize = 2048;
 /// Keys per DeleteObjects request.
 const MAX_DELETE_KEYS: usize = 1000;
 
@@ -43,43 +45,117 @@ pub async fn put<S: Store, B: BlobStore>(
         input.if_none_match.as_ref(),
     )
     .await?;
+    check_metadata_size(input.metadata.as_ref())?;
     let body = input.body.take().unwrap_or_else(empty_body);
-    let written = ops
-        .blobs
-        .write(body, expected)
-        .await
-        .map_err(from_blob_error)?;
-    let md5 = written.md5.unwrap_or_default();
-    if let Some(declared) = &input.content_md5
-        && !md5_matches(declared, &md5)
-    {
-        ops.blobs.delete(&written.id).await;
-        return Err(s3_error!(
-            BadDigest,
-            "The Content-MD5 you specified did not match what we received."
-        ));
-    }
-    let etag_hex = hex::encode(md5);
+    let received = receive(
+        ops,
+        body,
+        expected,
+        input.content_md5.as_deref(),
+        &req.headers,
+        req.trailing_headers.as_ref(),
+    )
+    .await?;
+    let Received {
+        written,
+        etag: etag_hex,
+        checksum,
+    } = received;
+    let mut headers = object_headers!(input);
+    headers.checksum = checksum.clone();
     let object = NewObject {
         bucket,
         key: input.key.clone(),
         size: written.size,
         etag: etag_hex.clone(),
         blob: written.id.clone(),
-        headers: object_headers!(input),
+        headers,
         tags,
     };
     store_object(ops, object, &written).await?;
-    Ok(S3Response::new(PutObjectOutput {
+    let mut output = PutObjectOutput {
         e_tag: Some(etag(&etag_hex)),
         server_side_encryption: sse(),
-        checksum_crc32: input.checksum_crc32,
-        checksum_crc32c: input.checksum_crc32c,
-        checksum_crc64nvme: input.checksum_crc64nvme,
-        checksum_sha1: input.checksum_sha1,
-        checksum_sha256: input.checksum_sha256,
         ..PutObjectOutput::default()
-    }))
+    };
+    if let Some((algorithm, value)) = checksum {
+        set_checksum!(output, algorithm.as_str(), value);
+    }
+    Ok(S3Response::new(output))
+}
+
+/// A body received into a durable blob and checked against every digest the request declared.
+pub(super) struct Received {
+    pub written: Written,
+    /// The MD5 in hex: the ETag of a single-part object or of a part.
+    pub etag: String,
+    /// `(ALGORITHM, base64)` of a flexible checksum the request declared.
+    pub checksum: Option<(String, String)>,
+}
+
+/// Streams `body` into a blob, then checks it against `Content-MD5` and a declared
+/// `x-amz-checksum-*` (header or trailer); on any mismatch the blob goes, nothing is visible.
+pub(super) async fn receive<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    body: StreamingBlob,
+    expected: Option<u64>,
+    content_md5: Option<&str>,
+    headers: &axum::http::HeaderMap,
+    trailers: Option<&s3s::TrailingHeaders>,
+) -> S3Result<Received> {
+    let digest = content_md5.map(md5_of_header).transpose()?;
+    let declared = checksums::Declared::of(headers)?;
+    let (body, computed) = checksums::hashing(body, &declared);
+    let written = ops
+        .blobs
+        .write(body, expected)
+        .await
+        .map_err(from_blob_error)?;
+    let md5 = written.md5.unwrap_or_default();
+    let verdict = match digest {
+        Some(digest) if digest != md5 => Err(s3_error!(
+            BadDigest,
+            "The Content-MD5 you specified did not match what we received."
+        )),
+        _ => {
+            let trailers = trailers.and_then(s3s::TrailingHeaders::take);
+            checksums::verify(&declared, &computed, trailers.as_ref())
+        }
+    };
+    match verdict {
+        Ok(checksum) => Ok(Received {
+            etag: hex::encode(md5),
+            written,
+            checksum,
+        }),
+        Err(e) => {
+            ops.blobs.delete(&written.id).await;
+            Err(e)
+        }
+    }
+}
+
+/// A `Content-MD5` header's digest; one that is not base64 of 16 bytes is InvalidDigest.
+fn md5_of_header(header: &str) -> S3Result<[u8; 16]> {
+    base64::engine::general_purpose::STANDARD
+        .decode(header.trim())
+        .ok()
+        .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok())
+        .ok_or_else(|| s3_error!(InvalidDigest, "The Content-MD5 you specified was invalid."))
+}
+
+/// User metadata (names and values of `x-amz-meta-*`) is at most 2 KB, as on S3.
+pub(super) fn check_metadata_size(metadata: Option<&Metadata>) -> S3Result<()> {
+    let size: usize = metadata
+        .map(|m| m.iter().map(|(k, v)| k.len() + v.len()).sum())
+        .unwrap_or(0);
+    if size > MAX_METADATA_BYTES {
+        return Err(s3_error!(
+            MetadataTooLarge,
+            "Your metadata headers exceed the maximum allowed metadata size."
+        ));
+    }
+    Ok(())
 }
 
 /// Writes the record naming a durable blob, then drops the blob it replaced. If the record
@@ -144,12 +220,6 @@ pub(super) fn declared_length(length: Option<i64>, max: u64) -> S3Result<Option<
     Ok(Some(length))
 }
 
-fn md5_matches(declared: &str, md5: &[u8; 16]) -> bool {
-    base64::engine::general_purpose::STANDARD
-        .decode(declared.trim())
-        .is_ok_and(|bytes| bytes == md5)
-}
-
 /// A blob failure as S3 answers it: a body that ended early or ran long is the client's, and
 /// an S3 error raised while decoding the body (a chunk signature that does not match) is
 /// passed on as it is.
@@ -167,15 +237,35 @@ pub(super) fn from_blob_error(error: BlobError) -> S3Error {
                     .unwrap_or("The request body could not be read")
                     .to_owned(),
             ),
-            None => s3_error!(
-                IncompleteBody,
-                "The request body ended before it was complete."
-            ),
+            None => body_error(&source.to_string()),
         },
         BlobError::NotFound(_) | BlobError::InvalidId(_) | BlobError::Io(_) => {
             errors::internal(&error)
         }
     }
+}
+
+/// An error s3s's body decoders raised. Their types are private to s3s, so they are told
+/// apart by what they print (`UploadStreamError: …`, `AwsChunkedStreamError: …`).
+fn body_error(printed: &str) -> S3Error {
+    if printed.contains("Sha256Mismatch") {
+        return errors::custom(
+            "XAmzContentSHA256Mismatch",
+            400,
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        );
+    }
+    if printed.contains("SignatureMismatch") {
+        return s3_error!(
+            SignatureDoesNotMatch,
+            "The request signature we calculated does not match the signature you provided. \
+             Check your key and signing method."
+        );
+    }
+    s3_error!(
+        IncompleteBody,
+        "The request body ended before it was complete."
+    )
 }
 
 /// Conditional writes: `If-None-Match: *` refuses to replace an object (412); `If-Match`
@@ -316,6 +406,11 @@ fn range_of(range: Option<&Range>, size: u64) -> S3Result<Option<std::ops::Range
         .map_err(|_| s3_error!(InvalidRange, "The requested range is not satisfiable"))
 }
 
+/// `x-amz-checksum-mode: ENABLED`.
+fn checksum_mode(mode: Option<&ChecksumMode>) -> bool {
+    mode.is_some_and(|m| m.as_str() == ChecksumMode::ENABLED)
+}
+
 /// What GET and HEAD both answer about an object (or the range of it asked for).
 struct Representation {
     content_length: Option<i64>,
@@ -401,7 +496,7 @@ pub async fn get<S: Store, B: BlobStore>(
         .await
         .map_err(|e| errors::internal(&e))?;
     let r = Representation::of(&object, range.as_ref());
-    Ok(S3Response::new(GetObjectOutput {
+    let mut output = GetObjectOutput {
         body: Some(body),
         accept_ranges: Some("bytes".to_owned()),
         content_length: r.content_length,
@@ -418,7 +513,14 @@ pub async fn get<S: Store, B: BlobStore>(
         server_side_encryption: sse(),
         tag_count: i32::try_from(object.tags.len()).ok().filter(|n| *n > 0),
         ..GetObjectOutput::default()
-    }))
+    };
+    if checksum_mode(input.checksum_mode.as_ref())
+        && range.is_none()
+        && let Some((algorithm, value)) = &object.headers.checksum
+    {
+        set_checksum!(output, algorithm.as_str(), value.clone());
+    }
+    Ok(S3Response::new(output))
 }
 
 pub async fn head<S: Store, B: BlobStore>(
@@ -439,7 +541,7 @@ pub async fn head<S: Store, B: BlobStore>(
     )
     .await?;
     let r = Representation::of(&object, range.as_ref());
-    Ok(S3Response::new(HeadObjectOutput {
+    let mut output = HeadObjectOutput {
         accept_ranges: Some("bytes".to_owned()),
         content_length: r.content_length,
         content_range: r.content_range,
@@ -454,7 +556,14 @@ pub async fn head<S: Store, B: BlobStore>(
         last_modified: Some(r.last_modified),
         server_side_encryption: sse(),
         ..HeadObjectOutput::default()
-    }))
+    };
+    if checksum_mode(input.checksum_mode.as_ref())
+        && range.is_none()
+        && let Some((algorithm, value)) = &object.headers.checksum
+    {
+        set_checksum!(output, algorithm.as_str(), value.clone());
+    }
+    Ok(S3Response::new(output))
 }
 
 pub async fn delete<S: Store, B: BlobStore>(
@@ -592,7 +701,12 @@ pub async fn copy<S: Store, B: BlobStore>(
         ));
     }
     let headers = if replace_metadata {
-        object_headers!(input)
+        check_metadata_size(input.metadata.as_ref())?;
+        ObjectHeaders {
+            // The bytes are the source's, so is their checksum.
+            checksum: source.headers.checksum.clone(),
+            ..object_headers!(input)
+        }
     } else {
         source.headers.clone()
     };
