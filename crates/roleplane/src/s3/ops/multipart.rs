@@ -10,7 +10,7 @@ use super::headers::{
     etag, grants, multipart_etag, object_headers, owner, refuse_acl, set_checksum, sse,
     tags_of_header,
 };
-use super::objects::{check_copy_preconditions, check_metadata_size, declared_length, receive};
+use super::objects::{check_metadata_size, copy_source, declared_length, receive};
 use super::{Objects, Out, authorized, bucket_of};
 use crate::s3::blobs::BlobStore;
 use crate::s3::blobs::Written;
@@ -153,32 +153,7 @@ pub async fn upload_part_copy<S: Store, B: BlobStore>(
         .upload(&bucket, &input.key, &input.upload_id)
         .await
         .map_err(errors::from_store)?;
-    let CopySource::Bucket {
-        bucket: source_bucket,
-        key: source_key,
-        ..
-    } = &input.copy_source
-    else {
-        return Err(s3_error!(
-            NotImplemented,
-            "Copying from an access point is not supported"
-        ));
-    };
-    let source = store
-        .object(source_bucket, source_key)
-        .await
-        .map_err(errors::from_store)?;
-    check_copy_preconditions(
-        &source,
-        [
-            input.copy_source_if_match.as_ref(),
-            input.copy_source_if_none_match.as_ref(),
-        ],
-        [
-            input.copy_source_if_modified_since.as_ref(),
-            input.copy_source_if_unmodified_since.as_ref(),
-        ],
-    )?;
+    let (_, _, source) = copy_source!(ops, input)?;
     let range = copy_range(input.copy_source_range.as_deref(), source.size)?;
     let length = range.as_ref().map_or(source.size, |r| r.end - r.start);
     let bytes = ops

@@ -656,34 +656,7 @@ pub async fn copy<S: Store, B: BlobStore>(
     let bucket = bucket_of(&req)?.bucket.name.clone();
     let input = &req.input;
     refuse_acl(input.acl.as_ref(), grants!(input))?;
-    let CopySource::Bucket {
-        bucket: source_bucket,
-        key: source_key,
-        ..
-    } = &input.copy_source
-    else {
-        return Err(s3_error!(
-            NotImplemented,
-            "Copying from an access point is not supported"
-        ));
-    };
-    let source = ops
-        .app
-        .store()
-        .object(source_bucket, source_key)
-        .await
-        .map_err(errors::from_store)?;
-    check_copy_preconditions(
-        &source,
-        [
-            input.copy_source_if_match.as_ref(),
-            input.copy_source_if_none_match.as_ref(),
-        ],
-        [
-            input.copy_source_if_modified_since.as_ref(),
-            input.copy_source_if_unmodified_since.as_ref(),
-        ],
-    )?;
+    let (source_bucket, source_key, source) = copy_source!(ops, input)?;
     let replace_metadata = input
         .metadata_directive
         .as_ref()
@@ -692,7 +665,7 @@ pub async fn copy<S: Store, B: BlobStore>(
         .tagging_directive
         .as_ref()
         .is_some_and(|d| d.as_str() == TaggingDirective::REPLACE);
-    if **source_bucket == *bucket && **source_key == *input.key && !replace_metadata {
+    if *source_bucket == *bucket && *source_key == *input.key && !replace_metadata {
         return Err(s3_error!(
             InvalidRequest,
             "This copy request is illegal because it is trying to copy an object to itself \
@@ -739,6 +712,50 @@ pub async fn copy<S: Store, B: BlobStore>(
         server_side_encryption: sse(),
         ..CopyObjectOutput::default()
     }))
+}
+
+/// The object a copy reads (`x-amz-copy-source` of CopyObject or UploadPartCopy, whose inputs
+/// share these fields), once its `x-amz-copy-source-if-*` conditions held:
+/// `(bucket, key, object)`.
+macro_rules! copy_source {
+    ($ops:expr, $input:expr) => {
+        $crate::s3::ops::objects::copy_source_object(
+            $ops,
+            &$input.copy_source,
+            [
+                $input.copy_source_if_match.as_ref(),
+                $input.copy_source_if_none_match.as_ref(),
+            ],
+            [
+                $input.copy_source_if_modified_since.as_ref(),
+                $input.copy_source_if_unmodified_since.as_ref(),
+            ],
+        )
+        .await
+    };
+}
+pub(super) use copy_source;
+
+pub(super) async fn copy_source_object<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    source: &CopySource,
+    conditions: [Option<&ETagCondition>; 2],
+    dates: [Option<&Timestamp>; 2],
+) -> S3Result<(String, String, ObjectMeta)> {
+    let CopySource::Bucket { bucket, key, .. } = source else {
+        return Err(s3_error!(
+            NotImplemented,
+            "Copying from an access point is not supported"
+        ));
+    };
+    let object = ops
+        .app
+        .store()
+        .object(bucket, key)
+        .await
+        .map_err(errors::from_store)?;
+    check_copy_preconditions(&object, conditions, dates)?;
+    Ok((bucket.to_string(), key.to_string(), object))
 }
 
 /// `x-amz-copy-source-if-*` (match, none-match, modified-since, unmodified-since): every
