@@ -3007,3 +3007,75 @@ async fn every_object_response_says_aes256() {
     check("GetObject (range)", got.server_side_encryption());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[tokio::test]
+async fn bucket_policies_are_validated_as_s3_does() {
+    let server = Server::start();
+    let s3 = server.s3().await;
+    let bucket = "validated";
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let principal = format!(r#"{{"AWS":"arn:aws:iam::{ACCOUNT_ID}:root"}}"#);
+    let doc = |principal: Option<&str>, action: &str, resource: &str| {
+        let principal = principal
+            .map(|p| format!(r#""Principal":{p},"#))
+            .unwrap_or_default();
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",{principal}"Action":"{action}","Resource":"{resource}"}}]}}"#
+        )
+    };
+    let mut problems = Vec::new();
+    for (what, policy) in [
+        (
+            "a resource in another bucket",
+            doc(
+                Some(&principal),
+                "s3:GetObject",
+                "arn:aws:s3:::other-bucket/*",
+            ),
+        ),
+        (
+            "an action that does not exist",
+            doc(
+                Some(&principal),
+                "s3:FlyAway",
+                &format!("arn:aws:s3:::{bucket}/*"),
+            ),
+        ),
+        (
+            "no principal",
+            doc(None, "s3:GetObject", &format!("arn:aws:s3:::{bucket}/*")),
+        ),
+    ] {
+        expect_error(
+            &mut problems,
+            what,
+            s3.put_bucket_policy()
+                .bucket(bucket)
+                .policy(policy)
+                .send()
+                .await,
+            "MalformedPolicy",
+            400,
+        );
+    }
+    // The bucket itself and its objects are both fine resources.
+    s3.put_bucket_policy()
+        .bucket(bucket)
+        .policy(doc(
+            Some(&principal),
+            "s3:ListBucket",
+            &format!("arn:aws:s3:::{bucket}"),
+        ))
+        .send()
+        .await
+        .expect("PutBucketPolicy on the bucket's ARN");
+    let (code, _, status) = failure(s3.get_bucket_policy().bucket("no-such-bucket").send().await);
+    if (code.as_str(), status) != ("NoSuchBucket", 404) {
+        problems.push(format!("GetBucketPolicy of no bucket: {code} {status}"));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
