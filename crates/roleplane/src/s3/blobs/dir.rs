@@ -7,6 +7,7 @@
 use std::io::{self, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures_core::Stream;
@@ -17,6 +18,7 @@ use tokio::fs::File;
 use tokio::io::AsyncWriteExt as _;
 
 use super::read_stream::BlobReadStream;
+use super::small_cache::SmallBlobCache;
 use super::{BlobError, BlobStore, READ_CHUNK, Written, id};
 
 /// How old a temporary must be before [`DirBlobs::open`] removes it. Replicas sharing the
@@ -29,6 +31,8 @@ pub const STALE_TEMPORARY: Duration = Duration::from_secs(60 * 60);
 pub struct DirBlobs {
     blobs: PathBuf,
     tmp: PathBuf,
+    /// Shared by clones: blobs are the same files.
+    small: Arc<SmallBlobCache>,
 }
 
 impl DirBlobs {
@@ -45,7 +49,11 @@ impl DirBlobs {
         sync_dir(&blobs)?;
         sync_dir(root)?;
         remove_stale_temporaries(&tmp, STALE_TEMPORARY)?;
-        Ok(Self { blobs, tmp })
+        Ok(Self {
+            blobs,
+            tmp,
+            small: Arc::default(),
+        })
     }
 
     /// The path of blob `id`, refusing any ID this store could not have issued.
@@ -93,15 +101,22 @@ impl BlobStore for DirBlobs {
     }
 
     async fn read(&self, id: &str, range: Option<Range<u64>>) -> Result<StreamingBlob, BlobError> {
+        if let Some(bytes) = self.small.get(id, range.as_ref()) {
+            return Ok(StreamingBlob::new(BlobReadStream::in_memory(bytes)));
+        }
         let path = self.blob_path(id)?;
-        let id = id.to_owned();
+        let owned_id = id.to_owned();
+        let whole = range.is_none();
         // Opening, sizing, seeking and the first chunk in one trip to a blocking thread: a
         // small object is then served without another (each trip is a thread switch).
         let (file, first, remaining) = tokio::task::spawn_blocking(move || {
-            open_and_read_first(&path, range).map_err(|e| not_found_or_io(e, &id))
+            open_and_read_first(&path, range).map_err(|e| not_found_or_io(e, &owned_id))
         })
         .await
         .map_err(io::Error::other)??;
+        if whole && remaining == 0 {
+            self.small.insert(id, &first);
+        }
         Ok(StreamingBlob::new(BlobReadStream::new(
             first,
             File::from_std(file),
@@ -151,6 +166,7 @@ impl BlobStore for DirBlobs {
     }
 
     async fn delete(&self, id: &str) {
+        self.small.remove(id);
         let path = match self.blob_path(id) {
             Ok(path) => path,
             Err(e) => {

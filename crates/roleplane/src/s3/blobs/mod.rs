@@ -17,6 +17,7 @@
 mod dir;
 mod id;
 mod read_stream;
+mod small_cache;
 #[cfg(test)]
 mod tests;
 

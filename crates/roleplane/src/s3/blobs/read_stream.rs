@@ -19,7 +19,8 @@ use super::READ_CHUNK;
 /// from `file`'s current position.
 pub(super) struct BlobReadStream {
     first: Option<Bytes>,
-    file: File,
+    /// `None` when the whole blob is `first` (served from memory).
+    file: Option<File>,
     remaining: u64,
     /// The chunk being filled; kept across `Pending` polls and handed out when full.
     buffer: Option<Vec<u8>>,
@@ -29,8 +30,18 @@ impl BlobReadStream {
     pub(super) fn new(first: Bytes, file: File, remaining: u64) -> Self {
         Self {
             first: (!first.is_empty()).then_some(first),
-            file,
+            file: Some(file),
             remaining,
+            buffer: None,
+        }
+    }
+
+    /// A blob already in memory.
+    pub(super) fn in_memory(bytes: Bytes) -> Self {
+        Self {
+            first: (!bytes.is_empty()).then_some(bytes),
+            file: None,
+            remaining: 0,
             buffer: None,
         }
     }
@@ -52,9 +63,13 @@ impl Stream for BlobReadStream {
         }
         let this = &mut *self;
         let chunk_len = this.next_chunk_len();
+        let Some(file) = this.file.as_mut() else {
+            this.remaining = 0;
+            return Poll::Ready(None);
+        };
         let buffer = this.buffer.get_or_insert_with(|| vec![0; chunk_len]);
         let mut read_buf = ReadBuf::new(buffer);
-        if let Err(e) = ready!(Pin::new(&mut this.file).poll_read(cx, &mut read_buf)) {
+        if let Err(e) = ready!(Pin::new(file).poll_read(cx, &mut read_buf)) {
             this.remaining = 0;
             return Poll::Ready(Some(Err(Box::new(e))));
         }
