@@ -3080,3 +3080,88 @@ async fn bucket_policies_are_validated_as_s3_does() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// `?partNumber=N` reads one part of a multipart object (transfer managers download so).
+#[tokio::test]
+async fn a_multipart_object_is_read_part_by_part() {
+    let server = Server::start();
+    let s3 = server.s3().await;
+    let bucket = "by-part";
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let part1 = Noise::new(11).bytes(5 * MIB);
+    let part2 = Noise::new(12).bytes(777);
+    let upload = s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key("parts")
+        .send()
+        .await
+        .expect("CreateMultipartUpload");
+    let upload = upload.upload_id().expect("an upload ID").to_owned();
+    let mut completed = CompletedMultipartUpload::builder();
+    for (n, body) in [(1, &part1), (2, &part2)] {
+        let part = s3
+            .upload_part()
+            .bucket(bucket)
+            .key("parts")
+            .upload_id(&upload)
+            .part_number(n)
+            .body(ByteStream::from(body.clone()))
+            .send()
+            .await
+            .expect("UploadPart");
+        completed = completed.parts(
+            CompletedPart::builder()
+                .part_number(n)
+                .e_tag(part.e_tag().expect("ETag"))
+                .build(),
+        );
+    }
+    s3.complete_multipart_upload()
+        .bucket(bucket)
+        .key("parts")
+        .upload_id(&upload)
+        .multipart_upload(completed.build())
+        .send()
+        .await
+        .expect("CompleteMultipartUpload");
+
+    let head = s3
+        .head_object()
+        .bucket(bucket)
+        .key("parts")
+        .part_number(1)
+        .send()
+        .await
+        .expect("HeadObject partNumber=1");
+    assert_eq!(head.content_length(), Some(part1.len() as i64));
+    assert_eq!(head.parts_count(), Some(2));
+    let got = s3
+        .get_object()
+        .bucket(bucket)
+        .key("parts")
+        .part_number(2)
+        .send()
+        .await
+        .expect("GetObject partNumber=2");
+    let total = part1.len() + part2.len();
+    assert_eq!(
+        got.content_range(),
+        Some(format!("bytes {}-{}/{total}", part1.len(), total - 1).as_str())
+    );
+    assert_eq!(got.parts_count(), Some(2));
+    assert_eq!(body_of(got).await, part2);
+    let (code, _, status) = failure(
+        s3.get_object()
+            .bucket(bucket)
+            .key("parts")
+            .part_number(3)
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("InvalidPartNumber", 416));
+}
