@@ -2214,6 +2214,31 @@ async fn keys_are_literal_and_responses_overridable() {
         ("NoSuchKey", 404),
         "no path normalization"
     );
+    // A "folder" marker is listed as itself under its own prefix, not as a common prefix.
+    let marker = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix("trailing/")
+        .delimiter("/")
+        .send()
+        .await
+        .expect("ListObjectsV2 of a folder marker");
+    let listed: Vec<_> = marker.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(listed, ["trailing/"]);
+    assert!(marker.common_prefixes().is_empty(), "{marker:?}");
+    let top = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .delimiter("/")
+        .send()
+        .await
+        .expect("ListObjectsV2 delimiter");
+    let prefixes: Vec<_> = top
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    assert_eq!(prefixes, ["dots/", "double/", "trailing/"]);
 
     // response-* query parameters override the stored headers.
     let got = s3
