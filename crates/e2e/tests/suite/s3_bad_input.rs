@@ -992,3 +992,48 @@ fn expect_100_continue_is_answered_before_the_body() {
     let r = send_head_only(&server, &head);
     assert_s3_error(r.status, &r.body, 404, "NoSuchBucket");
 }
+
+#[test]
+fn listing_parameters_are_checked() {
+    let server = Server::start();
+    let e = &server.endpoint;
+    create_bucket(&server, "list-bucket");
+    for key in ["a-1", "a-2", "b-1"] {
+        let r = admin().s3(e, "PUT", &format!("/list-bucket/{key}"), &[], b"x");
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let mut problems = Vec::new();
+    let list = |query: &str| admin().s3(e, "GET", &format!("/list-bucket?{query}"), &[], b"");
+
+    // Another delimiter than "/".
+    let r = list("list-type=2&delimiter=-");
+    let prefixes: Vec<_> = r
+        .body
+        .split("<Prefix>")
+        .skip(1)
+        .filter_map(|p| p.split_once("</Prefix>").map(|(p, _)| p))
+        .filter(|p| !p.is_empty())
+        .collect();
+    if r.status != 200 || prefixes != ["a-", "b-"] {
+        problems.push(format!("delimiter '-': {prefixes:?} {}", r.body));
+    }
+    // Past every key: nothing, not truncated.
+    let r = list("list-type=2&start-after=z");
+    if r.status != 200 || r.body.contains("<Key>") || !r.body.contains("<IsTruncated>false") {
+        problems.push(format!("start-after past the end: {}", r.body));
+    }
+    // A continuation token the server never gave.
+    let r = list("list-type=2&continuation-token=bm90LWEtdG9rZW4%3D");
+    problems.extend(
+        s3_error_problem(r.status, &r.body, 400, "InvalidArgument")
+            .map(|p| format!("a forged continuation token: {p}")),
+    );
+    for max_keys in ["-1", "abc"] {
+        let r = list(&format!("list-type=2&max-keys={max_keys}"));
+        problems.extend(
+            s3_error_problem(r.status, &r.body, 400, "InvalidArgument")
+                .map(|p| format!("max-keys={max_keys}: {p}")),
+        );
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

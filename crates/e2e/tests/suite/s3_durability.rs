@@ -556,3 +556,174 @@ async fn every_write_is_read_back_at_once_under_concurrency() {
     }
     assert!(rounds > 20, "too little load: {rounds} rounds");
 }
+
+/// A restart keeps everything: an upload in progress resumes, and buckets keep their settings
+/// and objects their headers and tags.
+#[tokio::test]
+async fn a_restart_keeps_uploads_settings_headers_and_tags() {
+    use aws_sdk_s3::types::{Tag, Tagging};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = Server::start_on(&data);
+    let s3 = server.s3().await;
+    s3.create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("CreateBucket");
+    let tag = Tagging::builder()
+        .tag_set(Tag::builder().key("k").value("v").build().unwrap())
+        .build()
+        .unwrap();
+    s3.put_bucket_tagging()
+        .bucket(BUCKET)
+        .tagging(tag.clone())
+        .send()
+        .await
+        .expect("PutBucketTagging");
+    s3.delete_public_access_block()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("DeletePublicAccessBlock");
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::durable/public/*"}]}"#;
+    s3.put_bucket_policy()
+        .bucket(BUCKET)
+        .policy(policy)
+        .send()
+        .await
+        .expect("PutBucketPolicy");
+    s3.put_object()
+        .bucket(BUCKET)
+        .key("public/doc")
+        .content_type("text/x-kept")
+        .metadata("m", "kept")
+        .tagging("k=v")
+        .body(ByteStream::from_static(b"kept across restarts"))
+        .send()
+        .await
+        .expect("PutObject");
+    let upload = s3
+        .create_multipart_upload()
+        .bucket(BUCKET)
+        .key("resumed")
+        .send()
+        .await
+        .expect("CreateMultipartUpload");
+    let upload = upload.upload_id().expect("an upload ID").to_owned();
+    let part1 = Noise::new(1).bytes(5 * 1024 * 1024);
+    let etag1 = s3
+        .upload_part()
+        .bucket(BUCKET)
+        .key("resumed")
+        .upload_id(&upload)
+        .part_number(1)
+        .body(ByteStream::from(part1.clone()))
+        .send()
+        .await
+        .expect("UploadPart 1")
+        .e_tag()
+        .expect("ETag")
+        .to_owned();
+    server.stop();
+
+    let server = Server::start_on(&data);
+    let s3 = server.s3().await;
+    let etag2 = s3
+        .upload_part()
+        .bucket(BUCKET)
+        .key("resumed")
+        .upload_id(&upload)
+        .part_number(2)
+        .body(ByteStream::from_static(b"after the restart"))
+        .send()
+        .await
+        .expect("UploadPart 2 after the restart")
+        .e_tag()
+        .expect("ETag")
+        .to_owned();
+    let parts = s3
+        .list_parts()
+        .bucket(BUCKET)
+        .key("resumed")
+        .upload_id(&upload)
+        .send()
+        .await
+        .expect("ListParts");
+    assert_eq!(parts.parts().len(), 2);
+    s3.complete_multipart_upload()
+        .bucket(BUCKET)
+        .key("resumed")
+        .upload_id(&upload)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(CompletedPart::builder().part_number(1).e_tag(etag1).build())
+                .parts(CompletedPart::builder().part_number(2).e_tag(etag2).build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CompleteMultipartUpload");
+    let got = s3
+        .get_object()
+        .bucket(BUCKET)
+        .key("resumed")
+        .send()
+        .await
+        .expect("GetObject");
+    let whole = got.body.collect().await.expect("read").to_vec();
+    assert!(whole[..part1.len()] == part1[..] && &whole[part1.len()..] == b"after the restart");
+
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("GetBucketTagging");
+    assert_eq!(tags.tag_set().len(), 1);
+    let (code, _, status) = e2e::failure(s3.get_public_access_block().bucket(BUCKET).send().await);
+    assert_eq!(
+        (code.as_str(), status),
+        ("NoSuchPublicAccessBlockConfiguration", 404)
+    );
+    let kept: serde_json::Value = serde_json::from_str(
+        s3.get_bucket_policy()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .expect("GetBucketPolicy")
+            .policy()
+            .expect("a policy"),
+    )
+    .unwrap();
+    assert_eq!(
+        kept,
+        serde_json::from_str::<serde_json::Value>(policy).unwrap()
+    );
+    let head = s3
+        .head_object()
+        .bucket(BUCKET)
+        .key("public/doc")
+        .send()
+        .await
+        .expect("HeadObject");
+    assert_eq!(head.content_type(), Some("text/x-kept"));
+    assert_eq!(
+        head.metadata().and_then(|m| m.get("m")).map(String::as_str),
+        Some("kept")
+    );
+    let tags = s3
+        .get_object_tagging()
+        .bucket(BUCKET)
+        .key("public/doc")
+        .send()
+        .await
+        .expect("GetObjectTagging");
+    assert_eq!(tags.tag_set().len(), 1);
+    // The public policy still lets anyone read.
+    let anonymous = e2e::raw::unsigned(&server.endpoint, "GET", "/durable/public/doc", &[], b"");
+    assert_eq!(
+        (anonymous.status, anonymous.body.as_str()),
+        (200, "kept across restarts")
+    );
+}
