@@ -62,6 +62,8 @@ pub struct ObjectHeaders {
     pub metadata: Vec<(String, String)>,
     /// The flexible checksum the object was written with: (`CRC32`… `SHA256`, base64).
     pub checksum: Option<(String, String)>,
+    /// A multipart object's part sizes, in order (reads by `partNumber`); empty otherwise.
+    pub part_sizes: Vec<u64>,
 }
 
 /// An object's record.

@@ -234,6 +234,7 @@ async fn objects_are_put_replaced_read_and_deleted() {
             expires: Some("Thu, 01 Dec 1994 16:00:00 GMT".into()),
             metadata: vec![("z".into(), "1".into()), ("a".into(), "2".into())],
             checksum: Some(("CRC32".into(), "NhCmhg==".into())),
+            part_sizes: vec![5, 3],
         },
         tags: vec![Tag::new("t2", "x"), Tag::new("t1", "y")],
         ..object("b", "dir/k", "blob-1")

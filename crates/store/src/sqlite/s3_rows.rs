@@ -32,6 +32,8 @@ struct StoredHeaders {
     /// `[algorithm, base64]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     checksum: Option<(String, String)>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    part_sizes: Vec<u64>,
 }
 
 pub(super) fn encode_headers(headers: &ObjectHeaders) -> Result<String> {
@@ -44,6 +46,7 @@ pub(super) fn encode_headers(headers: &ObjectHeaders) -> Result<String> {
         expires: headers.expires.clone(),
         metadata: headers.metadata.clone(),
         checksum: headers.checksum.clone(),
+        part_sizes: headers.part_sizes.clone(),
     };
     to_json(&stored)
 }
@@ -59,6 +62,7 @@ fn decode_headers(text: &str) -> Result<ObjectHeaders> {
         expires: stored.expires,
         metadata: stored.metadata,
         checksum: stored.checksum,
+        part_sizes: stored.part_sizes,
     })
 }
 

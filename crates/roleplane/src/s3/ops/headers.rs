@@ -130,6 +130,7 @@ pub fn stored_headers(
         expires: expires.and_then(format_http_date),
         metadata,
         checksum: None,
+        part_sizes: Vec::new(),
     }
 }
 

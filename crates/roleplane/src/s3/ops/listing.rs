@@ -190,8 +190,12 @@ pub async fn list_v1<S: Store, B: BlobStore>(
     }))
 }
 
+/// Marks a continuation token as one roleplane wrote, so that a forged one is refused as S3
+/// refuses it (a token names only a place in the listing: nothing to protect beyond that).
+const TOKEN_PREFIX: &str = "rp1\0";
+
 fn encode_token(last: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(last.as_bytes())
+    base64::engine::general_purpose::STANDARD.encode(format!("{TOKEN_PREFIX}{last}"))
 }
 
 fn decode_token(token: &str) -> S3Result<String> {
@@ -199,6 +203,7 @@ fn decode_token(token: &str) -> S3Result<String> {
         .decode(token)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix(TOKEN_PREFIX).map(str::to_owned))
         .ok_or_else(|| {
             s3_error!(
                 InvalidArgument,
@@ -216,6 +221,8 @@ mod tests {
         let token = encode_token("photos/2026/é.jpg");
         assert_eq!(decode_token(&token).unwrap(), "photos/2026/é.jpg");
         assert!(decode_token("not base64!").is_err());
+        // Base64 of a key, but not a token roleplane wrote.
+        assert!(decode_token("bm90LWEtdG9rZW4=").is_err());
     }
 
     #[test]

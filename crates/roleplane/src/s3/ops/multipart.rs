@@ -3,7 +3,7 @@
 
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result, s3_error};
-use store::{NewObject, NewUpload, Part, Store};
+use store::{NewObject, NewUpload, ObjectHeaders, Part, Store};
 use time::OffsetDateTime;
 
 use super::headers::{
@@ -287,7 +287,10 @@ pub async fn complete<S: Store, B: BlobStore>(
         size: written.size,
         etag: object_etag.clone(),
         blob: written.id.clone(),
-        headers: upload.headers,
+        headers: ObjectHeaders {
+            part_sizes: chosen.iter().map(|p| p.size).collect(),
+            ..upload.headers
+        },
         tags: upload.tags,
     };
     let completed = match store.complete_upload(&input.upload_id, object).await {

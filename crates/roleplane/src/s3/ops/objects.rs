@@ -458,6 +458,7 @@ async fn readable<S: Store, B: BlobStore, T>(
     conditions: [Option<&ETagCondition>; 2],
     dates: [Option<&Timestamp>; 2],
     range: Option<&Range>,
+    part_number: Option<i32>,
 ) -> S3Result<(Arc<ObjectMeta>, Option<std::ops::Range<u64>>)> {
     let object = readable_object_of(ops, req, key).await?;
     let [if_match, if_none_match] = conditions;
@@ -469,8 +470,40 @@ async fn readable<S: Store, B: BlobStore, T>(
         if_modified_since,
         if_unmodified_since,
     )?;
-    let range = range_of(range, object.size)?;
+    let range = match part_number {
+        Some(number) => Some(part_range(&object, number)?),
+        None => range_of(range, object.size)?,
+    };
     Ok((object, range))
+}
+
+/// The bytes of part `number` of an object (`?partNumber=N`): a multipart object's part, or
+/// the whole of a single-part object as its part 1.
+fn part_range(object: &ObjectMeta, number: i32) -> S3Result<std::ops::Range<u64>> {
+    let invalid = || {
+        errors::custom(
+            "InvalidPartNumber",
+            416,
+            "The requested partnumber is not satisfiable",
+        )
+    };
+    let index = usize::try_from(number)
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .ok_or_else(invalid)?;
+    let sizes = &object.headers.part_sizes;
+    if sizes.is_empty() {
+        return (index == 0).then_some(0..object.size).ok_or_else(invalid);
+    }
+    let size = *sizes.get(index).ok_or_else(invalid)?;
+    let start: u64 = sizes[..index].iter().sum();
+    Ok(start..start + size)
+}
+
+/// `x-amz-mp-parts-count` of a read by part number.
+fn parts_count(object: &ObjectMeta, part_number: Option<i32>) -> Option<i32> {
+    part_number?;
+    i32::try_from(object.headers.part_sizes.len().max(1)).ok()
 }
 
 pub async fn get<S: Store, B: BlobStore>(
@@ -488,6 +521,7 @@ pub async fn get<S: Store, B: BlobStore>(
             input.if_unmodified_since.as_ref(),
         ],
         input.range.as_ref(),
+        input.part_number,
     )
     .await?;
     let body = ops
@@ -512,6 +546,7 @@ pub async fn get<S: Store, B: BlobStore>(
         last_modified: Some(r.last_modified),
         server_side_encryption: sse(),
         tag_count: i32::try_from(object.tags.len()).ok().filter(|n| *n > 0),
+        parts_count: parts_count(&object, input.part_number),
         ..GetObjectOutput::default()
     };
     if checksum_mode(input.checksum_mode.as_ref())
@@ -538,6 +573,7 @@ pub async fn head<S: Store, B: BlobStore>(
             input.if_unmodified_since.as_ref(),
         ],
         input.range.as_ref(),
+        input.part_number,
     )
     .await?;
     let r = Representation::of(&object, range.as_ref());
@@ -555,6 +591,7 @@ pub async fn head<S: Store, B: BlobStore>(
         e_tag: Some(r.e_tag),
         last_modified: Some(r.last_modified),
         server_side_encryption: sse(),
+        parts_count: parts_count(&object, input.part_number),
         ..HeadObjectOutput::default()
     };
     if checksum_mode(input.checksum_mode.as_ref())

@@ -53,6 +53,7 @@ pub async fn put_policy<S: Store, B: BlobStore>(
     let policy = Policy::parse(document, PolicyKind::Resource)
         .map_err(|e| s3_error!(MalformedPolicy, "{}", e.message))?;
     check_resources(&policy, &bucket.name)?;
+    check_actions(&policy)?;
     let blocks_public = bucket
         .public_access_block
         .is_some_and(|block| block.block_public_policy);
@@ -98,6 +99,113 @@ fn check_resources(policy: &Policy, bucket: &str) -> S3Result<()> {
     }
     Ok(())
 }
+
+/// Every action a bucket policy names must be S3's: `*`, a pattern under `s3:`, or an action
+/// S3 has (Service Authorization Reference, Amazon S3).
+fn check_actions(policy: &Policy) -> S3Result<()> {
+    for statement in &policy.statements {
+        for pattern in &statement.action.actions {
+            let action = pattern.source.to_ascii_lowercase();
+            let valid = action == "*"
+                || action
+                    .strip_prefix("s3:")
+                    .is_some_and(|name| name.contains(['*', '?']) || S3_ACTIONS.contains(&name));
+            if !valid {
+                return Err(s3_error!(MalformedPolicy, "Policy has invalid action"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// S3's actions, lowercased (the Service Authorization Reference's list for Amazon S3, object
+/// and bucket resources).
+const S3_ACTIONS: &[&str] = &[
+    "abortmultipartupload",
+    "bypassgovernanceretention",
+    "createbucket",
+    "createjob",
+    "deletebucket",
+    "deletebucketownershipcontrols",
+    "deletebucketpolicy",
+    "deletebucketwebsite",
+    "deleteobject",
+    "deleteobjecttagging",
+    "deleteobjectversion",
+    "deleteobjectversiontagging",
+    "getaccelerateconfiguration",
+    "getanalyticsconfiguration",
+    "getbucketacl",
+    "getbucketcors",
+    "getbucketlocation",
+    "getbucketlogging",
+    "getbucketnotification",
+    "getbucketobjectlockconfiguration",
+    "getbucketownershipcontrols",
+    "getbucketpolicy",
+    "getbucketpolicystatus",
+    "getbucketpublicaccessblock",
+    "getbucketrequestpayment",
+    "getbuckettagging",
+    "getbucketversioning",
+    "getbucketwebsite",
+    "getencryptionconfiguration",
+    "getintelligenttieringconfiguration",
+    "getinventoryconfiguration",
+    "getlifecycleconfiguration",
+    "getmetricsconfiguration",
+    "getobject",
+    "getobjectacl",
+    "getobjectattributes",
+    "getobjectlegalhold",
+    "getobjectretention",
+    "getobjecttagging",
+    "getobjecttorrent",
+    "getobjectversion",
+    "getobjectversionacl",
+    "getobjectversionattributes",
+    "getobjectversionforreplication",
+    "getobjectversiontagging",
+    "getobjectversiontorrent",
+    "getreplicationconfiguration",
+    "listallmybuckets",
+    "listbucket",
+    "listbucketmultipartuploads",
+    "listbucketversions",
+    "listmultipartuploadparts",
+    "objectowneroverridetoowner",
+    "putaccelerateconfiguration",
+    "putanalyticsconfiguration",
+    "putbucketacl",
+    "putbucketcors",
+    "putbucketlogging",
+    "putbucketnotification",
+    "putbucketobjectlockconfiguration",
+    "putbucketownershipcontrols",
+    "putbucketpolicy",
+    "putbucketpublicaccessblock",
+    "putbucketrequestpayment",
+    "putbuckettagging",
+    "putbucketversioning",
+    "putbucketwebsite",
+    "putencryptionconfiguration",
+    "putintelligenttieringconfiguration",
+    "putinventoryconfiguration",
+    "putlifecycleconfiguration",
+    "putmetricsconfiguration",
+    "putobject",
+    "putobjectacl",
+    "putobjectlegalhold",
+    "putobjectretention",
+    "putobjecttagging",
+    "putobjectversionacl",
+    "putobjectversiontagging",
+    "putreplicationconfiguration",
+    "replicatedelete",
+    "replicateobject",
+    "replicatetags",
+    "restoreobject",
+];
 
 pub async fn delete_policy<S: Store, B: BlobStore>(
     ops: &Objects<S, B>,
@@ -302,6 +410,21 @@ mod tests {
             r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"{resource}"}}]}}"#
         );
         Policy::parse(&doc, PolicyKind::Resource).unwrap()
+    }
+
+    #[test]
+    fn a_bucket_policy_names_only_s3_actions() {
+        let with = |action: &str| {
+            let doc = format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"{action}","Resource":"arn:aws:s3:::docs/*"}}]}}"#
+            );
+            check_actions(&Policy::parse(&doc, PolicyKind::Resource).unwrap())
+        };
+        assert!(with("s3:GetObject").is_ok());
+        assert!(with("s3:Get*").is_ok());
+        assert!(with("*").is_ok());
+        assert!(with("s3:FlyAway").is_err());
+        assert!(with("iam:GetUser").is_err());
     }
 
     #[test]
