@@ -10,7 +10,7 @@ use super::headers::{
     etag, grants, multipart_etag, object_headers, owner, refuse_acl, set_checksum, sse,
     tags_of_header,
 };
-use super::objects::{check_metadata_size, copy_source, declared_length, receive};
+use super::objects::{check_metadata_size, copy_source, declared_length, receive, settle};
 use super::{Objects, Out, authorized, bucket_of};
 use crate::s3::blobs::BlobStore;
 use crate::s3::blobs::Written;
@@ -125,18 +125,9 @@ async fn record_part<S: Store, B: BlobStore>(
         blob: written.id.clone(),
         last_modified: OffsetDateTime::now_utc(),
     };
-    match ops.app.store().put_part(upload_id, part).await {
-        Ok(replaced) => {
-            if let Some(old) = replaced {
-                ops.blobs.delete(&old).await;
-            }
-            Ok(etag_hex)
-        }
-        Err(e) => {
-            ops.blobs.delete(&written.id).await;
-            Err(errors::from_store(e))
-        }
-    }
+    let stored = ops.app.store().put_part(upload_id, part).await;
+    settle(ops, written, stored).await?;
+    Ok(etag_hex)
 }
 
 /// UploadPartCopy: a part whose bytes are (a range of) an existing object, which the access

@@ -165,7 +165,18 @@ pub(super) async fn store_object<S: Store, B: BlobStore>(
     object: NewObject,
     written: &Written,
 ) -> S3Result<()> {
-    match ops.app.store().put_object(object).await {
+    let stored = ops.app.store().put_object(object).await;
+    settle(ops, written, stored).await
+}
+
+/// After a record naming `written` was (or failed to be) stored: the blob it replaced goes,
+/// or, if nothing was stored, the new blob goes. Either way one blob is left per record.
+pub(super) async fn settle<S: Store, B: BlobStore>(
+    ops: &Objects<S, B>,
+    written: &Written,
+    stored: store::Result<Option<String>>,
+) -> S3Result<()> {
+    match stored {
         Ok(replaced) => {
             if let Some(old) = replaced {
                 ops.blobs.delete(&old).await;
