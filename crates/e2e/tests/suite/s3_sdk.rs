@@ -16,6 +16,31 @@ use e2e::{ACCOUNT_ID, Server, failure};
 
 const MIB: usize = 1024 * 1024;
 
+/// Creates a bucket; the test fails if S3 refuses.
+async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: impl Into<String>) {
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+}
+
+/// Puts an object; the test fails if S3 refuses.
+async fn put_object(
+    s3: &aws_sdk_s3::Client,
+    bucket: impl Into<String>,
+    key: impl Into<String>,
+    body: ByteStream,
+) {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body)
+        .send()
+        .await
+        .expect("PutObject");
+}
+
 fn tagging(pairs: &[(&str, &str)]) -> Tagging {
     Tagging::builder()
         .set_tag_set(Some(
@@ -60,11 +85,7 @@ async fn buckets_their_defaults_and_settings() {
     let s3 = server.s3().await;
     let bucket = "settings-bucket";
 
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     // Creating a bucket one already owns in us-east-1 succeeds again, as on AWS.
     s3.create_bucket()
         .bucket(bucket)
@@ -300,13 +321,7 @@ async fn buckets_their_defaults_and_settings() {
     );
 
     // A bucket with an object cannot be deleted.
-    s3.put_object()
-        .bucket(bucket)
-        .key("k")
-        .body(ByteStream::from_static(b"x"))
-        .send()
-        .await
-        .expect("PutObject");
+    put_object(&s3, bucket, "k", ByteStream::from_static(b"x")).await;
     let (code, _, status) = failure(s3.delete_bucket().bucket(bucket).send().await);
     assert_eq!((code.as_str(), status), ("BucketNotEmpty", 409));
     s3.delete_object()
@@ -334,18 +349,14 @@ async fn buckets_their_defaults_and_settings() {
 async fn bucket_names_are_global_and_buckets_private_to_their_account() {
     let server = Server::start();
     let s3 = server.s3().await;
-    s3.create_bucket()
-        .bucket("taken-name")
-        .send()
-        .await
-        .expect("CreateBucket");
-    s3.put_object()
-        .bucket("taken-name")
-        .key("secret")
-        .body(ByteStream::from_static(b"mine"))
-        .send()
-        .await
-        .expect("PutObject");
+    create_bucket(&s3, "taken-name").await;
+    put_object(
+        &s3,
+        "taken-name",
+        "secret",
+        ByteStream::from_static(b"mine"),
+    )
+    .await;
 
     let (key_id, secret) = server.second_account("210987654321");
     let other = e2e::s3_client(&server.config(&key_id, &secret, None).await);
@@ -397,19 +408,9 @@ async fn bucket_policies_grant_other_accounts_and_deny_this_one() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "policed";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     for key in ["shared/doc", "private/doc", "denied/doc"] {
-        s3.put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(ByteStream::from_static(b"content"))
-            .send()
-            .await
-            .expect("PutObject");
+        put_object(&s3, bucket, key, ByteStream::from_static(b"content")).await;
     }
     let other_account = "210987654321";
     let policy = format!(
@@ -500,18 +501,8 @@ async fn bucket_policies_grant_other_accounts_and_deny_this_one() {
 async fn iam_policies_decide_what_a_user_may_do() {
     let server = Server::start();
     let s3 = server.s3().await;
-    s3.create_bucket()
-        .bucket("guarded")
-        .send()
-        .await
-        .expect("CreateBucket");
-    s3.put_object()
-        .bucket("guarded")
-        .key("readable/a")
-        .body(ByteStream::from_static(b"a"))
-        .send()
-        .await
-        .expect("PutObject");
+    create_bucket(&s3, "guarded").await;
+    put_object(&s3, "guarded", "readable/a", ByteStream::from_static(b"a")).await;
 
     let key = server.user_with_key("reader").await;
     server
@@ -600,11 +591,7 @@ async fn objects_round_trip_with_their_headers_tags_and_copies() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "objects";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     let body = Noise::new(1).bytes(100_000);
 
     let put = s3
@@ -994,11 +981,7 @@ async fn listings_page_and_group_like_s3() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "listings";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     let keys = [
         "a.txt",
         "b/1.txt",
@@ -1009,13 +992,7 @@ async fn listings_page_and_group_like_s3() {
         "f/5.txt",
     ];
     for (n, key) in keys.iter().enumerate() {
-        s3.put_object()
-            .bucket(bucket)
-            .key(*key)
-            .body(ByteStream::from(vec![b'x'; n + 1]))
-            .send()
-            .await
-            .expect("PutObject");
+        put_object(&s3, bucket, *key, ByteStream::from(vec![b'x'; n + 1])).await;
     }
 
     // Everything, in key order, with sizes and ETags.
@@ -1253,11 +1230,7 @@ async fn range_and_conditional_reads() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "ranges";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     let body: Vec<u8> = (0..100u8).collect();
     let put = s3
         .put_object()
@@ -1440,11 +1413,7 @@ async fn multipart_uploads_follow_s3_rules() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "multipart";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     let mut noise = Noise::new(7);
     let part1 = noise.bytes(5 * MIB);
     let part2 = noise.bytes(1000);
@@ -1897,11 +1866,7 @@ async fn a_128_mib_object_streams_through_bounded_server_memory() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "large";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     let upload = s3
         .create_multipart_upload()
         .bucket(bucket)
@@ -1995,11 +1960,7 @@ async fn bucket_listing_order_region_and_location_constraints() {
     let server = Server::start();
     let s3 = server.s3().await;
     for name in ["zeta-bucket", "alpha-bucket", "mid.bucket"] {
-        s3.create_bucket()
-            .bucket(name)
-            .send()
-            .await
-            .expect("CreateBucket");
+        create_bucket(&s3, name).await;
     }
     let listed = s3.list_buckets().send().await.expect("ListBuckets");
     let names: Vec<_> = listed.buckets().iter().filter_map(|b| b.name()).collect();
@@ -2046,11 +2007,7 @@ async fn digests_and_conditional_writes_are_checked() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "digests";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     let body = b"digest me".to_vec();
 
     s3.put_object()
@@ -2167,11 +2124,7 @@ async fn keys_are_literal_and_responses_overridable() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "literal";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     let keys = [
         "double//slash",
         "dots/../up",
@@ -2286,11 +2239,7 @@ async fn s3_limits_on_keys_metadata_tags_and_batches() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "limits";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     let mut problems = Vec::new();
     let put = |key: String| {
         s3.put_object()
@@ -2459,11 +2408,7 @@ async fn multipart_upload_listings_page_and_group() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "uploads";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     let mut ids = Vec::new();
     for key in ["a", "a", "b/1", "b/2", "c"] {
         let upload = s3
@@ -2553,11 +2498,7 @@ async fn checksums_are_verified() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "checksums";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     let body = Noise::new(5).bytes(300_000);
 
     for algorithm in [
@@ -2627,11 +2568,7 @@ async fn an_uploaded_checksum_is_returned_in_checksum_mode() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "checksum-mode";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     let body = Noise::new(6).bytes(100_000);
     let put = s3
         .put_object()
@@ -2673,11 +2610,7 @@ async fn copies_take_conditions_tags_and_encoded_sources() {
     let server = Server::start();
     let s3 = server.s3().await;
     for bucket in ["copy-from", "copy-to"] {
-        s3.create_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .expect("CreateBucket");
+        create_bucket(&s3, bucket).await;
     }
     let key = "sp ace+plus&ü.txt";
     let put = s3
@@ -2922,11 +2855,7 @@ async fn every_object_response_says_aes256() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "encrypted";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     let aes = Some(&ServerSideEncryption::Aes256);
     let mut problems = Vec::new();
     let mut check = |what: &str, sse: Option<&ServerSideEncryption>| {
@@ -3039,11 +2968,7 @@ async fn bucket_policies_are_validated_as_s3_does() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "validated";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     let principal = format!(r#"{{"AWS":"arn:aws:iam::{ACCOUNT_ID}:root"}}"#);
     let doc = |principal: Option<&str>, action: &str, resource: &str| {
         let principal = principal
@@ -3112,11 +3037,7 @@ async fn a_multipart_object_is_read_part_by_part() {
     let server = Server::start();
     let s3 = server.s3().await;
     let bucket = "by-part";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("CreateBucket");
+    create_bucket(&s3, bucket).await;
     let part1 = Noise::new(11).bytes(5 * MIB);
     let part2 = Noise::new(12).bytes(777);
     let upload = s3
