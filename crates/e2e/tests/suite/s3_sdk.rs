@@ -25,6 +25,22 @@ async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: impl Into<String>) {
         .expect("CreateBucket");
 }
 
+/// An object's bytes; the test fails if S3 refuses.
+async fn read_object(
+    s3: &aws_sdk_s3::Client,
+    bucket: impl Into<String>,
+    key: impl Into<String>,
+) -> Vec<u8> {
+    let got = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("GetObject");
+    body_of(got).await
+}
+
 /// Puts an object; the test fails if S3 refuses.
 async fn put_object(
     s3: &aws_sdk_s3::Client,
@@ -690,14 +706,7 @@ async fn objects_round_trip_with_their_headers_tags_and_copies() {
         .send()
         .await
         .expect("PutObject (overwrite)");
-    let got = s3
-        .get_object()
-        .bucket(bucket)
-        .key("empty")
-        .send()
-        .await
-        .expect("GetObject");
-    assert_eq!(body_of(got).await, b"now full");
+    assert_eq!(read_object(&s3, bucket, "empty").await, b"now full");
 
     // Keys with characters that need encoding.
     let odd = "odd key/with spaces+plus=eq&amp;ü.txt";
@@ -1780,14 +1789,7 @@ async fn multipart_uploads_follow_s3_rules() {
         .await
         .expect("CompleteMultipartUpload with one small part");
     assert!(one.e_tag().is_some_and(|e| e.ends_with("-1\"")), "{one:?}");
-    let got = s3
-        .get_object()
-        .bucket(bucket)
-        .key("small")
-        .send()
-        .await
-        .expect("GetObject");
-    assert_eq!(body_of(got).await, vec![b'c'; 1024]);
+    assert_eq!(read_object(&s3, bucket, "small").await, vec![b'c'; 1024]);
 
     // Abort: the upload is gone.
     let aborted = s3
@@ -2047,14 +2049,7 @@ async fn digests_and_conditional_writes_are_checked() {
             .await,
     );
     assert_eq!((code.as_str(), status), ("PreconditionFailed", 412));
-    let got = s3
-        .get_object()
-        .bucket(bucket)
-        .key("once")
-        .send()
-        .await
-        .expect("GetObject");
-    assert_eq!(body_of(got).await, b"first");
+    assert_eq!(read_object(&s3, bucket, "once").await, b"first");
     // If-Match: replaces only the version named.
     let first = quoted(&md5_hex(b"first"));
     let (code, _, status) = failure(
@@ -2075,14 +2070,7 @@ async fn digests_and_conditional_writes_are_checked() {
         .send()
         .await
         .expect("PutObject If-Match the current ETag");
-    let got = s3
-        .get_object()
-        .bucket(bucket)
-        .key("once")
-        .send()
-        .await
-        .expect("GetObject");
-    assert_eq!(body_of(got).await, b"fourth");
+    assert_eq!(read_object(&s3, bucket, "once").await, b"fourth");
     let (code, _, status) = failure(
         s3.put_object()
             .bucket(bucket)
@@ -2515,14 +2503,7 @@ async fn checksums_are_verified() {
             .send()
             .await
             .unwrap_or_else(|e| panic!("PutObject {key}: {e:?}"));
-        let got = s3
-            .get_object()
-            .bucket(bucket)
-            .key(&key)
-            .send()
-            .await
-            .expect("GetObject");
-        assert_eq!(body_of(got).await, body);
+        assert_eq!(read_object(&s3, bucket, &key).await, body);
     }
 
     // A file body streams as aws-chunked with a trailing checksum.
@@ -2536,14 +2517,7 @@ async fn checksums_are_verified() {
         .send()
         .await
         .expect("PutObject of a file");
-    let got = s3
-        .get_object()
-        .bucket(bucket)
-        .key("from-file")
-        .send()
-        .await
-        .expect("GetObject");
-    assert_eq!(body_of(got).await, body);
+    assert_eq!(read_object(&s3, bucket, "from-file").await, body);
 
     // A checksum of other bytes is refused, and nothing stored.
     let (code, _, status) = failure(
@@ -2840,14 +2814,10 @@ async fn a_bucket_name_freed_and_taken_by_another_account_starts_empty() {
     assert_eq!((code.as_str(), status), ("AccessDenied", 403));
     let (code, _, status) = failure(first.create_bucket().bucket(bucket).send().await);
     assert_eq!((code.as_str(), status), ("BucketAlreadyExists", 409));
-    let got = second
-        .get_object()
-        .bucket(bucket)
-        .key("k")
-        .send()
-        .await
-        .expect("GetObject");
-    assert_eq!(body_of(got).await, b"the second account's");
+    assert_eq!(
+        read_object(&second, bucket, "k").await,
+        b"the second account's"
+    );
 }
 
 #[tokio::test]

@@ -64,15 +64,15 @@ struct Signer<'a> {
     token: Option<&'a str>,
 }
 
-/// ListBuckets (`GET /`) signed by `who`, served through the seam: (status, body).
-async fn list_buckets(setup: &Setup, who: &Signer<'_>) -> (u16, String) {
+/// `GET path` signed by `who` now, served through the seam.
+async fn signed_get(setup: &Setup, who: &Signer<'_>, path: &str) -> s3s::HttpResponse {
     let unsigned = [
         ("host", "localhost"),
         ("x-amz-content-sha256", EMPTY_SHA256),
     ];
     let request = HttpRequest {
         method: "GET",
-        path: "/",
+        path,
         query: "",
         headers: &unsigned,
         body: b"",
@@ -86,7 +86,7 @@ async fn list_buckets(setup: &Setup, who: &Signer<'_>) -> (u16, String) {
     };
     let now = now();
     let added = sigv4::sign(&request, &identity, now);
-    let mut http = axum::http::Request::builder().method("GET").uri("/");
+    let mut http = axum::http::Request::builder().method("GET").uri(path);
     for (name, value) in unsigned
         .iter()
         .copied()
@@ -95,7 +95,12 @@ async fn list_buckets(setup: &Setup, who: &Signer<'_>) -> (u16, String) {
         http = http.header(name, value);
     }
     let http = http.body(s3s::Body::empty()).unwrap();
-    let response = serve_at(&setup.service, http, now).await;
+    serve_at(&setup.service, http, now).await
+}
+
+/// ListBuckets (`GET /`) signed by `who`: (status, body).
+async fn list_buckets(setup: &Setup, who: &Signer<'_>) -> (u16, String) {
+    let response = signed_get(setup, who, "/").await;
     let status = response.status().as_u16();
     let body = response
         .into_body()
@@ -269,35 +274,7 @@ async fn tokens_that_do_not_open_expired_or_beside_a_long_term_key_are_refused()
 #[tokio::test]
 async fn a_bucket_that_does_not_exist_is_no_such_bucket() {
     let setup = setup().await;
-    let unsigned = [
-        ("host", "localhost"),
-        ("x-amz-content-sha256", EMPTY_SHA256),
-    ];
-    let request = HttpRequest {
-        method: "GET",
-        path: "/bucket",
-        query: "",
-        headers: &unsigned,
-        body: b"",
-    };
-    let identity = SigningIdentity {
-        access_key_id: KEY_ID,
-        secret_access_key: SECRET,
-        session_token: None,
-        region: "us-east-1",
-        service: "s3",
-    };
-    let now = now();
-    let added = sigv4::sign(&request, &identity, now);
-    let mut http = axum::http::Request::builder().method("GET").uri("/bucket");
-    for (name, value) in unsigned
-        .iter()
-        .copied()
-        .chain(added.iter().map(|(n, v)| (n.as_str(), v.as_str())))
-    {
-        http = http.header(name, value);
-    }
-    let response = serve_at(&setup.service, http.body(s3s::Body::empty()).unwrap(), now).await;
+    let response = signed_get(&setup, &ADMIN, "/bucket").await;
     assert_eq!(response.status().as_u16(), 404);
     assert_eq!(response.headers()["x-amz-request-id"], "TESTREQUEST");
 }
