@@ -70,6 +70,13 @@ pub struct ConnectionArgs {
     #[arg(long, env = "ROLEPLANE_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
 
+    /// Failing unauthenticated calls per second allowed from one source address with one
+    /// claimed access key id (bursts of ten seconds' worth; ten times as many per address,
+    /// whatever the key). Beyond it they are answered `Throttling` (S3: `SlowDown`) and leave
+    /// no audit record. A valid signature is never counted. 0 turns it off.
+    #[arg(long, env = "ROLEPLANE_AUTH_FAILURE_RATE", default_value_t = 5.0)]
+    pub auth_failure_rate: f64,
+
     /// Seconds open connections get to finish after SIGTERM before they are dropped.
     #[arg(long, env = "ROLEPLANE_SHUTDOWN_GRACE", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace: u64,

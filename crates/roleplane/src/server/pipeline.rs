@@ -87,6 +87,9 @@ async fn handle<S: Store>(
         };
         let request = s3::request_of(request);
         let (response, record) = s3::serve(&served.s3, request, arrival, record).await;
+        if !admitted(app, peer, &record) {
+            return s3::slow_down(&request_id).map(Body::new);
+        }
         // Audit contract: the call's record is durable before its response leaves.
         if let Some(audit) = app.audit() {
             audit.record(record, &request_id).await;
@@ -99,11 +102,25 @@ async fn handle<S: Store>(
         request_id: &request_id,
     };
     let rendered = read_and_route(app, request, &arrival, &mut record).await;
+    if !admitted(app, peer, &record) {
+        let throttled = AwsError::sender("Throttling", 400, "Rate exceeded".to_owned());
+        let rendered = Query(crate::protocol::Envelope::IAM).render(Err(throttled), &request_id);
+        return respond(rendered, &request_id);
+    }
     // Audit contract: the call's record is durable before its response leaves.
     if let Some(audit) = app.audit() {
         audit.record(record, &request_id).await;
     }
     respond(rendered, &request_id)
+}
+
+/// Whether a call's answer may leave as it is: a failing unauthenticated call beyond the
+/// failure limits is answered `Throttling` instead and leaves no audit record.
+fn admitted<S: Store>(app: &App<S>, peer: SocketAddr, record: &CallRecord) -> bool {
+    !record.failed_unauthenticated()
+        || app
+            .failure_limits()
+            .admit(peer.ip(), record.claimed_key(), std::time::Instant::now())
 }
 
 fn recognize_s3(request: &Request, domain: &str) -> Recognized {
