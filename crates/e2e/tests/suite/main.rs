@@ -22,6 +22,7 @@ mod iam_cli;
 mod imds;
 mod imds_host_mode;
 mod imds_identity;
+mod imds_ipv6;
 mod imds_tree;
 mod isolation;
 mod key_pairs;
