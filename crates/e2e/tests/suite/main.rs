@@ -8,6 +8,7 @@ mod audit;
 mod audit_durability;
 mod auth_scope;
 mod connections;
+mod disk_full;
 mod ec2;
 mod ec2_addresses;
 mod ec2_cli;
