@@ -2,7 +2,8 @@
 //!
 //! [`instances`] launches, lists and changes instances; [`attributes`] decodes user data and
 //! serves Describe/ModifyInstanceAttribute; [`key_pairs`] imports, lists and deletes key pairs
-//! (public keys only; CreateKeyPair is refused); [`associations`] attaches, replaces and
+//! (public keys only; CreateKeyPair is refused); [`tags`] adds, removes and lists the tags of
+//! instances and key pairs and holds EC2's tag rules; [`associations`] attaches, replaces and
 //! detaches instance profiles; [`metadata`] manages metadata options and account defaults.
 //! Beneath them, [`access`] authorizes (UnauthorizedOperation with an encoded message),
 //! [`locate`] looks up the instances and associations an operation names (authorized before a
@@ -22,10 +23,12 @@ pub mod error;
 mod filters;
 mod ids;
 mod instances;
+mod key_generation;
 mod key_pairs;
 mod locate;
 mod metadata;
 mod profiles;
+mod tags;
 mod xml;
 
 use store::{StateRequest, Store};
@@ -86,6 +89,9 @@ pub const OPERATIONS: &[&str] = &[
     "ImportKeyPair",
     "DescribeKeyPairs",
     "DeleteKeyPair",
+    "CreateTags",
+    "DeleteTags",
+    "DescribeTags",
     "AssociateIamInstanceProfile",
     "ReplaceIamInstanceProfileAssociation",
     "DisassociateIamInstanceProfile",
@@ -109,6 +115,10 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "ImportKeyPair" => key_pairs::import(call).await,
         "DescribeKeyPairs" => key_pairs::describe(call).await,
         "DeleteKeyPair" => key_pairs::delete(call).await,
+
+        "CreateTags" => tags::create(call).await,
+        "DeleteTags" => tags::delete(call).await,
+        "DescribeTags" => tags::describe(call).await,
 
         "AssociateIamInstanceProfile" => associations::associate(call).await,
         "ReplaceIamInstanceProfileAssociation" => associations::replace(call).await,
