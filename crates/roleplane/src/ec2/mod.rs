@@ -1,9 +1,10 @@
 //! Amazon EC2 (ec2Query, 2016-11-15): the instance and instance-profile-association APIs.
 //!
 //! [`instances`] launches, lists and changes instances; [`attributes`] decodes user data and
-//! serves Describe/ModifyInstanceAttribute; [`key_pairs`] imports, lists and deletes key pairs
-//! (public keys only; CreateKeyPair is refused); [`tags`] adds, removes and lists the tags of
-//! instances and key pairs and holds EC2's tag rules; [`associations`] attaches, replaces and
+//! serves Describe/ModifyInstanceAttribute; [`key_pairs`] creates, imports, lists and deletes
+//! key pairs (public keys kept; a created key's private half is returned once, made by
+//! [`key_generation`]); [`tags`] adds, removes and lists the tags of instances and key pairs
+//! and holds EC2's tag rules; [`associations`] attaches, replaces and
 //! detaches instance profiles; [`metadata`] manages metadata options and account defaults.
 //! Beneath them, [`access`] authorizes (UnauthorizedOperation with an encoded message),
 //! [`locate`] looks up the instances and associations an operation names (authorized before a
