@@ -262,10 +262,17 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     if pairs.iter().any(|p| p.name == name) {
         return Err(Ec2Error::KeyPairDuplicate(name.to_owned()).into());
     }
-    let generated = key_generation::generate(key_type, name).map_err(|err| {
-        tracing::error!(error = %err, "CreateKeyPair could not generate a key");
-        Ec2Error::Internal
-    })?;
+    // RSA key generation searches for primes for tens of milliseconds (far more in a debug
+    // build): off the request threads, so other calls are not held up behind it.
+    let (owned_type, owned_name) = (key_type.to_owned(), name.to_owned());
+    let generated =
+        tokio::task::spawn_blocking(move || key_generation::generate(&owned_type, &owned_name))
+            .await
+            .map_err(|_| Ec2Error::Internal)?
+            .map_err(|err| {
+                tracing::error!(error = %err, "CreateKeyPair could not generate a key");
+                Ec2Error::Internal
+            })?;
     let new = NewKeyPair {
         name: name.to_owned(),
         key_type: generated.public.key_type.to_owned(),
