@@ -37,6 +37,15 @@ pub fn image_id(id: &str) -> Result<&str, Ec2Error> {
     }
 }
 
+/// `sg-…`; EC2 answers a malformed one with its own code.
+pub fn group_id(id: &str) -> Result<&str, Ec2Error> {
+    if has_shape(id, "sg-") {
+        Ok(id)
+    } else {
+        Err(Ec2Error::MalformedGroupId(id.to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +70,10 @@ mod tests {
         assert!(association_id("i-0e7736511a163c209").is_err());
         assert!(image_id("ami-11aa22bb").is_ok());
         assert!(image_id("{var.ami_id}").is_err());
+        assert!(group_id("sg-0123456789abcdef0").is_ok());
+        assert_eq!(
+            group_id("web"),
+            Err(Ec2Error::MalformedGroupId("web".into()))
+        );
     }
 }

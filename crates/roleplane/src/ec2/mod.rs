@@ -3,7 +3,9 @@
 //! [`instances`] launches, lists and changes instances; [`attributes`] decodes user data and
 //! serves Describe/ModifyInstanceAttribute; [`key_pairs`] imports, lists and deletes key pairs
 //! (public keys only; CreateKeyPair is refused); [`associations`] attaches, replaces and
-//! detaches instance profiles; [`metadata`] manages metadata options and account defaults.
+//! detaches instance profiles; [`metadata`] manages metadata options and account defaults;
+//! [`vpcs`], [`security_groups`] and [`zones`] describe the network instances are on, which
+//! [`network`] computes (nothing of it is stored).
 //! Beneath them, [`access`] authorizes (UnauthorizedOperation with an encoded message),
 //! [`locate`] looks up the instances and associations an operation names (authorized before a
 //! missing one is reported), [`profiles`] resolves `IamInstanceProfile` and checks
@@ -25,8 +27,13 @@ mod instances;
 mod key_pairs;
 mod locate;
 mod metadata;
+pub mod network;
+mod pages;
 mod profiles;
+mod security_groups;
+mod vpcs;
 mod xml;
+mod zones;
 
 use store::{StateRequest, Store};
 
@@ -93,6 +100,10 @@ pub const OPERATIONS: &[&str] = &[
     "ModifyInstanceMetadataOptions",
     "ModifyInstanceMetadataDefaults",
     "GetInstanceMetadataDefaults",
+    "DescribeVpcs",
+    "DescribeSubnets",
+    "DescribeSecurityGroups",
+    "DescribeAvailabilityZones",
 ];
 
 async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
@@ -118,6 +129,11 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "ModifyInstanceMetadataOptions" => metadata::modify_options(call).await,
         "ModifyInstanceMetadataDefaults" => metadata::modify_defaults(call).await,
         "GetInstanceMetadataDefaults" => metadata::get_defaults(call).await,
+
+        "DescribeVpcs" => vpcs::describe_vpcs(call).await,
+        "DescribeSubnets" => vpcs::describe_subnets(call).await,
+        "DescribeSecurityGroups" => security_groups::describe(call).await,
+        "DescribeAvailabilityZones" => zones::describe(call).await,
 
         action => Err(AwsError::invalid_action(
             Envelope::EC2.protocol,
