@@ -525,3 +525,92 @@ async fn another_account_has_its_own_network_and_sees_nothing_of_the_first() {
         .unwrap_err();
     assert_eq!(err.code(), Some("InvalidSubnetID.NotFound"));
 }
+
+/// Host mode (`--imds-listen`): the VPC is the private blocks then loopback, an address's
+/// subnet is its block (or the `/24` around it), and a launch's `SubnetId` must hold its address.
+#[tokio::test]
+async fn host_mode_subnets_follow_real_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&dir.path().join("data"), &["--imds-listen", "127.0.0.1:0"]);
+    let ec2 = server.ec2().await;
+    let at = |ip: &'static str| {
+        ec2.run_instances()
+            .image_id("ami-0123456789abcdef0")
+            .min_count(1)
+            .max_count(1)
+            .private_ip_address(ip)
+    };
+    let private = at("10.20.30.40").send().await.unwrap().instances()[0].clone();
+    let public = at("203.0.113.7").send().await.unwrap().instances()[0].clone();
+    let looped = launch(&ec2, &[]).await;
+
+    let vpcs = ec2.describe_vpcs().send().await.unwrap();
+    let blocks: Vec<&str> = vpcs.vpcs()[0]
+        .cidr_block_association_set()
+        .iter()
+        .map(|b| b.cidr_block().unwrap())
+        .collect();
+    assert_eq!(
+        blocks,
+        [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "100.64.0.0/10",
+            "127.0.0.0/8"
+        ]
+    );
+    assert_eq!(vpcs.vpcs()[0].cidr_block(), Some("10.0.0.0/8"));
+    let subnets = ec2.describe_subnets().send().await.unwrap();
+    let block_of = |id: &str| {
+        subnets
+            .subnets()
+            .iter()
+            .find(|s| s.subnet_id() == Some(id))
+            .and_then(|s| s.cidr_block())
+            .map(str::to_owned)
+    };
+    assert_eq!(subnets.subnets().len(), 6, "{subnets:?}");
+    assert_eq!(
+        block_of(private.subnet_id().unwrap()).as_deref(),
+        Some("10.0.0.0/8")
+    );
+    assert_eq!(
+        block_of(public.subnet_id().unwrap()).as_deref(),
+        Some("203.0.113.0/24")
+    );
+    assert_eq!(
+        block_of(looped.subnet_id().unwrap()).as_deref(),
+        Some("127.0.0.0/8")
+    );
+
+    // A subnet that does not hold the address, with and without one.
+    let err = at("10.20.30.41")
+        .subnet_id(public.subnet_id().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.message()),
+        (
+            Some("InvalidParameterValue"),
+            Some("Address 10.20.30.41 does not fall within the subnet's address range")
+        )
+    );
+    let err = ec2
+        .run_instances()
+        .image_id("ami-0123456789abcdef0")
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(private.subnet_id().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidParameterCombination"));
+    let same = at("10.9.9.9")
+        .subnet_id(private.subnet_id().unwrap())
+        .send()
+        .await
+        .expect("an address in the named subnet");
+    assert_eq!(same.instances()[0].subnet_id(), private.subnet_id());
+}
