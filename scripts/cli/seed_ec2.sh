@@ -47,18 +47,25 @@ echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKm6HYUS+qqLMx8WnF9ybpt5SwXtGRmHaBZip9
 run ec2 import-key-pair --key-name my-key-pair --public-key-material fileb://my-key-pair.pub
 expect_success "import-key-pair my-key-pair"
 
+# The seed names subnet-1a2b3c4d, an example ID: a launch must name one of the account's own
+# subnets, so the step uses the subnet describe-subnets lists (the default VPC's).
+run ec2 describe-subnets
+expect_success "describe-subnets"
+SUBNET=$(json_get "r['Subnets'][0]['SubnetId']")
+
 # Launch with the role (run-instances --iam-instance-profile Name="s3access-profile").
-run ec2 run-instances --image-id ami-11aa22bb --iam-instance-profile Name="s3access-profile" --key-name my-key-pair --security-groups my-security-group --subnet-id subnet-1a2b3c4d
+run ec2 run-instances --image-id ami-11aa22bb --iam-instance-profile Name="s3access-profile" --key-name my-key-pair --security-groups my-security-group --subnet-id "$SUBNET"
 expect_success "run-instances with --iam-instance-profile"
 json_check "run-instances answers a pending instance carrying the profile" "
 assert re.fullmatch(r'r-[0-9a-f]{17}', r['ReservationId']), r
 assert r['OwnerId'] == '$ACCOUNT', r
 [i] = r['Instances']
 assert i['State'] == {'Code': 0, 'Name': 'pending'}, i['State']
-assert i['ImageId'] == 'ami-11aa22bb' and i['KeyName'] == 'my-key-pair' and i['SubnetId'] == 'subnet-1a2b3c4d', i
+assert i['ImageId'] == 'ami-11aa22bb' and i['KeyName'] == 'my-key-pair' and i['SubnetId'] == '$SUBNET', i
 assert i['IamInstanceProfile']['Arn'] == 'arn:aws:iam::$ACCOUNT:instance-profile/s3access-profile', i
 assert i['PrivateIpAddress'].startswith('127.') and i['PrivateIpAddress'] != '127.0.0.1', i
-assert i['SecurityGroups'] == [{'GroupName': 'my-security-group'}], i['SecurityGroups']
+[g] = i['SecurityGroups']
+assert g['GroupName'] == 'my-security-group' and re.fullmatch(r'sg-[0-9a-f]{17}', g['GroupId']), g
 "
 LAUNCHED=$(json_get "r['Instances'][0]['InstanceId']")
 

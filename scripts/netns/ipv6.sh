@@ -269,6 +269,12 @@ TOKEN_A6=$(token6 "$NS_A")
 check "A over IPv6, IMDSv1: instance-id is A's" "$(get6 "$NS_A" "" /latest/meta-data/instance-id)" "$ID_A"
 check "A over IPv6, IMDSv2: instance-id is A's" "$(get6 "$NS_A" "$TOKEN_A6" /latest/meta-data/instance-id)" "$ID_A"
 check "A over IPv6: meta-data/ipv6 is its address" "$(get6 "$NS_A" "$TOKEN_A6" /latest/meta-data/ipv6)" fd00:db8:1::2
+MAC_A=$(get6 "$NS_A" "$TOKEN_A6" /latest/meta-data/mac)
+check "A over IPv6: its interface's ipv6s is its address" \
+  "$(get6 "$NS_A" "$TOKEN_A6" "/latest/meta-data/network/interfaces/macs/$MAC_A/ipv6s")" fd00:db8:1::2
+check "A: DescribeInstances shows the address on its interface too" \
+  "$(aws_srv ec2 describe-instances --instance-ids "$ID_A" --query 'Reservations[0].Instances[0].NetworkInterfaces[0].Ipv6Addresses[0].Ipv6Address')" \
+  fd00:db8:1::2
 check "A over IPv6: meta-data/ lists ipv6" \
   "$(get6 "$NS_A" "$TOKEN_A6" /latest/meta-data/ | grep -cx ipv6)" 1
 CREDS_A=$(get6 "$NS_A" "$TOKEN_A6" /latest/meta-data/iam/security-credentials/role-a)

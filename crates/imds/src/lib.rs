@@ -41,6 +41,6 @@ pub use handler::MAX_TOKEN_TTL;
 pub use server::Imds;
 pub use source::{
     Credentials, CredentialsResult, HttpTokens, IamView, IdentitySignatures, InstanceView,
-    MetadataOptions, MetadataSource, RoleDelivery,
+    InterfaceView, MetadataOptions, MetadataSource, RoleDelivery,
 };
 pub use token::{TOKEN_LEN, TokenError};

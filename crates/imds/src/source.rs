@@ -48,6 +48,8 @@ pub struct InstanceView {
     pub account_id: String,
     pub region: String,
     pub availability_zone: String,
+    /// `placement/availability-zone-id` (`use1-az1`).
+    pub availability_zone_id: String,
     pub ami_id: String,
     pub instance_type: String,
     /// `x86_64`, `arm64` or `i386`; shown in the identity document.
@@ -72,6 +74,9 @@ pub struct InstanceView {
     pub public_key: Option<(String, String)>,
     /// Security group *names*, one per line in `meta-data/security-groups`.
     pub security_groups: Vec<String>,
+    /// The primary network interface (MAC [`InstanceView::mac`]), served under
+    /// `network/interfaces/macs/MAC/`.
+    pub interface: InterfaceView,
     /// Launch time: the identity document's `pendingTime` and the `Last-Modified` of static data.
     pub pending_time: SystemTime,
     /// Instance tags, served under `tags/instance/` when [`MetadataOptions::instance_metadata_tags`].
@@ -79,6 +84,26 @@ pub struct InstanceView {
     /// The associated instance profile; `None` hides `meta-data/iam/` entirely.
     pub iam: Option<IamView>,
     pub options: MetadataOptions,
+}
+
+/// The instance's primary network interface as `network/interfaces/macs/MAC/` shows it, beside
+/// what the view already holds (MAC, addresses, host name, owner, group names). Every value is a
+/// finished string, so serving one is a copy.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InterfaceView {
+    /// `eni-…`.
+    pub interface_id: String,
+    /// The IDs of [`InstanceView::security_groups`], in the same order.
+    pub security_group_ids: Vec<String>,
+    pub subnet_id: String,
+    pub subnet_ipv4_cidr_block: String,
+    pub vpc_id: String,
+    /// The VPC's primary block.
+    pub vpc_ipv4_cidr_block: String,
+    /// All of the VPC's blocks, one per line, primary first.
+    pub vpc_ipv4_cidr_blocks: String,
+    /// The interface's IPv6 addresses, one per line; empty hides `ipv6s`.
+    pub ipv6s: String,
 }
 
 /// The instance profile association as IMDS shows it.

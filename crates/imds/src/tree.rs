@@ -179,9 +179,11 @@ fn meta_data(rest: &[&[u8]], view: &InstanceView, body: &mut Vec<u8>) -> Route {
         [b"security-groups"] => written(body, launched, |b| {
             join_lines(b, view.security_groups.iter().map(String::as_str))
         }),
-        [b"placement"] => text(body, "availability-zone\nregion"),
+        [b"placement"] => text(body, "availability-zone\navailability-zone-id\nregion"),
         [b"placement", b"availability-zone"] => text(body, &view.availability_zone),
+        [b"placement", b"availability-zone-id"] => text(body, &view.availability_zone_id),
         [b"placement", b"region"] => text(body, &view.region),
+        [b"network", rest @ ..] => network(rest, view, body),
         [b"tags", rest @ ..] if view.options.instance_metadata_tags => tags(rest, view, body),
         [b"public-keys", rest @ ..] => match &view.public_key {
             Some((name, line)) => public_keys(rest, name, line, launched, body),
@@ -218,6 +220,58 @@ fn public_keys(
     }
 }
 
+/// `network/`: the instance's one interface under its MAC, with the leaves EC2 serves for a VPC
+/// interface without a public address, listed in EC2's (alphabetical) order.
+fn network(rest: &[&[u8]], view: &InstanceView, body: &mut Vec<u8>) -> Route {
+    let launched = view.pending_time;
+    let text = |body: &mut Vec<u8>, value: &str| {
+        written(body, launched, |b| b.extend_from_slice(value.as_bytes()))
+    };
+    let nic = &view.interface;
+    match rest {
+        [] => text(body, "interfaces/"),
+        [b"interfaces"] => text(body, "macs/"),
+        [b"interfaces", b"macs"] => written(body, launched, |b| {
+            b.extend_from_slice(view.mac.as_bytes());
+            b.push(b'/');
+        }),
+        [b"interfaces", b"macs", mac, rest @ ..] if *mac == view.mac.as_bytes() => match rest {
+            [] => written(body, launched, |b| {
+                b.extend_from_slice(b"device-number\ninterface-id\n");
+                if !nic.ipv6s.is_empty() {
+                    b.extend_from_slice(b"ipv6s\n");
+                }
+                b.extend_from_slice(INTERFACE_LISTING_REST.as_bytes());
+            }),
+            [b"device-number"] => text(body, "0"),
+            [b"interface-id"] => text(body, &nic.interface_id),
+            [b"ipv6s"] if !nic.ipv6s.is_empty() => text(body, &nic.ipv6s),
+            [b"local-hostname"] => text(body, &view.local_hostname),
+            [b"local-ipv4s"] => text(body, &view.local_ipv4),
+            [b"mac"] => text(body, &view.mac),
+            [b"owner-id"] => text(body, &view.account_id),
+            [b"security-group-ids"] => written(body, launched, |b| {
+                join_lines(b, nic.security_group_ids.iter().map(String::as_str))
+            }),
+            [b"security-groups"] => written(body, launched, |b| {
+                join_lines(b, view.security_groups.iter().map(String::as_str))
+            }),
+            [b"subnet-id"] => text(body, &nic.subnet_id),
+            [b"subnet-ipv4-cidr-block"] => text(body, &nic.subnet_ipv4_cidr_block),
+            [b"vpc-id"] => text(body, &nic.vpc_id),
+            [b"vpc-ipv4-cidr-block"] => text(body, &nic.vpc_ipv4_cidr_block),
+            [b"vpc-ipv4-cidr-blocks"] => text(body, &nic.vpc_ipv4_cidr_blocks),
+            _ => Route::NotFound,
+        },
+        _ => Route::NotFound,
+    }
+}
+
+/// `network/interfaces/macs/MAC/` after `device-number`, `interface-id` and (with IPv6
+/// addresses) `ipv6s`: no `public-*` or `ipv4-associations/` (no public address), no IPv6
+/// CIDR leaves (no IPv6 block is known for the instance's network).
+const INTERFACE_LISTING_REST: &str = "local-hostname\nlocal-ipv4s\nmac\nowner-id\nsecurity-group-ids\nsecurity-groups\nsubnet-id\nsubnet-ipv4-cidr-block\nvpc-id\nvpc-ipv4-cidr-block\nvpc-ipv4-cidr-blocks";
+
 /// The root device every instance has (an HVM instance's EBS root, as EC2 names it).
 const ROOT_DEVICE: &str = "/dev/xvda";
 
@@ -242,7 +296,7 @@ fn meta_data_listing(view: &InstanceView, b: &mut Vec<u8>) {
     if view.ipv6.is_some() {
         b.extend_from_slice(b"ipv6\n");
     }
-    b.extend_from_slice(b"local-hostname\nlocal-ipv4\nmac\nplacement/\nprofile\n");
+    b.extend_from_slice(b"local-hostname\nlocal-ipv4\nmac\nnetwork/\nplacement/\nprofile\n");
     if view.public_key.is_some() {
         b.extend_from_slice(b"public-keys/\n");
     }
@@ -402,9 +456,10 @@ fn join_lines<'a>(b: &mut Vec<u8>, lines: impl Iterator<Item = &'a str>) {
 
 /// A fixed-capacity segment list, so routing allocates nothing.
 mod smallvec_lite {
-    /// Paths deeper than this never exist in the tree; the excess is kept as one sentinel
-    /// segment so they still fail to match.
-    const MAX: usize = 6;
+    /// Paths deeper than this never exist in the tree (the deepest is
+    /// `/latest/meta-data/network/interfaces/macs/MAC/LEAF`, 7 segments); the excess is kept as
+    /// one sentinel segment so they still fail to match.
+    const MAX: usize = 8;
 
     pub struct Segments<'p> {
         items: [&'p [u8]; MAX],

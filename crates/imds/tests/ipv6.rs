@@ -114,3 +114,36 @@ async fn meta_data_ipv6_is_the_first_address_and_listed_only_when_present() {
     sorted.sort_unstable();
     assert_eq!(lines, sorted);
 }
+
+/// The interface's `ipv6s` lists every IPv6 address and is listed (sorted, after
+/// `interface-id`) only when there is one.
+#[tokio::test]
+async fn the_interface_lists_ipv6s_only_when_it_has_addresses() {
+    let f = fixture(&[("i-0aaaaaaaaaaaaaaaa", "127.0.0.34")], |_| {});
+    let addr = f.addrs[0];
+    let mac = get(addr, "/latest/meta-data/mac").await.text().to_owned();
+    let nic = format!("/latest/meta-data/network/interfaces/macs/{mac}/");
+    assert_eq!(get(addr, &format!("{nic}ipv6s")).await.status, 404);
+    assert!(
+        !get(addr, &nic)
+            .await
+            .text()
+            .split('\n')
+            .any(|l| l == "ipv6s")
+    );
+
+    f.source.edit(addr.ip(), |v| {
+        v.interface.ipv6s = "2001:db8:0:1::10\n2001:db8:0:1::11".into();
+    });
+    let r = get(addr, &format!("{nic}ipv6s")).await;
+    assert_eq!(
+        (r.status, r.text()),
+        (200, "2001:db8:0:1::10\n2001:db8:0:1::11")
+    );
+    let listing = get(addr, &nic).await;
+    let lines: Vec<&str> = listing.text().split('\n').collect();
+    assert_eq!(&lines[..3], ["device-number", "interface-id", "ipv6s"]);
+    let mut sorted = lines.clone();
+    sorted.sort_unstable();
+    assert_eq!(lines, sorted);
+}

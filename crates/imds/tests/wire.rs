@@ -248,7 +248,7 @@ async fn listings_and_leaves() {
         ("/latest/", "dynamic\nmeta-data"),
         (
             "/latest/meta-data/",
-            "ami-id\nami-launch-index\nblock-device-mapping/\nhostname\niam/\ninstance-id\ninstance-life-cycle\ninstance-type\nlocal-hostname\nlocal-ipv4\nmac\nplacement/\nprofile\nreservation-id\nsecurity-groups\nservices/",
+            "ami-id\nami-launch-index\nblock-device-mapping/\nhostname\niam/\ninstance-id\ninstance-life-cycle\ninstance-type\nlocal-hostname\nlocal-ipv4\nmac\nnetwork/\nplacement/\nprofile\nreservation-id\nsecurity-groups\nservices/",
         ),
         ("/latest/meta-data/ami-id", "ami-0123456789abcdef0"),
         ("/latest/meta-data/ami-id/", "ami-0123456789abcdef0"),
@@ -262,7 +262,18 @@ async fn listings_and_leaves() {
         ("/latest/meta-data/mac", "0e:49:61:0f:c3:11"),
         ("/latest/meta-data/reservation-id", "r-0123456789abcdef0"),
         ("/latest/meta-data/security-groups", "default\nweb"),
-        ("/latest/meta-data/placement/", "availability-zone\nregion"),
+        (
+            "/latest/meta-data/placement/",
+            "availability-zone\navailability-zone-id\nregion",
+        ),
+        (
+            "/latest/meta-data/placement/availability-zone-id",
+            "use1-az1",
+        ),
+        (
+            "/latest/meta-data/placement/availability-zone-id/",
+            "use1-az1",
+        ),
         (
             "/latest/meta-data/placement/availability-zone/",
             "us-east-1a",
@@ -290,6 +301,73 @@ async fn listings_and_leaves() {
     // The role list has no trailing newline: EC2 sent 21 bytes for a 21-character role.
     let r = get(addr, "/latest/meta-data/iam/security-credentials/").await;
     assert_eq!(r.header("content-length"), Some("8"));
+}
+
+/// The network tree, byte for byte: listings without a trailing newline, multi-valued leaves
+/// one per line, leaves with or without a trailing `/`, under any version, and the instance's
+/// own MAC only.
+#[tokio::test]
+async fn network_interface_tree() {
+    let f = one();
+    let addr = f.addrs[0];
+    let nic = "/latest/meta-data/network/interfaces/macs/0e:49:61:0f:c3:11";
+    let cases: Vec<(String, &str)> = vec![
+        ("/latest/meta-data/network".into(), "interfaces/"),
+        ("/latest/meta-data/network/".into(), "interfaces/"),
+        ("/latest/meta-data/network/interfaces/".into(), "macs/"),
+        (
+            "/latest/meta-data/network/interfaces/macs/".into(),
+            "0e:49:61:0f:c3:11/",
+        ),
+        (
+            format!("{nic}/"),
+            "device-number\ninterface-id\nlocal-hostname\nlocal-ipv4s\nmac\nowner-id\nsecurity-group-ids\nsecurity-groups\nsubnet-id\nsubnet-ipv4-cidr-block\nvpc-id\nvpc-ipv4-cidr-block\nvpc-ipv4-cidr-blocks",
+        ),
+        (format!("{nic}/device-number"), "0"),
+        (format!("{nic}/interface-id"), "eni-0be5d828a9a9fcf12"),
+        (format!("{nic}/local-hostname"), "ip-10-0-0-5.ec2.internal"),
+        (format!("{nic}/local-ipv4s"), "127.0.0.21"),
+        (format!("{nic}/mac"), "0e:49:61:0f:c3:11"),
+        (format!("{nic}/owner-id"), "123456789012"),
+        (
+            format!("{nic}/security-group-ids"),
+            "sg-0e9890f7df19b3d12\nsg-02aa288b0c6e7374b",
+        ),
+        (format!("{nic}/security-groups"), "default\nweb"),
+        (format!("{nic}/subnet-id"), "subnet-06dae7cfbcd72e932"),
+        (format!("{nic}/subnet-ipv4-cidr-block"), "10.0.0.0/8"),
+        (format!("{nic}/vpc-id"), "vpc-09e50608f10b6e923"),
+        (format!("{nic}/vpc-ipv4-cidr-block"), "10.0.0.0/8"),
+        (
+            format!("{nic}/vpc-ipv4-cidr-blocks"),
+            "10.0.0.0/8\n172.16.0.0/12",
+        ),
+        (format!("{nic}/vpc-id/"), "vpc-09e50608f10b6e923"),
+        (
+            "/2009-04-04/meta-data/network/interfaces/macs/0e:49:61:0f:c3:11/subnet-id".into(),
+            "subnet-06dae7cfbcd72e932",
+        ),
+    ];
+    for (path, body) in &cases {
+        let r = get(addr, path).await;
+        assert_eq!((r.status, r.text()), (200, *body), "{path}");
+        assert_eq!(r.header("content-type"), Some("text/plain"), "{path}");
+    }
+    for missing in [
+        "/latest/meta-data/network/interfaces/macs/02:00:00:00:00:01/".to_owned(),
+        "/latest/meta-data/network/interfaces/macs/02:00:00:00:00:01/vpc-id".to_owned(),
+        "/latest/meta-data/network/interfaces/macs/0E:49:61:0F:C3:11/vpc-id".to_owned(),
+        format!("{nic}/ipv6s"),
+        format!("{nic}/public-ipv4s"),
+        format!("{nic}/vpc-id/extra"),
+        format!("{nic}/vpc-id/extra/deeper/still"),
+        "/latest/meta-data/network/interfaces/other".to_owned(),
+        "/latest/meta-data/placement/group-name".to_owned(),
+        "/latest/meta-data/placement/partition-number".to_owned(),
+        "/latest/meta-data/placement/host-id".to_owned(),
+    ] {
+        assert_eq!(get(addr, &missing).await.status, 404, "{missing}");
+    }
 }
 
 #[tokio::test]

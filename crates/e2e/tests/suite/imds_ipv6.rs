@@ -15,7 +15,7 @@ use std::process::Command;
 /// The script's exit code for "the kernel refused namespaces or IPv6" (automake's skip code).
 const SKIPPED: i32 = 77;
 /// Checks the script makes; fewer passing would mean some silently did not run.
-const CHECKS: u32 = 36;
+const CHECKS: u32 = 38;
 
 #[test]
 fn ipv6_host_mode_attributes_by_source_address_across_namespaces() {

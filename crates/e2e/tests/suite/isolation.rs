@@ -106,6 +106,10 @@ struct Victim {
     key_pair: String,
     association: String,
     generation_job: String,
+    /// The instance's VPC, subnet and (default) security group.
+    vpc: String,
+    subnet: String,
+    group: String,
     /// The multipart upload in progress in [`VICTIM_BUCKET`], and its first part's ETag.
     upload: String,
     part_etag: String,
@@ -289,6 +293,13 @@ async fn victim(server: &Server) -> Victim {
     let association = element(&associations.body, "associationId")
         .expect("the instance's association")
         .to_owned();
+    let described = query_call(server, "ec2", ADMIN, "DescribeInstances", &[]);
+    let network = |name: &str| {
+        element(&described.body, name)
+            .unwrap_or_else(|| panic!("{name} in {}", described.body))
+            .to_owned()
+    };
+    let (vpc, subnet, group) = (network("vpcId"), network("subnetId"), network("groupId"));
     let job = Signer::new("access-analyzer", ADMIN).send(&server.endpoint, "PUT", "/policy/generation", &[("content-type", "application/json")], json!({
             "policyGenerationDetails": {"principalArn": format!("arn:aws:iam::{ACCOUNT_ID}:role/victim-role")},
             "cloudTrailDetails": {
@@ -323,6 +334,9 @@ async fn victim(server: &Server) -> Victim {
         key_pair,
         association,
         generation_job,
+        vpc,
+        subnet,
+        group,
         upload,
         part_etag,
     }
@@ -406,6 +420,9 @@ fn snapshot(server: &Server, victim: &Victim) -> Vec<String> {
         ("GetInstanceMetadataDefaults", vec![]),
         ("DescribeKeyPairs", vec![("IncludePublicKey", "true")]),
         ("DescribeTags", vec![]),
+        ("DescribeVpcs", vec![]),
+        ("DescribeSubnets", vec![]),
+        ("DescribeSecurityGroups", vec![]),
     ] {
         state.push(stable(&query_call(server, "ec2", ADMIN, action, &params)));
     }
@@ -545,6 +562,15 @@ ec2 DeleteTags ResourceId.1={key_pair} Tag.1.Key=team -> 400 InvalidKeyPair.NotF
 ec2 DescribeTags Filter.1.Name=resource-id Filter.1.Value.1={instance} -> own-without {instance}
 ec2 ModifyInstanceMetadataDefaults HttpTokens=required -> own
 ec2 GetInstanceMetadataDefaults -> own
+ec2 DescribeVpcs -> own
+ec2 DescribeVpcs VpcId.1={vpc} -> 400 InvalidVpcID.NotFound
+ec2 DescribeSubnets -> own
+ec2 DescribeSubnets SubnetId.1={subnet} -> 400 InvalidSubnetID.NotFound
+ec2 DescribeSecurityGroups -> own
+ec2 DescribeSecurityGroups GroupId.1={group} -> 400 InvalidGroup.NotFound
+ec2 DescribeAvailabilityZones -> own
+ec2 RunInstances ImageId=ami-0123456789abcdef0 MinCount=1 MaxCount=1 SubnetId={subnet} -> 400 InvalidSubnetID.NotFound
+ec2 RunInstances ImageId=ami-0123456789abcdef0 MinCount=1 MaxCount=1 SecurityGroupId.1={group} -> 400 InvalidGroup.NotFound
 cloudtrail LookupEvents {"MaxResults":50} -> own
 access-analyzer ValidatePolicy POST /policy/validation {"policyDocument":{s3_read_json},"policyType":"IDENTITY_POLICY"} -> own
 access-analyzer StartPolicyGeneration PUT /policy/generation {"policyGenerationDetails":{"principalArn":"{role}"},"cloudTrailDetails":{"trails":[{"cloudTrailArn":"arn:aws:cloudtrail:us-east-1:{account}:trail/t","allRegions":true}],"accessRole":"{role}","startTime":{an_hour_ago}}} -> own
@@ -710,6 +736,9 @@ fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
         ("instance", victim.instance.clone()),
         ("key_pair", victim.key_pair.clone()),
         ("association", victim.association.clone()),
+        ("vpc", victim.vpc.clone()),
+        ("subnet", victim.subnet.clone()),
+        ("group", victim.group.clone()),
         ("job", victim.generation_job.clone()),
         ("message", a_message.to_owned()),
         ("ec2_trust", EC2_TRUST.to_owned()),

@@ -395,7 +395,7 @@ async fn created_keys_are_ec2s_and_their_private_halves_are_never_kept() {
         secrets.push(body[body.len() / 2..body.len() / 2 + 48].to_owned());
     }
 
-    // PuTTY's format is refused (decision 0012), a bad key type in EC2's words, a name taken.
+    // PuTTY's format is refused (decision 0013), a bad key type in EC2's words, a name taken.
     let ppk = ec2
         .create_key_pair()
         .key_name("putty")

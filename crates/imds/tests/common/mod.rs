@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use imds::{
     Clock, Credentials, CredentialsResult, IamView, IdentitySignatures, Imds, ImdsConfig,
-    InstanceView, MetadataOptions, MetadataSource, Mode, RoleDelivery,
+    InstanceView, InterfaceView, MetadataOptions, MetadataSource, Mode, RoleDelivery,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -124,6 +124,7 @@ pub fn instance(id: &str, ip: &str) -> InstanceView {
         account_id: "123456789012".into(),
         region: "us-east-1".into(),
         availability_zone: "us-east-1a".into(),
+        availability_zone_id: "use1-az1".into(),
         ami_id: "ami-0123456789abcdef0".into(),
         instance_type: "t3.micro".into(),
         architecture: "x86_64".into(),
@@ -137,6 +138,16 @@ pub fn instance(id: &str, ip: &str) -> InstanceView {
         user_data: None,
         public_key: None,
         security_groups: vec!["default".into(), "web".into()],
+        interface: InterfaceView {
+            interface_id: "eni-0be5d828a9a9fcf12".into(),
+            security_group_ids: vec!["sg-0e9890f7df19b3d12".into(), "sg-02aa288b0c6e7374b".into()],
+            subnet_id: "subnet-06dae7cfbcd72e932".into(),
+            subnet_ipv4_cidr_block: "10.0.0.0/8".into(),
+            vpc_id: "vpc-09e50608f10b6e923".into(),
+            vpc_ipv4_cidr_block: "10.0.0.0/8".into(),
+            vpc_ipv4_cidr_blocks: "10.0.0.0/8\n172.16.0.0/12".into(),
+            ipv6s: String::new(),
+        },
         pending_time: at(T0 - 3600),
         tags: vec![
             ("Name".into(), "web-1".into()),

@@ -81,6 +81,26 @@ pub enum Ec2Error {
     /// UNCONFIRMED wording (moto's): more than 50 tags on one resource.
     #[error("The maximum number of Tags for a resource has been reached.")]
     TagLimitExceeded,
+    /// Real output: "InvalidVpcID.NotFound: The vpc ID 'vpc-ac2220ca' does not exist"
+    /// (github.com/hashicorp/terraform-aws-consul/issues/29).
+    #[error("The vpc ID '{0}' does not exist")]
+    VpcNotFound(String),
+    /// Real RunInstances and DescribeSubnets output, also for an ID of the wrong shape: "The
+    /// subnet ID 'example' does not exist" (github.com/openshift/openshift-ansible/issues/1053).
+    #[error("The subnet ID '{0}' does not exist")]
+    SubnetNotFound(String),
+    /// Real output: "InvalidGroup.NotFound: The security group 'sg-48118334' does not exist"
+    /// (github.com/serverless/serverless/issues/2973).
+    #[error("The security group '{0}' does not exist")]
+    GroupIdNotFound(String),
+    /// A group named where EC2 looks names up in the default VPC: "The security group
+    /// 'launch-wizard-1' does not exist in default VPC 'vpc-…'" (github.com/aws/aws-cli/issues/1207).
+    #[error("The security group '{name}' does not exist in default VPC '{vpc_id}'")]
+    GroupNameNotFound { name: String, vpc_id: String },
+    /// Real output: "InvalidGroupId.Malformed: Invalid id: \"x\" (expecting \"sg-...\")"
+    /// (github.com/aws/aws-cdk/issues/20800).
+    #[error("Invalid id: \"{0}\" (expecting \"sg-...\")")]
+    MalformedGroupId(String),
     /// `InvalidKey.Format`, with EC2's text for a public key it cannot read.
     #[error("{0}")]
     InvalidKeyFormat(String),
@@ -131,6 +151,10 @@ impl Ec2Error {
             Self::InvalidParameterCombination(_) => "InvalidParameterCombination",
             Self::KeyPairNotFound(_) | Self::KeyPairIdNotFound(_) => "InvalidKeyPair.NotFound",
             Self::KeyPairDuplicate(_) => "InvalidKeyPair.Duplicate",
+            Self::VpcNotFound(_) => "InvalidVpcID.NotFound",
+            Self::SubnetNotFound(_) => "InvalidSubnetID.NotFound",
+            Self::GroupIdNotFound(_) | Self::GroupNameNotFound { .. } => "InvalidGroup.NotFound",
+            Self::MalformedGroupId(_) => "InvalidGroupId.Malformed",
             Self::InvalidKeyFormat(_) => "InvalidKey.Format",
             Self::InvalidId(_) => "InvalidID",
             Self::TagLimitExceeded => "TagLimitExceeded",
@@ -260,6 +284,34 @@ mod tests {
                 Ec2Error::KeyPairDuplicate("x".into()),
                 "InvalidKeyPair.Duplicate",
                 "The keypair 'x' already exists.",
+            ),
+            (
+                Ec2Error::VpcNotFound("vpc-1".into()),
+                "InvalidVpcID.NotFound",
+                "The vpc ID 'vpc-1' does not exist",
+            ),
+            (
+                Ec2Error::SubnetNotFound("subnet-1".into()),
+                "InvalidSubnetID.NotFound",
+                "The subnet ID 'subnet-1' does not exist",
+            ),
+            (
+                Ec2Error::GroupIdNotFound("sg-1".into()),
+                "InvalidGroup.NotFound",
+                "The security group 'sg-1' does not exist",
+            ),
+            (
+                Ec2Error::GroupNameNotFound {
+                    name: "web".into(),
+                    vpc_id: "vpc-1".into(),
+                },
+                "InvalidGroup.NotFound",
+                "The security group 'web' does not exist in default VPC 'vpc-1'",
+            ),
+            (
+                Ec2Error::MalformedGroupId("web".into()),
+                "InvalidGroupId.Malformed",
+                "Invalid id: \"web\" (expecting \"sg-...\")",
             ),
             (
                 Ec2Error::InvalidProfileName("nope".into()),

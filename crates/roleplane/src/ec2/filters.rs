@@ -7,6 +7,7 @@
 use store::{AssociationState, Instance, InstanceCondition, InstanceField, InstanceState};
 
 use super::error::Ec2Error;
+use super::network::{Network, instance_filters};
 use crate::protocol::{AwsError, Params};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +17,7 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn matches_any(&self, candidates: &[String]) -> bool {
+    pub fn matches_any(&self, candidates: &[String]) -> bool {
         self.values
             .iter()
             .any(|pattern| candidates.iter().any(|c| wildcard_match(pattern, c)))
@@ -54,7 +55,6 @@ const INSTANCE_FILTERS: &[&str] = &[
     "image-id",
     "instance-type",
     "key-name",
-    "subnet-id",
     "private-ip-address",
     "reservation-id",
     "client-token",
@@ -66,10 +66,28 @@ const INSTANCE_FILTERS: &[&str] = &[
     "tag-key",
 ];
 
+/// Rejects filter names outside `known` (and `tag:KEY`, `tag-key`, which every resource takes).
+pub fn check_names(filters: &[Filter], known: &[&str]) -> Result<(), Ec2Error> {
+    for f in filters {
+        let tag = f.name == "tag-key" || f.name.strip_prefix("tag:").is_some_and(|k| !k.is_empty());
+        if !tag && !known.contains(&f.name.as_str()) {
+            return Err(invalid(&f.name));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a resource passes every filter, `values` giving its values for a filter name (none
+/// for a name it has nothing under: its tags, as these resources carry none).
+pub fn all_match(filters: &[Filter], values: impl Fn(&str) -> Vec<String>) -> bool {
+    filters.iter().all(|f| f.matches_any(&values(&f.name)))
+}
+
 /// Rejects filter names DescribeInstances does not know.
 pub fn check_instance_filters(filters: &[Filter]) -> Result<(), Ec2Error> {
     for f in filters {
         let known = INSTANCE_FILTERS.contains(&f.name.as_str())
+            || instance_filters::NAMES.contains(&f.name.as_str())
             || f.name.strip_prefix("tag:").is_some_and(|k| !k.is_empty());
         if !known {
             return Err(invalid(&f.name));
@@ -91,7 +109,6 @@ pub fn instance_conditions(filters: &[Filter]) -> Vec<InstanceCondition> {
                 "image-id" => InstanceField::ImageId,
                 "instance-type" => InstanceField::InstanceType,
                 "key-name" => InstanceField::KeyName,
-                "subnet-id" => InstanceField::SubnetId,
                 "private-ip-address" => InstanceField::PrivateIp,
                 "reservation-id" => InstanceField::ReservationId,
                 "client-token" => InstanceField::ClientToken,
@@ -109,10 +126,12 @@ pub fn instance_conditions(filters: &[Filter]) -> Vec<InstanceCondition> {
 }
 
 /// Whether `instance` passes every filter (each: any value matches any of its values).
-pub fn instance_matches(instance: &Instance, filters: &[Filter]) -> bool {
-    filters
-        .iter()
-        .all(|f| f.matches_any(&instance_values(instance, &f.name)))
+pub fn instance_matches(instance: &Instance, filters: &[Filter], net: &Network<'_>) -> bool {
+    filters.iter().all(|f| {
+        let values = instance_filters::values(net, instance, &f.name)
+            .unwrap_or_else(|| instance_values(instance, &f.name));
+        f.matches_any(&values)
+    })
 }
 
 fn instance_values(i: &Instance, name: &str) -> Vec<String> {
@@ -132,7 +151,6 @@ fn instance_values(i: &Instance, name: &str) -> Vec<String> {
         "image-id" => one(&i.image_id),
         "instance-type" => one(&i.instance_type),
         "key-name" => opt(&i.key_name),
-        "subnet-id" => opt(&i.subnet_id),
         "private-ip-address" if i.state != InstanceState::Terminated => one(&i.private_ip),
         "reservation-id" => one(&i.reservation_id),
         "client-token" => opt(&i.client_token),

@@ -49,6 +49,15 @@ pub fn image_id(id: &str) -> Result<&str, Ec2Error> {
     }
 }
 
+/// `sg-…`; EC2 answers a malformed one with its own code.
+pub fn group_id(id: &str) -> Result<&str, Ec2Error> {
+    if has_shape(id, "sg-") {
+        Ok(id)
+    } else {
+        Err(Ec2Error::MalformedGroupId(id.to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +93,10 @@ mod tests {
         for bad in ["vol-12345678", "i-123", "key-xyz", "", "ami-11aa22bb"] {
             assert_eq!(taggable(bad), Err(Ec2Error::InvalidId(bad.into())));
         }
+        assert!(group_id("sg-0123456789abcdef0").is_ok());
+        assert_eq!(
+            group_id("web"),
+            Err(Ec2Error::MalformedGroupId("web".into()))
+        );
     }
 }

@@ -9,8 +9,8 @@ use super::error::{Ec2Error, from_store};
 use super::filters::{self, Filter};
 use super::metadata::{self, OptionsInput};
 use super::{
-    Reply, account, addresses, attributes, ids, ipv6_addresses, key_pairs, locate, profiles,
-    respond, tags, xml,
+    Reply, account, addresses, attributes, ids, ipv6_addresses, key_pairs, locate, network,
+    profiles, respond, security_groups, tags, vpcs, xml,
 };
 use crate::request::Call;
 
@@ -51,7 +51,7 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
                 .into());
             }
             addresses::check(ip, call.app.addressing())?;
-            Some(ip.to_string())
+            Some(ip)
         }
     };
     let ipv6_addresses = ipv6_addresses::from_request(&root, count, call.app.addressing())?;
@@ -65,13 +65,9 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
     }
     // Other resource types (volumes, interfaces) do not exist here: their tags are dropped.
     let tags = tags::specified(call, "instance", tags::OtherTypes::Ignore)?;
-    let mut security_groups: Vec<String> = root
-        .list_str("SecurityGroupId")?
-        .into_iter()
-        .chain(root.list_str("SecurityGroup")?)
-        .map(str::to_owned)
-        .collect();
-    security_groups.retain(|g| !g.is_empty() && !g.contains('\n'));
+    let group_ids = root.list_str("SecurityGroupId")?;
+    let group_names = root.list_str("SecurityGroup")?;
+    let subnet_id = root.optional_str("SubnetId");
     let options = OptionsInput::parse(&root.scope("MetadataOptions"))?;
     let user_data = match root.optional_str("UserData") {
         Some(value) => attributes::decode_user_data(value)?,
@@ -103,6 +99,10 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
         None => None,
     };
 
+    // The network the instance joins: named groups and subnet must be the account's own.
+    let security_groups = security_groups::for_launch(call, &group_ids, &group_names).await?;
+    let subnet = vpcs::for_launch(call, subnet_id, private_ip).await?;
+
     let store = call.app.store();
     let defaults = store
         .instance_metadata_defaults(account(call))
@@ -115,12 +115,12 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
             .optional_str("InstanceType")
             .unwrap_or(DEFAULT_INSTANCE_TYPE)
             .to_owned(),
-        availability_zone: format!("{}a", call.app.region()),
+        availability_zone: network::availability_zone(call.app.region()),
         key_name: key_name.map(str::to_owned),
         public_key,
-        subnet_id: root.optional_str("SubnetId").map(str::to_owned),
+        subnet_id: Some(subnet.id),
         security_groups,
-        private_ip,
+        private_ip: private_ip.map(|ip| ip.to_string()),
         ipv6_addresses,
         metadata_options: metadata::at_launch(&defaults, options),
         tags,
@@ -147,7 +147,7 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
             })
             .collect();
         let shown: Vec<&Instance> = shown.iter().collect();
-        xml::reservation(x, &reservation.id, account(call), &shown);
+        xml::reservation(x, &reservation.id, &vpcs::network(call), &shown);
     }))
 }
 
@@ -223,9 +223,10 @@ pub async fn describe<S: Store>(call: &Call<'_, S>) -> Reply {
         Some(n) if found.len() == n.unsigned_abs() as usize => found.last().map(|i| i.id.clone()),
         _ => None,
     };
+    let net = vpcs::network(call);
     let selected: Vec<&Instance> = found
         .iter()
-        .filter(|i| filters::instance_matches(i, &filters))
+        .filter(|i| filters::instance_matches(i, &filters, &net))
         .collect();
     let reservations = by_reservation(&selected);
     Ok(respond(call, |x| {
@@ -234,7 +235,7 @@ pub async fn describe<S: Store>(call: &Call<'_, S>) -> Reply {
             "item",
             &reservations,
             |x, (id, instances)| {
-                xml::reservation(x, id, account(call), instances);
+                xml::reservation(x, id, &net, instances);
             },
         )
         .opt_elem("nextToken", next.as_deref());

@@ -8,7 +8,7 @@
 //!   blob, as for imported keys (`key_pairs::parse_openssh`).
 //!
 //! PuTTY's `ppk` format is not produced: no maintained crate writes it (ssh-key only reads it),
-//! and decision 0012 explains why the server does not hand-roll one.
+//! and decision 0013 explains why the server does not hand-roll one.
 
 use rsa::pkcs1::EncodeRsaPrivateKey as _;
 use rsa::pkcs8::{EncodePrivateKey as _, LineEnding};

@@ -245,7 +245,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     authorize(call, "ec2:CreateKeyPair", &arn, tags::request_tags(&tags)).await?;
     tags::authorize_on_create(call, &arn, &tags).await?;
     if format == "ppk" {
-        // Decision 0012: no maintained crate writes PuTTY's format.
+        // Decision 0013: no maintained crate writes PuTTY's format.
         return Err(Ec2Error::UnsupportedOperation(
             "KeyFormat ppk is not supported by this server. Create the key pair with KeyFormat \
              pem and convert it with puttygen."

@@ -5,7 +5,9 @@
 //! key pairs (public keys kept; a created key's private half is returned once, made by
 //! [`key_generation`]); [`tags`] adds, removes and lists the tags of instances and key pairs
 //! and holds EC2's tag rules; [`associations`] attaches, replaces and
-//! detaches instance profiles; [`metadata`] manages metadata options and account defaults.
+//! detaches instance profiles; [`metadata`] manages metadata options and account defaults;
+//! [`vpcs`], [`security_groups`] and [`zones`] describe the network instances are on, which
+//! [`network`] computes (nothing of it is stored).
 //! Beneath them, [`access`] authorizes (UnauthorizedOperation with an encoded message),
 //! [`locate`] looks up the instances and associations an operation names (authorized before a
 //! missing one is reported), [`profiles`] resolves `IamInstanceProfile` and checks
@@ -29,9 +31,14 @@ mod key_generation;
 mod key_pairs;
 mod locate;
 mod metadata;
+pub mod network;
+mod pages;
 mod profiles;
+mod security_groups;
 mod tags;
+mod vpcs;
 mod xml;
+mod zones;
 
 use store::{StateRequest, Store};
 
@@ -101,6 +108,10 @@ pub const OPERATIONS: &[&str] = &[
     "ModifyInstanceMetadataOptions",
     "ModifyInstanceMetadataDefaults",
     "GetInstanceMetadataDefaults",
+    "DescribeVpcs",
+    "DescribeSubnets",
+    "DescribeSecurityGroups",
+    "DescribeAvailabilityZones",
 ];
 
 async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
@@ -130,6 +141,11 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "ModifyInstanceMetadataOptions" => metadata::modify_options(call).await,
         "ModifyInstanceMetadataDefaults" => metadata::modify_defaults(call).await,
         "GetInstanceMetadataDefaults" => metadata::get_defaults(call).await,
+
+        "DescribeVpcs" => vpcs::describe_vpcs(call).await,
+        "DescribeSubnets" => vpcs::describe_subnets(call).await,
+        "DescribeSecurityGroups" => security_groups::describe(call).await,
+        "DescribeAvailabilityZones" => zones::describe(call).await,
 
         action => Err(AwsError::invalid_action(
             Envelope::EC2.protocol,

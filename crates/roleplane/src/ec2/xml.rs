@@ -3,6 +3,7 @@
 use store::{Association, AssociationState, Instance, InstanceState, MetadataOptions, StateChange};
 use time::OffsetDateTime;
 
+use super::network::{InstanceNetwork, Network, SecurityGroup, zones};
 use crate::protocol::{Iso8601, XmlWriter};
 
 /// EC2 timestamps carry milliseconds (`2026-01-02T03:04:05.000Z`).
@@ -16,35 +17,49 @@ pub fn state(x: &mut XmlWriter, name: &str, state: InstanceState) {
     });
 }
 
-/// One instance as DescribeInstances and RunInstances write it.
-pub fn instance(x: &mut XmlWriter, i: &Instance) {
-    let dns = format!("ip-{}.ec2.internal", i.private_ip.replace('.', "-"));
+/// One instance as DescribeInstances and RunInstances write it. A terminated instance has left
+/// the network: no address, subnet, VPC or interface.
+pub fn instance(x: &mut XmlWriter, i: &Instance, net: &Network<'_>) {
+    let n = net.instance(i);
     let live = i.state != InstanceState::Terminated;
     x.elem("instanceId", &i.id).elem("imageId", &i.image_id);
     state(x, "instanceState", i.state);
-    x.elem("privateDnsName", if live { dns.as_str() } else { "" })
-        .elem("dnsName", "")
-        .elem("reason", "")
-        .opt_elem("keyName", i.key_name.as_deref())
-        .elem("amiLaunchIndex", i.launch_index)
-        .empty("productCodes")
-        .elem("instanceType", &i.instance_type)
-        .elem("launchTime", timestamp(i.launched))
-        .node("placement", |x| {
-            x.elem("availabilityZone", &i.availability_zone)
-                .elem("groupName", "")
-                .elem("tenancy", "default");
-        })
-        .node("monitoring", |x| {
-            x.elem("state", "disabled");
-        })
-        .opt_elem("subnetId", i.subnet_id.as_deref());
+    x.elem(
+        "privateDnsName",
+        if live {
+            n.private_dns_name.as_str()
+        } else {
+            ""
+        },
+    )
+    .elem("dnsName", "")
+    .elem("reason", "")
+    .opt_elem("keyName", i.key_name.as_deref())
+    .elem("amiLaunchIndex", i.launch_index)
+    .empty("productCodes")
+    .elem("instanceType", &i.instance_type)
+    .elem("launchTime", timestamp(i.launched))
+    .node("placement", |x| {
+        x.elem("availabilityZone", &i.availability_zone)
+            .opt_elem(
+                "availabilityZoneId",
+                zones::zone_id(&i.availability_zone, net.region),
+            )
+            .elem("groupName", "")
+            .elem("tenancy", "default");
+    })
+    .node("monitoring", |x| {
+        x.elem("state", "disabled");
+    });
     if live {
-        x.elem("privateIpAddress", &i.private_ip);
+        x.elem("subnetId", &n.subnet.id)
+            .elem("vpcId", &n.vpc_id)
+            .elem("privateIpAddress", &i.private_ip)
+            .elem("sourceDestCheck", "true");
     }
     // botocore's `Instance.Ipv6Address`: the first of the instance's IPv6 addresses.
     x.opt_elem("ipv6Address", i.ipv6_addresses.first().map(String::as_str));
-    groups(x, &i.security_groups);
+    groups(x, &n.groups);
     x.elem("architecture", "x86_64")
         .elem("rootDeviceType", "ebs")
         .elem("rootDeviceName", "/dev/xvda")
@@ -55,6 +70,9 @@ pub fn instance(x: &mut XmlWriter, i: &Instance) {
             x.elem("key", &t.key).elem("value", &t.value);
         });
     }
+    x.list("networkInterfaceSet", "item", live.then_some(&n), |x, n| {
+        network_interface(x, i, net.account, n);
+    });
     if let Some(a) = &i.association {
         x.node("iamInstanceProfile", |x| {
             x.elem("arn", &a.profile.arn).elem("id", &a.profile.id);
@@ -65,14 +83,48 @@ pub fn instance(x: &mut XmlWriter, i: &Instance) {
     });
 }
 
-/// Security groups as given: IDs (`sg-…`) as groupId, anything else as groupName.
-pub fn groups(x: &mut XmlWriter, groups: &[String]) {
+/// The instance's primary network interface, attached at launch and deleted with it.
+fn network_interface(x: &mut XmlWriter, i: &Instance, owner: &str, n: &InstanceNetwork) {
+    x.elem("networkInterfaceId", &n.interface_id)
+        .elem("subnetId", &n.subnet.id)
+        .elem("vpcId", &n.vpc_id)
+        .elem("description", "")
+        .elem("ownerId", owner)
+        .elem("status", "in-use")
+        .elem("macAddress", &n.mac)
+        .elem("privateIpAddress", &i.private_ip)
+        .elem("privateDnsName", &n.private_dns_name)
+        .elem("sourceDestCheck", "true");
+    groups(x, &n.groups);
+    x.node("attachment", |x| {
+        x.elem("attachmentId", &n.attachment_id)
+            .elem("deviceIndex", 0)
+            .elem("status", "attached")
+            .elem("attachTime", timestamp(i.launched))
+            .elem("deleteOnTermination", "true")
+            .elem("networkCardIndex", 0);
+    })
+    .list("privateIpAddressesSet", "item", [()], |x, ()| {
+        x.elem("privateIpAddress", &i.private_ip)
+            .elem("privateDnsName", &n.private_dns_name)
+            .elem("primary", "true");
+    })
+    .list(
+        "ipv6AddressesSet",
+        "item",
+        &i.ipv6_addresses,
+        |x, address| {
+            x.elem("ipv6Address", address)
+                .elem("isPrimaryIpv6", "false");
+        },
+    )
+    .elem("interfaceType", "interface");
+}
+
+/// Security groups with their IDs and names.
+pub fn groups(x: &mut XmlWriter, groups: &[SecurityGroup]) {
     x.list("groupSet", "item", groups, |x, g| {
-        if g.starts_with("sg-") {
-            x.elem("groupId", g);
-        } else {
-            x.elem("groupName", g);
-        }
+        x.elem("groupId", &g.id).elem("groupName", &g.name);
     });
 }
 
@@ -85,15 +137,14 @@ pub fn metadata_options(x: &mut XmlWriter, o: &MetadataOptions, state: &str) {
         .elem("instanceMetadataTags", &o.instance_metadata_tags);
 }
 
-/// `<reservationId/><ownerId/><groupSet/><instancesSet>` of one reservation.
-pub fn reservation(x: &mut XmlWriter, id: &str, owner: &str, instances: &[&Instance]) {
-    x.elem("reservationId", id).elem("ownerId", owner);
-    let groups_of_first = instances
-        .first()
-        .map(|i| i.security_groups.as_slice())
-        .unwrap_or_default();
-    groups(x, groups_of_first);
-    x.list("instancesSet", "item", instances, |x, i| instance(x, i));
+/// `<reservationId/><ownerId/><groupSet/><instancesSet>` of one reservation. The reservation's
+/// groups are empty, as EC2 shows them for instances in a VPC (each instance lists its own).
+pub fn reservation(x: &mut XmlWriter, id: &str, net: &Network<'_>, instances: &[&Instance]) {
+    x.elem("reservationId", id).elem("ownerId", net.account);
+    groups(x, &[]);
+    x.list("instancesSet", "item", instances, |x, i| {
+        instance(x, i, net)
+    });
 }
 
 pub fn state_changes(x: &mut XmlWriter, changes: &[StateChange]) {

@@ -12,11 +12,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use imds::{HttpTokens, IamView, InstanceView, MetadataOptions};
+use imds::{HttpTokens, IamView, InstanceView, InterfaceView, MetadataOptions};
 use store::{
     AssociationState, Instance, InstanceCondition, InstanceField, InstanceQuery, InstanceState,
     ProfileRef, Store, StoreError,
 };
+
+use crate::ec2::addresses::Addressing;
+use crate::ec2::network::{self, Network, zones};
 
 /// Only running instances have a metadata service, as on EC2.
 const SERVED_STATE: InstanceState = InstanceState::Running;
@@ -61,7 +64,11 @@ impl Snapshot {
     }
 
     /// Reads every running instance of every account, with its profile's current role.
-    pub async fn load<S: Store>(store: &S, region: &str) -> Result<Snapshot, StoreError> {
+    pub async fn load<S: Store>(
+        store: &S,
+        region: &str,
+        addressing: Addressing,
+    ) -> Result<Snapshot, StoreError> {
         let running = InstanceQuery {
             conditions: vec![InstanceCondition {
                 field: InstanceField::StateName,
@@ -76,7 +83,9 @@ impl Snapshot {
         let mut roles = RoleNames::default();
         for account in store.list_accounts().await? {
             for instance in store.instances(&account.id, &running).await? {
-                snapshot.add(store, region, &mut roles, instance).await?;
+                snapshot
+                    .add(store, (region, addressing), &mut roles, instance)
+                    .await?;
             }
         }
         Ok(snapshot)
@@ -88,6 +97,7 @@ impl Snapshot {
         &self,
         store: &S,
         region: &str,
+        addressing: Addressing,
     ) -> Result<Option<(Snapshot, Vec<String>)>, StoreError> {
         // The mark first: a write landing in between is re-read next time, never missed.
         let mark = store.instance_change_mark().await?;
@@ -108,7 +118,8 @@ impl Snapshot {
         let mut gone = Vec::new();
         for instance in changed {
             let id = instance.id.clone();
-            next.add(store, region, &mut roles, instance).await?;
+            next.add(store, (region, addressing), &mut roles, instance)
+                .await?;
             if self.by_id.contains_key(&id) && !next.by_id.contains_key(&id) {
                 gone.push(id);
             }
@@ -169,7 +180,7 @@ impl Snapshot {
     async fn add<S: Store>(
         &mut self,
         store: &S,
-        region: &str,
+        (region, addressing): (&str, Addressing),
         roles: &mut RoleNames,
         instance: Instance,
     ) -> Result<(), StoreError> {
@@ -208,7 +219,7 @@ impl Snapshot {
                 .collect(),
             profile,
         };
-        let view = Arc::new(view(&instance, region, iam));
+        let view = Arc::new(view(&instance, region, addressing, iam));
         for ipv6 in &placement.ipv6 {
             self.by_ip.insert(*ipv6, view.clone());
         }
@@ -265,30 +276,50 @@ fn association_time(instance: &Instance) -> SystemTime {
         .into()
 }
 
-fn view(instance: &Instance, region: &str, iam: Option<IamView>) -> InstanceView {
-    let hostname = private_dns_name(&instance.private_ip, region);
+fn view(
+    instance: &Instance,
+    region: &str,
+    addressing: Addressing,
+    iam: Option<IamView>,
+) -> InstanceView {
+    let net = Network::new(&instance.account_id, region).instance(instance);
+    let hostname = net.private_dns_name.clone();
     let options = &instance.metadata_options;
+    let vpc_blocks = network::vpc_blocks(addressing);
+    let (group_names, group_ids) = net.groups.into_iter().map(|g| (g.name, g.id)).unzip();
     InstanceView {
         instance_id: instance.id.clone(),
         account_id: instance.account_id.clone(),
         region: region.to_owned(),
         availability_zone: instance.availability_zone.clone(),
+        availability_zone_id: zones::zone_id(&instance.availability_zone, region)
+            .unwrap_or_default(),
         ami_id: instance.image_id.clone(),
         instance_type: instance.instance_type.clone(),
         architecture: "x86_64".to_owned(),
         local_ipv4: instance.private_ip.clone(),
         ipv6: instance.ipv6_addresses.first().cloned(),
-        mac: mac_address(&instance.id),
+        mac: net.mac,
         hostname: hostname.clone(),
         local_hostname: hostname,
         reservation_id: instance.reservation_id.clone(),
         launch_index: instance.launch_index,
         user_data: instance.user_data.as_deref().map(Arc::from),
         public_key: instance.key_name.clone().zip(instance.public_key.clone()),
-        security_groups: if instance.security_groups.is_empty() {
-            vec!["default".to_owned()]
-        } else {
-            instance.security_groups.clone()
+        security_groups: group_names,
+        interface: InterfaceView {
+            interface_id: net.interface_id,
+            security_group_ids: group_ids,
+            subnet_id: net.subnet.id,
+            subnet_ipv4_cidr_block: net.subnet.block.to_string(),
+            vpc_id: net.vpc_id,
+            vpc_ipv4_cidr_block: vpc_blocks[0].to_string(),
+            vpc_ipv4_cidr_blocks: vpc_blocks
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            ipv6s: instance.ipv6_addresses.join("\n"),
         },
         pending_time: instance.launched.into(),
         tags: instance
@@ -311,50 +342,9 @@ fn view(instance: &Instance, region: &str, iam: Option<IamView>) -> InstanceView
     }
 }
 
-/// EC2's private DNS name: `ip-10-0-0-1.ec2.internal` in us-east-1, else
-/// `ip-10-0-0-1.REGION.compute.internal`.
-fn private_dns_name(ip: &str, region: &str) -> String {
-    let dashed = ip.replace('.', "-");
-    if region == "us-east-1" {
-        format!("ip-{dashed}.ec2.internal")
-    } else {
-        format!("ip-{dashed}.{region}.compute.internal")
-    }
-}
-
-/// A stable, locally administered unicast MAC derived from the instance ID (EC2's start with
-/// `02:`, `06:`, `0a:`, `0e:`, … for the same reason).
-fn mac_address(instance_id: &str) -> String {
-    let hex = instance_id.trim_start_matches("i-");
-    let tail = hex.get(hex.len().saturating_sub(10)..).unwrap_or("");
-    let mut mac = String::from("02");
-    for pair in tail.as_bytes().chunks(2) {
-        mac.push(':');
-        mac.push_str(std::str::from_utf8(pair).unwrap_or("00"));
-    }
-    mac
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dns_names_follow_ec2s_regional_form() {
-        assert_eq!(
-            private_dns_name("127.1.0.1", "us-east-1"),
-            "ip-127-1-0-1.ec2.internal"
-        );
-        assert_eq!(
-            private_dns_name("10.0.0.9", "eu-west-1"),
-            "ip-10-0-0-9.eu-west-1.compute.internal"
-        );
-    }
-
-    #[test]
-    fn mac_is_six_octets_from_the_instance_id() {
-        assert_eq!(mac_address("i-0123456789abcdef0"), "02:78:9a:bc:de:f0");
-    }
 
     /// What a snapshot serves, comparable: every address with its view and placement.
     fn served(snapshot: &Snapshot) -> Vec<(IpAddr, InstanceView, Placement)> {
@@ -419,8 +409,16 @@ mod tests {
             fingerprint: String::new(),
         };
 
-        let mut current = Snapshot::load(&store, REGION).await.unwrap();
-        assert!(current.patch(&store, REGION).await.unwrap().is_none());
+        let mut current = Snapshot::load(&store, REGION, Addressing::Local)
+            .await
+            .unwrap();
+        assert!(
+            current
+                .patch(&store, REGION, Addressing::Local)
+                .await
+                .unwrap()
+                .is_none()
+        );
         let mut ids = Vec::new();
         for step in 0..9 {
             let mut expect_gone = Vec::new();
@@ -504,8 +502,14 @@ mod tests {
                     expect_gone = vec![ids[1].clone(), ids[2].clone()];
                 }
             }
-            let (patched, gone) = current.patch(&store, REGION).await.unwrap().unwrap();
-            let fresh = Snapshot::load(&store, REGION).await.unwrap();
+            let (patched, gone) = current
+                .patch(&store, REGION, Addressing::Local)
+                .await
+                .unwrap()
+                .unwrap();
+            let fresh = Snapshot::load(&store, REGION, Addressing::Local)
+                .await
+                .unwrap();
             assert_eq!(served(&patched), served(&fresh), "after step {step}");
             // The IPv6 instance is served under each of its addresses exactly while running.
             let v6: IpAddr = "fd00:db8:1::6".parse().unwrap();
@@ -527,9 +531,17 @@ mod tests {
             .remove_role_from_instance_profile(ACCOUNT, "p", "r")
             .await
             .unwrap();
-        assert!(current.patch(&store, REGION).await.unwrap().is_none());
+        assert!(
+            current
+                .patch(&store, REGION, Addressing::Local)
+                .await
+                .unwrap()
+                .is_none()
+        );
         let reread = current.with_roles_reread(&store).await.unwrap().unwrap();
-        let fresh = Snapshot::load(&store, REGION).await.unwrap();
+        let fresh = Snapshot::load(&store, REGION, Addressing::Local)
+            .await
+            .unwrap();
         assert_eq!(served(&reread), served(&fresh));
         let served = served(&reread);
         let with_profile: Vec<_> = served

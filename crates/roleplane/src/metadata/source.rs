@@ -95,10 +95,11 @@ impl<S: Store> InstanceMetadata<S> {
     /// longer running are dropped, so a stopped and restarted instance starts with a fresh set.
     pub async fn reload(&self, refresh: Refresh) -> Result<Arc<Snapshot>, StoreError> {
         let (store, region) = (self.app.store(), self.app.region());
+        let addressing = self.app.addressing();
         let current = self.snapshot();
         let (fresh, gone) = match refresh {
             Refresh::Everything => {
-                let fresh = Snapshot::load(store, region).await?;
+                let fresh = Snapshot::load(store, region, addressing).await?;
                 let gone = current
                     .instance_ids()
                     .filter(|id| fresh.placement(id).is_none())
@@ -107,7 +108,7 @@ impl<S: Store> InstanceMetadata<S> {
                 (fresh, gone)
             }
             Refresh::Changes { roles } => {
-                let (mut fresh, gone) = match current.patch(store, region).await? {
+                let (mut fresh, gone) = match current.patch(store, region, addressing).await? {
                     Some((patched, gone)) => (Some(patched), gone),
                     None => (None, Vec::new()),
                 };

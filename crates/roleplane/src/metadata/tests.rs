@@ -16,6 +16,7 @@ use store::{
 
 use super::{Listen, MetadataService, Rotation, Settings};
 use crate::credentials::{KeyRing, SealingKey, SessionClaims, SessionPrincipal};
+use crate::ec2::addresses::Addressing;
 use crate::request::App;
 
 const ACCOUNT: &str = "123456789012";
@@ -51,7 +52,14 @@ impl Fixture {
             .unwrap();
         let keyring = KeyRing::new(1, SealingKey::generate().unwrap());
         let master = SealingKey::generate().unwrap();
-        let app = Arc::new(App::new(store, master, keyring, "us-east-1".to_owned()));
+        // Host mode addresses instances as `serve --imds-listen` does.
+        let addressing = match listen {
+            Listen::Local { .. } => Addressing::Local,
+            Listen::Host { .. } => Addressing::Host,
+        };
+        let app = Arc::new(
+            App::new(store, master, keyring, "us-east-1".to_owned()).with_addressing(addressing),
+        );
         let clock = Arc::new(AtomicU64::new(START));
         let now = clock.clone();
         let settings = Settings {
@@ -375,6 +383,27 @@ async fn host_mode_attributes_by_source_address_only() {
     assert_eq!(http(Some(b_ip), to, "GET", id_path, &[]).await, (200, b));
     let stranger = IpAddr::from([127, 3, 0, 11]);
     assert_eq!(http(Some(stranger), to, "GET", id_path, &[]).await.0, 404);
+
+    // Host mode's VPC is the private blocks and loopback; a loopback instance's subnet is
+    // loopback.
+    let (_, mac) = http(Some(a_ip), to, "GET", "/latest/meta-data/mac", &[]).await;
+    let nic = format!("/latest/meta-data/network/interfaces/macs/{mac}");
+    for (leaf, value) in [
+        (
+            "vpc-ipv4-cidr-blocks",
+            "10.0.0.0/8\n172.16.0.0/12\n192.168.0.0/16\n100.64.0.0/10\n127.0.0.0/8",
+        ),
+        ("vpc-ipv4-cidr-block", "10.0.0.0/8"),
+        ("subnet-ipv4-cidr-block", "127.0.0.0/8"),
+        ("local-ipv4s", "127.3.0.9"),
+    ] {
+        let path = format!("{nic}/{leaf}");
+        assert_eq!(
+            http(Some(a_ip), to, "GET", &path, &[]).await,
+            (200, value.to_owned()),
+            "{leaf}"
+        );
+    }
 
     let a_token = token(Some(a_ip), to).await;
     let with = [("X-aws-ec2-metadata-token", a_token.as_str())];
