@@ -22,6 +22,7 @@ fn launch() -> NewLaunch {
         subnet_id: None,
         security_groups: Vec::new(),
         private_ip: None,
+        ipv6_addresses: Vec::new(),
         metadata_options: MetadataOptions::default(),
         tags: vec![Tag::new("Env", "test")],
         user_data: None,
