@@ -299,6 +299,24 @@ impl Server {
         );
     }
 
+    /// Sends SIGTERM and waits at most `limit` for the server to exit; whether it exited
+    /// cleanly in time (it is killed otherwise).
+    pub fn stop_within(&mut self, limit: Duration) -> bool {
+        let sent = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {}", self.child.id())])
+            .status();
+        assert!(sent.is_ok_and(|s| s.success()), "SIGTERM to the server");
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("wait for the server") {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.kill();
+        false
+    }
+
     /// Stops the server with SIGKILL: nothing gets a chance to flush.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -43,6 +43,51 @@ pub struct ServeArgs {
     /// (an IP address, `localhost`) is path-style.
     #[arg(long, env = "ROLEPLANE_S3_DOMAIN", default_value = crate::s3::DEFAULT_DOMAIN)]
     pub s3_domain: String,
+
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
+}
+
+/// How long slow, idle and lingering API connections may hold their place, and how many there
+/// may be (`server::connections`). Defaults never hurt a client that is sending.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionArgs {
+    /// Seconds a request head may take to arrive whole, counted from when the server starts
+    /// waiting for it; an idle keep-alive connection is closed after as long.
+    #[arg(long, env = "ROLEPLANE_HEADER_TIMEOUT", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout: u64,
+
+    /// Minimum request body rate in bytes per second, over windows of time spent waiting for the
+    /// client (`--body-rate-window`); a slower client is cut off. 0 turns it off.
+    #[arg(long, env = "ROLEPLANE_BODY_MIN_RATE", default_value_t = 1024)]
+    pub body_min_rate: u64,
+
+    /// Seconds of waiting for a request body over which `--body-min-rate` is averaged.
+    #[arg(long, env = "ROLEPLANE_BODY_RATE_WINDOW", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_rate_window: u64,
+
+    /// Open API connections at most; at the cap, new ones wait in the listen backlog.
+    #[arg(long, env = "ROLEPLANE_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+
+    /// Seconds open connections get to finish after SIGTERM before they are dropped.
+    #[arg(long, env = "ROLEPLANE_SHUTDOWN_GRACE", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_grace: u64,
+}
+
+impl ConnectionArgs {
+    pub fn limits(&self) -> crate::server::ConnectionLimits {
+        use std::time::Duration;
+        crate::server::ConnectionLimits {
+            header_timeout: Duration::from_secs(self.header_timeout),
+            body_min_rate: crate::request::min_rate::MinRate {
+                bytes_per_second: self.body_min_rate,
+                window: Duration::from_secs(self.body_rate_window),
+            },
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace),
+        }
+    }
 }
 
 impl ServeArgs {

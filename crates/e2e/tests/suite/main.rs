@@ -7,6 +7,7 @@ mod api_robustness;
 mod audit;
 mod audit_durability;
 mod auth_scope;
+mod connections;
 mod ec2;
 mod ec2_addresses;
 mod ec2_cli;

@@ -10,6 +10,7 @@ mod auth;
 pub mod authz;
 mod key_cache;
 pub mod last_use;
+pub mod min_rate;
 mod policy_cache;
 pub mod request_id;
 mod scope_region;

@@ -2,6 +2,9 @@
 //! the listeners; [`pipeline`] serves every API request through the services [`routes`] names.
 
 pub(crate) mod bootstrap;
+mod connections;
+
+pub use connections::ConnectionLimits;
 pub mod pipeline;
 pub mod routes;
 #[cfg(test)]
@@ -9,12 +12,10 @@ pub(crate) mod test_support;
 #[cfg(test)]
 mod toy_service_tests;
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use axum::serve::ListenerExt as _;
 use store::SqliteStore;
 use tokio::net::TcpListener;
 
@@ -75,8 +76,6 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         s3: crate::s3::service(app.clone(), Arc::new(blobs), Some(&args.s3_domain)),
         s3_domain: args.s3_domain.clone(),
     };
-    let router =
-        pipeline::router(Arc::new(served)).into_make_service_with_connect_info::<SocketAddr>();
     crate::run::Endpoints {
         api: format!("http://{api_addr}"),
         imds_port: metadata.port(),
@@ -86,17 +85,13 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     // Both listeners accept from here on (bound sockets queue connections until served).
     tracing::info!(api = %api_addr, imds_port = metadata.port(), "roleplane ready");
     let last_use = tokio::spawn(write_last_use(app.clone()));
-    // Responses that stream (S3's objects) leave as a header write and body writes; with
-    // Nagle's algorithm on, the body waits ~40 ms for the client's delayed ACK of the headers.
-    let listener = listener.tap_io(|stream| {
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "setting TCP_NODELAY on an API connection");
-        }
-    });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving the API")?;
+    connections::serve(
+        listener,
+        pipeline::router(Arc::new(served)),
+        args.connections.limits(),
+        shutdown_signal(),
+    )
+    .await;
     metadata.shutdown().await;
     // Last, once neither listener can note another use (the metadata service notes roles').
     // An aborted periodic flush rolls back and keeps its notes for this one.

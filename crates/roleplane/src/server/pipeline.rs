@@ -129,13 +129,9 @@ async fn read_and_route<S: Store>(
     record: &mut CallRecord,
 ) -> Rendered {
     let (parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        let err = AwsError::sender(
-            "RequestEntityTooLarge",
-            413,
-            format!("Request body must be at most {MAX_BODY_BYTES} bytes"),
-        );
-        return unrouted(record, err, arrival.request_id);
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(e) => return unrouted(record, body_error(&e), arrival.request_id),
     };
     let headers: Vec<(&str, &str)> = parts
         .headers
@@ -241,4 +237,23 @@ fn respond(rendered: Rendered, request_id: &str) -> Response {
         headers.insert(REQUEST_ID_HEADER, value);
     }
     response
+}
+
+/// Why a body could not be read: its client fell below the minimum rate, or it is too large.
+fn body_error(error: &axum::Error) -> AwsError {
+    if crate::request::min_rate::TooSlow::caused(error) {
+        // S3's code and words for the same condition; the connection closes after it.
+        return AwsError::sender(
+            "RequestTimeout",
+            400,
+            "Your socket connection to the server was not read from or written to within the \
+             timeout period. Idle connections will be closed."
+                .to_owned(),
+        );
+    }
+    AwsError::sender(
+        "RequestEntityTooLarge",
+        413,
+        format!("Request body must be at most {MAX_BODY_BYTES} bytes"),
+    )
 }

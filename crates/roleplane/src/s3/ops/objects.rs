@@ -16,6 +16,7 @@ use super::headers::{
 };
 use super::{Objects, Out, authorized, bucket_of};
 use crate::request::authz::Conditions;
+use crate::request::min_rate;
 use crate::s3::access::{Authorized, authorize};
 use crate::s3::actions;
 use crate::s3::blobs::{BlobError, BlobStore, Written};
@@ -247,6 +248,12 @@ pub(super) fn from_blob_error(error: BlobError) -> S3Error {
                     .message()
                     .unwrap_or("The request body could not be read")
                     .to_owned(),
+            ),
+            None if min_rate::TooSlow::caused(&*source) => errors::custom(
+                "RequestTimeout",
+                400,
+                "Your socket connection to the server was not read from or written to within \
+                 the timeout period. Idle connections will be closed.",
             ),
             None => body_error(&source.to_string()),
         },
