@@ -18,7 +18,7 @@ import tempfile
 from urllib.parse import urlsplit
 
 import requests
-from cloudinit import distros, helpers
+from cloudinit import distros, helpers, net
 from cloudinit.sources import DataSourceEc2 as ec2
 
 TOKEN_HEADER = "X-aws-ec2-metadata-token"
@@ -65,6 +65,8 @@ def main():
         "cloud_name": cloud_name,
         "found": found,
         "requests": seen[:],
+        # The interfaces cloud-init matches network metadata against, by MAC.
+        "interfaces": net.get_interfaces_by_mac(),
     }
     if found:
         user_data = ds.get_userdata_raw()

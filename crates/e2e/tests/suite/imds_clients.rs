@@ -24,7 +24,7 @@ use e2e::imds::{Reply, get, token};
 /// The script's exit code for "the kernel refused namespaces" (automake's skip code).
 const SKIPPED: i32 = 77;
 /// Checks the script makes; fewer passing would mean some silently did not run.
-const CHECKS: u32 = 28;
+const CHECKS: u32 = 30;
 
 #[test]
 fn cloud_init_ec2metadata_and_ec2_metadata_in_network_namespaces() {
