@@ -53,6 +53,11 @@ async fn decide<S: MetadataSource>(
     let Some(view) = cx.source.instance(addr) else {
         return Head::new(Status::NotFound);
     };
+    // EC2's IPv6 endpoint does not answer an instance whose `HttpProtocolIpv6` is disabled:
+    // to it, the caller is nobody, exactly as an address no instance holds.
+    if addr.is_ipv6() && !view.options.http_protocol_ipv6 {
+        return Head::new(Status::NotFound);
+    }
     if !view.options.http_endpoint_enabled {
         return Head::new(Status::Forbidden);
     }

@@ -19,6 +19,10 @@
 //!   `document`, `signature`, `rsa2048` and `pkcs7` (signed by the server, see
 //!   [`MetadataSource::identity_signatures`]), not `dsa2048`.
 //! - Error pages other than 404 reuse EC2's 404 template with their own title.
+//! - A connection over IPv6 from an instance whose `HttpProtocolIpv6` is disabled is answered
+//!   as one from no instance (404); EC2's IPv6 endpoint simply does not answer it. Tokens are
+//!   bound to the instance, not the endpoint: one minted over IPv4 works over IPv6 (EC2's rule
+//!   here is unknown).
 
 mod config;
 mod conn;

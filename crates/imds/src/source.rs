@@ -14,7 +14,8 @@ pub trait MetadataSource: Send + Sync + 'static {
     /// The instance a connection belongs to, or `None` (the connection is then refused with 404s).
     ///
     /// Local mode: `addr` is the address the connection reached (the instance's own loopback IP).
-    /// Host mode: `addr` is the connection's source address (the instance's private IP).
+    /// Host mode: `addr` is the connection's source address (the instance's private IPv4
+    /// address, or one of its IPv6 addresses on an IPv6 endpoint).
     /// Called once per request so that metadata option changes apply at once; keep it cheap.
     fn instance(&self, addr: IpAddr) -> Option<Arc<InstanceView>>;
 
@@ -52,6 +53,9 @@ pub struct InstanceView {
     /// `x86_64`, `arm64` or `i386`; shown in the identity document.
     pub architecture: String,
     pub local_ipv4: String,
+    /// `meta-data/ipv6`: the first IPv6 address of the instance's primary interface; `None`
+    /// makes it 404 and hides it from `meta-data/`, as EC2 does for an instance without one.
+    pub ipv6: Option<String>,
     pub mac: String,
     /// `meta-data/hostname` (EC2 serves the private DNS name here too).
     pub hostname: String,
@@ -97,6 +101,10 @@ pub struct MetadataOptions {
     pub put_response_hop_limit: u8,
     /// `HttpEndpoint=disabled` answers 403 to everything.
     pub http_endpoint_enabled: bool,
+    /// `HttpProtocolIpv6=enabled`: the instance is answered over IPv6 (a connection whose
+    /// attribution address is IPv6). Disabled, an IPv6 connection is treated as coming from no
+    /// instance.
+    pub http_protocol_ipv6: bool,
     pub instance_metadata_tags: bool,
 }
 
@@ -107,6 +115,7 @@ impl Default for MetadataOptions {
             http_tokens: HttpTokens::Optional,
             put_response_hop_limit: 1,
             http_endpoint_enabled: true,
+            http_protocol_ipv6: false,
             instance_metadata_tags: false,
         }
     }

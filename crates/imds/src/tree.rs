@@ -172,6 +172,10 @@ fn meta_data(rest: &[&[u8]], view: &InstanceView, body: &mut Vec<u8>) -> Route {
         [b"hostname"] => text(body, &view.hostname),
         [b"instance-id"] => text(body, &view.instance_id),
         [b"instance-type"] => text(body, &view.instance_type),
+        [b"ipv6"] => match &view.ipv6 {
+            Some(address) => text(body, address),
+            None => Route::NotFound,
+        },
         [b"local-hostname"] => text(body, &view.local_hostname),
         [b"local-ipv4"] => text(body, &view.local_ipv4),
         [b"mac"] => text(body, &view.mac),
@@ -241,9 +245,11 @@ fn meta_data_listing(view: &InstanceView, b: &mut Vec<u8>) {
         b.extend_from_slice(b"iam/\n");
     }
     b.extend_from_slice(b"instance-action\n");
-    b.extend_from_slice(
-        b"instance-id\ninstance-life-cycle\ninstance-type\nlocal-hostname\nlocal-ipv4\nmac\nplacement/\nprofile\n",
-    );
+    b.extend_from_slice(b"instance-id\ninstance-life-cycle\ninstance-type\n");
+    if view.ipv6.is_some() {
+        b.extend_from_slice(b"ipv6\n");
+    }
+    b.extend_from_slice(b"local-hostname\nlocal-ipv4\nmac\nplacement/\nprofile\n");
     if view.public_key.is_some() {
         b.extend_from_slice(b"public-keys/\n");
     }

@@ -68,7 +68,10 @@ async fn ipv6_hop_limit_is_set_for_the_token_put() {
         println!("skipped: IPv6 loopback unavailable");
         return;
     };
-    f.source.edit(ip, |v| v.options.put_response_hop_limit = 2);
+    f.source.edit(ip, |v| {
+        v.options.put_response_hop_limit = 2;
+        v.options.http_protocol_ipv6 = true;
+    });
     let mut stream = TcpStream::connect(addr).await.unwrap();
     assert_eq!(exchange(&mut stream, PUT).await.status, 200);
     assert_eq!(exchange(&mut stream, GET).await.status, 200);

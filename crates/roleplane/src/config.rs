@@ -19,9 +19,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ROLEPLANE_IMDS_PORT", default_value_t = 9169)]
     pub imds_port: u16,
 
-    /// Host-mode IMDS listener (e.g. `169.254.169.254:80`): callers are attributed by source address.
-    #[arg(long, env = "ROLEPLANE_IMDS_LISTEN")]
-    pub imds_listen: Option<SocketAddr>,
+    /// Host-mode IMDS listener (e.g. `169.254.169.254:80`, `[fd00:ec2::254]:80`): callers are
+    /// attributed by source address. Repeatable, one listener each; the environment twin takes
+    /// a comma-separated list.
+    #[arg(long, env = "ROLEPLANE_IMDS_LISTEN", value_delimiter = ',')]
+    pub imds_listen: Vec<SocketAddr>,
 
     /// Lifetime of an instance's role credential set, in seconds (EC2's are about 6 h).
     #[arg(long, env = "ROLEPLANE_IMDS_CREDENTIAL_LIFETIME", default_value_t = 6 * 3600, value_parser = clap::value_parser!(u64).range(60..=7 * 24 * 3600))]
@@ -70,6 +72,13 @@ pub struct ConnectionArgs {
     #[arg(long, env = "ROLEPLANE_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
 
+    /// Failing unauthenticated calls per second allowed from one source address with one
+    /// claimed access key id (bursts of ten seconds' worth; ten times as many per address,
+    /// whatever the key). Beyond it they are answered `Throttling` (S3: `SlowDown`) and leave
+    /// no audit record. A valid signature is never counted. 0 turns it off.
+    #[arg(long, env = "ROLEPLANE_AUTH_FAILURE_RATE", default_value_t = 5.0)]
+    pub auth_failure_rate: f64,
+
     /// Seconds open connections get to finish after SIGTERM before they are dropped.
     #[arg(long, env = "ROLEPLANE_SHUTDOWN_GRACE", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace: u64,
@@ -93,19 +102,23 @@ impl ConnectionArgs {
 impl ServeArgs {
     /// Where IMDS listens: `--imds-listen` (host mode) wins over `--imds-port` (local mode).
     pub fn imds_listen(&self) -> crate::metadata::Listen {
-        match self.imds_listen {
-            Some(addr) => crate::metadata::Listen::Host { addr },
-            None => crate::metadata::Listen::Local {
+        if self.imds_listen.is_empty() {
+            crate::metadata::Listen::Local {
                 port: self.imds_port,
-            },
+            }
+        } else {
+            crate::metadata::Listen::Host {
+                addrs: self.imds_listen.clone(),
+            }
         }
     }
 
     /// Which private addresses instances may be given: real ones only in host mode.
     pub fn addressing(&self) -> crate::ec2::addresses::Addressing {
-        match self.imds_listen {
-            Some(_) => crate::ec2::addresses::Addressing::Host,
-            None => crate::ec2::addresses::Addressing::Local,
+        if self.imds_listen.is_empty() {
+            crate::ec2::addresses::Addressing::Local
+        } else {
+            crate::ec2::addresses::Addressing::Host
         }
     }
 
@@ -123,5 +136,92 @@ fn account_id(value: &str) -> Result<String, String> {
         Ok(value.to_owned())
     } else {
         Err("an AWS account ID is exactly 12 digits".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use clap::Parser;
+
+    use super::ServeArgs;
+    use crate::ec2::addresses::Addressing;
+    use crate::metadata::Listen;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn parse(flags: &[&str]) -> Result<ServeArgs, clap::Error> {
+        let argv = std::iter::once("serve").chain(flags.iter().copied());
+        Serve::try_parse_from(argv).map(|s| s.args)
+    }
+
+    fn addrs(list: &[&str]) -> Vec<SocketAddr> {
+        list.iter().map(|a| a.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn imds_listen_is_repeatable_and_a_single_one_is_host_mode_as_before() {
+        let cases: &[(&[&str], Option<&[&str]>)] = &[
+            (&[], None),
+            (&["--imds-port", "9300"], None),
+            (
+                &["--imds-listen", "169.254.169.254:80"],
+                Some(&["169.254.169.254:80"]),
+            ),
+            (
+                &[
+                    "--imds-listen",
+                    "169.254.169.254:80",
+                    "--imds-listen",
+                    "[fd00:ec2::254]:80",
+                ],
+                Some(&["169.254.169.254:80", "[fd00:ec2::254]:80"]),
+            ),
+            // The environment twin's comma-separated form works in a flag too.
+            (
+                &["--imds-listen=[fd00:ec2::254]:80,169.254.169.254:80"],
+                Some(&["[fd00:ec2::254]:80", "169.254.169.254:80"]),
+            ),
+            (
+                &["--imds-port", "9300", "--imds-listen", "10.0.0.1:8080"],
+                Some(&["10.0.0.1:8080"]),
+            ),
+        ];
+        for (flags, host) in cases {
+            let args = parse(flags).unwrap();
+            match host {
+                None => {
+                    let port = if flags.is_empty() { 9169 } else { 9300 };
+                    assert_eq!(args.imds_listen(), Listen::Local { port }, "{flags:?}");
+                    assert_eq!(args.addressing(), Addressing::Local, "{flags:?}");
+                }
+                Some(list) => {
+                    let expected = Listen::Host { addrs: addrs(list) };
+                    assert_eq!(args.imds_listen(), expected, "{flags:?}");
+                    assert_eq!(args.addressing(), Addressing::Host, "{flags:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_imds_listen_address_needs_a_port_and_ipv6_needs_brackets() {
+        for bad in [
+            "169.254.169.254",
+            "fd00:ec2::254:80",
+            "[fd00:ec2::254]",
+            "metadata:80",
+            "",
+        ] {
+            assert!(
+                parse(&["--imds-listen", bad]).is_err(),
+                "{bad:?} was accepted"
+            );
+        }
     }
 }

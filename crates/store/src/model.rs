@@ -593,6 +593,9 @@ pub struct Instance {
     pub state_changed: OffsetDateTime,
     pub launched: OffsetDateTime,
     pub private_ip: String,
+    /// IPv6 addresses given at launch (canonical text), first one first; empty without any,
+    /// and once the instance is terminated (its addresses are free again).
+    pub ipv6_addresses: Vec<String>,
     pub availability_zone: String,
     pub key_name: Option<String>,
     /// The OpenSSH public key line of the key pair named at launch, as it was then.
@@ -622,6 +625,10 @@ pub struct NewLaunch {
     pub security_groups: Vec<String>,
     /// Only with a count of 1; otherwise the store allocates loopback addresses.
     pub private_ip: Option<String>,
+    /// IPv6 addresses for the instance, in canonical text (the caller validated them); any
+    /// held by a live instance is an `AddressInUse`, so with a count above 1 the second
+    /// instance is refused.
+    pub ipv6_addresses: Vec<String>,
     pub metadata_options: MetadataOptions,
     pub tags: Vec<Tag>,
     /// Decoded user data (at most 16 KiB; the caller checked).

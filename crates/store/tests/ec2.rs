@@ -25,6 +25,7 @@ fn launch(count: u32) -> NewLaunch {
         subnet_id: None,
         security_groups: Vec::new(),
         private_ip: None,
+        ipv6_addresses: Vec::new(),
         metadata_options: MetadataOptions::default(),
         tags: vec![store::Tag::new("Env", "test")],
         user_data: None,
@@ -126,6 +127,62 @@ async fn unusable_requested_addresses_are_refused_and_write_nothing() {
         placed.instances[0].private_ip, "10.213.1.2",
         "host mode's real addresses"
     );
+}
+
+/// IPv6 addresses are kept in launch order, belong to one live instance at a time (a refused
+/// launch writes nothing), and are free again once their instance is terminated.
+#[tokio::test]
+async fn ipv6_addresses_are_unique_among_live_instances() {
+    let (_dir, store) = fresh().await;
+    let mut asked = launch(1);
+    asked.ipv6_addresses = vec!["fd00:db8:1::2".into(), "fd00:db8:1::3".into()];
+    let first = store.run_instances(ACCOUNT, asked.clone()).await.unwrap();
+    let first = &first.instances[0];
+    assert_eq!(first.ipv6_addresses, ["fd00:db8:1::2", "fd00:db8:1::3"]);
+    let listed = store
+        .instances(ACCOUNT, &InstanceQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(listed[0].ipv6_addresses, first.ipv6_addresses);
+
+    let before = store.changes().ec2;
+    let in_use = |result: Result<store::Reservation, store::StoreError>, address: &str| {
+        assert!(
+            matches!(&result, Err(store::StoreError::Ec2(
+                store::Ec2Rejection::AddressInUse { address: a }
+            )) if a == address),
+            "{result:?}"
+        );
+    };
+    let mut second = launch(1);
+    second.ipv6_addresses = vec!["fd00:db8:1::9".into(), "fd00:db8:1::3".into()];
+    in_use(store.run_instances(ACCOUNT, second).await, "fd00:db8:1::3");
+    let mut two = launch(2);
+    two.ipv6_addresses = vec!["fd00:db8:1::20".into()];
+    in_use(store.run_instances(ACCOUNT, two).await, "fd00:db8:1::20");
+    assert_eq!(store.changes().ec2, before, "nothing was written");
+
+    // Stopped, the instance keeps them; terminated, it gives them up.
+    let id = std::slice::from_ref(&first.id);
+    store
+        .change_instance_states(ACCOUNT, id, StateRequest::Stop)
+        .await
+        .unwrap();
+    in_use(
+        store.run_instances(ACCOUNT, asked.clone()).await,
+        "fd00:db8:1::2",
+    );
+    store
+        .change_instance_states(ACCOUNT, id, StateRequest::Terminate)
+        .await
+        .unwrap();
+    let listed = store
+        .instances(ACCOUNT, &InstanceQuery::default())
+        .await
+        .unwrap();
+    assert!(listed[0].ipv6_addresses.is_empty(), "{listed:?}");
+    let again = store.run_instances(ACCOUNT, asked).await.unwrap();
+    assert_eq!(again.instances[0].ipv6_addresses.len(), 2);
 }
 
 const CRASH_DIR_VAR: &str = "STORE_EC2_CRASH_TEST_DIR";

@@ -128,6 +128,7 @@ pub fn instance(id: &str, ip: &str) -> InstanceView {
         instance_type: "t3.micro".into(),
         architecture: "x86_64".into(),
         local_ipv4: ip.into(),
+        ipv6: None,
         mac: "0e:49:61:0f:c3:11".into(),
         hostname: "ip-10-0-0-5.ec2.internal".into(),
         local_hostname: "ip-10-0-0-5.ec2.internal".into(),

@@ -10,6 +10,9 @@
 //!   `DATA_DIR/audit.db`); reads go through `cloudtrail`. Why this shape:
 //!   `docs/decisions/0003-audit-durability.md`.
 //!
+//! The trail fails closed: once the journal cannot take a record (a full disk), [`Audit`] says
+//! so (`is_writable`) and the pipeline answers every call 503 until a probe finds room again.
+//!
 //! Secrets never reach a record: identities carry ids and ARNs only, request parameters hide
 //! passwords, keys and tokens, and response elements copy named, non-secret fields only.
 
@@ -32,6 +35,7 @@ mod tests;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use store::AuditLog;
@@ -49,6 +53,9 @@ pub enum WriteError {
     #[error("the audit journal's sync task stopped: {0}")]
     Stopped(#[from] tokio::task::JoinError),
 }
+
+/// How often a journal that refused a record is asked whether it can take records again.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 /// How often retention pruning runs; the first run is at start.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -68,6 +75,8 @@ pub struct Audit {
     sync: AuditSync,
     /// Where records of callers that failed authentication go.
     home_account: String,
+    /// `false` from a refused record until the journal has room again.
+    writable: Arc<AtomicBool>,
 }
 
 impl Audit {
@@ -82,7 +91,7 @@ impl Audit {
         let log = AuditLog::open_with(data_dir, sync).await?;
         let journal = match args.mode {
             AuditMode::On => {
-                let journal = log.journal().await?;
+                let journal = log.journal_with(args.segment_bytes()).await?;
                 indexer::spawn(log.clone(), &journal).map_err(StartError::Thread)?;
                 Some(journal)
             }
@@ -99,7 +108,14 @@ impl Audit {
             journal,
             sync,
             home_account: home_account.to_owned(),
+            writable: Arc::new(AtomicBool::new(true)),
         })
+    }
+
+    /// Whether the journal takes records. While it does not, nothing may be acknowledged:
+    /// callers answer 503 without doing the work.
+    pub fn is_writable(&self) -> bool {
+        self.writable.load(Ordering::Relaxed)
     }
 
     /// Whether API calls are recorded (always, except under the benchmark knob).
@@ -111,19 +127,48 @@ impl Audit {
         &self.log
     }
 
-    /// Finishes `record` and returns once it is durable. A record that cannot be written is
-    /// logged: the operation it describes has already happened, and hiding its response would
-    /// not undo it.
-    pub async fn record(&self, record: CallRecord, request_id: &str) {
+    /// Finishes `record` and returns once it is durable. A record that cannot be written fails
+    /// the call (the caller answers 503: its operation may have happened, as after any 503)
+    /// and closes the trail until the journal has room again.
+    pub async fn record(&self, record: CallRecord, request_id: &str) -> Result<(), WriteError> {
         if self.journal.is_none() {
-            return;
+            return Ok(());
         }
         let Some(event) = record.finish(request_id, &self.home_account) else {
+            return Ok(());
+        };
+        self.append(event).await.inspect_err(|error| {
+            tracing::error!(%error, request_id, "API call not recorded in the audit trail");
+            self.refused();
+        })
+    }
+
+    /// The journal refused a record: closed until a probe finds it can take records again.
+    fn refused(&self) {
+        let Some(journal) = &self.journal else {
             return;
         };
-        if let Err(error) = self.append(event).await {
-            tracing::error!(%error, request_id, "API call not recorded in the audit trail");
+        if !self.writable.swap(false, Ordering::Relaxed) {
+            return; // A probe is already running.
         }
+        tracing::error!(
+            "the audit journal cannot take records: every API call is answered 503 until it can"
+        );
+        let journal = journal.clone();
+        let writable = self.writable.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(PROBE_EVERY).await;
+                let journal = journal.clone();
+                match tokio::task::spawn_blocking(move || journal.ensure_spare()).await {
+                    Ok(Ok(())) => break,
+                    Ok(Err(error)) => tracing::debug!(%error, "the audit journal has no room yet"),
+                    Err(error) => tracing::debug!(%error, "probing the audit journal"),
+                }
+            }
+            writable.store(true, Ordering::Relaxed);
+            tracing::info!("the audit journal takes records again; API calls are served");
+        });
     }
 
     /// Records EC2 issuing an instance's role credentials; returns once it is durable.

@@ -31,6 +31,10 @@ pub struct S3Names<'a> {
 
 /// User agents longer than this are cut: the header is the client's to choose.
 const MAX_USER_AGENT: usize = 1024;
+/// What an unauthenticated request claims (key id, region, operation) is cut to this length.
+const MAX_CLAIMED: usize = 128;
+/// Error messages can quote the request (an unknown operation's name): cut to this length.
+const MAX_MESSAGE: usize = 1024;
 
 /// A record under construction. Nothing is recorded for a request that never named an access
 /// key and an operation: CloudTrail has no caller or event to attribute it to. The exception
@@ -55,6 +59,9 @@ pub struct CallRecord {
     /// `false` when recording is off: every step is skipped, so the benchmark knob measures
     /// a server that builds no record at all.
     recording: bool,
+    /// Kept even when recording is off: the failure limits need them.
+    authenticated: bool,
+    failed: bool,
 }
 
 #[derive(Debug)]
@@ -85,6 +92,8 @@ impl CallRecord {
             outcome: Outcome::Pending,
             data_event: false,
             recording: true,
+            authenticated: false,
+            failed: false,
         }
     }
 
@@ -99,6 +108,7 @@ impl CallRecord {
 
     /// The SigV4 credential scope: which service, in which region, under which key.
     pub fn signed(&mut self, service: &str, region: &str, access_key_id: &str) {
+        self.access_key_id = Some(truncate(access_key_id, MAX_CLAIMED).to_owned());
         if !self.recording {
             return;
         }
@@ -107,8 +117,7 @@ impl CallRecord {
         event_source.push_str(service);
         event_source.push_str(DOMAIN);
         self.event_source = Some(event_source);
-        self.region = region.to_owned();
-        self.access_key_id = Some(access_key_id.to_owned());
+        self.region = truncate(region, MAX_CLAIMED).to_owned();
     }
 
     /// A decoded awsQuery/ec2Query request.
@@ -187,6 +196,7 @@ impl CallRecord {
     }
 
     pub fn caller(&mut self, caller: &Caller) {
+        self.authenticated = true;
         if !self.recording {
             return;
         }
@@ -221,6 +231,7 @@ impl CallRecord {
 
     /// The call failed with this code and message, in a protocol without `AwsError` (S3).
     pub fn failed_with(&mut self, code: &str, message: &str) {
+        self.failed = true;
         if self.recording {
             self.outcome = Outcome::Failed {
                 code: code.to_owned(),
@@ -230,6 +241,7 @@ impl CallRecord {
     }
 
     pub fn failed(&mut self, error: &AwsError) {
+        self.failed = true;
         if !self.recording {
             return;
         }
@@ -248,6 +260,17 @@ impl CallRecord {
         };
     }
 
+    /// Whether the call failed without an authenticated caller: what the failure limits
+    /// count (`request::failure_limits`). An anonymous call a policy allowed did not fail.
+    pub fn failed_unauthenticated(&self) -> bool {
+        self.failed && !self.authenticated
+    }
+
+    /// The access key id the request claimed (cut to a bounded length), if any.
+    pub fn claimed_key(&self) -> Option<&str> {
+        self.access_key_id.as_deref()
+    }
+
     /// The finished record, or `None` when the request named no operation, or neither a key
     /// nor a bucket owner. `home_account` receives records whose caller could not be
     /// authenticated.
@@ -255,10 +278,19 @@ impl CallRecord {
         let event_source = self.event_source?;
         let event_name = self.event_name?;
         let access_key_id = self.access_key_id;
+        // A caller who could not be authenticated costs a small record: the request's
+        // parameters (its body, up to a megabyte) and resources are left out, and what it chose
+        // to send in the event's name is cut short.
+        let known = self.identity.is_some();
         let who = match (self.identity, &access_key_id) {
             (Some(who), _) => who,
             (None, Some(key)) => identity::unknown(key, home_account),
             (None, None) => return None,
+        };
+        let event_name = if known {
+            event_name
+        } else {
+            truncate(&event_name, MAX_CLAIMED).to_owned()
         };
         let event_time_ms = epoch_ms(self.at);
         let event_id = event_id::new(event_time_ms);
@@ -269,9 +301,17 @@ impl CallRecord {
             Outcome::Pending => (None, None, None),
         };
         let user_agent = self.user_agent.as_deref().unwrap_or_default();
-        let request_parameters = self.request_parameters.as_deref().unwrap_or("null");
+        let request_parameters = match &self.request_parameters {
+            Some(parameters) if known => parameters.as_str(),
+            _ => "null",
+        };
+        let error_message = error_message.map(|m| truncate(&m, MAX_MESSAGE).to_owned());
         let response_elements = response_elements.as_deref().unwrap_or("null");
-        let resources = self.resources.record_json(&who.account_id, &self.region);
+        let resources = if known {
+            self.resources.record_json(&who.account_id, &self.region)
+        } else {
+            None
+        };
         // The fixed keys and short values (time, address, ids) take about 500 bytes; escapes may
         // still grow it.
         let variable = [
@@ -333,7 +373,11 @@ impl CallRecord {
             username: who.username,
             principal_arn: who.principal_arn,
             error_code,
-            resources: self.resources.lookup_json(),
+            resources: if known {
+                self.resources.lookup_json()
+            } else {
+                "[]".to_owned()
+            },
             management: !self.data_event,
             record: json,
         })
@@ -523,11 +567,28 @@ mod tests {
         assert_eq!(record["errorCode"], "Client.AuthFailure");
         assert_eq!(record["recipientAccountId"], "999999999999");
         assert_eq!(record["userAgent"], "");
-        assert_eq!(
-            record["resources"][0]["ARN"],
-            "arn:aws:ec2:eu-west-1:999999999999:instance/i-1"
-        );
+        // Whatever the unauthenticated caller sent stays out: a small record, whatever the body.
+        assert_eq!(record["requestParameters"], Value::Null);
+        assert!(record.get("resources").is_none());
+        assert_eq!(event.resources, "[]");
         assert_eq!(record["readOnly"], false);
+    }
+
+    #[test]
+    fn what_an_unauthenticated_call_claims_is_cut_short() {
+        let mut call = CallRecord::new(std::time::SystemTime::now(), "::1".parse().unwrap(), None);
+        let long = "A".repeat(10_000);
+        call.signed("iam", &long, &long);
+        let body = format!("Action={long}&Version=2010-05-08");
+        call.query(&Params::decode(Protocol::AwsQuery, body.as_bytes(), 1 << 20).unwrap());
+        call.failed(&AwsError::sender(
+            "InvalidAction",
+            400,
+            format!("Could not find {long}"),
+        ));
+        let event = call.finish("req-3", "999999999999").unwrap();
+        assert!(event.record.len() < 2048, "{} bytes", event.record.len());
+        assert!(event.event_name.len() <= MAX_CLAIMED);
     }
 
     #[test]

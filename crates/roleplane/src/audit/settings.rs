@@ -26,6 +26,17 @@ pub struct AuditArgs {
     /// calls (survives power loss). See docs/decisions/0003-audit-durability.md.
     #[arg(long, env = "ROLEPLANE_AUDIT_SYNC", value_enum, default_value_t = SyncLevel::Normal)]
     pub audit_sync: SyncLevel,
+
+    /// Size of each audit journal segment in MiB, allocated whole when it is started (so a
+    /// record never meets a full disk mid-segment).
+    #[arg(long, env = "ROLEPLANE_AUDIT_SEGMENT_MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub audit_segment_mib: u64,
+}
+
+impl AuditArgs {
+    pub fn segment_bytes(&self) -> u64 {
+        self.audit_segment_mib << 20
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -55,6 +66,7 @@ impl Default for AuditArgs {
             audit_retention_days: 90,
             mode: AuditMode::On,
             audit_sync: SyncLevel::Normal,
+            audit_segment_mib: 64,
         }
     }
 }

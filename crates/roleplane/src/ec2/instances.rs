@@ -9,7 +9,8 @@ use super::error::{Ec2Error, from_store};
 use super::filters::{self, Filter};
 use super::metadata::{self, OptionsInput};
 use super::{
-    Reply, account, addresses, attributes, ids, key_pairs, locate, profiles, respond, xml,
+    Reply, account, addresses, attributes, ids, ipv6_addresses, key_pairs, locate, profiles,
+    respond, xml,
 };
 use crate::protocol::AwsError;
 use crate::request::Call;
@@ -54,6 +55,7 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
             Some(ip.to_string())
         }
     };
+    let ipv6_addresses = ipv6_addresses::from_request(&root, count, call.app.addressing())?;
     let client_token = root.optional_str("ClientToken").map(str::to_owned);
     if client_token.as_ref().is_some_and(|t| t.len() > 64) {
         return Err(Ec2Error::InvalidParameterValue(
@@ -118,6 +120,7 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
         subnet_id: root.optional_str("SubnetId").map(str::to_owned),
         security_groups,
         private_ip,
+        ipv6_addresses,
         metadata_options: metadata::at_launch(&defaults, options),
         tags,
         user_data,

@@ -8,8 +8,8 @@
 //! [`locate`] looks up the instances and associations an operation names (authorized before a
 //! missing one is reported), [`profiles`] resolves `IamInstanceProfile` and checks
 //! `iam:PassRole`, [`filters`] and [`ids`] validate input, [`addresses`] decides which
-//! `PrivateIpAddress` an instance may have, [`error`] words failures as EC2 does, and [`xml`]
-//! writes the shapes.
+//! `PrivateIpAddress` an instance may have and [`ipv6_addresses`] which IPv6 addresses,
+//! [`error`] words failures as EC2 does, and [`xml`] writes the shapes.
 //!
 //! States settle at once (see `store::sqlite::instances`): a write answers with the
 //! transitional state and the next read shows the settled one, so tests are deterministic.
@@ -22,6 +22,7 @@ pub mod error;
 mod filters;
 mod ids;
 mod instances;
+pub mod ipv6_addresses;
 mod key_pairs;
 mod locate;
 mod metadata;

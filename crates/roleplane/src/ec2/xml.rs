@@ -42,6 +42,8 @@ pub fn instance(x: &mut XmlWriter, i: &Instance) {
     if live {
         x.elem("privateIpAddress", &i.private_ip);
     }
+    // botocore's `Instance.Ipv6Address`: the first of the instance's IPv6 addresses.
+    x.opt_elem("ipv6Address", i.ipv6_addresses.first().map(String::as_str));
     groups(x, &i.security_groups);
     x.elem("architecture", "x86_64")
         .elem("rootDeviceType", "ebs")

@@ -36,6 +36,8 @@ pub struct Placement {
     pub account_id: String,
     pub instance_arn: String,
     pub private_ip: String,
+    /// Its IPv6 addresses, each also a key of the snapshot (host mode's IPv6 attribution).
+    pub ipv6: Vec<IpAddr>,
     /// The associated profile, if the association is `associated`.
     pub profile: Option<ProfileRef>,
 }
@@ -151,13 +153,15 @@ impl Snapshot {
         let Some(placement) = self.by_id.remove(instance_id) else {
             return;
         };
-        if let Ok(ip) = placement.private_ip.parse::<IpAddr>()
-            && self
+        let ipv4 = placement.private_ip.parse::<IpAddr>().ok();
+        for ip in ipv4.iter().chain(&placement.ipv6) {
+            if self
                 .by_ip
-                .get(&ip)
+                .get(ip)
                 .is_some_and(|view| view.instance_id == instance_id)
-        {
-            self.by_ip.remove(&ip);
+            {
+                self.by_ip.remove(ip);
+            }
         }
     }
 
@@ -197,10 +201,18 @@ impl Snapshot {
                 instance.account_id, instance.id
             ),
             private_ip: instance.private_ip.clone(),
+            ipv6: instance
+                .ipv6_addresses
+                .iter()
+                .filter_map(|a| a.parse().ok())
+                .collect(),
             profile,
         };
-        self.by_ip
-            .insert(ip, Arc::new(view(&instance, region, iam)));
+        let view = Arc::new(view(&instance, region, iam));
+        for ipv6 in &placement.ipv6 {
+            self.by_ip.insert(*ipv6, view.clone());
+        }
+        self.by_ip.insert(ip, view);
         self.by_id.insert(instance.id, Arc::new(placement));
         Ok(())
     }
@@ -265,6 +277,7 @@ fn view(instance: &Instance, region: &str, iam: Option<IamView>) -> InstanceView
         instance_type: instance.instance_type.clone(),
         architecture: "x86_64".to_owned(),
         local_ipv4: instance.private_ip.clone(),
+        ipv6: instance.ipv6_addresses.first().cloned(),
         mac: mac_address(&instance.id),
         hostname: hostname.clone(),
         local_hostname: hostname,
@@ -292,6 +305,7 @@ fn view(instance: &Instance, region: &str, iam: Option<IamView>) -> InstanceView
             },
             put_response_hop_limit: options.http_put_response_hop_limit,
             http_endpoint_enabled: options.http_endpoint != "disabled",
+            http_protocol_ipv6: options.http_protocol_ipv6 == "enabled",
             instance_metadata_tags: options.instance_metadata_tags == "enabled",
         },
     }
@@ -353,11 +367,8 @@ mod tests {
             })
             .collect();
         served.sort_by_key(|(ip, ..)| *ip);
-        assert_eq!(
-            served.len(),
-            snapshot.by_id.len(),
-            "one address per instance"
-        );
+        let addresses: usize = snapshot.by_id.values().map(|p| 1 + p.ipv6.len()).sum();
+        assert_eq!(served.len(), addresses, "each address of each instance");
         served
     }
 
@@ -389,7 +400,7 @@ mod tests {
             arn: profile.arn,
             id: profile.id,
         };
-        let launch = |count, profile: Option<ProfileRef>| NewLaunch {
+        let launch = |count, profile: Option<ProfileRef>, ipv6: &[&str]| NewLaunch {
             count,
             image_id: "ami-0123456789abcdef0".into(),
             instance_type: "t3.micro".into(),
@@ -399,6 +410,7 @@ mod tests {
             subnet_id: None,
             security_groups: Vec::new(),
             private_ip: None,
+            ipv6_addresses: ipv6.iter().map(|a| (*a).to_owned()).collect(),
             metadata_options: MetadataOptions::default(),
             tags: vec![Tag::new("team", "a")],
             user_data: None,
@@ -410,12 +422,12 @@ mod tests {
         let mut current = Snapshot::load(&store, REGION).await.unwrap();
         assert!(current.patch(&store, REGION).await.unwrap().is_none());
         let mut ids = Vec::new();
-        for step in 0..7 {
+        for step in 0..9 {
             let mut expect_gone = Vec::new();
             match step {
                 0 => {
                     let r = store
-                        .run_instances(ACCOUNT, launch(3, Some(profile.clone())))
+                        .run_instances(ACCOUNT, launch(3, Some(profile.clone()), &[]))
                         .await
                         .unwrap();
                     ids.extend(r.instances.into_iter().map(|i| i.id));
@@ -428,7 +440,10 @@ mod tests {
                     expect_gone.push(ids[0].clone());
                 }
                 2 => {
-                    let r = store.run_instances(ACCOUNT, launch(2, None)).await.unwrap();
+                    let r = store
+                        .run_instances(ACCOUNT, launch(2, None, &[]))
+                        .await
+                        .unwrap();
                     ids.extend(r.instances.into_iter().map(|i| i.id));
                 }
                 3 => {
@@ -462,6 +477,21 @@ mod tests {
                         .await
                         .unwrap();
                 }
+                6 => {
+                    let ipv6 = ["fd00:db8:1::5", "fd00:db8:1::6"];
+                    let r = store
+                        .run_instances(ACCOUNT, launch(1, Some(profile.clone()), &ipv6))
+                        .await
+                        .unwrap();
+                    ids.extend(r.instances.into_iter().map(|i| i.id));
+                }
+                7 => {
+                    store
+                        .change_instance_states(ACCOUNT, &ids[5..6], StateRequest::Stop)
+                        .await
+                        .unwrap();
+                    expect_gone.push(ids[5].clone());
+                }
                 _ => {
                     store
                         .change_instance_states(ACCOUNT, &ids[1..3], StateRequest::Terminate)
@@ -477,6 +507,14 @@ mod tests {
             let (patched, gone) = current.patch(&store, REGION).await.unwrap().unwrap();
             let fresh = Snapshot::load(&store, REGION).await.unwrap();
             assert_eq!(served(&patched), served(&fresh), "after step {step}");
+            // The IPv6 instance is served under each of its addresses exactly while running.
+            let v6: IpAddr = "fd00:db8:1::6".parse().unwrap();
+            let by_v6 = patched.instance(v6).map(|v| v.instance_id.clone());
+            assert_eq!(
+                by_v6,
+                (step == 6).then(|| ids[5].clone()),
+                "after step {step}"
+            );
             assert_eq!(patched.mark, fresh.mark);
             assert_eq!(gone, expect_gone, "after step {step}");
             current = patched;

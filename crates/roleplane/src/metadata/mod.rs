@@ -37,13 +37,14 @@ use crate::instance_identity::IdentitySigner;
 use crate::request::App;
 
 /// Where the metadata service listens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Listen {
     /// Each running instance on `<its loopback address>:port`; port 0 picks one port at start
     /// (bound on 127.0.0.1 for the server's lifetime) that every instance then shares.
     Local { port: u16 },
-    /// One endpoint for all (e.g. `169.254.169.254:80`), callers told apart by source address.
-    Host { addr: SocketAddr },
+    /// Endpoints shared by all (e.g. `169.254.169.254:80` and `[fd00:ec2::254]:80`), callers
+    /// told apart by source address; at least one.
+    Host { addrs: Vec<SocketAddr> },
 }
 
 /// How the metadata service is set up.
@@ -83,12 +84,12 @@ impl<S: Store> MetadataService<S> {
             settings.clock.clone(),
             settings.signer,
         ));
-        let (mode, anchor) = match settings.listen {
+        let (mode, endpoints) = match settings.listen {
             Listen::Local { port } => (
                 Mode::Local,
-                SocketAddr::new(IpAddr::from([127, 0, 0, 1]), port),
+                vec![SocketAddr::new(IpAddr::from([127, 0, 0, 1]), port)],
             ),
-            Listen::Host { addr } => (Mode::Host, addr),
+            Listen::Host { addrs } => (Mode::Host, addrs),
         };
         let config = ImdsConfig {
             mode,
@@ -98,7 +99,15 @@ impl<S: Store> MetadataService<S> {
             ttl_observer: settings.ttl_observer,
         };
         let imds = Arc::new(Imds::new(Served(metadata.clone()), config));
-        let port = imds.add_listener(anchor)?.port();
+        let mut bound = Vec::with_capacity(endpoints.len());
+        for endpoint in endpoints {
+            let addr = imds.add_listener(endpoint).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("listening on {endpoint}: {e}"))
+            })?;
+            bound.push(addr);
+        }
+        // The ready line's `imds_port`: the local anchor's, or the first host endpoint's.
+        let port = bound.first().map_or(0, SocketAddr::port);
         let placement = match mode {
             Mode::Local => listeners::Placement::PerInstance { port },
             Mode::Host => listeners::Placement::Shared,
@@ -120,7 +129,8 @@ impl<S: Store> MetadataService<S> {
         })
     }
 
-    /// The port every instance's metadata service answers on.
+    /// The port every instance's metadata service answers on (in host mode, the first
+    /// endpoint's).
     pub fn port(&self) -> u16 {
         self.port
     }

@@ -1,6 +1,6 @@
 //! The metadata service in-process, on a real store and real sockets, with an injected clock:
 //! the rotation schedule over a day without sleeping, the hop limit reaching the socket after
-//! an options change, and host-mode attribution by source address.
+//! an options change, and host-mode attribution by source address (IPv4 and IPv6).
 
 use std::io::{Read as _, Write as _};
 use std::net::{IpAddr, SocketAddr};
@@ -78,6 +78,10 @@ impl Fixture {
     }
 
     async fn launch(&self, private_ip: Option<&str>) -> (String, IpAddr) {
+        self.launch_with(private_ip, &[]).await
+    }
+
+    async fn launch_with(&self, private_ip: Option<&str>, ipv6: &[&str]) -> (String, IpAddr) {
         let launch = NewLaunch {
             count: 1,
             image_id: "ami-0123456789abcdef0".into(),
@@ -88,6 +92,7 @@ impl Fixture {
             subnet_id: None,
             security_groups: Vec::new(),
             private_ip: private_ip.map(str::to_owned),
+            ipv6_addresses: ipv6.iter().map(|a| (*a).to_owned()).collect(),
             metadata_options: MetadataOptions::default(),
             tags: Vec::new(),
             user_data: None,
@@ -133,15 +138,20 @@ async fn http(
     path: &str,
     headers: &[(&str, &str)],
 ) -> (u16, String) {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    let socket = match to {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+    }
+    .unwrap();
     if let Some(from) = from {
         socket.bind(SocketAddr::new(from, 0)).unwrap();
     }
     let stream = socket.connect(to).await.unwrap().into_std().unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-        to.ip()
-    );
+    let host = match to.ip() {
+        IpAddr::V4(ip) => ip.to_string(),
+        IpAddr::V6(ip) => format!("[{ip}]"),
+    };
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -341,7 +351,13 @@ async fn a_hop_limit_change_reaches_the_socket_on_the_next_token_put() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_mode_attributes_by_source_address_only() {
     let anchor = SocketAddr::from(([127, 0, 0, 1], 0));
-    let fx = Fixture::start(Listen::Host { addr: anchor }, None).await;
+    let fx = Fixture::start(
+        Listen::Host {
+            addrs: vec![anchor],
+        },
+        None,
+    )
+    .await;
     let (a, a_ip) = fx.launch(Some("127.3.0.9")).await;
     let (b, b_ip) = fx.launch(Some("127.3.0.10")).await;
     let to = SocketAddr::from(([127, 0, 0, 1], fx.port()));
@@ -394,6 +410,112 @@ async fn host_mode_attributes_by_source_address_only() {
         "terminated"
     );
     assert_eq!(http(Some(b_ip), to, "GET", &creds, &[]).await.0, 200);
+}
+
+/// Two host-mode endpoints, IPv4 and IPv6 loopback: the IPv6 one answers an instance by its
+/// IPv6 source address only while its `HttpProtocolIpv6` is enabled, the token PUT leaves it
+/// with the instance's hop limit as IPv6 hop limit, and IPv4 is unaffected throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_mode_serves_ipv6_callers_when_the_instance_enables_it() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        println!("skipped: IPv6 loopback unavailable");
+        return;
+    }
+    let seen: Arc<Mutex<Vec<(SocketAddr, u16, u32)>>> = Arc::default();
+    let log = seen.clone();
+    let observer: imds::TtlObserver =
+        Arc::new(move |peer, status, ttl| log.lock().unwrap().push((peer, status, ttl)));
+    let v4_endpoint = SocketAddr::from(([127, 0, 0, 1], 0));
+    let v6_endpoint: SocketAddr = "[::1]:0".parse().unwrap();
+    let fx = Fixture::start(
+        Listen::Host {
+            addrs: vec![v4_endpoint, v6_endpoint],
+        },
+        Some(observer),
+    )
+    .await;
+    let mut listening = fx.service.listening();
+    listening.sort();
+    assert_eq!(listening.len(), 2, "{listening:?}");
+    let (v4, v6) = (listening[0], listening[1]);
+    assert!(v4.is_ipv4() && v6.is_ipv6());
+    assert_eq!(
+        fx.port(),
+        v4.port(),
+        "the first endpoint's port is announced"
+    );
+
+    let (id, ip) = fx.launch_with(Some("127.3.0.9"), &["::1"]).await;
+    let me: IpAddr = "::1".parse().unwrap();
+    let id_path = "/latest/meta-data/instance-id";
+    assert_eq!(
+        http(Some(me), v6, "GET", id_path, &[]).await.0,
+        404,
+        "HttpProtocolIpv6 is disabled by default"
+    );
+    let ttl = [("X-aws-ec2-metadata-token-ttl-seconds", "60")];
+    let put = http(Some(me), v6, "PUT", "/latest/api/token", &ttl).await;
+    assert_eq!(put.0, 404);
+    assert_eq!(
+        http(Some(ip), v4, "GET", id_path, &[]).await,
+        (200, id.clone())
+    );
+
+    let options = MetadataOptions {
+        http_protocol_ipv6: "enabled".into(),
+        http_put_response_hop_limit: 3,
+        ..MetadataOptions::default()
+    };
+    fx.app
+        .store()
+        .set_instance_metadata_options(ACCOUNT, &id, &options)
+        .await
+        .unwrap();
+    fx.settle().await;
+    assert_eq!(
+        http(Some(me), v6, "GET", id_path, &[]).await,
+        (200, id.clone())
+    );
+    assert_eq!(
+        http(Some(me), v6, "GET", "/latest/meta-data/ipv6", &[]).await,
+        (200, "::1".to_owned())
+    );
+    seen.lock().unwrap().clear();
+    let v6_token = token(Some(me), v6).await;
+    let put_seen = seen.lock().unwrap().clone();
+    assert!(
+        matches!(put_seen.as_slice(), [(peer, 200, 3)] if peer.is_ipv6()),
+        "the PUT response's IPv6 hop limit: {put_seen:?}"
+    );
+    let with = [("X-aws-ec2-metadata-token", v6_token.as_str())];
+    let creds = format!("/latest/meta-data/iam/security-credentials/{ROLE}");
+    let (status, body) = http(Some(me), v6, "GET", &creds, &with).await;
+    assert_eq!(status, 200, "{body}");
+    let claims = fx.open(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["Token"]
+            .as_str()
+            .unwrap(),
+    );
+    assert!(
+        claims.context.contains(&(
+            "aws:Ec2InstanceSourcePrivateIPv4".into(),
+            "127.3.0.9".into()
+        )),
+        "the instance's IPv4 address, whichever endpoint served it"
+    );
+    assert_eq!(
+        http(Some(ip), v4, "GET", id_path, &with).await,
+        (200, id.clone()),
+        "a token minted over IPv6 is the instance's over IPv4 too"
+    );
+
+    fx.app
+        .store()
+        .change_instance_states(ACCOUNT, std::slice::from_ref(&id), StateRequest::Terminate)
+        .await
+        .unwrap();
+    fx.settle().await;
+    assert_eq!(http(Some(me), v6, "GET", id_path, &[]).await.0, 404);
 }
 
 /// The revocation is written to the store directly, as `roleplane role revoke-sessions` does

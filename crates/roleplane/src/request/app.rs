@@ -4,6 +4,7 @@ use sigv4::SigningKeyCache;
 use store::SqliteStore;
 use zeroize::Zeroizing;
 
+use super::failure_limits::{FailureLimits, FailureRate};
 use super::key_cache::KeyCache;
 use super::last_use::LastUse;
 use super::policy_cache::PolicyCache;
@@ -31,6 +32,8 @@ pub struct App<S = SqliteStore> {
     audit: Option<Audit>,
     /// How EC2 writes wait for the metadata service to follow them (see `metadata::listeners`).
     instance_sync: InstanceSync,
+    /// How many failing unauthenticated calls a client may make (`failure_limits`).
+    failure_limits: FailureLimits,
     /// Which private addresses instances may be given (local or host mode).
     addressing: Addressing,
 }
@@ -48,6 +51,8 @@ impl<S> App<S> {
             policies: PolicyCache::default(),
             audit: None,
             instance_sync: InstanceSync::default(),
+            // Off until the server sets them from its flags.
+            failure_limits: FailureLimits::new(FailureRate(0.0)),
             addressing: Addressing::default(),
         }
     }
@@ -64,6 +69,15 @@ impl<S> App<S> {
     pub fn with_audit(mut self, audit: Audit) -> Self {
         self.audit = Some(audit);
         self
+    }
+
+    pub fn with_failure_limits(mut self, limits: FailureLimits) -> Self {
+        self.failure_limits = limits;
+        self
+    }
+
+    pub fn failure_limits(&self) -> &FailureLimits {
+        &self.failure_limits
     }
 
     pub fn audit(&self) -> Option<&Audit> {

@@ -8,6 +8,7 @@
 mod app;
 mod auth;
 pub mod authz;
+pub mod failure_limits;
 mod key_cache;
 pub mod last_use;
 pub mod min_rate;

@@ -55,6 +55,41 @@ pub fn access_denied(denied: AwsError) -> S3Error {
 }
 
 /// Adds the request ID headers, completes an error body, and notes the outcome in `record`.
+/// S3's answer to a client over the failure limits (`request::failure_limits`).
+pub fn slow_down(request_id: &str) -> HttpResponse {
+    error_response("SlowDown", "Please reduce your request rate.", request_id)
+}
+
+/// S3's answer while the audit trail cannot take records.
+pub fn service_unavailable(request_id: &str) -> HttpResponse {
+    error_response(
+        "ServiceUnavailable",
+        "The request has failed due to a temporary failure of the server.",
+        request_id,
+    )
+}
+
+/// A 503 error document in S3's shape.
+fn error_response(code: &str, message: &str, request_id: &str) -> HttpResponse {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>\
+         <Message>{message}</Message><RequestId>{request_id}</RequestId>\
+         <HostId>{}</HostId></Error>",
+        host_id(request_id)
+    );
+    let mut response = HttpResponse::new(s3s::Body::from(body));
+    *response.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amz-request-id", value);
+    }
+    response
+}
+
 pub fn finish(response: &mut HttpResponse, request_id: &str, record: &mut CallRecord) {
     let host_id = host_id(request_id);
     if let Ok(value) = HeaderValue::from_str(request_id) {

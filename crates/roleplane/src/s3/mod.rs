@@ -41,6 +41,7 @@ use zeroize::Zeroizing;
 use self::access::RoleplaneAccess;
 use self::auth::{RoleplaneAuth, SEAM, Seam};
 use self::blobs::BlobStore;
+pub use self::errors::{service_unavailable, slow_down};
 pub use self::host::DEFAULT_DOMAIN;
 use self::host::S3Domain;
 use self::ops::Objects;

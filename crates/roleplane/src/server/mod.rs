@@ -57,7 +57,10 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     let app = Arc::new(
         App::new(store, master, keyring, args.region.clone())
             .with_audit(audit)
-            .with_addressing(args.addressing()),
+            .with_addressing(args.addressing())
+            .with_failure_limits(crate::request::failure_limits::FailureLimits::new(
+                crate::request::failure_limits::FailureRate(args.connections.auth_failure_rate),
+            )),
     );
 
     crate::analyzer::restore_jobs(&app)

@@ -78,7 +78,13 @@ async fn handle<S: Store>(
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    if let Recognized::S3 { signer } = recognize_s3(&request, &served.s3_domain) {
+    let recognized = recognize_s3(&request, &served.s3_domain);
+    let is_s3 = matches!(recognized, Recognized::S3 { .. });
+    // The trail fails closed: nothing is done that could not be recorded.
+    if app.audit().is_some_and(|audit| !audit.is_writable()) {
+        return unavailable(is_s3, &request_id);
+    }
+    if let Recognized::S3 { signer } = recognized {
         let arrival = s3::Arrival {
             peer,
             now,
@@ -87,9 +93,14 @@ async fn handle<S: Store>(
         };
         let request = s3::request_of(request);
         let (response, record) = s3::serve(&served.s3, request, arrival, record).await;
+        if !admitted(app, peer, &record) {
+            return s3::slow_down(&request_id).map(Body::new);
+        }
         // Audit contract: the call's record is durable before its response leaves.
-        if let Some(audit) = app.audit() {
-            audit.record(record, &request_id).await;
+        if let Some(audit) = app.audit()
+            && audit.record(record, &request_id).await.is_err()
+        {
+            return unavailable(true, &request_id);
         }
         return response.map(Body::new);
     }
@@ -99,11 +110,44 @@ async fn handle<S: Store>(
         request_id: &request_id,
     };
     let rendered = read_and_route(app, request, &arrival, &mut record).await;
+    if !admitted(app, peer, &record) {
+        let throttled = AwsError::sender("Throttling", 400, "Rate exceeded".to_owned());
+        let rendered = Query(crate::protocol::Envelope::IAM).render(Err(throttled), &request_id);
+        return respond(rendered, &request_id);
+    }
     // Audit contract: the call's record is durable before its response leaves.
-    if let Some(audit) = app.audit() {
-        audit.record(record, &request_id).await;
+    if let Some(audit) = app.audit()
+        && audit.record(record, &request_id).await.is_err()
+    {
+        return unavailable(false, &request_id);
     }
     respond(rendered, &request_id)
+}
+
+/// The answer while the audit trail cannot take records: AWS's `ServiceUnavailable` (503), in
+/// S3's shape for an S3 request.
+fn unavailable(s3: bool, request_id: &str) -> Response {
+    if s3 {
+        return s3::service_unavailable(request_id).map(Body::new);
+    }
+    let error = AwsError::receiver(
+        "ServiceUnavailable",
+        503,
+        "The request has failed due to a temporary failure of the server.",
+    );
+    respond(
+        Query(crate::protocol::Envelope::IAM).render(Err(error), request_id),
+        request_id,
+    )
+}
+
+/// Whether a call's answer may leave as it is: a failing unauthenticated call beyond the
+/// failure limits is answered `Throttling` instead and leaves no audit record.
+fn admitted<S: Store>(app: &App<S>, peer: SocketAddr, record: &CallRecord) -> bool {
+    !record.failed_unauthenticated()
+        || app
+            .failure_limits()
+            .admit(peer.ip(), record.claimed_key(), std::time::Instant::now())
 }
 
 fn recognize_s3(request: &Request, domain: &str) -> Recognized {

@@ -537,6 +537,18 @@ impl Journal {
         lock(&self.active)
     }
 
+    /// Makes sure the next segment exists already (the journal's thread prepares it after each
+    /// rotation, but that can fail on a full disk): once this succeeds, the next rotation
+    /// needs no new space, so a journal refused a line can tell when it can take lines again.
+    pub fn ensure_spare(&self) -> io::Result<()> {
+        let number = self.lock_active().number + 1;
+        let mut spare = lock(&self.shared.spare);
+        if spare.is_none() {
+            *spare = Some(Spare::create(&self.dir, number, self.segment_bytes)?);
+        }
+        Ok(())
+    }
+
     /// The segment being appended to.
     pub fn active_segment(&self) -> u64 {
         self.lock_active().number

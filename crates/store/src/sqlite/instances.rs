@@ -53,7 +53,12 @@ struct InstanceRow {
 }
 
 impl InstanceRow {
-    fn into_instance(self, tags: Vec<Tag>, association: Option<Association>) -> Result<Instance> {
+    fn into_instance(
+        self,
+        tags: Vec<Tag>,
+        ipv6_addresses: Vec<String>,
+        association: Option<Association>,
+    ) -> Result<Instance> {
         let corrupt = |what: &str| super::corrupt(format!("instance {}: {what}", self.instance_id));
         Ok(Instance {
             state: InstanceState::parse(&self.state).ok_or_else(|| corrupt("state"))?,
@@ -80,6 +85,7 @@ impl InstanceRow {
             image_id: self.image_id,
             instance_type: self.instance_type,
             private_ip: self.private_ip,
+            ipv6_addresses,
             availability_zone: self.availability_zone,
             key_name: self.key_name,
             public_key: self.public_key,
@@ -102,8 +108,8 @@ fn visible_in(qb: &mut QueryBuilder<Sqlite>, account: &str, now: i64) {
         .push(")");
 }
 
-/// Runs a `SELECT {COLUMNS} FROM instances i …` and completes each row with its tags and active
-/// association (two more indexed queries for the whole batch).
+/// Runs a `SELECT {COLUMNS} FROM instances i …` and completes each row with its tags, IPv6
+/// addresses and active association (three more indexed queries for the whole batch).
 async fn fetch(
     conn: &mut SqliteConnection,
     qb: &mut QueryBuilder<Sqlite>,
@@ -114,12 +120,14 @@ async fn fetch(
     }
     let ids: Vec<&str> = rows.iter().map(|r| r.instance_id.as_str()).collect();
     let mut tags = tags_of(conn, &ids).await?;
+    let mut ipv6 = ipv6_of(conn, &ids).await?;
     let mut active = associations::active_for(conn, &ids).await?;
     rows.into_iter()
         .map(|row| {
             let tags = tags.remove(&row.instance_id).unwrap_or_default();
             let association = active.remove(&row.instance_id);
-            row.into_instance(tags, association)
+            let ipv6 = ipv6.remove(&row.instance_id).unwrap_or_default();
+            row.into_instance(tags, ipv6, association)
         })
         .collect()
 }
@@ -139,6 +147,58 @@ async fn tags_of(conn: &mut SqliteConnection, ids: &[&str]) -> Result<HashMap<St
         by_instance.entry(id).or_default().push(Tag { key, value });
     }
     Ok(by_instance)
+}
+
+/// Each instance's IPv6 addresses, in launch order (migration 0011).
+async fn ipv6_of(
+    conn: &mut SqliteConnection,
+    ids: &[&str],
+) -> Result<HashMap<String, Vec<String>>> {
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "SELECT instance_id, address FROM instance_ipv6_addresses WHERE instance_id IN (",
+    );
+    let mut list = qb.separated(", ");
+    for id in ids {
+        list.push_bind((*id).to_owned());
+    }
+    qb.push(") ORDER BY instance_id, position");
+    let rows: Vec<(String, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let mut by_instance: HashMap<String, Vec<String>> = HashMap::new();
+    for (id, address) in rows {
+        by_instance.entry(id).or_default().push(address);
+    }
+    Ok(by_instance)
+}
+
+/// Gives `instance_id` the launch's IPv6 addresses; one already held by a live instance
+/// (another launch's, or an earlier instance of this one) is refused.
+async fn assign_ipv6(
+    conn: &mut SqliteConnection,
+    instance_id: &str,
+    addresses: &[String],
+) -> Result<()> {
+    for (position, address) in addresses.iter().enumerate() {
+        let held: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM instance_ipv6_addresses WHERE address = $1")
+                .bind(address)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if held.is_some() {
+            return Err(StoreError::Ec2(Ec2Rejection::AddressInUse {
+                address: address.clone(),
+            }));
+        }
+        sqlx::query(
+            "INSERT INTO instance_ipv6_addresses (instance_id, position, address) \
+             VALUES ($1, $2, $3)",
+        )
+        .bind(instance_id)
+        .bind(i64::try_from(position).unwrap_or(i64::MAX))
+        .bind(address)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 pub(super) async fn run(
@@ -206,6 +266,7 @@ pub(super) async fn run(
             now,
         )
         .await?;
+        assign_ipv6(&mut tx, &instance_id, &launch.ipv6_addresses).await?;
         if let Some(profile) = &launch.profile {
             associations::insert(&mut tx, account, &instance_id, profile, now).await?;
         }
