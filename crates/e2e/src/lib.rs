@@ -51,13 +51,27 @@ impl Server {
 
     /// A server on `data_dir` with extra `serve` flags (e.g. a short credential rotation).
     pub fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
+        Server::start_wrapped(&[], data_dir, extra)
+    }
+
+    /// [`Server::start_with`], the server started by the command `wrapper` (e.g. `unshare -m …`),
+    /// which ends by running its arguments (the server binary and its flags) in its own process.
+    pub fn start_wrapped(wrapper: &[&str], data_dir: &Path, extra: &[&str]) -> Server {
         // An ephemeral metadata port unless the caller picks one.
         let imds_port: &[&str] = if extra.contains(&"--imds-port") {
             &[]
         } else {
             &["--imds-port", "0"]
         };
-        let mut child = Command::new(binary())
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(binary());
+                command
+            }
+            None => Command::new(binary()),
+        };
+        let mut child = command
             .args(["serve", "--api-addr", "127.0.0.1:0"])
             .args(imds_port)
             .arg("--data-dir")

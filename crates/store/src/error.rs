@@ -41,6 +41,8 @@ pub enum EntityKind {
     Association,
     /// An EC2 key pair (`name` is its name).
     KeyPair,
+    /// An EC2 key pair named by its ID (`name` is its `key-…` ID).
+    KeyPairId,
     /// An S3 bucket (`name` is its name).
     Bucket,
     /// An S3 object (`name` is its key).
@@ -89,6 +91,11 @@ pub enum Quota {
     UserInlinePolicySize {
         max: u64,
         user: String,
+    },
+    /// Tags on one EC2 resource (`resource` is its ID).
+    Ec2TagsPerResource {
+        max: usize,
+        resource: String,
     },
 }
 

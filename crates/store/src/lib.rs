@@ -24,4 +24,7 @@ pub use model::*;
 pub use page::{ListQuery, Page};
 pub use s3::*;
 pub use sqlite::{DATABASE_FILE, SqliteStore, assignable_loopback};
-pub use store::{ACCESS_KEYS_PER_USER, MANAGED_POLICIES_PER_PRINCIPAL, Store, VERSIONS_PER_POLICY};
+pub use store::{
+    ACCESS_KEYS_PER_USER, EC2_TAGS_PER_RESOURCE, MANAGED_POLICIES_PER_PRINCIPAL, Store,
+    VERSIONS_PER_POLICY,
+};

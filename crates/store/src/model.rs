@@ -557,15 +557,59 @@ pub struct KeyPair {
     /// The OpenSSH public key line (`ssh-rsa AAAA… comment`).
     pub public_key: String,
     pub created: OffsetDateTime,
+    /// By key.
+    pub tags: Vec<Tag>,
 }
 
-/// An ImportKeyPair request as the store needs it; the caller parsed the key.
+/// A CreateKeyPair or ImportKeyPair request as the store needs it; the caller made or parsed
+/// the key (and kept any private half to itself).
 #[derive(Debug, Clone)]
 pub struct NewKeyPair {
     pub name: String,
     pub key_type: String,
     pub fingerprint: String,
     pub public_key: String,
+    pub tags: Vec<Tag>,
+}
+
+/// An EC2 resource that carries tags, by its ID.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Ec2Resource {
+    /// `i-…`
+    Instance(String),
+    /// `key-…`
+    KeyPair(String),
+}
+
+impl Ec2Resource {
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Instance(id) | Self::KeyPair(id) => id,
+        }
+    }
+
+    /// The resource type as EC2's DescribeTags names it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Instance(_) => "instance",
+            Self::KeyPair(_) => "key-pair",
+        }
+    }
+}
+
+/// One tag of one EC2 resource (an item of DescribeTags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceTag {
+    pub resource: Ec2Resource,
+    pub tag: Tag,
+}
+
+/// One DeleteTags entry: a key alone removes the key whatever its value; a key with a value
+/// removes it only while it has exactly that value (the empty string included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRemoval {
+    pub key: String,
+    pub value: Option<String>,
 }
 
 /// An instance-profile association (`iip-assoc-…`).

@@ -27,11 +27,12 @@ use time::OffsetDateTime;
 use crate::error::Result;
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
-    AttachedPolicy, Changes, DeploymentKey, IdentityPolicies, InlinePolicy, Instance,
+    AttachedPolicy, Changes, DeploymentKey, Ec2Resource, IdentityPolicies, InlinePolicy, Instance,
     InstanceProfile, InstanceQuery, KeyPair, ManagedPolicy, MetadataDefaults, MetadataOptions,
     NewAccessKey, NewDeploymentKey, NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole,
     NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation,
-    Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable, TokenKey, User,
+    ResourceTag, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, TagRemoval, Taggable,
+    TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
 use crate::s3::{
@@ -45,6 +46,8 @@ pub const MANAGED_POLICIES_PER_PRINCIPAL: usize = 10;
 pub const ACCESS_KEYS_PER_USER: usize = 2;
 /// Versions per managed policy.
 pub const VERSIONS_PER_POLICY: usize = 5;
+/// Tags per EC2 resource (EC2's limit).
+pub const EC2_TAGS_PER_RESOURCE: usize = 50;
 
 /// `Clone` is a cheap handle copy (a connection pool), for work that outlives a request.
 pub trait Store: Clone + Send + Sync + 'static {
@@ -454,8 +457,8 @@ pub trait Store: Clone + Send + Sync + 'static {
         instance_id: &str,
         user_data: Option<&[u8]>,
     ) -> impl Future<Output = Result<Instance>> + Send;
-    /// Saves an imported key pair under a new `key-…` ID; `AlreadyExists` (kind `KeyPair`)
-    /// when the account has one of that name.
+    /// Saves a key pair (created or imported) with its tags under a new `key-…` ID;
+    /// `AlreadyExists` (kind `KeyPair`) when the account has one of that name.
     fn import_key_pair(
         &self,
         account: &str,
@@ -471,6 +474,28 @@ pub trait Store: Clone + Send + Sync + 'static {
         name: Option<&str>,
         id: Option<&str>,
     ) -> impl Future<Output = Result<bool>> + Send;
+    /// CreateTags: adds `tags` to every resource, replacing the value of a key already there
+    /// (keys are case-sensitive). All or nothing: `NotFound` (kind `Instance` or `KeyPairId`)
+    /// names the first resource that is not the account's (a terminated instance past its
+    /// visibility included), `LimitExceeded` (`Ec2TagsPerResource`) the first that would carry
+    /// more than [`EC2_TAGS_PER_RESOURCE`] tags.
+    fn create_ec2_tags(
+        &self,
+        account: &str,
+        resources: &[Ec2Resource],
+        tags: &[Tag],
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// DeleteTags: removes the matching tags from every resource, or all of their tags when
+    /// `removals` is `None`. Absent tags are no error; resources as for `create_ec2_tags`.
+    fn delete_ec2_tags(
+        &self,
+        account: &str,
+        resources: &[Ec2Resource],
+        removals: Option<&[TagRemoval]>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Every tag of the account's visible instances and of its key pairs, by resource ID, then
+    /// key.
+    fn ec2_tags(&self, account: &str) -> impl Future<Output = Result<Vec<ResourceTag>>> + Send;
     /// The instance must be running or stopped and have no active association.
     fn associate_instance_profile(
         &self,

@@ -390,6 +390,7 @@ async fn key_pairs_are_per_account_and_instances_keep_theirs() {
         key_type: "ed25519".into(),
         fingerprint: "fp".into(),
         public_key: format!("ssh-ed25519 AAAA {name}"),
+        tags: Vec::new(),
     };
     let first = store.import_key_pair(ACCOUNT, new("k")).await.unwrap();
     assert!(first.id.starts_with("key-") && first.id.len() == 21);

@@ -102,6 +102,8 @@ fn stable(response: &RawResponse) -> String {
 struct Victim {
     access_key: String,
     instance: String,
+    /// The `key-…` ID of A's key pair `victim-key`.
+    key_pair: String,
     association: String,
     generation_job: String,
     /// The multipart upload in progress in [`VICTIM_BUCKET`], and its first part's ETag.
@@ -260,7 +262,23 @@ async fn victim(server: &Server) -> Victim {
         ],
     );
     assert_eq!(imported.status, 200, "{}", imported.body);
+    let key_pair = element(&imported.body, "keyPairId")
+        .expect("the key pair's ID")
+        .to_owned();
     let (instance, _) = server.launch(Some("victim-profile")).await;
+    let tagged = query_call(
+        server,
+        "ec2",
+        ADMIN,
+        "CreateTags",
+        &[
+            ("ResourceId.1", &instance),
+            ("ResourceId.2", &key_pair),
+            ("Tag.1.Key", "team"),
+            ("Tag.1.Value", "a"),
+        ],
+    );
+    assert_eq!(tagged.status, 200, "{}", tagged.body);
     let associations = query_call(
         server,
         "ec2",
@@ -302,6 +320,7 @@ async fn victim(server: &Server) -> Victim {
     Victim {
         access_key: key.access_key_id().to_owned(),
         instance,
+        key_pair,
         association,
         generation_job,
         upload,
@@ -386,6 +405,7 @@ fn snapshot(server: &Server, victim: &Victim) -> Vec<String> {
         ("DescribeIamInstanceProfileAssociations", vec![]),
         ("GetInstanceMetadataDefaults", vec![]),
         ("DescribeKeyPairs", vec![("IncludePublicKey", "true")]),
+        ("DescribeTags", vec![]),
     ] {
         state.push(stable(&query_call(server, "ec2", ADMIN, action, &params)));
     }
@@ -508,9 +528,9 @@ ec2 StopInstances InstanceId.1={instance} -> 400 InvalidInstanceID.NotFound
 ec2 TerminateInstances InstanceId.1={instance} -> 400 InvalidInstanceID.NotFound
 ec2 DescribeInstanceAttribute InstanceId={instance} Attribute=userData -> 400 InvalidInstanceID.NotFound
 ec2 ModifyInstanceAttribute InstanceId={instance} UserData.Value=aGkh -> 400 InvalidInstanceID.NotFound
-ec2 CreateKeyPair KeyName=victim-key -> 400 UnsupportedOperation
 ec2 RunInstances ImageId=ami-0123456789abcdef0 MinCount=1 MaxCount=1 KeyName=victim-key -> 400 InvalidKeyPair.NotFound
 ec2 DescribeKeyPairs KeyName.1=victim-key -> 400 InvalidKeyPair.NotFound
+ec2 CreateKeyPair KeyName=victim-key -> own
 ec2 DeleteKeyPair KeyName=victim-key -> own
 ec2 ImportKeyPair KeyName=victim-key PublicKeyMaterial={victim_key_material} -> own
 ec2 AssociateIamInstanceProfile InstanceId={instance} IamInstanceProfile.Name=own-profile -> 400 InvalidInstanceID.NotFound
@@ -518,6 +538,11 @@ ec2 ReplaceIamInstanceProfileAssociation AssociationId={association} IamInstance
 ec2 DisassociateIamInstanceProfile AssociationId={association} -> 400 InvalidAssociationID.NotFound
 ec2 DescribeIamInstanceProfileAssociations AssociationId.1={association} -> 400 InvalidAssociationID.NotFound
 ec2 ModifyInstanceMetadataOptions InstanceId={instance} HttpTokens=required -> 400 InvalidInstanceID.NotFound
+ec2 CreateTags ResourceId.1={instance} Tag.1.Key=k Tag.1.Value=v -> 400 InvalidInstanceID.NotFound
+ec2 CreateTags ResourceId.1={key_pair} Tag.1.Key=k Tag.1.Value=v -> 400 InvalidKeyPair.NotFound
+ec2 DeleteTags ResourceId.1={instance} -> 400 InvalidInstanceID.NotFound
+ec2 DeleteTags ResourceId.1={key_pair} Tag.1.Key=team -> 400 InvalidKeyPair.NotFound
+ec2 DescribeTags Filter.1.Name=resource-id Filter.1.Value.1={instance} -> own-without {instance}
 ec2 ModifyInstanceMetadataDefaults HttpTokens=required -> own
 ec2 GetInstanceMetadataDefaults -> own
 cloudtrail LookupEvents {"MaxResults":50} -> own
@@ -683,6 +708,7 @@ fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
         ),
         ("key", victim.access_key.clone()),
         ("instance", victim.instance.clone()),
+        ("key_pair", victim.key_pair.clone()),
         ("association", victim.association.clone()),
         ("job", victim.generation_job.clone()),
         ("message", a_message.to_owned()),

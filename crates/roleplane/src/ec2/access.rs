@@ -4,7 +4,7 @@
 
 use policy::{ContextValue, Decision, Outcome};
 use serde_json::{Value, json};
-use store::{Instance, Store};
+use store::{Instance, Store, Tag};
 
 use super::error::Ec2Error;
 use crate::credentials::SessionPrincipal;
@@ -72,9 +72,12 @@ pub fn instance_arn<S>(call: &Call<'_, S>, instance_id: &str) -> String {
 
 /// `ec2:ResourceTag/KEY` for each of the instance's tags (and `aws:ResourceTag/KEY`).
 pub fn resource_tags(instance: &Instance) -> Conditions {
-    instance
-        .tags
-        .iter()
+    tag_conditions(&instance.tags)
+}
+
+/// `ec2:ResourceTag/KEY` and `aws:ResourceTag/KEY` for each of a resource's tags.
+pub fn tag_conditions(tags: &[Tag]) -> Conditions {
+    tags.iter()
         .flat_map(|t| {
             ["ec2", "aws"].map(|prefix| {
                 (

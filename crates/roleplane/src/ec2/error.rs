@@ -2,7 +2,7 @@
 //! the rest are marked UNCONFIRMED). Every one is a 400 except UnauthorizedOperation (403) and
 //! InternalError (500).
 
-use store::{Ec2Rejection, EntityKind, StoreError};
+use store::{Ec2Rejection, EntityKind, Quota, StoreError};
 
 use crate::protocol::{AwsError, Protocol};
 
@@ -75,6 +75,12 @@ pub enum Ec2Error {
     /// exists." (github.com/eksctl-io/eksctl/issues/91; note "keypair", one word).
     #[error("The keypair '{0}' already exists.")]
     KeyPairDuplicate(String),
+    /// An ID of no kind CreateTags/DeleteTags know (moto's wording of EC2's `InvalidID`).
+    #[error("The ID '{0}' is not valid")]
+    InvalidId(String),
+    /// UNCONFIRMED wording (moto's): more than 50 tags on one resource.
+    #[error("The maximum number of Tags for a resource has been reached.")]
+    TagLimitExceeded,
     /// `InvalidKey.Format`, with EC2's text for a public key it cannot read.
     #[error("{0}")]
     InvalidKeyFormat(String),
@@ -126,6 +132,8 @@ impl Ec2Error {
             Self::KeyPairNotFound(_) | Self::KeyPairIdNotFound(_) => "InvalidKeyPair.NotFound",
             Self::KeyPairDuplicate(_) => "InvalidKeyPair.Duplicate",
             Self::InvalidKeyFormat(_) => "InvalidKey.Format",
+            Self::InvalidId(_) => "InvalidID",
+            Self::TagLimitExceeded => "TagLimitExceeded",
             Self::UnsupportedOperation(_) => "UnsupportedOperation",
             Self::MissingParameter(_) => "MissingParameter",
             Self::InvalidParameter(_) => "InvalidParameter",
@@ -167,10 +175,17 @@ pub fn from_store(err: StoreError) -> Ec2Error {
             kind: EntityKind::KeyPair,
             name,
         } => Ec2Error::KeyPairNotFound(name),
+        StoreError::NotFound {
+            kind: EntityKind::KeyPairId,
+            name,
+        } => Ec2Error::KeyPairIdNotFound(name),
         StoreError::AlreadyExists {
             kind: EntityKind::KeyPair,
             name,
         } => Ec2Error::KeyPairDuplicate(name),
+        StoreError::LimitExceeded {
+            quota: Quota::Ec2TagsPerResource { .. },
+        } => Ec2Error::TagLimitExceeded,
         StoreError::Ec2(rejection) => match rejection {
             Ec2Rejection::InstanceState { instance_id, .. } => {
                 Ec2Error::NotRunningOrStopped(instance_id)

@@ -28,6 +28,18 @@ pub fn association_id(id: &str) -> Result<&str, Ec2Error> {
     }
 }
 
+/// A resource CreateTags/DeleteTags may name: an instance (`i-…`) or a key pair (`key-…`);
+/// any other ID is EC2's `InvalidID`.
+pub fn taggable(id: &str) -> Result<store::Ec2Resource, Ec2Error> {
+    if has_shape(id, "i-") {
+        Ok(store::Ec2Resource::Instance(id.to_owned()))
+    } else if has_shape(id, "key-") {
+        Ok(store::Ec2Resource::KeyPair(id.to_owned()))
+    } else {
+        Err(Ec2Error::InvalidId(id.to_owned()))
+    }
+}
+
 /// `ami-…`; EC2 answers a malformed one with its own code.
 pub fn image_id(id: &str) -> Result<&str, Ec2Error> {
     if has_shape(id, "ami-") {
@@ -61,5 +73,16 @@ mod tests {
         assert!(association_id("i-0e7736511a163c209").is_err());
         assert!(image_id("ami-11aa22bb").is_ok());
         assert!(image_id("{var.ami_id}").is_err());
+        assert_eq!(
+            taggable("i-12345678"),
+            Ok(store::Ec2Resource::Instance("i-12345678".into()))
+        );
+        assert_eq!(
+            taggable("key-0123456789abcdef0"),
+            Ok(store::Ec2Resource::KeyPair("key-0123456789abcdef0".into()))
+        );
+        for bad in ["vol-12345678", "i-123", "key-xyz", "", "ami-11aa22bb"] {
+            assert_eq!(taggable(bad), Err(Ec2Error::InvalidId(bad.into())));
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::net::Ipv4Addr;
 
-use store::{Instance, InstanceQuery, NewLaunch, StateRequest, Store, Tag};
+use store::{Instance, InstanceQuery, NewLaunch, StateRequest, Store};
 
 use super::access::{authorize, instance_arn, request_tags};
 use super::error::{Ec2Error, from_store};
@@ -10,9 +10,8 @@ use super::filters::{self, Filter};
 use super::metadata::{self, OptionsInput};
 use super::{
     Reply, account, addresses, attributes, ids, ipv6_addresses, key_pairs, locate, profiles,
-    respond, xml,
+    respond, tags, xml,
 };
-use crate::protocol::AwsError;
 use crate::request::Call;
 
 /// Instances per RunInstances call; larger requests launch this many when MinCount allows it.
@@ -64,7 +63,8 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
         )
         .into());
     }
-    let tags = instance_tags(call)?;
+    // Other resource types (volumes, interfaces) do not exist here: their tags are dropped.
+    let tags = tags::specified(call, "instance", tags::OtherTypes::Ignore)?;
     let mut security_groups: Vec<String> = root
         .list_str("SecurityGroupId")?
         .into_iter()
@@ -82,6 +82,7 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
 
     let launch_arn = instance_arn(call, "*");
     authorize(call, "ec2:RunInstances", &launch_arn, request_tags(&tags)).await?;
+    tags::authorize_on_create(call, &launch_arn, &tags).await?;
     let image_arn = format!("arn:aws:ec2:{}::image/{image_id}", call.app.region());
     authorize(call, "ec2:RunInstances", &image_arn, Vec::new()).await?;
     // The key pair must be the caller's own: another account's name is simply not found.
@@ -148,45 +149,6 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
         let shown: Vec<&Instance> = shown.iter().collect();
         xml::reservation(x, &reservation.id, account(call), &shown);
     }))
-}
-
-/// The instance tags of `TagSpecification.N` (other resource types are accepted and ignored:
-/// there are no volumes or interfaces to tag).
-fn instance_tags<S>(call: &Call<'_, S>) -> Result<Vec<Tag>, AwsError> {
-    let specs = call.input.list("TagSpecification", |spec| {
-        let kind = spec.required_str("ResourceType")?;
-        let tags = spec.list("Tag", |t| {
-            Ok(Tag::new(
-                t.required_str("Key")?,
-                t.optional_str("Value").unwrap_or(""),
-            ))
-        })?;
-        Ok((kind, tags))
-    })?;
-    let mut tags: Vec<Tag> = Vec::new();
-    for (kind, spec_tags) in specs {
-        if kind != "instance" {
-            continue;
-        }
-        for tag in spec_tags {
-            if tag.key.is_empty() || tag.key.len() > 128 || tag.value.len() > 256 {
-                return Err(Ec2Error::InvalidParameterValue(format!(
-                    "Tag key must be 1-128 and value 0-256 characters: {}",
-                    tag.key
-                ))
-                .into());
-            }
-            tags.retain(|t| t.key != tag.key);
-            tags.push(tag);
-        }
-    }
-    if tags.len() > 50 {
-        return Err(Ec2Error::InvalidParameterValue(
-            "The number of tags specified exceeds the limit of 50.".to_owned(),
-        )
-        .into());
-    }
-    Ok(tags)
 }
 
 /// What makes two RunInstances requests "the same" for ClientToken idempotency: every parameter

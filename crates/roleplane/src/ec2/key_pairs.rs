@@ -1,14 +1,15 @@
-//! Key pairs: ImportKeyPair, DescribeKeyPairs, DeleteKeyPair, and CreateKeyPair refused.
+//! Key pairs: CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair.
 //!
-//! The server holds public keys only. CreateKeyPair would have to generate a private key, and
-//! no key-generation crate (`rsa`, `ed25519-dalek`, `ssh-key`) is in this workspace yet, so it is
-//! answered with EC2's `UnsupportedOperation` after its input and authorization are checked:
-//! generate a key locally (`ssh-keygen`) and import it. No private key material is ever
-//! received, stored, logged or audited.
+//! The server holds public keys only. CreateKeyPair generates a key (`key_generation`) and
+//! returns its private half once, in the response; it is never stored, logged or audited (the
+//! audit record of CreateKeyPair has no response elements, as CloudTrail's has no
+//! `keyMaterial`). Both creating operations take `TagSpecification` for the key pair, which
+//! also needs `ec2:CreateTags` (`tags::authorize_on_create`).
 //!
-//! Fingerprints are EC2's for imported keys: RSA, the MD5 of the DER SubjectPublicKeyInfo in
+//! Fingerprints of imported keys are EC2's: RSA, the MD5 of the DER SubjectPublicKeyInfo in
 //! colon-separated hex (what `openssl md5 -c` prints in the EC2 User Guide's verification
-//! recipe); ED25519, the SHA-256 of the OpenSSH key blob in padded base64.
+//! recipe); ED25519, the SHA-256 of the OpenSSH key blob in padded base64. Created keys'
+//! fingerprints are in `key_generation`.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -18,7 +19,8 @@ use store::{KeyPair, NewKeyPair, Store};
 
 use super::access::authorize;
 use super::error::{Ec2Error, from_store};
-use super::{Reply, account, filters, respond, xml};
+use super::tags::{self, OtherTypes};
+use super::{Reply, account, filters, key_generation, respond, xml};
 use crate::request::Call;
 
 /// EC2's limit on a key pair name (ASCII, at most 255 characters).
@@ -189,18 +191,16 @@ pub async fn import<S: Store>(call: &Call<'_, S>) -> Reply {
     let root = call.input.root();
     let name = check_name(root.required_str("KeyName")?)?;
     let key = decode_material(root.required_str("PublicKeyMaterial")?)?;
-    authorize(
-        call,
-        "ec2:ImportKeyPair",
-        &key_pair_arn(call, name),
-        Vec::new(),
-    )
-    .await?;
+    let tags = tags::specified(call, "key-pair", OtherTypes::Refuse)?;
+    let arn = key_pair_arn(call, name);
+    authorize(call, "ec2:ImportKeyPair", &arn, tags::request_tags(&tags)).await?;
+    tags::authorize_on_create(call, &arn, &tags).await?;
     let new = NewKeyPair {
         name: name.to_owned(),
         key_type: key.key_type.to_owned(),
         fingerprint: key.fingerprint.clone(),
         public_key: key.line(name),
+        tags,
     };
     let pair = call
         .app
@@ -212,11 +212,17 @@ pub async fn import<S: Store>(call: &Call<'_, S>) -> Reply {
         x.elem("keyFingerprint", &pair.fingerprint)
             .elem("keyName", &pair.name)
             .elem("keyPairId", &pair.id);
+        tag_set(x, &pair.tags);
     }))
 }
 
-/// Checks the input and authorization as EC2 would, then refuses: this server does not generate
-/// private keys.
+fn tag_set(x: &mut crate::protocol::XmlWriter, tags: &[store::Tag]) {
+    x.list("tagSet", "item", tags, |x, t| {
+        x.elem("key", &t.key).elem("value", &t.value);
+    });
+}
+
+/// Generates a key pair, keeps its public half and answers with the private half, once.
 pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     let root = call.input.root();
     let name = check_name(root.required_str("KeyName")?)?;
@@ -234,13 +240,19 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
         ))
         .into());
     }
-    authorize(
-        call,
-        "ec2:CreateKeyPair",
-        &key_pair_arn(call, name),
-        Vec::new(),
-    )
-    .await?;
+    let tags = tags::specified(call, "key-pair", OtherTypes::Refuse)?;
+    let arn = key_pair_arn(call, name);
+    authorize(call, "ec2:CreateKeyPair", &arn, tags::request_tags(&tags)).await?;
+    tags::authorize_on_create(call, &arn, &tags).await?;
+    if format == "ppk" {
+        // Decision 0012: no maintained crate writes PuTTY's format.
+        return Err(Ec2Error::UnsupportedOperation(
+            "KeyFormat ppk is not supported by this server. Create the key pair with KeyFormat \
+             pem and convert it with puttygen."
+                .to_owned(),
+        )
+        .into());
+    }
     let pairs = call
         .app
         .store()
@@ -250,12 +262,38 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     if pairs.iter().any(|p| p.name == name) {
         return Err(Ec2Error::KeyPairDuplicate(name.to_owned()).into());
     }
-    Err(Ec2Error::UnsupportedOperation(
-        "CreateKeyPair is not supported by this server: it does not generate private keys. \
-         Generate a key pair locally and use ImportKeyPair."
-            .to_owned(),
-    )
-    .into())
+    // RSA key generation searches for primes for tens of milliseconds (far more in a debug
+    // build): off the request threads, so other calls are not held up behind it.
+    let (owned_type, owned_name) = (key_type.to_owned(), name.to_owned());
+    let generated =
+        tokio::task::spawn_blocking(move || key_generation::generate(&owned_type, &owned_name))
+            .await
+            .map_err(|_| Ec2Error::Internal)?
+            .map_err(|err| {
+                tracing::error!(error = %err, "CreateKeyPair could not generate a key");
+                Ec2Error::Internal
+            })?;
+    let new = NewKeyPair {
+        name: name.to_owned(),
+        key_type: generated.public.key_type.to_owned(),
+        fingerprint: generated.fingerprint.clone(),
+        public_key: generated.public.line(name),
+        tags,
+    };
+    // The store refuses a name taken since the check above (a concurrent create).
+    let pair = call
+        .app
+        .store()
+        .import_key_pair(account(call), new)
+        .await
+        .map_err(from_store)?;
+    Ok(respond(call, |x| {
+        x.elem("keyFingerprint", &pair.fingerprint)
+            .elem("keyMaterial", generated.private_material.as_str())
+            .elem("keyName", &pair.name)
+            .elem("keyPairId", &pair.id);
+        tag_set(x, &pair.tags);
+    }))
 }
 
 pub async fn describe<S: Store>(call: &Call<'_, S>) -> Reply {
@@ -266,10 +304,14 @@ pub async fn describe<S: Store>(call: &Call<'_, S>) -> Reply {
     let filters = filters::parse(call.input)?;
     for filter in &filters {
         let name = filter.name.as_str();
-        if !matches!(
-            name,
-            "key-name" | "key-pair-id" | "fingerprint" | "key-type"
-        ) {
+        let tag_filter =
+            name == "tag-key" || name.strip_prefix("tag:").is_some_and(|k| !k.is_empty());
+        if !tag_filter
+            && !matches!(
+                name,
+                "key-name" | "key-pair-id" | "fingerprint" | "key-type"
+            )
+        {
             // The text DescribeInstances uses for a filter it does not know.
             return Err(
                 Ec2Error::InvalidParameterValue(format!("The filter '{name}' is invalid")).into(),
@@ -295,16 +337,23 @@ pub async fn describe<S: Store>(call: &Call<'_, S>) -> Reply {
         .filter(|p| ids.is_empty() || ids.contains(&p.id.as_str()))
         .filter(|p| {
             filters.iter().all(|filter| {
-                let field = match filter.name.as_str() {
-                    "key-name" => &p.name,
-                    "key-pair-id" => &p.id,
-                    "fingerprint" => &p.fingerprint,
-                    _ => &p.key_type,
+                let any = |field: &str| {
+                    filter
+                        .values
+                        .iter()
+                        .any(|v| filters::wildcard_match(v, field))
                 };
-                filter
-                    .values
-                    .iter()
-                    .any(|v| filters::wildcard_match(v, field))
+                match filter.name.as_str() {
+                    "key-name" => any(&p.name),
+                    "key-pair-id" => any(&p.id),
+                    "fingerprint" => any(&p.fingerprint),
+                    "key-type" => any(&p.key_type),
+                    "tag-key" => p.tags.iter().any(|t| any(&t.key)),
+                    name => {
+                        let key = name.strip_prefix("tag:").unwrap_or(name);
+                        p.tags.iter().any(|t| t.key == key && any(&t.value))
+                    }
+                }
             })
         })
         .collect();
@@ -313,8 +362,8 @@ pub async fn describe<S: Store>(call: &Call<'_, S>) -> Reply {
             x.elem("keyPairId", &p.id)
                 .elem("keyName", &p.name)
                 .elem("keyFingerprint", &p.fingerprint)
-                .elem("keyType", &p.key_type)
-                .node("tagSet", |_| {});
+                .elem("keyType", &p.key_type);
+            tag_set(x, &p.tags);
             if include_public_key {
                 x.elem("publicKey", &p.public_key);
             }

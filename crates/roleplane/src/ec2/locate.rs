@@ -6,11 +6,11 @@
 //! does not, and only a caller allowed to ask learns which. Lookups are the caller's account's
 //! (another account's IDs are not found).
 
-use store::{Association, AssociationQuery, Instance, InstanceQuery, Store};
+use store::{Association, AssociationQuery, Instance, InstanceQuery, KeyPair, Store};
 
-use super::access::{Conditions, authorize, instance_arn, resource_tags};
-use super::account;
+use super::access::{Conditions, authorize, instance_arn, resource_tags, tag_conditions};
 use super::error::{Ec2Error, from_store};
+use super::{account, key_pairs};
 use crate::request::Call;
 
 /// A resource looked up: found, or the NotFound to report once the caller has been allowed.
@@ -31,6 +31,25 @@ impl<T> Located<T> {
     ) -> Result<T, Ec2Error> {
         authorize(call, action, &self.arn, self.tags).await?;
         self.found
+    }
+
+    /// As [`Self::authorize`], with the request's own condition keys beside the resource's
+    /// (CreateTags' `aws:RequestTag/…`).
+    pub async fn authorize_with<S: Store>(
+        mut self,
+        call: &Call<'_, S>,
+        action: &str,
+        request: Conditions,
+    ) -> Result<T, Ec2Error> {
+        self.tags.extend(request);
+        self.authorize(call, action).await
+    }
+
+    /// The resource if it exists, before authorization: only to derive the request's own
+    /// condition keys from it (DeleteTags without tags removes the keys it has), never to
+    /// answer with.
+    pub fn peek(&self) -> Option<&T> {
+        self.found.as_ref().ok()
     }
 }
 
@@ -114,6 +133,35 @@ pub async fn association<S: Store>(
             arn: instance_arn(call, "*"),
             tags: Conditions::new(),
             found: Err(Ec2Error::AssociationNotFound(id.to_owned())),
+        },
+    })
+}
+
+/// The key pair with the ID `id`. Its ARN names it by name; a missing one implies no name, so
+/// it is authorized on every key pair of the account (`key-pair/*`), as a missing association
+/// is.
+pub async fn key_pair<S: Store>(
+    call: &Call<'_, S>,
+    id: &str,
+) -> Result<Located<KeyPair>, Ec2Error> {
+    let pair = call
+        .app
+        .store()
+        .key_pairs(account(call))
+        .await
+        .map_err(from_store)?
+        .into_iter()
+        .find(|p| p.id == id);
+    Ok(match pair {
+        Some(pair) => Located {
+            arn: key_pairs::key_pair_arn(call, &pair.name),
+            tags: tag_conditions(&pair.tags),
+            found: Ok(pair),
+        },
+        None => Located {
+            arn: key_pairs::key_pair_arn(call, "*"),
+            tags: Conditions::new(),
+            found: Err(Ec2Error::KeyPairIdNotFound(id.to_owned())),
         },
     })
 }

@@ -1,8 +1,10 @@
 //! Amazon EC2 (ec2Query, 2016-11-15): the instance and instance-profile-association APIs.
 //!
 //! [`instances`] launches, lists and changes instances; [`attributes`] decodes user data and
-//! serves Describe/ModifyInstanceAttribute; [`key_pairs`] imports, lists and deletes key pairs
-//! (public keys only; CreateKeyPair is refused); [`associations`] attaches, replaces and
+//! serves Describe/ModifyInstanceAttribute; [`key_pairs`] creates, imports, lists and deletes
+//! key pairs (public keys kept; a created key's private half is returned once, made by
+//! [`key_generation`]); [`tags`] adds, removes and lists the tags of instances and key pairs
+//! and holds EC2's tag rules; [`associations`] attaches, replaces and
 //! detaches instance profiles; [`metadata`] manages metadata options and account defaults.
 //! Beneath them, [`access`] authorizes (UnauthorizedOperation with an encoded message),
 //! [`locate`] looks up the instances and associations an operation names (authorized before a
@@ -23,10 +25,12 @@ mod filters;
 mod ids;
 mod instances;
 pub mod ipv6_addresses;
+mod key_generation;
 mod key_pairs;
 mod locate;
 mod metadata;
 mod profiles;
+mod tags;
 mod xml;
 
 use store::{StateRequest, Store};
@@ -87,6 +91,9 @@ pub const OPERATIONS: &[&str] = &[
     "ImportKeyPair",
     "DescribeKeyPairs",
     "DeleteKeyPair",
+    "CreateTags",
+    "DeleteTags",
+    "DescribeTags",
     "AssociateIamInstanceProfile",
     "ReplaceIamInstanceProfileAssociation",
     "DisassociateIamInstanceProfile",
@@ -110,6 +117,10 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "ImportKeyPair" => key_pairs::import(call).await,
         "DescribeKeyPairs" => key_pairs::describe(call).await,
         "DeleteKeyPair" => key_pairs::delete(call).await,
+
+        "CreateTags" => tags::create(call).await,
+        "DeleteTags" => tags::delete(call).await,
+        "DescribeTags" => tags::describe(call).await,
 
         "AssociateIamInstanceProfile" => associations::associate(call).await,
         "ReplaceIamInstanceProfileAssociation" => associations::replace(call).await,

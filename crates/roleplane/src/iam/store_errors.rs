@@ -71,6 +71,7 @@ fn not_found(kind: &EntityKind, name: &str) -> String {
         EntityKind::Instance => format!("The instance ID '{name}' does not exist"),
         EntityKind::Association => format!("The association ID '{name}' does not exist"),
         EntityKind::KeyPair => format!("The key pair '{name}' does not exist"),
+        EntityKind::KeyPairId => format!("The key pair ID '{name}' does not exist"),
         // S3 words its own errors (`s3::errors`); these reach no IAM client.
         EntityKind::Bucket => "The specified bucket does not exist".to_owned(),
         EntityKind::Object => "The specified key does not exist.".to_owned(),
@@ -103,7 +104,9 @@ fn already_exists(kind: &EntityKind, name: &str) -> String {
         EntityKind::DeploymentKey => format!("Deployment key {name} already exists."),
         EntityKind::Instance => format!("Instance {name} already exists."),
         EntityKind::Association => format!("Association {name} already exists."),
-        EntityKind::KeyPair => format!("The keypair '{name}' already exists."),
+        EntityKind::KeyPair | EntityKind::KeyPairId => {
+            format!("The keypair '{name}' already exists.")
+        }
         EntityKind::Bucket | EntityKind::Object | EntityKind::Upload => {
             "The requested bucket name is not available.".to_owned()
         }
@@ -128,6 +131,10 @@ fn quota_exceeded(quota: &Quota) -> String {
         }
         Quota::UserInlinePolicySize { max, user } => {
             format!("Maximum policy size of {max} bytes exceeded for user {user}")
+        }
+        // EC2's quota; IAM never meets it.
+        Quota::Ec2TagsPerResource { .. } => {
+            "The maximum number of Tags for a resource has been reached.".to_owned()
         }
     }
 }

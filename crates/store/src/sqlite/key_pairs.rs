@@ -1,17 +1,17 @@
-//! EC2 key pairs: public keys, per account by name.
+//! EC2 key pairs: public keys, per account by name, with their tags.
 
 use sqlx::SqlitePool;
 
-use super::{begin_write_of, ec2_ids, from_ms, is_unique_violation, now_ms};
+use super::{begin_write_of, ec2_ids, ec2_tags, from_ms, is_unique_violation, now_ms};
 use crate::error::{EntityKind, Result, StoreError};
-use crate::model::{KeyPair, NewKeyPair, Topic};
+use crate::model::{Ec2Resource, KeyPair, NewKeyPair, Tag, Topic};
 
 type KeyPairRow = (String, String, String, String, String, String, i64);
 
 const COLUMNS: &str =
     "account_id, key_name, key_pair_id, key_type, fingerprint, public_key, created_ms";
 
-fn into_key_pair(row: KeyPairRow) -> Result<KeyPair> {
+fn into_key_pair(row: KeyPairRow, tags: Vec<Tag>) -> Result<KeyPair> {
     let (account_id, name, id, key_type, fingerprint, public_key, created_ms) = row;
     Ok(KeyPair {
         account_id,
@@ -21,6 +21,7 @@ fn into_key_pair(row: KeyPairRow) -> Result<KeyPair> {
         fingerprint,
         public_key,
         created: from_ms(created_ms)?,
+        tags,
     })
 }
 
@@ -45,6 +46,7 @@ pub(super) async fn import(pool: &SqlitePool, account: &str, new: NewKeyPair) ->
         true => StoreError::already_exists(EntityKind::KeyPair, &new.name),
         false => e.into(),
     })?;
+    ec2_tags::upsert(&mut tx, &Ec2Resource::KeyPair(id.clone()), &new.tags).await?;
     tx.commit().await?;
     Ok(KeyPair {
         account_id: account.to_owned(),
@@ -54,6 +56,7 @@ pub(super) async fn import(pool: &SqlitePool, account: &str, new: NewKeyPair) ->
         fingerprint: new.fingerprint,
         public_key: new.public_key,
         created: from_ms(now)?,
+        tags: new.tags,
     })
 }
 
@@ -64,7 +67,13 @@ pub(super) async fn list(pool: &SqlitePool, account: &str) -> Result<Vec<KeyPair
         .bind(account)
         .fetch_all(pool)
         .await?;
-    rows.into_iter().map(into_key_pair).collect()
+    let mut tags = ec2_tags::of_key_pairs(pool, account).await?;
+    rows.into_iter()
+        .map(|row| {
+            let pair_tags = tags.remove(&row.2).unwrap_or_default();
+            into_key_pair(row, pair_tags)
+        })
+        .collect()
 }
 
 /// Deletes the account's key pair with this name or ID; deleting an absent one succeeds.

@@ -16,6 +16,7 @@ mod buckets;
 mod changes;
 mod deployment_keys;
 mod ec2_ids;
+mod ec2_tags;
 mod inline_policies;
 mod instance_profiles;
 mod instances;
@@ -46,11 +47,12 @@ use time::OffsetDateTime;
 use crate::error::Result;
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
-    AttachedPolicy, Changes, DeploymentKey, IdentityPolicies, InlinePolicy, Instance,
+    AttachedPolicy, Changes, DeploymentKey, Ec2Resource, IdentityPolicies, InlinePolicy, Instance,
     InstanceProfile, InstanceQuery, KeyPair, ManagedPolicy, MetadataDefaults, MetadataOptions,
     NewAccessKey, NewDeploymentKey, NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole,
     NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation,
-    Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, Taggable, TokenKey, Topic, User,
+    ResourceTag, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, TagRemoval, Taggable,
+    TokenKey, Topic, User,
 };
 use crate::page::{ListQuery, Page};
 use crate::s3::{
@@ -664,6 +666,25 @@ impl Store for SqliteStore {
         id: Option<&str>,
     ) -> Result<bool> {
         key_pairs::delete(&self.pool, account, name, id).await
+    }
+    async fn create_ec2_tags(
+        &self,
+        account: &str,
+        resources: &[Ec2Resource],
+        tags: &[Tag],
+    ) -> Result<()> {
+        ec2_tags::create(&self.pool, account, resources, tags).await
+    }
+    async fn delete_ec2_tags(
+        &self,
+        account: &str,
+        resources: &[Ec2Resource],
+        removals: Option<&[TagRemoval]>,
+    ) -> Result<()> {
+        ec2_tags::delete(&self.pool, account, resources, removals).await
+    }
+    async fn ec2_tags(&self, account: &str) -> Result<Vec<ResourceTag>> {
+        ec2_tags::list(&self.pool, account).await
     }
     async fn associate_instance_profile(
         &self,
