@@ -158,9 +158,13 @@ fn meta_data(rest: &[&[u8]], view: &InstanceView, body: &mut Vec<u8>) -> Route {
         [b"ami-launch-index"] => written(body, launched, |b| {
             let _ = write!(b, "{}", view.launch_index);
         }),
+        // What EC2 answers for an instance of an EBS-backed AMI (no S3 manifest).
+        [b"ami-manifest-path"] => text(body, "(unknown)"),
         [b"block-device-mapping"] => text(body, "ami\nroot"),
         [b"block-device-mapping", b"ami" | b"root"] => text(body, ROOT_DEVICE),
         [b"instance-life-cycle"] => text(body, "on-demand"),
+        // No reboot or bundling is ever pending.
+        [b"instance-action"] => text(body, "none"),
         [b"profile"] => text(body, "default-hvm"),
         [b"services"] => text(body, "domain\npartition"),
         [b"services", b"domain"] => text(body, services(&view.region).0),
@@ -288,10 +292,13 @@ fn services(region: &str) -> (&'static str, &'static str) {
 
 /// `meta-data/`, sorted as EC2 lists it.
 fn meta_data_listing(view: &InstanceView, b: &mut Vec<u8>) {
-    b.extend_from_slice(b"ami-id\nami-launch-index\nblock-device-mapping/\nhostname\n");
+    b.extend_from_slice(
+        b"ami-id\nami-launch-index\nami-manifest-path\nblock-device-mapping/\nhostname\n",
+    );
     if view.iam.is_some() {
         b.extend_from_slice(b"iam/\n");
     }
+    b.extend_from_slice(b"instance-action\n");
     b.extend_from_slice(b"instance-id\ninstance-life-cycle\ninstance-type\n");
     if view.ipv6.is_some() {
         b.extend_from_slice(b"ipv6\n");

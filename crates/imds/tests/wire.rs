@@ -248,7 +248,7 @@ async fn listings_and_leaves() {
         ("/latest/", "dynamic\nmeta-data"),
         (
             "/latest/meta-data/",
-            "ami-id\nami-launch-index\nblock-device-mapping/\nhostname\niam/\ninstance-id\ninstance-life-cycle\ninstance-type\nlocal-hostname\nlocal-ipv4\nmac\nnetwork/\nplacement/\nprofile\nreservation-id\nsecurity-groups\nservices/",
+            "ami-id\nami-launch-index\nami-manifest-path\nblock-device-mapping/\nhostname\niam/\ninstance-action\ninstance-id\ninstance-life-cycle\ninstance-type\nlocal-hostname\nlocal-ipv4\nmac\nnetwork/\nplacement/\nprofile\nreservation-id\nsecurity-groups\nservices/",
         ),
         ("/latest/meta-data/ami-id", "ami-0123456789abcdef0"),
         ("/latest/meta-data/ami-id/", "ami-0123456789abcdef0"),

@@ -79,6 +79,8 @@ async fn versions_slashes_and_always_served_keys() {
     );
     for (path, body) in [
         ("/latest/meta-data/ami-launch-index", "0"),
+        ("/latest/meta-data/ami-manifest-path", "(unknown)"),
+        ("/latest/meta-data/instance-action", "none"),
         ("/latest/meta-data/instance-life-cycle", "on-demand"),
         ("/latest/meta-data/profile", "default-hvm"),
         ("/latest/meta-data/services/domain", "amazonaws.com"),
@@ -97,7 +99,9 @@ async fn versions_slashes_and_always_served_keys() {
     assert_eq!(lines, sorted);
     for key in [
         "ami-launch-index",
+        "ami-manifest-path",
         "block-device-mapping/",
+        "instance-action",
         "profile",
         "services/",
     ] {

@@ -23,6 +23,7 @@ mod generate_scenario;
 mod iam;
 mod iam_cli;
 mod imds;
+mod imds_clients;
 mod imds_host_mode;
 mod imds_identity;
 mod imds_ipv6;
