@@ -230,9 +230,11 @@ async fn authorize<S: Store>(
     };
     crate::iam::trust::unpin_stale(&mut trust, &role.trust_principals, &call.caller.principal);
     if assumes_itself(call, role) {
-        // Since 2022 a role may assume itself only where its trust policy names the role: an
-        // Allow that trusts the account, or anyone, no longer counts (AWS Security Blog,
-        // "Announcing an update to IAM role trust policy behavior").
+        // Since 2022 a role may assume itself only where its trust policy names it: "specify
+        // the role ARN or AWS account ARN as a principal" (IAM User Guide, "Update a role trust
+        // policy"). An Allow that trusts anyone (`*`) no longer counts (AWS Security Blog,
+        // "Announcing an update to IAM role trust policy behavior"); one that trusts the account
+        // delegates to the role's own policies, which must then allow it.
         trust
             .statements
             .retain(|s| s.effect == Effect::Deny || names_caller_role(s, call));
@@ -287,7 +289,7 @@ fn names_caller_role<S>(statement: &Statement, call: &Call<'_, S>) -> bool {
         .principal
         .as_ref()
         .and_then(|p| p.matches(&call.caller.principal))
-        .is_some_and(|m| m >= PrincipalMatch::RoleArn)
+        .is_some_and(|m| m != PrincipalMatch::Wildcard)
 }
 
 /// The inline `Policy` and the default versions of `PolicyArns`, resolved now so the session

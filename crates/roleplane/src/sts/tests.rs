@@ -307,12 +307,49 @@ async fn trust_policy_must_allow_explicitly() {
 }
 
 #[tokio::test]
-async fn a_role_assumes_itself_only_when_its_trust_policy_names_it() {
+async fn a_role_assumes_itself_only_when_its_trust_policy_names_it_or_its_account() {
+    let f = Fixture::new().await;
+    let admin = f.user(ACCOUNT, "admin", Some(ALLOW_ALL)).await;
+    let anyone = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+    let arn = f.role(ACCOUNT, "selfish", anyone, Some(ALLOW_ALL)).await;
+    let body = format!("{}&RoleSessionName=first", role_arn_param(&arn));
+    let (session, _) = f.session(&f.assume(&admin, &body).await.unwrap());
+    let again = format!("{}&RoleSessionName=again", role_arn_param(&arn));
+    // Trusting anyone does not let the role assume itself.
+    assert_error(
+        f.assume(&session, &again).await,
+        "AccessDenied",
+        403,
+        "User: arn:aws:sts::111111111111:assumed-role/selfish/first is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111111111111:role/selfish",
+    );
+    // The account ARN (delegating to the role's own policy, which allows it) or the role's own
+    // ARN does.
+    for principal in [
+        r#""arn:aws:iam::111111111111:root""#.to_owned(),
+        r#""111111111111""#.to_owned(),
+        format!(r#""{arn}""#),
+    ] {
+        let named = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":{principal}}},"Action":"sts:AssumeRole"}}]}}"#
+        );
+        f.app
+            .store()
+            .update_assume_role_policy(ACCOUNT, "selfish", &named, &[])
+            .await
+            .unwrap();
+        let (_, claims) = f.session(&f.assume(&session, &again).await.unwrap());
+        assert!(claims.chained, "{principal}");
+    }
+}
+
+#[tokio::test]
+async fn a_role_trusting_its_account_assumes_itself_only_if_its_own_policy_allows_it() {
     let f = Fixture::new().await;
     let admin = f.user(ACCOUNT, "admin", Some(ALLOW_ALL)).await;
     let account_trust = trust("arn:aws:iam::111111111111:root");
+    let reads_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}]}"#;
     let arn = f
-        .role(ACCOUNT, "selfish", &account_trust, Some(ALLOW_ALL))
+        .role(ACCOUNT, "modest", &account_trust, Some(reads_only))
         .await;
     let body = format!("{}&RoleSessionName=first", role_arn_param(&arn));
     let (session, _) = f.session(&f.assume(&admin, &body).await.unwrap());
@@ -321,18 +358,8 @@ async fn a_role_assumes_itself_only_when_its_trust_policy_names_it() {
         f.assume(&session, &again).await,
         "AccessDenied",
         403,
-        "User: arn:aws:sts::111111111111:assumed-role/selfish/first is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111111111111:role/selfish",
+        "User: arn:aws:sts::111111111111:assumed-role/modest/first is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111111111111:role/modest",
     );
-    let named = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::111111111111:root","{arn}"]}},"Action":"sts:AssumeRole"}}]}}"#
-    );
-    f.app
-        .store()
-        .update_assume_role_policy(ACCOUNT, "selfish", &named, &[])
-        .await
-        .unwrap();
-    let (_, claims) = f.session(&f.assume(&session, &again).await.unwrap());
-    assert!(claims.chained);
 }
 
 #[tokio::test]
