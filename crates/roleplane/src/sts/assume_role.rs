@@ -388,9 +388,8 @@ fn session_tags(
             .count()
             > 1
         {
-            return Err(AwsError::sender(
-                "InvalidInput",
-                400,
+            // STS words IAM's message under its own code (recorded AWS responses).
+            return Err(AwsError::invalid_parameter_value(
                 "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
             ));
         }

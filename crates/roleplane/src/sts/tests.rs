@@ -514,6 +514,26 @@ async fn cross_account_needs_both_sides() {
 }
 
 #[tokio::test]
+async fn session_tag_keys_differing_only_in_case_are_duplicates() {
+    let f = Fixture::new().await;
+    let admin = f.user(ACCOUNT, "admin", Some(ALLOW_ALL)).await;
+    let t = trust_with(
+        "arn:aws:iam::111111111111:root",
+        r#"["sts:AssumeRole","sts:TagSession"]"#,
+        "",
+    );
+    let arn = f.role(ACCOUNT, "twice", &t, Some(ALLOW_ALL)).await;
+    let tags = "&RoleSessionName=tt&Tags.member.1.Key=Team&Tags.member.1.Value=a&Tags.member.2.Key=team&Tags.member.2.Value=b";
+    assert_error(
+        f.assume(&admin, &format!("{}{tags}", role_arn_param(&arn)))
+            .await,
+        "InvalidParameterValue",
+        400,
+        "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+    );
+}
+
+#[tokio::test]
 async fn session_tags_need_tag_session_and_flow_transitively() {
     let f = Fixture::new().await;
     let admin = f.user(ACCOUNT, "admin", Some(ALLOW_ALL)).await;
