@@ -27,6 +27,8 @@
 mod config;
 mod conn;
 mod format;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handler;
 mod hop;
 mod request;

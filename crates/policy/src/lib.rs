@@ -26,6 +26,8 @@ mod error;
 pub mod eval_input;
 mod evaluate;
 mod findings;
+#[doc(hidden)]
+pub mod fuzzing;
 mod json;
 mod parse;
 mod pattern;

@@ -8,6 +8,8 @@ pub mod config;
 pub mod credentials;
 pub mod datadir;
 pub mod ec2;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod iam;
 pub mod instance_identity;

@@ -22,6 +22,8 @@ mod amz_date;
 mod authorization;
 mod canonical;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod sign;
 mod signing_key;
 mod verify;

@@ -48,6 +48,12 @@ impl ListQuery {
         self
     }
 
+    /// [`bounds`](Self::bounds) for the fuzz targets, which reach it without a database.
+    #[doc(hidden)]
+    pub fn checked_bounds(&self) -> Result<(String, i64)> {
+        self.bounds()
+    }
+
     /// The sort key to start after (empty: from the beginning) and the row limit to fetch:
     /// one more than the page, to learn whether another page follows.
     pub(crate) fn bounds(&self) -> Result<(String, i64)> {

@@ -9,11 +9,11 @@
 //! - [`policy_generation`]: Start/Get/List/Cancel over the saved [`generation_jobs`], which
 //!   run [`crate::generate`] over the audit log.
 
-mod checks;
+pub(crate) mod checks;
 mod generation_jobs;
 mod policy_generation;
 pub(crate) mod span;
-mod validate_policy;
+pub(crate) mod validate_policy;
 
 use store::Store;
 
@@ -34,14 +34,14 @@ pub const OPERATIONS: &[&str] = &[
     CANCEL_POLICY_GENERATION,
 ];
 
-const VALIDATE_POLICY: &str = "ValidatePolicy";
+pub(crate) const VALIDATE_POLICY: &str = "ValidatePolicy";
 const START_POLICY_GENERATION: &str = "StartPolicyGeneration";
 const GET_GENERATED_POLICY: &str = "GetGeneratedPolicy";
 const LIST_POLICY_GENERATIONS: &str = "ListPolicyGenerations";
 const CANCEL_POLICY_GENERATION: &str = "CancelPolicyGeneration";
 
 /// Each operation's method and path.
-const ROUTES: &[Route] = &[
+pub(crate) const ROUTES: &[Route] = &[
     Route {
         method: "POST",
         path: "/policy/validation",

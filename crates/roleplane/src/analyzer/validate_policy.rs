@@ -30,9 +30,9 @@ const RESOURCE_TYPES: &[&str] = &[
 
 /// The operation's input, checked against the model.
 #[derive(Debug)]
-struct Input {
-    document: String,
-    kind: PolicyKind,
+pub(crate) struct Input {
+    pub(crate) document: String,
+    pub(crate) kind: PolicyKind,
     max_results: Option<usize>,
     start: usize,
 }
@@ -58,7 +58,7 @@ pub async fn handle<S: Store>(call: &Call<'_, S, RestRequest>, request: &RestReq
     Ok(output)
 }
 
-fn read(request: &RestRequest) -> Result<Input, RestJsonError> {
+pub(crate) fn read(request: &RestRequest) -> Result<Input, RestJsonError> {
     let body: Map<String, Value> = if request.body.is_empty() {
         Map::new()
     } else {

@@ -1,8 +1,8 @@
 //! CloudTrail's `LookupEvents` over the audit trail (awsJson1_1 on the shared API listener,
 //! routed by the SigV4 scope service `cloudtrail`), so `aws cloudtrail lookup-events` works.
 
-mod input;
-mod token;
+pub(crate) mod input;
+pub(crate) mod token;
 
 use serde_json::{Map, Value, json};
 use store::Store;
@@ -15,7 +15,7 @@ use input::LookupInput;
 
 /// CloudTrail's signing name.
 pub const SERVICE: &str = "cloudtrail";
-const TARGET_PREFIX: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
+pub(crate) const TARGET_PREFIX: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
 const ACTION: &str = "cloudtrail:LookupEvents";
 
 /// Every operation served (see `iam::OPERATIONS`).

@@ -12,7 +12,7 @@ mod documents;
 mod instance_profiles;
 mod listing;
 mod managed_policies;
-mod paging;
+pub(crate) mod paging;
 mod principal_policies;
 pub mod revoke;
 mod roles;
@@ -21,7 +21,7 @@ mod store_errors;
 mod tags;
 pub mod trust;
 mod users;
-mod validate;
+pub(crate) mod validate;
 mod xml;
 
 use store::{Store, StoreError};

@@ -19,7 +19,7 @@ mod conditions;
 mod errors;
 mod final_chunk;
 mod host;
-mod ops;
+pub(crate) mod ops;
 pub mod public;
 pub mod recognize;
 #[cfg(test)]

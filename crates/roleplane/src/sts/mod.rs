@@ -9,7 +9,7 @@
 mod assume_role;
 pub mod authorization_message;
 pub(crate) mod credentials;
-mod input;
+pub(crate) mod input;
 mod session_token;
 #[cfg(test)]
 mod tests;

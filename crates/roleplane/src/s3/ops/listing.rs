@@ -194,11 +194,11 @@ pub async fn list_v1<S: Store, B: BlobStore>(
 /// refuses it (a token names only a place in the listing: nothing to protect beyond that).
 const TOKEN_PREFIX: &str = "rp1\0";
 
-fn encode_token(last: &str) -> String {
+pub(crate) fn encode_token(last: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{TOKEN_PREFIX}{last}"))
 }
 
-fn decode_token(token: &str) -> S3Result<String> {
+pub(crate) fn decode_token(token: &str) -> S3Result<String> {
     base64::engine::general_purpose::STANDARD
         .decode(token)
         .ok()

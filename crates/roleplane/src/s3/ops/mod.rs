@@ -8,7 +8,7 @@
 
 mod buckets;
 pub(crate) mod headers;
-mod listing;
+pub(crate) mod listing;
 mod multipart;
 mod objects;
 mod settings;
