@@ -53,7 +53,8 @@ pub struct Event {
 }
 
 impl Event {
-    pub(super) fn new(seq: i64, e: NewEvent) -> Self {
+    /// `e` found at `seq` in a journal (a page of one journal alone).
+    pub fn new(seq: i64, e: NewEvent) -> Self {
         Self {
             seq,
             place: Position {
