@@ -26,7 +26,7 @@ pub async fn start(
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding the admin listener on {addr}"))?;
-    tracing::info!(admin = %listener.local_addr()?, "admin listener ready (GET /metrics)");
+    tracing::info!(admin = %listener.local_addr()?, "admin listener serving GET /metrics");
     let router = Router::new().route(
         "/metrics",
         get(move || {
