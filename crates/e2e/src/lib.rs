@@ -31,8 +31,13 @@ pub struct Server {
     /// The port of every instance's metadata service (`imds_port=` of the ready line).
     pub imds_port: u16,
     pub data_dir: PathBuf,
+    /// The server's last [`LOG_LINES`] log lines.
+    log: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
     _temp: Option<tempfile::TempDir>,
 }
+
+/// Log lines a [`Server`] keeps for [`Server::logged`].
+const LOG_LINES: usize = 10_000;
 
 impl Server {
     /// A fresh server on a fresh data dir, with the admin key pair [`ADMIN_KEY_ID`].
@@ -86,12 +91,21 @@ impl Server {
             .expect("spawn roleplane serve");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+        let kept = log.clone();
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if !sent && line.contains("ready") {
                     let _ = tx.send(line.clone());
                     sent = true;
+                }
+                {
+                    let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+                    if kept.len() == LOG_LINES {
+                        kept.pop_front();
+                    }
+                    kept.push_back(line.clone());
                 }
                 // Keep draining so the server never blocks on a full pipe.
                 if std::env::var_os("E2E_SERVER_LOG").is_some() {
@@ -117,6 +131,7 @@ impl Server {
             endpoint: format!("http://{addr}"),
             imds_port,
             data_dir: data_dir.to_owned(),
+            log,
             _temp: None,
         }
     }
@@ -297,6 +312,15 @@ impl Server {
                 .to_owned()
         };
         (field("aws_access_key_id"), field("aws_secret_access_key"))
+    }
+
+    /// The server's kept log lines holding `needle`.
+    pub fn logged(&self, needle: &str) -> Vec<String> {
+        let kept = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        kept.iter()
+            .filter(|line| line.contains(needle))
+            .cloned()
+            .collect()
     }
 
     /// Stops the server as an operator would, with SIGTERM, and waits for it to exit.

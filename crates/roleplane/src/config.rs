@@ -46,6 +46,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ROLEPLANE_S3_DOMAIN", default_value = crate::s3::DEFAULT_DOMAIN)]
     pub s3_domain: String,
 
+    /// The admin listener (`GET /metrics`, Prometheus text), e.g. `127.0.0.1:9190`; off when
+    /// unset. Keep it off networks the API serves: it is unauthenticated.
+    #[arg(long, env = "ROLEPLANE_ADMIN_ADDR")]
+    pub admin_addr: Option<SocketAddr>,
+
     #[command(flatten)]
     pub connections: ConnectionArgs,
 }

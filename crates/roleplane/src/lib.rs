@@ -14,6 +14,7 @@ pub mod generate;
 pub mod iam;
 pub mod instance_identity;
 pub mod metadata;
+pub mod metrics;
 pub mod protocol;
 pub mod request;
 pub mod run;

@@ -489,14 +489,28 @@ async fn no_record_holds_a_secret_key_or_session_token() {
 
     let exported = export(&server);
     // Every file the trail lives in: the index, its WAL, and the journal files.
-    let mut database = std::fs::read(server.data_dir.join("audit.db")).unwrap_or_default();
-    database.extend(std::fs::read(server.data_dir.join("audit.db-wal")).unwrap_or_default());
+    // Both journals and their indexes: authenticated calls' and unauthenticated ones'.
+    let mut database = Vec::new();
+    for index in [
+        "audit.db",
+        "audit.db-wal",
+        "audit-unauthenticated.db",
+        "audit-unauthenticated.db-wal",
+    ] {
+        database.extend(std::fs::read(server.data_dir.join(index)).unwrap_or_default());
+    }
     let mut journals = 0;
-    for entry in std::fs::read_dir(server.data_dir.join("audit")).expect("the journal directory") {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "jsonl") {
-            database.extend(std::fs::read(&path).unwrap());
-            journals += 1;
+    let audit = server.data_dir.join("audit");
+    for dir in [audit.clone(), audit.join("unauthenticated")] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "jsonl") {
+                database.extend(std::fs::read(&path).unwrap());
+                journals += 1;
+            }
         }
     }
     assert!(journals > 0, "no journal file was scanned");

@@ -425,9 +425,15 @@ fn s3_records_hold_no_object_bytes_signatures_or_session_tokens() {
     assert_eq!(anonymous.status, 403, "{}", anonymous.body);
 
     let (lines, records) = export(&server, since);
-    let journal: Vec<u8> = std::fs::read_dir(server.data_dir.join("audit"))
-        .expect("the journal directory")
-        .flat_map(|entry| std::fs::read(entry.expect("an entry").path()).expect("a segment"))
+    // Both journals: authenticated calls' in `audit/`, unauthenticated ones' in
+    // `audit/unauthenticated/`.
+    let audit = server.data_dir.join("audit");
+    let journal: Vec<u8> = [audit.clone(), audit.join("unauthenticated")]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(dir).expect("a journal directory"))
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.is_file())
+        .flat_map(|path| std::fs::read(path).expect("a segment"))
         .collect();
     let journal = String::from_utf8_lossy(&journal);
     for (what, secret) in [

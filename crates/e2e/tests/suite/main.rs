@@ -5,6 +5,7 @@
 mod analyzer;
 mod api_robustness;
 mod audit;
+mod audit_cap;
 mod audit_durability;
 mod auth_scope;
 mod connections;

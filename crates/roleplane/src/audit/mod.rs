@@ -13,9 +13,16 @@
 //! The trail fails closed: once the journal cannot take a record (a full disk), [`Audit`] says
 //! so (`is_writable`) and the pipeline answers every call 503 until a probe finds room again.
 //!
+//! Records of calls without an authenticated caller go to a journal of their own, which the
+//! size cap ([`cap`]) evicts first; `--audit-at-cap fail-closed` closes the trail the same way
+//! once only authenticated calls' records are left at the cap.
+//!
 //! Secrets never reach a record: identities carry ids and ARNs only, request parameters hide
 //! passwords, keys and tokens, and response elements copy named, non-secret fields only.
 
+mod cap;
+#[cfg(test)]
+mod cap_tests;
 mod dates;
 mod event_id;
 pub mod export;
@@ -39,11 +46,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use store::AuditLog;
-use store::audit::{AuditSync, Journal, NewEvent};
+use store::audit::{AuditSync, Caller, Journal, NewEvent};
+
+use crate::metrics::AuditMetrics;
 
 pub use instance_credentials::InstanceCredentials;
 pub use record::{AuditedInput, CallRecord, EVENT_VERSION, S3Names, is_read_only};
-pub use settings::{AuditArgs, AuditMode, SyncLevel};
+pub use settings::{AtCap, AuditArgs, AuditMode, SyncLevel};
 
 /// A record that could not be made durable.
 #[derive(Debug, thiserror::Error)]
@@ -66,17 +75,38 @@ pub enum StartError {
     Open(#[from] store::StoreError),
     #[error("starting the audit indexer thread: {0}")]
     Thread(std::io::Error),
+    #[error("{0}")]
+    Settings(String),
+}
+
+/// This process's two journals.
+#[derive(Debug, Clone)]
+struct Journals {
+    authenticated: Arc<Journal>,
+    unauthenticated: Arc<Journal>,
+}
+
+impl Journals {
+    fn of(&self, caller: Caller) -> &Arc<Journal> {
+        match caller {
+            Caller::Authenticated => &self.authenticated,
+            Caller::Unauthenticated => &self.unauthenticated,
+        }
+    }
 }
 
 pub struct Audit {
     log: AuditLog,
     /// `None` when recording is off (the benchmark knob).
-    journal: Option<Arc<Journal>>,
+    journals: Option<Journals>,
     sync: AuditSync,
     /// Where records of callers that failed authentication go.
     home_account: String,
     /// `false` from a refused record until the journal has room again.
     writable: Arc<AtomicBool>,
+    /// `true` while the size cap holds the trail shut (`--audit-at-cap fail-closed`).
+    capped: Arc<AtomicBool>,
+    metrics: AuditMetrics,
 }
 
 impl Audit {
@@ -88,12 +118,34 @@ impl Audit {
         home_account: &str,
     ) -> Result<Audit, StartError> {
         let sync = args.audit_sync.into();
+        let max_bytes = args.max_bytes().map_err(StartError::Settings)?;
         let log = AuditLog::open_with(data_dir, sync).await?;
-        let journal = match args.mode {
+        let metrics = AuditMetrics::default();
+        let capped = Arc::new(AtomicBool::new(false));
+        let journals = match args.mode {
             AuditMode::On => {
-                let journal = log.journal_with(args.segment_bytes()).await?;
-                indexer::spawn(log.clone(), &journal).map_err(StartError::Thread)?;
-                Some(journal)
+                let segment_bytes = args.segment_bytes();
+                let journals = Journals {
+                    authenticated: log
+                        .journal_for(Caller::Authenticated, segment_bytes)
+                        .await?,
+                    unauthenticated: log
+                        .journal_for(Caller::Unauthenticated, segment_bytes)
+                        .await?,
+                };
+                indexer::spawn(log.clone(), &journals.authenticated).map_err(StartError::Thread)?;
+                let keeper = cap::Keeper {
+                    log: log.clone(),
+                    cap: max_bytes.map(|max_bytes| cap::Cap {
+                        max_bytes,
+                        at_cap: args.audit_at_cap,
+                        segment_bytes,
+                    }),
+                    metrics: metrics.clone(),
+                    closed: capped.clone(),
+                };
+                cap::spawn(keeper, &journals.authenticated).map_err(StartError::Thread)?;
+                Some(journals)
             }
             AuditMode::Off => {
                 tracing::warn!(
@@ -105,22 +157,35 @@ impl Audit {
         tokio::spawn(prune_forever(log.clone(), args.audit_retention_days));
         Ok(Audit {
             log,
-            journal,
+            journals,
             sync,
             home_account: home_account.to_owned(),
             writable: Arc::new(AtomicBool::new(true)),
+            capped,
+            metrics,
         })
     }
 
-    /// Whether the journal takes records. While it does not, nothing may be acknowledged:
-    /// callers answer 503 without doing the work.
+    /// Whether the journal takes records. While it does not (a full disk, or the size cap
+    /// with `--audit-at-cap fail-closed`), nothing may be acknowledged: callers answer 503
+    /// without doing the work, and say so ([`Audit::refuse_call`]).
     pub fn is_writable(&self) -> bool {
-        self.writable.load(Ordering::Relaxed)
+        self.writable.load(Ordering::Relaxed) && !self.capped.load(Ordering::Relaxed)
+    }
+
+    /// Counts a call answered 503 because the trail could not take its record.
+    pub fn refuse_call(&self) {
+        self.metrics.refused.inc();
+    }
+
+    /// The trail's metrics, for the admin listener's registry.
+    pub fn metrics(&self) -> &AuditMetrics {
+        &self.metrics
     }
 
     /// Whether API calls are recorded (always, except under the benchmark knob).
     pub fn is_recording(&self) -> bool {
-        self.journal.is_some()
+        self.journals.is_some()
     }
 
     pub fn log(&self) -> &AuditLog {
@@ -131,23 +196,33 @@ impl Audit {
     /// the call (the caller answers 503: its operation may have happened, as after any 503)
     /// and closes the trail until the journal has room again.
     pub async fn record(&self, record: CallRecord, request_id: &str) -> Result<(), WriteError> {
-        if self.journal.is_none() {
+        if self.journals.is_none() {
             return Ok(());
         }
+        // Strangers' records go where the size cap evicts first; an anonymous S3 call counts
+        // as a stranger's even when a bucket policy allowed it (decision 0017).
+        let caller = if record.has_authenticated_caller() {
+            Caller::Authenticated
+        } else {
+            Caller::Unauthenticated
+        };
         let Some(event) = record.finish(request_id, &self.home_account) else {
             return Ok(());
         };
-        self.append(event).await.inspect_err(|error| {
+        self.append(caller, event).await.inspect_err(|error| {
             tracing::error!(%error, request_id, "API call not recorded in the audit trail");
-            self.refused();
+            self.refuse_call();
+            self.refused(caller);
         })
     }
 
-    /// The journal refused a record: closed until a probe finds it can take records again.
-    fn refused(&self) {
-        let Some(journal) = &self.journal else {
+    /// `caller`'s journal refused a record: closed until a probe finds it can take records
+    /// again.
+    fn refused(&self, caller: Caller) {
+        let Some(journals) = &self.journals else {
             return;
         };
+        let journal = journals.of(caller);
         if !self.writable.swap(false, Ordering::Relaxed) {
             return; // A probe is already running.
         }
@@ -176,16 +251,17 @@ impl Audit {
         &self,
         issue: &InstanceCredentials<'_>,
     ) -> Result<(), WriteError> {
-        self.append(issue.to_event()).await
+        self.append(Caller::Authenticated, issue.to_event()).await
     }
 
     /// At `normal`, a `write(2)` to the page cache right here on the request's worker: a few
     /// microseconds, cheaper than any hand-off. At `full` the `fdatasync` would stall every
     /// connection on this worker, so it runs on the blocking pool.
-    async fn append(&self, event: NewEvent) -> Result<(), WriteError> {
-        let Some(journal) = &self.journal else {
+    async fn append(&self, caller: Caller, event: NewEvent) -> Result<(), WriteError> {
+        let Some(journals) = &self.journals else {
             return Ok(());
         };
+        let journal = journals.of(caller);
         match self.sync {
             AuditSync::Normal => journal.append(&event)?,
             AuditSync::Full => {

@@ -260,6 +260,12 @@ impl CallRecord {
         };
     }
 
+    /// Whether a caller was authenticated (a valid signature); an anonymous S3 call, a failed
+    /// authentication and an unknown key had none.
+    pub fn has_authenticated_caller(&self) -> bool {
+        self.authenticated
+    }
+
     /// Whether the call failed without an authenticated caller: what the failure limits
     /// count (`request::failure_limits`). An anonymous call a policy allowed did not fail.
     pub fn failed_unauthenticated(&self) -> bool {

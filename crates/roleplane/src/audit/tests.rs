@@ -65,7 +65,7 @@ async fn acknowledged_records_are_all_looked_up_and_indexed_in_the_background() 
         let tasks: Vec<_> = (1..=400)
             .map(|n| {
                 let audit = audit.clone();
-                tokio::spawn(async move { audit.append(issue(n)).await })
+                tokio::spawn(async move { audit.append(Caller::Authenticated, issue(n)).await })
             })
             .collect();
         for task in tasks {
@@ -76,7 +76,7 @@ async fn acknowledged_records_are_all_looked_up_and_indexed_in_the_background() 
 
         // A reader that never catches up itself still sees the indexer's work.
         for n in 401..=450 {
-            audit.append(issue(n)).await.unwrap();
+            audit.append(Caller::Authenticated, issue(n)).await.unwrap();
         }
         let started = Instant::now();
         loop {

@@ -8,11 +8,17 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use store::audit::Position;
 
-const VERSION: &str = "v1";
+/// `v2` adds the place in the journal of unauthenticated calls; `v1` tokens (one journal)
+/// are still read.
+const VERSION: &str = "v2";
+const VERSION_1: &str = "v1";
 
 pub fn encode(position: Position, fingerprint: u64) -> String {
+    let unauthenticated = position
+        .unauthenticated_seq
+        .map_or_else(|| "-".to_owned(), |seq| seq.to_string());
     URL_SAFE_NO_PAD.encode(format!(
-        "{VERSION}.{}.{}.{fingerprint:016x}",
+        "{VERSION}.{}.{}.{unauthenticated}.{fingerprint:016x}",
         position.event_time_ms, position.seq
     ))
 }
@@ -23,15 +29,11 @@ pub fn decode(token: &str, fingerprint: u64) -> Option<Position> {
         return None;
     }
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
-    let mut parts = raw.split('.');
-    let (Some(VERSION), Some(time), Some(seq), Some(print), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
+    let parts: Vec<&str> = raw.split('.').collect();
+    let (time, seq, unauthenticated, print) = match parts[..] {
+        [VERSION, time, seq, unauthenticated, print] => (time, seq, unauthenticated, print),
+        [VERSION_1, time, seq, print] => (time, seq, "-", print),
+        _ => return None,
     };
     if u64::from_str_radix(print, 16).ok()? != fingerprint {
         return None;
@@ -39,6 +41,10 @@ pub fn decode(token: &str, fingerprint: u64) -> Option<Position> {
     Some(Position {
         event_time_ms: time.parse().ok()?,
         seq: seq.parse().ok()?,
+        unauthenticated_seq: match unauthenticated {
+            "-" => None,
+            seq => Some(seq.parse().ok()?),
+        },
     })
 }
 
@@ -64,6 +70,7 @@ mod tests {
         let at = Position {
             event_time_ms: 1_700_000_000_123,
             seq: 42,
+            unauthenticated_seq: Some(7),
         };
         let print = fingerprint(&[b"EventName", b"GetRole"]);
         let token = encode(at, print);
@@ -73,6 +80,14 @@ mod tests {
             None
         );
         assert_eq!(decode("not-a-token", print), None);
+        let one_journal = URL_SAFE_NO_PAD.encode(format!("v1.1700000000123.42.{print:016x}"));
+        assert_eq!(
+            decode(&one_journal, print),
+            Some(Position {
+                unauthenticated_seq: None,
+                ..at
+            })
+        );
         assert_ne!(fingerprint(&[b"ab", b"c"]), fingerprint(&[b"a", b"bc"]));
     }
 }

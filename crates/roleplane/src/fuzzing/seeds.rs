@@ -73,6 +73,7 @@ pub fn markers() -> Vec<(String, Vec<u8>)> {
     let at = Position {
         event_time_ms: 1_800_000_000_123,
         seq: 42,
+        unauthenticated_seq: Some(7),
     };
     let seeds = [
         ("iam-store-marker", "726f6c652f7765622d31".to_owned()),

@@ -1,6 +1,7 @@
 //! The top layer: `roleplane serve` opens the data dir and store, bootstraps the admin, and runs
 //! the listeners; [`pipeline`] serves every API request through the services [`routes`] names.
 
+mod admin;
 pub(crate) mod bootstrap;
 mod connections;
 
@@ -85,6 +86,17 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         region: args.region.clone(),
     }
     .write(dir.path())?;
+    let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
+    let admin = match (args.admin_addr, app.audit()) {
+        (Some(addr), Some(audit)) => {
+            let metrics = Arc::new(crate::metrics::Metrics::new(audit.metrics()));
+            let stopped = async move {
+                let _ = admin_stopped.await;
+            };
+            Some(admin::start(addr, metrics, stopped).await?)
+        }
+        _ => None,
+    };
     // Both listeners accept from here on (bound sockets queue connections until served).
     tracing::info!(api = %api_addr, imds_port = metadata.port(), "roleplane ready");
     let last_use = tokio::spawn(write_last_use(app.clone()));
@@ -96,6 +108,10 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     )
     .await;
     metadata.shutdown().await;
+    let _ = admin_stop.send(());
+    if let Some(admin) = admin {
+        let _ = admin.await;
+    }
     // Last, once neither listener can note another use (the metadata service notes roles').
     // An aborted periodic flush rolls back and keeps its notes for this one.
     last_use.abort();

@@ -81,7 +81,10 @@ async fn handle<S: Store>(
     let recognized = recognize_s3(&request, &served.s3_domain);
     let is_s3 = matches!(recognized, Recognized::S3 { .. });
     // The trail fails closed: nothing is done that could not be recorded.
-    if app.audit().is_some_and(|audit| !audit.is_writable()) {
+    if let Some(audit) = app.audit()
+        && !audit.is_writable()
+    {
+        audit.refuse_call();
         return unavailable(is_s3, &request_id);
     }
     if let Recognized::S3 { signer } = recognized {

@@ -18,7 +18,7 @@ use super::block::{BLOCK_BYTES, Block};
 use super::journal::{segment_numbers, segment_path};
 use super::line::LineKeys;
 use super::model::EventQuery;
-use super::{model::Event, query, retention};
+use super::{eviction, model::Event, query, retention};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -78,9 +78,25 @@ impl Indexer {
         })
     }
 
-    /// One page of `query` (see [`super::AuditLog::lookup`]); does not catch up.
-    pub fn lookup(&self, query: &EventQuery<'_>) -> Result<Vec<Event>, IndexError> {
-        query::lookup(&self.connection, &self.dir, query)
+    /// One page of `query` in this journal, continuing after its place `after` (see
+    /// [`super::AuditLog::lookup`]); does not catch up.
+    pub fn lookup(
+        &self,
+        query: &EventQuery<'_>,
+        after: Option<i64>,
+    ) -> Result<Vec<Event>, IndexError> {
+        query::lookup(&self.connection, &self.dir, query, after)
+    }
+
+    /// The seq where the indexed part of the journal ends: every indexed line is before it.
+    pub fn indexed_end(&self) -> Result<i64, IndexError> {
+        let (segment, offset) = read_position(&self.connection)?;
+        Ok(query::seq(segment, offset))
+    }
+
+    /// Removes the oldest indexed segments until `over` bytes are gone or none is left.
+    pub fn evict_oldest(&mut self, over: u64) -> Result<eviction::Evicted, IndexError> {
+        eviction::evict_oldest(&mut self.connection, &self.dir, over)
     }
 
     /// Hides or removes every record older than `cutoff_ms`; returns how many.

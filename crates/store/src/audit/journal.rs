@@ -53,6 +53,7 @@ use std::thread::JoinHandle;
 use memmap2::{Advice, MmapOptions, MmapRaw};
 
 use super::AuditSync;
+use super::growth::Growth;
 use super::line;
 use super::model::NewEvent;
 
@@ -111,6 +112,8 @@ pub struct Journal {
     /// To the journal's thread; `None` once dropped, which ends the thread.
     jobs: Option<Sender<Job>>,
     thread: Option<JoinHandle<()>>,
+    /// Told of every rotation: the size cap is checked then.
+    growth: Option<Arc<Growth>>,
 }
 
 /// What the writers and the journal's thread share.
@@ -366,6 +369,7 @@ impl Journal {
         first: u64,
         sync: AuditSync,
         segment_bytes: u64,
+        growth: Option<Arc<Growth>>,
     ) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         remove_spares(dir)?;
@@ -402,6 +406,7 @@ impl Journal {
             shared,
             jobs: Some(jobs),
             thread: Some(thread),
+            growth,
         };
         journal.send(Job::Prepare { number: number + 1 });
         Ok(journal)
@@ -497,6 +502,9 @@ impl Journal {
         let left = std::mem::replace(active, next);
         self.send(Job::Retire(left));
         self.send(Job::Prepare { number: number + 1 });
+        if let Some(growth) = &self.growth {
+            growth.grew();
+        }
         if self.sync == AuditSync::Full {
             // Published whatever happens here, so the journal moves on; the append that
             // needed the segment fails, as its record may not survive a power loss.
@@ -749,7 +757,7 @@ mod tests {
     #[test]
     fn records_round_trip_in_order_and_the_rest_of_the_segment_is_nul() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 1 << 20).unwrap();
+        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 1 << 20, None).unwrap();
         let events: Vec<_> = (0..100).map(|n| event(0, n, 300 + n as usize)).collect();
         for event in &events {
             journal.append(event).unwrap();
@@ -764,7 +772,7 @@ mod tests {
     #[test]
     fn drop_cuts_the_active_segment_to_its_records() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 1 << 20).unwrap();
+        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 1 << 20, None).unwrap();
         let events: Vec<_> = (0..10).map(|n| event(0, n, 500)).collect();
         for event in &events {
             journal.append(event).unwrap();
@@ -778,14 +786,14 @@ mod tests {
     #[test]
     fn a_journal_dropped_before_any_record_leaves_an_empty_segment() {
         let dir = tempfile::tempdir().unwrap();
-        drop(Journal::open(dir.path(), 1, AuditSync::Normal, 4096).unwrap());
+        drop(Journal::open(dir.path(), 1, AuditSync::Normal, 4096, None).unwrap());
         assert_eq!(read(dir.path(), 1), b"");
     }
 
     #[test]
     fn a_killed_process_leaves_its_records_then_nuls() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 64 * 1024).unwrap();
+        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 64 * 1024, None).unwrap();
         let events: Vec<_> = (0..20).map(|n| event(0, n, 1000)).collect();
         for event in &events {
             journal.append(event).unwrap();
@@ -801,7 +809,7 @@ mod tests {
         assert_eq!(spares(dir.path()), ["journal-000000000002.jsonl.next"]);
 
         // The next process starts after the torn segment, with a spare of its own.
-        let next = Journal::open(dir.path(), 1, AuditSync::Normal, 64 * 1024).unwrap();
+        let next = Journal::open(dir.path(), 1, AuditSync::Normal, 64 * 1024, None).unwrap();
         assert_eq!(next.active_segment(), 2);
         assert_eq!(records(&read(dir.path(), 1)), events, "left as it was");
     }
@@ -813,7 +821,7 @@ mod tests {
         std::fs::write(spare_path(dir.path(), 9), vec![0; 4096]).unwrap();
         // Not a spare, not the journal's: left alone.
         std::fs::write(dir.path().join("notes.next"), b"").unwrap();
-        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 4096).unwrap();
+        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 4096, None).unwrap();
         assert_eq!(journal.active_segment(), 1);
         journal.settle();
         assert_eq!(spares(dir.path()), ["journal-000000000002.jsonl.next"]);
@@ -827,7 +835,7 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
 
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 4096).unwrap();
+        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 4096, None).unwrap();
         journal.settle();
         let spare = std::fs::metadata(spare_path(dir.path(), 2)).unwrap();
         assert_eq!(spare.len(), 4096, "reserved at its full size");
@@ -852,7 +860,7 @@ mod tests {
     #[test]
     fn drop_closes_every_segment_and_leaves_no_spare() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 4096).unwrap();
+        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 4096, None).unwrap();
         let events: Vec<_> = (0..40)
             .map(|n| event(0, n, 300 + 50 * n as usize))
             .collect();
@@ -885,11 +893,11 @@ mod tests {
         for number in [3, 7] {
             std::fs::write(segment_path(dir.path(), number), b"").unwrap();
         }
-        let journal = Journal::open(dir.path(), 2, AuditSync::Normal, 4096).unwrap();
+        let journal = Journal::open(dir.path(), 2, AuditSync::Normal, 4096, None).unwrap();
         assert_eq!(journal.active_segment(), 8);
 
         let empty = tempfile::tempdir().unwrap();
-        let journal = Journal::open(empty.path(), 20, AuditSync::Normal, 4096).unwrap();
+        let journal = Journal::open(empty.path(), 20, AuditSync::Normal, 4096, None).unwrap();
         assert_eq!(journal.active_segment(), 20);
     }
 
@@ -899,7 +907,7 @@ mod tests {
     fn append_concurrently(segment: u64, per_thread: u64) -> u64 {
         const THREADS: u64 = 6;
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, segment).unwrap();
+        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, segment, None).unwrap();
         std::thread::scope(|scope| {
             for thread in 0..THREADS {
                 let journal = &journal;
@@ -999,7 +1007,7 @@ mod tests {
     #[test]
     fn a_line_longer_than_a_segment_gets_a_segment_of_its_own() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 1024).unwrap();
+        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 1024, None).unwrap();
         let (small, big) = (event(0, 0, 300), event(0, 1, 5000));
         for event in [&big, &small, &big, &big, &small] {
             journal.append(event).unwrap();
@@ -1026,7 +1034,7 @@ mod tests {
     #[test]
     fn a_line_holding_a_nul_is_refused_and_the_journal_goes_on() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 4096).unwrap();
+        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 4096, None).unwrap();
         let mut bad = event(0, 0, 200);
         bad.record = "{\"a\":\"\0\"}".into();
         let error = journal.append(&bad).unwrap_err();
@@ -1042,7 +1050,7 @@ mod tests {
     fn a_segment_that_cannot_be_reserved_fails_open_and_leaves_no_file() {
         let dir = tempfile::tempdir().unwrap();
         // Far beyond any disk (and ext4's largest file).
-        let error = Journal::open(dir.path(), 1, AuditSync::Normal, 1 << 60).unwrap_err();
+        let error = Journal::open(dir.path(), 1, AuditSync::Normal, 1 << 60, None).unwrap_err();
         assert!(
             matches!(error.raw_os_error(), Some(libc::ENOSPC | libc::EFBIG)),
             "{error}"
@@ -1054,7 +1062,7 @@ mod tests {
     #[test]
     fn a_failed_rotation_keeps_the_segment_and_the_next_append_retries() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 1024).unwrap();
+        let journal = Journal::open(dir.path(), 1, AuditSync::Normal, 1024, None).unwrap();
         let (first, second) = (event(0, 0, 800), event(0, 1, 800));
         journal.append(&first).unwrap();
         // Segment 2 is in the way: the rotation cannot create it.
@@ -1081,7 +1089,7 @@ mod tests {
         const THREADS: u64 = 4;
         const PER_THREAD: u64 = 40;
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), 1, AuditSync::Full, 16 * 1024).unwrap();
+        let journal = Journal::open(dir.path(), 1, AuditSync::Full, 16 * 1024, None).unwrap();
         std::thread::scope(|scope| {
             for thread in 0..THREADS {
                 let journal = &journal;

@@ -11,31 +11,46 @@
 //! match and filters their lines. Pages are keyset pages in journal order
 //! ([`AuditLog::lookup`]). The record itself is opaque JSON here; the server shapes it. See
 //! `docs/decisions/0003-audit-durability.md`.
+//!
+//! There are two such journals, each with its own index ([`trail`]): one for calls with an
+//! authenticated caller, and `DATA_DIR/audit/unauthenticated/` (indexed in
+//! `DATA_DIR/audit-unauthenticated.db`) for the rest, so a size cap can evict those first
+//! ([`eviction`]). Lookups read both as one ([`merge`]). See
+//! `docs/decisions/0017-audit-size-cap.md`.
 
 mod block;
+mod eviction;
+mod growth;
 mod indexer;
 pub mod journal;
 mod line;
+mod merge;
 mod model;
 mod query;
 mod retention;
+mod trail;
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Duration;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-
+pub use eviction::Evicted;
+pub use growth::Growth;
 pub use indexer::{IndexError, Indexer, JournalPosition};
 pub use journal::{DEFAULT_SEGMENT_BYTES, JOURNAL_DIR, Journal};
 use model::OwnedQuery;
 pub use model::{Event, EventFilter, EventQuery, NewEvent, Order, Position};
+use trail::Trail;
 
 use crate::error::Result;
 
 /// The audit database inside the data directory.
 pub const AUDIT_DATABASE_FILE: &str = "audit.db";
+
+/// The index of the journal of calls without an authenticated caller, beside `audit.db`.
+pub const UNAUTHENTICATED_DATABASE_FILE: &str = "audit-unauthenticated.db";
+
+/// That journal's directory, inside [`JOURNAL_DIR`] (whose readers only take `journal-*`).
+pub const UNAUTHENTICATED_DIR: &str = "unauthenticated";
 
 /// How far an appended record goes toward the disk before [`Journal::append`] returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,28 +63,36 @@ pub enum AuditSync {
     Full,
 }
 
-/// Migrations and the position; lookups and indexing have their own connection.
-const MAX_CONNECTIONS: u32 = 2;
+/// Which journal a record goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    /// The call had an authenticated caller.
+    Authenticated,
+    /// It had none: a failed authentication, an unknown key, an anonymous S3 call. Evicted
+    /// first at the size cap.
+    Unauthenticated,
+}
 
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bytes each journal holds on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DiskUse {
+    pub authenticated: u64,
+    pub unauthenticated: u64,
+}
 
-/// Page cache per connection, KiB.
-const CACHE_KIB: u32 = 8 * 1024;
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/audit");
+impl DiskUse {
+    pub fn total(self) -> u64 {
+        self.authenticated + self.unauthenticated
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct AuditLog {
-    pool: SqlitePool,
-    path: PathBuf,
-    journal_dir: PathBuf,
-    sync: AuditSync,
-    /// Shared by every clone: the background indexer and lookups take turns, a step each.
-    indexer: Arc<Mutex<Option<Indexer>>>,
-    /// This process's journal, once started; [`AuditLog::append`] writes to it.
-    journal: Arc<Mutex<Weak<Journal>>>,
-    /// The journal [`AuditLog::append`] started when there was none.
-    bulk_journal: Arc<Mutex<Option<Arc<Journal>>>>,
+    main: Trail,
+    /// `None` for a reader of a data directory whose server never made it.
+    unauthenticated: Option<Trail>,
+    /// Told when either journal of this process starts a segment.
+    growth: Arc<Growth>,
 }
 
 impl AuditLog {
@@ -82,12 +105,7 @@ impl AuditLog {
     /// [`AuditLog::open`] with commits synced to `sync`.
     pub async fn open_with(data_dir: &Path, sync: AuditSync) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(sqlx::Error::Io)?;
-        let log = Self::connect(data_dir, true, sync).await?;
-        MIGRATOR
-            .run(&log.pool)
-            .await
-            .map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
-        Ok(log)
+        Self::connect(data_dir, true, sync).await
     }
 
     /// Opens an existing log without touching its schema: for readers beside a running server
@@ -98,79 +116,81 @@ impl AuditLog {
     }
 
     async fn connect(data_dir: &Path, create: bool, sync: AuditSync) -> Result<Self> {
-        let path = data_dir.join(AUDIT_DATABASE_FILE);
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(create)
-            .journal_mode(SqliteJournalMode::Wal)
-            // The journal is the durable copy: the index can be rebuilt from it.
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT)
-            // The indexes' hot pages stay in memory instead of being re-read every batch.
-            .pragma("cache_size", format!("-{CACHE_KIB}"));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .connect_with(options)
-            .await?;
-        Ok(Self {
-            pool,
-            path,
-            journal_dir: data_dir.join(JOURNAL_DIR),
+        let journal_dir = data_dir.join(JOURNAL_DIR);
+        let main = Trail::open(
+            data_dir.join(AUDIT_DATABASE_FILE),
+            journal_dir.clone(),
             sync,
-            indexer: Arc::new(Mutex::new(None)),
-            journal: Arc::new(Mutex::new(Weak::new())),
-            bulk_journal: Arc::new(Mutex::new(None)),
+            create,
+        )
+        .await?;
+        let unauthenticated_database = data_dir.join(UNAUTHENTICATED_DATABASE_FILE);
+        let unauthenticated = if create || unauthenticated_database.exists() {
+            let dir = journal_dir.join(UNAUTHENTICATED_DIR);
+            Some(Trail::open(unauthenticated_database, dir, sync, create).await?)
+        } else {
+            None
+        };
+        Ok(Self {
+            main,
+            unauthenticated,
+            growth: Arc::new(Growth::default()),
         })
     }
 
-    /// Starts this process's journal (a new segment) at the log's [`AuditSync`]. One per
-    /// process: the server's.
+    fn trail(&self, caller: Caller) -> Result<&Trail> {
+        match caller {
+            Caller::Authenticated => Ok(&self.main),
+            Caller::Unauthenticated => self.unauthenticated.as_ref().ok_or_else(|| {
+                sqlx::Error::Io(std::io::Error::other(
+                    "this audit log was opened without its unauthenticated journal",
+                ))
+                .into()
+            }),
+        }
+    }
+
+    fn trails(&self) -> impl Iterator<Item = &Trail> {
+        std::iter::once(&self.main).chain(&self.unauthenticated)
+    }
+
+    /// Starts this process's journal of authenticated calls (a new segment) at the log's
+    /// [`AuditSync`]. One per process: the server's.
     pub async fn journal(&self) -> Result<Arc<Journal>> {
         self.journal_with(DEFAULT_SEGMENT_BYTES).await
     }
 
     /// [`AuditLog::journal`] rolling to a new segment past `segment_bytes`.
     pub async fn journal_with(&self, segment_bytes: u64) -> Result<Arc<Journal>> {
-        let (segment, _) = self.position().await?;
-        let journal = Arc::new(
-            Journal::open(&self.journal_dir, segment + 1, self.sync, segment_bytes)
-                .map_err(sqlx::Error::Io)?,
-        );
-        *lock(&self.journal) = Arc::downgrade(&journal);
-        Ok(journal)
+        self.journal_for(Caller::Authenticated, segment_bytes).await
     }
 
-    /// How far the index has read the journal.
+    /// Starts this process's journal for `caller`'s records, rolling past `segment_bytes`;
+    /// its rotations are signalled on [`AuditLog::growth`].
+    pub async fn journal_for(&self, caller: Caller, segment_bytes: u64) -> Result<Arc<Journal>> {
+        self.trail(caller)?
+            .journal_with(segment_bytes, Some(self.growth.clone()))
+            .await
+    }
+
+    /// Signalled whenever one of this process's journals starts a segment.
+    pub fn growth(&self) -> &Arc<Growth> {
+        &self.growth
+    }
+
+    /// How far the index has read the journal of authenticated calls.
     pub async fn position(&self) -> Result<JournalPosition> {
-        let (segment, offset): (i64, i64) =
-            sqlx::query_as("SELECT segment, byte_offset FROM journal_position WHERE id = 1")
-                .fetch_one(&self.pool)
-                .await?;
-        Ok((segment.unsigned_abs(), offset.unsigned_abs()))
+        self.main.position().await
     }
 
-    /// Indexes what the journal holds now; returns how many records were added. Blocks: for
+    /// Indexes what both journals hold now; returns how many records were added. Blocks: for
     /// a thread of its own (the server's background indexer).
     pub fn catch_up_blocking(&self) -> std::result::Result<u64, IndexError> {
         let mut indexed = 0;
-        // A step at a time, so a lookup waits for one batch, not for the whole backlog.
-        while let Some(n) = self.with_indexer(Indexer::step_unless_at_end)? {
-            indexed += n;
+        for trail in self.trails() {
+            indexed += trail.catch_up_blocking()?;
         }
         Ok(indexed)
-    }
-
-    /// Runs `work` with the shared indexer, opening it first if needed.
-    fn with_indexer<T>(
-        &self,
-        work: impl FnOnce(&mut Indexer) -> std::result::Result<T, IndexError>,
-    ) -> std::result::Result<T, IndexError> {
-        let mut indexer = lock(&self.indexer);
-        let indexer = match &mut *indexer {
-            Some(indexer) => indexer,
-            none => none.insert(Indexer::open(&self.path, &self.journal_dir, BUSY_TIMEOUT)?),
-        };
-        work(indexer)
     }
 
     /// Runs blocking index work on tokio's blocking pool.
@@ -190,46 +210,90 @@ impl AuditLog {
         self.blocking(AuditLog::catch_up_blocking).await
     }
 
-    /// Appends `events` to this process's journal (starting one if there is none): bulk
-    /// loads and tests. Durable when this returns; indexed by the next catch-up.
+    /// Appends `events` to this process's journal of authenticated calls (starting one if
+    /// there is none): bulk loads and tests. Durable when this returns; indexed by the next
+    /// catch-up.
     pub async fn append(&self, events: &[NewEvent]) -> Result<()> {
-        let running = lock(&self.journal).upgrade();
-        let journal = match running {
-            Some(journal) => journal,
-            None => {
-                let journal = self.journal().await?;
-                *lock(&self.bulk_journal) = Some(journal.clone());
-                journal
-            }
-        };
-        for event in events {
-            journal.append(event).map_err(sqlx::Error::Io)?;
-        }
-        Ok(())
+        self.append_for(Caller::Authenticated, events).await
+    }
+
+    /// [`AuditLog::append`] to `caller`'s journal.
+    pub async fn append_for(&self, caller: Caller, events: &[NewEvent]) -> Result<()> {
+        self.trail(caller)?.append(events).await
     }
 
     /// One page of events matching `query`, in its order. Ask for one more than you show to
-    /// learn whether another page follows. Sees every record appended to the journal before
-    /// it was called (it catches the index up first).
+    /// learn whether another page follows. Sees every record appended to either journal
+    /// before it was called (it catches the index up first).
     pub async fn lookup(&self, query: &EventQuery<'_>) -> Result<Vec<Event>> {
         self.catch_up().await?;
         let query = OwnedQuery::from(query);
-        self.blocking(move |log| log.with_indexer(|indexer| indexer.lookup(&query.borrow())))
+        self.blocking(move |log| log.lookup_blocking(&query.borrow()))
             .await
+    }
+
+    fn lookup_blocking(
+        &self,
+        query: &EventQuery<'_>,
+    ) -> std::result::Result<Vec<Event>, IndexError> {
+        let (main_after, unauthenticated_after) = merge::starts(query);
+        let page = |trail: &Trail, after| {
+            trail
+                .lookup_blocking(query, after)
+                .map(|(events, end)| merge::Page { events, end })
+        };
+        let main = page(&self.main, main_after)?;
+        let unauthenticated = match &self.unauthenticated {
+            Some(trail) => Some(page(trail, unauthenticated_after)?),
+            None => None,
+        };
+        Ok(merge::merge(query, main, unauthenticated))
     }
 
     /// Removes every event older than `cutoff_ms` (epoch milliseconds) from the index, and
     /// the journal segments already indexed whose last write is older; returns how many
     /// events. Catches the index up first, so the count covers every appended record.
     pub async fn prune_before(&self, cutoff_ms: i64) -> Result<u64> {
-        self.catch_up().await?;
-        self.blocking(move |log| log.with_indexer(|indexer| indexer.prune_before(cutoff_ms)))
-            .await
+        self.blocking(move |log| {
+            let mut pruned = 0;
+            for trail in log.trails() {
+                pruned += trail.prune_before_blocking(cutoff_ms)?;
+            }
+            Ok(pruned)
+        })
+        .await
+    }
+
+    /// Bytes the journals hold on disk: a directory listing, no more (call it per segment
+    /// rotation or per second, not per record).
+    pub fn disk_use(&self) -> std::io::Result<DiskUse> {
+        Ok(DiskUse {
+            authenticated: self.main.disk_bytes()?,
+            unauthenticated: match &self.unauthenticated {
+                Some(trail) => trail.disk_bytes()?,
+                None => 0,
+            },
+        })
+    }
+
+    /// Removes `caller`'s oldest indexed segments (never the active one, never what is not
+    /// indexed yet) until `over` bytes are gone or none is left. Blocks.
+    pub fn evict_blocking(
+        &self,
+        caller: Caller,
+        over: u64,
+    ) -> std::result::Result<Evicted, IndexError> {
+        match self.trail(caller) {
+            Ok(trail) => trail.evict_blocking(over),
+            Err(_) => Ok(Evicted::default()),
+        }
     }
 
     /// Waits for in-flight work and closes every connection (checkpointing the WAL).
     pub async fn close(&self) {
-        self.pool.close().await;
+        for trail in self.trails() {
+            trail.close().await;
+        }
     }
 }
 
@@ -240,3 +304,5 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod two_journals_tests;

@@ -32,8 +32,11 @@ pub struct NewEvent {
 /// A stored record with its place in the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
-    /// Its place in the journal (segment and byte offset), increasing in journal order.
+    /// Its place in its journal (segment and byte offset), increasing in journal order.
     pub seq: i64,
+    /// Where a page ending with this event continues: its place in both journals' merged
+    /// order ([`super::merge`]).
+    pub(super) place: Position,
     pub event_id: String,
     pub event_time_ms: i64,
     pub account_id: String,
@@ -50,9 +53,15 @@ pub struct Event {
 }
 
 impl Event {
-    pub(super) fn new(seq: i64, e: NewEvent) -> Self {
+    /// `e` found at `seq` in a journal (a page of one journal alone).
+    pub fn new(seq: i64, e: NewEvent) -> Self {
         Self {
             seq,
+            place: Position {
+                event_time_ms: e.event_time_ms,
+                seq,
+                unauthenticated_seq: None,
+            },
             event_id: e.event_id,
             event_time_ms: e.event_time_ms,
             account_id: e.account_id,
@@ -70,20 +79,22 @@ impl Event {
     }
 
     pub fn position(&self) -> Position {
-        Position {
-            event_time_ms: self.event_time_ms,
-            seq: self.seq,
-        }
+        self.place
     }
 }
 
-/// A place in the log's order, which is journal order (the order records became durable;
-/// event times are the calls' start times, so neighbours may differ by a call's duration).
-/// Pages continue after one; `seq` alone decides, the time is carried for callers.
+/// A place in the log's order: journal order within each of the two journals (the order
+/// records became durable), the two merged by event time ([`super::merge`]; event times are
+/// the calls' start times, so neighbours may differ by a call's duration). Pages continue
+/// after one; the seqs alone decide, the time is carried for callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {
     pub event_time_ms: i64,
+    /// Place reached in the journal of authenticated calls.
     pub seq: i64,
+    /// Place reached in the journal of calls without an authenticated caller; `None`: not
+    /// started (a position made before there were two journals).
+    pub unauthenticated_seq: Option<i64>,
 }
 
 /// LookupEvents' attributes, plus the principal scan policy generation needs.

@@ -31,16 +31,18 @@ fn place(seq: i64) -> (i64, i64) {
     (seq >> OFFSET_BITS, seq & ((1 << OFFSET_BITS) - 1))
 }
 
+/// One page of `query` from this journal, continuing after its place `after` (a seq); the
+/// query's own `after` is the caller's to translate (it spans both journals).
 pub(super) fn lookup(
     connection: &Connection,
     dir: &Path,
     query: &EventQuery<'_>,
+    after: Option<i64>,
 ) -> Result<Vec<Event>, IndexError> {
     let Some(span) = TimeSpan::of(query) else {
         return Ok(Vec::new());
     };
     let newest_first = query.order == Order::NewestFirst;
-    let after = query.after.map(|position| position.seq);
     let mut found = Vec::new();
     // The last block read: the next round trip continues past it.
     let mut cursor: Option<(i64, i64)> = None;

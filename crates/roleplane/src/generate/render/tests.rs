@@ -2,7 +2,7 @@
 //! role's sessions across instances, the time window, denied and failed calls.
 
 use serde_json::{Value, json};
-use store::audit::Event;
+use store::audit::{Event, NewEvent};
 
 use super::*;
 use crate::generate::{Activity, Window};
@@ -16,22 +16,24 @@ const WINDOW: Window = Window {
 
 /// A record of `principal` calling `source`/`name` at `at_ms` with these parameters.
 fn event(principal: &str, at_ms: i64, source: &str, name: &str, record: Value) -> Event {
-    Event {
-        seq: at_ms,
-        event_id: format!("id-{at_ms}"),
-        event_time_ms: at_ms,
-        account_id: ACCOUNT.into(),
-        event_source: format!("{source}.amazonaws.com"),
-        event_name: name.into(),
-        read_only: false,
-        access_key_id: Some("ASIAEXAMPLE".into()),
-        username: None,
-        principal_arn: Some(principal.into()),
-        error_code: None,
-        resources: "[]".into(),
-        management: true,
-        record: record.to_string(),
-    }
+    Event::new(
+        at_ms,
+        NewEvent {
+            event_id: format!("id-{at_ms}"),
+            event_time_ms: at_ms,
+            account_id: ACCOUNT.into(),
+            event_source: format!("{source}.amazonaws.com"),
+            event_name: name.into(),
+            read_only: false,
+            access_key_id: Some("ASIAEXAMPLE".into()),
+            username: None,
+            principal_arn: Some(principal.into()),
+            error_code: None,
+            resources: "[]".into(),
+            management: true,
+            record: record.to_string(),
+        },
+    )
 }
 
 fn call(source: &str, name: &str, parameters: Value) -> Event {
