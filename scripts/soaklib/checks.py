@@ -26,7 +26,7 @@ class Replay:
         self.possible = {}
         self.violations = []
         self.association_instance = {}  # association ID -> instance ID
-        self.token_instance = {}
+        self.instance_token = {}  # instance ID -> the ClientToken that launched it
 
     def get(self, entity):
         return self.possible.setdefault(entity, {ABSENT})
@@ -108,12 +108,12 @@ class Replay:
             self.write(e, ("instance", token), "running")
             if outcome == OK:
                 instance = e["result"]["instance"]
-                self.token_instance[token] = instance
+                self.instance_token[instance] = token
                 profile = p.get("IamInstanceProfile", {}).get("Name")
                 self.possible[("assoc", instance)] = {profile}
         elif op == "TerminateInstances":
             instance = p["InstanceIds"][0]
-            token = self.token_of(instance)
+            token = self.instance_token.get(instance)
             if token:
                 self.write(e, ("instance", token), "terminated")
             self.write(e, ("assoc", instance), ABSENT)
@@ -144,12 +144,6 @@ class Replay:
                         names = [n for i, _, n in seen if i == instance]
                         value = names[0] if names else ABSENT
                         self.fact(e, ("assoc", instance), lambda v, value=value: v == value)
-
-    def token_of(self, instance):
-        for token, i in self.token_instance.items():
-            if i == instance:
-                return token
-        return None
 
 
 def canonical(document):

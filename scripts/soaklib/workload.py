@@ -262,7 +262,7 @@ class Ec2Worker(Worker):
         profiles = self.shared.static_profiles
         roll = self.rng.random()
         if roll < 0.1:
-            outcome, _ = self.until_acked(self.ec2, "TerminateInstances", InstanceIds=[instance])
+            self.until_acked(self.ec2, "TerminateInstances", InstanceIds=[instance])
             with self.shared.live_lock:
                 self.shared.live.pop(instance, None)
             del self.mine[instance]
