@@ -14,6 +14,7 @@ use aws_credential_types::Credentials;
 use aws_sdk_iam::types::AccessKey;
 
 pub mod imds;
+pub mod netns;
 pub mod raw;
 pub mod s3;
 

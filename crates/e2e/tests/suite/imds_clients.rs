@@ -9,9 +9,6 @@
 //! HVM instance in a VPC, without public IP, kernel, RAM disk, product codes, placement group or
 //! dedicated host: those paths are 404 on EC2).
 
-use std::path::Path;
-use std::process::Command;
-
 use aws_sdk_ec2::primitives::Blob;
 use aws_sdk_ec2::types::{
     InstanceMetadataOptionsRequest, InstanceMetadataTagsState, ResourceType, Tag, TagSpecification,
@@ -21,34 +18,12 @@ use base64::engine::general_purpose::STANDARD;
 use e2e::Server;
 use e2e::imds::{Reply, get, token};
 
-/// The script's exit code for "the kernel refused namespaces" (automake's skip code).
-const SKIPPED: i32 = 77;
 /// Checks the script makes; fewer passing would mean some silently did not run.
 const CHECKS: u32 = 30;
 
 #[test]
 fn cloud_init_ec2metadata_and_ec2_metadata_in_network_namespaces() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let output = Command::new("bash")
-        .arg(root.join("scripts/netns/clients.sh"))
-        .env("ROLEPLANE_BIN", e2e::binary())
-        .output()
-        .expect("run scripts/netns/clients.sh");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if output.status.code() == Some(SKIPPED) {
-        eprintln!("skipped: {}", stdout.trim());
-        return;
-    }
-    assert!(
-        output.status.success(),
-        "clients.sh failed\n{stdout}\n{stderr}"
-    );
-    let summary = format!("{CHECKS} passed, 0 failed");
-    assert!(
-        stdout.lines().any(|line| line == summary),
-        "expected `{summary}`\n{stdout}\n{stderr}"
-    );
+    e2e::netns::run_script("clients.sh", CHECKS);
 }
 
 const USER_DATA: &str = "#!/bin/sh\necho \"grüße\" > /tmp/marker\n";

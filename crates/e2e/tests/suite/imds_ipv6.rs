@@ -9,35 +9,10 @@
 //! iproute2 when `ip` is missing) and removes them on exit. It skips, saying why, only when the
 //! kernel refuses a namespace, a veth pair or IPv6.
 
-use std::path::Path;
-use std::process::Command;
-
-/// The script's exit code for "the kernel refused namespaces or IPv6" (automake's skip code).
-const SKIPPED: i32 = 77;
 /// Checks the script makes; fewer passing would mean some silently did not run.
 const CHECKS: u32 = 38;
 
 #[test]
 fn ipv6_host_mode_attributes_by_source_address_across_namespaces() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let output = Command::new("bash")
-        .arg(root.join("scripts/netns/ipv6.sh"))
-        .env("ROLEPLANE_BIN", e2e::binary())
-        .output()
-        .expect("run scripts/netns/ipv6.sh");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if output.status.code() == Some(SKIPPED) {
-        eprintln!("skipped: {}", stdout.trim());
-        return;
-    }
-    assert!(
-        output.status.success(),
-        "ipv6.sh failed\n{stdout}\n{stderr}"
-    );
-    let summary = format!("{CHECKS} passed, 0 failed");
-    assert!(
-        stdout.lines().any(|line| line == summary),
-        "expected `{summary}`\n{stdout}\n{stderr}"
-    );
+    e2e::netns::run_script("ipv6.sh", CHECKS);
 }
