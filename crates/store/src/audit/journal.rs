@@ -564,7 +564,7 @@ impl Journal {
 
     /// Waits until the journal's thread has done every job asked of it so far.
     #[cfg(test)]
-    fn settle(&self) {
+    pub(crate) fn settle(&self) {
         let (done, wait) = mpsc::channel();
         self.send(Job::Settle(done));
         wait.recv().unwrap();

@@ -137,6 +137,10 @@ async fn eviction_takes_whole_old_segments_and_never_the_active_one() {
         let journal = if n % 2 == 1 { &strangers } else { &main };
         journal.append(&event(n, n % 2 == 1)).unwrap();
     }
+    // The journals' threads cut retired segments and prepare spares in the background: let
+    // them finish, so both measurements below see the same files.
+    main.settle();
+    strangers.settle();
     let before = log.disk_use().unwrap();
     let on_disk = |caller| -> u64 {
         let mut journal = dir.path().join(JOURNAL_DIR);
