@@ -96,16 +96,10 @@ async fn handle<S: Store>(
         };
         let request = s3::request_of(request);
         let (response, record) = s3::serve(&served.s3, request, arrival, record).await;
-        if !admitted(app, peer, &record) {
-            return s3::slow_down(&request_id).map(Body::new);
-        }
-        // Audit contract: the call's record is durable before its response leaves.
-        if let Some(audit) = app.audit()
-            && audit.record(record, &request_id).await.is_err()
-        {
-            return unavailable(true, &request_id);
-        }
-        return response.map(Body::new);
+        return match replaced(app, peer, record, &request_id, true).await {
+            Some(replacement) => replacement,
+            None => response.map(Body::new),
+        };
     }
     let arrival = Arrival {
         peer,
@@ -113,18 +107,10 @@ async fn handle<S: Store>(
         request_id: &request_id,
     };
     let rendered = read_and_route(app, request, &arrival, &mut record).await;
-    if !admitted(app, peer, &record) {
-        let throttled = AwsError::sender("Throttling", 400, "Rate exceeded".to_owned());
-        let rendered = Query(crate::protocol::Envelope::IAM).render(Err(throttled), &request_id);
-        return respond(rendered, &request_id);
+    match replaced(app, peer, record, &request_id, false).await {
+        Some(replacement) => replacement,
+        None => respond(rendered, &request_id),
     }
-    // Audit contract: the call's record is durable before its response leaves.
-    if let Some(audit) = app.audit()
-        && audit.record(record, &request_id).await.is_err()
-    {
-        return unavailable(false, &request_id);
-    }
-    respond(rendered, &request_id)
 }
 
 /// The answer while the audit trail cannot take records: AWS's `ServiceUnavailable` (503), in
@@ -142,6 +128,33 @@ fn unavailable(s3: bool, request_id: &str) -> Response {
         Query(crate::protocol::Envelope::IAM).render(Err(error), request_id),
         request_id,
     )
+}
+
+/// What answers a served call instead of its own response, if anything: `Throttling` (S3:
+/// `SlowDown`) for a failing unauthenticated caller past the failure limits, which leaves no
+/// record; 503 when the trail refuses the record. Otherwise the record is durable when this
+/// returns `None` (the audit contract: before the response leaves).
+async fn replaced<S: Store>(
+    app: &App<S>,
+    peer: SocketAddr,
+    record: CallRecord,
+    request_id: &str,
+    s3: bool,
+) -> Option<Response> {
+    if !admitted(app, peer, &record) {
+        if s3 {
+            return Some(s3::slow_down(request_id).map(Body::new));
+        }
+        let throttled = AwsError::sender("Throttling", 400, "Rate exceeded".to_owned());
+        let rendered = Query(crate::protocol::Envelope::IAM).render(Err(throttled), request_id);
+        return Some(respond(rendered, request_id));
+    }
+    match app.audit() {
+        Some(audit) if audit.record(record, request_id).await.is_err() => {
+            Some(unavailable(s3, request_id))
+        }
+        _ => None,
+    }
 }
 
 /// Whether a call's answer may leave as it is: a failing unauthenticated call beyond the
