@@ -1,5 +1,6 @@
 // mimalloc's thread-local free lists suit a server that allocates per request on every worker
 // thread: +10% signed calls per second over glibc malloc (docs/BENCHMARKS.md, "Allocator").
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

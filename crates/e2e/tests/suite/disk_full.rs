@@ -3,6 +3,9 @@
 //! once the audit journal cannot take another record every call, S3's included, is answered
 //! 503 `ServiceUnavailable` and does nothing. Deleting the ballast brings service back by
 //! itself, and every call answered 200 has its record in the journal, which reads back whole.
+//! The metadata service issues no credential set it cannot record: an instance whose set was
+//! recorded before the disk filled keeps it, one that never had a set gets none until space
+//! returns.
 //!
 //! Needs root (mounts); skips, saying why, where the kernel refuses a mount namespace.
 
@@ -13,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use e2e::Server;
 use e2e::raw::{RawResponse, Signer};
+
+const READ_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
 
 /// Runs its arguments with a fresh tmpfs mounted on `$0`, in a mount namespace of their own.
 const MOUNT_THEN_RUN: &str = "mount -t tmpfs -o size=256m tmpfs \"$0\" && exec \"$@\"";
@@ -59,11 +64,12 @@ fn fill(path: &Path) -> u64 {
     written
 }
 
-/// `(records of successful GetCallerIdentity calls, lines that are not valid JSON)` in the
-/// journal segments under `audit`.
-fn journal_census(audit: &Path) -> (usize, usize) {
+/// `(records of successful GetCallerIdentity calls, lines that are not valid JSON, AssumeRole
+/// records EC2 made for `instance`)` in the journal segments under `audit`.
+fn journal_census(audit: &Path, instance: &str) -> (usize, usize, usize) {
     let mut ok_calls = 0;
     let mut broken = 0;
+    let mut issues = 0;
     for entry in std::fs::read_dir(audit)
         .expect("audit dir")
         .filter_map(Result::ok)
@@ -83,12 +89,23 @@ fn journal_census(audit: &Path) -> (usize, usize) {
                     {
                         ok_calls += 1;
                     }
+                    if text.contains(r#""invokedBy":"ec2.amazonaws.com""#)
+                        && text.contains(&format!(r#""roleSessionName":"{instance}""#))
+                    {
+                        issues += 1;
+                    }
                 }
                 Err(_) => broken += 1,
             }
         }
     }
-    (ok_calls, broken)
+    (ok_calls, broken, issues)
+}
+
+/// The status of a GET of `role`'s credentials from the instance at `ip` (IMDSv1).
+fn credentials_status(server: &Server, ip: &str, role: &str) -> u16 {
+    let path = format!("/latest/meta-data/iam/security-credentials/{role}");
+    e2e::imds::get(ip, server.imds_port, &path, None).status
 }
 
 #[test]
@@ -113,6 +130,17 @@ fn a_full_disk_answers_503_until_space_returns_and_loses_no_acknowledged_record(
     let ballast = inside(&mount.join("ballast"));
     assert_eq!(caller_identity(&server).status, 200);
     let mut acknowledged = 1;
+    // Two instances of one role: `served` gets its first set now, `unserved` none yet.
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (served, unserved) = runtime.block_on(async {
+        server
+            .instance_role("full-disk-role", "full-disk-profile", READ_ONLY)
+            .await;
+        let served = server.launch(Some("full-disk-profile")).await;
+        let unserved = server.launch(Some("full-disk-profile")).await;
+        (served, unserved)
+    });
+    let served_set = e2e::imds::credentials(&served.1, server.imds_port, "full-disk-role", false);
     let filled = fill(&ballast);
     assert!(
         filled > 64 << 20,
@@ -173,6 +201,15 @@ fn a_full_disk_answers_503_until_space_returns_and_loses_no_acknowledged_record(
         s3.body
     );
 
+    // IMDS: the recorded set is still served; a new one cannot be recorded, so none is issued.
+    let still = e2e::imds::credentials(&served.1, server.imds_port, "full-disk-role", false);
+    assert_eq!(still["AccessKeyId"], served_set["AccessKeyId"]);
+    assert_eq!(
+        credentials_status(&server, &unserved.1, "full-disk-role"),
+        404,
+        "a credential set was issued that the trail could not record"
+    );
+
     // Space returns: service resumes by itself.
     std::fs::remove_file(&ballast).expect("remove ballast");
     let resumed = Instant::now();
@@ -201,8 +238,15 @@ fn a_full_disk_answers_503_until_space_returns_and_loses_no_acknowledged_record(
         "a refused CreateRole created the role"
     );
 
+    assert_eq!(
+        credentials_status(&server, &unserved.1, "full-disk-role"),
+        200
+    );
+
     // Nothing acknowledged went unrecorded, and the journal reads back whole.
-    let (recorded, broken) = journal_census(&inside(&mount.join("data/audit")));
+    let (recorded, broken, issues) =
+        journal_census(&inside(&mount.join("data/audit")), &unserved.0);
+    assert_eq!(issues, 1, "records of the set issued once space returned");
     assert_eq!(broken, 0, "journal lines that do not parse");
     assert_eq!(
         recorded, acknowledged,

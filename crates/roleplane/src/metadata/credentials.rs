@@ -82,6 +82,16 @@ impl IssuedSet {
     }
 }
 
+/// What [`InstanceCredentials::lookup`] found.
+#[derive(Debug)]
+pub enum Lookup {
+    /// The cached set, still the one to serve.
+    Fresh(Arc<IssuedSet>),
+    /// A new set is due. `fallback` is the previous set when it is past its refresh age but
+    /// neither expired nor revoked: still servable if a new set cannot be issued and recorded.
+    Due { fallback: Option<Arc<IssuedSet>> },
+}
+
 /// The sets of one instance: one per (role, delivery) it was served.
 type InstanceSets = Vec<(String, RoleDelivery, Arc<IssuedSet>)>;
 
@@ -104,18 +114,17 @@ impl InstanceCredentials {
         self.rotation
     }
 
-    /// The set to serve at `now` (epoch seconds): the cached one while it is younger than the
-    /// refresh age and was issued at or after `not_before` (a revocation time), else a new one
-    /// from `issue`.
-    pub fn current<E>(
+    /// What the cache holds for (instance, role, delivery) at `now` (epoch seconds): a set to
+    /// serve while it is younger than the refresh age and was issued at or after `not_before`
+    /// (a revocation time); otherwise a new one is due.
+    pub fn lookup(
         &self,
         instance_id: &str,
         role_id: &str,
         delivery: RoleDelivery,
         now: i64,
         not_before: Option<i64>,
-        issue: impl FnOnce() -> Result<IssuedSet, E>,
-    ) -> Result<Arc<IssuedSet>, E> {
+    ) -> Lookup {
         let refresh_after =
             i64::try_from(self.rotation.refresh_after.as_secs()).unwrap_or(i64::MAX);
         let cached = self.lock().get(instance_id).and_then(|sets| {
@@ -123,27 +132,41 @@ impl InstanceCredentials {
                 .find(|(role, d, _)| role == role_id && *d == delivery)
                 .map(|(_, _, set)| set.clone())
         });
-        if let Some(set) = cached {
-            let fresh = now.saturating_sub(set.claims.issued_at) < refresh_after;
-            // A revocation denies sessions issued before its time (`DateLessThan`).
-            let unrevoked = not_before.is_none_or(|t| set.claims.issued_at >= t);
-            if fresh && unrevoked {
-                return Ok(set);
-            }
+        let Some(set) = cached else {
+            return Lookup::Due { fallback: None };
+        };
+        // A revocation denies sessions issued before its time (`DateLessThan`).
+        let unrevoked = not_before.is_none_or(|t| set.claims.issued_at >= t);
+        if !unrevoked {
+            return Lookup::Due { fallback: None };
         }
-        // Issued outside the lock: sealing is cheap but two racing first requests may both issue;
-        // the later one wins the slot and both sets are valid.
-        let set = Arc::new(issue()?);
+        if now.saturating_sub(set.claims.issued_at) < refresh_after {
+            return Lookup::Fresh(set);
+        }
+        let unexpired = now < set.claims.expires_at;
+        Lookup::Due {
+            fallback: unexpired.then_some(set),
+        }
+    }
+
+    /// Makes `set` the one served for (instance, role, delivery). Two racing first requests may
+    /// both issue; the later one wins the slot and both sets are valid.
+    pub fn install(
+        &self,
+        instance_id: &str,
+        role_id: &str,
+        delivery: RoleDelivery,
+        set: Arc<IssuedSet>,
+    ) {
         let mut sets = self.lock();
         let slots = sets.entry(instance_id.to_owned()).or_default();
         match slots
             .iter_mut()
             .find(|(role, d, _)| role == role_id && *d == delivery)
         {
-            Some(slot) => slot.2 = set.clone(),
-            None => slots.push((role_id.to_owned(), delivery, set.clone())),
+            Some(slot) => slot.2 = set,
+            None => slots.push((role_id.to_owned(), delivery, set)),
         }
-        Ok(set)
     }
 
     /// Drops every cached set of an instance (terminated, stopped, disassociated).
@@ -202,66 +225,84 @@ mod tests {
         ))
     }
 
+    /// `lookup`, then `install` of a new set when one is due: what the source does when the
+    /// record of the new set is durable.
+    fn serve(
+        creds: &InstanceCredentials,
+        (instance, role, delivery): (&str, &str, RoleDelivery),
+        now: i64,
+        not_before: Option<i64>,
+    ) -> Arc<IssuedSet> {
+        match creds.lookup(instance, role, delivery, now, not_before) {
+            Lookup::Fresh(set) => set,
+            Lookup::Due { .. } => {
+                let new = Arc::new(set(now).unwrap());
+                creds.install(instance, role, delivery, new.clone());
+                new
+            }
+        }
+    }
+
+    const I1: (&str, &str, RoleDelivery) = ("i-1", "AROA1", RoleDelivery::V2);
+
     #[test]
     fn a_set_is_reused_until_it_is_an_hour_old_then_replaced() {
         let creds = InstanceCredentials::default();
-        let first = creds
-            .current("i-1", "AROA1", RoleDelivery::V2, 1000, None, || set(1000))
-            .unwrap();
-        let again = creds
-            .current("i-1", "AROA1", RoleDelivery::V2, 1000 + 3599, None, || {
-                set(0)
-            })
-            .unwrap();
+        let first = serve(&creds, I1, 1000, None);
+        let again = serve(&creds, I1, 1000 + 3599, None);
         assert_eq!(again.claims.access_key_id, first.claims.access_key_id);
-        let next = creds
-            .current("i-1", "AROA1", RoleDelivery::V2, 1000 + 3600, None, || {
-                set(4600)
-            })
-            .unwrap();
+        let next = serve(&creds, I1, 1000 + 3600, None);
         assert_ne!(next.claims.access_key_id, first.claims.access_key_id);
         // The old set still had 5 hours left when the new one appeared.
         assert_eq!(first.claims.expires_at - 4600, 5 * 3600);
     }
 
     #[test]
+    fn a_due_set_falls_back_to_the_previous_one_only_while_it_is_valid_and_unrevoked() {
+        let creds = InstanceCredentials::default();
+        let first = serve(&creds, I1, 1000, None);
+        let fallback =
+            |now, not_before| match creds.lookup("i-1", "AROA1", RoleDelivery::V2, now, not_before)
+            {
+                Lookup::Due { fallback } => fallback.map(|s| s.claims.issued_at),
+                Lookup::Fresh(_) => panic!("not due at {now}"),
+            };
+        // Past the refresh age, not installed anew (its record failed): the old set remains.
+        assert_eq!(fallback(1000 + 3600, None), Some(first.claims.issued_at));
+        assert_eq!(fallback(first.claims.expires_at - 1, None), Some(1000));
+        assert_eq!(fallback(first.claims.expires_at, None), None);
+        assert_eq!(fallback(1000 + 3600, Some(1001)), None);
+        assert!(matches!(
+            creds.lookup("i-2", "AROA1", RoleDelivery::V2, 1000, None),
+            Lookup::Due { fallback: None }
+        ));
+    }
+
+    #[test]
     fn deliveries_roles_and_instances_get_separate_sets() {
         let creds = InstanceCredentials::default();
-        let v2 = creds
-            .current("i-1", "AROA1", RoleDelivery::V2, 10, None, || set(10))
-            .unwrap();
-        let v1 = creds
-            .current("i-1", "AROA1", RoleDelivery::V1, 10, None, || set(11))
-            .unwrap();
-        let other_role = creds
-            .current("i-1", "AROA2", RoleDelivery::V2, 10, None, || set(12))
-            .unwrap();
-        let other_instance = creds
-            .current("i-2", "AROA1", RoleDelivery::V2, 10, None, || set(13))
-            .unwrap();
-        let ids: std::collections::HashSet<_> = [&v2, &v1, &other_role, &other_instance]
-            .iter()
-            .map(|s| s.claims.access_key_id.clone())
-            .collect();
-        assert_eq!(ids.len(), 4);
+        let v2 = serve(&creds, I1, 10, None);
+        let v1 = serve(&creds, ("i-1", "AROA1", RoleDelivery::V1), 10, None);
+        let other_role = serve(&creds, ("i-1", "AROA2", RoleDelivery::V2), 10, None);
+        let other_instance = serve(&creds, ("i-2", "AROA1", RoleDelivery::V2), 10, None);
+        let sets = [&v2, &v1, &other_role, &other_instance];
+        let distinct: std::collections::HashSet<_> = sets.iter().map(|s| Arc::as_ptr(s)).collect();
+        assert_eq!(distinct.len(), 4);
+        // Each is served again as itself.
+        assert!(Arc::ptr_eq(
+            &v1,
+            &serve(&creds, ("i-1", "AROA1", RoleDelivery::V1), 11, None)
+        ));
     }
 
     #[test]
     fn revocation_and_forgetting_force_a_new_set() {
         let creds = InstanceCredentials::default();
-        creds
-            .current("i-1", "AROA1", RoleDelivery::V2, 100, None, || set(100))
-            .unwrap();
-        let revoked = creds
-            .current("i-1", "AROA1", RoleDelivery::V2, 200, Some(150), || {
-                set(200)
-            })
-            .unwrap();
+        serve(&creds, I1, 100, None);
+        let revoked = serve(&creds, I1, 200, Some(150));
         assert_eq!(revoked.claims.issued_at, 200);
         creds.forget_instance("i-1");
-        let after = creds
-            .current("i-1", "AROA1", RoleDelivery::V2, 201, None, || set(201))
-            .unwrap();
+        let after = serve(&creds, I1, 201, None);
         assert_eq!(after.claims.issued_at, 201);
     }
 

@@ -1,9 +1,8 @@
 //! [`InstanceMetadata`]: the server's answer to IMDS — which instance is asking, the role
 //! credentials EC2 issues on its behalf, and the signatures of its identity document.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::UNIX_EPOCH;
 
 use imds::{
@@ -12,13 +11,13 @@ use imds::{
 use store::{ProfileRef, Store, StoreError};
 use time::OffsetDateTime;
 
-use super::credentials::{InstanceCredentials, IssuedSet, Rotation, trust_allows_ec2};
+use super::credentials::{InstanceCredentials, IssuedSet, Lookup, Rotation, trust_allows_ec2};
 use super::index::{Placement, Snapshot, profile_role};
 use super::signed_documents::SignedDocuments;
-use crate::audit::InstanceCredentials as IssueRecord;
+use crate::audit::{InstanceCredentials as IssueRecord, WriteError};
 use crate::credentials::{SessionClaims, SessionPrincipal, new_secret_access_key};
 use crate::instance_identity::IdentitySigner;
-use crate::request::App;
+use crate::request::{App, GenerationCache};
 
 /// How much of the served instances to read again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,17 +37,16 @@ pub struct InstanceMetadata<S> {
     snapshot: RwLock<Arc<Snapshot>>,
     sets: InstanceCredentials,
     signed: SignedDocuments,
-    roles: Mutex<HashMap<String, ResolvedProfile>>,
+    /// Each profile's role by profile ARN, under the store's IAM change counter.
+    roles: GenerationCache<ResolvedProfile>,
     clock: Arc<dyn Clock>,
 }
 
-/// A profile's role as last read, with what decides whether it may be reused.
-#[derive(Clone)]
+/// A profile's role as last read; reused only for the same profile (not one re-created under
+/// the name).
 struct ResolvedProfile {
     profile_id: String,
     role: Option<RoleGrant>,
-    /// The store's IAM change counter before the read (see `grant`).
-    generation: u64,
 }
 
 /// What issuing credentials for a role needs to know.
@@ -74,7 +72,7 @@ impl<S: Store> InstanceMetadata<S> {
             snapshot: RwLock::default(),
             sets: InstanceCredentials::new(rotation),
             signed: SignedDocuments::new(signer),
-            roles: Mutex::default(),
+            roles: GenerationCache::default(),
             clock,
         }
     }
@@ -148,21 +146,18 @@ impl<S: Store> InstanceMetadata<S> {
     ) -> Result<Option<RoleGrant>, StoreError> {
         // Read before the role, so a write racing the read leaves the entry outdated.
         let generation = self.app.store().changes().iam;
-        if let Some(cached) = self.lock_roles().get(&profile.arn)
+        if let Some(cached) = self.roles.get(&profile.arn, generation)
             && cached.profile_id == profile.id
-            && cached.generation == generation
         {
             return Ok(cached.role.clone());
         }
         let role = self.resolve(account, profile).await?;
-        self.lock_roles().insert(
-            profile.arn.clone(),
-            ResolvedProfile {
-                profile_id: profile.id.clone(),
-                role: role.clone(),
-                generation,
-            },
-        );
+        let resolved = ResolvedProfile {
+            profile_id: profile.id.clone(),
+            role: role.clone(),
+        };
+        self.roles
+            .insert(&profile.arn, generation, Arc::new(resolved));
         Ok(role)
     }
 
@@ -184,11 +179,6 @@ impl<S: Store> InstanceMetadata<S> {
             }),
             None => None,
         })
-    }
-
-    fn lock_roles(&self) -> std::sync::MutexGuard<'_, HashMap<String, ResolvedProfile>> {
-        // Whole-entry inserts only: a poisoned map is still consistent.
-        self.roles.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A new set for `role` on the instance's behalf: the assumed-role session EC2 creates,
@@ -261,33 +251,41 @@ impl<S: Store> InstanceMetadata<S> {
                 last_updated: self.clock.now(),
             });
         }
-        let mut fresh = false;
-        let set = self.sets.current(
-            instance_id,
-            &role.id,
-            delivery,
-            now,
-            role.revoked_before,
-            || {
-                fresh = true;
-                self.issue(instance_id, placement, &role, delivery, now)
-            },
-        )?;
-        if fresh {
-            self.record_issue(instance_id, &role, &set).await;
-            // EC2 assumed the role on the instance's behalf: that is a use of the role.
-            let at = u64::try_from(now).unwrap_or(0);
-            self.app
-                .last_use()
-                .role_used(&role.id, at, self.app.region());
+        let fallback =
+            match self
+                .sets
+                .lookup(instance_id, &role.id, delivery, now, role.revoked_before)
+            {
+                Lookup::Fresh(set) => return Ok(CredentialsResult::Issued(set.served.clone())),
+                Lookup::Due { fallback } => fallback,
+            };
+        let set = Arc::new(self.issue(instance_id, placement, &role, delivery, now)?);
+        // A set reaches the instance only once its record is durable. When the trail cannot take
+        // it (disk full), the previous set is served while it lasts; it was recorded.
+        if let Err(error) = self.record_issue(instance_id, &role, &set).await {
+            tracing::error!(%error, instance_id, "instance credential issue not recorded");
+            let previous = fallback.ok_or(IssueError::NotRecorded)?;
+            return Ok(CredentialsResult::Issued(previous.served.clone()));
         }
+        self.sets
+            .install(instance_id, &role.id, delivery, set.clone());
+        // EC2 assumed the role on the instance's behalf: that is a use of the role.
+        let at = u64::try_from(now).unwrap_or(0);
+        self.app
+            .last_use()
+            .role_used(&role.id, at, self.app.region());
         Ok(CredentialsResult::Issued(set.served.clone()))
     }
 
     /// CloudTrail's `AssumeRole` invoked by `ec2.amazonaws.com`, durable before the set is served.
-    async fn record_issue(&self, instance_id: &str, role: &RoleGrant, set: &IssuedSet) {
+    async fn record_issue(
+        &self,
+        instance_id: &str,
+        role: &RoleGrant,
+        set: &IssuedSet,
+    ) -> Result<(), WriteError> {
         let Some(audit) = self.app.audit() else {
-            return;
+            return Ok(());
         };
         let claims = &set.claims;
         let at = |secs: i64| {
@@ -302,9 +300,7 @@ impl<S: Store> InstanceMetadata<S> {
             issued_at: at(claims.issued_at),
             expires_at: at(claims.expires_at),
         };
-        if let Err(error) = audit.record_instance_credentials(&record).await {
-            tracing::error!(%error, instance_id, "instance credential issue not recorded");
-        }
+        audit.record_instance_credentials(&record).await
     }
 }
 
@@ -357,4 +353,6 @@ enum IssueError {
     Random,
     #[error("sealing the session token failed")]
     Seal,
+    #[error("the audit trail cannot take the issue's record")]
+    NotRecorded,
 }

@@ -25,22 +25,31 @@ pub struct CachedKey {
 
 struct Entry {
     value: std::sync::Arc<CachedKey>,
-    generation: u64,
     fetched: Instant,
+}
+
+/// Keys read while the IAM counter stood at `generation`, the newest seen: keys read under an
+/// older value can never be served again, so they go as soon as a newer one arrives.
+#[derive(Default)]
+struct Entries {
+    generation: u64,
+    keys: HashMap<String, Entry>,
 }
 
 #[derive(Default)]
 pub struct KeyCache {
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<Entries>,
 }
 
 impl KeyCache {
     /// The key as read while the IAM counter stood at `generation`, if it was.
     pub fn get(&self, access_key_id: &str, generation: u64) -> Option<std::sync::Arc<CachedKey>> {
         let entries = self.entries.lock().ok()?;
-        let entry = entries.get(access_key_id)?;
-        (entry.generation == generation && entry.fetched.elapsed() < MAX_AGE)
-            .then(|| entry.value.clone())
+        if entries.generation != generation {
+            return None;
+        }
+        let entry = entries.keys.get(access_key_id)?;
+        (entry.fetched.elapsed() < MAX_AGE).then(|| entry.value.clone())
     }
 
     /// Stores a value read from the store while the IAM counter stood at `generation` (read
@@ -49,17 +58,22 @@ impl KeyCache {
     pub fn insert(&self, generation: u64, value: CachedKey) -> std::sync::Arc<CachedKey> {
         let value = std::sync::Arc::new(value);
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= CAPACITY {
-                entries.clear();
+            if generation > entries.generation {
+                entries.generation = generation;
+                entries.keys.clear();
             }
-            entries.insert(
-                value.key.access_key_id.clone(),
-                Entry {
-                    value: value.clone(),
-                    generation,
-                    fetched: Instant::now(),
-                },
-            );
+            if generation == entries.generation {
+                if entries.keys.len() >= CAPACITY {
+                    entries.keys.clear();
+                }
+                entries.keys.insert(
+                    value.key.access_key_id.clone(),
+                    Entry {
+                        value: value.clone(),
+                        fetched: Instant::now(),
+                    },
+                );
+            }
         }
         value
     }

@@ -27,21 +27,27 @@ pub struct IdentityPolicySet {
 /// Identity policies per principal ID.
 pub type PolicyCache = GenerationCache<IdentityPolicySet>;
 
-struct Entry<V> {
-    generation: u64,
-    value: Arc<V>,
+/// Values read from the store, by name, all read under one change counter and served only
+/// while it stands still (S3's buckets and objects use it too, each with its own counter).
+pub struct GenerationCache<V> {
+    entries: Mutex<Entries<V>>,
 }
 
-/// Values read from the store, by name, each kept with the change counter it was read under
-/// and served only while that counter stands still (S3's buckets use it too).
-pub struct GenerationCache<V> {
-    entries: Mutex<HashMap<String, Entry<V>>>,
+/// The values read at `generation`, the newest the cache has seen. Values read under an older
+/// one can never be served again, so they are dropped as soon as a newer one arrives: memory
+/// follows what is servable, not every name seen since start.
+struct Entries<V> {
+    generation: u64,
+    values: HashMap<String, Arc<V>>,
 }
 
 impl<V> Default for GenerationCache<V> {
     fn default() -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries {
+                generation: 0,
+                values: HashMap::new(),
+            }),
         }
     }
 }
@@ -50,8 +56,10 @@ impl<V> GenerationCache<V> {
     /// The value of `name` if it was read at `generation`.
     pub fn get(&self, name: &str, generation: u64) -> Option<Arc<V>> {
         let entries = self.entries.lock().ok()?;
-        let entry = entries.get(name)?;
-        (entry.generation == generation).then(|| entry.value.clone())
+        if entries.generation != generation {
+            return None;
+        }
+        entries.values.get(name).cloned()
     }
 
     /// Keeps a value read after the counter was `generation`.
@@ -59,10 +67,22 @@ impl<V> GenerationCache<V> {
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
-        if entries.len() >= CAPACITY && !entries.contains_key(name) {
-            entries.clear();
+        if generation < entries.generation {
+            return; // a slow reader's value, already stale
         }
-        entries.insert(name.to_owned(), Entry { generation, value });
+        if generation > entries.generation {
+            entries.generation = generation;
+            entries.values.clear();
+        }
+        if entries.values.len() >= CAPACITY && !entries.values.contains_key(name) {
+            entries.values.clear();
+        }
+        entries.values.insert(name.to_owned(), value);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.lock().unwrap().values.len()
     }
 }
 
@@ -88,6 +108,20 @@ mod tests {
         cache.insert("AIDA1", 8, set());
         assert!(cache.get("AIDA1", 7).is_none());
         assert!(cache.get("AIDA1", 8).is_some());
+        // A reader that read before the counter moved cannot put its value back.
+        cache.insert("AIDA2", 7, set());
+        assert!(cache.get("AIDA2", 7).is_none());
+    }
+
+    #[test]
+    fn values_of_an_older_generation_are_dropped_when_a_newer_one_arrives() {
+        let cache = PolicyCache::default();
+        for i in 0..100 {
+            cache.insert(&format!("AIDA{i}"), 1, set());
+        }
+        assert_eq!(cache.len(), 100);
+        cache.insert("AROA1", 2, set());
+        assert_eq!(cache.len(), 1);
     }
 
     #[test]
