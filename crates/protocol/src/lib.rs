@@ -13,7 +13,7 @@
 //! - [`markers`]: the pagination tokens clients hand back.
 //!
 //! Kept small (no async runtime, HTTP server, store or S3 stack) so that its fuzz targets
-//! (`fuzz/`, [`fuzzing`]) build in minutes.
+//! (`fuzz/`, the hidden `fuzzing` module) build in minutes.
 
 pub mod aws_json;
 mod dialect;

@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// Member and structure reads per request, so that a form of many names stays a fast input.
-const MAX_READS: usize = 256;
+const MAX_READS: usize = 64;
 /// Lists of structures of lists…: deeper than any model roleplane serves.
 const MAX_DEPTH: usize = 3;
 
