@@ -15,7 +15,6 @@ pub mod iam;
 pub mod instance_identity;
 pub mod metadata;
 pub mod metrics;
-pub mod protocol;
 pub mod request;
 pub mod run;
 pub mod s3;

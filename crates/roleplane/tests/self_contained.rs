@@ -2,7 +2,7 @@
 //! directory that sits beside the repository on developer machines and CI (`..` then `/` then
 //! its name, or a path into one of its subdirectories), because a fresh clone does not have it.
 //! Test data, benchmark helpers and the interface contract the project needs are kept in the
-//! repository (`crates/roleplane/tests/protocol-cases/`, `scripts/bench/anchors/`,
+//! repository (`crates/protocol/tests/protocol-cases/`, `scripts/bench/anchors/`,
 //! `docs/INTERFACE.md`).
 //!
 //! The patterns are assembled at run time so that this file does not contain them itself.

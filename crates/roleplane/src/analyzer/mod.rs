@@ -15,9 +15,9 @@ mod policy_generation;
 pub(crate) mod span;
 pub(crate) mod validate_policy;
 
+use protocol::rest_json::{FieldError, Reason, RestJson, RestJsonError, RestRequest, Route};
 use store::Store;
 
-use crate::protocol::rest_json::{FieldError, Reason, RestJson, RestJsonError, RestRequest, Route};
 use crate::request::{App, Call, Service};
 
 /// The SigV4 service name (and credential-scope service) of Access Analyzer.
@@ -111,7 +111,7 @@ pub async fn restore_jobs<S: Store>(app: &App<S>) -> Result<(), store::StoreErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::rest_json::route;
+    use protocol::rest_json::route;
 
     #[test]
     fn routes_by_method_and_path() {

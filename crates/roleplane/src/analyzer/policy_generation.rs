@@ -12,6 +12,7 @@
 //! serves gets action-level statements.
 
 use policy::Arn;
+use protocol::AwsError;
 use serde_json::{Map, Value, json};
 use store::Store;
 use time::OffsetDateTime;
@@ -21,7 +22,6 @@ use super::generation_jobs::{self, Job, Request};
 use super::{FieldError, Reply, RestJsonError, RestRequest};
 use crate::generate::output::{Properties, generated_policy, timestamp};
 use crate::generate::{Directory, Options, Window, is_principal_arn, render};
-use crate::protocol::AwsError;
 use crate::request::Call;
 use crate::request::authz::authorize;
 

@@ -6,10 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use protocol::Params;
 use serde_json::Value;
 
 use super::json_text::{push_escaped, push_str};
-use crate::protocol::Params;
 
 /// What CloudTrail writes in place of a sensitive value.
 pub const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
@@ -190,7 +190,7 @@ impl<'a> Node<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Protocol;
+    use protocol::Protocol;
     use serde_json::json;
 
     /// The parameters' JSON text, checked to be valid JSON and compared as a value.

@@ -3,6 +3,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use protocol::rest_json::RestRequest;
+use protocol::{AwsError, Params};
 use serde_json::Value;
 use store::audit::NewEvent;
 use time::OffsetDateTime;
@@ -11,8 +13,6 @@ use super::dates::push_event_time;
 use super::identity::{self, Identified};
 use super::json_text::Object;
 use super::{event_id, parameters, resources, response};
-use crate::protocol::rest_json::RestRequest;
-use crate::protocol::{AwsError, Params};
 use crate::request::Caller;
 
 /// CloudTrail's current record version.
@@ -479,7 +479,7 @@ impl AuditedInput for RestRequest {
 mod tests {
     use super::*;
     use crate::audit::test_callers::{ACCOUNT, SESSION_SECRET, session_caller, user_caller};
-    use crate::protocol::Protocol;
+    use protocol::Protocol;
 
     fn keys(record: &Value) -> Vec<&str> {
         record

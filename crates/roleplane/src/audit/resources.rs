@@ -1,8 +1,9 @@
 //! The resources a call names, read from its parameters: LookupEvents' `Resources`
 //! ({ResourceType, ResourceName}) and, where an ARN is at hand, the record's `resources`.
 
+use protocol::Params;
+
 use super::json_text::Object;
-use crate::protocol::Params;
 
 /// Parameters that name a resource, and its CloudFormation-style type.
 const NAMED: &[(&str, &str)] = &[
@@ -118,7 +119,7 @@ impl Resources {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Protocol;
+    use protocol::Protocol;
     use serde_json::json;
 
     #[test]

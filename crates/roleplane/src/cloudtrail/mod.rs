@@ -4,12 +4,12 @@
 pub(crate) mod input;
 pub(crate) mod token;
 
+use protocol::AwsError;
+use protocol::aws_json::AwsJson;
 use serde_json::{Map, Value, json};
 use store::Store;
 use store::audit::{Event, EventQuery, Order};
 
-use crate::protocol::AwsError;
-use crate::protocol::aws_json::AwsJson;
 use crate::request::{Call, Service, authz};
 use input::LookupInput;
 

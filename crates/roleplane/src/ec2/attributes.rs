@@ -72,7 +72,7 @@ pub async fn describe<S: Store>(call: &Call<'_, S>) -> Reply {
         .await?;
     Ok(respond(call, |x| {
         x.elem("instanceId", id);
-        let value = |x: &mut crate::protocol::XmlWriter, name: &str, value: &str| {
+        let value = |x: &mut protocol::XmlWriter, name: &str, value: &str| {
             x.node(name, |x| {
                 x.elem("value", value);
             });

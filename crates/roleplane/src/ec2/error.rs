@@ -2,9 +2,8 @@
 //! the rest are marked UNCONFIRMED). Every one is a 400 except UnauthorizedOperation (403) and
 //! InternalError (500).
 
+use protocol::{AwsError, Protocol};
 use store::{Ec2Rejection, EntityKind, Quota, StoreError};
-
-use crate::protocol::{AwsError, Protocol};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Ec2Error {

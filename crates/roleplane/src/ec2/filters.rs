@@ -4,11 +4,11 @@
 //! Every filter is checked in memory; those whose values have no wildcard are also handed to
 //! the store as exact conditions, so a selective filter reads only the rows it selects.
 
+use protocol::{AwsError, Params};
 use store::{AssociationState, Instance, InstanceCondition, InstanceField, InstanceState};
 
 use super::error::Ec2Error;
 use super::network::{Network, instance_filters};
-use crate::protocol::{AwsError, Params};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filter {

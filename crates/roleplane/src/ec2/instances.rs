@@ -168,7 +168,7 @@ fn fingerprint<S>(call: &Call<'_, S>) -> String {
 }
 
 /// `NextToken` of DescribeInstances: the last instance ID of the previous page.
-fn next_token(p: &crate::protocol::Params) -> Result<Option<String>, Ec2Error> {
+fn next_token(p: &protocol::Params) -> Result<Option<String>, Ec2Error> {
     match p.optional_str("NextToken") {
         None => Ok(None),
         Some(token) => ids::instance_id(token)

@@ -14,9 +14,10 @@
 
 use std::net::Ipv6Addr;
 
+use protocol::{AwsError, Scope};
+
 use super::addresses::Addressing;
 use super::error::Ec2Error;
-use crate::protocol::{AwsError, Scope};
 
 /// EC2's IPv6 metadata endpoint.
 pub const METADATA_ENDPOINT: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
@@ -154,7 +155,7 @@ mod tests {
 
     /// `from_request` on an ec2Query body: the codes and messages it answers with.
     fn parse(body: &str, count: u32) -> Result<Vec<String>, (String, String)> {
-        use crate::protocol::{Params, Protocol};
+        use protocol::{Params, Protocol};
         let body = format!("Action=RunInstances&Version=2016-11-15{body}");
         let params = Params::decode(Protocol::Ec2Query, body.as_bytes(), 1 << 20).unwrap();
         from_request(&params.root(), count, Addressing::Host)

@@ -216,7 +216,7 @@ pub async fn import<S: Store>(call: &Call<'_, S>) -> Reply {
     }))
 }
 
-fn tag_set(x: &mut crate::protocol::XmlWriter, tags: &[store::Tag]) {
+fn tag_set(x: &mut protocol::XmlWriter, tags: &[store::Tag]) {
     x.list("tagSet", "item", tags, |x, t| {
         x.elem("key", &t.key).elem("value", &t.value);
     });

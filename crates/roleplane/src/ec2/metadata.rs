@@ -5,12 +5,12 @@
 //! A modification answers `pending` and every later read shows it `applied` (the metadata
 //! service reads options from the store on each request, so they take effect at once).
 
+use protocol::{AwsError, Scope};
 use store::{MetadataDefaults, MetadataOptions, Store};
 
 use super::access::authorize;
 use super::error::{Ec2Error, from_store};
 use super::{Reply, account, ids, locate, respond};
-use crate::protocol::{AwsError, Scope};
 use crate::request::Call;
 
 const ENABLED_DISABLED: &[&str] = &["enabled", "disabled"];
@@ -152,11 +152,7 @@ pub async fn modify_defaults<S: Store>(call: &Call<'_, S>) -> Reply {
         Some(-1) => defaults.http_put_response_hop_limit = None,
         Some(0) => {
             return Err(root
-                .invalid(
-                    "HttpPutResponseHopLimit",
-                    "0",
-                    crate::protocol::Constraint::Min(1),
-                )
+                .invalid("HttpPutResponseHopLimit", "0", protocol::Constraint::Min(1))
                 .into());
         }
         Some(n) => defaults.http_put_response_hop_limit = u8::try_from(n).ok(),

@@ -40,10 +40,10 @@ mod vpcs;
 mod xml;
 mod zones;
 
+use protocol::query::Query;
+use protocol::{AwsError, Envelope, XmlWriter};
 use store::{StateRequest, Store};
 
-use crate::protocol::query::Query;
-use crate::protocol::{AwsError, Envelope, XmlWriter};
 use crate::request::{Call, Service};
 
 type Reply = Result<String, AwsError>;

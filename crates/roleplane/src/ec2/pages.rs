@@ -1,15 +1,16 @@
 //! `MaxResults`/`NextToken` over a computed list: the token is the ID of the last item shown,
 //! so a page boundary survives the list growing between calls.
 
+use protocol::Params;
+
 use super::error::Ec2Error;
-use crate::protocol::Params;
 
 /// The page of `items` (in a stable order) a request asks for, and the token of the next one.
 pub fn page<T>(
     params: &Params,
     items: Vec<T>,
     id: impl Fn(&T) -> &str,
-) -> Result<(Vec<T>, Option<String>), crate::protocol::AwsError> {
+) -> Result<(Vec<T>, Option<String>), protocol::AwsError> {
     let max = params.optional_i32("MaxResults", 5..=1000)?;
     let start = match params.optional_str("NextToken") {
         None => 0,

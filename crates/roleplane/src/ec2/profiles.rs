@@ -4,11 +4,11 @@
 //! A profile without a role is accepted, as EC2 accepts it: there is no role to pass, so no
 //! PassRole check, and the instance simply gets no credentials from its metadata service.
 
+use protocol::Scope;
 use store::{InstanceProfile, ProfileRef, Store, StoreError};
 
 use super::access::pass_role;
 use super::error::{Ec2Error, from_store};
-use crate::protocol::Scope;
 use crate::request::Call;
 
 /// The profile `member` names; `MissingParameter` when the member is absent, an
@@ -16,7 +16,7 @@ use crate::request::Call;
 pub async fn resolve<S: Store>(
     call: &Call<'_, S>,
     member: Option<Scope<'_>>,
-) -> Result<InstanceProfile, crate::protocol::AwsError> {
+) -> Result<InstanceProfile, protocol::AwsError> {
     let Some(member) = member else {
         return Err(call.input.root().missing("IamInstanceProfile").into());
     };

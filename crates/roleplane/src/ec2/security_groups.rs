@@ -5,6 +5,7 @@
 //! CreateSecurityGroup. Rules are shown as EC2 creates them (`default` admits its own members,
 //! every group lets everything out); nothing here filters traffic.
 
+use protocol::XmlWriter;
 use store::Store;
 
 use super::access::authorize;
@@ -13,7 +14,6 @@ use super::filters;
 use super::network::{DEFAULT_GROUP, Network, SecurityGroup};
 use super::vpcs::{account_instances, network};
 use super::{Reply, ids, pages, respond};
-use crate::protocol::XmlWriter;
 use crate::request::Call;
 
 const FILTERS: &[&str] = &[

@@ -10,6 +10,7 @@
 
 use std::collections::HashSet;
 
+use protocol::AwsError;
 use store::{Ec2Resource, ResourceTag, Store, Tag, TagRemoval};
 
 pub use super::access::request_tags;
@@ -17,7 +18,6 @@ use super::access::{Conditions, single};
 use super::error::{Ec2Error, from_store};
 use super::filters::{self, Filter};
 use super::{Reply, account, ids, locate, respond};
-use crate::protocol::AwsError;
 use crate::request::Call;
 use crate::request::authz::tag_keys;
 use crate::tag_rules::is_reserved_key;

@@ -3,6 +3,7 @@
 
 use std::net::Ipv4Addr;
 
+use protocol::XmlWriter;
 use store::{Instance, InstanceQuery, Store};
 
 use super::access::authorize;
@@ -10,7 +11,6 @@ use super::error::{Ec2Error, from_store};
 use super::filters;
 use super::network::{self, Network, Subnet, cidr};
 use super::{Reply, account, pages, respond};
-use crate::protocol::XmlWriter;
 use crate::request::Call;
 
 /// The caller's default VPC.

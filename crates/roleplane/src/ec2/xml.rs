@@ -1,10 +1,10 @@
 //! EC2 response shapes: lowerCamel element names, `<item>` list entries, no result wrapper.
 
+use protocol::{Iso8601, XmlWriter};
 use store::{Association, AssociationState, Instance, InstanceState, MetadataOptions, StateChange};
 use time::OffsetDateTime;
 
 use super::network::{InstanceNetwork, Network, SecurityGroup, zones};
-use crate::protocol::{Iso8601, XmlWriter};
 
 /// EC2 timestamps carry milliseconds (`2026-01-02T03:04:05.000Z`).
 pub(super) fn timestamp(t: OffsetDateTime) -> Iso8601 {

@@ -6,10 +6,10 @@
 //! after the caller was allowed to ask.
 
 use policy::ContextValue;
+use protocol::AwsError;
 use store::{EntityKind, InstanceProfile, ManagedPolicy, Role, Store, StoreError, Tag, User};
 
 use super::store_error;
-use crate::protocol::AwsError;
 use crate::request::Call;
 use crate::request::authz::{Ask, require};
 pub use crate::request::authz::{Conditions, request_tags, single, tag_keys};

@@ -2,8 +2,7 @@
 //! (without whitespace) against the size quotas, which AWS reports as `LimitExceeded`.
 
 use policy::{Policy, PolicyError, PolicyKind, size_without_whitespace};
-
-use crate::protocol::AwsError;
+use protocol::AwsError;
 
 /// Trust policies: 2,048 characters by default (raisable to 4,096 on AWS).
 pub const TRUST_POLICY_QUOTA: usize = 2048;

@@ -1,12 +1,12 @@
 //! Instance profiles: the container that carries one role (a hard limit) to an EC2 instance.
 
+use protocol::AwsError;
 use store::{InstanceProfile, NewInstanceProfile, Store};
 
 use super::access::{Located, authorize, authorize_action, request_tags, single};
 use super::validate::{Input, LONG_NAME, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, TagsMember};
 use super::{Reply, account, arn, done, listing, respond, roles, store_error};
-use crate::protocol::AwsError;
 use crate::request::Call;
 
 /// Finds an instance profile by name for an operation on it.

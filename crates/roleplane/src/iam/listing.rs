@@ -2,12 +2,12 @@
 //! ListInstanceProfiles): read `PathPrefix`, `Marker` and `MaxItems`, authorize on the prefix's
 //! ARN, and write one page of members with `IsTruncated`/`Marker`.
 
+use protocol::{AwsError, XmlWriter};
 use store::{ListQuery, Page, Store};
 
 use super::access::authorize;
 use super::validate::Input;
 use super::{arn, respond};
-use crate::protocol::{AwsError, XmlWriter};
 use crate::request::Call;
 
 /// The query a listing of `kind` (`role`, `user`, `instance-profile`) asks for, once the caller

@@ -1,6 +1,7 @@
 //! Customer managed policies and their versions (up to five, one of them the default).
 
 use policy::Arn;
+use protocol::AwsError;
 use store::{EntityKind, ManagedPolicy, NewPolicy, Store};
 
 use super::access::{Located, authorize, request_tags};
@@ -8,7 +9,6 @@ use super::paging;
 use super::validate::{Input, LONG_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, TagsMember};
 use super::{Reply, account, arn, documents, done, respond, store_error};
-use crate::protocol::AwsError;
 use crate::request::Call;
 
 /// Finds a managed policy by ARN for an operation on it, in the caller's account only: a policy

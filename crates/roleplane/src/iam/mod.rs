@@ -24,10 +24,10 @@ mod users;
 pub(crate) mod validate;
 mod xml;
 
+use protocol::query::Query;
+use protocol::{AwsError, Envelope, Protocol, XmlWriter};
 use store::{Store, StoreError};
 
-use crate::protocol::query::Query;
-use crate::protocol::{AwsError, Envelope, Protocol, XmlWriter};
 use crate::request::{Call, Service};
 use principal_policies::Kind;
 use tags::Taggable;

@@ -2,9 +2,8 @@
 //! (tags, access keys, policy versions: a handful each). The marker is the decimal offset of
 //! the next item.
 
+use protocol::AwsError;
 use store::ListQuery;
-
-use crate::protocol::AwsError;
 
 /// The page of `items` that `query` asks for, and the marker of the next one.
 pub fn page<T>(mut items: Vec<T>, query: &ListQuery) -> Result<(Vec<T>, Option<String>), AwsError> {

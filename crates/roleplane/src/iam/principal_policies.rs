@@ -1,13 +1,13 @@
 //! The permissions of roles and users alike: inline policies, attached managed policies and
 //! the permissions boundary. One function per operation, parameterised by [`Kind`].
 
+use protocol::{AwsError, UrlEncoded};
 use store::{InlinePolicy, Principal, Store};
 
 use super::access::{Located, Resource, single};
 use super::documents::{self, ROLE_INLINE_QUOTA, USER_INLINE_QUOTA};
 use super::validate::{Input, LONG_NAME, Name, SHORT_NAME};
 use super::{Reply, account, done, respond, roles, store_error, users};
-use crate::protocol::{AwsError, UrlEncoded};
 use crate::request::Call;
 
 /// Whose permissions an operation changes.

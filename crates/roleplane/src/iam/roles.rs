@@ -1,12 +1,12 @@
 //! Roles: create, read, list, update, delete, and the trust policy.
 
+use protocol::{AwsError, Envelope};
 use store::{NewRole, Role, RoleUpdate, Store};
 
 use super::access::{Located, authorize, request_tags, single};
 use super::validate::{Input, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, RoleView};
 use super::{Reply, account, arn, documents, done, listing, respond, store_error, trust};
-use crate::protocol::{AwsError, Envelope};
 use crate::request::Call;
 
 /// Finds a role by name for an operation on it.

@@ -12,6 +12,7 @@ use policy::{
     Arn, Context, ContextValue, Decision, Outcome, PathElement, Policy, PolicyKind, PolicySet,
     PolicySource, Principal, PrincipalKind, Request, Statement, evaluate,
 };
+use protocol::{AwsError, Scope, XmlWriter};
 use store::{EntityKind, IdentityPolicies, ListQuery, Store};
 
 use super::access::{Located, authorize};
@@ -19,7 +20,6 @@ use super::paging::page;
 use super::validate::Input;
 use super::{Reply, respond, roles, store_error, users};
 use crate::analyzer::span;
-use crate::protocol::{AwsError, Scope, XmlWriter};
 use crate::request::Call;
 
 /// A policy taking part, with what the answer says about where it came from.
@@ -271,7 +271,7 @@ fn given(document: &str, list: &str, index: usize, kind: PolicyKind) -> Result<S
 /// One `ContextEntries` member: its key, and its values typed as `ContextKeyType` says.
 fn context_entry(
     entry: Scope<'_>,
-) -> Result<(String, Result<ContextValue, AwsError>), crate::protocol::ParamError> {
+) -> Result<(String, Result<ContextValue, AwsError>), protocol::ParamError> {
     let key = entry.required_str("ContextKeyName")?.to_owned();
     let values: Vec<String> = entry
         .list_str("ContextKeyValues")?

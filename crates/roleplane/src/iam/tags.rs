@@ -1,6 +1,7 @@
 //! Tags on roles, users, instance profiles and managed policies: one implementation of
 //! Tag*, Untag* and List*Tags for all four.
 
+use protocol::AwsError;
 use store::{Store, Tag};
 
 use super::access::{Located, Resource, request_tags, tag_keys};
@@ -9,7 +10,6 @@ use super::{
     Reply, account, done, instance_profiles, managed_policies, paging, respond, roles, store_error,
     users,
 };
-use crate::protocol::AwsError;
 use crate::request::Call;
 
 /// Which kind of entity an operation tags.

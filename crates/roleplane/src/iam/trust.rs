@@ -8,11 +8,11 @@
 //! ([`PrincipalBinding`]) and applies them where trust is evaluated and where it is shown.
 
 use policy::{Arn, Policy, Principal, PrincipalKind, PrincipalSet, PrincipalType};
+use protocol::AwsError;
 use serde_json::Value;
 use store::{PrincipalBinding, Store, StoreError};
 
 use super::store_error;
-use crate::protocol::AwsError;
 use crate::request::Call;
 
 /// The role or user ARNs the trust policy names, each resolved to its unique ID. A name with no

@@ -3,12 +3,13 @@
 use crate::credentials::new_secret_access_key;
 use store::{AccessKeyStatus, NewAccessKey, NewUser, Store, User};
 
+use protocol::{AwsError, Protocol};
+
 use super::access::{Located, authorize, request_tags, single};
 use super::paging;
 use super::validate::{Input, LONG_NAME, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, UserView};
 use super::{Reply, account, arn, done, listing, respond, store_error};
-use crate::protocol::{AwsError, Protocol};
 use crate::request::Call;
 use crate::request::Identity;
 

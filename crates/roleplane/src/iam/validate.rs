@@ -4,9 +4,9 @@
 //! `ValidationError`, the way AWS's Coral front end words them:
 //! `2 validation errors detected: Value '' at 'roleName' failed to satisfy constraint: …`.
 
+use protocol::{AwsError, Params, Scope, Violations};
 use store::{ListQuery, Tag};
 
-use crate::protocol::{AwsError, Params, Scope, Violations};
 use crate::tag_rules;
 
 /// `roleNameType`, `userNameType`: 1–64 of `[\w+=,.@-]+`.
@@ -483,7 +483,7 @@ fn is_name_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Protocol;
+    use protocol::Protocol;
 
     fn params(body: &str) -> Params {
         Params::decode(Protocol::AwsQuery, body.as_bytes(), 1 << 20).expect("decodes")

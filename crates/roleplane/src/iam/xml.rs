@@ -1,10 +1,9 @@
 //! The IAM response shapes, written the way AWS writes them for each operation: a Create call
 //! returns less than a Get, and List calls less again (aws-apis.md §1, from recorded responses).
 
+use protocol::{Iso8601, UrlEncoded, XmlWriter};
 use store::{AccessKey, InstanceProfile, ManagedPolicy, PolicyVersion, Role, Tag, User};
 use time::OffsetDateTime;
-
-use crate::protocol::{Iso8601, UrlEncoded, XmlWriter};
 
 /// IAM's own examples carry whole seconds (`2013-04-18T05:01:58Z`); the store keeps milliseconds.
 pub fn date(t: OffsetDateTime) -> Iso8601 {

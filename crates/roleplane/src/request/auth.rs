@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use policy::{Arn, Principal, PrincipalKind};
+use protocol::{AwsError, Protocol};
 use sigv4::{Authorization, ErrorDialect, HttpRequest, SigV4Error};
 use store::{AccessKeyStatus, Store, StoreError, User};
 
@@ -11,7 +12,6 @@ use super::app::App;
 use super::key_cache::CachedKey;
 use super::scope_region::valid_regions;
 use crate::credentials::{SessionClaims, SessionPrincipal, TokenError};
-use crate::protocol::{AwsError, Protocol};
 
 /// What signed the request.
 #[derive(Debug, Clone)]

@@ -13,6 +13,7 @@ use policy::{
     Context, ContextValue, Decision, Outcome, Policy, PolicyKind, PolicySet, PolicySource,
     Principal, PrincipalKind, Request, Version, evaluate,
 };
+use protocol::AwsError;
 use store::{IdentityPolicies, Store, StoreError};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -21,7 +22,6 @@ use super::auth::Identity;
 use super::policy_cache::IdentityPolicySet;
 use super::{App, Call};
 use crate::credentials::SessionPrincipal;
-use crate::protocol::AwsError;
 
 /// One authorization question beyond the plain (action, resource) pair.
 #[derive(Default)]
@@ -186,7 +186,7 @@ async fn read_identity<S: Store, I: Sync>(
         Err(StoreError::NotFound { .. }) => IdentityPolicies::default(),
         Err(e) => {
             tracing::error!(error = %e, "loading identity policies");
-            return Err(AwsError::internal(crate::protocol::Protocol::AwsQuery));
+            return Err(AwsError::internal(protocol::Protocol::AwsQuery));
         }
     };
     // Inline and managed documents follow different Version rules, so each parses as its kind.

@@ -28,7 +28,7 @@ pub use key_cache::CachedKey;
 pub use policy_cache::GenerationCache;
 pub use service::{Failure, Input, Service};
 
-use crate::protocol::Params;
+use protocol::Params;
 
 /// One operation call, as the service that serves it receives it: the application, the
 /// authenticated caller, the operation's name and its decoded input (`Params` for the query

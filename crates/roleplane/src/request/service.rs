@@ -3,10 +3,10 @@
 
 use std::future::Future;
 
+use protocol::Dialect;
 use store::Store;
 
 use super::Call;
-use crate::protocol::Dialect;
 
 /// The input and error types of a service's dialect.
 pub type Input<V, S> = <<V as Service<S>>::Dialect as Dialect>::Input;

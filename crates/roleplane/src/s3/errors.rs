@@ -3,11 +3,11 @@
 //! errors it raises itself), and the outcome in the audit record.
 
 use axum::http::HeaderValue;
+use protocol::AwsError;
 use s3s::{HttpResponse, S3Error, S3ErrorCode, s3_error};
 use store::{EntityKind, StoreError};
 
 use crate::audit::CallRecord;
-use crate::protocol::AwsError;
 
 pub const NO_SUCH_BUCKET: &str = "The specified bucket does not exist";
 pub const NO_SUCH_KEY: &str = "The specified key does not exist.";

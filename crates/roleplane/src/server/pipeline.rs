@@ -19,13 +19,13 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use protocol::query::Query;
+use protocol::{AwsError, Dialect, REQUEST_ID_HEADER, Rendered};
 use sigv4::{Authorization, HttpRequest};
 use store::Store;
 
 use super::routes;
 use crate::audit::{AuditedInput, CallRecord};
-use crate::protocol::query::Query;
-use crate::protocol::{AwsError, Dialect, REQUEST_ID_HEADER, Rendered};
 use crate::request::{App, Call, Failure, Service, authenticate, request_id};
 use crate::s3::recognize::Recognized;
 use crate::{s3, sts};
@@ -125,7 +125,7 @@ fn unavailable(s3: bool, request_id: &str) -> Response {
         "The request has failed due to a temporary failure of the server.",
     );
     respond(
-        Query(crate::protocol::Envelope::IAM).render(Err(error), request_id),
+        Query(protocol::Envelope::IAM).render(Err(error), request_id),
         request_id,
     )
 }
@@ -146,7 +146,7 @@ async fn replaced<S: Store>(
             return Some(s3::slow_down(request_id).map(Body::new));
         }
         let throttled = AwsError::sender("Throttling", 400, "Rate exceeded".to_owned());
-        let rendered = Query(crate::protocol::Envelope::IAM).render(Err(throttled), request_id);
+        let rendered = Query(protocol::Envelope::IAM).render(Err(throttled), request_id);
         return Some(respond(rendered, request_id));
     }
     match app.audit() {
@@ -230,7 +230,7 @@ async fn read_and_route<S: Store>(
 /// A request no service took: answered in IAM's dialect.
 fn unrouted(record: &mut CallRecord, err: AwsError, request_id: &str) -> Rendered {
     record.failed(&err);
-    Query(crate::protocol::Envelope::IAM).render(Err(err), request_id)
+    Query(protocol::Envelope::IAM).render(Err(err), request_id)
 }
 
 /// Serves one signed request with `service`: decode, authenticate, check the operation, call,

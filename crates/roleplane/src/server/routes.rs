@@ -2,13 +2,13 @@
 //! request without a signature. Adding a service is its own folder plus one row here and one in
 //! [`operations`].
 
+use protocol::query::{Query, envelope_for_body};
+use protocol::{AwsError, Dialect, Protocol, Rendered};
 use sigv4::{Authorization, ErrorDialect, HttpRequest, SigV4Error};
 use store::Store;
 
 use super::pipeline::{Arrival, serve as run};
 use crate::audit::CallRecord;
-use crate::protocol::query::{Query, envelope_for_body};
-use crate::protocol::{AwsError, Dialect, Protocol, Rendered};
 use crate::request::App;
 use crate::{analyzer, cloudtrail, ec2, iam, s3, sts};
 

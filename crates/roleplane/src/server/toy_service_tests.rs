@@ -5,13 +5,13 @@
 
 use std::net::SocketAddr;
 
+use protocol::{AwsError, Dialect, Rendered};
 use sigv4::{HttpRequest, SigningIdentity};
 use store::{SqliteStore, Store};
 
 use super::pipeline::{Arrival, serve};
 use super::test_support::app_with_admin;
 use crate::audit::{AuditedInput, CallRecord};
-use crate::protocol::{AwsError, Dialect, Rendered};
 use crate::request::{App, Call, Service, authz};
 
 const ACCOUNT: &str = "123456789012";

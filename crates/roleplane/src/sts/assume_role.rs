@@ -9,12 +9,12 @@
 use policy::{
     Arn, ContextValue, Decision, Effect, Outcome, Policy, PolicyKind, PrincipalMatch, Statement,
 };
+use protocol::{AwsError, Envelope, Protocol, Violations};
 use store::{Role, Store, StoreError};
 
 use super::credentials::{check_packed_size, new_claims, seal, write_credentials};
 use super::input::{self, Tag};
 use crate::credentials::{SessionClaims, SessionPrincipal};
-use crate::protocol::{AwsError, Envelope, Protocol, Violations};
 use crate::request::Call;
 use crate::request::Identity;
 use crate::request::authz::{Ask, decide, denial_message};

@@ -7,9 +7,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use protocol::{AwsError, Envelope, Protocol};
 use store::Store;
 
-use crate::protocol::{AwsError, Envelope, Protocol};
 use crate::request::App;
 use crate::request::Call;
 use crate::request::authz::authorize;

@@ -8,13 +8,13 @@
 //! percentage of that limit, rounded up; over 100 % the request fails with
 //! `PackedPolicyTooLarge`, so no credential is ever issued that no node could open.
 
+use protocol::{AwsError, Iso8601, Protocol, XmlWriter};
 use time::OffsetDateTime;
 
 use crate::credentials::{SessionClaims, SessionPrincipal};
-use crate::protocol::{AwsError, Iso8601, Protocol, XmlWriter};
 use crate::request::App;
 
-/// The longest session token the key ring opens (`credentials::session_token::MAX_TOKEN_LEN`).
+/// The longest session token the key ring opens (`protocol::session_token`'s `MAX_TOKEN_LEN`).
 pub const PACKED_LIMIT: usize = 8192;
 
 /// A session's claims, before the policies and tags of the request are added.

@@ -3,7 +3,8 @@
 //! `ValidationError` (`1 validation error detected: Value 'x' at 'roleSessionName' failed to
 //! satisfy constraint: …`).
 
-use crate::protocol::{AwsError, ParamError, Scope, Violations};
+use protocol::{AwsError, ParamError, Scope, Violations};
+
 use crate::tag_rules;
 
 /// `RoleSessionName`, `SourceIdentity`: `[\w+=,.@-]*`, where `\w` is Java's `[a-zA-Z0-9_]`.

@@ -20,8 +20,9 @@ pub use authorization_message::encode_authorization_message;
 pub use credentials::{PACKED_LIMIT, packed_policy_size};
 pub use session_token::restrict as restrict_session_token_credentials;
 
-use crate::protocol::query::Query;
-use crate::protocol::{AwsError, Envelope};
+use protocol::query::Query;
+use protocol::{AwsError, Envelope};
+
 use crate::request::{Call, Service};
 
 /// Every operation served (see `iam::OPERATIONS`).

@@ -7,11 +7,11 @@
 //! GetSessionToken): no IAM operation without MFA (roleplane has no MFA devices, so none at
 //! all), and of STS only AssumeRole and GetCallerIdentity. [`restrict`] enforces both.
 
+use protocol::{AwsError, Envelope};
 use store::Store;
 
 use super::credentials::{new_claims, seal, write_credentials};
 use crate::credentials::SessionPrincipal;
-use crate::protocol::{AwsError, Envelope};
 use crate::request::Call;
 use crate::request::{Caller, Identity, invalid_token};
 

@@ -4,13 +4,13 @@
 use std::net::SocketAddr;
 
 use policy::{Principal, PrincipalKind};
+use protocol::{AwsError, Params, Protocol};
 use store::{
     InlinePolicy, NewPolicy, NewRole, NewUser, Principal as Owner, SqliteStore, Store, Tag,
 };
 
 use super::Sts;
 use crate::credentials::{KeyRing, SealingKey, SessionClaims, SessionPrincipal};
-use crate::protocol::{AwsError, Params, Protocol};
 use crate::request::Call;
 use crate::request::Service;
 use crate::request::{App, Caller, Identity};
