@@ -73,7 +73,8 @@ async fn role_lifecycle() {
         url_decode(role.assume_role_policy_document().expect("document")),
         EC2_TRUST
     );
-    // CreateRole omits MaxSessionDuration and RoleLastUsed, as AWS does.
+    // CreateRole omits Description, MaxSessionDuration and RoleLastUsed, as AWS does.
+    assert_eq!(role.description(), None);
     assert_eq!(role.max_session_duration(), None);
     assert!(role.role_last_used().is_none());
     assert_eq!(role.tags(), [tag("Team", "web")]);
@@ -136,9 +137,21 @@ async fn role_lifecycle() {
         .await
         .expect("update description");
     let role = described.role().expect("role");
+    // AWS answers UpdateRoleDescription without MaxSessionDuration or RoleLastUsed (recorded).
     assert_eq!(
         (role.description(), role.max_session_duration()),
-        (Some("new words"), Some(43200))
+        (Some("new words"), None)
+    );
+    assert!(role.role_last_used().is_none());
+    let got = iam
+        .get_role()
+        .role_name("web")
+        .send()
+        .await
+        .expect("get role");
+    assert_eq!(
+        got.role().and_then(|r| r.max_session_duration()),
+        Some(43200)
     );
 
     let narrower = EC2_TRUST.replace("ec2.amazonaws.com", "lambda.amazonaws.com");
@@ -455,6 +468,8 @@ async fn managed_policy_lifecycle() {
     let arn = policy.arn().expect("arn").to_owned();
     assert_eq!(arn, "arn:aws:iam::123456789012:policy/team/s3");
     assert!(policy.policy_id().expect("id").starts_with("ANPA"));
+    // CreatePolicy leaves the Description out, as AWS does; GetPolicy has it.
+    assert_eq!(policy.description(), None);
     assert_eq!(
         (
             policy.default_version_id(),

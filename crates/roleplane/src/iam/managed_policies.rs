@@ -6,7 +6,7 @@ use store::{EntityKind, ManagedPolicy, NewPolicy, Store};
 use super::access::{Located, authorize, request_tags};
 use super::paging;
 use super::validate::{Input, LONG_NAME, reject_reserved_or_duplicate_keys};
-use super::xml::{self, TagsMember};
+use super::xml::{self, PolicyView};
 use super::{Reply, account, arn, documents, done, respond, store_error};
 use crate::protocol::AwsError;
 use crate::request::Call;
@@ -82,7 +82,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
         .map_err(store_error)?;
     Ok(respond(call, |x| {
         x.node("Policy", |x| {
-            xml::managed_policy(x, &policy, TagsMember::IfAny)
+            xml::managed_policy(x, &policy, PolicyView::Created)
         });
     }))
 }
@@ -97,7 +97,7 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
         .await?;
     Ok(respond(call, |x| {
         x.node("Policy", |x| {
-            xml::managed_policy(x, &policy, TagsMember::Always)
+            xml::managed_policy(x, &policy, PolicyView::Full)
         });
     }))
 }
@@ -154,7 +154,7 @@ pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
     }
     Ok(respond(call, |x| {
         x.list("Policies", "member", &page.items, |x, policy| {
-            xml::managed_policy(x, policy, TagsMember::Never)
+            xml::managed_policy(x, policy, PolicyView::Listed)
         })
         .truncation(page.next_marker.as_deref());
     }))

@@ -145,7 +145,7 @@ pub async fn update_description<S: Store>(call: &Call<'_, S>) -> Reply {
         .role_by_name(account(call), name)
         .await
         .map_err(store_error)?;
-    let mut role = with_last_use(call, role);
+    let mut role = role;
     role.assume_role_policy = trust::shown(
         call.app.store(),
         &role.assume_role_policy,
@@ -153,7 +153,9 @@ pub async fn update_description<S: Store>(call: &Call<'_, S>) -> Reply {
     )
     .await?;
     Ok(respond(call, |x| {
-        x.node("Role", |x| xml::role(x, &role, RoleView::Full));
+        x.node("Role", |x| {
+            xml::role(x, &role, RoleView::DescriptionUpdated)
+        });
     }))
 }
 
