@@ -627,6 +627,50 @@ async fn managed_policy_lifecycle() {
     assert_eq!(attached.attached_policies().len(), 1);
     let got = iam.get_policy().policy_arn(&arn).send().await.expect("get");
     assert_eq!(got.policy().and_then(|p| p.attachment_count()), Some(2));
+    // A PolicyArn that is no ARN is a ValidationError, a boundary that names no policy
+    // InvalidInput, both before any lookup (recorded AWS answers).
+    expect(
+        iam.attach_role_policy()
+            .role_name("r")
+            .policy_arn("longpolicynamebutnoarn")
+            .send()
+            .await,
+        "ValidationError",
+        "ARN longpolicynamebutnoarn is not valid.",
+        400,
+    );
+    expect(
+        iam.attach_user_policy()
+            .user_name("u")
+            .policy_arn("s3-policy-given-by-its-name")
+            .send()
+            .await,
+        "ValidationError",
+        "ARN s3-policy-given-by-its-name is not valid.",
+        400,
+    );
+    let not_a_policy = format!("arn:aws:iam::{ACCOUNT_ID}:not_a_policy/invalid");
+    expect(
+        iam.put_role_permissions_boundary()
+            .role_name("r")
+            .permissions_boundary(&not_a_policy)
+            .send()
+            .await,
+        "InvalidInput",
+        &format!("ARN {not_a_policy} is not valid."),
+        400,
+    );
+    expect(
+        iam.create_role()
+            .role_name("bounded")
+            .assume_role_policy_document(EC2_TRUST)
+            .permissions_boundary(&not_a_policy)
+            .send()
+            .await,
+        "InvalidInput",
+        &format!("ARN {not_a_policy} is not valid."),
+        400,
+    );
     let only_attached = iam
         .list_policies()
         .only_attached(true)
@@ -683,6 +727,63 @@ async fn managed_policy_lifecycle() {
         .send()
         .await
         .expect("untag");
+    // A policy's tag keys are case-sensitive (`a` and `A` are two tags). GetPolicy keeps the
+    // order they were added in, ListPolicyTags orders by key length, then key (recorded AWS
+    // answers: LocalStack's test_iam_policies.py tag tests).
+    iam.tag_policy()
+        .policy_arn(&arn)
+        .tags(tag("abc", "first"))
+        .tags(tag("b", "second"))
+        .tags(tag("a", "lower"))
+        .tags(tag("A", "upper"))
+        .send()
+        .await
+        .expect("tag with case");
+    let got = iam.get_policy().policy_arn(&arn).send().await.expect("get");
+    let keys = |tags: &[Tag]| tags.iter().map(|t| t.key().to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        keys(got.policy().map(|p| p.tags()).unwrap_or_default()),
+        ["abc", "b", "a", "A"]
+    );
+    let listed = iam
+        .list_policy_tags()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("tags");
+    assert_eq!(keys(listed.tags()), ["A", "a", "b", "abc"]);
+    iam.untag_policy()
+        .policy_arn(&arn)
+        .tag_keys("a")
+        .send()
+        .await
+        .expect("untag lowercase");
+    let listed = iam
+        .list_policy_tags()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("tags");
+    assert_eq!(keys(listed.tags()), ["A", "b", "abc"]);
+    expect(
+        iam.tag_policy()
+            .policy_arn(&arn)
+            .tags(tag("0", ""))
+            .tags(tag("0", ""))
+            .send()
+            .await,
+        "InvalidInput",
+        "Duplicate tag keys found.",
+        400,
+    );
+    iam.untag_policy()
+        .policy_arn(&arn)
+        .tag_keys("A")
+        .tag_keys("b")
+        .tag_keys("abc")
+        .send()
+        .await
+        .expect("untag the rest");
 
     for version in ["v3", "v4", "v5"] {
         iam.delete_policy_version()

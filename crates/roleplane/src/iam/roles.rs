@@ -3,9 +3,11 @@
 use store::{NewRole, Role, RoleUpdate, Store};
 
 use super::access::{Located, authorize, request_tags, single};
-use super::validate::{Input, SHORT_NAME, reject_reserved_or_duplicate_keys};
+use super::validate::{Input, KeyCase, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, RoleView};
-use super::{Reply, account, arn, documents, done, listing, respond, store_error, trust};
+use super::{
+    Reply, account, arn, documents, done, listing, managed_policies, respond, store_error, trust,
+};
 use crate::protocol::{AwsError, Envelope};
 use crate::request::Call;
 
@@ -25,7 +27,10 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     let boundary = input.optional_arn("PermissionsBoundary");
     let tags = input.tags("Tags", false);
     input.finish()?;
-    reject_reserved_or_duplicate_keys(&tags)?;
+    if let Some(boundary) = boundary {
+        managed_policies::check_boundary_arn(boundary)?;
+    }
+    reject_reserved_or_duplicate_keys(&tags, KeyCase::Insensitive)?;
 
     let mut context = request_tags(&tags);
     if let Some(boundary) = boundary {

@@ -5,9 +5,9 @@ use store::{AccessKeyStatus, NewAccessKey, NewUser, Store, User};
 
 use super::access::{Located, authorize, request_tags, single};
 use super::paging;
-use super::validate::{Input, LONG_NAME, SHORT_NAME, reject_reserved_or_duplicate_keys};
+use super::validate::{Input, KeyCase, LONG_NAME, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, UserView};
-use super::{Reply, account, arn, done, listing, respond, store_error};
+use super::{Reply, account, arn, done, listing, managed_policies, respond, store_error};
 use crate::protocol::{AwsError, Protocol};
 use crate::request::Call;
 use crate::request::Identity;
@@ -43,7 +43,10 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     let boundary = input.optional_arn("PermissionsBoundary");
     let tags = input.tags("Tags", false);
     input.finish()?;
-    reject_reserved_or_duplicate_keys(&tags)?;
+    if let Some(boundary) = boundary {
+        managed_policies::check_boundary_arn(boundary)?;
+    }
+    reject_reserved_or_duplicate_keys(&tags, KeyCase::Insensitive)?;
     let mut context = request_tags(&tags);
     if let Some(boundary) = boundary {
         context.push(single("iam:PermissionsBoundary", boundary));
