@@ -1049,6 +1049,19 @@ async fn users_and_access_keys() {
         .await
         .expect("last used");
     assert_eq!(last_used.user_name(), Some("alice"));
+    // A key that does not exist: AccessDenied, worded without the colon after "perform"
+    // (recorded AWS answer).
+    expect(
+        iam.get_access_key_last_used()
+            .access_key_id("AKIAIOSFODNN7EXAMPLE")
+            .send()
+            .await,
+        "AccessDenied",
+        &format!(
+            "User: arn:aws:iam::{ACCOUNT_ID}:user/admin is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key AKIAIOSFODNN7EXAMPLE"
+        ),
+        403,
+    );
 
     expect(
         iam.delete_user().user_name("alice").send().await,

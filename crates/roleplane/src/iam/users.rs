@@ -238,8 +238,10 @@ pub async fn get_access_key_last_used<S: Store>(call: &Call<'_, S>) -> Reply {
         Ok(found) if found.1.account_id == *account(call) => found,
         Ok(_) | Err(store::StoreError::NotFound { .. }) => {
             // Another account's key or none at all: the caller learns nothing either way.
+            // AWS's wording has no colon after "perform" here (recorded AWS answer:
+            // LocalStack's test_iam_users.py, get-last-used-nonexistent-key-error).
             return Err(AwsError::access_denied(format!(
-                "User: {} is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key {access_key_id}",
+                "User: {} is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key {access_key_id}",
                 call.caller.principal.arn()
             )));
         }
