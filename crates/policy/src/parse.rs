@@ -85,13 +85,8 @@ pub fn parse_json(json: &Json, kind: PolicyKind) -> Result<Policy, PolicyError> 
             check_vendor(action)?;
         }
     }
-    for s in &raw {
-        for (_, keys) in &s.condition {
-            for (key, _) in keys {
-                check_vendor(key)?;
-            }
-        }
-    }
+    // Condition keys need no vendor: IAM takes `{"StringEqualsIfExists": {"a": "x"}}`
+    // (LocalStack's AWS-validated corpus, valid-32..37).
     let variables = version == Some(Version::V2012_10_17);
     let statements = raw
         .iter()
@@ -220,17 +215,20 @@ fn condition_syntax(json: &Json) -> Option<RawCondition<'_>> {
     };
     operators
         .iter()
-        .map(|(op, keys)| {
-            // An operator IAM does not know is a syntax error.
-            Operator::parse(op)?;
+        .filter_map(|(op, keys)| {
             let Json::Object(keys) = keys else {
-                return None;
+                return Some(None);
             };
+            // An operator IAM does not know is a syntax error unless its block is empty
+            // (`{"x": {}}` is accepted and means nothing: AWS-validated corpus, valid-19/31).
+            if Operator::parse(op).is_none() {
+                return if keys.is_empty() { None } else { Some(None) };
+            }
             let keys = keys
                 .iter()
                 .map(|(key, values)| Some((key.as_str(), condition_values(values)?)))
-                .collect::<Option<Vec<_>>>()?;
-            Some((op.as_str(), keys))
+                .collect::<Option<Vec<_>>>();
+            Some(keys.map(|keys| (op.as_str(), keys)))
         })
         .collect()
 }
@@ -262,7 +260,7 @@ fn legacy_parsing(raw: &[RawStatement]) -> Result<(), PolicyError> {
                 let bad = keys
                     .iter()
                     .flat_map(|(_, v)| v)
-                    .any(|v| date::parse(v).is_none());
+                    .any(|v| !date::legacy_accepts(v) && date::parse(v).is_none());
                 if bad {
                     return Err(PolicyError::legacy());
                 }
@@ -365,7 +363,13 @@ fn resource_format(resource: &str) -> Option<String> {
                 "IAM resource {resource} cannot contain region information."
             ));
         }
-        "s3" if !after_service.starts_with(':') => {
+        // Access points are regional: `arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`.
+        "s3" if !after_service.starts_with(':')
+            && !after_service
+                .splitn(3, ':')
+                .nth(2)
+                .is_some_and(|r| r.starts_with("accesspoint/")) =>
+        {
             return Some(format!(
                 "Resource {resource} can not contain region information."
             ));
@@ -374,9 +378,12 @@ fn resource_format(resource: &str) -> Option<String> {
     }
     if service == "iam" {
         let path = after_service.splitn(3, ':').nth(2).unwrap_or("");
-        if path != "*" && !IAM_RESOURCE_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        if path != "*"
+            && path != "root"
+            && !IAM_RESOURCE_PREFIXES.iter().any(|p| path.starts_with(p))
+        {
             return Some(format!(
-                "IAM resource path must either be \"*\" or start with {}.",
+                "IAM resource path must either be \"*\", root, or start with {}.",
                 IAM_RESOURCE_PREFIXES.join(", ")
             ));
         }

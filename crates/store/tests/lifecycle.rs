@@ -57,9 +57,10 @@ async fn role_lifecycle() {
     assert_eq!(role.arn, "arn:aws:iam::123456789012:role/app/Web-Role");
     assert_eq!(role.max_session_duration, 3600);
     assert_eq!(role.assume_role_policy, TRUST);
+    // In the order they were given.
     assert_eq!(
         role.tags,
-        vec![Tag::new("Env", "prod"), Tag::new("team", "a")]
+        vec![Tag::new("team", "a"), Tag::new("Env", "prod")]
     );
     assert!(role.last_used.is_none());
 
@@ -401,6 +402,16 @@ async fn managed_policy_lifecycle() {
             .await,
         kind,
     );
+    // A policy that does not exist: its version is what is missing, as IAM words it.
+    let gone = format!("{}-gone", policy.arn);
+    assert_not_found(
+        store
+            .set_default_policy_version(&policy.account_id, &gone, "v1")
+            .await,
+        EntityKind::PolicyVersion {
+            policy_arn: gone.clone(),
+        },
+    );
 
     // Attach to a role and a user; counts and listings follow.
     store
@@ -567,8 +578,36 @@ async fn instance_profile_lifecycle() {
 }
 
 #[tokio::test]
-async fn tags_upsert_case_insensitively_and_untag() {
+async fn tags_upsert_in_place_case_insensitively_except_policies_and_untag() {
     let (_dir, store) = fresh().await;
+    // A role's keys are case-insensitive: `OWNER` replaces `Owner` where it stands.
+    store
+        .create_role(ACCOUNT, NewRole::new("r", TRUST))
+        .await
+        .unwrap();
+    let role = Taggable::Role("r");
+    store
+        .tag(ACCOUNT, role, &[Tag::new("Owner", "a"), Tag::new("b", "1")])
+        .await
+        .unwrap();
+    store
+        .tag(ACCOUNT, role, &[Tag::new("OWNER", "z")])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.tags(ACCOUNT, role).await.unwrap(),
+        vec![Tag::new("OWNER", "z"), Tag::new("b", "1")]
+    );
+    store
+        .untag(ACCOUNT, role, &["owner".into(), "absent".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.tags(ACCOUNT, role).await.unwrap(),
+        vec![Tag::new("b", "1")]
+    );
+
+    // A managed policy's keys are case-sensitive: `Owner` and `OWNER` are two tags.
     let policy = store
         .create_policy(ACCOUNT, NewPolicy::new("p", ALLOW_ALL))
         .await
@@ -583,20 +622,28 @@ async fn tags_upsert_case_insensitively_and_untag() {
         .await
         .unwrap();
     store
-        .tag(ACCOUNT, target, &[Tag::new("OWNER", "z")])
+        .tag(
+            ACCOUNT,
+            target,
+            &[Tag::new("OWNER", "z"), Tag::new("Owner", "y")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.tags(ACCOUNT, target).await.unwrap(),
+        vec![
+            Tag::new("Owner", "y"),
+            Tag::new("b", "1"),
+            Tag::new("OWNER", "z")
+        ]
+    );
+    store
+        .untag(ACCOUNT, target, &["owner".into(), "Owner".into()])
         .await
         .unwrap();
     assert_eq!(
         store.tags(ACCOUNT, target).await.unwrap(),
         vec![Tag::new("b", "1"), Tag::new("OWNER", "z")]
-    );
-    store
-        .untag(ACCOUNT, target, &["owner".into(), "absent".into()])
-        .await
-        .unwrap();
-    assert_eq!(
-        store.tags(ACCOUNT, target).await.unwrap(),
-        vec![Tag::new("b", "1")]
     );
     assert_eq!(
         store
@@ -604,7 +651,7 @@ async fn tags_upsert_case_insensitively_and_untag() {
             .await
             .unwrap()
             .tags,
-        vec![Tag::new("b", "1")]
+        vec![Tag::new("b", "1"), Tag::new("OWNER", "z")]
     );
     assert_not_found(
         store.tags(ACCOUNT, Taggable::Role("nope")).await,

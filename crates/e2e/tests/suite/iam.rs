@@ -73,7 +73,8 @@ async fn role_lifecycle() {
         url_decode(role.assume_role_policy_document().expect("document")),
         EC2_TRUST
     );
-    // CreateRole omits MaxSessionDuration and RoleLastUsed, as AWS does.
+    // CreateRole omits Description, MaxSessionDuration and RoleLastUsed, as AWS does.
+    assert_eq!(role.description(), None);
     assert_eq!(role.max_session_duration(), None);
     assert!(role.role_last_used().is_none());
     assert_eq!(role.tags(), [tag("Team", "web")]);
@@ -136,9 +137,21 @@ async fn role_lifecycle() {
         .await
         .expect("update description");
     let role = described.role().expect("role");
+    // AWS answers UpdateRoleDescription without MaxSessionDuration or RoleLastUsed (recorded).
     assert_eq!(
         (role.description(), role.max_session_duration()),
-        (Some("new words"), Some(43200))
+        (Some("new words"), None)
+    );
+    assert!(role.role_last_used().is_none());
+    let got = iam
+        .get_role()
+        .role_name("web")
+        .send()
+        .await
+        .expect("get role");
+    assert_eq!(
+        got.role().and_then(|r| r.max_session_duration()),
+        Some(43200)
     );
 
     let narrower = EC2_TRUST.replace("ec2.amazonaws.com", "lambda.amazonaws.com");
@@ -455,6 +468,8 @@ async fn managed_policy_lifecycle() {
     let arn = policy.arn().expect("arn").to_owned();
     assert_eq!(arn, "arn:aws:iam::123456789012:policy/team/s3");
     assert!(policy.policy_id().expect("id").starts_with("ANPA"));
+    // CreatePolicy leaves the Description out, as AWS does; GetPolicy has it.
+    assert_eq!(policy.description(), None);
     assert_eq!(
         (
             policy.default_version_id(),
@@ -612,6 +627,50 @@ async fn managed_policy_lifecycle() {
     assert_eq!(attached.attached_policies().len(), 1);
     let got = iam.get_policy().policy_arn(&arn).send().await.expect("get");
     assert_eq!(got.policy().and_then(|p| p.attachment_count()), Some(2));
+    // A PolicyArn that is no ARN is a ValidationError, a boundary that names no policy
+    // InvalidInput, both before any lookup (recorded AWS answers).
+    expect(
+        iam.attach_role_policy()
+            .role_name("r")
+            .policy_arn("longpolicynamebutnoarn")
+            .send()
+            .await,
+        "ValidationError",
+        "ARN longpolicynamebutnoarn is not valid.",
+        400,
+    );
+    expect(
+        iam.attach_user_policy()
+            .user_name("u")
+            .policy_arn("s3-policy-given-by-its-name")
+            .send()
+            .await,
+        "ValidationError",
+        "ARN s3-policy-given-by-its-name is not valid.",
+        400,
+    );
+    let not_a_policy = format!("arn:aws:iam::{ACCOUNT_ID}:not_a_policy/invalid");
+    expect(
+        iam.put_role_permissions_boundary()
+            .role_name("r")
+            .permissions_boundary(&not_a_policy)
+            .send()
+            .await,
+        "InvalidInput",
+        &format!("ARN {not_a_policy} is not valid."),
+        400,
+    );
+    expect(
+        iam.create_role()
+            .role_name("bounded")
+            .assume_role_policy_document(EC2_TRUST)
+            .permissions_boundary(&not_a_policy)
+            .send()
+            .await,
+        "InvalidInput",
+        &format!("ARN {not_a_policy} is not valid."),
+        400,
+    );
     let only_attached = iam
         .list_policies()
         .only_attached(true)
@@ -668,6 +727,63 @@ async fn managed_policy_lifecycle() {
         .send()
         .await
         .expect("untag");
+    // A policy's tag keys are case-sensitive (`a` and `A` are two tags). GetPolicy keeps the
+    // order they were added in, ListPolicyTags orders by key length, then key (recorded AWS
+    // answers: LocalStack's test_iam_policies.py tag tests).
+    iam.tag_policy()
+        .policy_arn(&arn)
+        .tags(tag("abc", "first"))
+        .tags(tag("b", "second"))
+        .tags(tag("a", "lower"))
+        .tags(tag("A", "upper"))
+        .send()
+        .await
+        .expect("tag with case");
+    let got = iam.get_policy().policy_arn(&arn).send().await.expect("get");
+    let keys = |tags: &[Tag]| tags.iter().map(|t| t.key().to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        keys(got.policy().map(|p| p.tags()).unwrap_or_default()),
+        ["abc", "b", "a", "A"]
+    );
+    let listed = iam
+        .list_policy_tags()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("tags");
+    assert_eq!(keys(listed.tags()), ["A", "a", "b", "abc"]);
+    iam.untag_policy()
+        .policy_arn(&arn)
+        .tag_keys("a")
+        .send()
+        .await
+        .expect("untag lowercase");
+    let listed = iam
+        .list_policy_tags()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("tags");
+    assert_eq!(keys(listed.tags()), ["A", "b", "abc"]);
+    expect(
+        iam.tag_policy()
+            .policy_arn(&arn)
+            .tags(tag("0", ""))
+            .tags(tag("0", ""))
+            .send()
+            .await,
+        "InvalidInput",
+        "Duplicate tag keys found.",
+        400,
+    );
+    iam.untag_policy()
+        .policy_arn(&arn)
+        .tag_keys("A")
+        .tag_keys("b")
+        .tag_keys("abc")
+        .send()
+        .await
+        .expect("untag the rest");
 
     for version in ["v3", "v4", "v5"] {
         iam.delete_policy_version()
@@ -933,6 +1049,19 @@ async fn users_and_access_keys() {
         .await
         .expect("last used");
     assert_eq!(last_used.user_name(), Some("alice"));
+    // A key that does not exist: AccessDenied, worded without the colon after "perform"
+    // (recorded AWS answer).
+    expect(
+        iam.get_access_key_last_used()
+            .access_key_id("AKIAIOSFODNN7EXAMPLE")
+            .send()
+            .await,
+        "AccessDenied",
+        &format!(
+            "User: arn:aws:iam::{ACCOUNT_ID}:user/admin is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key AKIAIOSFODNN7EXAMPLE"
+        ),
+        403,
+    );
 
     expect(
         iam.delete_user().user_name("alice").send().await,

@@ -32,6 +32,23 @@ fn simulate_principal_policy_with_the_aws_cli() {
             .send()
             .await
             .expect("PutRolePolicy");
+        let arn = iam
+            .create_policy()
+            .policy_name("ec2-describe")
+            .policy_document(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}}"#)
+            .send()
+            .await
+            .expect("CreatePolicy")
+            .policy()
+            .and_then(|p| p.arn())
+            .expect("arn")
+            .to_owned();
+        iam.attach_role_policy()
+            .role_name("app")
+            .policy_arn(arn)
+            .send()
+            .await
+            .expect("AttachRolePolicy");
     });
     let output = Command::new("aws")
         .args(["iam", "simulate-principal-policy", "--output", "json"])
@@ -45,6 +62,7 @@ fn simulate_principal_policy_with_the_aws_cli() {
             "s3:GetObject",
             "s3:DeleteObject",
             "ec2:RunInstances",
+            "ec2:DescribeInstances",
         ])
         .args(["--resource-arns", "arn:aws:s3:::bucket/key"])
         .env("AWS_ACCESS_KEY_ID", ADMIN_KEY_ID)
@@ -75,7 +93,18 @@ fn simulate_principal_policy_with_the_aws_cli() {
             ("s3:GetObject", "allowed"),
             ("s3:DeleteObject", "explicitDeny"),
             ("ec2:RunInstances", "implicitDeny"),
+            ("ec2:DescribeInstances", "allowed"),
         ]
+    );
+    // A customer managed policy is an "IAM Policy"; MissingContextValues is sent empty and
+    // OrganizationsDecisionDetail is there, as in AWS's recorded answer.
+    let managed = &results[3]["MatchedStatements"][0];
+    assert_eq!(managed["SourcePolicyId"], "ec2-describe");
+    assert_eq!(managed["SourcePolicyType"], "IAM Policy");
+    assert_eq!(results[3]["MissingContextValues"], serde_json::json!([]));
+    assert_eq!(
+        results[3]["OrganizationsDecisionDetail"],
+        serde_json::json!({"AllowedByOrganizations": true})
     );
     assert_eq!(results[0]["EvalResourceName"], "arn:aws:s3:::bucket/key");
     let allow = &results[0]["MatchedStatements"][0];

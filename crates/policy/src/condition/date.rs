@@ -109,6 +109,89 @@ fn number<T: std::str::FromStr>(text: &str, len: usize) -> Option<T> {
         .flatten()
 }
 
+/// Whether IAM's legacy parser takes `text` as a Date condition value when a policy is written.
+/// It is looser than the evaluation's reading ([`parse`]): a bare year with an empty time
+/// (`01T`), one-digit hours, a negative year (`-292275054`), a two-digit `+hh` zone. The rules
+/// are those AWS's recorded answers show (LocalStack's AWS-validated policy corpus,
+/// `test_iam_policies.py` cases valid-30..37 and invalid-64..75): a value with `t` or `-` is a
+/// date-time whose fields are range-checked, anything else epoch seconds in `0..=i64::MAX`.
+pub fn legacy_accepts(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    if text.contains(['t', '-']) {
+        legacy_date_time(&text).is_some()
+    } else {
+        integer(&text).is_some_and(|n| n >= 0)
+    }
+}
+
+fn legacy_date_time(text: &str) -> Option<()> {
+    let (date, time) = text.split_once('t').unwrap_or((text, ""));
+    let (negative, date) = match date.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, date),
+    };
+    let parts: Vec<&str> = date.split('-').collect();
+    let year = integer(parts[0])?;
+    let year = if negative { -year } else { year };
+    in_range(year, -292_275_054, 292_278_993)?;
+    if let Some(month) = parts.get(1) {
+        in_range(integer(month)?, 1, 12)?;
+    }
+    if let Some(day) = parts.get(2) {
+        in_range(integer(day)?, 1, 31)?;
+    }
+    if parts.len() > 3 {
+        return None;
+    }
+    let fields: Vec<&str> = time.split(':').collect();
+    if !fields[0].is_empty() {
+        in_range(integer(fields[0])?, 0, 23)?;
+    }
+    if let Some(minutes) = fields.get(1) {
+        in_range(integer(minutes)?, 0, 59)?;
+    }
+    // Only the third field counts: a zone's `:mm` is a fourth one.
+    let Some(&rest) = fields.get(2) else {
+        return Some(());
+    };
+    let seconds = if let Some((seconds, after)) = rest.split_once('z') {
+        if !after.is_empty() {
+            return None;
+        }
+        seconds
+    } else if let Some((seconds, zone_hours)) = rest.split_once('+') {
+        if zone_hours.len() != 2 {
+            return None;
+        }
+        in_range(integer(zone_hours)?, 0, 23)?;
+        seconds
+    } else {
+        rest
+    };
+    let (whole, fraction) = match seconds.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (seconds, None),
+    };
+    in_range(integer(whole)?, 0, 59)?;
+    if let Some(fraction) = fraction {
+        in_range(integer(fraction)?, 0, 999_999_999)?;
+    }
+    Some(())
+}
+
+/// An optionally signed decimal integer that fits in an `i64`.
+fn integer(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+fn in_range(n: i64, low: i64, high: i64) -> Option<()> {
+    (low..=high).contains(&n).then_some(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +222,35 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(parse(text), *expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn legacy_parser_acceptance() {
+        // AWS's recorded answers (LocalStack's AWS-validated corpus, test_iam_policies.py).
+        let accepted = [
+            "01T",
+            "2019-07-01T13:20:15Z",
+            "2016-12-13T21:20:37.593194+00:00",
+            "2016-12-13t2:00:00.593194+23",
+            "-292275054",
+            "2017-07-01T00:00:00Z",
+            "1700000000",
+        ];
+        let refused = [
+            "sdfdsf",
+            "234-13",
+            "2016-12-13t2:00:00.593194+1",
+            "2016-12-13t2:00:00.1999999999+10:59",
+            "9223372036854775808",
+            "",
+            "-292275055",
+        ];
+        for text in accepted {
+            assert!(legacy_accepts(text), "{text} should be accepted");
+        }
+        for text in refused {
+            assert!(!legacy_accepts(text), "{text} should be refused");
         }
     }
 }

@@ -4,7 +4,7 @@ use protocol::AwsError;
 use store::{InstanceProfile, NewInstanceProfile, Store};
 
 use super::access::{Located, authorize, authorize_action, request_tags, single};
-use super::validate::{Input, LONG_NAME, SHORT_NAME, reject_reserved_or_duplicate_keys};
+use super::validate::{Input, KeyCase, LONG_NAME, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, TagsMember};
 use super::{Reply, account, arn, done, listing, respond, roles, store_error};
 use crate::request::Call;
@@ -24,7 +24,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     let path = input.path("Path");
     let tags = input.tags("Tags", false);
     input.finish()?;
-    reject_reserved_or_duplicate_keys(&tags)?;
+    reject_reserved_or_duplicate_keys(&tags, KeyCase::Insensitive)?;
     let resource = arn(call, "instance-profile", path, name);
     authorize(call, &resource, request_tags(&tags)).await?;
     let profile = call

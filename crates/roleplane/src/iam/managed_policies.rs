@@ -6,8 +6,8 @@ use store::{EntityKind, ManagedPolicy, NewPolicy, Store};
 
 use super::access::{Located, authorize, request_tags};
 use super::paging;
-use super::validate::{Input, LONG_NAME, reject_reserved_or_duplicate_keys};
-use super::xml::{self, TagsMember};
+use super::validate::{Input, KeyCase, LONG_NAME, reject_reserved_or_duplicate_keys};
+use super::xml::{self, PolicyView};
 use super::{Reply, account, arn, documents, done, respond, store_error};
 use crate::request::Call;
 
@@ -54,6 +54,28 @@ fn owning_account(policy_arn: &str) -> Result<&str, AwsError> {
         })
 }
 
+/// A permissions boundary must name a policy: anything else is `InvalidInput`, `ARN x is not
+/// valid.` before any lookup (recorded AWS answers: LocalStack's test_iam_roles.py,
+/// test_role_permissions_boundary_errors, for CreateRole and PutRolePermissionsBoundary).
+pub fn check_boundary_arn(boundary: &str) -> Result<(), AwsError> {
+    owning_account(boundary).map(|_| ())
+}
+
+/// Attach*Policy with a `PolicyArn` that is no ARN at all (a policy's name, say) is refused as
+/// `ValidationError`, `ARN x is not valid.` (recorded AWS answers: test_iam_roles.py
+/// test_role_managed_policy_errors, test_iam.py test_user_attach_policy); an ARN of anything
+/// else is a missing policy.
+pub fn check_attached_arn(policy_arn: &str) -> Result<(), AwsError> {
+    match Arn::parse(policy_arn) {
+        Some(_) => Ok(()),
+        None => Err(AwsError::sender(
+            "ValidationError",
+            400,
+            format!("ARN {policy_arn} is not valid."),
+        )),
+    }
+}
+
 pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     let mut input = Input::new(call.input);
     let name = input.name("PolicyName", LONG_NAME);
@@ -62,7 +84,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     let description = input.policy_description("Description");
     let tags = input.tags("Tags", false);
     input.finish()?;
-    reject_reserved_or_duplicate_keys(&tags)?;
+    reject_reserved_or_duplicate_keys(&tags, KeyCase::Sensitive)?;
     authorize(call, &arn(call, "policy", path, name), request_tags(&tags)).await?;
     documents::managed(document)?;
     let policy = call
@@ -82,7 +104,7 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
         .map_err(store_error)?;
     Ok(respond(call, |x| {
         x.node("Policy", |x| {
-            xml::managed_policy(x, &policy, TagsMember::IfAny)
+            xml::managed_policy(x, &policy, PolicyView::Created)
         });
     }))
 }
@@ -97,7 +119,7 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
         .await?;
     Ok(respond(call, |x| {
         x.node("Policy", |x| {
-            xml::managed_policy(x, &policy, TagsMember::Always)
+            xml::managed_policy(x, &policy, PolicyView::Full)
         });
     }))
 }
@@ -154,7 +176,7 @@ pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
     }
     Ok(respond(call, |x| {
         x.list("Policies", "member", &page.items, |x, policy| {
-            xml::managed_policy(x, policy, TagsMember::Never)
+            xml::managed_policy(x, policy, PolicyView::Listed)
         })
         .truncation(page.next_marker.as_deref());
     }))

@@ -7,7 +7,7 @@ use store::{InlinePolicy, Principal, Store};
 use super::access::{Located, Resource, single};
 use super::documents::{self, ROLE_INLINE_QUOTA, USER_INLINE_QUOTA};
 use super::validate::{Input, LONG_NAME, Name, SHORT_NAME};
-use super::{Reply, account, done, respond, roles, store_error, users};
+use super::{Reply, account, done, managed_policies, respond, roles, store_error, users};
 use crate::request::Call;
 
 /// Whose permissions an operation changes.
@@ -181,6 +181,7 @@ pub async fn attach<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
     let name = input.name(kind.name_member(), kind.name_shape(false));
     let policy_arn = input.arn("PolicyArn");
     input.finish()?;
+    managed_policies::check_attached_arn(policy_arn)?;
     let context = vec![single("iam:PolicyARN", policy_arn)];
     kind.locate(call, name)
         .await?
@@ -242,6 +243,7 @@ pub async fn put_boundary<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
     let name = input.name(kind.name_member(), kind.name_shape(false));
     let boundary = input.arn("PermissionsBoundary");
     input.finish()?;
+    managed_policies::check_boundary_arn(boundary)?;
     let context = vec![single("iam:PermissionsBoundary", boundary)];
     kind.locate(call, name)
         .await?

@@ -4,9 +4,11 @@ use protocol::{AwsError, Envelope};
 use store::{NewRole, Role, RoleUpdate, Store};
 
 use super::access::{Located, authorize, request_tags, single};
-use super::validate::{Input, SHORT_NAME, reject_reserved_or_duplicate_keys};
+use super::validate::{Input, KeyCase, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, RoleView};
-use super::{Reply, account, arn, documents, done, listing, respond, store_error, trust};
+use super::{
+    Reply, account, arn, documents, done, listing, managed_policies, respond, store_error, trust,
+};
 use crate::request::Call;
 
 /// Finds a role by name for an operation on it.
@@ -25,7 +27,10 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     let boundary = input.optional_arn("PermissionsBoundary");
     let tags = input.tags("Tags", false);
     input.finish()?;
-    reject_reserved_or_duplicate_keys(&tags)?;
+    if let Some(boundary) = boundary {
+        managed_policies::check_boundary_arn(boundary)?;
+    }
+    reject_reserved_or_duplicate_keys(&tags, KeyCase::Insensitive)?;
 
     let mut context = request_tags(&tags);
     if let Some(boundary) = boundary {
@@ -145,7 +150,7 @@ pub async fn update_description<S: Store>(call: &Call<'_, S>) -> Reply {
         .role_by_name(account(call), name)
         .await
         .map_err(store_error)?;
-    let mut role = with_last_use(call, role);
+    let mut role = role;
     role.assume_role_policy = trust::shown(
         call.app.store(),
         &role.assume_role_policy,
@@ -153,7 +158,9 @@ pub async fn update_description<S: Store>(call: &Call<'_, S>) -> Reply {
     )
     .await?;
     Ok(respond(call, |x| {
-        x.node("Role", |x| xml::role(x, &role, RoleView::Full));
+        x.node("Role", |x| {
+            xml::role(x, &role, RoleView::DescriptionUpdated)
+        });
     }))
 }
 

@@ -26,7 +26,7 @@ use crate::request::Call;
 struct Source {
     /// `SourcePolicyId`: the policy's name, or its place in the input (`PolicyInputList.1`).
     id: String,
-    /// `SourcePolicyType`: `user`, `role`, `aws-managed`, `user-managed`, `resource`, `none`.
+    /// `SourcePolicyType`: `user`, `role`, `aws-managed`, `IAM Policy`, `resource`, `none`.
     kind: &'static str,
     document: String,
     policy: Policy,
@@ -433,11 +433,14 @@ fn managed_name(arn: &str) -> String {
     arn.rsplit('/').next().unwrap_or(arn).to_owned()
 }
 
+/// A customer managed policy is an `IAM Policy` in AWS's answers today, not the documented
+/// `user-managed` (recorded AWS answer: LocalStack's test_iam.py, test_simulate_principle_policy);
+/// no recording shows the other kinds, which keep their documented names.
 fn managed_kind(arn: &str) -> &'static str {
     if arn.contains(":aws:policy/") {
         "aws-managed"
     } else {
-        "user-managed"
+        "IAM Policy"
     }
 }
 
@@ -464,10 +467,14 @@ fn answer<S>(
                 .elem("EvalResourceName", &o.resource)
                 .elem("EvalDecision", o.decision.outcome.as_str());
             matched(x, simulation, &boundary_origin, &o.decision);
-            if !explicit_resources {
-                missing(x, &o.missing);
-            }
+            // Sent even when empty, and beside ResourceSpecificResults' own (recorded).
+            missing(x, &o.missing);
             boundary_detail(x, o.allowed_by_boundary);
+            // No service control policies apply here; AWS's recorded answer carries this
+            // detail for a same-account simulation.
+            x.node("OrganizationsDecisionDetail", |x| {
+                x.elem("AllowedByOrganizations", true);
+            });
             if explicit_resources {
                 // AWS fills this only for cross-account simulations (not modelled here) and
                 // sends it empty for same-account ones with named resources.

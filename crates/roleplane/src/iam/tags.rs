@@ -5,7 +5,9 @@ use protocol::AwsError;
 use store::{Store, Tag};
 
 use super::access::{Located, Resource, request_tags, tag_keys};
-use super::validate::{Input, LONG_NAME, MAX_TAGS, SHORT_NAME, reject_reserved_or_duplicate_keys};
+use super::validate::{
+    Input, KeyCase, LONG_NAME, MAX_TAGS, SHORT_NAME, reject_reserved_or_duplicate_keys,
+};
 use super::{
     Reply, account, done, instance_profiles, managed_policies, paging, respond, roles, store_error,
     users,
@@ -63,6 +65,25 @@ impl Taggable {
         }
     }
 
+    fn key_case(self) -> KeyCase {
+        match self {
+            Taggable::Policy => KeyCase::Sensitive,
+            _ => KeyCase::Insensitive,
+        }
+    }
+
+    /// The order List*Tags answers in. Roles' and policies' come by key length, then key
+    /// (recorded AWS answers: ListPolicyTags gives `a, b, z, abc` for tags added as
+    /// `abc, b, z, a`, and `A, a` for `a, A`; LocalStack's AWS-validated provider sorts
+    /// ListRoleTags the same way); users' and instance profiles' in the order they were added.
+    fn list_order(self, tags: &mut [Tag]) {
+        if matches!(self, Taggable::Role | Taggable::Policy) {
+            tags.sort_by(|a, b| {
+                (a.key.chars().count(), &a.key).cmp(&(b.key.chars().count(), &b.key))
+            });
+        }
+    }
+
     /// The quota name in the LimitExceeded message (UNCONFIRMED wording, after IAM's
     /// `Cannot exceed quota for …` messages).
     fn quota_name(self) -> &'static str {
@@ -97,7 +118,7 @@ pub async fn tag<S: Store>(call: &Call<'_, S>, which: Taggable) -> Reply {
     let id = which.read_id(&mut input);
     let tags = input.tags("Tags", true);
     input.finish()?;
-    reject_reserved_or_duplicate_keys(&tags)?;
+    reject_reserved_or_duplicate_keys(&tags, which.key_case())?;
     let entity = which
         .locate(call, id)
         .await?
@@ -109,7 +130,7 @@ pub async fn tag<S: Store>(call: &Call<'_, S>, which: Taggable) -> Reply {
             !entity
                 .tags
                 .iter()
-                .any(|old| old.key.eq_ignore_ascii_case(&new.key))
+                .any(|old| which.key_case().same(&old.key, &new.key))
         })
         .count();
     if entity.tags.len() + added > MAX_TAGS {
@@ -155,12 +176,13 @@ pub async fn list<S: Store>(call: &Call<'_, S>, which: Taggable) -> Reply {
         .await?
         .authorize(call, Vec::new())
         .await?;
-    let tags = call
+    let mut tags = call
         .app
         .store()
         .tags(account(call), which.store_ref(id))
         .await
         .map_err(store_error)?;
+    which.list_order(&mut tags);
     let (tags, next) = paging::page(tags, &query)?;
     Ok(respond(call, |x| {
         super::xml::tags(x, &tags);

@@ -7,9 +7,9 @@ use protocol::{AwsError, Protocol};
 
 use super::access::{Located, authorize, request_tags, single};
 use super::paging;
-use super::validate::{Input, LONG_NAME, SHORT_NAME, reject_reserved_or_duplicate_keys};
+use super::validate::{Input, KeyCase, LONG_NAME, SHORT_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, UserView};
-use super::{Reply, account, arn, done, listing, respond, store_error};
+use super::{Reply, account, arn, done, listing, managed_policies, respond, store_error};
 use crate::request::Call;
 use crate::request::Identity;
 
@@ -44,7 +44,10 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     let boundary = input.optional_arn("PermissionsBoundary");
     let tags = input.tags("Tags", false);
     input.finish()?;
-    reject_reserved_or_duplicate_keys(&tags)?;
+    if let Some(boundary) = boundary {
+        managed_policies::check_boundary_arn(boundary)?;
+    }
+    reject_reserved_or_duplicate_keys(&tags, KeyCase::Insensitive)?;
     let mut context = request_tags(&tags);
     if let Some(boundary) = boundary {
         context.push(single("iam:PermissionsBoundary", boundary));
@@ -236,8 +239,10 @@ pub async fn get_access_key_last_used<S: Store>(call: &Call<'_, S>) -> Reply {
         Ok(found) if found.1.account_id == *account(call) => found,
         Ok(_) | Err(store::StoreError::NotFound { .. }) => {
             // Another account's key or none at all: the caller learns nothing either way.
+            // AWS's wording has no colon after "perform" here (recorded AWS answer:
+            // LocalStack's test_iam_users.py, get-last-used-nonexistent-key-error).
             return Err(AwsError::access_denied(format!(
-                "User: {} is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key {access_key_id}",
+                "User: {} is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key {access_key_id}",
                 call.caller.principal.arn()
             )));
         }

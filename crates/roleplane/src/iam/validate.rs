@@ -102,13 +102,13 @@ impl<'a> Input<'a> {
             return "/";
         };
         let path = self.params.root().error_path(member);
-        self.length(&path, value, 1, 512);
+        self.length_unshown(&path, value, 1, 512);
         let valid = value == "/"
             || (value.len() >= 3
                 && value.starts_with('/')
                 && value.ends_with('/')
                 && all(value, |c| ('\u{21}'..='\u{7e}').contains(&c)));
-        self.pattern(&path, value, PATH_PATTERN, valid);
+        self.pattern_unshown(&path, PATH_PATTERN, valid);
         value
     }
 
@@ -118,9 +118,9 @@ impl<'a> Input<'a> {
             return "/";
         };
         let path = self.params.root().error_path(member);
-        self.length(&path, value, 1, 512);
+        self.length_unshown(&path, value, 1, 512);
         let valid = value.starts_with('/') && all(value, |c| ('\u{21}'..='\u{7f}').contains(&c));
-        self.pattern(&path, value, PATH_PREFIX_PATTERN, valid);
+        self.pattern_unshown(&path, PATH_PREFIX_PATTERN, valid);
         value
     }
 
@@ -130,7 +130,7 @@ impl<'a> Input<'a> {
             return "/";
         };
         let path = self.params.root().error_path(member);
-        self.length(&path, value, 1, 512);
+        self.length_unshown(&path, value, 1, 512);
         let valid = value.ends_with('/')
             && value[..value.len() - 1].split('/').skip(1).all(|segment| {
                 !segment.is_empty()
@@ -139,7 +139,7 @@ impl<'a> Input<'a> {
                     })
             })
             && value.starts_with('/');
-        self.pattern(&path, value, POLICY_PATH_PATTERN, valid);
+        self.pattern_unshown(&path, POLICY_PATH_PATTERN, valid);
         value
     }
 
@@ -210,7 +210,13 @@ impl<'a> Input<'a> {
                 !d.is_empty() && !d.starts_with('0') && all(d, |c| c.is_ascii_digit())
             }) && suffix
                 .is_none_or(|s| all(s, |c| c.is_ascii_alphanumeric() || c == '-'));
-            self.pattern(&path, value, r"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?", valid);
+            // Without the value, as IAM words it (recorded: err-set-default-invalid-version-format).
+            if !valid {
+                self.violations.unshown(
+                    &path,
+                    r"Member must satisfy regular expression pattern: v[1-9][0-9]*(\.[A-Za-z0-9-]*)?",
+                );
+            }
         }
         value
     }
@@ -353,14 +359,14 @@ impl<'a> Input<'a> {
                 None => self.violations.null(&tag.error_path("Key")),
                 Some(key) => {
                     let path = tag.error_path("Key");
-                    self.broken(&path, key, tag_rules::key_violations(key));
+                    self.broken_unshown(&path, tag_rules::key_violations(key));
                 }
             }
             match value {
                 None => self.violations.null(&tag.error_path("Value")),
                 Some(value) => {
                     let path = tag.error_path("Value");
-                    self.broken(&path, value, tag_rules::value_violations(value));
+                    self.broken_unshown(&path, tag_rules::value_violations(value));
                 }
             }
             if let (Some(key), Some(value)) = (key, value) {
@@ -391,22 +397,37 @@ impl<'a> Input<'a> {
             );
         }
         let mut keys = Vec::with_capacity(scopes.len());
+        let mut broken = false;
         for item in scopes {
             let Some(key) = item.value() else {
-                self.violations.null(&item.error_path(""));
+                broken = true;
                 continue;
             };
-            let path = item.error_path("");
-            self.broken(&path, key, tag_rules::key_violations(key));
+            broken |= !tag_rules::key_violations(key).is_empty();
             keys.push(key.to_owned());
+        }
+        // IAM words any broken key as the list's member constraint, once, without the key
+        // (recorded AWS answers: LocalStack's test_iam_policies.py, err-untag-invalid-character).
+        if broken {
+            self.violations.unshown(
+                &root.error_path(member),
+                &format!(
+                    "Member must satisfy constraint: [Member must have length less than or equal \
+                     to {}, Member must have length greater than or equal to 1, Member must \
+                     satisfy regular expression pattern: {}, Member must not be null]",
+                    tag_rules::MAX_KEY_CHARS,
+                    tag_rules::KEY_PATTERN
+                ),
+            );
         }
         keys
     }
 
-    /// Records each constraint `value` breaks.
-    fn broken(&mut self, path: &str, value: &str, constraints: Vec<String>) {
+    /// Records each constraint a tag key or value breaks, without its text: IAM leaves tags out
+    /// of its messages (recorded AWS answers: `Value at 'tags.1.member.key' failed to …`).
+    fn broken_unshown(&mut self, path: &str, constraints: Vec<String>) {
         for constraint in constraints {
-            self.violations.value(path, value, &constraint);
+            self.violations.unshown(path, &constraint);
         }
     }
 
@@ -424,6 +445,33 @@ impl<'a> Input<'a> {
                 path,
                 value,
                 &format!("Member must have length less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// Paths are left out of IAM's messages (recorded AWS answer: `Value at 'path' failed to
+    /// satisfy constraint: Member must have length less than or equal to 512`).
+    fn length_unshown(&mut self, path: &str, value: &str, min: usize, max: usize) {
+        let len = value.chars().count();
+        if len < min {
+            self.violations.unshown(
+                path,
+                &format!("Member must have length greater than or equal to {min}"),
+            );
+        }
+        if len > max {
+            self.violations.unshown(
+                path,
+                &format!("Member must have length less than or equal to {max}"),
+            );
+        }
+    }
+
+    fn pattern_unshown(&mut self, path: &str, pattern: &str, valid: bool) {
+        if !valid {
+            self.violations.unshown(
+                path,
+                &format!("Member must satisfy regular expression pattern: {pattern}"),
             );
         }
     }
@@ -447,23 +495,47 @@ const RESERVED_KEY_MESSAGE: &str = "Tag keys starting with 'aws:' are reserved f
 /// The rules on a request's tag keys beyond their characters, all `InvalidInput` (400): no key
 /// under the reserved `aws:` prefix (any case), and no key twice (`Duplicate tag keys found.
 /// Please note that Tag keys are case insensitive.`). Checked before anything is written.
-pub fn reject_reserved_or_duplicate_keys(tags: &[Tag]) -> Result<(), AwsError> {
+pub fn reject_reserved_or_duplicate_keys(tags: &[Tag], case: KeyCase) -> Result<(), AwsError> {
     if tags.iter().any(|tag| tag_rules::is_reserved_key(&tag.key)) {
         return Err(AwsError::sender("InvalidInput", 400, RESERVED_KEY_MESSAGE));
     }
     for (i, tag) in tags.iter().enumerate() {
-        if tags[..i]
-            .iter()
-            .any(|t| t.key.eq_ignore_ascii_case(&tag.key))
-        {
+        if tags[..i].iter().any(|t| case.same(&t.key, &tag.key)) {
             return Err(AwsError::sender(
                 "InvalidInput",
                 400,
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+                case.duplicate_message(),
             ));
         }
     }
     Ok(())
+}
+
+/// Whether an entity's tag keys differ by case alone: roles', users' and instance profiles' do
+/// not; managed policies' do (recorded AWS answers: LocalStack's test_iam_policies.py tags `a`
+/// and `A` on one policy, and words the duplicate error without the case note).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCase {
+    Insensitive,
+    Sensitive,
+}
+
+impl KeyCase {
+    pub fn same(self, a: &str, b: &str) -> bool {
+        match self {
+            KeyCase::Insensitive => a.to_lowercase() == b.to_lowercase(),
+            KeyCase::Sensitive => a == b,
+        }
+    }
+
+    fn duplicate_message(self) -> &'static str {
+        match self {
+            KeyCase::Insensitive => {
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+            }
+            KeyCase::Sensitive => "Duplicate tag keys found.",
+        }
+    }
 }
 
 /// Whether every character satisfies `ok`; the empty string does not match a `+` pattern.
@@ -526,7 +598,7 @@ mod tests {
         let text = message(input.finish());
         assert!(text.starts_with("4 validation errors detected: "), "{text}");
         assert!(text.contains("Value '' at 'roleName' failed to satisfy constraint: Member must have length greater than or equal to 1"), "{text}");
-        assert!(text.contains(r"Value 'nope' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007E]+\u002F)"), "{text}");
+        assert!(text.contains(r"Value at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007E]+\u002F)"), "{text}");
         assert!(text.contains("Value null at 'assumeRolePolicyDocument' failed to satisfy constraint: Member must not be null"), "{text}");
     }
 
@@ -597,14 +669,35 @@ mod tests {
         let p = params("Action=A&Tags.member.1.Key=a%2Ab&Tags.member.1.Value=v");
         let mut input = Input::new(&p);
         input.tags("Tags", false);
-        assert!(message(input.finish()).contains("Value 'a*b' at 'tags.1.member.key'"));
+        // IAM leaves the tag's text out (recorded AWS answers).
+        assert_eq!(
+            message(input.finish()),
+            "1 validation error detected: Value at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+"
+        );
+
+        let p = params("Action=A&TagKeys.member.1=ok&TagKeys.member.2=NOWAY%21");
+        let mut input = Input::new(&p);
+        input.tag_keys("TagKeys");
+        assert_eq!(
+            message(input.finish()),
+            "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+, Member must not be null]"
+        );
 
         let dup = [Tag::new("Env", "a"), Tag::new("env", "b")];
         assert_eq!(
-            reject_reserved_or_duplicate_keys(&dup)
+            reject_reserved_or_duplicate_keys(&dup, KeyCase::Insensitive)
                 .expect_err("duplicate")
                 .message,
             "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+        );
+        // Managed policies: `Env` and `env` are two keys; the same key twice is refused.
+        assert!(reject_reserved_or_duplicate_keys(&dup, KeyCase::Sensitive).is_ok());
+        let same = [Tag::new("0", ""), Tag::new("0", "")];
+        assert_eq!(
+            reject_reserved_or_duplicate_keys(&same, KeyCase::Sensitive)
+                .expect_err("duplicate")
+                .message,
+            "Duplicate tag keys found."
         );
     }
 

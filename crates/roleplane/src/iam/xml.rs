@@ -13,8 +13,12 @@ pub fn date(t: OffsetDateTime) -> Iso8601 {
 /// Which operation a role is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoleView {
-    /// CreateRole: no MaxSessionDuration, no RoleLastUsed.
+    /// CreateRole: no Description, MaxSessionDuration or RoleLastUsed (recorded AWS answers:
+    /// LocalStack's test_iam_roles.py create-role-with-boundary, create-role-N).
     Created,
+    /// UpdateRoleDescription: the Description, but no MaxSessionDuration or RoleLastUsed
+    /// (recorded: test_update_role, update-role-description-response).
+    DescriptionUpdated,
     /// GetRole, UpdateRoleDescription: everything, `RoleLastUsed` even when empty.
     Full,
     /// ListRoles: no PermissionsBoundary, Tags or RoleLastUsed.
@@ -36,8 +40,10 @@ pub fn role(x: &mut XmlWriter, role: &Role, view: RoleView) {
     if view == RoleView::InProfile {
         return;
     }
-    x.opt_elem("Description", role.description.as_deref());
     if view != RoleView::Created {
+        x.opt_elem("Description", role.description.as_deref());
+    }
+    if matches!(view, RoleView::Full | RoleView::Listed) {
         x.elem("MaxSessionDuration", role.max_session_duration);
     }
     if view != RoleView::Listed {
@@ -121,7 +127,19 @@ pub fn instance_profile(x: &mut XmlWriter, profile: &InstanceProfile, tags_membe
     tags_member.write(x, &profile.tags);
 }
 
-pub fn managed_policy(x: &mut XmlWriter, policy: &ManagedPolicy, tags_member: TagsMember) {
+/// Which operation a managed policy is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyView {
+    /// CreatePolicy: tags when given, no Description (recorded AWS answer:
+    /// LocalStack's test_iam_policies.py test_policy_tag_lifecycle, create-with-tags).
+    Created,
+    /// GetPolicy: the Description and `<Tags>` even when empty.
+    Full,
+    /// ListPolicies: neither Description nor Tags (the `Policy` type's documentation).
+    Listed,
+}
+
+pub fn managed_policy(x: &mut XmlWriter, policy: &ManagedPolicy, view: PolicyView) {
     x.elem("PolicyName", &policy.name)
         .elem("PolicyId", &policy.id)
         .elem("Arn", &policy.arn)
@@ -132,10 +150,17 @@ pub fn managed_policy(x: &mut XmlWriter, policy: &ManagedPolicy, tags_member: Ta
             "PermissionsBoundaryUsageCount",
             policy.permissions_boundary_usage_count,
         )
-        .elem("IsAttachable", true)
-        .opt_elem("Description", policy.description.as_deref())
-        .elem("CreateDate", date(policy.created))
+        .elem("IsAttachable", true);
+    if view == PolicyView::Full {
+        x.opt_elem("Description", policy.description.as_deref());
+    }
+    x.elem("CreateDate", date(policy.created))
         .elem("UpdateDate", date(policy.updated));
+    let tags_member = match view {
+        PolicyView::Created => TagsMember::IfAny,
+        PolicyView::Full => TagsMember::Always,
+        PolicyView::Listed => TagsMember::Never,
+    };
     tags_member.write(x, &policy.tags);
 }
 
@@ -196,6 +221,59 @@ mod tests {
              <Arn>arn:aws:iam::123456789012:role/s3access</Arn><CreateDate>2026-01-02T03:04:05Z</CreateDate>\
              <AssumeRolePolicyDocument>%7B%22Version%22%3A%222012-10-17%22%7D</AssumeRolePolicyDocument>"
         );
+    }
+
+    #[test]
+    fn create_and_description_update_answers_leave_out_what_aws_leaves_out() {
+        let mut r = sample_role();
+        r.description = Some("d".into());
+        let written = |view| {
+            let mut x = XmlWriter::new();
+            role(&mut x, &r, view);
+            x.into_string()
+        };
+        let created = written(RoleView::Created);
+        assert!(!created.contains("Description"), "{created}");
+        let updated = written(RoleView::DescriptionUpdated);
+        assert!(
+            updated.ends_with("</AssumeRolePolicyDocument><Description>d</Description>"),
+            "{updated}"
+        );
+        assert!(
+            written(RoleView::Full).contains("<Description>d</Description><MaxSessionDuration>")
+        );
+        assert!(
+            written(RoleView::Listed).contains("<Description>d</Description><MaxSessionDuration>")
+        );
+    }
+
+    #[test]
+    fn policy_description_only_in_get_policy() {
+        let policy = ManagedPolicy {
+            account_id: "123456789012".into(),
+            id: "ANPAEXAMPLE0000000001".into(),
+            name: "p".into(),
+            path: "/".into(),
+            arn: "arn:aws:iam::123456789012:policy/p".into(),
+            default_version_id: "v1".into(),
+            attachment_count: 0,
+            permissions_boundary_usage_count: 0,
+            description: Some("testing".into()),
+            created: datetime!(2026-01-02 03:04:05 UTC),
+            updated: datetime!(2026-01-02 03:04:05 UTC),
+            tags: Vec::new(),
+        };
+        let written = |view| {
+            let mut x = XmlWriter::new();
+            managed_policy(&mut x, &policy, view);
+            x.into_string()
+        };
+        assert!(!written(PolicyView::Created).contains("Description"));
+        assert!(!written(PolicyView::Listed).contains("Description"));
+        assert!(written(PolicyView::Full).contains(
+            "<IsAttachable>true</IsAttachable><Description>testing</Description><CreateDate>"
+        ));
+        assert!(written(PolicyView::Full).ends_with("<Tags></Tags>"));
     }
 
     #[test]

@@ -186,8 +186,9 @@ pub async fn assume_role<S: Store>(call: &Call<'_, S>) -> Result<String, AwsErro
 /// `arn:aws:iam::ACCOUNT:role/PATH/NAME` → the role, if it exists at exactly that ARN.
 async fn find_role<S: Store>(call: &Call<'_, S>, role_arn: &str) -> Result<Role, AwsError> {
     let Some((account, name)) = parse_role_arn(role_arn) else {
-        // UNCONFIRMED wording beyond the code; seen in public STS error logs.
-        return Err(AwsError::validation("Request ARN is invalid"));
+        // Recorded AWS answers (LocalStack's test_sts.py, test_sts_invalid_parameters):
+        // `nothing-valid-in-here is invalid`, `arn:a:a::aaaaaaaaaa: is invalid`.
+        return Err(AwsError::validation(format!("{role_arn} is invalid")));
     };
     match call.app.store().role_by_name(account, name).await {
         Ok(role) if role.arn == role_arn => Ok(role),
@@ -374,12 +375,11 @@ fn session_tags(
     }
     for tag in &request.tags {
         if transitive.iter().any(|k| k.eq_ignore_ascii_case(tag.key)) {
-            // UNCONFIRMED code and wording; AWS documents that the call fails (IAM UG
-            // id_session-tags, "Chaining roles with session tags").
-            return Err(AwsError::invalid_parameter_value(format!(
-                "The session tag {} cannot override a transitive tag of the calling session.",
-                tag.key
-            )));
+            // Recorded AWS answer (test_sts.py, test_iam_role_chaining_override_transitive_tags).
+            return Err(AwsError::invalid_parameter_value(
+                "One of the specified transitive tag keys can't be set because it conflicts \
+                 with a transitive tag key from the calling session.",
+            ));
         }
         if request
             .tags
@@ -397,10 +397,10 @@ fn session_tags(
     }
     for key in &request.transitive_tag_keys {
         if !request.tags.iter().any(|t| t.key.eq_ignore_ascii_case(key)) {
-            // UNCONFIRMED wording: a transitive key must name one of the session tags.
-            return Err(AwsError::invalid_parameter_value(format!(
-                "The transitive tag key {key} is not one of the session tags."
-            )));
+            // Recorded AWS answer (test_sts.py, test_assume_role_tag_validation).
+            return Err(AwsError::invalid_parameter_value(
+                "The specified transitive tag key must be included in the requested tags.",
+            ));
         }
         transitive.push((*key).to_owned());
     }

@@ -598,6 +598,39 @@ async fn session_tags_need_tag_session_and_flow_transitively() {
         .await
         .unwrap_err();
     assert_eq!(err.status, 400);
+    // AWS's recorded wording (LocalStack's test_sts.py, transitive tag cases).
+    assert_eq!(
+        (err.code.as_ref(), err.message.as_str()),
+        (
+            "InvalidParameterValue",
+            "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session."
+        )
+    );
+    assert_error(
+        f.assume(
+            &admin,
+            &format!(
+                "{}&RoleSessionName=tt&Tags.member.1.Key=team&Tags.member.1.Value=blue&TransitiveTagKeys.member.1=InvalidKey",
+                role_arn_param(&arn)
+            ),
+        )
+        .await,
+        "InvalidParameterValue",
+        400,
+        "The specified transitive tag key must be included in the requested tags.",
+    );
+    for bad in ["nothing-valid-in-here", "arn:a:a::aaaaaaaaaa:"] {
+        assert_error(
+            f.assume(
+                &admin,
+                &format!("&RoleArn={}&RoleSessionName=tt", urlencode(bad)),
+            )
+            .await,
+            "ValidationError",
+            400,
+            &format!("{bad} is invalid"),
+        );
+    }
 }
 
 #[tokio::test]

@@ -312,7 +312,12 @@ pub(super) async fn set_default_version(
     version_id: &str,
 ) -> Result<()> {
     let mut tx = begin_write(pool).await?;
-    let policy = head(&mut tx, account, arn).await?;
+    // A missing policy is a missing version of it, as IAM words it (recorded AWS answer:
+    // `Policy ARN version v1 does not exist or is not attachable.`).
+    let policy = match head(&mut tx, account, arn).await {
+        Err(StoreError::NotFound { .. }) => return Err(version_not_found(arn, version_id)),
+        other => other?,
+    };
     let exists: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM policy_versions WHERE policy_id = $1 AND version_id = $2",
     )

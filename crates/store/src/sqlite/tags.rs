@@ -48,7 +48,20 @@ async fn resolve(
         .ok_or_else(|| StoreError::not_found(missing_kind, missing_name))
 }
 
-/// Upserts tags inside the caller's transaction.
+/// What the `key_lower` column holds for a tag key: the folded key where keys are
+/// case-insensitive (roles, users, instance profiles), the key itself for managed policies,
+/// whose tag keys AWS treats as case-sensitive (`a` and `A` are two tags; recorded answers in
+/// LocalStack's test_iam_policies.py, test_policy_tag_operations; migration 0013).
+fn key_index(kind: &str, key: &str) -> String {
+    if kind == "policy" {
+        key.to_owned()
+    } else {
+        fold(key)
+    }
+}
+
+/// Upserts tags inside the caller's transaction; a new key goes last, a key already there
+/// keeps its place.
 pub(super) async fn insert(
     conn: &mut SqliteConnection,
     account: &str,
@@ -63,7 +76,7 @@ pub(super) async fn insert(
              ON CONFLICT (entity_id, key_lower) DO UPDATE SET key = excluded.key, value = excluded.value",
         )
         .bind(entity_id)
-        .bind(fold(&tag.key))
+        .bind(key_index(kind, &tag.key))
         .bind(account)
         .bind(kind)
         .bind(&tag.key)
@@ -74,10 +87,10 @@ pub(super) async fn insert(
     Ok(())
 }
 
-/// The tags of an entity, by key.
+/// The tags of an entity in the order they were first added (an upsert keeps its row).
 pub(super) async fn load(conn: &mut SqliteConnection, entity_id: &str) -> Result<Vec<Tag>> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT key, value FROM tags WHERE entity_id = $1 ORDER BY key_lower")
+        sqlx::query_as("SELECT key, value FROM tags WHERE entity_id = $1 ORDER BY rowid")
             .bind(entity_id)
             .fetch_all(&mut *conn)
             .await?;
@@ -116,11 +129,11 @@ pub(super) async fn untag(
     keys: &[String],
 ) -> Result<()> {
     let mut tx = begin_write(pool).await?;
-    let (entity_id, _) = resolve(&mut tx, account, entity).await?;
+    let (entity_id, kind) = resolve(&mut tx, account, entity).await?;
     for key in keys {
         sqlx::query("DELETE FROM tags WHERE entity_id = $1 AND key_lower = $2")
             .bind(&entity_id)
-            .bind(fold(key))
+            .bind(key_index(kind, key))
             .execute(&mut *tx)
             .await?;
     }
