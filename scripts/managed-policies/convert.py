@@ -28,7 +28,12 @@ PREFIX = "arn:aws:iam::aws:policy"
 
 def compress(data: bytes) -> bytes:
     return subprocess.run(
-        ["zstd", "-19", "-q", "-c", "--no-check"], input=data, capture_output=True, check=True
+        # The pledged size goes into the frame header, so a reader can decode in one pass into
+        # a buffer of that size (no window buffer).
+        ["zstd", "-19", "-q", "-c", "--no-check", f"--stream-size={len(data)}"],
+        input=data,
+        capture_output=True,
+        check=True,
     ).stdout
 
 

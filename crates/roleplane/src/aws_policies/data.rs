@@ -2,7 +2,6 @@
 //! it): a metadata frame read whole on first use, and one zstd frame per policy holding its
 //! distinct documents, read only when one of them is needed.
 
-use std::io::Read;
 use std::ops::Range;
 
 use time::OffsetDateTime;
@@ -111,11 +110,12 @@ pub fn documents(file: &[u8], frame: &Range<usize>) -> Result<Vec<String>, Strin
 }
 
 fn decompress(frame: &[u8]) -> Result<Vec<u8>, String> {
-    let decoder = zstd::stream::read::Decoder::new(frame).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    decoder
-        .take(MAX_FRAME)
-        .read_to_end(&mut out)
-        .map_err(|e| e.to_string())?;
-    Ok(out)
+    // One pass into a buffer of the size the frame header states: no window buffer, so the
+    // only memory left behind is what the caller keeps.
+    let size = zstd::zstd_safe::get_frame_content_size(frame)
+        .ok()
+        .flatten()
+        .filter(|&size| size <= MAX_FRAME)
+        .ok_or("a frame without a size, or too large")?;
+    zstd::bulk::decompress(frame, size as usize).map_err(|e| e.to_string())
 }

@@ -61,7 +61,9 @@ pub struct AwsPolicy {
     pub default_version_id: String,
     versions: Vec<data::Version>,
     frame: std::ops::Range<usize>,
-    documents: OnceLock<Vec<String>>,
+    /// Only the default version's document is kept: the others (ReadOnlyAccess has over a
+    /// hundred versions of ~100 KiB) are decoded again when asked for, which is rare.
+    default_document: OnceLock<Option<String>>,
     default_policy: OnceLock<Option<Policy>>,
 }
 
@@ -90,7 +92,7 @@ impl Catalog {
                     default_version_id: entry.default_version_id,
                     versions: entry.versions,
                     frame: entry.frame,
-                    documents: OnceLock::new(),
+                    default_document: OnceLock::new(),
                     default_policy: OnceLock::new(),
                 }
             })
@@ -157,27 +159,38 @@ impl AwsPolicy {
 
     /// Every recorded version, newest first (as ListPolicyVersions lists them).
     pub fn versions(&self) -> Vec<PolicyVersion> {
+        let documents = self.documents();
         self.versions
             .iter()
             .rev()
-            .filter_map(|v| self.version_of(v))
+            .filter_map(|v| self.version_of(v, &documents))
             .collect()
     }
 
     pub fn version(&self, version_id: &str) -> Option<PolicyVersion> {
-        self.versions
-            .iter()
-            .find(|v| v.id == version_id)
-            .and_then(|v| self.version_of(v))
+        let version = self.versions.iter().find(|v| v.id == version_id)?;
+        if version.id == self.default_version_id {
+            return Some(PolicyVersion {
+                version_id: version.id.clone(),
+                document: self.default_document()?.to_owned(),
+                is_default: true,
+                created: version.created,
+            });
+        }
+        self.version_of(version, &self.documents())
     }
 
-    /// The default version's document text.
+    /// The default version's document text, decoded once.
     pub fn default_document(&self) -> Option<&str> {
-        let version = self
-            .versions
-            .iter()
-            .find(|v| v.id == self.default_version_id)?;
-        self.documents().get(version.document).map(String::as_str)
+        self.default_document
+            .get_or_init(|| {
+                let version = self
+                    .versions
+                    .iter()
+                    .find(|v| v.id == self.default_version_id)?;
+                self.documents().into_iter().nth(version.document)
+            })
+            .as_deref()
     }
 
     /// The default version parsed as an identity policy (also what a boundary is), once.
@@ -190,21 +203,20 @@ impl AwsPolicy {
             .as_ref()
     }
 
-    fn version_of(&self, version: &data::Version) -> Option<PolicyVersion> {
+    fn version_of(&self, version: &data::Version, documents: &[String]) -> Option<PolicyVersion> {
         Some(PolicyVersion {
             version_id: version.id.clone(),
-            document: self.documents().get(version.document)?.clone(),
+            document: documents.get(version.document)?.clone(),
             is_default: version.id == self.default_version_id,
             created: version.created,
         })
     }
 
-    fn documents(&self) -> &[String] {
-        self.documents.get_or_init(|| {
-            data::documents(DATA, &self.frame).unwrap_or_else(|e| {
-                tracing::error!(error = %e, policy = %self.arn, "an AWS managed policy's documents do not decode");
-                Vec::new()
-            })
+    /// Every document of the policy, decoded from its frame (not kept).
+    fn documents(&self) -> Vec<String> {
+        data::documents(DATA, &self.frame).unwrap_or_else(|e| {
+            tracing::error!(error = %e, policy = %self.arn, "an AWS managed policy's documents do not decode");
+            Vec::new()
         })
     }
 }
