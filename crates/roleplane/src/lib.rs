@@ -2,6 +2,7 @@
 
 pub mod analyzer;
 pub mod audit;
+pub mod aws_policies;
 pub mod cli;
 pub mod cloudtrail;
 pub mod config;

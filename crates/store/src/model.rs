@@ -288,6 +288,16 @@ pub struct PolicyVersion {
     pub created: OffsetDateTime,
 }
 
+/// How one account uses an AWS managed policy (which the store knows by ARN only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsPolicyUsage {
+    pub arn: String,
+    /// Roles and users of the account it is attached to.
+    pub attachments: u32,
+    /// Roles and users of the account it bounds.
+    pub boundaries: u32,
+}
+
 /// A managed policy as listed under a role or user (ListAttached*Policies).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachedPolicy {

@@ -27,12 +27,12 @@ use time::OffsetDateTime;
 use crate::error::Result;
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
-    AttachedPolicy, Changes, DeploymentKey, Ec2Resource, IdentityPolicies, InlinePolicy, Instance,
-    InstanceProfile, InstanceQuery, KeyPair, ManagedPolicy, MetadataDefaults, MetadataOptions,
-    NewAccessKey, NewDeploymentKey, NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole,
-    NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation,
-    ResourceTag, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, TagRemoval, Taggable,
-    TokenKey, User,
+    AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource, IdentityPolicies,
+    InlinePolicy, Instance, InstanceProfile, InstanceQuery, KeyPair, ManagedPolicy,
+    MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey, NewInstanceProfile,
+    NewKeyPair, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal,
+    PrincipalBinding, ProfileRef, Reservation, ResourceTag, Role, RoleUpdate, RoleUse, StateChange,
+    StateRequest, Tag, TagRemoval, Taggable, TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
 use crate::s3::{
@@ -267,7 +267,9 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<()>> + Send;
     /// Attaching an attached policy again succeeds and changes nothing. Fails with
     /// `LimitExceeded` past [`MANAGED_POLICIES_PER_PRINCIPAL`]; the policy must belong to the
-    /// principal's account.
+    /// principal's account, or be an AWS managed policy (`arn:…:iam::aws:policy/…`), which the
+    /// store knows by ARN only: the caller checks that one exists before attaching it (the
+    /// same holds for permissions boundaries).
     fn attach_policy(
         &self,
         account: &str,
@@ -280,6 +282,12 @@ pub trait Store: Clone + Send + Sync + 'static {
         principal: Principal<'_>,
         arn: &str,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// The AWS managed policies the account uses, with their attachment and boundary counts in
+    /// this account (policies it does not use are left out), sorted by ARN.
+    fn aws_policy_usage(
+        &self,
+        account: &str,
+    ) -> impl Future<Output = Result<Vec<AwsPolicyUsage>>> + Send;
     /// Sorted by policy name; the path prefix applies to the policies' paths.
     fn list_attached_policies(
         &self,

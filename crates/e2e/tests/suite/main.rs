@@ -8,6 +8,7 @@ mod audit;
 mod audit_cap;
 mod audit_durability;
 mod auth_scope;
+mod aws_managed_policies;
 mod connections;
 mod disk_full;
 mod ec2;

@@ -5,6 +5,7 @@ use protocol::AwsError;
 use store::{EntityKind, ManagedPolicy, NewPolicy, Store};
 
 use super::access::{Located, authorize, request_tags};
+use super::aws_managed::{self, Write};
 use super::paging;
 use super::validate::{Input, KeyCase, LONG_NAME, reject_reserved_or_duplicate_keys};
 use super::xml::{self, PolicyView};
@@ -12,8 +13,8 @@ use super::{Reply, account, arn, documents, done, respond, store_error};
 use crate::request::Call;
 
 /// Finds a managed policy by ARN for an operation on it, in the caller's account only: a policy
-/// of another account is never read (the operation is refused as AWS refuses it), and the
-/// read-only `aws` namespace holds nothing yet, so its ARNs are simply missing.
+/// of another account is never read (the operation is refused as AWS refuses it). The read-only
+/// `aws` namespace is the catalogue of AWS managed policies (`aws_managed`).
 pub async fn locate<S: Store>(
     call: &Call<'_, S>,
     policy_arn: &str,
@@ -26,12 +27,20 @@ pub async fn locate<S: Store>(
             EntityKind::Policy,
         ));
     }
-    let found = call.app.store().policy(account(call), policy_arn).await;
+    let found = match owner == AWS_NAMESPACE {
+        true => aws_managed::policy(call, policy_arn).await,
+        false => call.app.store().policy(account(call), policy_arn).await,
+    };
     Located::new(found, policy_arn.to_owned())
 }
 
 /// The account field of AWS managed policies' ARNs.
-const AWS_NAMESPACE: &str = "aws";
+const AWS_NAMESPACE: &str = crate::aws_policies::NAMESPACE;
+
+/// Whether the ARN names a policy of AWS's read-only namespace.
+fn is_aws(policy_arn: &str) -> bool {
+    owning_account(policy_arn).is_ok_and(|owner| owner == AWS_NAMESPACE)
+}
 
 /// The account a policy ARN names. IAM refuses a policy ARN it cannot read before looking
 /// anything up (`InvalidInput`, `ARN x is not valid.`).
@@ -128,10 +137,12 @@ pub async fn delete<S: Store>(call: &Call<'_, S>) -> Reply {
     let mut input = Input::new(call.input);
     let policy_arn = input.arn("PolicyArn");
     input.finish()?;
-    locate(call, policy_arn)
-        .await?
-        .authorize(call, Vec::new())
-        .await?;
+    let located = locate(call, policy_arn).await?;
+    if is_aws(policy_arn) {
+        located.authorize_only(call, Vec::new()).await?;
+        return Err(aws_managed::refuse(Write::Delete));
+    }
+    located.authorize(call, Vec::new()).await?;
     call.app
         .store()
         .delete_policy(account(call), policy_arn)
@@ -152,28 +163,37 @@ pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
     let query = input.list_query(prefix);
     input.finish()?;
     authorize(call, &arn(call, "policy", prefix, ""), Vec::new()).await?;
-    // AWS managed policies are not served here, so Scope=AWS lists nothing.
-    let mut page = if scope == Some("AWS") {
-        store::Page {
-            items: Vec::new(),
-            next_marker: None,
-        }
-    } else {
-        call.app
-            .store()
-            .list_policies(account(call), &query, only_attached)
-            .await
-            .map_err(store_error)?
+    let filter = aws_managed::ListFilter {
+        path_prefix: prefix,
+        only_attached,
+        usage,
     };
-    // The usage filter narrows a page after the store cut it, so a page may come back short
-    // while still truncated, as IAM documents its own pages may.
-    match usage {
-        Some("PermissionsPolicy") => page.items.retain(|p| p.attachment_count > 0),
-        Some("PermissionsBoundary") => page
-            .items
-            .retain(|p| p.permissions_boundary_usage_count > 0),
-        _ => {}
-    }
+    let page = match scope {
+        Some("AWS") => aws_managed::list(call, &filter, &query).await?,
+        Some("Local") => local_page(call, &query, only_attached, usage).await?,
+        // All: the account's own policies first, then AWS's (as LocalStack's AWS-validated
+        // suite expects; AWS's own interleaving is not documented). A marker of the AWS part
+        // says so; any other marker is the local part's.
+        _ => match query.marker.as_deref().and_then(aws_managed::aws_marker) {
+            Some(_) => aws_managed::list(call, &filter, &query).await?,
+            None => {
+                let mut page = local_page(call, &query, only_attached, usage).await?;
+                if page.next_marker.is_none() && page.items.len() < query.max_items as usize {
+                    let rest = store::ListQuery {
+                        marker: None,
+                        max_items: query.max_items - page.items.len() as u32,
+                        ..query.clone()
+                    };
+                    let aws = aws_managed::list(call, &filter, &rest).await?;
+                    page.items.extend(aws.items);
+                    page.next_marker = aws.next_marker;
+                } else if page.next_marker.is_none() {
+                    page.next_marker = Some(aws_managed::FIRST_MARKER.to_owned());
+                }
+                page
+            }
+        },
+    };
     Ok(respond(call, |x| {
         x.list("Policies", "member", &page.items, |x, policy| {
             xml::managed_policy(x, policy, PolicyView::Listed)
@@ -188,10 +208,12 @@ pub async fn create_version<S: Store>(call: &Call<'_, S>) -> Reply {
     let document = input.document("PolicyDocument");
     let set_as_default = input.boolean("SetAsDefault").unwrap_or(false);
     input.finish()?;
-    locate(call, policy_arn)
-        .await?
-        .authorize(call, Vec::new())
-        .await?;
+    let located = locate(call, policy_arn).await?;
+    if is_aws(policy_arn) {
+        located.authorize_only(call, Vec::new()).await?;
+        return Err(aws_managed::refuse(Write::CreateVersion));
+    }
+    located.authorize(call, Vec::new()).await?;
     documents::managed(document)?;
     let version = call
         .app
@@ -210,12 +232,15 @@ pub async fn get_version<S: Store>(call: &Call<'_, S>) -> Reply {
     let version_id = input.version_id("VersionId");
     input.finish()?;
     authorize_on_policy(call, policy_arn).await?;
-    let version = call
-        .app
-        .store()
-        .policy_version(account(call), policy_arn, version_id)
-        .await
-        .map_err(store_error)?;
+    let version = match is_aws(policy_arn) {
+        true => aws_managed::version(policy_arn, version_id)?,
+        false => call
+            .app
+            .store()
+            .policy_version(account(call), policy_arn, version_id)
+            .await
+            .map_err(store_error)?,
+    };
     Ok(respond(call, |x| {
         x.node("PolicyVersion", |x| xml::policy_version(x, &version, true));
     }))
@@ -230,12 +255,15 @@ pub async fn list_versions<S: Store>(call: &Call<'_, S>) -> Reply {
         .await?
         .authorize(call, Vec::new())
         .await?;
-    let versions = call
-        .app
-        .store()
-        .list_policy_versions(account(call), policy_arn)
-        .await
-        .map_err(store_error)?;
+    let versions = match is_aws(policy_arn) {
+        true => aws_managed::published(policy_arn)?.versions(),
+        false => call
+            .app
+            .store()
+            .list_policy_versions(account(call), policy_arn)
+            .await
+            .map_err(store_error)?,
+    };
     let (versions, next) = paging::page(versions, &query)?;
     Ok(respond(call, |x| {
         x.list("Versions", "member", &versions, |x, version| {
@@ -251,6 +279,9 @@ pub async fn delete_version<S: Store>(call: &Call<'_, S>) -> Reply {
     let version_id = input.version_id("VersionId");
     input.finish()?;
     authorize_on_policy(call, policy_arn).await?;
+    if is_aws(policy_arn) {
+        return Err(aws_managed::refuse(Write::DeleteVersion));
+    }
     call.app
         .store()
         .delete_policy_version(account(call), policy_arn, version_id)
@@ -265,6 +296,9 @@ pub async fn set_default_version<S: Store>(call: &Call<'_, S>) -> Reply {
     let version_id = input.version_id("VersionId");
     input.finish()?;
     authorize_on_policy(call, policy_arn).await?;
+    if is_aws(policy_arn) {
+        return Err(aws_managed::refuse(Write::SetDefaultVersion));
+    }
     call.app
         .store()
         .set_default_policy_version(account(call), policy_arn, version_id)
@@ -284,6 +318,30 @@ async fn authorize_on_policy<S: Store>(
         .await?
         .authorize_only(call, Vec::new())
         .await
+}
+
+/// The account's own policies, narrowed by the usage filter after the store cut the page, so
+/// a page may come back short while still truncated, as IAM documents its own pages may.
+async fn local_page<S: Store>(
+    call: &Call<'_, S>,
+    query: &store::ListQuery,
+    only_attached: bool,
+    usage: Option<&str>,
+) -> Result<store::Page<ManagedPolicy>, AwsError> {
+    let mut page = call
+        .app
+        .store()
+        .list_policies(account(call), query, only_attached)
+        .await
+        .map_err(store_error)?;
+    match usage {
+        Some("PermissionsPolicy") => page.items.retain(|p| p.attachment_count > 0),
+        Some("PermissionsBoundary") => page
+            .items
+            .retain(|p| p.permissions_boundary_usage_count > 0),
+        _ => {}
+    }
+    Ok(page)
 }
 
 #[cfg(test)]

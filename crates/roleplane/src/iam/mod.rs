@@ -8,6 +8,7 @@
 //! [`xml`] writes the response shapes.
 
 mod access;
+mod aws_managed;
 mod documents;
 mod instance_profiles;
 mod listing;

@@ -2,9 +2,10 @@
 //! the permissions boundary. One function per operation, parameterised by [`Kind`].
 
 use protocol::{AwsError, UrlEncoded};
-use store::{InlinePolicy, Principal, Store};
+use store::{EntityKind, InlinePolicy, Principal, Store};
 
 use super::access::{Located, Resource, single};
+use super::aws_managed;
 use super::documents::{self, ROLE_INLINE_QUOTA, USER_INLINE_QUOTA};
 use super::validate::{Input, LONG_NAME, Name, SHORT_NAME};
 use super::{Reply, account, done, managed_policies, respond, roles, store_error, users};
@@ -187,6 +188,7 @@ pub async fn attach<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
         .await?
         .authorize(call, context)
         .await?;
+    aws_managed::require_exists(policy_arn, EntityKind::AttachablePolicy)?;
     call.app
         .store()
         .attach_policy(account(call), kind.principal(name), policy_arn)
@@ -249,6 +251,7 @@ pub async fn put_boundary<S: Store>(call: &Call<'_, S>, kind: Kind) -> Reply {
         .await?
         .authorize(call, context)
         .await?;
+    aws_managed::require_exists(boundary, EntityKind::PermissionsBoundary)?;
     set_boundary(call, kind, name, Some(boundary)).await?;
     done(call)
 }

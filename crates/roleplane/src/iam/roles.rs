@@ -38,6 +38,9 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
     }
     authorize(call, &arn(call, "role", path, name), context).await?;
     let trust_principals = trust::bind(call, &documents::trust(document)?).await?;
+    if let Some(boundary) = boundary {
+        super::aws_managed::require_exists(boundary, store::EntityKind::PermissionsBoundary)?;
+    }
 
     let role = call
         .app

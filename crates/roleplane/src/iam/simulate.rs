@@ -379,11 +379,15 @@ async fn identity_policies<S: Store>(
     call: &Call<'_, S>,
     principal_id: &str,
 ) -> Result<IdentityPolicies, AwsError> {
-    call.app
+    let mut stored = call
+        .app
         .store()
         .identity_policies(principal_id)
         .await
-        .map_err(store_error)
+        .map_err(store_error)?;
+    // The store keeps AWS managed policies' ARNs only; their documents come from the catalogue.
+    crate::aws_policies::resolve(&mut stored);
+    Ok(stored)
 }
 
 /// The stored inline and attached policies, each parsed as its kind (as `server::authz` does).

@@ -53,6 +53,9 @@ pub async fn create<S: Store>(call: &Call<'_, S>) -> Reply {
         context.push(single("iam:PermissionsBoundary", boundary));
     }
     authorize(call, &arn(call, "user", path, name), context).await?;
+    if let Some(boundary) = boundary {
+        super::aws_managed::require_exists(boundary, store::EntityKind::PermissionsBoundary)?;
+    }
     let user = call
         .app
         .store()

@@ -21,6 +21,7 @@ use time::format_description::well_known::Rfc3339;
 use super::auth::Identity;
 use super::policy_cache::IdentityPolicySet;
 use super::{App, Call};
+use crate::aws_policies;
 use crate::credentials::SessionPrincipal;
 
 /// One authorization question beyond the plain (action, resource) pair.
@@ -178,7 +179,8 @@ async fn read_identity<S: Store, I: Sync>(
     call: &Call<'_, S, I>,
     principal_id: &str,
 ) -> Result<IdentityPolicySet, AwsError> {
-    let stored: IdentityPolicies = match call.app.store().identity_policies(principal_id).await {
+    let mut stored: IdentityPolicies = match call.app.store().identity_policies(principal_id).await
+    {
         Ok(stored) => stored,
         // A session outliving its role or user (deleted, perhaps recreated under the same name
         // with a new ID) has no permissions left: every call it makes is denied as AWS denies
@@ -189,6 +191,13 @@ async fn read_identity<S: Store, I: Sync>(
             return Err(AwsError::internal(protocol::Protocol::AwsQuery));
         }
     };
+    // AWS managed policies come parsed from their catalogue: the store keeps their ARNs only.
+    let aws = stored
+        .managed
+        .iter()
+        .filter_map(|m| aws_policies::get(&m.arn)?.default_policy().cloned())
+        .collect::<Vec<_>>();
+    aws_policies::resolve(&mut stored);
     // Inline and managed documents follow different Version rules, so each parses as its kind.
     let documents = stored
         .inline
@@ -198,11 +207,13 @@ async fn read_identity<S: Store, I: Sync>(
             stored
                 .managed
                 .iter()
+                .filter(|m| !aws_policies::in_namespace(&m.arn))
                 .filter_map(|m| Some((m.document.as_deref()?, PolicyKind::Identity))),
         );
     // Stored documents were validated when written; one that no longer parses grants nothing.
     let identity = documents
         .filter_map(|(doc, kind)| Policy::parse(doc, kind).ok())
+        .chain(aws)
         .collect();
     // An unresolvable or unparsable boundary denies everything rather than vanishing.
     let boundary = stored.permissions_boundary.map(|boundary| {

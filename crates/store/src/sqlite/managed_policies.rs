@@ -3,13 +3,13 @@
 
 use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
 
-use super::rows::{POLICY_COLUMNS, PolicyRow, principal_id, require_row};
+use super::rows::{POLICY_COLUMNS, PolicyRow, is_aws_managed, principal_id, require_row};
 use super::{begin_write, fold, from_ms, is_unique_violation, now_ms, tags};
 use crate::error::{Conflict, EntityKind, Quota, Result, StoreError};
 use crate::ids;
 use crate::model::{
-    AttachedPolicy, IdentityPolicies, InlinePolicy, ManagedDocument, ManagedPolicy, NewPolicy,
-    PolicyVersion, Principal,
+    AttachedPolicy, AwsPolicyUsage, IdentityPolicies, InlinePolicy, ManagedDocument, ManagedPolicy,
+    NewPolicy, PolicyVersion, Principal,
 };
 use crate::page::{ListQuery, Page};
 use crate::store::{MANAGED_POLICIES_PER_PRINCIPAL, VERSIONS_PER_POLICY};
@@ -369,25 +369,34 @@ pub(super) async fn attach(
 ) -> Result<()> {
     let mut tx = begin_write(pool).await?;
     let owner = principal_id(&mut tx, account, principal).await?;
-    let policy_id: String = sqlx::query_scalar(
-        "SELECT policy_id FROM managed_policies WHERE arn = $1 AND account_id = $2",
-    )
-    .bind(arn)
-    .bind(account)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| StoreError::not_found(EntityKind::AttachablePolicy, arn))?;
-    let (attached, already): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN policy_id = $2 THEN 1 ELSE 0 END), 0) \
-         FROM policy_attachments WHERE principal_id = $1",
-    )
-    .bind(&owner)
-    .bind(&policy_id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let already: i64 = if is_aws_managed(arn) {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM aws_policy_attachments WHERE principal_id = $1 AND policy_arn = $2",
+        )
+        .bind(&owner)
+        .bind(arn)
+        .fetch_one(&mut *tx)
+        .await?
+    } else {
+        let policy_id = customer_policy_id(&mut tx, account, arn).await?;
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM policy_attachments WHERE principal_id = $1 AND policy_id = $2",
+        )
+        .bind(&owner)
+        .bind(&policy_id)
+        .fetch_one(&mut *tx)
+        .await?
+    };
     if already > 0 {
         return Ok(()); // AWS treats a repeated attach as success.
     }
+    let attached: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM policy_attachments WHERE principal_id = $1) \
+         + (SELECT COUNT(*) FROM aws_policy_attachments WHERE principal_id = $1)",
+    )
+    .bind(&owner)
+    .fetch_one(&mut *tx)
+    .await?;
     if attached >= MANAGED_POLICIES_PER_PRINCIPAL as i64 {
         let quota = match principal {
             Principal::Role(_) => Quota::PoliciesPerRole(MANAGED_POLICIES_PER_PRINCIPAL),
@@ -395,16 +404,49 @@ pub(super) async fn attach(
         };
         return Err(StoreError::limit(quota));
     }
-    sqlx::query(
-        "INSERT INTO policy_attachments (principal_id, policy_id, account_id) VALUES ($1, $2, $3)",
-    )
-    .bind(&owner)
-    .bind(&policy_id)
-    .bind(account)
-    .execute(&mut *tx)
-    .await?;
+    if is_aws_managed(arn) {
+        // The name and path are the ARN's last segment and what precedes it after `policy`.
+        let resource = arn.split_once(":policy").map_or("/", |(_, r)| r);
+        let (path, name) = resource.rsplit_once('/').unwrap_or(("", resource));
+        sqlx::query(
+            "INSERT INTO aws_policy_attachments (principal_id, account_id, policy_arn, \
+             policy_name, name_lower, path) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&owner)
+        .bind(account)
+        .bind(arn)
+        .bind(name)
+        .bind(fold(name))
+        .bind(format!("{path}/"))
+        .execute(&mut *tx)
+        .await?;
+    } else {
+        let policy_id = customer_policy_id(&mut tx, account, arn).await?;
+        sqlx::query(
+            "INSERT INTO policy_attachments (principal_id, policy_id, account_id) \
+             VALUES ($1, $2, $3)",
+        )
+        .bind(&owner)
+        .bind(&policy_id)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
+}
+
+async fn customer_policy_id(
+    conn: &mut SqliteConnection,
+    account: &str,
+    arn: &str,
+) -> Result<String> {
+    sqlx::query_scalar("SELECT policy_id FROM managed_policies WHERE arn = $1 AND account_id = $2")
+        .bind(arn)
+        .bind(account)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::not_found(EntityKind::AttachablePolicy, arn))
 }
 
 pub(super) async fn detach(
@@ -415,15 +457,22 @@ pub(super) async fn detach(
 ) -> Result<()> {
     let mut tx = begin_write(pool).await?;
     let owner = principal_id(&mut tx, account, principal).await?;
-    let result = sqlx::query(
-        "DELETE FROM policy_attachments WHERE principal_id = $1 \
-         AND policy_id = (SELECT policy_id FROM managed_policies WHERE account_id = $3 AND arn = $2)",
-    )
-    .bind(&owner)
-    .bind(arn)
-    .bind(account)
-    .execute(&mut *tx)
-    .await?;
+    let sql = match is_aws_managed(arn) {
+        true => {
+            "DELETE FROM aws_policy_attachments WHERE principal_id = $1 AND policy_arn = $2 \
+             AND account_id = $3"
+        }
+        false => {
+            "DELETE FROM policy_attachments WHERE principal_id = $1 AND policy_id = \
+             (SELECT policy_id FROM managed_policies WHERE account_id = $3 AND arn = $2)"
+        }
+    };
+    let result = sqlx::query(sql)
+        .bind(&owner)
+        .bind(arn)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
     require_row(result, EntityKind::Policy, arn)?;
     tx.commit().await?;
     Ok(())
@@ -439,10 +488,14 @@ pub(super) async fn list_attached(
     let mut conn = pool.acquire().await?;
     let owner = principal_id(&mut conn, account, principal).await?;
     let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT p.name, p.arn FROM policy_attachments a \
-         JOIN managed_policies p ON p.policy_id = a.policy_id \
-         WHERE a.principal_id = $1 AND substr(p.path, 1, length($2)) = $2 AND p.name_lower > $3 \
-         ORDER BY p.name_lower LIMIT $4",
+        "SELECT name, arn FROM ( \
+           SELECT p.name, p.arn, p.name_lower, p.path FROM policy_attachments a \
+           JOIN managed_policies p ON p.policy_id = a.policy_id WHERE a.principal_id = $1 \
+           UNION ALL \
+           SELECT policy_name, policy_arn, name_lower, path FROM aws_policy_attachments \
+           WHERE principal_id = $1) \
+         WHERE substr(path, 1, length($2)) = $2 AND name_lower > $3 \
+         ORDER BY name_lower LIMIT $4",
     )
     .bind(&owner)
     .bind(&query.path_prefix)
@@ -476,6 +529,8 @@ const IDENTITY_POLICIES_SQL: &str = "\
       JOIN managed_policies p ON p.policy_id = a.policy_id \
       JOIN policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version_id \
       WHERE a.principal_id = $1 \
+    UNION ALL \
+    SELECT 1, policy_arn, NULL, 0 FROM aws_policy_attachments WHERE principal_id = $1 \
     UNION ALL \
     SELECT 2, b.arn, v.document, 0 FROM ( \
         SELECT permissions_boundary_arn AS arn FROM roles WHERE role_id = $1 \
@@ -529,4 +584,33 @@ pub(super) async fn identity_policies(
         return Err(StoreError::not_found(kind, principal_id));
     }
     Ok(policies)
+}
+
+/// Per AWS managed policy the account uses: its attachments and the boundaries it sets, in this
+/// account only (AWS counts the caller's account alone).
+pub(super) async fn aws_policy_usage(
+    pool: &SqlitePool,
+    account: &str,
+) -> Result<Vec<AwsPolicyUsage>> {
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT arn, SUM(attached), SUM(bounds) FROM ( \
+           SELECT policy_arn AS arn, 1 AS attached, 0 AS bounds FROM aws_policy_attachments \
+           WHERE account_id = $1 \
+           UNION ALL SELECT permissions_boundary_arn, 0, 1 FROM roles \
+           WHERE account_id = $1 AND permissions_boundary_arn LIKE 'arn:%:iam::aws:policy/%' \
+           UNION ALL SELECT permissions_boundary_arn, 0, 1 FROM users \
+           WHERE account_id = $1 AND permissions_boundary_arn LIKE 'arn:%:iam::aws:policy/%') \
+         GROUP BY arn ORDER BY arn",
+    )
+    .bind(account)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(arn, attachments, boundaries)| AwsPolicyUsage {
+            arn,
+            attachments: u32::try_from(attachments).unwrap_or(u32::MAX),
+            boundaries: u32::try_from(boundaries).unwrap_or(u32::MAX),
+        })
+        .collect())
 }

@@ -47,12 +47,12 @@ use time::OffsetDateTime;
 use crate::error::Result;
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
-    AttachedPolicy, Changes, DeploymentKey, Ec2Resource, IdentityPolicies, InlinePolicy, Instance,
-    InstanceProfile, InstanceQuery, KeyPair, ManagedPolicy, MetadataDefaults, MetadataOptions,
-    NewAccessKey, NewDeploymentKey, NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole,
-    NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation,
-    ResourceTag, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, TagRemoval, Taggable,
-    TokenKey, Topic, User,
+    AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource, IdentityPolicies,
+    InlinePolicy, Instance, InstanceProfile, InstanceQuery, KeyPair, ManagedPolicy,
+    MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey, NewInstanceProfile,
+    NewKeyPair, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal,
+    PrincipalBinding, ProfileRef, Reservation, ResourceTag, Role, RoleUpdate, RoleUse, StateChange,
+    StateRequest, Tag, TagRemoval, Taggable, TokenKey, Topic, User,
 };
 use crate::page::{ListQuery, Page};
 use crate::s3::{
@@ -528,6 +528,10 @@ impl Store for SqliteStore {
     }
     async fn tags(&self, account: &str, entity: Taggable<'_>) -> Result<Vec<Tag>> {
         tags::list(&self.pool, account, entity).await
+    }
+
+    async fn aws_policy_usage(&self, account: &str) -> Result<Vec<AwsPolicyUsage>> {
+        managed_policies::aws_policy_usage(&self.pool, account).await
     }
 
     async fn identity_policies(&self, principal_id: &str) -> Result<IdentityPolicies> {

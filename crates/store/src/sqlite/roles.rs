@@ -193,7 +193,8 @@ pub(super) async fn delete(pool: &SqlitePool, account: &str, name: &str) -> Resu
             Conflict::InstanceProfileMembership,
         ),
         (
-            "SELECT COUNT(*) FROM policy_attachments WHERE principal_id = $1",
+            "SELECT (SELECT COUNT(*) FROM policy_attachments WHERE principal_id = $1) \
+             + (SELECT COUNT(*) FROM aws_policy_attachments WHERE principal_id = $1)",
             Conflict::AttachedPolicies,
         ),
         (

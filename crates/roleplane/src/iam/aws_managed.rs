@@ -1,0 +1,163 @@
+//! IAM's operations on AWS managed policies (`arn:aws:iam::aws:policy/…`): read from the
+//! compiled-in catalogue (`crate::aws_policies`), counted in the caller's account only, and
+//! refused for every write with AWS's errors (decision 0019).
+
+use std::collections::HashMap;
+
+use store::{AwsPolicyUsage, EntityKind, ManagedPolicy, Store, StoreError};
+
+use super::{account, store_error};
+use crate::aws_policies::{self, AwsPolicy};
+use crate::request::Call;
+use protocol::AwsError;
+
+fn not_found(kind: EntityKind, name: &str) -> StoreError {
+    StoreError::NotFound {
+        kind,
+        name: name.to_owned(),
+    }
+}
+
+/// The policy as GetPolicy shows it, with the caller's account's usage; `NotFound` when AWS
+/// publishes no such policy.
+pub async fn policy<S: Store>(call: &Call<'_, S>, arn: &str) -> Result<ManagedPolicy, StoreError> {
+    let policy = aws_policies::get(arn).ok_or_else(|| not_found(EntityKind::Policy, arn))?;
+    let usage = usage(call).await?;
+    let (attachments, boundaries) = usage.get(arn).copied().unwrap_or((0, 0));
+    Ok(policy.to_managed(attachments, boundaries))
+}
+
+/// Attachments and boundaries per AWS policy ARN in the caller's account.
+pub async fn usage<S: Store>(
+    call: &Call<'_, S>,
+) -> Result<HashMap<String, (u32, u32)>, StoreError> {
+    let rows = call.app.store().aws_policy_usage(account(call)).await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |AwsPolicyUsage {
+                 arn,
+                 attachments,
+                 boundaries,
+             }| (arn, (attachments, boundaries)),
+        )
+        .collect())
+}
+
+/// Refuses an ARN in AWS's namespace that names no AWS managed policy, in the words the store
+/// uses for a missing policy of `kind` (attach: "does not exist or is not attachable", a
+/// boundary: "Scope ARN: … does not exist or is not attachable"). Other ARNs pass: the store
+/// checks those itself.
+pub fn require_exists(arn: &str, kind: EntityKind) -> Result<(), AwsError> {
+    if aws_policies::in_namespace(arn) && aws_policies::get(arn).is_none() {
+        return Err(store_error(not_found(kind, arn)));
+    }
+    Ok(())
+}
+
+/// The published policy an ARN of AWS's namespace names, or NoSuchEntity.
+pub fn published(arn: &str) -> Result<&'static AwsPolicy, AwsError> {
+    aws_policies::get(arn).ok_or_else(|| store_error(not_found(EntityKind::Policy, arn)))
+}
+
+/// A version of an AWS policy, or NoSuchEntity in the store's words for a missing version.
+pub fn version(arn: &str, version_id: &str) -> Result<store::PolicyVersion, AwsError> {
+    let missing = || {
+        store_error(not_found(
+            EntityKind::PolicyVersion {
+                policy_arn: arn.to_owned(),
+            },
+            version_id,
+        ))
+    };
+    aws_policies::get(arn)
+        .ok_or_else(missing)?
+        .version(version_id)
+        .ok_or_else(missing)
+}
+
+/// The write refusals AWS answers for policies outside the caller's account, recorded in
+/// LocalStack's AWS-validated snapshots (DeletePolicy, DeletePolicyVersion,
+/// SetDefaultPolicyVersion). CreatePolicyVersion's is not recorded: chosen by analogy.
+pub enum Write {
+    Delete,
+    CreateVersion,
+    DeleteVersion,
+    SetDefaultVersion,
+}
+
+pub fn refuse(write: Write) -> AwsError {
+    AwsError::access_denied(match write {
+        Write::Delete => "Cannot delete policies outside your own account.",
+        Write::CreateVersion => {
+            "Cannot create policy versions for policies outside your own account."
+        }
+        Write::DeleteVersion => {
+            "Cannot delete policy versions for policies outside your own account."
+        }
+        Write::SetDefaultVersion => "Cannot update policies outside your own account.",
+    })
+}
+
+/// ListPolicies' filters as they apply to AWS managed policies.
+pub struct ListFilter<'a> {
+    pub path_prefix: &'a str,
+    pub only_attached: bool,
+    pub usage: Option<&'a str>,
+}
+
+/// The marker of the AWS part of a listing: this prefix, then the hex of the last returned
+/// policy's lower-cased name (empty: from the first).
+const MARKER_PREFIX: &str = "aws:";
+pub const FIRST_MARKER: &str = MARKER_PREFIX;
+
+/// The hex part of a marker of the AWS part; `None` for a marker of the local part.
+pub fn aws_marker(marker: &str) -> Option<&str> {
+    marker.strip_prefix(MARKER_PREFIX)
+}
+
+/// One page of AWS managed policies (sorted by lower-cased name) with the caller's account's
+/// counts; the filters apply before the page is cut, so every page but the last is full.
+pub async fn list<S: Store>(
+    call: &Call<'_, S>,
+    filter: &ListFilter<'_>,
+    query: &store::ListQuery,
+) -> Result<store::Page<ManagedPolicy>, AwsError> {
+    let invalid = || AwsError::sender("InvalidInput", 400, "Invalid Marker.");
+    let after = match query.marker.as_deref() {
+        None => String::new(),
+        Some(marker) => unhex(aws_marker(marker).ok_or_else(invalid)?).ok_or_else(invalid)?,
+    };
+    let usage = usage(call).await.map_err(store_error)?;
+    let max = query.max_items as usize;
+    let mut items = Vec::new();
+    let mut truncated = false;
+    for policy in aws_policies::catalog().policies() {
+        if !policy.path.starts_with(filter.path_prefix) || policy.name.to_lowercase() <= after {
+            continue;
+        }
+        let (attachments, boundaries) = usage.get(&policy.arn).copied().unwrap_or((0, 0));
+        let wanted = match filter.usage {
+            Some("PermissionsPolicy") => attachments > 0,
+            Some("PermissionsBoundary") => boundaries > 0,
+            _ => true,
+        };
+        if !wanted || (filter.only_attached && attachments == 0) {
+            continue;
+        }
+        if items.len() == max {
+            truncated = true;
+            break;
+        }
+        items.push(policy.to_managed(attachments, boundaries));
+    }
+    let next_marker = truncated.then(|| {
+        let last = items.last().map(|p: &ManagedPolicy| p.name.to_lowercase());
+        format!("{MARKER_PREFIX}{}", hex::encode(last.unwrap_or_default()))
+    });
+    Ok(store::Page { items, next_marker })
+}
+
+fn unhex(text: &str) -> Option<String> {
+    String::from_utf8(hex::decode(text).ok()?).ok()
+}
