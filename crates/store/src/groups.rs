@@ -61,6 +61,10 @@ pub struct EntityQuery {
     pub groups: bool,
     pub users: bool,
     pub roles: bool,
+    /// Entities the policy is attached to.
+    pub attached: bool,
+    /// Roles and users the policy bounds (`PolicyUsageFilter=PermissionsBoundary`).
+    pub boundary: bool,
     /// Only entities whose path starts with this.
     pub path_prefix: String,
 }

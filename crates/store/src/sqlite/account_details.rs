@@ -37,24 +37,31 @@ pub(super) async fn policy_entities(
     .await?
     .ok_or_else(|| StoreError::not_found(EntityKind::AttachablePolicy, arn))?;
     let mut entities = PolicyEntities::default();
+    // Groups have no permissions boundary.
     let kinds = [
-        (query.groups, "iam_groups", "group_id", &mut entities.groups),
-        (query.users, "users", "user_id", &mut entities.users),
-        (query.roles, "roles", "role_id", &mut entities.roles),
+        (query.groups, "iam_groups", "group_id", "NULL", &mut entities.groups),
+        (query.users, "users", "user_id", "e.permissions_boundary_arn", &mut entities.users),
+        (query.roles, "roles", "role_id", "e.permissions_boundary_arn", &mut entities.roles),
     ];
-    for (wanted, table, id_column, out) in kinds {
+    for (wanted, table, id_column, boundary_column, out) in kinds {
         if !wanted {
             continue;
         }
         let sql = format!(
             "SELECT e.name, e.{id_column} FROM {table} e \
-             JOIN policy_attachments a ON a.principal_id = e.{id_column} \
-             WHERE a.policy_id = $1 AND substr(e.path, 1, length($2)) = $2 \
+             WHERE e.account_id = $3 AND substr(e.path, 1, length($2)) = $2 \
+             AND (($4 AND EXISTS (SELECT 1 FROM policy_attachments a \
+                    WHERE a.policy_id = $1 AND a.principal_id = e.{id_column})) \
+               OR ($5 AND {boundary_column} = $6)) \
              ORDER BY e.name_lower"
         );
         let rows: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(&policy_id)
             .bind(&query.path_prefix)
+            .bind(account)
+            .bind(query.attached)
+            .bind(query.boundary)
+            .bind(arn)
             .fetch_all(&mut *tx)
             .await?;
         *out = rows
