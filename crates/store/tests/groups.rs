@@ -61,14 +61,27 @@ async fn group_names_are_unique_case_insensitively_and_renames_keep_members() {
         .create_user(ACCOUNT, NewUser::new("alice"))
         .await
         .unwrap();
-    store.add_user_to_group(ACCOUNT, "devs", "Alice").await.unwrap();
-    store.add_user_to_group(ACCOUNT, "Devs", "alice").await.unwrap();
+    store
+        .add_user_to_group(ACCOUNT, "devs", "Alice")
+        .await
+        .unwrap();
+    store
+        .add_user_to_group(ACCOUNT, "Devs", "alice")
+        .await
+        .unwrap();
     // Another account's user of the same name is not this account's.
     assert_eq!(
-        not_found(store.add_user_to_group(OTHER_ACCOUNT, "devs", "alice").await),
+        not_found(
+            store
+                .add_user_to_group(OTHER_ACCOUNT, "devs", "alice")
+                .await
+        ),
         (EntityKind::User, "alice".into())
     );
-    store.create_group(ACCOUNT, NewGroup::new("Ops")).await.unwrap();
+    store
+        .create_group(ACCOUNT, NewGroup::new("Ops"))
+        .await
+        .unwrap();
     match store
         .update_group(
             ACCOUNT,
@@ -98,7 +111,10 @@ async fn group_names_are_unique_case_insensitively_and_renames_keep_members() {
         .group_with_members(ACCOUNT, "builders", &ListQuery::default())
         .await
         .unwrap();
-    assert_eq!(renamed.arn, format!("arn:aws:iam::{ACCOUNT}:group/eng/Builders"));
+    assert_eq!(
+        renamed.arn,
+        format!("arn:aws:iam::{ACCOUNT}:group/eng/Builders")
+    );
     assert_eq!(renamed.id, group.id);
     assert_eq!(members.items.len(), 1, "a repeated add is one membership");
     let groups = store
@@ -125,15 +141,24 @@ async fn a_missing_user_is_reported_before_a_missing_group() {
         not_found(store.add_user_to_group(ACCOUNT, "g", "u").await),
         (EntityKind::Group, "g".into())
     );
-    store.create_group(ACCOUNT, NewGroup::new("g")).await.unwrap();
+    store
+        .create_group(ACCOUNT, NewGroup::new("g"))
+        .await
+        .unwrap();
     // Removing a non-member succeeds, as on AWS.
-    store.remove_user_from_group(ACCOUNT, "g", "u").await.unwrap();
+    store
+        .remove_user_from_group(ACCOUNT, "g", "u")
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn delete_group_and_delete_user_conflict_while_in_use() {
     let (_dir, store) = fresh().await;
-    store.create_group(ACCOUNT, NewGroup::new("g")).await.unwrap();
+    store
+        .create_group(ACCOUNT, NewGroup::new("g"))
+        .await
+        .unwrap();
     store.create_user(ACCOUNT, NewUser::new("u")).await.unwrap();
     let policy = store
         .create_policy(ACCOUNT, NewPolicy::new("p", ALLOW_ALL))
@@ -158,7 +183,11 @@ async fn delete_group_and_delete_user_conflict_while_in_use() {
         Conflict::PolicyInUse
     );
     assert_eq!(
-        store.policy(ACCOUNT, &policy.arn).await.unwrap().attachment_count,
+        store
+            .policy(ACCOUNT, &policy.arn)
+            .await
+            .unwrap()
+            .attachment_count,
         1,
         "a group's attachment counts"
     );
@@ -167,7 +196,10 @@ async fn delete_group_and_delete_user_conflict_while_in_use() {
         conflict(store.delete_group(ACCOUNT, "g").await),
         Conflict::GroupMembership
     );
-    store.remove_user_from_group(ACCOUNT, "g", "u").await.unwrap();
+    store
+        .remove_user_from_group(ACCOUNT, "g", "u")
+        .await
+        .unwrap();
     assert_eq!(
         conflict(store.delete_group(ACCOUNT, "g").await),
         Conflict::AttachedPolicies
@@ -196,7 +228,10 @@ async fn delete_group_and_delete_user_conflict_while_in_use() {
 #[tokio::test]
 async fn group_quotas_are_their_own() {
     let (_dir, store) = fresh().await;
-    store.create_group(ACCOUNT, NewGroup::new("g")).await.unwrap();
+    store
+        .create_group(ACCOUNT, NewGroup::new("g"))
+        .await
+        .unwrap();
     match store
         .put_inline_policy(ACCOUNT, Principal::Group("g"), inline("big"), 10)
         .await
@@ -232,7 +267,10 @@ async fn group_quotas_are_their_own() {
 async fn a_members_identity_read_includes_its_groups_policies_until_it_leaves() {
     let (_dir, store) = fresh().await;
     let user = store.create_user(ACCOUNT, NewUser::new("u")).await.unwrap();
-    let group = store.create_group(ACCOUNT, NewGroup::new("g")).await.unwrap();
+    let group = store
+        .create_group(ACCOUNT, NewGroup::new("g"))
+        .await
+        .unwrap();
     let policy = store
         .create_policy(ACCOUNT, NewPolicy::new("p", ALLOW_ALL))
         .await
@@ -258,13 +296,20 @@ async fn a_members_identity_read_includes_its_groups_policies_until_it_leaves() 
     let member = store.identity_policies(&user.id).await.unwrap();
     assert_eq!(member.group_inline[0].name, "from-group");
     assert!(member.inline.is_empty());
-    assert_eq!(member.managed.len(), 1, "one policy attached twice counts once");
+    assert_eq!(
+        member.managed.len(),
+        1,
+        "one policy attached twice counts once"
+    );
     // The group's own read (SimulatePrincipalPolicy on a group ARN).
     let of_group = store.identity_policies(&group.id).await.unwrap();
     assert_eq!(of_group.inline[0].name, "from-group");
     assert_eq!(of_group.managed[0].arn, policy.arn);
 
-    store.remove_user_from_group(ACCOUNT, "g", "u").await.unwrap();
+    store
+        .remove_user_from_group(ACCOUNT, "g", "u")
+        .await
+        .unwrap();
     assert_eq!(store.identity_policies(&user.id).await.unwrap(), before);
 }
 
@@ -273,7 +318,10 @@ async fn account_wide_reads_see_every_entity_of_the_account_only() {
     let (_dir, store) = fresh().await;
     store.create_account(OTHER_ACCOUNT).await.unwrap();
     store.create_user(ACCOUNT, NewUser::new("u")).await.unwrap();
-    store.create_group(ACCOUNT, NewGroup::new("g")).await.unwrap();
+    store
+        .create_group(ACCOUNT, NewGroup::new("g"))
+        .await
+        .unwrap();
     store
         .create_role(ACCOUNT, NewRole::new("r", TRUST))
         .await

@@ -8,12 +8,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use e2e::{ADMIN_KEY_ID, ADMIN_SECRET, ACCOUNT_ID, Server};
+use e2e::{ACCOUNT_ID, ADMIN_KEY_ID, ADMIN_SECRET, Server};
 
 /// The venv's directory, with Ansible installed in it (installed now if it is not yet).
 fn ansible_venv() -> PathBuf {
-    let requirements = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../scripts/requirements-ansible.txt");
+    let requirements =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/requirements-ansible.txt");
     let wanted = std::fs::read_to_string(&requirements).expect("the requirements file");
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ansible-venv");
     // The stamp holds the requirements the venv was made from: a changed pin reinstalls.
@@ -37,7 +37,10 @@ fn ansible_venv() -> PathBuf {
         .arg(&requirements)
         .status()
         .expect("run pip");
-    assert!(installed.success(), "pip could not install {requirements:?}");
+    assert!(
+        installed.success(),
+        "pip could not install {requirements:?}"
+    );
     std::fs::write(&stamp, wanted).expect("write the stamp");
     venv
 }
@@ -112,7 +115,11 @@ async fn ansible_iam_group_creates_idempotently_and_removes() {
     let venv = ansible_venv();
     let server = Server::start();
     let iam = server.iam().await;
-    iam.create_user().user_name("ansible-user").send().await.unwrap();
+    iam.create_user()
+        .user_name("ansible-user")
+        .send()
+        .await
+        .unwrap();
     let policy_arn = iam
         .create_policy()
         .policy_name("ansible-policy")
@@ -131,7 +138,12 @@ async fn ansible_iam_group_creates_idempotently_and_removes() {
     let run = |state: &str| run_playbook(&venv, work.path(), &server, &policy_arn, state);
 
     assert_eq!(run("present"), 1, "the first run creates the group");
-    let group = iam.get_group().group_name("ansible-group").send().await.unwrap();
+    let group = iam
+        .get_group()
+        .group_name("ansible-group")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
         group.group().unwrap().arn(),
         format!("arn:aws:iam::{ACCOUNT_ID}:group/ansible/ansible-group")
@@ -153,7 +165,15 @@ async fn ansible_iam_group_creates_idempotently_and_removes() {
     let gone = iam.get_group().group_name("ansible-group").send().await;
     assert_eq!(e2e::failure(gone).0, "NoSuchEntity");
     // Members and attachments went first, so the user and the policy are free again.
-    iam.delete_policy().policy_arn(&policy_arn).send().await.unwrap();
-    iam.delete_user().user_name("ansible-user").send().await.unwrap();
+    iam.delete_policy()
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .unwrap();
+    iam.delete_user()
+        .user_name("ansible-user")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(run("absent"), 0, "nothing left to remove");
 }

@@ -47,7 +47,10 @@ async fn group_lifecycle_with_members_policies_and_conflicts() {
         .await
         .expect("create group");
     let group = created.group().expect("group");
-    assert_eq!(group.arn(), format!("arn:aws:iam::{ACCOUNT_ID}:group/team/Devs"));
+    assert_eq!(
+        group.arn(),
+        format!("arn:aws:iam::{ACCOUNT_ID}:group/team/Devs")
+    );
     assert!(group.group_id().starts_with("AGPA") && group.group_id().len() == 21);
     // Names are unique case-insensitively, as AWS's users' and roles' are.
     assert_eq!(
@@ -80,7 +83,12 @@ async fn group_lifecycle_with_members_policies_and_conflicts() {
         .unwrap();
     assert_eq!(rest.groups()[0].group_name(), "Ops");
     assert!(!rest.is_truncated());
-    let under_team = iam.list_groups().path_prefix("/team/").send().await.unwrap();
+    let under_team = iam
+        .list_groups()
+        .path_prefix("/team/")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(under_team.groups().len(), 1);
 
     // Members: adding twice is one membership; the user cannot be deleted while a member.
@@ -153,7 +161,10 @@ async fn group_lifecycle_with_members_policies_and_conflicts() {
         .unwrap();
     let renamed = iam.get_group().group_name("builders").send().await.unwrap();
     let group = renamed.group().unwrap();
-    assert_eq!(group.arn(), format!("arn:aws:iam::{ACCOUNT_ID}:group/eng/Builders"));
+    assert_eq!(
+        group.arn(),
+        format!("arn:aws:iam::{ACCOUNT_ID}:group/eng/Builders")
+    );
     assert_eq!(renamed.users().len(), 2);
     assert_eq!(
         failure(
@@ -169,7 +180,12 @@ async fn group_lifecycle_with_members_policies_and_conflicts() {
             409
         )
     );
-    let groups_of_bob = iam.list_groups_for_user().user_name("bob").send().await.unwrap();
+    let groups_of_bob = iam
+        .list_groups_for_user()
+        .user_name("bob")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(groups_of_bob.groups()[0].group_name(), "Builders");
 
     // Inline and attached policies; AttachmentCount and DeletePolicy see the group.
@@ -226,7 +242,10 @@ async fn group_lifecycle_with_members_policies_and_conflicts() {
         .send()
         .await
         .unwrap();
-    assert_eq!(attached.attached_policies()[0].policy_arn(), Some(arn.as_str()));
+    assert_eq!(
+        attached.attached_policies()[0].policy_arn(),
+        Some(arn.as_str())
+    );
 
     // ListEntitiesForPolicy, whole and filtered, and paged across its three lists.
     let entities = iam
@@ -262,7 +281,10 @@ async fn group_lifecycle_with_members_policies_and_conflicts() {
         .send()
         .await
         .unwrap();
-    assert_eq!((one.policy_groups().len(), one.policy_users().len()), (1, 0));
+    assert_eq!(
+        (one.policy_groups().len(), one.policy_users().len()),
+        (1, 0)
+    );
     let two = iam
         .list_entities_for_policy()
         .policy_arn(&arn)
@@ -270,7 +292,10 @@ async fn group_lifecycle_with_members_policies_and_conflicts() {
         .send()
         .await
         .unwrap();
-    assert_eq!((two.policy_groups().len(), two.policy_users().len()), (0, 1));
+    assert_eq!(
+        (two.policy_groups().len(), two.policy_users().len()),
+        (0, 1)
+    );
 
     // The account-wide read shows the group with its policies and alice's membership.
     let details = iam
@@ -282,7 +307,10 @@ async fn group_lifecycle_with_members_policies_and_conflicts() {
     assert_eq!(builders.group_name(), Some("Builders"));
     let inline = &builders.group_policy_list()[0];
     assert_eq!(inline.policy_name(), Some("inline"));
-    assert_eq!(url_decode(inline.policy_document().unwrap()), ALLOW_LIST_ROLES);
+    assert_eq!(
+        url_decode(inline.policy_document().unwrap()),
+        ALLOW_LIST_ROLES
+    );
     assert_eq!(builders.attached_managed_policies().len(), 1);
     let alice = details
         .user_detail_list()
@@ -338,7 +366,11 @@ async fn group_lifecycle_with_members_policies_and_conflicts() {
         .send()
         .await
         .unwrap();
-    iam.delete_group().group_name("Builders").send().await.unwrap();
+    iam.delete_group()
+        .group_name("Builders")
+        .send()
+        .await
+        .unwrap();
     iam.delete_user().user_name("bob").send().await.unwrap();
     assert_eq!(attachment_count(&iam, &arn).await, 1);
 }
@@ -351,7 +383,11 @@ async fn a_group_policy_grants_its_members_until_they_leave() {
     let iam = server.iam().await;
     let key = server.user_with_key("dev").await;
     let dev = Client::new(&server.key_config(&key).await);
-    iam.create_group().group_name("readers").send().await.unwrap();
+    iam.create_group()
+        .group_name("readers")
+        .send()
+        .await
+        .unwrap();
     iam.put_group_policy()
         .group_name("readers")
         .policy_name("list-roles")
@@ -374,8 +410,14 @@ async fn a_group_policy_grants_its_members_until_they_leave() {
         .send()
         .await
         .unwrap();
-    dev.list_roles().send().await.expect("allowed by the group's inline policy");
-    dev.list_users().send().await.expect("allowed by the group's managed policy");
+    dev.list_roles()
+        .send()
+        .await
+        .expect("allowed by the group's inline policy");
+    dev.list_users()
+        .send()
+        .await
+        .expect("allowed by the group's managed policy");
 
     // The simulator agrees, for the user and for the group's ARN.
     let simulated = iam
@@ -402,7 +444,13 @@ async fn a_group_policy_grants_its_members_until_they_leave() {
         .unwrap();
     let result = &by_group.evaluation_results()[0];
     assert_eq!(result.eval_decision().as_str(), "allowed");
-    assert_eq!(result.matched_statements()[0].source_policy_type().unwrap().as_str(), "group");
+    assert_eq!(
+        result.matched_statements()[0]
+            .source_policy_type()
+            .unwrap()
+            .as_str(),
+        "group"
+    );
 
     iam.remove_user_from_group()
         .group_name("readers")
@@ -467,5 +515,10 @@ async fn credential_report_lists_users_and_their_keys() {
     assert_eq!(row[8], "false");
     assert!(row[9].ends_with("+00:00"), "{}", row[9]);
     assert_eq!(row[10..13], ["N/A", "N/A", "N/A"]);
-    assert_eq!(row[13..], ["false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "false", "N/A"]);
+    assert_eq!(
+        row[13..],
+        [
+            "false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "false", "N/A"
+        ]
+    );
 }

@@ -69,9 +69,12 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
     for detail in &mut details.roles {
         let role = &mut detail.role;
         role.last_used = call.app.last_use().role(&role.id, role.last_used.take());
-        role.assume_role_policy =
-            trust::shown(call.app.store(), &role.assume_role_policy, &role.trust_principals)
-                .await?;
+        role.assume_role_policy = trust::shown(
+            call.app.store(),
+            &role.assume_role_policy,
+            &role.trust_principals,
+        )
+        .await?;
         for profile in &mut detail.instance_profiles {
             for in_profile in &mut profile.roles {
                 in_profile.assume_role_policy = role.assume_role_policy.clone();
@@ -117,10 +120,15 @@ fn inline_list(x: &mut XmlWriter, element: &str, policies: &[InlinePolicy]) {
 }
 
 fn attached_list(x: &mut XmlWriter, policies: &[AttachedPolicy]) {
-    x.list("AttachedManagedPolicies", "member", policies, |x, policy| {
-        x.elem("PolicyName", &policy.name)
-            .elem("PolicyArn", &policy.arn);
-    });
+    x.list(
+        "AttachedManagedPolicies",
+        "member",
+        policies,
+        |x, policy| {
+            x.elem("PolicyName", &policy.name)
+                .elem("PolicyArn", &policy.arn);
+        },
+    );
 }
 
 fn user_detail(x: &mut XmlWriter, detail: &UserDetail) {

@@ -179,7 +179,13 @@ fn key_columns<S>(call: &Call<'_, S>, key: Option<&AccessKey>) -> [String; 5] {
         ),
         None => (NA.into(), NA.into(), NA.into()),
     };
-    [active.to_string(), timestamp(key.created), date, region, service]
+    [
+        active.to_string(),
+        timestamp(key.created),
+        date,
+        region,
+        service,
+    ]
 }
 
 /// ISO 8601 with an explicit UTC offset, whole seconds, as the report writes times.

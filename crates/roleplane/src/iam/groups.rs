@@ -92,10 +92,10 @@ pub async fn update<S: Store>(call: &Call<'_, S>) -> Reply {
     let mut input = Input::new(call.input);
     let name = input.name("GroupName", LONG_NAME);
     let new_name = input.optional_name("NewGroupName", LONG_NAME);
-    let new_path = match call.input.optional_str("NewPath") {
-        Some(_) => Some(input.path("NewPath")),
-        None => None,
-    };
+    let new_path = call
+        .input
+        .optional_str("NewPath")
+        .map(|_| input.path("NewPath"));
     input.finish()?;
     let group = locate(call, name)
         .await?

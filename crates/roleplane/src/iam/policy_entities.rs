@@ -22,7 +22,13 @@ pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
     let policy_arn = input.arn("PolicyArn");
     let filter = input.optional_enumeration(
         "EntityFilter",
-        &["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"],
+        &[
+            "User",
+            "Role",
+            "Group",
+            "LocalManagedPolicy",
+            "AWSManagedPolicy",
+        ],
     );
     let usage = input.optional_enumeration(
         "PolicyUsageFilter",
@@ -83,8 +89,18 @@ pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
             &groups,
             member("GroupName", "GroupId"),
         )
-        .list("PolicyUsers", "member", &users, member("UserName", "UserId"))
-        .list("PolicyRoles", "member", &roles, member("RoleName", "RoleId"))
+        .list(
+            "PolicyUsers",
+            "member",
+            &users,
+            member("UserName", "UserId"),
+        )
+        .list(
+            "PolicyRoles",
+            "member",
+            &roles,
+            member("RoleName", "RoleId"),
+        )
         .truncation(next.as_deref());
     }))
 }

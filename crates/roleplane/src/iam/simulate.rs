@@ -100,7 +100,11 @@ pub async fn principal<S: Store>(call: &Call<'_, S>) -> Reply {
                 name: group.name.clone(),
                 user_id: None,
             });
-            (principal, identity_policies(call, &group.id).await?, "group")
+            (
+                principal,
+                identity_policies(call, &group.id).await?,
+                "group",
+            )
         }
         _ => {
             let role = roles::locate(call, name)
@@ -692,7 +696,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entity_arns_name_users_and_roles() {
+    fn entity_arns_name_users_groups_and_roles() {
         assert_eq!(
             entity_of("arn:aws:iam::123456789012:role/team/app").expect("role"),
             ("123456789012", "role", "app")
@@ -701,8 +705,12 @@ mod tests {
             entity_of("arn:aws:iam::123456789012:user/alice").expect("user"),
             ("123456789012", "user", "alice")
         );
+        assert_eq!(
+            entity_of("arn:aws:iam::123456789012:group/eng/g").expect("group"),
+            ("123456789012", "group", "g")
+        );
         for bad in [
-            "arn:aws:iam::123456789012:group/g",
+            "arn:aws:iam::123456789012:instance-profile/p",
             "arn:aws:s3:::b",
             "nope",
             "arn:aws:iam::1:role/",

@@ -2,9 +2,7 @@
 //! returns less than a Get, and List calls less again (aws-apis.md §1, from recorded responses).
 
 use protocol::{Iso8601, UrlEncoded, XmlWriter};
-use store::{
-    AccessKey, Group, InstanceProfile, ManagedPolicy, PolicyVersion, Role, Tag, User,
-};
+use store::{AccessKey, Group, InstanceProfile, ManagedPolicy, PolicyVersion, Role, Tag, User};
 use time::OffsetDateTime;
 
 /// IAM's own examples carry whole seconds (`2013-04-18T05:01:58Z`); the store keeps milliseconds.

@@ -39,9 +39,27 @@ pub(super) async fn policy_entities(
     let mut entities = PolicyEntities::default();
     // Groups have no permissions boundary.
     let kinds = [
-        (query.groups, "iam_groups", "group_id", "NULL", &mut entities.groups),
-        (query.users, "users", "user_id", "e.permissions_boundary_arn", &mut entities.users),
-        (query.roles, "roles", "role_id", "e.permissions_boundary_arn", &mut entities.roles),
+        (
+            query.groups,
+            "iam_groups",
+            "group_id",
+            "NULL",
+            &mut entities.groups,
+        ),
+        (
+            query.users,
+            "users",
+            "user_id",
+            "e.permissions_boundary_arn",
+            &mut entities.users,
+        ),
+        (
+            query.roles,
+            "roles",
+            "role_id",
+            "e.permissions_boundary_arn",
+            &mut entities.roles,
+        ),
     ];
     for (wanted, table, id_column, boundary_column, out) in kinds {
         if !wanted {
@@ -142,9 +160,8 @@ pub(super) async fn details(
         for (user_id, group) in memberships {
             groups_of.entry(user_id).or_default().push(group);
         }
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 ORDER BY name_lower"
-        );
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 ORDER BY name_lower");
         let rows: Vec<UserRow> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(account)
             .fetch_all(&mut *tx)
