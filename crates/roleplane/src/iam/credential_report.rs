@@ -6,7 +6,7 @@
 //! new one is generated only when none exists or the last is older than four hours. roleplane has
 //! no console passwords, MFA devices, signing certificates or root user: their columns read as
 //! AWS fills them for a user that has none, and the report has no `<root_account>` row (decision
-//! 0020).
+//! 0019).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
