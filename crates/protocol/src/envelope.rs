@@ -117,9 +117,11 @@ impl Envelope {
             Protocol::AwsQuery => {
                 x.start_ns("ErrorResponse", self.xmlns);
                 x.node("Error", |x| {
-                    x.elem("Type", err.fault.as_str())
-                        .elem("Code", &err.code)
-                        .elem("Message", &err.message);
+                    x.elem("Type", err.fault.as_str()).elem("Code", &err.code);
+                    // Some errors have no message at all (IAM's ReportNotPresent).
+                    if !err.message.is_empty() {
+                        x.elem("Message", &err.message);
+                    }
                 });
                 x.elem("RequestId", request_id).end("ErrorResponse");
             }

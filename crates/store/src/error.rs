@@ -16,6 +16,9 @@ pub enum EntityKind {
     RolePolicy,
     /// An inline policy of a user (`name` is the policy name).
     UserPolicy,
+    Group,
+    /// An inline policy of a group (`name` is the policy name).
+    GroupPolicy,
     /// A managed policy looked up by ARN for itself (`name` is the ARN).
     Policy,
     /// A managed policy named by ARN to be attached (`name` is the ARN).
@@ -80,6 +83,7 @@ pub enum Quota {
     RolesPerInstanceProfile,
     PoliciesPerRole(usize),
     PoliciesPerUser(usize),
+    PoliciesPerGroup(usize),
     AccessKeysPerUser(usize),
     PolicyVersions(usize),
     /// Aggregate inline policy size of a role, in non-whitespace characters.
@@ -91,6 +95,11 @@ pub enum Quota {
     UserInlinePolicySize {
         max: u64,
         user: String,
+    },
+    /// Aggregate inline policy size of a group, in non-whitespace characters.
+    GroupInlinePolicySize {
+        max: u64,
+        group: String,
     },
     /// Tags on one EC2 resource (`resource` is its ID).
     Ec2TagsPerResource {
@@ -110,6 +119,8 @@ pub enum Conflict {
     InlinePolicies,
     /// The user still has access keys.
     AccessKeys,
+    /// The group still has members, or the user is still in a group.
+    GroupMembership,
     /// The managed policy is still attached to (or bounds) a role or user.
     PolicyInUse,
     /// The managed policy still has versions besides the default one.

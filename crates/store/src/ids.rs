@@ -25,6 +25,11 @@ pub fn role_id() -> String {
     with_prefix("AROA", 17)
 }
 
+/// `AGPA…`: a group's unique ID.
+pub fn group_id() -> String {
+    with_prefix("AGPA", 17)
+}
+
 /// `AIDA…`: a user's unique ID.
 pub fn user_id() -> String {
     with_prefix("AIDA", 17)

@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod error;
+pub mod groups;
 pub mod ids;
 pub mod model;
 pub mod page;
@@ -20,6 +21,7 @@ mod store;
 
 pub use audit::{AUDIT_DATABASE_FILE, AuditLog};
 pub use error::{Conflict, Ec2Rejection, EntityKind, Quota, Result, StoreError};
+pub use groups::*;
 pub use model::*;
 pub use page::{ListQuery, Page};
 pub use s3::*;

@@ -363,11 +363,13 @@ pub struct NewDeploymentKey {
     pub certificate: Vec<u8>,
 }
 
-/// A role or user, named as the IAM management API names it.
+/// A role, user or group, named as the IAM management API names it: what inline policies and
+/// managed-policy attachments belong to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Principal<'a> {
     Role(&'a str),
     User(&'a str),
+    Group(&'a str),
 }
 
 /// An entity that carries tags.
@@ -385,7 +387,10 @@ pub enum Taggable<'a> {
 pub struct IdentityPolicies {
     /// Inline policies, by name order.
     pub inline: Vec<InlinePolicy>,
-    /// Default versions of the attached managed policies, by ARN order.
+    /// A user's only: the inline policies of the groups it is in, by policy name.
+    pub group_inline: Vec<InlinePolicy>,
+    /// Default versions of the attached managed policies, by ARN order; a user's include those
+    /// attached to its groups (each policy once).
     pub managed: Vec<ManagedDocument>,
     /// The permissions boundary, if one is set.
     pub permissions_boundary: Option<ManagedDocument>,

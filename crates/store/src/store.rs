@@ -25,6 +25,10 @@ use std::future::Future;
 use time::OffsetDateTime;
 
 use crate::error::Result;
+use crate::groups::{
+    AccountDetails, DetailsQuery, EntityQuery, Group, GroupUpdate, NewGroup, PolicyEntities,
+    UserCredentials,
+};
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
     AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource, IdentityPolicies,
@@ -70,7 +74,8 @@ pub trait Store: Clone + Send + Sync + 'static {
         account: &str,
         query: &ListQuery,
     ) -> impl Future<Output = Result<Page<User>>> + Send;
-    /// Fails with `DeleteConflict` while the user has access keys, attached or inline policies.
+    /// Fails with `DeleteConflict` while the user has access keys, attached or inline policies,
+    /// or is in a group.
     fn delete_user(&self, account: &str, name: &str) -> impl Future<Output = Result<()>> + Send;
     /// `None` removes the boundary; an ARN must name a managed policy in the store.
     fn set_user_permissions_boundary(
@@ -366,10 +371,86 @@ pub trait Store: Clone + Send + Sync + 'static {
         entity: Taggable<'_>,
     ) -> impl Future<Output = Result<Vec<Tag>>> + Send;
 
+    // ---- groups -------------------------------------------------------------------------------
+
+    fn create_group(
+        &self,
+        account: &str,
+        group: NewGroup,
+    ) -> impl Future<Output = Result<Group>> + Send;
+    fn group(&self, account: &str, name: &str) -> impl Future<Output = Result<Group>> + Send;
+    /// GetGroup: the group and one page of its members, by name; the path prefix does not apply.
+    fn group_with_members(
+        &self,
+        account: &str,
+        name: &str,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<(Group, Page<User>)>> + Send;
+    fn list_groups(
+        &self,
+        account: &str,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Page<Group>>> + Send;
+    /// Renames or moves the group (its ARN follows); members and policies stay with it.
+    fn update_group(
+        &self,
+        account: &str,
+        name: &str,
+        update: GroupUpdate,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Fails with `DeleteConflict` while the group has members, attached or inline policies
+    /// (checked in that order).
+    fn delete_group(&self, account: &str, name: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Adding a member again succeeds. A missing user is reported before a missing group.
+    fn add_user_to_group(
+        &self,
+        account: &str,
+        group: &str,
+        user: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Removing a non-member succeeds. A missing user is reported before a missing group.
+    fn remove_user_from_group(
+        &self,
+        account: &str,
+        group: &str,
+        user: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The path prefix does not apply.
+    fn list_groups_for_user(
+        &self,
+        account: &str,
+        user: &str,
+        query: &ListQuery,
+    ) -> impl Future<Output = Result<Page<Group>>> + Send;
+
+    // ---- reads of a whole account -------------------------------------------------------------
+
+    /// The account's groups, users and roles the managed policy is attached to; `NotFound`
+    /// (`AttachablePolicy`) unless it is one of the account's policies.
+    fn policy_entities(
+        &self,
+        account: &str,
+        arn: &str,
+        query: &EntityQuery,
+    ) -> impl Future<Output = Result<PolicyEntities>> + Send;
+    /// Every user, group, role and customer managed policy of the account asked for, with
+    /// their policies, in one snapshot.
+    fn account_details(
+        &self,
+        account: &str,
+        query: DetailsQuery,
+    ) -> impl Future<Output = Result<AccountDetails>> + Send;
+    /// Every user of the account with its access keys, for the credential report.
+    fn user_credentials(
+        &self,
+        account: &str,
+    ) -> impl Future<Output = Result<Vec<UserCredentials>>> + Send;
+
     // ---- the policy engine's read -------------------------------------------------------------
 
-    /// Hot path: every identity policy of a role or user (`AROA…`/`AIDA…` ID) in one consistent
-    /// read: inline documents, default versions of attached managed policies, and the boundary.
+    /// Hot path: every identity policy of a role, user or group (`AROA…`/`AIDA…`/`AGPA…` ID) in
+    /// one consistent read: inline documents, default versions of attached managed policies, the
+    /// boundary, and for a user those of its groups.
     fn identity_policies(
         &self,
         principal_id: &str,

@@ -25,6 +25,10 @@ const S3_READ_DOCUMENT: &str = r#"{
     ]
 }"#;
 
+fn present(items: Vec<Option<&str>>) -> Vec<&str> {
+    items.into_iter().flatten().collect()
+}
+
 fn trust(account: &str) -> String {
     format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}]}}"#
@@ -207,6 +211,83 @@ async fn aws_managed_policies_are_read_attached_used_and_counted() {
         .filter_map(|p| p.policy_arn())
         .collect();
     assert_eq!(arns, [S3_READ]);
+
+    // Groups too: the walks over the account see AWS policies' attachments.
+    iam.create_group()
+        .group_name("readers")
+        .send()
+        .await
+        .expect("CreateGroup");
+    iam.attach_group_policy()
+        .group_name("readers")
+        .policy_arn(S3_READ)
+        .send()
+        .await
+        .expect("AttachGroupPolicy");
+    let entities = iam
+        .list_entities_for_policy()
+        .policy_arn(S3_READ)
+        .send()
+        .await
+        .expect("ListEntitiesForPolicy");
+    assert_eq!(
+        present(
+            entities
+                .policy_roles()
+                .iter()
+                .map(|r| r.role_name())
+                .collect()
+        ),
+        ["reader"]
+    );
+    assert_eq!(
+        present(
+            entities
+                .policy_groups()
+                .iter()
+                .map(|g| g.group_name())
+                .collect()
+        ),
+        ["readers"]
+    );
+    let details = iam
+        .get_account_authorization_details()
+        .send()
+        .await
+        .expect("GetAccountAuthorizationDetails");
+    let group = &details.group_detail_list()[0];
+    assert_eq!(
+        present(
+            group
+                .attached_managed_policies()
+                .iter()
+                .map(|p| p.policy_arn())
+                .collect()
+        ),
+        [S3_READ]
+    );
+    let conflict = iam
+        .delete_group()
+        .group_name("readers")
+        .send()
+        .await
+        .expect_err("DeleteGroup with an AWS policy attached");
+    assert_eq!(
+        conflict.into_service_error().meta().code(),
+        Some("DeleteConflict")
+    );
+    iam.detach_group_policy()
+        .group_name("readers")
+        .policy_arn(S3_READ)
+        .send()
+        .await
+        .expect("DetachGroupPolicy");
+    iam.delete_group()
+        .group_name("readers")
+        .send()
+        .await
+        .expect("DeleteGroup");
+
     let session = server
         .sts()
         .await

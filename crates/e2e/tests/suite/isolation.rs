@@ -244,6 +244,30 @@ async fn victim(server: &Server) -> Victim {
         .send()
         .await
         .unwrap();
+    iam.create_group()
+        .group_name("victim-group")
+        .send()
+        .await
+        .unwrap();
+    iam.put_group_policy()
+        .group_name("victim-group")
+        .policy_name("inline")
+        .policy_document(ALLOW_S3_READ)
+        .send()
+        .await
+        .unwrap();
+    iam.attach_group_policy()
+        .group_name("victim-group")
+        .policy_arn(policy_arn())
+        .send()
+        .await
+        .unwrap();
+    iam.add_user_to_group()
+        .group_name("victim-group")
+        .user_name("victim")
+        .send()
+        .await
+        .unwrap();
     iam.create_instance_profile()
         .instance_profile_name("victim-profile")
         .send()
@@ -400,6 +424,19 @@ fn snapshot(server: &Server, victim: &Victim) -> Vec<String> {
             vec![("PolicyArn", &policy), ("VersionId", "v2")],
         ),
         ("ListPolicyTags", vec![("PolicyArn", &policy)]),
+        ("GetGroup", vec![("GroupName", "victim-group")]),
+        ("ListGroups", vec![]),
+        ("ListGroupsForUser", vec![("UserName", "victim")]),
+        ("ListGroupPolicies", vec![("GroupName", "victim-group")]),
+        (
+            "GetGroupPolicy",
+            vec![("GroupName", "victim-group"), ("PolicyName", "inline")],
+        ),
+        (
+            "ListAttachedGroupPolicies",
+            vec![("GroupName", "victim-group")],
+        ),
+        ("ListEntitiesForPolicy", vec![("PolicyArn", &policy)]),
         (
             "GetInstanceProfile",
             vec![("InstanceProfileName", "victim-profile")],
@@ -521,6 +558,26 @@ iam DeleteAccessKey AccessKeyId={key} -> 404 NoSuchEntity
 iam GetAccessKeyLastUsed AccessKeyId={key} -> 403 AccessDenied
 iam SimulatePrincipalPolicy PolicySourceArn={role} ActionNames.member.1=s3:GetObject -> foreign {role}
 iam SimulateCustomPolicy PolicyInputList.member.1={s3_read} ActionNames.member.1=s3:GetObject -> own
+iam CreateGroup GroupName=walk-group -> own
+iam GetGroup GroupName=victim-group -> 404 NoSuchEntity
+iam ListGroups -> own
+iam UpdateGroup GroupName=victim-group NewGroupName=taken -> 404 NoSuchEntity
+iam DeleteGroup GroupName=victim-group -> 404 NoSuchEntity
+iam AddUserToGroup GroupName=victim-group UserName=victim -> 404 NoSuchEntity
+iam RemoveUserFromGroup GroupName=victim-group UserName=victim -> 404 NoSuchEntity
+iam ListGroupsForUser UserName=victim -> 404 NoSuchEntity
+iam PutGroupPolicy GroupName=victim-group PolicyName=inline PolicyDocument={allow_all} -> 404 NoSuchEntity
+iam GetGroupPolicy GroupName=victim-group PolicyName=inline -> 404 NoSuchEntity
+iam DeleteGroupPolicy GroupName=victim-group PolicyName=inline -> 404 NoSuchEntity
+iam ListGroupPolicies GroupName=victim-group -> 404 NoSuchEntity
+iam AttachGroupPolicy GroupName=victim-group PolicyArn={policy} -> 404 NoSuchEntity
+iam DetachGroupPolicy GroupName=victim-group PolicyArn={policy} -> 404 NoSuchEntity
+iam ListAttachedGroupPolicies GroupName=victim-group -> 404 NoSuchEntity
+iam ListEntitiesForPolicy PolicyArn={policy} -> foreign {policy}
+iam SimulatePrincipalPolicy PolicySourceArn={iam_group} ActionNames.member.1=s3:GetObject -> foreign {iam_group}
+iam GetAccountAuthorizationDetails -> own
+iam GenerateCredentialReport -> own
+iam GetCredentialReport -> own
 iam TagRole RoleName=victim-role Tags.member.1.Key=k Tags.member.1.Value=v -> 404 NoSuchEntity
 iam UntagRole RoleName=victim-role TagKeys.member.1=team -> 404 NoSuchEntity
 iam ListRoleTags RoleName=victim-role -> 404 NoSuchEntity
@@ -731,6 +788,10 @@ fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
         (
             "profile",
             format!("arn:aws:iam::{ACCOUNT_ID}:instance-profile/victim-profile"),
+        ),
+        (
+            "iam_group",
+            format!("arn:aws:iam::{ACCOUNT_ID}:group/victim-group"),
         ),
         ("key", victim.access_key.clone()),
         ("instance", victim.instance.clone()),

@@ -3,6 +3,7 @@
 //! keeps a clean build small on disk and links once.
 
 mod analyzer;
+mod ansible_iam;
 mod api_robustness;
 mod audit;
 mod audit_cap;
@@ -24,6 +25,7 @@ mod generate_s3;
 mod generate_scenario;
 mod iam;
 mod iam_cli;
+mod iam_groups;
 mod imds;
 mod imds_clients;
 mod imds_host_mode;

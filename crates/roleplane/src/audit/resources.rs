@@ -10,6 +10,7 @@ const NAMED: &[(&str, &str)] = &[
     ("RoleName", "AWS::IAM::Role"),
     ("RoleArn", "AWS::IAM::Role"),
     ("UserName", "AWS::IAM::User"),
+    ("GroupName", "AWS::IAM::Group"),
     ("PolicyArn", "AWS::IAM::Policy"),
     ("InstanceProfileName", "AWS::IAM::InstanceProfile"),
     ("AccessKeyId", "AWS::IAM::AccessKey"),

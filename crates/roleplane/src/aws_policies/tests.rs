@@ -89,6 +89,7 @@ fn only_aws_namespace_arns_are_looked_up() {
 fn resolve_fills_aws_documents_only() {
     let mut stored = IdentityPolicies {
         inline: Vec::new(),
+        group_inline: Vec::new(),
         managed: vec![
             store::ManagedDocument {
                 arn: "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".into(),

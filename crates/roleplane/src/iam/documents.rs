@@ -8,9 +8,10 @@ use protocol::AwsError;
 pub const TRUST_POLICY_QUOTA: usize = 2048;
 /// Managed policies: 6,144 characters.
 pub const MANAGED_POLICY_QUOTA: usize = 6144;
-/// Aggregate inline policies of a role and of a user.
+/// Aggregate inline policies of a role, of a user and of a group.
 pub const ROLE_INLINE_QUOTA: u64 = 10_240;
 pub const USER_INLINE_QUOTA: u64 = 2048;
+pub const GROUP_INLINE_QUOTA: u64 = 5120;
 
 /// A role's trust policy (CreateRole, UpdateAssumeRolePolicy), parsed.
 pub fn trust(document: &str) -> Result<Policy, AwsError> {

@@ -1,19 +1,26 @@
 //! AWS Identity and Access Management (awsQuery, 2010-05-08).
 //!
-//! One module per concept: [`roles`], [`principal_policies`] (inline and attached policies and
-//! boundaries of roles and users alike), [`managed_policies`], [`instance_profiles`], [`users`]
-//! (with their access keys), [`tags`] (for every taggable entity). Beneath them, [`validate`]
+//! One module per concept: [`roles`], [`principal_policies`] (inline and attached policies of
+//! roles, users and groups alike, and boundaries), [`managed_policies`], [`instance_profiles`],
+//! [`users`] (with their access keys), [`groups`] (and their members), [`tags`] (for every
+//! taggable entity); the reads of a whole account: [`account_details`]
+//! (GetAccountAuthorizationDetails), [`policy_entities`] (ListEntitiesForPolicy),
+//! [`credential_report`]. Beneath them, [`validate`]
 //! checks requests against IAM's model, [`documents`] checks policy documents and their size
 //! quotas, [`access`] authorizes, [`store_errors`] words the store's outcomes as IAM does, and
 //! [`xml`] writes the response shapes.
 
 mod access;
+mod account_details;
 mod aws_managed;
+mod credential_report;
 mod documents;
+mod groups;
 mod instance_profiles;
 mod listing;
 mod managed_policies;
 pub(crate) mod paging;
+mod policy_entities;
 mod principal_policies;
 pub mod revoke;
 mod roles;
@@ -103,6 +110,25 @@ pub const OPERATIONS: &[&str] = &[
     "TagPolicy",
     "UntagPolicy",
     "ListPolicyTags",
+    "CreateGroup",
+    "GetGroup",
+    "ListGroups",
+    "UpdateGroup",
+    "DeleteGroup",
+    "AddUserToGroup",
+    "RemoveUserFromGroup",
+    "ListGroupsForUser",
+    "PutGroupPolicy",
+    "GetGroupPolicy",
+    "DeleteGroupPolicy",
+    "ListGroupPolicies",
+    "AttachGroupPolicy",
+    "DetachGroupPolicy",
+    "ListAttachedGroupPolicies",
+    "ListEntitiesForPolicy",
+    "GetAccountAuthorizationDetails",
+    "GenerateCredentialReport",
+    "GetCredentialReport",
 ];
 
 /// IAM's signing name.
@@ -205,6 +231,26 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "TagPolicy" => tags::tag(call, Taggable::Policy).await,
         "UntagPolicy" => tags::untag(call, Taggable::Policy).await,
         "ListPolicyTags" => tags::list(call, Taggable::Policy).await,
+
+        "CreateGroup" => groups::create(call).await,
+        "GetGroup" => groups::get(call).await,
+        "ListGroups" => groups::list(call).await,
+        "UpdateGroup" => groups::update(call).await,
+        "DeleteGroup" => groups::delete(call).await,
+        "AddUserToGroup" => groups::add_user(call).await,
+        "RemoveUserFromGroup" => groups::remove_user(call).await,
+        "ListGroupsForUser" => groups::list_for_user(call).await,
+        "PutGroupPolicy" => principal_policies::put_inline(call, Kind::Group).await,
+        "GetGroupPolicy" => principal_policies::get_inline(call, Kind::Group).await,
+        "DeleteGroupPolicy" => principal_policies::delete_inline(call, Kind::Group).await,
+        "ListGroupPolicies" => principal_policies::list_inline(call, Kind::Group).await,
+        "AttachGroupPolicy" => principal_policies::attach(call, Kind::Group).await,
+        "DetachGroupPolicy" => principal_policies::detach(call, Kind::Group).await,
+        "ListAttachedGroupPolicies" => principal_policies::list_attached(call, Kind::Group).await,
+        "ListEntitiesForPolicy" => policy_entities::list(call).await,
+        "GetAccountAuthorizationDetails" => account_details::get(call).await,
+        "GenerateCredentialReport" => credential_report::generate(call).await,
+        "GetCredentialReport" => credential_report::get(call).await,
 
         action => Err(AwsError::invalid_action(
             Envelope::IAM.protocol,

@@ -1,14 +1,15 @@
-//! The permissions of roles and users alike: inline policies, attached managed policies and
-//! the permissions boundary. One function per operation, parameterised by [`Kind`].
+//! The permissions of roles, users and groups alike: inline policies, attached managed policies
+//! and (roles and users) the permissions boundary. One function per operation, parameterised by
+//! [`Kind`].
 
 use protocol::{AwsError, UrlEncoded};
 use store::{EntityKind, InlinePolicy, Principal, Store};
 
 use super::access::{Located, Resource, single};
 use super::aws_managed;
-use super::documents::{self, ROLE_INLINE_QUOTA, USER_INLINE_QUOTA};
+use super::documents::{self, GROUP_INLINE_QUOTA, ROLE_INLINE_QUOTA, USER_INLINE_QUOTA};
 use super::validate::{Input, LONG_NAME, Name, SHORT_NAME};
-use super::{Reply, account, done, managed_policies, respond, roles, store_error, users};
+use super::{Reply, account, done, groups, managed_policies, respond, roles, store_error, users};
 use crate::request::Call;
 
 /// Whose permissions an operation changes.
@@ -16,6 +17,7 @@ use crate::request::Call;
 pub enum Kind {
     Role,
     User,
+    Group,
 }
 
 /// A located role or user, reduced to what authorization needs.
@@ -39,14 +41,16 @@ impl Kind {
         match self {
             Kind::Role => "RoleName",
             Kind::User => "UserName",
+            Kind::Group => "GroupName",
         }
     }
 
     /// The name's model shape. User operations on inline policies take `existingUserNameType`
-    /// (up to 128); the others `userNameType` (64), like every role name.
+    /// (up to 128); the others `userNameType` (64), like every role name; group names are
+    /// `groupNameType` (128).
     fn name_shape(self, inline: bool) -> Name {
         match (self, inline) {
-            (Kind::User, true) => LONG_NAME,
+            (Kind::User, true) | (Kind::Group, _) => LONG_NAME,
             _ => SHORT_NAME,
         }
     }
@@ -55,6 +59,7 @@ impl Kind {
         match self {
             Kind::Role => Principal::Role(name),
             Kind::User => Principal::User(name),
+            Kind::Group => Principal::Group(name),
         }
     }
 
@@ -63,6 +68,7 @@ impl Kind {
         match self {
             Kind::Role => ROLE_INLINE_QUOTA,
             Kind::User => USER_INLINE_QUOTA,
+            Kind::Group => GROUP_INLINE_QUOTA,
         }
     }
 
@@ -82,6 +88,10 @@ impl Kind {
             Kind::User => users::locate(call, name)
                 .await
                 .map(|l| l.map(|u| entity(&u.arn, &u.tags))),
+            // Groups carry no tags.
+            Kind::Group => groups::locate(call, name)
+                .await
+                .map(|l| l.map(|g| entity(&g.arn, &[]))),
         }
     }
 }
@@ -285,6 +295,11 @@ async fn set_boundary<S: Store>(
             store
                 .set_user_permissions_boundary(account(call), name, boundary)
                 .await
+        }
+        // Groups have no boundary; no operation dispatches here with a group.
+        Kind::Group => {
+            tracing::error!("a permissions boundary asked of a group");
+            return Err(AwsError::internal(protocol::Protocol::AwsQuery));
         }
     }
     .map_err(store_error)

@@ -1,5 +1,5 @@
-//! The IAM policy simulator: SimulatePrincipalPolicy (a user's or role's stored policies, plus
-//! any given) and SimulateCustomPolicy (only the given ones), both answered by the same engine
+//! The IAM policy simulator: SimulatePrincipalPolicy (a user's, group's or role's stored
+//! policies, a user's groups' included, plus any given) and SimulateCustomPolicy (only the given ones), both answered by the same engine
 //! that authorizes real calls.
 //!
 //! Only the context the request supplies is evaluated (plus what the principal itself
@@ -18,7 +18,7 @@ use store::{EntityKind, IdentityPolicies, ListQuery, Store};
 use super::access::{Located, authorize};
 use super::paging::page;
 use super::validate::Input;
-use super::{Reply, respond, roles, store_error, users};
+use super::{Reply, groups, respond, roles, store_error, users};
 use crate::analyzer::span;
 use crate::request::Call;
 
@@ -65,6 +65,7 @@ pub async fn principal<S: Store>(call: &Call<'_, S>) -> Reply {
         // account is (no resource-based policy can allow it).
         let kind_of = match kind {
             "user" => EntityKind::User,
+            "group" => EntityKind::Group,
             _ => EntityKind::Role,
         };
         Located::<store::User>::foreign(source_arn.to_owned(), account, kind_of)
@@ -85,6 +86,25 @@ pub async fn principal<S: Store>(call: &Call<'_, S>) -> Reply {
                 user_id: Some(user.id.clone()),
             });
             (principal, identity_policies(call, &user.id).await?, "user")
+        }
+        "group" => {
+            let group = groups::locate(call, name)
+                .await?
+                .authorize(call, Vec::new())
+                .await?;
+            // A group is no principal: its policies are simulated for a user of its path and
+            // name in its account, as for a member that has no policies of its own.
+            let principal = Principal::new(PrincipalKind::IamUser {
+                account: group.account_id.clone(),
+                path: group.path.clone(),
+                name: group.name.clone(),
+                user_id: None,
+            });
+            (
+                principal,
+                identity_policies(call, &group.id).await?,
+                "group",
+            )
         }
         _ => {
             let role = roles::locate(call, name)
@@ -357,7 +377,7 @@ fn owner_account(owner: &str) -> String {
         .unwrap_or_else(|| owner.to_owned())
 }
 
-/// (account, `user`|`role`, name) of a user or role ARN.
+/// (account, `user`|`group`|`role`, name) of a user, group or role ARN.
 fn entity_of(arn: &str) -> Result<(&str, &'static str, &str), AwsError> {
     let invalid = || {
         invalid_input(format!(
@@ -367,7 +387,7 @@ fn entity_of(arn: &str) -> Result<(&str, &'static str, &str), AwsError> {
     let parsed = Arn::parse(arn)
         .filter(|a| a.service == "iam")
         .ok_or_else(invalid)?;
-    let (kind, name) = ["user", "role"]
+    let (kind, name) = ["user", "group", "role"]
         .into_iter()
         .find_map(|kind| Some((kind, parsed.path_and_name(kind)?.1)))
         .filter(|(_, name)| !name.is_empty())
@@ -392,11 +412,13 @@ async fn identity_policies<S: Store>(
 
 /// The stored inline and attached policies, each parsed as its kind (as `server::authz` does).
 fn stored_identity(stored: &IdentityPolicies, inline_kind: &'static str) -> Vec<Source> {
-    let inline = stored.inline.iter().filter_map(|p| {
+    let own = stored.inline.iter().map(|p| (p, inline_kind));
+    let of_groups = stored.group_inline.iter().map(|p| (p, "group"));
+    let inline = own.chain(of_groups).filter_map(|(p, kind)| {
         let policy = Policy::parse(&p.document, PolicyKind::InlineIdentity).ok()?;
         Some(Source {
             id: p.name.clone(),
-            kind: inline_kind,
+            kind,
             document: p.document.clone(),
             policy,
         })
@@ -678,7 +700,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entity_arns_name_users_and_roles() {
+    fn entity_arns_name_users_groups_and_roles() {
         assert_eq!(
             entity_of("arn:aws:iam::123456789012:role/team/app").expect("role"),
             ("123456789012", "role", "app")
@@ -687,8 +709,12 @@ mod tests {
             entity_of("arn:aws:iam::123456789012:user/alice").expect("user"),
             ("123456789012", "user", "alice")
         );
+        assert_eq!(
+            entity_of("arn:aws:iam::123456789012:group/eng/g").expect("group"),
+            ("123456789012", "group", "g")
+        );
         for bad in [
-            "arn:aws:iam::123456789012:group/g",
+            "arn:aws:iam::123456789012:instance-profile/p",
             "arn:aws:s3:::b",
             "nope",
             "arn:aws:iam::1:role/",

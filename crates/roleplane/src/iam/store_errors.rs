@@ -50,6 +50,10 @@ fn not_found(kind: &EntityKind, name: &str) -> String {
         EntityKind::RolePolicy => format!("The role policy with name {name} cannot be found."),
         // By analogy with the role policy message (not in the reference).
         EntityKind::UserPolicy => format!("The user policy with name {name} cannot be found."),
+        // Recorded AWS answers: LocalStack's test_iam_groups.py, get-group-not-found and
+        // get-nonexistent-policy.
+        EntityKind::Group => format!("The group with name {name} cannot be found."),
+        EntityKind::GroupPolicy => format!("The group policy with name {name} cannot be found."),
         EntityKind::Policy => format!("Policy {name} was not found."),
         EntityKind::AttachablePolicy => {
             format!("Policy {name} does not exist or is not attachable.")
@@ -88,12 +92,15 @@ fn already_exists(kind: &EntityKind, name: &str) -> String {
         }
         // Public CLI logs show this form; the reference lists moto's shorter text as unconfirmed.
         EntityKind::User => format!("User with name {name} already exists."),
+        // Recorded AWS answer: LocalStack's test_iam_groups.py, create-group-duplicate.
+        EntityKind::Group => format!("Group with name {name} already exists."),
         EntityKind::Account => format!("Account {name} already exists."),
         EntityKind::AccessKey => format!("Access key {name} already exists."),
         // The store never reports these kinds as duplicates (their writes replace or allocate);
         // spelled out so that no internal name reaches a client if that changes.
         EntityKind::RolePolicy => format!("Role policy {name} already exists."),
         EntityKind::UserPolicy => format!("User policy {name} already exists."),
+        EntityKind::GroupPolicy => format!("Group policy {name} already exists."),
         EntityKind::PolicyVersion { policy_arn } => {
             format!("Policy {policy_arn} version {name} already exists.")
         }
@@ -120,6 +127,7 @@ fn quota_exceeded(quota: &Quota) -> String {
         }
         Quota::PoliciesPerRole(n) => format!("Cannot exceed quota for PoliciesPerRole: {n}"),
         Quota::PoliciesPerUser(n) => format!("Cannot exceed quota for PoliciesPerUser: {n}"),
+        Quota::PoliciesPerGroup(n) => format!("Cannot exceed quota for PoliciesPerGroup: {n}"),
         Quota::AccessKeysPerUser(n) => format!("Cannot exceed quota for AccessKeysPerUser: {n}"),
         Quota::PolicyVersions(n) => format!(
             "A managed policy can have up to {n} versions. Before you create a new version, \
@@ -131,6 +139,9 @@ fn quota_exceeded(quota: &Quota) -> String {
         }
         Quota::UserInlinePolicySize { max, user } => {
             format!("Maximum policy size of {max} bytes exceeded for user {user}")
+        }
+        Quota::GroupInlinePolicySize { max, group } => {
+            format!("Maximum policy size of {max} bytes exceeded for group {group}")
         }
         // EC2's quota; IAM never meets it.
         Quota::Ec2TagsPerResource { .. } => {
@@ -148,6 +159,8 @@ fn conflict(reason: Conflict) -> &'static str {
         Conflict::InlinePolicies => "Cannot delete entity, must delete policies first.",
         // Public CLI logs (DeleteUser); not in the reference.
         Conflict::AccessKeys => "Cannot delete entity, must delete access keys first.",
+        // Public CLI and SDK logs, for DeleteGroup and for DeleteUser alike; not in the reference.
+        Conflict::GroupMembership => "Cannot delete entity, must remove users from group first.",
         Conflict::PolicyInUse => "Cannot delete a policy attached to entities.",
         // Public Terraform/CLI logs (DeletePolicy); not in the reference.
         Conflict::PolicyVersions => {
@@ -384,6 +397,36 @@ mod tests {
                 "Cannot delete entity, must delete policies first.".to_owned(),
             ),
             (
+                not_found(EntityKind::Group, "g"),
+                "NoSuchEntity",
+                404,
+                "The group with name g cannot be found.".to_owned(),
+            ),
+            (
+                not_found(EntityKind::GroupPolicy, "i"),
+                "NoSuchEntity",
+                404,
+                "The group policy with name i cannot be found.".to_owned(),
+            ),
+            (
+                exists(EntityKind::Group, "G"),
+                "EntityAlreadyExists",
+                409,
+                "Group with name G already exists.".to_owned(),
+            ),
+            (
+                limit(Quota::PoliciesPerGroup(10)),
+                "LimitExceeded",
+                409,
+                "Cannot exceed quota for PoliciesPerGroup: 10".to_owned(),
+            ),
+            (
+                delete_conflict(Conflict::GroupMembership),
+                "DeleteConflict",
+                409,
+                "Cannot delete entity, must remove users from group first.".to_owned(),
+            ),
+            (
                 delete_conflict(Conflict::AccessKeys),
                 "DeleteConflict",
                 409,
@@ -444,6 +487,8 @@ mod tests {
                 EntityKind::Role,
                 EntityKind::RolePolicy,
                 EntityKind::UserPolicy,
+                EntityKind::Group,
+                EntityKind::GroupPolicy,
                 EntityKind::Policy,
                 EntityKind::AttachablePolicy,
                 EntityKind::PermissionsBoundary,

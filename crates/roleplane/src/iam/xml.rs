@@ -2,7 +2,7 @@
 //! returns less than a Get, and List calls less again (aws-apis.md §1, from recorded responses).
 
 use protocol::{Iso8601, UrlEncoded, XmlWriter};
-use store::{AccessKey, InstanceProfile, ManagedPolicy, PolicyVersion, Role, Tag, User};
+use store::{AccessKey, Group, InstanceProfile, ManagedPolicy, PolicyVersion, Role, Tag, User};
 use time::OffsetDateTime;
 
 /// IAM's own examples carry whole seconds (`2013-04-18T05:01:58Z`); the store keeps milliseconds.
@@ -85,7 +85,16 @@ pub fn user(x: &mut XmlWriter, user: &User, view: UserView) {
     }
 }
 
-fn boundary(x: &mut XmlWriter, arn: Option<&str>) {
+/// A group, the same in every answer (CreateGroup, GetGroup, ListGroups, ListGroupsForUser).
+pub fn group(x: &mut XmlWriter, group: &Group) {
+    x.elem("Path", &group.path)
+        .elem("GroupName", &group.name)
+        .elem("GroupId", &group.id)
+        .elem("Arn", &group.arn)
+        .elem("CreateDate", date(group.created));
+}
+
+pub(super) fn boundary(x: &mut XmlWriter, arn: Option<&str>) {
     if let Some(arn) = arn {
         x.node("PermissionsBoundary", |x| {
             x.elem("PermissionsBoundaryType", "Policy")

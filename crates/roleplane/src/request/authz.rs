@@ -199,9 +199,11 @@ async fn read_identity<S: Store, I: Sync>(
         .collect::<Vec<_>>();
     aws_policies::resolve(&mut stored);
     // Inline and managed documents follow different Version rules, so each parses as its kind.
+    // A user's groups' inline policies are inline identity policies like its own.
     let documents = stored
         .inline
         .iter()
+        .chain(&stored.group_inline)
         .map(|p| (p.document.as_str(), PolicyKind::InlineIdentity))
         .chain(
             stored

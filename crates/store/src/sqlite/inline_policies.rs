@@ -1,4 +1,4 @@
-//! Inline policies of roles and users, with the aggregate size quota enforced in the write.
+//! Inline policies of roles, users and groups, with the aggregate size quota enforced in the write.
 
 use sqlx::SqlitePool;
 
@@ -12,6 +12,7 @@ fn policy_kind(principal: Principal<'_>) -> EntityKind {
     match principal {
         Principal::Role(_) => EntityKind::RolePolicy,
         Principal::User(_) => EntityKind::UserPolicy,
+        Principal::Group(_) => EntityKind::GroupPolicy,
     }
 }
 
@@ -24,6 +25,10 @@ fn size_quota(principal: Principal<'_>, max: u64) -> Quota {
         Principal::User(user) => Quota::UserInlinePolicySize {
             max,
             user: user.to_owned(),
+        },
+        Principal::Group(group) => Quota::GroupInlinePolicySize {
+            max,
+            group: group.to_owned(),
         },
     }
 }

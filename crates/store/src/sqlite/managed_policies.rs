@@ -401,6 +401,7 @@ pub(super) async fn attach(
         let quota = match principal {
             Principal::Role(_) => Quota::PoliciesPerRole(MANAGED_POLICIES_PER_PRINCIPAL),
             Principal::User(_) => Quota::PoliciesPerUser(MANAGED_POLICIES_PER_PRINCIPAL),
+            Principal::Group(_) => Quota::PoliciesPerGroup(MANAGED_POLICIES_PER_PRINCIPAL),
         };
         return Err(StoreError::limit(quota));
     }
@@ -520,17 +521,27 @@ const FROM_ATTACHED: i64 = 1;
 const FROM_BOUNDARY: i64 = 2;
 /// A marker row proving the principal exists, so "no policies" and "no principal" differ.
 const PRINCIPAL_EXISTS: i64 = 3;
+const FROM_GROUP_INLINE: i64 = 4;
 
-/// One statement, hence one consistent snapshot, for everything the policy engine needs.
+/// One statement, hence one consistent snapshot, for everything the policy engine needs. A
+/// user's groups take part: their inline policies, and their attachments beside the user's own
+/// (a policy attached twice counts once).
 const IDENTITY_POLICIES_SQL: &str = "\
     SELECT 0 AS source, name, document, size FROM inline_policies WHERE principal_id = $1 \
     UNION ALL \
-    SELECT 1, p.arn, v.document, 0 FROM policy_attachments a \
+    SELECT DISTINCT 1, p.arn, v.document, 0 FROM policy_attachments a \
       JOIN managed_policies p ON p.policy_id = a.policy_id \
       JOIN policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version_id \
       WHERE a.principal_id = $1 \
+         OR a.principal_id IN (SELECT group_id FROM iam_group_members WHERE user_id = $1) \
     UNION ALL \
-    SELECT 1, policy_arn, NULL, 0 FROM aws_policy_attachments WHERE principal_id = $1 \
+    SELECT 4, i.name, i.document, i.size FROM inline_policies i \
+      JOIN iam_group_members m ON m.group_id = i.principal_id \
+      WHERE m.user_id = $1 \
+    UNION ALL \
+    SELECT DISTINCT 1, policy_arn, NULL, 0 FROM aws_policy_attachments \
+      WHERE principal_id = $1 \
+         OR principal_id IN (SELECT group_id FROM iam_group_members WHERE user_id = $1) \
     UNION ALL \
     SELECT 2, b.arn, v.document, 0 FROM ( \
         SELECT permissions_boundary_arn AS arn FROM roles WHERE role_id = $1 \
@@ -542,6 +553,8 @@ const IDENTITY_POLICIES_SQL: &str = "\
     SELECT 3, role_id, NULL, 0 FROM roles WHERE role_id = $1 \
     UNION ALL \
     SELECT 3, user_id, NULL, 0 FROM users WHERE user_id = $1 \
+    UNION ALL \
+    SELECT 3, group_id, NULL, 0 FROM iam_groups WHERE group_id = $1 \
     ORDER BY 1, 2";
 
 pub(super) async fn identity_policies(
@@ -571,6 +584,11 @@ pub(super) async fn identity_policies(
                     document,
                 })
             }
+            FROM_GROUP_INLINE => policies.group_inline.push(InlinePolicy {
+                name,
+                document: document.unwrap_or_default(),
+                size: u64::try_from(size).unwrap_or(0),
+            }),
             PRINCIPAL_EXISTS => exists = true,
             _ => {}
         }
@@ -578,6 +596,8 @@ pub(super) async fn identity_policies(
     if !exists {
         let kind = if principal_id.starts_with("AIDA") {
             EntityKind::User
+        } else if principal_id.starts_with("AGPA") {
+            EntityKind::Group
         } else {
             EntityKind::Role
         };

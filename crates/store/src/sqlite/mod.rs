@@ -10,6 +10,7 @@
 //! `substr`/`length`), so the PostgreSQL backend can share it.
 
 mod access_keys;
+mod account_details;
 mod accounts;
 mod associations;
 mod buckets;
@@ -17,6 +18,7 @@ mod changes;
 mod deployment_keys;
 mod ec2_ids;
 mod ec2_tags;
+mod groups;
 mod inline_policies;
 mod instance_profiles;
 mod instances;
@@ -45,6 +47,10 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use time::OffsetDateTime;
 
 use crate::error::Result;
+use crate::groups::{
+    AccountDetails, DetailsQuery, EntityQuery, Group, GroupUpdate, NewGroup, PolicyEntities,
+    UserCredentials,
+};
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
     AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource, IdentityPolicies,
@@ -312,6 +318,58 @@ impl Store for SqliteStore {
     }
     async fn record_access_key_uses(&self, uses: &[AccessKeyUse]) -> Result<()> {
         access_keys::record_uses(&self.pool, uses).await
+    }
+
+    async fn create_group(&self, account: &str, group: NewGroup) -> Result<Group> {
+        groups::create(&self.pool, account, group).await
+    }
+    async fn group(&self, account: &str, name: &str) -> Result<Group> {
+        groups::by_name(&self.pool, account, name).await
+    }
+    async fn group_with_members(
+        &self,
+        account: &str,
+        name: &str,
+        query: &ListQuery,
+    ) -> Result<(Group, Page<User>)> {
+        groups::with_members(&self.pool, account, name, query).await
+    }
+    async fn list_groups(&self, account: &str, query: &ListQuery) -> Result<Page<Group>> {
+        groups::list(&self.pool, account, query).await
+    }
+    async fn update_group(&self, account: &str, name: &str, update: GroupUpdate) -> Result<()> {
+        groups::update(&self.pool, account, name, update).await
+    }
+    async fn delete_group(&self, account: &str, name: &str) -> Result<()> {
+        groups::delete(&self.pool, account, name).await
+    }
+    async fn add_user_to_group(&self, account: &str, group: &str, user: &str) -> Result<()> {
+        groups::add_user(&self.pool, account, group, user).await
+    }
+    async fn remove_user_from_group(&self, account: &str, group: &str, user: &str) -> Result<()> {
+        groups::remove_user(&self.pool, account, group, user).await
+    }
+    async fn list_groups_for_user(
+        &self,
+        account: &str,
+        user: &str,
+        query: &ListQuery,
+    ) -> Result<Page<Group>> {
+        groups::for_user(&self.pool, account, user, query).await
+    }
+    async fn policy_entities(
+        &self,
+        account: &str,
+        arn: &str,
+        query: &EntityQuery,
+    ) -> Result<PolicyEntities> {
+        account_details::policy_entities(&self.pool, account, arn, query).await
+    }
+    async fn account_details(&self, account: &str, query: DetailsQuery) -> Result<AccountDetails> {
+        account_details::details(&self.pool, account, query).await
+    }
+    async fn user_credentials(&self, account: &str) -> Result<Vec<UserCredentials>> {
+        account_details::credentials(&self.pool, account).await
     }
 
     async fn create_role(&self, account: &str, role: NewRole) -> Result<Role> {

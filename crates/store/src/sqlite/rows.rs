@@ -237,7 +237,7 @@ impl ProfileRow {
     }
 }
 
-/// The unique ID of a role or user named in `account`, or `NotFound`.
+/// The unique ID of a role, user or group named in `account`, or `NotFound`.
 pub(super) async fn principal_id(
     conn: &mut SqliteConnection,
     account: &str,
@@ -252,6 +252,11 @@ pub(super) async fn principal_id(
         Principal::User(name) => (
             "SELECT user_id FROM users WHERE account_id = $1 AND name_lower = $2",
             EntityKind::User,
+            name,
+        ),
+        Principal::Group(name) => (
+            "SELECT group_id FROM iam_groups WHERE account_id = $1 AND name_lower = $2",
+            EntityKind::Group,
             name,
         ),
     };

@@ -106,6 +106,10 @@ pub(super) async fn delete(pool: &SqlitePool, account: &str, name: &str) -> Resu
             "SELECT COUNT(*) FROM inline_policies WHERE principal_id = $1",
             Conflict::InlinePolicies,
         ),
+        (
+            "SELECT COUNT(*) FROM iam_group_members WHERE user_id = $1",
+            Conflict::GroupMembership,
+        ),
     ];
     delete_unless_in_use(
         &mut tx,
