@@ -2,12 +2,14 @@
 //!
 //! One module per concept: [`roles`], [`principal_policies`] (inline and attached policies and
 //! boundaries of roles and users alike), [`managed_policies`], [`instance_profiles`], [`users`]
-//! (with their access keys), [`tags`] (for every taggable entity). Beneath them, [`validate`]
+//! (with their access keys), [`tags`] (for every taggable entity), [`account`] (the account
+//! alias and GetAccountSummary). Beneath them, [`validate`]
 //! checks requests against IAM's model, [`documents`] checks policy documents and their size
 //! quotas, [`access`] authorizes, [`store_errors`] words the store's outcomes as IAM does, and
 //! [`xml`] writes the response shapes.
 
 mod access;
+mod account;
 mod documents;
 mod instance_profiles;
 mod listing;
@@ -83,6 +85,7 @@ pub const OPERATIONS: &[&str] = &[
     "GetUser",
     "ListUsers",
     "DeleteUser",
+    "UpdateUser",
     "CreateAccessKey",
     "ListAccessKeys",
     "UpdateAccessKey",
@@ -102,6 +105,10 @@ pub const OPERATIONS: &[&str] = &[
     "TagPolicy",
     "UntagPolicy",
     "ListPolicyTags",
+    "CreateAccountAlias",
+    "DeleteAccountAlias",
+    "ListAccountAliases",
+    "GetAccountSummary",
 ];
 
 /// IAM's signing name.
@@ -183,6 +190,7 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "GetUser" => users::get(call).await,
         "ListUsers" => users::list(call).await,
         "DeleteUser" => users::delete(call).await,
+        "UpdateUser" => users::update(call).await,
         "CreateAccessKey" => users::create_access_key(call).await,
         "ListAccessKeys" => users::list_access_keys(call).await,
         "UpdateAccessKey" => users::update_access_key(call).await,
@@ -204,6 +212,11 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "TagPolicy" => tags::tag(call, Taggable::Policy).await,
         "UntagPolicy" => tags::untag(call, Taggable::Policy).await,
         "ListPolicyTags" => tags::list(call, Taggable::Policy).await,
+
+        "CreateAccountAlias" => account::create_alias(call).await,
+        "DeleteAccountAlias" => account::delete_alias(call).await,
+        "ListAccountAliases" => account::list_aliases(call).await,
+        "GetAccountSummary" => account::summary(call).await,
 
         action => Err(AwsError::invalid_action(
             Envelope::IAM.protocol,

@@ -48,13 +48,13 @@ use time::OffsetDateTime;
 
 use crate::error::Result;
 use crate::model::{
-    AccessKey, AccessKeyStatus, AccessKeyUse, Account, AccountCounts, Association, AssociationQuery,
-    AttachedPolicy, Changes, DeploymentKey, Ec2Resource, IdentityPolicies, InlinePolicy, Instance,
-    InstanceProfile, InstanceQuery, KeyPair, ManagedPolicy, MetadataDefaults, MetadataOptions,
-    NewAccessKey, NewDeploymentKey, NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole,
-    NewUser, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation,
-    ResourceTag, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, TagRemoval, Taggable,
-    TokenKey, Topic, User, UserUpdate,
+    AccessKey, AccessKeyStatus, AccessKeyUse, Account, AccountCounts, Association,
+    AssociationQuery, AttachedPolicy, Changes, DeploymentKey, Ec2Resource, IdentityPolicies,
+    InlinePolicy, Instance, InstanceProfile, InstanceQuery, KeyPair, ManagedPolicy,
+    MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey, NewInstanceProfile,
+    NewKeyPair, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal,
+    PrincipalBinding, ProfileRef, Reservation, ResourceTag, Role, RoleUpdate, RoleUse, StateChange,
+    StateRequest, Tag, TagRemoval, Taggable, TokenKey, Topic, User, UserUpdate,
 };
 use crate::page::{ListQuery, Page};
 use crate::s3::{
