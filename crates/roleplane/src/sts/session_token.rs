@@ -5,7 +5,8 @@
 //!
 //! What its credentials may call is narrower than the user's permissions (STS API reference,
 //! GetSessionToken): no IAM operation without MFA (roleplane has no MFA devices, so none at
-//! all), and of STS only AssumeRole and GetCallerIdentity. [`restrict`] enforces both.
+//! all), and of STS only AssumeRole and GetCallerIdentity. [`restrict`] enforces both, and
+//! GetFederationToken's narrower rules for federated users' credentials.
 
 use protocol::{AwsError, Envelope};
 use store::Store;
@@ -28,8 +29,12 @@ pub fn restrict(caller: &Caller, service: &str, action: &str) -> Result<(), AwsE
     let Identity::Session(claims) = &caller.identity else {
         return Ok(());
     };
-    if !matches!(claims.principal, SessionPrincipal::UserSession { .. }) {
-        return Ok(());
+    match claims.principal {
+        SessionPrincipal::UserSession { .. } => {}
+        SessionPrincipal::FederatedUser { .. } => {
+            return super::federation_token::restrict(service, action);
+        }
+        _ => return Ok(()),
     }
     match (service, action) {
         ("iam", _) => Err(invalid_token("iam")),

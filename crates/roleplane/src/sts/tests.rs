@@ -145,6 +145,12 @@ impl Fixture {
                     user_id: Some(user_id.clone()),
                 })
             }
+            SessionPrincipal::FederatedUser { name, .. } => {
+                Principal::new(PrincipalKind::FederatedUser {
+                    account: claims.account_id.clone(),
+                    name: name.clone(),
+                })
+            }
             SessionPrincipal::RootSession => unreachable!(),
         };
         let caller = Caller {
