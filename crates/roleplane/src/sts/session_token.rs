@@ -38,12 +38,14 @@ pub fn restrict(caller: &Caller, service: &str, action: &str) -> Result<(), AwsE
     }
     match (service, action) {
         ("iam", _) => Err(invalid_token("iam")),
-        // GetSessionToken refuses every session itself (`FROM_SESSION`).
-        ("sts", "AssumeRole" | "GetCallerIdentity" | "GetSessionToken") => Ok(()),
+        // GetSessionToken and GetFederationToken refuse every session themselves.
+        ("sts", "AssumeRole" | "GetCallerIdentity" | "GetSessionToken" | "GetFederationToken") => {
+            Ok(())
+        }
         // UNCONFIRMED wording, after GetSessionToken's and GetFederationToken's.
-        ("sts", "DecodeAuthorizationMessage") => Err(AwsError::access_denied(
-            "Cannot call DecodeAuthorizationMessage with session credentials from GetSessionToken",
-        )),
+        ("sts", other) => Err(AwsError::access_denied(format!(
+            "Cannot call {other} with session credentials from GetSessionToken"
+        ))),
         _ => Ok(()),
     }
 }
