@@ -154,7 +154,10 @@ mod tests {
         read(&Json::parse(text).expect("JSON"), kind)
     }
 
-    fn codes(findings: &[Finding]) -> Vec<(&'static str, Vec<PathElement>)> {
+    /// An issue code at a path.
+    type Located = (&'static str, Vec<PathElement>);
+
+    fn codes(findings: &[Finding]) -> Vec<Located> {
         findings
             .iter()
             .map(|f| (f.issue_code, f.path.clone()))
@@ -178,7 +181,8 @@ mod tests {
 
     #[test]
     fn each_statement_that_does_not_read_matches_nothing_in_its_place() {
-        let cases: &[(&str, PolicyKind, usize, Vec<(&str, Vec<PathElement>)>)] = &[
+        // (document, kind, statements that read, findings)
+        let cases: &[(&str, PolicyKind, usize, Vec<Located>)] = &[
             (
                 r#"{"Version":"2012-10-17","Statement":[
                     {"Effect":"Allow","Action":"nope","Resource":"*"},
