@@ -77,7 +77,7 @@ pub fn validate(json: &str, kind: PolicyKind) -> Vec<Finding> {
     }
 }
 
-fn error_finding(error: &PolicyError) -> Finding {
+pub(crate) fn error_finding(error: &PolicyError) -> Finding {
     let issue_code = match error.code {
         ErrorCode::InvalidJson => "JSON_SYNTAX_ERROR",
         ErrorCode::SyntaxError => "POLICY_SYNTAX_ERROR",
@@ -102,7 +102,7 @@ fn error_finding(error: &PolicyError) -> Finding {
     }
 }
 
-fn warnings(policy: &Policy) -> Vec<Finding> {
+pub(crate) fn warnings(policy: &Policy) -> Vec<Finding> {
     let mut findings = Vec::new();
     if policy.version.is_none() {
         findings.push(Finding {

@@ -30,4 +30,14 @@ pub fn parse(data: &[u8]) {
     if let Ok((request, policies)) = eval_input::parse(text) {
         let _ = evaluate(&request, &policies).to_json();
     }
+    // `policy eval` without --strict: whatever reads of a refused policy is evaluated.
+    if let Ok((request, policies, findings)) = eval_input::parse_with_findings(text, false) {
+        let _ = evaluate(&request, &policies).to_json();
+        let _: Vec<_> = findings.iter().map(|f| f.to_json()).collect();
+    }
+    for kind in KINDS {
+        if let Some(json) = crate::json::Json::parse(text) {
+            let _ = crate::lenient::read(&json, kind);
+        }
+    }
 }

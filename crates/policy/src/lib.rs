@@ -29,6 +29,7 @@ mod findings;
 #[doc(hidden)]
 pub mod fuzzing;
 mod json;
+mod lenient;
 mod parse;
 mod pattern;
 mod principal;

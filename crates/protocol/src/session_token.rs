@@ -28,6 +28,13 @@ pub enum SessionPrincipal {
     UserSession { user_arn: String, user_id: String },
     /// `sts:GetSessionToken` by the account root.
     RootSession,
+    /// `sts:GetFederationToken` by an IAM user: `arn:aws:sts::ACCOUNT:federated-user/NAME`,
+    /// with the intersection of the user's permissions and the session policies.
+    FederatedUser {
+        user_arn: String,
+        user_id: String,
+        name: String,
+    },
 }
 
 /// Everything the policy engine and the signature check need about a session.

@@ -113,10 +113,14 @@ enum AuditCommand {
 
 #[derive(Debug, Subcommand)]
 enum PolicyCommand {
-    /// Evaluate one request; prints {"decision": …, "matchedStatements": […]}.
+    /// Evaluate one request; prints {"decision": …, "matchedStatements": […], "findings": […]}.
     Eval {
         /// The request as JSON (see docs/INTERFACE.md), or `-` for standard input.
         input: PathBuf,
+        /// Refuse (exit 2) a policy IAM would refuse, instead of evaluating what of it reads
+        /// and reporting its problems as findings.
+        #[arg(long)]
+        strict: bool,
     },
     /// Validate a policy document; prints AWS-style findings, exits 1 on errors.
     Validate {
@@ -169,7 +173,7 @@ pub fn main() -> ExitCode {
             data_dir,
         }) => account_create(&data_dir, account_id.as_deref()),
         Command::Ca(CaCommand::Show { data_dir }) => ca_show(&data_dir),
-        Command::Policy(PolicyCommand::Eval { input }) => policy_eval(&input),
+        Command::Policy(PolicyCommand::Eval { input, strict }) => policy_eval(&input, strict),
         Command::Policy(PolicyCommand::Validate { input, kind }) => policy_validate(&input, kind),
         Command::Policy(PolicyCommand::Generate(args)) => crate::generate::command::run(&args),
         Command::Role(RoleCommand::RevokeSessions {
@@ -301,9 +305,9 @@ fn random_account_id() -> anyhow::Result<String> {
         .collect())
 }
 
-fn policy_eval(input: &PathBuf) -> anyhow::Result<ExitCode> {
+fn policy_eval(input: &PathBuf, strict: bool) -> anyhow::Result<ExitCode> {
     let text = read_input(input)?;
-    let (mut request, policies) = policy::eval_input::parse(&text)?;
+    let (mut request, policies, findings) = policy::eval_input::parse_with_findings(&text, strict)?;
     // The engine has no clock: the CLI supplies "now" unless the input pins it.
     let now = time::OffsetDateTime::now_utc();
     let iso = now
@@ -315,7 +319,12 @@ fn policy_eval(input: &PathBuf) -> anyhow::Result<ExitCode> {
         .context
         .insert_default("aws:EpochTime", now.unix_timestamp().to_string());
     let decision = policy::evaluate(&request, &policies);
-    print_out(&serde_json::to_string_pretty(&decision.to_json())?)?;
+    let mut out = decision.to_json();
+    if let Some(fields) = out.as_object_mut() {
+        let findings = findings.iter().map(|f| f.to_json()).collect();
+        fields.insert("findings".into(), serde_json::Value::Array(findings));
+    }
+    print_out(&serde_json::to_string_pretty(&out)?)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -103,11 +103,10 @@ fn malformed_eval_input_is_a_clear_error_and_no_panic() {
         ("not an object", b"[1,2]", "must be a JSON object"),
         ("wrong type", br#"{"principal":5,"action":"s3:GetObject","resource":"*"}"#, "principal"),
         (
-            "unknown operator",
+            "a policy that is not JSON",
             br#"{"principal":"arn:aws:iam::123456789012:user/a","action":"s3:GetObject","resource":"*",
-                "identityPolicies":[{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*",
-                "Resource":"*","Condition":{"StringEqualz":{"aws:username":"a"}}}]}]}"#,
-            "MalformedPolicyDocument",
+                "identityPolicies":["{not json"]}"#,
+            "identityPolicies[0]: MalformedPolicyDocument",
         ),
         ("not UTF-8", b"\xff\xfe{}", "UTF-8"),
     ];
@@ -219,4 +218,154 @@ fn a_reader_that_goes_away_is_no_panic() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+const UNKNOWN_OPERATOR: &str = r#"{"Version":"2012-10-17","Statement":[
+    {"Sid":"Broken","Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"a"}}},
+    {"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+
+fn user_input(action: &str, policies: &str) -> String {
+    format!(
+        r#"{{"principal":"arn:aws:iam::123456789012:user/alice","action":"{action}",
+            "resource":"arn:aws:s3:::bucket/key","identityPolicies":[{policies}]}}"#
+    )
+}
+
+#[test]
+fn eval_evaluates_what_of_a_refused_policy_reads_and_reports_every_problem() {
+    let out = roleplane(
+        &["policy", "eval", "-"],
+        user_input("s3:GetObject", UNKNOWN_OPERATOR).as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v = json(&out);
+    assert_eq!(v["decision"], "allowed");
+    // The statement that reads keeps its index in the document.
+    assert_eq!(v["matchedStatements"][0]["statementIndex"], 1);
+    assert_eq!(v["matchedStatements"][0]["sid"], "Read");
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{v}");
+    assert_eq!(findings[0]["source"], "identityPolicies[0]");
+    assert_eq!(findings[0]["findingType"], "ERROR");
+    assert_eq!(
+        findings[0]["locations"][0]["path"],
+        serde_json::json!([{"value": "Statement"}, {"index": 0}])
+    );
+
+    // The statement that does not read matches nothing: s3:PutObject is not allowed.
+    let out = roleplane(
+        &["policy", "eval", "-"],
+        user_input("s3:PutObject", UNKNOWN_OPERATOR).as_bytes(),
+    );
+    assert_eq!(json(&out)["decision"], "implicitDeny");
+
+    // --strict refuses it, as policy eval always did.
+    let out = roleplane(
+        &["policy", "eval", "--strict", "-"],
+        user_input("s3:GetObject", UNKNOWN_OPERATOR).as_bytes(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("identityPolicies[0]: MalformedPolicyDocument"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn eval_reports_problems_of_every_policy_and_statement() {
+    let bad_deny = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Deny","Action":"s3:GetObject","Resource":"not-an-arn"}]}"#;
+    let duplicate_sids = r#"{"Version":"2012-10-17","Statement":[
+        {"Sid":"A","Effect":"Allow","Action":"s3:GetObject","Resource":"*"},
+        {"Sid":"A","Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}"#;
+    let bad_version = r#"{"Version":"2019-01-01","Statement":[
+        {"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#;
+    let input = format!(
+        r#"{{"principal":"arn:aws:iam::123456789012:user/alice","action":"s3:GetObject",
+            "resource":"arn:aws:s3:::bucket/key","identityPolicies":[{duplicate_sids},{bad_version}],
+            "permissionsBoundary":{bad_deny}}}"#
+    );
+    let out = roleplane(&["policy", "eval", "-"], input.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v = json(&out);
+    let sources: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["source"].as_str().unwrap())
+        .collect();
+    assert!(sources.contains(&"identityPolicies[0]"), "{v}");
+    assert!(sources.contains(&"identityPolicies[1]"), "{v}");
+    assert!(sources.contains(&"permissionsBoundary"), "{v}");
+    // The boundary's only statement does not read, so it allows nothing: the request is
+    // denied by the boundary, not by its Deny.
+    assert_eq!(v["decision"], "implicitDeny", "{v}");
+    assert!(
+        v["matchedStatements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["source"] != "permissionsBoundary")
+    );
+}
+
+#[test]
+fn eval_takes_a_role_arn_as_a_session_of_that_role() {
+    let by_role = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject",
+        "Resource":"*","Condition":{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::123456789012:role/team/app"}}}]}"#;
+    let input = format!(
+        r#"{{"principal":"arn:aws:iam::123456789012:role/team/app","action":"s3:GetObject",
+            "resource":"arn:aws:s3:::bucket/key","identityPolicies":[{by_role}]}}"#
+    );
+    let out = roleplane(&["policy", "eval", "-"], input.as_bytes());
+    assert!(out.status.success(), "{out:?}");
+    let v = json(&out);
+    assert_eq!(v["decision"], "allowed", "{v}");
+    assert_eq!(v["findings"], serde_json::json!([]));
+
+    // A bucket policy naming the role lets its session in from the same account.
+    let bucket = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+        "Principal":{"AWS":"arn:aws:iam::123456789012:role/team/app"},"Action":"s3:GetObject","Resource":"*"}]}"#;
+    let input = format!(
+        r#"{{"principal":"arn:aws:iam::123456789012:role/team/app","action":"s3:GetObject",
+            "resource":"arn:aws:s3:::bucket/key","resourcePolicy":{bucket}}}"#
+    );
+    let v = json(&roleplane(&["policy", "eval", "-"], input.as_bytes()));
+    assert_eq!(v["decision"], "allowed", "{v}");
+
+    for bad in [
+        "arn:aws:iam::123456789012:role/",
+        "arn:aws:iam:us-east-1:123456789012:role/x",
+    ] {
+        let input = format!(r#"{{"principal":"{bad}","action":"s3:GetObject","resource":"*"}}"#);
+        let out = roleplane(&["policy", "eval", "-"], input.as_bytes());
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+}
+
+#[test]
+fn eval_without_a_principal_is_an_anonymous_request() {
+    let public = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",
+        "Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/*"}]}"#;
+    let account_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+        "Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"*"}]}"#;
+    for principal in ["", r#""principal":null,"#] {
+        let input = |policy: &str| {
+            format!(
+                r#"{{{principal}"action":"s3:GetObject","resource":"arn:aws:s3:::bucket/key",
+                    "resourceAccount":"123456789012","resourcePolicy":{policy}}}"#
+            )
+        };
+        let v = json(&roleplane(
+            &["policy", "eval", "-"],
+            input(public).as_bytes(),
+        ));
+        assert_eq!(v["decision"], "allowed", "{principal}: {v}");
+        let v = json(&roleplane(
+            &["policy", "eval", "-"],
+            input(account_only).as_bytes(),
+        ));
+        assert_eq!(v["decision"], "implicitDeny", "{principal}: {v}");
+    }
 }

@@ -52,6 +52,8 @@ pub enum EntityKind {
     Object,
     /// An S3 multipart upload (`name` is its upload ID).
     Upload,
+    /// An account alias (`name` is the alias).
+    AccountAlias,
 }
 
 /// Why EC2 refused a write that the stored state does not allow. The EC2 service words these.

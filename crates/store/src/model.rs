@@ -45,6 +45,25 @@ pub struct User {
     pub tags: Vec<Tag>,
 }
 
+/// What UpdateUser changes; `None` keeps the current value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserUpdate {
+    pub new_name: Option<String>,
+    pub new_path: Option<String>,
+}
+
+/// The entities of one account that IAM's GetAccountSummary counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountCounts {
+    pub users: u64,
+    pub roles: u64,
+    /// Customer managed policies.
+    pub policies: u64,
+    pub instance_profiles: u64,
+    /// Attachments of managed policies to roles and users.
+    pub policy_versions_in_use: u64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessKeyStatus {
     Active,

@@ -30,13 +30,14 @@ use crate::groups::{
     UserCredentials,
 };
 use crate::model::{
-    AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
-    AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource, IdentityPolicies,
-    InlinePolicy, Instance, InstanceProfile, InstanceQuery, KeyPair, ManagedPolicy,
-    MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey, NewInstanceProfile,
-    NewKeyPair, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal,
-    PrincipalBinding, ProfileRef, Reservation, ResourceTag, Role, RoleUpdate, RoleUse, StateChange,
-    StateRequest, Tag, TagRemoval, Taggable, TokenKey, User,
+    AccessKey, AccessKeyStatus, AccessKeyUse, Account, AccountCounts, Association,
+    AssociationQuery, AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource,
+    IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery, KeyPair,
+    ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey,
+    NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration,
+    PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation, ResourceTag, Role,
+    RoleUpdate, RoleUse, StateChange, StateRequest, Tag, TagRemoval, Taggable, TokenKey, User,
+    UserUpdate,
 };
 use crate::page::{ListQuery, Page};
 use crate::s3::{
@@ -77,6 +78,14 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// Fails with `DeleteConflict` while the user has access keys, attached or inline policies,
     /// or is in a group.
     fn delete_user(&self, account: &str, name: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Renames and/or moves the user, keeping its ID, keys, policies and tags; `AlreadyExists`
+    /// (kind `User`) when another user has the new name.
+    fn update_user(
+        &self,
+        account: &str,
+        name: &str,
+        update: UserUpdate,
+    ) -> impl Future<Output = Result<User>> + Send;
     /// `None` removes the boundary; an ARN must name a managed policy in the store.
     fn set_user_permissions_boundary(
         &self,
@@ -720,6 +729,24 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<CompletedUpload>> + Send;
     /// Ends the upload; the result is its parts' blobs. `NotFound` (kind `Upload`).
     fn abort_upload(&self, upload_id: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
+
+    // ---- account-level IAM: alias and summary counts --------------------------------------------
+
+    fn account_alias(&self, account: &str) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// Sets the account's one alias, replacing any other; `AlreadyExists` (kind
+    /// `AccountAlias`) when any account, this one included, holds it.
+    fn set_account_alias(
+        &self,
+        account: &str,
+        alias: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// `NotFound` (kind `AccountAlias`) unless `alias` is the account's alias.
+    fn delete_account_alias(
+        &self,
+        account: &str,
+        alias: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn account_counts(&self, account: &str) -> impl Future<Output = Result<AccountCounts>> + Send;
 
     /// The change counters: the one mechanism every in-memory view of stored data follows
     /// (keys, policies, the metadata index, profiles' roles). Each moves after every committed

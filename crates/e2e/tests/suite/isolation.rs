@@ -273,6 +273,11 @@ async fn victim(server: &Server) -> Victim {
         .send()
         .await
         .unwrap();
+    iam.create_account_alias()
+        .account_alias("victim-alias")
+        .send()
+        .await
+        .unwrap();
     iam.add_role_to_instance_profile()
         .instance_profile_name("victim-profile")
         .role_name("victim-role")
@@ -446,6 +451,8 @@ fn snapshot(server: &Server, victim: &Victim) -> Vec<String> {
             "ListInstanceProfileTags",
             vec![("InstanceProfileName", "victim-profile")],
         ),
+        ("ListAccountAliases", vec![]),
+        ("GetAccountSummary", vec![]),
     ];
     let mut state: Vec<String> = iam_reads
         .iter()
@@ -550,6 +557,7 @@ iam CreateUser UserName=walk-user PermissionsBoundary={policy} -> 404 NoSuchEnti
 iam GetUser UserName=victim -> 404 NoSuchEntity
 iam ListUsers -> own
 iam DeleteUser UserName=victim -> 404 NoSuchEntity
+iam UpdateUser UserName=victim NewUserName=walk-renamed -> 404 NoSuchEntity
 iam CreateAccessKey UserName=victim -> 404 NoSuchEntity
 iam ListAccessKeys UserName=victim -> 404 NoSuchEntity
 iam UpdateAccessKey UserName=victim AccessKeyId={key} Status=Inactive -> 404 NoSuchEntity
@@ -590,11 +598,17 @@ iam ListInstanceProfileTags InstanceProfileName=victim-profile -> 404 NoSuchEnti
 iam TagPolicy PolicyArn={policy} Tags.member.1.Key=k Tags.member.1.Value=v -> foreign {policy}
 iam UntagPolicy PolicyArn={policy} TagKeys.member.1=team -> foreign {policy}
 iam ListPolicyTags PolicyArn={policy} -> foreign {policy}
+iam CreateAccountAlias AccountAlias=victim-alias -> 409 EntityAlreadyExists
+iam DeleteAccountAlias AccountAlias=victim-alias -> 404 NoSuchEntity
+iam ListAccountAliases -> own-without victim-alias
+iam GetAccountSummary -> own
 sts GetCallerIdentity -> own
 sts AssumeRole RoleArn={role} RoleSessionName=walk -> 403 AccessDenied
 sts AssumeRole RoleArn=arn:aws:iam::{other}:role/own-role RoleSessionName=walk PolicyArns.member.1.arn={policy} -> 400 MalformedPolicyDocument
 sts GetSessionToken -> own
 sts DecodeAuthorizationMessage EncodedMessage={message} -> 400 InvalidAuthorizationMessageException
+sts GetFederationToken Name=walk -> own
+sts GetAccessKeyInfo AccessKeyId={key} -> 400 InvalidParameterValue
 ec2 RunInstances ImageId=ami-0123456789abcdef0 MinCount=1 MaxCount=1 IamInstanceProfile.Arn={profile} -> 400 InvalidParameterValue
 ec2 DescribeInstances InstanceId.1={instance} -> 400 InvalidInstanceID.NotFound
 ec2 StartInstances InstanceId.1={instance} -> 400 InvalidInstanceID.NotFound

@@ -86,6 +86,15 @@ fn of_session(caller: &Caller, claims: &SessionClaims) -> Identified {
                 .str("accessKeyId", key);
             ("root".to_owned(), arn)
         }
+        SessionPrincipal::FederatedUser { name, .. } => {
+            identity
+                .str("type", "FederatedUser")
+                .concat("principalId", &[account, ":", name])
+                .str("arn", caller.principal.arn())
+                .str("accountId", account)
+                .str("accessKeyId", key);
+            (name.clone(), caller.principal.arn().to_owned())
+        }
     };
     identity.object("sessionContext", |context| {
         if let SessionPrincipal::AssumedRole {
@@ -100,6 +109,21 @@ fn of_session(caller: &Caller, claims: &SessionClaims) -> Identified {
                     .str("arn", role_arn)
                     .str("accountId", account)
                     .str("userName", role_name);
+            });
+        }
+        // CloudTrail names the IAM user a federated session was issued to.
+        if let SessionPrincipal::FederatedUser {
+            user_arn, user_id, ..
+        } = &claims.principal
+        {
+            let user_name = user_arn.rsplit('/').next().unwrap_or_default();
+            context.object("sessionIssuer", |issuer| {
+                issuer
+                    .str("type", "IAMUser")
+                    .str("principalId", user_id)
+                    .str("arn", user_arn)
+                    .str("accountId", account)
+                    .str("userName", user_name);
             });
         }
         context.object("attributes", |attributes| {

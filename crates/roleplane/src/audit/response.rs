@@ -31,6 +31,23 @@ pub fn elements(event_name: &str, xml: &str) -> Value {
             out.insert("credentials".into(), credentials(xml));
             Value::Object(out)
         }
+        "GetFederationToken" => {
+            let mut out = Map::new();
+            out.insert("credentials".into(), credentials(xml));
+            if let Some(user) = inner(xml, "FederatedUser") {
+                out.insert(
+                    "federatedUser".into(),
+                    object(&[
+                        ("federatedUserId", text(user, "FederatedUserId")),
+                        ("arn", text(user, "Arn")),
+                    ]),
+                );
+            }
+            if let Some(size) = text(xml, "PackedPolicySize").and_then(|s| s.parse::<u64>().ok()) {
+                out.insert("packedPolicySize".into(), size.into());
+            }
+            Value::Object(out)
+        }
         "CreateAccessKey" => match inner(xml, "AccessKey") {
             Some(key) => {
                 let mut out = Map::new();
@@ -137,5 +154,25 @@ mod tests {
                                  "createDate": "Jan 2, 2024 3:04:05 AM"}})
         );
         assert_eq!(elements("GetRole", "<Role/>"), Value::Null);
+    }
+
+    #[test]
+    fn federation_tokens_keep_the_federated_user_and_no_secret() {
+        let body = "<GetFederationTokenResult><Credentials><AccessKeyId>ASIAFED</AccessKeyId>\
+            <SecretAccessKey>TOPSECRET</SecretAccessKey><SessionToken>TOKENTOKEN</SessionToken>\
+            <Expiration>2019-12-10T07:46:42Z</Expiration></Credentials><FederatedUser>\
+            <FederatedUserId>111111111111:bob</FederatedUserId>\
+            <Arn>arn:aws:sts::111111111111:federated-user/bob</Arn></FederatedUser>\
+            <PackedPolicySize>0</PackedPolicySize></GetFederationTokenResult>";
+        let value = elements("GetFederationToken", body);
+        assert_eq!(
+            value,
+            json!({"credentials": {"accessKeyId": "ASIAFED", "expiration": "Dec 10, 2019 7:46:42 AM"},
+                   "federatedUser": {"federatedUserId": "111111111111:bob",
+                                     "arn": "arn:aws:sts::111111111111:federated-user/bob"},
+                   "packedPolicySize": 0})
+        );
+        let text = value.to_string();
+        assert!(!text.contains("TOPSECRET") && !text.contains("TOKENTOKEN"));
     }
 }

@@ -144,6 +144,9 @@ fn principal_id_and_name<S>(call: &Call<'_, S>) -> (String, String) {
                 user_arn.rsplit('/').next().unwrap_or_default().to_owned(),
             ),
             SessionPrincipal::RootSession => (call.caller.account_id.clone(), "root".to_owned()),
+            SessionPrincipal::FederatedUser { name, .. } => {
+                (format!("{}:{name}", call.caller.account_id), name.clone())
+            }
         },
     }
 }

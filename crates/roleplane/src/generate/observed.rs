@@ -82,7 +82,10 @@ pub fn never_scoped(service: &str, event_name: &str) -> bool {
         "ec2" => event_name.starts_with("Describe"),
         "sts" => matches!(
             event_name,
-            "GetCallerIdentity" | "GetSessionToken" | "DecodeAuthorizationMessage"
+            "GetCallerIdentity"
+                | "GetSessionToken"
+                | "DecodeAuthorizationMessage"
+                | "GetAccessKeyInfo"
         ),
         "access-analyzer" | "cloudtrail" => true,
         _ => false,

@@ -3,14 +3,15 @@
 //! One module per concept: [`roles`], [`principal_policies`] (inline and attached policies of
 //! roles, users and groups alike, and boundaries), [`managed_policies`], [`instance_profiles`],
 //! [`users`] (with their access keys), [`groups`] (and their members), [`tags`] (for every
-//! taggable entity); the reads of a whole account: [`account_details`]
-//! (GetAccountAuthorizationDetails), [`policy_entities`] (ListEntitiesForPolicy),
-//! [`credential_report`]. Beneath them, [`validate`]
+//! taggable entity), [`account`] (the account alias and GetAccountSummary); the reads of a
+//! whole account: [`account_details`] (GetAccountAuthorizationDetails), [`policy_entities`]
+//! (ListEntitiesForPolicy), [`credential_report`]. Beneath them, [`validate`]
 //! checks requests against IAM's model, [`documents`] checks policy documents and their size
 //! quotas, [`access`] authorizes, [`store_errors`] words the store's outcomes as IAM does, and
 //! [`xml`] writes the response shapes.
 
 mod access;
+mod account;
 mod account_details;
 mod aws_managed;
 mod credential_report;
@@ -91,6 +92,7 @@ pub const OPERATIONS: &[&str] = &[
     "GetUser",
     "ListUsers",
     "DeleteUser",
+    "UpdateUser",
     "CreateAccessKey",
     "ListAccessKeys",
     "UpdateAccessKey",
@@ -129,6 +131,10 @@ pub const OPERATIONS: &[&str] = &[
     "GetAccountAuthorizationDetails",
     "GenerateCredentialReport",
     "GetCredentialReport",
+    "CreateAccountAlias",
+    "DeleteAccountAlias",
+    "ListAccountAliases",
+    "GetAccountSummary",
 ];
 
 /// IAM's signing name.
@@ -210,6 +216,7 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "GetUser" => users::get(call).await,
         "ListUsers" => users::list(call).await,
         "DeleteUser" => users::delete(call).await,
+        "UpdateUser" => users::update(call).await,
         "CreateAccessKey" => users::create_access_key(call).await,
         "ListAccessKeys" => users::list_access_keys(call).await,
         "UpdateAccessKey" => users::update_access_key(call).await,
@@ -251,6 +258,10 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "GetAccountAuthorizationDetails" => account_details::get(call).await,
         "GenerateCredentialReport" => credential_report::generate(call).await,
         "GetCredentialReport" => credential_report::get(call).await,
+        "CreateAccountAlias" => account::create_alias(call).await,
+        "DeleteAccountAlias" => account::delete_alias(call).await,
+        "ListAccountAliases" => account::list_aliases(call).await,
+        "GetAccountSummary" => account::summary(call).await,
 
         action => Err(AwsError::invalid_action(
             Envelope::IAM.protocol,

@@ -80,6 +80,8 @@ fn not_found(kind: &EntityKind, name: &str) -> String {
         EntityKind::Bucket => "The specified bucket does not exist".to_owned(),
         EntityKind::Object => "The specified key does not exist.".to_owned(),
         EntityKind::Upload => "The specified upload does not exist.".to_owned(),
+        // UNCONFIRMED wording: IAM's NoSuchEntity form for a named entity.
+        EntityKind::AccountAlias => format!("The account alias {name} cannot be found."),
     }
 }
 
@@ -117,6 +119,8 @@ fn already_exists(kind: &EntityKind, name: &str) -> String {
         EntityKind::Bucket | EntityKind::Object | EntityKind::Upload => {
             "The requested bucket name is not available.".to_owned()
         }
+        // As AWS answers (awslabs/aws-deployment-framework#465, ekristen/aws-nuke#697).
+        EntityKind::AccountAlias => format!("The account alias {name} already exists."),
     }
 }
 
@@ -503,6 +507,7 @@ mod tests {
                 EntityKind::TokenKey,
                 EntityKind::Instance,
                 EntityKind::Association,
+                EntityKind::AccountAlias,
             ]
         };
         let errors = kinds()

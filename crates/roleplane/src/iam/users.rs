@@ -1,7 +1,7 @@
 //! IAM users and their long-term access keys (two at most; the secret is shown once).
 
 use crate::credentials::new_secret_access_key;
-use store::{AccessKeyStatus, NewAccessKey, NewUser, Store, User};
+use store::{AccessKeyStatus, NewAccessKey, NewUser, Store, User, UserUpdate};
 
 use protocol::{AwsError, Protocol};
 
@@ -100,6 +100,46 @@ pub async fn list<S: Store>(call: &Call<'_, S>) -> Reply {
     Ok(listing::page(call, "Users", &page, |x, user| {
         xml::user(x, user, UserView::Listed)
     }))
+}
+
+/// Renames a user and/or moves it to another path. The user keeps its ID, so its access keys,
+/// policies and tags go with it, and its keys authenticate as the new ARN from the next
+/// request on (every IAM write moves the key cache's generation).
+///
+/// The caller needs `iam:UpdateUser` on the user as it is and, when the ARN changes, as it will
+/// be (IAM User Guide, "Renaming an IAM user": permission on both the source and the target).
+pub async fn update<S: Store>(call: &Call<'_, S>) -> Reply {
+    let mut input = Input::new(call.input);
+    let name = input.name("UserName", LONG_NAME);
+    let new_path = input.optional_path("NewPath");
+    let new_name = input.optional_name("NewUserName", SHORT_NAME);
+    input.finish()?;
+    let user = locate(call, name)
+        .await?
+        .authorize(call, Vec::new())
+        .await?;
+    let target = arn(
+        call,
+        "user",
+        new_path.unwrap_or(&user.path),
+        new_name.unwrap_or(&user.name),
+    );
+    if target != user.arn {
+        authorize(call, &target, Vec::new()).await?;
+    }
+    call.app
+        .store()
+        .update_user(
+            account(call),
+            name,
+            UserUpdate {
+                new_name: new_name.map(str::to_owned),
+                new_path: new_path.map(str::to_owned),
+            },
+        )
+        .await
+        .map_err(store_error)?;
+    done(call)
 }
 
 pub async fn delete<S: Store>(call: &Call<'_, S>) -> Reply {

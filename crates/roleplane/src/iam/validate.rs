@@ -22,6 +22,7 @@ const DOCUMENT_PATTERN: &str = r"[\u0009\u000A\u000D\u0020-\u00FF]+";
 const ROLE_DESCRIPTION_PATTERN: &str = r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*";
 const MARKER_PATTERN: &str = r"[\u0020-\u00FF]+";
 const ACCESS_KEY_ID_PATTERN: &str = r"[\w]+";
+const ACCOUNT_ALIAS_PATTERN: &str = r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$";
 
 /// Tags per request and per entity.
 pub const MAX_TAGS: usize = 50;
@@ -109,6 +110,24 @@ impl<'a> Input<'a> {
                 && value.ends_with('/')
                 && all(value, |c| ('\u{21}'..='\u{7e}').contains(&c)));
         self.pattern_unshown(&path, PATH_PATTERN, valid);
+        value
+    }
+
+    /// `pathType` when present (UpdateUser's `NewPath`).
+    pub fn optional_path(&mut self, member: &str) -> Option<&'a str> {
+        self.params.optional_str(member)?;
+        Some(self.path(member))
+    }
+
+    /// `accountAliasType`: 3–63 lower-case letters, digits and single hyphens, a letter or
+    /// digit at either end.
+    pub fn account_alias(&mut self, member: &str) -> &'a str {
+        let value = self.required(member);
+        if self.params.optional_str(member).is_some() {
+            let path = self.params.root().error_path(member);
+            self.length(&path, value, 3, 63);
+            self.pattern(&path, value, ACCOUNT_ALIAS_PATTERN, is_account_alias(value));
+        }
         value
     }
 
@@ -488,6 +507,17 @@ impl<'a> Input<'a> {
     }
 }
 
+/// `^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$` without a regex engine.
+fn is_account_alias(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    (3..=63).contains(&bytes.len())
+        && bytes.iter().all(|b| alnum(b) || *b == b'-')
+        && bytes.first().is_some_and(alnum)
+        && bytes.last().is_some_and(alnum)
+        && !value.contains("--")
+}
+
 // UNCONFIRMED wording for IAM: EC2's confirmed text for the same rule (`InvalidParameterValue`
 // there; IAM reports its input rules as `InvalidInput`).
 const RESERVED_KEY_MESSAGE: &str = "Tag keys starting with 'aws:' are reserved for internal use";
@@ -563,6 +593,59 @@ mod tests {
 
     fn message(result: Result<(), AwsError>) -> String {
         result.expect_err("a violation").message
+    }
+
+    #[test]
+    fn account_aliases_follow_the_model() {
+        let cases: &[(&str, bool)] = &[
+            ("abc", true),
+            ("my-company-prod", true),
+            ("0a1", true),
+            (&"a".repeat(63), true),
+            ("ab", false),
+            (&"a".repeat(64), false),
+            ("-abc", false),
+            ("abc-", false),
+            ("a--b", false),
+            ("Abc", false),
+            ("a_b", false),
+            ("a.b", false),
+            ("", false),
+        ];
+        for (alias, valid) in cases {
+            assert_eq!(is_account_alias(alias), *valid, "{alias:?}");
+        }
+        let p = params("Action=A&AccountAlias=My_Alias");
+        let mut input = Input::new(&p);
+        input.account_alias("AccountAlias");
+        assert_eq!(
+            message(input.finish()),
+            "1 validation error detected: Value 'My_Alias' at 'accountAlias' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$"
+        );
+        let p = params("Action=A&AccountAlias=ab");
+        let mut input = Input::new(&p);
+        input.account_alias("AccountAlias");
+        assert!(message(input.finish()).starts_with("2 validation errors detected: "));
+        let p = params("Action=A");
+        let mut input = Input::new(&p);
+        input.account_alias("AccountAlias");
+        assert!(
+            message(input.finish())
+                .contains("'accountAlias' failed to satisfy constraint: Member must not be null")
+        );
+    }
+
+    #[test]
+    fn new_paths_are_paths_when_given() {
+        let p = params("Action=A&NewPath=%2Fteam%2F");
+        let mut input = Input::new(&p);
+        assert_eq!(input.optional_path("NewPath"), Some("/team/"));
+        assert_eq!(input.optional_path("Other"), None);
+        assert!(input.finish().is_ok());
+        let p = params("Action=A&NewPath=team");
+        let mut input = Input::new(&p);
+        input.optional_path("NewPath");
+        assert!(message(input.finish()).contains("at 'newPath' failed to satisfy constraint"));
     }
 
     #[test]

@@ -243,6 +243,12 @@ pub fn session_principal(claims: &SessionClaims) -> Principal {
             })
         }
         SessionPrincipal::RootSession => Principal::new(PrincipalKind::Root { account }),
+        SessionPrincipal::FederatedUser { name, .. } => {
+            Principal::new(PrincipalKind::FederatedUser {
+                account,
+                name: name.clone(),
+            })
+        }
     }
 }
 

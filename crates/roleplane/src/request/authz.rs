@@ -136,8 +136,17 @@ pub async fn decide<S: Store, I: Sync>(
                     load_identity(call, user_id, &mut policies).await?;
                 }
                 SessionPrincipal::RootSession => {}
+                SessionPrincipal::FederatedUser { user_id, .. } => {
+                    load_identity(call, user_id, &mut policies).await?;
+                }
             }
             policies.session = merge_session_policies(&claims.session_policies);
+            if matches!(claims.principal, SessionPrincipal::FederatedUser { .. }) {
+                // A federated user without session policies has no permissions of its own
+                // (IAM UG, "Permissions for GetFederationToken"): its session policy is then
+                // one that allows nothing, so only a resource policy naming it can let it in.
+                policies.session.get_or_insert_with(allow_nothing);
+            }
         }
     }
     let request = Request {

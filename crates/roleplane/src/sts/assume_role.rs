@@ -312,7 +312,7 @@ async fn session_policies<S: Store>(
     Ok(documents)
 }
 
-async fn managed_document<S: Store>(
+pub(super) async fn managed_document<S: Store>(
     call: &Call<'_, S>,
     account: &str,
     arn: &str,

@@ -2,13 +2,17 @@
 //!
 //! - [`assume_role`]: AssumeRole, with the role's trust policy as the resource policy.
 //! - [`session_token`]: GetSessionToken for IAM users.
+//! - [`federation_token`]: GetFederationToken, federated users issued by IAM users.
+//! - [`access_key_info`]: GetAccessKeyInfo, for the caller's own account's keys.
 //! - [`authorization_message`]: DecodeAuthorizationMessage, and the encoder other services use.
 //! - [`credentials`]: minting and sealing temporary credentials (ASIA…), shared by the above.
 //! - [`input`]: the model constraints of STS inputs, worded as AWS words them.
 
+mod access_key_info;
 mod assume_role;
 pub mod authorization_message;
 pub(crate) mod credentials;
+mod federation_token;
 pub(crate) mod input;
 mod session_token;
 #[cfg(test)]
@@ -31,6 +35,8 @@ pub const OPERATIONS: &[&str] = &[
     "AssumeRole",
     "GetSessionToken",
     "DecodeAuthorizationMessage",
+    "GetFederationToken",
+    "GetAccessKeyInfo",
 ];
 
 /// STS's signing name.
@@ -63,6 +69,8 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Result<String, AwsError> {
         "AssumeRole" => assume_role::assume_role(call).await,
         "GetSessionToken" => session_token::get_session_token(call),
         "DecodeAuthorizationMessage" => authorization_message::decode(call).await,
+        "GetFederationToken" => federation_token::get_federation_token(call).await,
+        "GetAccessKeyInfo" => access_key_info::get_access_key_info(call).await,
         action => Err(AwsError::invalid_action(
             Envelope::STS.protocol,
             action,

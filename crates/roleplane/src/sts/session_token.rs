@@ -5,7 +5,8 @@
 //!
 //! What its credentials may call is narrower than the user's permissions (STS API reference,
 //! GetSessionToken): no IAM operation without MFA (roleplane has no MFA devices, so none at
-//! all), and of STS only AssumeRole and GetCallerIdentity. [`restrict`] enforces both.
+//! all), and of STS only AssumeRole and GetCallerIdentity. [`restrict`] enforces both, and
+//! GetFederationToken's narrower rules for federated users' credentials.
 
 use protocol::{AwsError, Envelope};
 use store::Store;
@@ -28,17 +29,23 @@ pub fn restrict(caller: &Caller, service: &str, action: &str) -> Result<(), AwsE
     let Identity::Session(claims) = &caller.identity else {
         return Ok(());
     };
-    if !matches!(claims.principal, SessionPrincipal::UserSession { .. }) {
-        return Ok(());
+    match claims.principal {
+        SessionPrincipal::UserSession { .. } => {}
+        SessionPrincipal::FederatedUser { .. } => {
+            return super::federation_token::restrict(service, action);
+        }
+        _ => return Ok(()),
     }
     match (service, action) {
         ("iam", _) => Err(invalid_token("iam")),
-        // GetSessionToken refuses every session itself (`FROM_SESSION`).
-        ("sts", "AssumeRole" | "GetCallerIdentity" | "GetSessionToken") => Ok(()),
+        // GetSessionToken and GetFederationToken refuse every session themselves.
+        ("sts", "AssumeRole" | "GetCallerIdentity" | "GetSessionToken" | "GetFederationToken") => {
+            Ok(())
+        }
         // UNCONFIRMED wording, after GetSessionToken's and GetFederationToken's.
-        ("sts", "DecodeAuthorizationMessage") => Err(AwsError::access_denied(
-            "Cannot call DecodeAuthorizationMessage with session credentials from GetSessionToken",
-        )),
+        ("sts", other) => Err(AwsError::access_denied(format!(
+            "Cannot call {other} with session credentials from GetSessionToken"
+        ))),
         _ => Ok(()),
     }
 }

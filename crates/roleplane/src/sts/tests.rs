@@ -145,6 +145,12 @@ impl Fixture {
                     user_id: Some(user_id.clone()),
                 })
             }
+            SessionPrincipal::FederatedUser { name, .. } => {
+                Principal::new(PrincipalKind::FederatedUser {
+                    account: claims.account_id.clone(),
+                    name: name.clone(),
+                })
+            }
             SessionPrincipal::RootSession => unreachable!(),
         };
         let caller = Caller {
@@ -938,4 +944,301 @@ fn the_packed_limit_is_the_longest_token_the_ring_opens() {
         );
     }
     assert_eq!(super::packed_policy_size(&at_limit), 100);
+}
+
+const FEDERATE: &str = "Action=GetFederationToken&Version=2011-06-15";
+
+#[tokio::test]
+async fn federation_tokens_need_permission_on_the_federated_user() {
+    let f = Fixture::new().await;
+    let bob = f.user(ACCOUNT, "bob", None).await;
+    assert_error(
+        f.call(&bob, &format!("{FEDERATE}&Name=app")).await,
+        "AccessDenied",
+        403,
+        "User: arn:aws:iam::111111111111:user/bob is not authorized to perform: sts:GetFederationToken on resource: arn:aws:sts::111111111111:federated-user/app because no identity-based policy allows the sts:GetFederationToken action",
+    );
+    let only_app = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetFederationToken","Resource":"arn:aws:sts::111111111111:federated-user/app"}]}"#;
+    let carol = f.user(ACCOUNT, "carol", Some(only_app)).await;
+    assert!(
+        f.call(&carol, &format!("{FEDERATE}&Name=app"))
+            .await
+            .is_ok()
+    );
+    assert!(
+        f.call(&carol, &format!("{FEDERATE}&Name=other"))
+            .await
+            .is_err()
+    );
+    // Tags also need sts:TagSession.
+    let err = f
+        .call(
+            &carol,
+            &format!("{FEDERATE}&Name=app&Tags.member.1.Key=team&Tags.member.1.Value=a"),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("sts:TagSession"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn federation_tokens_describe_the_federated_user() {
+    let f = Fixture::new().await;
+    let admin = f.user(ACCOUNT, "admin", Some(ALLOW_ALL)).await;
+    let xml = f
+        .call(&admin, &format!("{FEDERATE}&Name=app@ci"))
+        .await
+        .unwrap();
+    assert_eq!(
+        between(&xml, "<FederatedUserId>", "</FederatedUserId>"),
+        "111111111111:app@ci"
+    );
+    assert_eq!(
+        between(&xml, "<Arn>", "</Arn>"),
+        "arn:aws:sts::111111111111:federated-user/app@ci"
+    );
+    assert_eq!(
+        between(&xml, "<PackedPolicySize>", "</PackedPolicySize>"),
+        "0"
+    );
+    let (session, claims) = f.session(&xml);
+    assert_eq!(claims.expires_at - claims.issued_at, 43200);
+    assert!(claims.session_policies.is_empty());
+    let SessionPrincipal::FederatedUser { user_arn, name, .. } = &claims.principal else {
+        panic!("{:?}", claims.principal)
+    };
+    assert_eq!(
+        (user_arn.as_str(), name.as_str()),
+        ("arn:aws:iam::111111111111:user/admin", "app@ci")
+    );
+    assert_eq!(
+        session.principal.arn(),
+        "arn:aws:sts::111111111111:federated-user/app@ci"
+    );
+    assert_eq!(
+        session.principal.global_key("aws:userid"),
+        Some("111111111111:app@ci")
+    );
+    // A federated user federates no one.
+    assert_error(
+        f.call(&session, &format!("{FEDERATE}&Name=again")).await,
+        "AccessDenied",
+        403,
+        "Cannot call GetFederationToken with session credentials",
+    );
+
+    let policy = urlencode(ALLOW_ALL);
+    let xml = f
+        .call(
+            &admin,
+            &format!("{FEDERATE}&Name=app&DurationSeconds=129600&Policy={policy}&Tags.member.1.Key=team&Tags.member.1.Value=a"),
+        )
+        .await
+        .unwrap();
+    let (_, claims) = f.session(&xml);
+    assert_eq!(claims.expires_at - claims.issued_at, 129_600);
+    assert_eq!(claims.session_policies, vec![ALLOW_ALL.to_owned()]);
+    assert_eq!(claims.tags, vec![("team".to_owned(), "a".to_owned())]);
+    let packed: usize = between(&xml, "<PackedPolicySize>", "</PackedPolicySize>")
+        .parse()
+        .unwrap();
+    assert!(packed > 0);
+}
+
+#[tokio::test]
+async fn federation_token_input_follows_the_model() {
+    let f = Fixture::new().await;
+    let admin = f.user(ACCOUNT, "admin", Some(ALLOW_ALL)).await;
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "",
+            "ValidationError",
+            "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null",
+        ),
+        (
+            "&Name=a",
+            "ValidationError",
+            "1 validation error detected: Value 'a' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 2",
+        ),
+        (
+            "&Name=has%20space",
+            "ValidationError",
+            r"1 validation error detected: Value 'has space' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*",
+        ),
+        (
+            "&Name=app&DurationSeconds=899",
+            "ValidationError",
+            "1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900",
+        ),
+        ("&Name=app&Policy=not-json", "MalformedPolicyDocument", ""),
+        (
+            "&Name=app&Tags.member.1.Key=aws%3Ax&Tags.member.1.Value=v",
+            "InvalidParameterValue",
+            "Tag keys starting with 'aws:' are reserved for internal use",
+        ),
+        (
+            "&Name=app&Tags.member.1.Key=A&Tags.member.1.Value=v&Tags.member.2.Key=a&Tags.member.2.Value=v",
+            "InvalidParameterValue",
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+        ),
+    ];
+    for (extra, code, message) in cases {
+        let err = f
+            .call(&admin, &format!("{FEDERATE}{extra}"))
+            .await
+            .expect_err(extra);
+        assert_eq!(err.code.as_ref(), *code, "{extra}: {}", err.message);
+        if !message.is_empty() {
+            assert_eq!(err.message, *message, "{extra}");
+        }
+    }
+    let long = format!("{{\"x\":\"{}\"}}", "a".repeat(2048));
+    let err = f
+        .call(
+            &admin,
+            &format!("{FEDERATE}&Name=app&Policy={}", urlencode(&long)),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.message
+            .ends_with("at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048"),
+        "{}",
+        err.message
+    );
+}
+
+#[tokio::test]
+async fn federated_users_inherit_the_users_tags_overridden_by_the_request() {
+    let f = Fixture::new().await;
+    let store = f.app.store();
+    let mut new = NewUser::new("tagged");
+    new.tags = vec![
+        Tag {
+            key: "team".into(),
+            value: "core".into(),
+        },
+        Tag {
+            key: "cost".into(),
+            value: "1".into(),
+        },
+    ];
+    let user = store.create_user(ACCOUNT, new).await.unwrap();
+    let inline = InlinePolicy {
+        name: "p".into(),
+        document: ALLOW_ALL.into(),
+        size: ALLOW_ALL.len() as u64,
+    };
+    store
+        .put_inline_policy(ACCOUNT, Owner::User("tagged"), inline, u64::MAX)
+        .await
+        .unwrap();
+    let caller = Caller {
+        account_id: ACCOUNT.into(),
+        access_key_id: "AKIATESTTESTTESTTEST".into(),
+        principal: Principal::new(PrincipalKind::IamUser {
+            account: ACCOUNT.into(),
+            path: "/".into(),
+            name: "tagged".into(),
+            user_id: Some(user.id.clone()),
+        }),
+        identity: Identity::User(user),
+    };
+    let xml = f
+        .call(
+            &caller,
+            &format!("{FEDERATE}&Name=app&Tags.member.1.Key=TEAM&Tags.member.1.Value=edge"),
+        )
+        .await
+        .unwrap();
+    let (_, claims) = f.session(&xml);
+    assert_eq!(
+        claims.tags,
+        vec![
+            ("TEAM".to_owned(), "edge".to_owned()),
+            ("cost".to_owned(), "1".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn federated_credentials_reach_only_get_caller_identity_of_sts_and_no_iam() {
+    let f = Fixture::new().await;
+    let admin = f.user(ACCOUNT, "admin", Some(ALLOW_ALL)).await;
+    let xml = f
+        .call(&admin, &format!("{FEDERATE}&Name=app"))
+        .await
+        .unwrap();
+    let (session, _) = f.session(&xml);
+    let restrict = super::restrict_session_token_credentials;
+    assert!(restrict(&session, "sts", "GetCallerIdentity").is_ok());
+    assert!(restrict(&session, "s3", "GetObject").is_ok());
+    assert!(restrict(&session, "ec2", "DescribeInstances").is_ok());
+    for (service, action) in [
+        ("iam", "GetUser"),
+        ("iam", "ListRoles"),
+        ("sts", "AssumeRole"),
+        ("sts", "GetAccessKeyInfo"),
+        ("sts", "DecodeAuthorizationMessage"),
+    ] {
+        assert!(
+            restrict(&session, service, action).is_err(),
+            "{service}:{action}"
+        );
+    }
+    // GetSessionToken's credentials keep AssumeRole and GetCallerIdentity of STS only.
+    let xml = f
+        .call(&admin, "Action=GetSessionToken&Version=2011-06-15")
+        .await
+        .unwrap();
+    let (user_session, _) = f.session(&xml);
+    assert!(restrict(&user_session, "sts", "AssumeRole").is_ok());
+    assert!(restrict(&user_session, "sts", "GetAccessKeyInfo").is_err());
+}
+
+#[tokio::test]
+async fn access_key_info_answers_for_the_callers_account_only() {
+    let f = Fixture::new().await;
+    let admin = f.user(ACCOUNT, "admin", Some(ALLOW_ALL)).await;
+    let bob = f.user(ACCOUNT, "bob", None).await;
+    let store = f.app.store();
+    let key = |id: &str| store::NewAccessKey {
+        access_key_id: id.into(),
+        secret_ciphertext: vec![0],
+    };
+    store
+        .create_access_key(ACCOUNT, "bob", key("AKIAOWNACCOUNTKEY001"))
+        .await
+        .unwrap();
+    f.user(OTHER, "eve", None).await;
+    store
+        .create_access_key(OTHER, "eve", key("AKIAOTHERACCOUNTKEY1"))
+        .await
+        .unwrap();
+    let info = |id: &str| format!("Action=GetAccessKeyInfo&Version=2011-06-15&AccessKeyId={id}");
+    for own in ["AKIAOWNACCOUNTKEY001", "AKIATESTTESTTESTTEST"] {
+        let xml = f.call(&admin, &info(own)).await.unwrap();
+        assert_eq!(between(&xml, "<Account>", "</Account>"), ACCOUNT);
+    }
+    // Another account's key and an unknown one get the same answer.
+    for foreign in ["AKIAOTHERACCOUNTKEY1", "AKIANOSUCHKEYANYWHER"] {
+        assert_error(
+            f.call(&admin, &info(foreign)).await,
+            "InvalidParameterValue",
+            400,
+            &format!("The access key ID {foreign} does not belong to the calling account."),
+        );
+    }
+    assert_error(
+        f.call(&bob, &info("AKIAOWNACCOUNTKEY001")).await,
+        "AccessDenied",
+        403,
+        "User: arn:aws:iam::111111111111:user/bob is not authorized to perform: sts:GetAccessKeyInfo on resource: * because no identity-based policy allows the sts:GetAccessKeyInfo action",
+    );
+    assert_error(
+        f.call(&admin, &info("AKIA-short")).await,
+        "ValidationError",
+        400,
+        r"2 validation errors detected: Value 'AKIA-short' at 'accessKeyId' failed to satisfy constraint: Member must have length greater than or equal to 16; Value 'AKIA-short' at 'accessKeyId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w]*",
+    );
 }

@@ -10,7 +10,9 @@
 //! `substr`/`length`), so the PostgreSQL backend can share it.
 
 mod access_keys;
+mod account_aliases;
 mod account_details;
+mod account_summary;
 mod accounts;
 mod associations;
 mod buckets;
@@ -52,13 +54,14 @@ use crate::groups::{
     UserCredentials,
 };
 use crate::model::{
-    AccessKey, AccessKeyStatus, AccessKeyUse, Account, Association, AssociationQuery,
-    AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource, IdentityPolicies,
-    InlinePolicy, Instance, InstanceProfile, InstanceQuery, KeyPair, ManagedPolicy,
-    MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey, NewInstanceProfile,
-    NewKeyPair, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration, PolicyVersion, Principal,
-    PrincipalBinding, ProfileRef, Reservation, ResourceTag, Role, RoleUpdate, RoleUse, StateChange,
-    StateRequest, Tag, TagRemoval, Taggable, TokenKey, Topic, User,
+    AccessKey, AccessKeyStatus, AccessKeyUse, Account, AccountCounts, Association,
+    AssociationQuery, AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource,
+    IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery, KeyPair,
+    ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey,
+    NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration,
+    PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation, ResourceTag, Role,
+    RoleUpdate, RoleUse, StateChange, StateRequest, Tag, TagRemoval, Taggable, TokenKey, Topic,
+    User, UserUpdate,
 };
 use crate::page::{ListQuery, Page};
 use crate::s3::{
@@ -275,6 +278,9 @@ impl Store for SqliteStore {
     }
     async fn delete_user(&self, account: &str, name: &str) -> Result<()> {
         users::delete(&self.pool, account, name).await
+    }
+    async fn update_user(&self, account: &str, name: &str, update: UserUpdate) -> Result<User> {
+        users::update(&self.pool, account, name, update).await
     }
     async fn set_user_permissions_boundary(
         &self,
@@ -796,6 +802,18 @@ impl Store for SqliteStore {
     }
     async fn instances_changed_since(&self, mark: u64) -> Result<Vec<Instance>> {
         instances::changed_since(&self.pool, mark).await
+    }
+    async fn account_alias(&self, account: &str) -> Result<Option<String>> {
+        account_aliases::get(&self.pool, account).await
+    }
+    async fn set_account_alias(&self, account: &str, alias: &str) -> Result<()> {
+        account_aliases::set(&self.pool, account, alias).await
+    }
+    async fn delete_account_alias(&self, account: &str, alias: &str) -> Result<()> {
+        account_aliases::delete(&self.pool, account, alias).await
+    }
+    async fn account_counts(&self, account: &str) -> Result<AccountCounts> {
+        account_summary::counts(&self.pool, account).await
     }
     fn changes(&self) -> Changes {
         self.file.changes.load()

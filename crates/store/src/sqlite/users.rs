@@ -6,7 +6,7 @@ use super::rows::{USER_COLUMNS, UserRow, require_boundary, require_row};
 use super::{begin_write, delete_unless_in_use, fold, is_unique_violation, now_ms, tags};
 use crate::error::{Conflict, EntityKind, Result, StoreError};
 use crate::ids;
-use crate::model::{NewUser, User};
+use crate::model::{NewUser, User, UserUpdate};
 use crate::page::{ListQuery, Page};
 
 pub(super) async fn create(pool: &SqlitePool, account: &str, new: NewUser) -> Result<User> {
@@ -120,6 +120,39 @@ pub(super) async fn delete(pool: &SqlitePool, account: &str, name: &str) -> Resu
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Renames the user and/or moves it to another path. Its ID stays, and with it everything
+/// kept by ID: access keys, inline and attached policies, tags; its ARN follows the new name
+/// and path. A new name taken by another user (case-insensitively) is `AlreadyExists`.
+pub(super) async fn update(
+    pool: &SqlitePool,
+    account: &str,
+    name: &str,
+    update: UserUpdate,
+) -> Result<User> {
+    let mut tx = begin_write(pool).await?;
+    let current = load(&mut tx, account, name).await?;
+    let new_name = update.new_name.unwrap_or(current.name);
+    let new_path = update.new_path.unwrap_or(current.path);
+    let arn = ids::iam_arn(account, "user", &new_path, &new_name);
+    sqlx::query(
+        "UPDATE users SET name = $2, name_lower = $3, path = $4, arn = $5 WHERE user_id = $1",
+    )
+    .bind(&current.id)
+    .bind(&new_name)
+    .bind(fold(&new_name))
+    .bind(&new_path)
+    .bind(&arn)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| match is_unique_violation(&e) {
+        true => StoreError::already_exists(EntityKind::User, &new_name),
+        false => e.into(),
+    })?;
+    let user = load(&mut tx, account, &new_name).await?;
+    tx.commit().await?;
+    Ok(user)
 }
 
 pub(super) async fn set_boundary(

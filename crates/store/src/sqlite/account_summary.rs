@@ -1,0 +1,28 @@
+//! The counts behind IAM's GetAccountSummary, each of one account only.
+
+use sqlx::SqlitePool;
+
+use crate::error::Result;
+use crate::model::AccountCounts;
+
+/// One statement, so every count is of the same moment.
+const COUNTS: &str = "SELECT \
+    (SELECT COUNT(*) FROM users WHERE account_id = $1), \
+    (SELECT COUNT(*) FROM roles WHERE account_id = $1), \
+    (SELECT COUNT(*) FROM managed_policies WHERE account_id = $1), \
+    (SELECT COUNT(*) FROM instance_profiles WHERE account_id = $1), \
+    (SELECT COUNT(*) FROM policy_attachments WHERE account_id = $1)";
+
+pub(super) async fn counts(pool: &SqlitePool, account: &str) -> Result<AccountCounts> {
+    let (users, roles, policies, instance_profiles, attachments): (i64, i64, i64, i64, i64) =
+        sqlx::query_as(COUNTS).bind(account).fetch_one(pool).await?;
+    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(AccountCounts {
+        users: n(users),
+        roles: n(roles),
+        policies: n(policies),
+        instance_profiles: n(instance_profiles),
+        // Each attachment keeps its policy's default version in use.
+        policy_versions_in_use: n(attachments),
+    })
+}
