@@ -2,7 +2,7 @@
 //!
 //! One module per concept: [`roles`], [`principal_policies`] (inline and attached policies and
 //! boundaries of roles and users alike), [`managed_policies`], [`instance_profiles`], [`users`]
-//! (with their access keys), [`tags`] (for every taggable entity). Beneath them, [`validate`]
+//! (with their access keys), [`oidc_providers`], [`tags`] (for every taggable entity). Beneath them, [`validate`]
 //! checks requests against IAM's model, [`documents`] checks policy documents and their size
 //! quotas, [`access`] authorizes, [`store_errors`] words the store's outcomes as IAM does, and
 //! [`xml`] writes the response shapes.
@@ -12,6 +12,7 @@ mod documents;
 mod instance_profiles;
 mod listing;
 mod managed_policies;
+pub(crate) mod oidc_providers;
 pub(crate) mod paging;
 mod principal_policies;
 pub mod revoke;
@@ -102,6 +103,16 @@ pub const OPERATIONS: &[&str] = &[
     "TagPolicy",
     "UntagPolicy",
     "ListPolicyTags",
+    "CreateOpenIDConnectProvider",
+    "GetOpenIDConnectProvider",
+    "ListOpenIDConnectProviders",
+    "DeleteOpenIDConnectProvider",
+    "UpdateOpenIDConnectProviderThumbprint",
+    "AddClientIDToOpenIDConnectProvider",
+    "RemoveClientIDFromOpenIDConnectProvider",
+    "TagOpenIDConnectProvider",
+    "UntagOpenIDConnectProvider",
+    "ListOpenIDConnectProviderTags",
 ];
 
 /// IAM's signing name.
@@ -204,6 +215,19 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "TagPolicy" => tags::tag(call, Taggable::Policy).await,
         "UntagPolicy" => tags::untag(call, Taggable::Policy).await,
         "ListPolicyTags" => tags::list(call, Taggable::Policy).await,
+
+        "CreateOpenIDConnectProvider" => oidc_providers::create(call).await,
+        "GetOpenIDConnectProvider" => oidc_providers::get(call).await,
+        "ListOpenIDConnectProviders" => oidc_providers::list(call).await,
+        "DeleteOpenIDConnectProvider" => oidc_providers::delete(call).await,
+        "UpdateOpenIDConnectProviderThumbprint" => oidc_providers::update_thumbprint(call).await,
+        "AddClientIDToOpenIDConnectProvider" => oidc_providers::add_client_id(call).await,
+        "RemoveClientIDFromOpenIDConnectProvider" => {
+            oidc_providers::remove_client_id(call).await
+        }
+        "TagOpenIDConnectProvider" => tags::tag(call, Taggable::OidcProvider).await,
+        "UntagOpenIDConnectProvider" => tags::untag(call, Taggable::OidcProvider).await,
+        "ListOpenIDConnectProviderTags" => tags::list(call, Taggable::OidcProvider).await,
 
         action => Err(AwsError::invalid_action(
             Envelope::IAM.protocol,

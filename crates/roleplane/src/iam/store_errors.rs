@@ -76,6 +76,9 @@ fn not_found(kind: &EntityKind, name: &str) -> String {
         EntityKind::Bucket => "The specified bucket does not exist".to_owned(),
         EntityKind::Object => "The specified key does not exist.".to_owned(),
         EntityKind::Upload => "The specified upload does not exist.".to_owned(),
+        // Recorded AWS answer (GetOpenIDConnectProvider, test_iam_oidc.py); DeleteOpenIDConnectProvider
+        // words it its own way (`iam::oidc_providers`).
+        EntityKind::OidcProvider => format!("OpenIDConnect Provider not found for arn {name}"),
     }
 }
 
@@ -110,6 +113,8 @@ fn already_exists(kind: &EntityKind, name: &str) -> String {
         EntityKind::Bucket | EntityKind::Object | EntityKind::Upload => {
             "The requested bucket name is not available.".to_owned()
         }
+        // Recorded AWS answer (test_iam_oidc.py); `name` is the URL without its scheme.
+        EntityKind::OidcProvider => format!("Provider with url https://{name} already exists."),
     }
 }
 
@@ -131,6 +136,13 @@ fn quota_exceeded(quota: &Quota) -> String {
         }
         Quota::UserInlinePolicySize { max, user } => {
             format!("Maximum policy size of {max} bytes exceeded for user {user}")
+        }
+        Quota::OidcProvidersPerAccount(n) => {
+            format!("Cannot exceed quota for OpenIdConnectProvidersPerAccount: {n}")
+        }
+        // Recorded AWS answer (CreateOpenIDConnectProvider, test_iam_oidc.py).
+        Quota::ClientIdsPerOidcProvider(n) => {
+            format!("Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {n}")
         }
         // EC2's quota; IAM never meets it.
         Quota::Ec2TagsPerResource { .. } => {
