@@ -44,3 +44,4 @@ mod simulate;
 mod sts;
 mod sts_assume_role;
 mod tag_rules;
+mod web_identity;
