@@ -273,9 +273,10 @@ async fn service_account_tokens_get_sessions_and_bad_ones_are_refused_as_aws_ref
         .await
         .unwrap_err();
     assert_eq!(code, "InvalidIdentityToken");
-    // A token altered after signing.
+    // A token altered after signing (another subject; the signature no longer verifies).
     let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
-    parts[1] = base64_url(&with(claims(ISSUER), "sub", json!(SUBJECT)).to_string());
+    let altered = with(claims(ISSUER), "sub", json!("system:serviceaccount:ns:admin"));
+    parts[1] = base64_url(&altered.to_string());
     let (code, _) = assume(&server, &parts.join(".")).await.unwrap_err();
     assert_eq!(code, "InvalidIdentityToken");
     let other_issuer = "https://other.example";
