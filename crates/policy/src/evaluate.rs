@@ -258,7 +258,9 @@ fn decide(
     match principal.kind() {
         // Services, anonymous callers and web identities have no identity policies and no
         // SCPs: only a resource policy naming them (or "*") lets them in.
-        PrincipalKind::Service(_) | PrincipalKind::Anonymous | PrincipalKind::WebIdentity { .. } => {
+        PrincipalKind::Service(_)
+        | PrincipalKind::Anonymous
+        | PrincipalKind::WebIdentity { .. } => {
             return resource_match.is_some();
         }
         _ => {}

@@ -245,7 +245,9 @@ impl Principal {
         }
         if matches!(
             self.kind,
-            PrincipalKind::Service(_) | PrincipalKind::Anonymous | PrincipalKind::WebIdentity { .. }
+            PrincipalKind::Service(_)
+                | PrincipalKind::Anonymous
+                | PrincipalKind::WebIdentity { .. }
         ) {
             return None;
         }

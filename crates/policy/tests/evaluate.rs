@@ -485,12 +485,42 @@ fn web_identities_are_trusted_by_their_provider() {
     let on_sub = json!({"StringEquals": {"issuer.example/k8s:sub": "system:serviceaccount:ns:app",
         "issuer.example/k8s:aud": "sts.amazonaws.com"}});
     let cases = [
-        (json!({"Federated": provider}), on_sub.clone(), "system:serviceaccount:ns:app", true),
-        (json!({"Federated": provider}), on_sub.clone(), "system:serviceaccount:ns:other", false),
-        (json!({"Federated": format!("arn:aws:iam::{A}:oidc-provider/other.example")}), json!({}), "system:serviceaccount:ns:app", false),
-        (json!({"AWS": format!("arn:aws:iam::{A}:root")}), json!({}), "system:serviceaccount:ns:app", false),
-        (json!({"Service": "ec2.amazonaws.com"}), json!({}), "system:serviceaccount:ns:app", false),
-        (json!({"Federated": provider}), json!({"StringEquals": {"aws:FederatedProvider": provider}}), "x", true),
+        (
+            json!({"Federated": provider}),
+            on_sub.clone(),
+            "system:serviceaccount:ns:app",
+            true,
+        ),
+        (
+            json!({"Federated": provider}),
+            on_sub.clone(),
+            "system:serviceaccount:ns:other",
+            false,
+        ),
+        (
+            json!({"Federated": format!("arn:aws:iam::{A}:oidc-provider/other.example")}),
+            json!({}),
+            "system:serviceaccount:ns:app",
+            false,
+        ),
+        (
+            json!({"AWS": format!("arn:aws:iam::{A}:root")}),
+            json!({}),
+            "system:serviceaccount:ns:app",
+            false,
+        ),
+        (
+            json!({"Service": "ec2.amazonaws.com"}),
+            json!({}),
+            "system:serviceaccount:ns:app",
+            false,
+        ),
+        (
+            json!({"Federated": provider}),
+            json!({"StringEquals": {"aws:FederatedProvider": provider}}),
+            "x",
+            true,
+        ),
     ];
     for (principal, condition, sub, allowed) in cases {
         let policies = PolicySet {
@@ -498,6 +528,10 @@ fn web_identities_are_trusted_by_their_provider() {
             ..PolicySet::default()
         };
         let decision = evaluate(&request(sub), &policies);
-        assert_eq!(decision.is_allowed(), allowed, "{principal} {condition} {sub}");
+        assert_eq!(
+            decision.is_allowed(),
+            allowed,
+            "{principal} {condition} {sub}"
+        );
     }
 }

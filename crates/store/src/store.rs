@@ -30,9 +30,9 @@ use crate::model::{
     AttachedPolicy, Changes, DeploymentKey, Ec2Resource, IdentityPolicies, InlinePolicy, Instance,
     InstanceProfile, InstanceQuery, KeyPair, ManagedPolicy, MetadataDefaults, MetadataOptions,
     NewAccessKey, NewDeploymentKey, NewInstanceProfile, NewKeyPair, NewLaunch, NewOidcProvider,
-    NewPolicy, NewRole, NewUser, OidcProvider, OidcProviderChange, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation,
-    ResourceTag, Role, RoleUpdate, RoleUse, StateChange, StateRequest, Tag, TagRemoval, Taggable,
-    TokenKey, User,
+    NewPolicy, NewRole, NewUser, OidcProvider, OidcProviderChange, PolicyGeneration, PolicyVersion,
+    Principal, PrincipalBinding, ProfileRef, Reservation, ResourceTag, Role, RoleUpdate, RoleUse,
+    StateChange, StateRequest, Tag, TagRemoval, Taggable, TokenKey, User,
 };
 use crate::page::{ListQuery, Page};
 use crate::s3::{

@@ -36,7 +36,11 @@ impl SigningKey {
         use rsa::pkcs1::EncodeRsaPrivateKey as _;
         let private = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).expect("RSA key");
         let der = private.to_pkcs1_der().expect("PKCS#1");
-        SigningKey::new(kid, Algorithm::RS256, EncodingKey::from_rsa_der(der.as_bytes()))
+        SigningKey::new(
+            kid,
+            Algorithm::RS256,
+            EncodingKey::from_rsa_der(der.as_bytes()),
+        )
     }
 
     fn ec(kid: &'static str) -> SigningKey {
@@ -111,7 +115,12 @@ fn role_arn() -> String {
 
 /// The provider for `issuer_url` and a role trusting its `sub`/`aud` (or any token of it when
 /// `conditions` is false); the role may read itself.
-async fn provider_and_role(server: &Server, issuer_url: &str, thumbprints: &[&str], conditions: bool) {
+async fn provider_and_role(
+    server: &Server,
+    issuer_url: &str,
+    thumbprints: &[&str],
+    conditions: bool,
+) {
     let iam = server.iam().await;
     let mut create = iam
         .create_open_id_connect_provider()
@@ -239,8 +248,15 @@ async fn service_account_tokens_get_sessions_and_bad_ones_are_refused_as_aws_ref
         .unwrap();
     assert_eq!(identity.arn(), Some(user.arn()));
     let iam = aws_sdk_iam::Client::new(&session);
-    iam.get_role().role_name(ROLE).send().await.expect("GetRole");
-    assert!(iam.list_users().send().await.is_err(), "no more than the role allows");
+    iam.get_role()
+        .role_name(ROLE)
+        .send()
+        .await
+        .expect("GetRole");
+    assert!(
+        iam.list_users().send().await.is_err(),
+        "no more than the role allows"
+    );
 
     // ES256 tokens too.
     assert!(assume(&server, &k.ec.sign(&claims(ISSUER))).await.is_ok());
@@ -251,7 +267,11 @@ async fn service_account_tokens_get_sessions_and_bad_ones_are_refused_as_aws_ref
         assume(&server, &k.rsa.sign(&wrong_aud)).await,
         refused("InvalidIdentityToken", "Incorrect token audience")
     );
-    let wrong_sub = with(claims(ISSUER), "sub", json!("system:serviceaccount:ns:other"));
+    let wrong_sub = with(
+        claims(ISSUER),
+        "sub",
+        json!("system:serviceaccount:ns:other"),
+    );
     assert_eq!(
         assume(&server, &k.rsa.sign(&wrong_sub)).await,
         refused(
@@ -275,7 +295,11 @@ async fn service_account_tokens_get_sessions_and_bad_ones_are_refused_as_aws_ref
     assert_eq!(code, "InvalidIdentityToken");
     // A token altered after signing (another subject; the signature no longer verifies).
     let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
-    let altered = with(claims(ISSUER), "sub", json!("system:serviceaccount:ns:admin"));
+    let altered = with(
+        claims(ISSUER),
+        "sub",
+        json!("system:serviceaccount:ns:admin"),
+    );
     parts[1] = base64_url(&altered.to_string());
     let (code, _) = assume(&server, &parts.join(".")).await.unwrap_err();
     assert_eq!(code, "InvalidIdentityToken");
@@ -304,7 +328,10 @@ async fn service_account_tokens_get_sessions_and_bad_ones_are_refused_as_aws_ref
     assert!(export.status.success(), "{export:?}");
     let export = String::from_utf8(export.stdout).unwrap();
     assert!(!export.contains(&token), "a token reached the trail");
-    assert!(!export.contains(&token[..40]), "a token's header reached the trail");
+    assert!(
+        !export.contains(&token[..40]),
+        "a token's header reached the trail"
+    );
     let records: Vec<Value> = export
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -326,12 +353,14 @@ async fn service_account_tokens_get_sessions_and_bad_ones_are_refused_as_aws_ref
         ok["requestParameters"]["webIdentityToken"],
         "HIDDEN_DUE_TO_SECURITY_REASONS"
     );
-    assert_eq!(ok["responseElements"]["subjectFromWebIdentityToken"], SUBJECT);
+    assert_eq!(
+        ok["responseElements"]["subjectFromWebIdentityToken"],
+        SUBJECT
+    );
     assert!(ok["responseElements"]["credentials"]["sessionToken"].is_null());
     assert!(
-        records
-            .iter()
-            .any(|r| r["errorCode"] == "AccessDenied" && r["userIdentity"]["userName"] == SUBJECT.replace("app", "other")),
+        records.iter().any(|r| r["errorCode"] == "AccessDenied"
+            && r["userIdentity"]["userName"] == SUBJECT.replace("app", "other")),
         "a refused verified token is recorded with its subject"
     );
     assert!(
@@ -571,7 +600,10 @@ async fn keys_are_discovered_over_https_under_a_ca_or_a_thumbprint() {
         .await
         .unwrap_err();
     assert_eq!(code, "IDPCommunicationError");
-    assert!(message.starts_with("Couldn't retrieve verification key"), "{message}");
+    assert!(
+        message.starts_with("Couldn't retrieve verification key"),
+        "{message}"
+    );
     let thumbprint = {
         use sha1::Digest as _;
         hex::encode(sha1::Sha1::digest(&ca.ca_der))
@@ -642,7 +674,13 @@ async fn oidc_providers_are_managed_as_iam_manages_them() {
         .unwrap();
     iam.tag_open_id_connect_provider()
         .open_id_connect_provider_arn(&arn)
-        .tags(aws_sdk_iam::types::Tag::builder().key("team").value("blue").build().unwrap())
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("team")
+                .value("blue")
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();

@@ -222,9 +222,7 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "DeleteOpenIDConnectProvider" => oidc_providers::delete(call).await,
         "UpdateOpenIDConnectProviderThumbprint" => oidc_providers::update_thumbprint(call).await,
         "AddClientIDToOpenIDConnectProvider" => oidc_providers::add_client_id(call).await,
-        "RemoveClientIDFromOpenIDConnectProvider" => {
-            oidc_providers::remove_client_id(call).await
-        }
+        "RemoveClientIDFromOpenIDConnectProvider" => oidc_providers::remove_client_id(call).await,
         "TagOpenIDConnectProvider" => tags::tag(call, Taggable::OidcProvider).await,
         "UntagOpenIDConnectProvider" => tags::untag(call, Taggable::OidcProvider).await,
         "ListOpenIDConnectProviderTags" => tags::list(call, Taggable::OidcProvider).await,

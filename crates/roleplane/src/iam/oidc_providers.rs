@@ -143,10 +143,7 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
     let mut input = Input::new(call.input);
     let arn = read_arn(&mut input);
     input.finish()?;
-    let provider = locate(call, arn)
-        .await?
-        .authorize(call, Vec::new())
-        .await?;
+    let provider = locate(call, arn).await?.authorize(call, Vec::new()).await?;
     Ok(respond(call, |x| {
         x.elem("Url", &provider.url);
         x.list("ClientIDList", "member", &provider.client_ids, |x, id| {
@@ -248,10 +245,7 @@ pub async fn remove_client_id<S: Store>(call: &Call<'_, S>) -> Reply {
 }
 
 async fn change<S: Store>(call: &Call<'_, S>, arn: &str, change: OidcProviderChange) -> Reply {
-    locate(call, arn)
-        .await?
-        .authorize(call, Vec::new())
-        .await?;
+    locate(call, arn).await?.authorize(call, Vec::new()).await?;
     call.app
         .store()
         .update_oidc_provider(account(call), arn, change)

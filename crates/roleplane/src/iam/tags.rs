@@ -9,8 +9,8 @@ use super::validate::{
     Input, KeyCase, LONG_NAME, MAX_TAGS, SHORT_NAME, reject_reserved_or_duplicate_keys,
 };
 use super::{
-    Reply, account, done, instance_profiles, managed_policies, oidc_providers, paging, respond, roles, store_error,
-    users,
+    Reply, account, done, instance_profiles, managed_policies, oidc_providers, paging, respond,
+    roles, store_error, users,
 };
 use crate::request::Call;
 
@@ -116,9 +116,7 @@ impl Taggable {
             Taggable::Policy => managed_policies::locate(call, id)
                 .await?
                 .map(|e| entity(&e)),
-            Taggable::OidcProvider => oidc_providers::locate(call, id)
-                .await?
-                .map(|e| entity(&e)),
+            Taggable::OidcProvider => oidc_providers::locate(call, id).await?.map(|e| entity(&e)),
         })
     }
 }

@@ -15,9 +15,9 @@ use store::{Role, Store, StoreError};
 use super::credentials::{check_packed_size, new_claims, seal, write_credentials};
 use super::input::{self, Tag};
 use crate::credentials::{SessionClaims, SessionPrincipal};
-use crate::request::{App, Call};
 use crate::request::Identity;
 use crate::request::authz::{Ask, decide, denial_message};
+use crate::request::{App, Call};
 
 const DEFAULT_DURATION: u32 = 3600;
 /// AWS's limit for a role session that assumes another role.
@@ -300,7 +300,13 @@ async fn session_policies<S: Store>(
     request: &Request<'_>,
     role: &Role,
 ) -> Result<Vec<String>, AwsError> {
-    resolve_session_policies(call.app, &role.account_id, request.policy, &request.policy_arns).await
+    resolve_session_policies(
+        call.app,
+        &role.account_id,
+        request.policy,
+        &request.policy_arns,
+    )
+    .await
 }
 
 /// Session policies as a request names them: the inline document (checked as a session

@@ -13,9 +13,9 @@ pub mod authorization_message;
 pub(crate) mod credentials;
 pub(crate) mod input;
 mod session_token;
-pub mod web_identity;
 #[cfg(test)]
 mod tests;
+pub mod web_identity;
 
 use store::Store;
 

@@ -40,8 +40,7 @@ const MAX_DURATION: i32 = 43200;
 
 /// The refusal AWS gives for a role that does not exist or does not trust the token.
 const NOT_AUTHORIZED: &str = "Not authorized to perform sts:AssumeRoleWithWebIdentity";
-const NOT_A_JWT: &str =
-    "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)";
+const NOT_A_JWT: &str = "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)";
 /// Two spaces after the comma, as AWS sends it.
 const NO_KEY: &str = "Couldn't retrieve verification key from your identity provider,  please \
                       reference AssumeRoleWithWebIdentity documentation for requirements";
@@ -183,13 +182,9 @@ async fn assume<S: Store>(
     if duration > role.max_session_duration {
         return Err(AwsError::validation(EXCEEDS_ROLE_MAX));
     }
-    let session_policies = resolve_session_policies(
-        app,
-        &role.account_id,
-        request.policy,
-        &request.policy_arns,
-    )
-    .await?;
+    let session_policies =
+        resolve_session_policies(app, &role.account_id, request.policy, &request.policy_arns)
+            .await?;
     let principal = SessionPrincipal::AssumedRole {
         role_arn: role.arn.clone(),
         role_id: role.id.clone(),

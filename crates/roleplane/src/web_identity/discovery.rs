@@ -90,8 +90,8 @@ impl Fetcher {
                 issuer.trim_end_matches('/')
             );
             let body = self.get(&configuration, thumbprints).await?;
-            let document: serde_json::Value = serde_json::from_slice(&body)
-                .map_err(|e| FetchError::Document(e.to_string()))?;
+            let document: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|e| FetchError::Document(e.to_string()))?;
             let jwks_uri = document
                 .get("jwks_uri")
                 .and_then(serde_json::Value::as_str)
@@ -114,12 +114,10 @@ impl Fetcher {
         .await
         .map_err(|_| FetchError::Timeout)?
         .map_err(|e| FetchError::Connect(e.to_string()))?;
-        let webpki = WebPkiServerVerifier::builder_with_provider(
-            self.roots.clone(),
-            self.provider.clone(),
-        )
-        .build()
-        .map_err(|e| FetchError::Tls(e.to_string()))?;
+        let webpki =
+            WebPkiServerVerifier::builder_with_provider(self.roots.clone(), self.provider.clone())
+                .build()
+                .map_err(|e| FetchError::Tls(e.to_string()))?;
         let verifier = Arc::new(PinnedOrRooted {
             webpki,
             thumbprints: thumbprints.to_vec(),
@@ -301,8 +299,12 @@ mod tests {
 
     #[test]
     fn urls_split_into_host_port_and_path() {
-        let cases: &[(&str, Option<(&str, u16, &str, &str)>)] = &[
-            ("https://issuer.example", Some(("issuer.example", 443, "issuer.example", "/"))),
+        type Split<'a> = Option<(&'a str, u16, &'a str, &'a str)>;
+        let cases: &[(&str, Split)] = &[
+            (
+                "https://issuer.example",
+                Some(("issuer.example", 443, "issuer.example", "/")),
+            ),
             (
                 "https://issuer.example/a/.well-known/openid-configuration",
                 Some((
@@ -316,7 +318,10 @@ mod tests {
                 "https://127.0.0.1:8443/keys?x=1",
                 Some(("127.0.0.1", 8443, "127.0.0.1:8443", "/keys?x=1")),
             ),
-            ("https://[::1]:8443/k", Some(("::1", 8443, "[::1]:8443", "/k"))),
+            (
+                "https://[::1]:8443/k",
+                Some(("::1", 8443, "[::1]:8443", "/k")),
+            ),
             ("https://[::1]/k", Some(("::1", 443, "[::1]", "/k"))),
             ("http://issuer.example/", None),
             ("https://", None),
@@ -326,9 +331,14 @@ mod tests {
         ];
         for (url, expected) in cases {
             let got = Target::parse(url);
-            let got = got
-                .as_ref()
-                .map(|t| (t.host.as_str(), t.port, t.authority.as_str(), t.path.as_str()));
+            let got = got.as_ref().map(|t| {
+                (
+                    t.host.as_str(),
+                    t.port,
+                    t.authority.as_str(),
+                    t.path.as_str(),
+                )
+            });
             assert_eq!(got, *expected, "{url}");
         }
     }

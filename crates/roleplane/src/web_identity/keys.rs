@@ -80,10 +80,7 @@ impl Default for IssuerKeys {
 /// An issuer as a token's `iss` or the operator names it, without `https://` or a final `/`
 /// (providers are found by the URL as created, so the form is only used for the files).
 pub fn issuer_key(issuer: &str) -> String {
-    issuer
-        .strip_prefix("https://")
-        .unwrap_or(issuer)
-        .to_owned()
+    issuer.strip_prefix("https://").unwrap_or(issuer).to_owned()
 }
 
 impl IssuerKeys {
@@ -103,8 +100,9 @@ impl IssuerKeys {
             let Some((issuer, path)) = pair.split_once('=') else {
                 anyhow::bail!("--oidc-jwks wants ISSUER=PATH, got {pair:?}");
             };
-            let keys = read_key_file(Path::new(path))
-                .map_err(|e| anyhow::anyhow!("reading the key set for {issuer} from {path}: {e}"))?;
+            let keys = read_key_file(Path::new(path)).map_err(|e| {
+                anyhow::anyhow!("reading the key set for {issuer} from {path}: {e}")
+            })?;
             files.insert(issuer_key(issuer), Arc::new(keys));
         }
         Ok(files)
@@ -217,11 +215,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jwks.json");
         std::fs::write(&path, r#"{"keys": []}"#).unwrap();
-        let files = IssuerKeys::read_files(&[format!(
-            "https://issuer.example/k8s={}",
-            path.display()
-        )])
-        .unwrap();
+        let files =
+            IssuerKeys::read_files(&[format!("https://issuer.example/k8s={}", path.display())])
+                .unwrap();
         let keys = IssuerKeys::new(files, None);
         assert!(keys.keys("issuer.example/k8s", &[], None).await.is_ok());
         assert_eq!(

@@ -209,9 +209,12 @@ pub fn check_claims(
     })
 }
 
+/// Session tags and the keys of those that are transitive.
+type SessionTags = (Vec<(String, String)>, Vec<String>);
+
 /// `{"principal_tags": {"k": ["v"]}, "transitive_tag_keys": ["k"]}` (IAM User Guide, "Passing
 /// session tags using AssumeRoleWithWebIdentity": each tag's value is a list of one string).
-fn session_tags(claim: Option<&Value>) -> Result<(Vec<(String, String)>, Vec<String>), TokenError> {
+fn session_tags(claim: Option<&Value>) -> Result<SessionTags, TokenError> {
     let Some(claim) = claim else {
         return Ok((Vec::new(), Vec::new()));
     };
@@ -268,26 +271,42 @@ mod tests {
         let ok = with(json!({})).unwrap();
         assert_eq!(ok.audience, "sts.amazonaws.com");
         assert_eq!(ok.subject, "system:serviceaccount:ns:app");
-        assert_eq!(with(json!({"aud": "sts.amazonaws.com"})).map(|v| v.audiences.len()), Ok(1));
+        assert_eq!(
+            with(json!({"aud": "sts.amazonaws.com"})).map(|v| v.audiences.len()),
+            Ok(1)
+        );
         let cases: &[(Value, TokenError)] = &[
             (json!({"aud": "other"}), TokenError::Audience),
             (json!({"aud": null}), TokenError::Audience),
             (json!({"aud": 7}), TokenError::Audience),
-            (json!({"exp": NOW - 301}), TokenError::Expired { now: NOW, exp: NOW - 301 }),
+            (
+                json!({"exp": NOW - 301}),
+                TokenError::Expired {
+                    now: NOW,
+                    exp: NOW - 301,
+                },
+            ),
             (json!({"exp": null}), TokenError::Validity),
             (json!({"exp": "soon"}), TokenError::Validity),
             (json!({"nbf": NOW + 301}), TokenError::Validity),
             (json!({"iat": NOW + 301}), TokenError::Validity),
             (json!({"sub": null}), TokenError::Subject),
             (json!({"sub": ""}), TokenError::Subject),
-            (json!({"https://aws.amazon.com/tags": "x"}), TokenError::Tags),
+            (
+                json!({"https://aws.amazon.com/tags": "x"}),
+                TokenError::Tags,
+            ),
             (
                 json!({"https://aws.amazon.com/tags": {"principal_tags": {"k": ["a", "b"]}}}),
                 TokenError::Tags,
             ),
         ];
         for (patch, expected) in cases {
-            assert_eq!(with(patch.clone()).as_ref().err(), Some(expected), "{patch}");
+            assert_eq!(
+                with(patch.clone()).as_ref().err(),
+                Some(expected),
+                "{patch}"
+            );
         }
         // Within the skew.
         assert!(with(json!({"exp": NOW - 299, "nbf": NOW + 299})).is_ok());
@@ -296,10 +315,12 @@ mod tests {
     #[test]
     fn session_tags_come_from_the_aws_tags_claim() {
         let ids = vec!["a".to_owned()];
-        let c = claims(json!({"iss": "https://i", "sub": "s", "aud": "a", "exp": NOW,
+        let c = claims(
+            json!({"iss": "https://i", "sub": "s", "aud": "a", "exp": NOW,
             "https://aws.amazon.com/tags": {"principal_tags": {"team": ["blue"], "env": ["prod"]},
                 "transitive_tag_keys": ["team"]},
-            "https://aws.amazon.com/source_identity": "alice"}));
+            "https://aws.amazon.com/source_identity": "alice"}),
+        );
         let v = check_claims(&c, &ids, NOW).unwrap();
         assert_eq!(
             v.tags,

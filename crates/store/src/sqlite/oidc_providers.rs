@@ -56,10 +56,11 @@ pub(super) async fn create(
     let id = ids::oidc_provider_id();
     let arn = format!("arn:aws:iam::{account}:oidc-provider/{}", new.url);
     let mut tx = begin_write(pool).await?;
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oidc_providers WHERE account_id = $1")
-        .bind(account)
-        .fetch_one(&mut *tx)
-        .await?;
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM oidc_providers WHERE account_id = $1")
+            .bind(account)
+            .fetch_one(&mut *tx)
+            .await?;
     if usize::try_from(count).unwrap_or(usize::MAX) >= PROVIDERS_PER_ACCOUNT {
         return Err(StoreError::limit(Quota::OidcProvidersPerAccount(
             PROVIDERS_PER_ACCOUNT,
@@ -142,12 +143,14 @@ pub(super) async fn update(
         }
         OidcProviderChange::RemoveClientId(client_id) => client_ids.retain(|c| *c != client_id),
     }
-    sqlx::query("UPDATE oidc_providers SET client_ids = $1, thumbprints = $2 WHERE provider_id = $3")
-        .bind(json_of(&client_ids))
-        .bind(json_of(&thumbprints))
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE oidc_providers SET client_ids = $1, thumbprints = $2 WHERE provider_id = $3",
+    )
+    .bind(json_of(&client_ids))
+    .bind(json_of(&thumbprints))
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }
