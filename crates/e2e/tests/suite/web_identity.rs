@@ -319,6 +319,23 @@ async fn service_account_tokens_get_sessions_and_bad_ones_are_refused_as_aws_ref
         )
     );
 
+    // Only AssumeRoleWithWebIdentity is served unsigned.
+    let unsigned = e2e::raw::unsigned(
+        &server.endpoint,
+        "POST",
+        "/",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        b"Action=GetCallerIdentity&Version=2011-06-15",
+    );
+    assert_eq!(unsigned.status, 403, "{}", unsigned.body);
+    assert!(
+        unsigned
+            .body
+            .contains("<Code>MissingAuthenticationToken</Code>"),
+        "{}",
+        unsigned.body
+    );
+
     // The trail: the web identity as the caller, never the token.
     let export = Command::new(e2e::binary())
         .args(["audit", "export", "--since", "0", "--data-dir"])
@@ -362,6 +379,22 @@ async fn service_account_tokens_get_sessions_and_bad_ones_are_refused_as_aws_ref
         records.iter().any(|r| r["errorCode"] == "AccessDenied"
             && r["userIdentity"]["userName"] == SUBJECT.replace("app", "other")),
         "a refused verified token is recorded with its subject"
+    );
+    // A token that did not verify: the provider only, without the request's parameters.
+    let unproven = records
+        .iter()
+        .find(|r| r["errorMessage"] == "Incorrect token audience")
+        .expect("a refused unverified token is recorded");
+    assert_eq!(
+        unproven["userIdentity"],
+        json!({"type": "WebIdentityUser", "identityProvider": provider})
+    );
+    assert!(unproven["requestParameters"].is_null());
+    assert!(
+        !records.iter().any(|r| r["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("other.example"))),
+        "a token naming no provider of the role's account is not recorded"
     );
     assert!(
         server.logged(&token[..40]).is_empty(),
