@@ -204,6 +204,7 @@ impl PrincipalElement {
             ],
             PrincipalKind::Root { .. } | PrincipalKind::Service(_) => &[PrincipalMatch::Exact],
             PrincipalKind::Anonymous => &[PrincipalMatch::Wildcard],
+            PrincipalKind::WebIdentity { .. } => &[PrincipalMatch::Exact],
         };
         let excluded = listed(PrincipalMatch::Wildcard) || required.iter().all(|k| listed(*k));
         (!excluded).then_some(PrincipalMatch::Wildcard)
@@ -228,8 +229,9 @@ impl PrincipalSet {
         match kind {
             PrincipalType::Aws => principal.match_aws(entry),
             PrincipalType::Service => principal.match_service(entry),
-            // No caller here is a web-identity/SAML or S3 canonical user.
-            PrincipalType::Federated | PrincipalType::CanonicalUser => None,
+            PrincipalType::Federated => principal.match_federated(entry),
+            // No caller here is an S3 canonical user.
+            PrincipalType::CanonicalUser => None,
         }
     }
 

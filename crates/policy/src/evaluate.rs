@@ -256,9 +256,13 @@ fn decide(
     let principal = &request.principal;
     let resource_match = resource.and_then(|r| r.best_principal_match);
     match principal.kind() {
-        // Services and anonymous callers have no identity policies and no SCPs:
-        // only a resource policy naming them (or "*") lets them in.
-        PrincipalKind::Service(_) | PrincipalKind::Anonymous => return resource_match.is_some(),
+        // Services, anonymous callers and web identities have no identity policies and no
+        // SCPs: only a resource policy naming them (or "*") lets them in.
+        PrincipalKind::Service(_)
+        | PrincipalKind::Anonymous
+        | PrincipalKind::WebIdentity { .. } => {
+            return resource_match.is_some();
+        }
         _ => {}
     }
     // SCPs bind every principal of the account, the root user included.

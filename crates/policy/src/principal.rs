@@ -29,6 +29,10 @@ pub enum PrincipalKind {
     Service(String),
     /// An unsigned request.
     Anonymous,
+    /// A web identity from an OpenID Connect provider (AssumeRoleWithWebIdentity): `provider`
+    /// is the provider's ARN, which a trust policy's `Federated` principal names, and
+    /// `subject` the token's `sub`.
+    WebIdentity { provider: String, subject: String },
 }
 
 /// A caller, with its ARNs computed once.
@@ -98,6 +102,7 @@ impl Principal {
             }
             PrincipalKind::Service(name) => (name.clone(), None, None),
             PrincipalKind::Anonymous => ("*".into(), None, Some("anonymous".into())),
+            PrincipalKind::WebIdentity { provider, .. } => (provider.clone(), None, None),
         };
         Principal {
             kind,
@@ -184,7 +189,9 @@ impl Principal {
             | PrincipalKind::IamUser { account, .. }
             | PrincipalKind::AssumedRole { account, .. }
             | PrincipalKind::FederatedUser { account, .. } => Some(account),
-            PrincipalKind::Service(_) | PrincipalKind::Anonymous => None,
+            PrincipalKind::Service(_)
+            | PrincipalKind::Anonymous
+            | PrincipalKind::WebIdentity { .. } => None,
         }
     }
 
@@ -206,7 +213,12 @@ impl Principal {
                 PrincipalKind::FederatedUser { .. } => "FederatedUser",
                 PrincipalKind::Service(_) => "AWSService",
                 PrincipalKind::Anonymous => "Anonymous",
+                PrincipalKind::WebIdentity { .. } => "WebIdentityUser",
             }),
+            "aws:federatedprovider" => match &self.kind {
+                PrincipalKind::WebIdentity { provider, .. } => Some(provider),
+                _ => None,
+            },
             "aws:principalisawsservice" => {
                 Some(if matches!(self.kind, PrincipalKind::Service(_)) {
                     "true"
@@ -233,7 +245,9 @@ impl Principal {
         }
         if matches!(
             self.kind,
-            PrincipalKind::Service(_) | PrincipalKind::Anonymous
+            PrincipalKind::Service(_)
+                | PrincipalKind::Anonymous
+                | PrincipalKind::WebIdentity { .. }
         ) {
             return None;
         }
@@ -258,6 +272,16 @@ impl Principal {
         match &self.kind {
             _ if entry == "*" => Some(PrincipalMatch::Wildcard),
             PrincipalKind::Service(name) if name.eq_ignore_ascii_case(entry) => {
+                Some(PrincipalMatch::Exact)
+            }
+            _ => None,
+        }
+    }
+
+    /// How a `Federated` principal entry names this caller: a web identity's provider ARN.
+    pub fn match_federated(&self, entry: &str) -> Option<PrincipalMatch> {
+        match &self.kind {
+            PrincipalKind::WebIdentity { provider, .. } if provider == entry => {
                 Some(PrincipalMatch::Exact)
             }
             _ => None,

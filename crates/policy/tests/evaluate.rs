@@ -446,3 +446,92 @@ fn input_errors() {
         assert!(error.starts_with(prefix), "{input}: {error}");
     }
 }
+
+/// A web identity (AssumeRoleWithWebIdentity) is let in by a trust policy naming its provider
+/// as `Federated`, with the provider's condition keys; nothing else lets it in.
+#[test]
+fn web_identities_are_trusted_by_their_provider() {
+    use policy::{
+        Context, ContextValue, Policy, PolicyKind, PolicySet, Principal, PrincipalKind, Request,
+    };
+    let provider = format!("arn:aws:iam::{A}:oidc-provider/issuer.example/k8s");
+    let role = format!("arn:aws:iam::{A}:role/app");
+    let trust = |principal: Value, condition: Value| {
+        let statement = json!({"Effect": "Allow", "Principal": principal,
+            "Action": "sts:AssumeRoleWithWebIdentity", "Condition": condition});
+        Policy::parse(&policy(json!([statement])).to_string(), PolicyKind::Trust).unwrap()
+    };
+    let request = |sub: &str| {
+        let mut context = Context::new();
+        context.insert(
+            "issuer.example/k8s:sub",
+            ContextValue::Single(sub.to_owned()),
+        );
+        context.insert(
+            "issuer.example/k8s:aud",
+            ContextValue::Single("sts.amazonaws.com".to_owned()),
+        );
+        Request {
+            principal: Principal::new(PrincipalKind::WebIdentity {
+                provider: provider.clone(),
+                subject: sub.to_owned(),
+            }),
+            action: "sts:AssumeRoleWithWebIdentity".to_owned(),
+            resource: role.clone(),
+            resource_account: A.to_owned(),
+            context,
+        }
+    };
+    let on_sub = json!({"StringEquals": {"issuer.example/k8s:sub": "system:serviceaccount:ns:app",
+        "issuer.example/k8s:aud": "sts.amazonaws.com"}});
+    let cases = [
+        (
+            json!({"Federated": provider}),
+            on_sub.clone(),
+            "system:serviceaccount:ns:app",
+            true,
+        ),
+        (
+            json!({"Federated": provider}),
+            on_sub.clone(),
+            "system:serviceaccount:ns:other",
+            false,
+        ),
+        (
+            json!({"Federated": format!("arn:aws:iam::{A}:oidc-provider/other.example")}),
+            json!({}),
+            "system:serviceaccount:ns:app",
+            false,
+        ),
+        (
+            json!({"AWS": format!("arn:aws:iam::{A}:root")}),
+            json!({}),
+            "system:serviceaccount:ns:app",
+            false,
+        ),
+        (
+            json!({"Service": "ec2.amazonaws.com"}),
+            json!({}),
+            "system:serviceaccount:ns:app",
+            false,
+        ),
+        (
+            json!({"Federated": provider}),
+            json!({"StringEquals": {"aws:FederatedProvider": provider}}),
+            "x",
+            true,
+        ),
+    ];
+    for (principal, condition, sub, allowed) in cases {
+        let policies = PolicySet {
+            resource: Some(trust(principal.clone(), condition.clone())),
+            ..PolicySet::default()
+        };
+        let decision = evaluate(&request(sub), &policies);
+        assert_eq!(
+            decision.is_allowed(),
+            allowed,
+            "{principal} {condition} {sub}"
+        );
+    }
+}

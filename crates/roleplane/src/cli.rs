@@ -30,8 +30,9 @@ pub struct Cli {
 enum Command {
     /// Run IAM, STS, EC2 and the instance metadata service on the embedded store.
     Serve {
+        /// Boxed: the serve flags outweigh every other command's.
         #[command(flatten)]
-        args: ServeArgs,
+        args: Box<ServeArgs>,
         #[command(flatten)]
         audit: crate::audit::AuditArgs,
     },
@@ -161,7 +162,7 @@ impl From<Kind> for policy::PolicyKind {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { args, audit } => crate::server::run(args, audit),
+        Command::Serve { args, audit } => crate::server::run(*args, audit),
         Command::Run(args) => crate::run::run(args),
         Command::Audit(AuditCommand::Export {
             since,

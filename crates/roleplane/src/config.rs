@@ -53,6 +53,41 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub connections: ConnectionArgs,
+
+    #[command(flatten)]
+    pub web_identity: WebIdentityArgs,
+}
+
+/// Where AssumeRoleWithWebIdentity finds an issuer's keys (decision 0022).
+#[derive(Debug, Clone, Args)]
+pub struct WebIdentityArgs {
+    /// An issuer's keys from a local JWK set file instead of its discovery document, for hosts
+    /// without network: `ISSUER=PATH` (`https://oidc.example.com/id/X=/etc/jwks.json`).
+    /// Repeatable; the environment twin takes a comma-separated list.
+    #[arg(long = "oidc-jwks", env = "ROLEPLANE_OIDC_JWKS", value_delimiter = ',')]
+    pub oidc_jwks: Vec<String>,
+
+    /// PEM certificates trusted, beside the Mozilla roots, for fetching issuers' keys over HTTPS.
+    #[arg(long, env = "ROLEPLANE_OIDC_CA_FILE")]
+    pub oidc_ca_file: Option<PathBuf>,
+}
+
+impl WebIdentityArgs {
+    /// The issuers' keys as these settings describe them; a file that cannot be read stops
+    /// the server at start rather than failing every call.
+    pub fn issuer_keys(&self) -> anyhow::Result<crate::web_identity::IssuerKeys> {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let files = crate::web_identity::IssuerKeys::read_files(&self.oidc_jwks)?;
+        let extra: Vec<CertificateDer<'static>> = match &self.oidc_ca_file {
+            Some(path) => CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect::<Result<_, _>>())
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?,
+            None => Vec::new(),
+        };
+        let fetcher = crate::web_identity::Fetcher::new(&extra)?;
+        Ok(crate::web_identity::IssuerKeys::new(files, Some(fetcher)))
+    }
 }
 
 /// How long slow, idle and lingering API connections may hold their place, and how many there

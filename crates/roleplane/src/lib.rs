@@ -22,6 +22,7 @@ pub mod s3;
 pub mod server;
 pub mod sts;
 pub mod tag_rules;
+pub mod web_identity;
 
 /// Every operation served, by the signing name of the service that serves it (the routing
 /// table's). Tests that must cover every operation (the cross-account walk) check themselves

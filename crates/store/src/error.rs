@@ -54,6 +54,8 @@ pub enum EntityKind {
     Upload,
     /// An account alias (`name` is the alias).
     AccountAlias,
+    /// An OpenID Connect provider (`name` is its ARN, or its URL for a duplicate).
+    OidcProvider,
 }
 
 /// Why EC2 refused a write that the stored state does not allow. The EC2 service words these.
@@ -103,6 +105,10 @@ pub enum Quota {
         max: u64,
         group: String,
     },
+    /// OpenID Connect providers per account.
+    OidcProvidersPerAccount(usize),
+    /// Client IDs per OpenID Connect provider.
+    ClientIdsPerOidcProvider(usize),
     /// Tags on one EC2 resource (`resource` is its ID).
     Ec2TagsPerResource {
         max: usize,

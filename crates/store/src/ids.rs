@@ -45,6 +45,11 @@ pub fn policy_id() -> String {
     with_prefix("ANPA", 17)
 }
 
+/// The row key of an OpenID Connect provider (AWS shows none; its tags are keyed by it).
+pub fn oidc_provider_id() -> String {
+    with_prefix("OIDC", 17)
+}
+
 /// `AKIA…`: a long-term (user) access key ID.
 pub fn access_key_id() -> String {
     with_prefix("AKIA", 16)

@@ -339,6 +339,42 @@ pub struct InstanceProfile {
     pub tags: Vec<Tag>,
 }
 
+/// An IAM OpenID Connect identity provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcProvider {
+    pub account_id: String,
+    /// `arn:aws:iam::ACCOUNT:oidc-provider/HOST/PATH`.
+    pub arn: String,
+    /// The provider URL without its `https://` (`HOST/PATH`), as GetOpenIDConnectProvider
+    /// answers it and as a token's `iss` names it.
+    pub url: String,
+    pub client_ids: Vec<String>,
+    pub thumbprints: Vec<String>,
+    pub created: OffsetDateTime,
+    /// Empty in list results.
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOidcProvider {
+    /// Without the scheme (`HOST/PATH`).
+    pub url: String,
+    pub client_ids: Vec<String>,
+    pub thumbprints: Vec<String>,
+    pub tags: Vec<Tag>,
+}
+
+/// One change to an OIDC provider's client IDs or thumbprints.
+#[derive(Debug, Clone)]
+pub enum OidcProviderChange {
+    /// Replaces the thumbprint list.
+    Thumbprints(Vec<String>),
+    /// Adds a client ID (nothing happens if it is there already).
+    AddClientId(String),
+    /// Removes a client ID (nothing happens if it is not there).
+    RemoveClientId(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct NewInstanceProfile {
     pub name: String,
@@ -399,6 +435,8 @@ pub enum Taggable<'a> {
     InstanceProfile(&'a str),
     /// By ARN, as the policy APIs name policies.
     Policy(&'a str),
+    /// An OpenID Connect provider, by ARN.
+    OidcProvider(&'a str),
 }
 
 /// Everything the policy engine needs about a principal's own permissions, read in one call.

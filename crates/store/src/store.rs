@@ -34,10 +34,10 @@ use crate::model::{
     AssociationQuery, AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource,
     IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery, KeyPair,
     ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey,
-    NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration,
-    PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation, ResourceTag, Role,
-    RoleUpdate, RoleUse, StateChange, StateRequest, Tag, TagRemoval, Taggable, TokenKey, User,
-    UserUpdate,
+    NewInstanceProfile, NewKeyPair, NewLaunch, NewOidcProvider, NewPolicy, NewRole, NewUser,
+    OidcProvider, OidcProviderChange, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding,
+    ProfileRef, Reservation, ResourceTag, Role, RoleUpdate, RoleUse, StateChange, StateRequest,
+    Tag, TagRemoval, Taggable, TokenKey, User, UserUpdate,
 };
 use crate::page::{ListQuery, Page};
 use crate::s3::{
@@ -354,6 +354,39 @@ pub trait Store: Clone + Send + Sync + 'static {
         account: &str,
         profile_name: &str,
         role_name: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    // ---- OpenID Connect providers ------------------------------------------------------------
+
+    /// Fails with `AlreadyExists` (name: the URL) for a URL the account has, `LimitExceeded`
+    /// past 100 providers per account. The caller validates the URL and lists.
+    fn create_oidc_provider(
+        &self,
+        account: &str,
+        provider: NewOidcProvider,
+    ) -> impl Future<Output = Result<OidcProvider>> + Send;
+    /// By ARN, with tags.
+    fn oidc_provider(
+        &self,
+        account: &str,
+        arn: &str,
+    ) -> impl Future<Output = Result<OidcProvider>> + Send;
+    /// Every provider of the account, by ARN, without tags.
+    fn list_oidc_providers(
+        &self,
+        account: &str,
+    ) -> impl Future<Output = Result<Vec<OidcProvider>>> + Send;
+    fn delete_oidc_provider(
+        &self,
+        account: &str,
+        arn: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Fails with `LimitExceeded` when a new client ID would pass 100.
+    fn update_oidc_provider(
+        &self,
+        account: &str,
+        arn: &str,
+        change: OidcProviderChange,
     ) -> impl Future<Output = Result<()>> + Send;
 
     // ---- tags ---------------------------------------------------------------------------------

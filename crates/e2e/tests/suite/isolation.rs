@@ -35,6 +35,13 @@ fn an_hour_ago() -> u64 {
         - 3600
 }
 
+/// Account A's OpenID Connect provider.
+const VICTIM_ISSUER: &str = "https://victim-issuer.example";
+
+fn oidc_provider_arn() -> String {
+    format!("arn:aws:iam::{ACCOUNT_ID}:oidc-provider/victim-issuer.example")
+}
+
 fn policy_arn() -> String {
     format!("arn:aws:iam::{ACCOUNT_ID}:policy/victim-policy")
 }
@@ -218,6 +225,13 @@ async fn victim(server: &Server) -> Victim {
         .send()
         .await
         .unwrap();
+    iam.create_open_id_connect_provider()
+        .url(VICTIM_ISSUER)
+        .client_id_list("sts.amazonaws.com")
+        .tags(team_tag.clone())
+        .send()
+        .await
+        .unwrap();
     iam.create_policy()
         .policy_name("victim-policy")
         .policy_document(ALLOW_S3_READ)
@@ -390,8 +404,14 @@ fn analyzer(
 /// Everything account A's administrator can read about its resources.
 fn snapshot(server: &Server, victim: &Victim) -> Vec<String> {
     let policy = policy_arn();
+    let oidc = oidc_provider_arn();
     let iam_reads: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("GetRole", vec![("RoleName", "victim-role")]),
+        (
+            "GetOpenIDConnectProvider",
+            vec![("OpenIDConnectProviderArn", &oidc)],
+        ),
+        ("ListOpenIDConnectProviders", vec![]),
         ("ListRoles", vec![]),
         ("ListRolePolicies", vec![("RoleName", "victim-role")]),
         (
@@ -602,7 +622,18 @@ iam CreateAccountAlias AccountAlias=victim-alias -> 409 EntityAlreadyExists
 iam DeleteAccountAlias AccountAlias=victim-alias -> 404 NoSuchEntity
 iam ListAccountAliases -> own-without victim-alias
 iam GetAccountSummary -> own
+iam CreateOpenIDConnectProvider Url=https://victim-issuer.example ClientIDList.member.1=sts.amazonaws.com -> own
+iam GetOpenIDConnectProvider OpenIDConnectProviderArn={oidc} -> foreign {oidc}
+iam ListOpenIDConnectProviders -> own
+iam UpdateOpenIDConnectProviderThumbprint OpenIDConnectProviderArn={oidc} ThumbprintList.member.1=0123456789abcdef0123456789abcdef01234567 -> foreign {oidc}
+iam AddClientIDToOpenIDConnectProvider OpenIDConnectProviderArn={oidc} ClientID=walk -> foreign {oidc}
+iam RemoveClientIDFromOpenIDConnectProvider OpenIDConnectProviderArn={oidc} ClientID=sts.amazonaws.com -> foreign {oidc}
+iam TagOpenIDConnectProvider OpenIDConnectProviderArn={oidc} Tags.member.1.Key=k Tags.member.1.Value=v -> foreign {oidc}
+iam UntagOpenIDConnectProvider OpenIDConnectProviderArn={oidc} TagKeys.member.1=team -> foreign {oidc}
+iam ListOpenIDConnectProviderTags OpenIDConnectProviderArn={oidc} -> foreign {oidc}
+iam DeleteOpenIDConnectProvider OpenIDConnectProviderArn={oidc} -> foreign {oidc}
 sts GetCallerIdentity -> own
+sts AssumeRoleWithWebIdentity RoleArn={role} RoleSessionName=walk WebIdentityToken=not-a-jwt -> 400 InvalidIdentityToken
 sts AssumeRole RoleArn={role} RoleSessionName=walk -> 403 AccessDenied
 sts AssumeRole RoleArn=arn:aws:iam::{other}:role/own-role RoleSessionName=walk PolicyArns.member.1.arn={policy} -> 400 MalformedPolicyDocument
 sts GetSessionToken -> own
@@ -795,6 +826,7 @@ impl Step {
 fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
     let values = [
         ("policy", policy_arn()),
+        ("oidc", oidc_provider_arn()),
         (
             "role",
             format!("arn:aws:iam::{ACCOUNT_ID}:role/victim-role"),

@@ -49,3 +49,4 @@ mod sts;
 mod sts_assume_role;
 mod sts_federation;
 mod tag_rules;
+mod web_identity;

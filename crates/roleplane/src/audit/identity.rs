@@ -149,6 +149,31 @@ fn of_session(caller: &Caller, claims: &SessionClaims) -> Identified {
     }
 }
 
+/// A web identity (AssumeRoleWithWebIdentity), as CloudTrail's `WebIdentityUser`: the provider,
+/// and once the token verified, its audience and subject. The token itself never appears.
+pub fn web_identity(
+    account_id: &str,
+    provider_arn: &str,
+    verified: Option<(&str, &str)>,
+) -> Identified {
+    let mut json = String::with_capacity(256);
+    let mut identity = Object::open(&mut json);
+    identity.str("type", "WebIdentityUser");
+    if let Some((audience, subject)) = verified {
+        identity
+            .concat("principalId", &[provider_arn, ":", audience, ":", subject])
+            .str("userName", subject);
+    }
+    identity.str("identityProvider", provider_arn);
+    identity.end();
+    Identified {
+        user_identity: json,
+        account_id: account_id.to_owned(),
+        username: verified.map(|(_, subject)| subject.to_owned()),
+        principal_arn: None,
+    }
+}
+
 /// A caller that failed authentication: only the key it named is known.
 // UNCONFIRMED: the exact userIdentity CloudTrail writes for a rejected key.
 pub fn unknown(access_key_id: &str, home_account: &str) -> Identified {

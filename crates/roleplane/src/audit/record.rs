@@ -61,6 +61,9 @@ pub struct CallRecord {
     recording: bool,
     /// Kept even when recording is off: the failure limits need them.
     authenticated: bool,
+    /// The identity names a caller who did not prove it (a web identity token that did not
+    /// verify): recorded like an unauthenticated caller, without the request's parameters.
+    unproven: bool,
     failed: bool,
 }
 
@@ -93,6 +96,7 @@ impl CallRecord {
             data_event: false,
             recording: true,
             authenticated: false,
+            unproven: false,
             failed: false,
         }
     }
@@ -195,6 +199,33 @@ impl CallRecord {
         }
     }
 
+    /// An unsigned call a service takes (STS's AssumeRoleWithWebIdentity): where it went.
+    pub fn unsigned(&mut self, service: &str, region: &str) {
+        if !self.recording {
+            return;
+        }
+        self.event_source = Some(format!("{service}.amazonaws.com"));
+        self.region = region.to_owned();
+    }
+
+    /// The web identity an AssumeRoleWithWebIdentity token names, in the role's account;
+    /// `audience` and `subject` once the token verified, which makes it an authenticated
+    /// caller.
+    pub fn web_identity(
+        &mut self,
+        account_id: &str,
+        provider_arn: &str,
+        audience: Option<&str>,
+        subject: Option<&str>,
+    ) {
+        let verified = audience.zip(subject);
+        self.authenticated = verified.is_some();
+        self.unproven = verified.is_none();
+        if self.recording {
+            self.identity = Some(identity::web_identity(account_id, provider_arn, verified));
+        }
+    }
+
     pub fn caller(&mut self, caller: &Caller) {
         self.authenticated = true;
         if !self.recording {
@@ -287,7 +318,7 @@ impl CallRecord {
         // A caller who could not be authenticated costs a small record: the request's
         // parameters (its body, up to a megabyte) and resources are left out, and what it chose
         // to send in the event's name is cut short.
-        let known = self.identity.is_some();
+        let known = self.identity.is_some() && !self.unproven;
         let who = match (self.identity, &access_key_id) {
             (Some(who), _) => who,
             (None, Some(key)) => identity::unknown(key, home_account),

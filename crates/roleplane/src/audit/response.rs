@@ -9,9 +9,18 @@ use super::dates::java_medium_from_iso;
 
 pub fn elements(event_name: &str, xml: &str) -> Value {
     match event_name {
-        "AssumeRole" => {
+        "AssumeRole" | "AssumeRoleWithWebIdentity" => {
             let mut out = Map::new();
             out.insert("credentials".into(), credentials(xml));
+            for (element, key) in [
+                ("SubjectFromWebIdentityToken", "subjectFromWebIdentityToken"),
+                ("Audience", "audience"),
+                ("Provider", "provider"),
+            ] {
+                if let Some(value) = text(xml, element) {
+                    out.insert(key.into(), value.into());
+                }
+            }
             if let Some(user) = inner(xml, "AssumedRoleUser") {
                 out.insert(
                     "assumedRoleUser".into(),

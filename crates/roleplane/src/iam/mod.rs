@@ -2,7 +2,7 @@
 //!
 //! One module per concept: [`roles`], [`principal_policies`] (inline and attached policies of
 //! roles, users and groups alike, and boundaries), [`managed_policies`], [`instance_profiles`],
-//! [`users`] (with their access keys), [`groups`] (and their members), [`tags`] (for every
+//! [`users`] (with their access keys), [`groups`] (and their members), [`oidc_providers`], [`tags`] (for every
 //! taggable entity), [`account`] (the account alias and GetAccountSummary); the reads of a
 //! whole account: [`account_details`] (GetAccountAuthorizationDetails), [`policy_entities`]
 //! (ListEntitiesForPolicy), [`credential_report`]. Beneath them, [`validate`]
@@ -20,6 +20,7 @@ mod groups;
 mod instance_profiles;
 mod listing;
 mod managed_policies;
+pub(crate) mod oidc_providers;
 pub(crate) mod paging;
 mod policy_entities;
 mod principal_policies;
@@ -135,6 +136,16 @@ pub const OPERATIONS: &[&str] = &[
     "DeleteAccountAlias",
     "ListAccountAliases",
     "GetAccountSummary",
+    "CreateOpenIDConnectProvider",
+    "GetOpenIDConnectProvider",
+    "ListOpenIDConnectProviders",
+    "DeleteOpenIDConnectProvider",
+    "UpdateOpenIDConnectProviderThumbprint",
+    "AddClientIDToOpenIDConnectProvider",
+    "RemoveClientIDFromOpenIDConnectProvider",
+    "TagOpenIDConnectProvider",
+    "UntagOpenIDConnectProvider",
+    "ListOpenIDConnectProviderTags",
 ];
 
 /// IAM's signing name.
@@ -262,6 +273,16 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "DeleteAccountAlias" => account::delete_alias(call).await,
         "ListAccountAliases" => account::list_aliases(call).await,
         "GetAccountSummary" => account::summary(call).await,
+        "CreateOpenIDConnectProvider" => oidc_providers::create(call).await,
+        "GetOpenIDConnectProvider" => oidc_providers::get(call).await,
+        "ListOpenIDConnectProviders" => oidc_providers::list(call).await,
+        "DeleteOpenIDConnectProvider" => oidc_providers::delete(call).await,
+        "UpdateOpenIDConnectProviderThumbprint" => oidc_providers::update_thumbprint(call).await,
+        "AddClientIDToOpenIDConnectProvider" => oidc_providers::add_client_id(call).await,
+        "RemoveClientIDFromOpenIDConnectProvider" => oidc_providers::remove_client_id(call).await,
+        "TagOpenIDConnectProvider" => tags::tag(call, Taggable::OidcProvider).await,
+        "UntagOpenIDConnectProvider" => tags::untag(call, Taggable::OidcProvider).await,
+        "ListOpenIDConnectProviderTags" => tags::list(call, Taggable::OidcProvider).await,
 
         action => Err(AwsError::invalid_action(
             Envelope::IAM.protocol,

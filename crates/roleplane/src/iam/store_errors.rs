@@ -82,6 +82,9 @@ fn not_found(kind: &EntityKind, name: &str) -> String {
         EntityKind::Upload => "The specified upload does not exist.".to_owned(),
         // UNCONFIRMED wording: IAM's NoSuchEntity form for a named entity.
         EntityKind::AccountAlias => format!("The account alias {name} cannot be found."),
+        // Recorded AWS answer (GetOpenIDConnectProvider, test_iam_oidc.py); DeleteOpenIDConnectProvider
+        // words it its own way (`iam::oidc_providers`).
+        EntityKind::OidcProvider => format!("OpenIDConnect Provider not found for arn {name}"),
     }
 }
 
@@ -121,6 +124,8 @@ fn already_exists(kind: &EntityKind, name: &str) -> String {
         }
         // As AWS answers (awslabs/aws-deployment-framework#465, ekristen/aws-nuke#697).
         EntityKind::AccountAlias => format!("The account alias {name} already exists."),
+        // Recorded AWS answer (test_iam_oidc.py); `name` is the URL without its scheme.
+        EntityKind::OidcProvider => format!("Provider with url https://{name} already exists."),
     }
 }
 
@@ -146,6 +151,13 @@ fn quota_exceeded(quota: &Quota) -> String {
         }
         Quota::GroupInlinePolicySize { max, group } => {
             format!("Maximum policy size of {max} bytes exceeded for group {group}")
+        }
+        Quota::OidcProvidersPerAccount(n) => {
+            format!("Cannot exceed quota for OpenIdConnectProvidersPerAccount: {n}")
+        }
+        // Recorded AWS answer (CreateOpenIDConnectProvider, test_iam_oidc.py).
+        Quota::ClientIdsPerOidcProvider(n) => {
+            format!("Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {n}")
         }
         // EC2's quota; IAM never meets it.
         Quota::Ec2TagsPerResource { .. } => {

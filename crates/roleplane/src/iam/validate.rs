@@ -395,6 +395,58 @@ impl<'a> Input<'a> {
         tags
     }
 
+    /// A list of strings whose members are `min..=max` characters long; `None` when absent.
+    /// A broken member is reported once for the list, naming every constraint of the member
+    /// shape, as IAM words list members (recorded AWS answers: LocalStack's test_iam_oidc.py,
+    /// `Member must satisfy constraint: [Member must have length less than or equal to 40,
+    /// Member must have length greater than or equal to 40]`).
+    pub fn string_list(&mut self, member: &str, min: usize, max: usize) -> Option<Vec<&'a str>> {
+        let root = self.params.root();
+        let scopes = match root.optional_list(member, Ok) {
+            Ok(scopes) => scopes?,
+            Err(e) => {
+                self.unreadable.get_or_insert(e.into());
+                return None;
+            }
+        };
+        let items: Vec<&'a str> = scopes.iter().map(|s| s.value().unwrap_or("")).collect();
+        if items
+            .iter()
+            .any(|item| !(min..=max).contains(&item.chars().count()))
+        {
+            self.violations.unshown(
+                &root.error_path(member),
+                &format!(
+                    "Member must satisfy constraint: [Member must have length less than or \
+                     equal to {max}, Member must have length greater than or equal to {min}]"
+                ),
+            );
+        }
+        Some(items)
+    }
+
+    /// A required string member of `min..=max` characters whose value AWS does not echo.
+    pub fn unshown_text(&mut self, member: &str, min: usize, max: usize) -> &'a str {
+        let value = self.required(member);
+        if self.params.optional_str(member).is_some() {
+            let path = self.params.root().error_path(member);
+            let len = value.chars().count();
+            if len < min {
+                self.violations.unshown(
+                    &path,
+                    &format!("Member must have length greater than or equal to {min}"),
+                );
+            }
+            if len > max {
+                self.violations.unshown(
+                    &path,
+                    &format!("Member must have length less than or equal to {max}"),
+                );
+            }
+        }
+        value
+    }
+
     /// `tagKeyListType`: at most 50 `tagKeyType` keys; required.
     pub fn tag_keys(&mut self, member: &str) -> Vec<String> {
         let root = self.params.root();

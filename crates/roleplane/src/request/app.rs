@@ -12,6 +12,7 @@ use crate::audit::Audit;
 use crate::credentials::{KeyRing, SealError, SealingKey};
 use crate::ec2::addresses::Addressing;
 use crate::metadata::InstanceSync;
+use crate::web_identity::IssuerKeys;
 
 /// Associated data that binds a sealed access-key secret to its key ID, so a ciphertext cannot
 /// be moved to another key's row.
@@ -36,6 +37,8 @@ pub struct App<S = SqliteStore> {
     failure_limits: FailureLimits,
     /// Which private addresses instances may be given (local or host mode).
     addressing: Addressing,
+    /// Web identity issuers' keys (AssumeRoleWithWebIdentity).
+    issuer_keys: IssuerKeys,
 }
 
 impl<S> App<S> {
@@ -54,7 +57,18 @@ impl<S> App<S> {
             // Off until the server sets them from its flags.
             failure_limits: FailureLimits::new(FailureRate(0.0)),
             addressing: Addressing::default(),
+            issuer_keys: IssuerKeys::default(),
         }
+    }
+
+    pub fn with_issuer_keys(mut self, keys: IssuerKeys) -> Self {
+        self.issuer_keys = keys;
+        self
+    }
+
+    /// Web identity issuers' keys: the operator's files and what discovery found.
+    pub fn issuer_keys(&self) -> &IssuerKeys {
+        &self.issuer_keys
     }
 
     pub fn with_addressing(mut self, addressing: Addressing) -> Self {

@@ -283,7 +283,7 @@ pub fn decide_anonymous<S>(app: &App<S>, peer: SocketAddr, now: u64, ask: Ask<'_
 }
 
 /// The condition keys AWS sets on every request, whoever sent it.
-fn global_context<S>(app: &App<S>, peer: SocketAddr, now: u64, context: &mut Context) {
+pub(crate) fn global_context<S>(app: &App<S>, peer: SocketAddr, now: u64, context: &mut Context) {
     let now = i64::try_from(now).unwrap_or(i64::MAX);
     context.insert_default("aws:CurrentTime", iso8601(now));
     context.insert_default("aws:EpochTime", now.to_string());

@@ -55,8 +55,13 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         .await
         .context("opening the audit trail")?;
     let imds_token_key = metadata::token_key(&master);
+    let issuer_keys = args
+        .web_identity
+        .issuer_keys()
+        .context("loading the OIDC issuers' keys settings")?;
     let app = Arc::new(
         App::new(store, master, keyring, args.region.clone())
+            .with_issuer_keys(issuer_keys)
             .with_audit(audit)
             .with_addressing(args.addressing())
             .with_failure_limits(crate::request::failure_limits::FailureLimits::new(

@@ -223,7 +223,7 @@ async fn read_and_route<S: Store>(
             }
         }
         // Unsigned or malformed: the routing table says who answers.
-        Err(e) => routes::serve_unsigned(&http, e, arrival, record),
+        Err(e) => routes::serve_unsigned(app, &http, e, arrival, record).await,
     }
 }
 

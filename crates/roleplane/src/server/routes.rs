@@ -34,16 +34,30 @@ pub async fn serve<S: Store>(
     })
 }
 
-/// A request without a usable signature. No operation served here is anonymous yet, so each is
-/// refused, in the query dialect its API version names (what the client will parse). This is
-/// where requests that need no signature will be routed: STS's `AssumeRoleWithWebIdentity` form
-/// POSTs and S3's anonymous requests (by their shape).
-pub fn serve_unsigned(
+/// A request without a usable signature. One without any signature may be STS's
+/// `AssumeRoleWithWebIdentity`, which AWS serves unsigned (`sts::serve_unsigned`); every other
+/// is refused, in the query dialect its API version names (what the client will parse). S3's
+/// anonymous requests never come here (the pipeline sends them to S3 by their shape).
+pub async fn serve_unsigned<S: Store>(
+    app: &App<S>,
     http: &HttpRequest<'_>,
     error: SigV4Error,
     arrival: &Arrival<'_>,
     record: &mut CallRecord,
 ) -> Rendered {
+    if error == SigV4Error::MissingAuthenticationToken
+        && let Some(rendered) = sts::serve_unsigned(
+            app,
+            http,
+            arrival.peer,
+            arrival.now,
+            arrival.request_id,
+            record,
+        )
+        .await
+    {
+        return rendered;
+    }
     let dialect = Query(envelope_for_body(http));
     let wording = match dialect.0.protocol {
         Protocol::AwsQuery => ErrorDialect::Query,

@@ -15,9 +15,9 @@ use store::{Role, Store, StoreError};
 use super::credentials::{check_packed_size, new_claims, seal, write_credentials};
 use super::input::{self, Tag};
 use crate::credentials::{SessionClaims, SessionPrincipal};
-use crate::request::Call;
 use crate::request::Identity;
 use crate::request::authz::{Ask, decide, denial_message};
+use crate::request::{App, Call};
 
 const DEFAULT_DURATION: u32 = 3600;
 /// AWS's limit for a role session that assumes another role.
@@ -25,7 +25,7 @@ const CHAINED_MAX_DURATION: u32 = 3600;
 const MIN_DURATION: i32 = 900;
 const MAX_DURATION: i32 = 43200;
 
-const EXCEEDS_ROLE_MAX: &str =
+pub(super) const EXCEEDS_ROLE_MAX: &str =
     "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.";
 /// As STS words it (seen in aws/eks-anywhere#9485, 99designs/aws-vault#263).
 const EXCEEDS_CHAINED_MAX: &str = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.";
@@ -201,7 +201,7 @@ async fn find_role<S: Store>(call: &Call<'_, S>, role_arn: &str) -> Result<Role,
 }
 
 /// (account, role name) of a role ARN in the `aws` partition.
-fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
+pub(super) fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
     let arn = Arn::parse(arn)
         .filter(|a| a.partition == "aws" && a.service == "iam" && a.region.is_empty())?;
     let (_, name) = arn.path_and_name("role")?;
@@ -300,24 +300,41 @@ async fn session_policies<S: Store>(
     request: &Request<'_>,
     role: &Role,
 ) -> Result<Vec<String>, AwsError> {
-    let mut documents = Vec::with_capacity(request.policy_arns.len() + 1);
-    if let Some(doc) = request.policy {
+    resolve_session_policies(
+        call.app,
+        &role.account_id,
+        request.policy,
+        &request.policy_arns,
+    )
+    .await
+}
+
+/// Session policies as a request names them: the inline document (checked as a session
+/// policy) and each managed policy's default version in `account` (the role's).
+pub(super) async fn resolve_session_policies<S: Store>(
+    app: &App<S>,
+    account: &str,
+    policy: Option<&str>,
+    policy_arns: &[&str],
+) -> Result<Vec<String>, AwsError> {
+    let mut documents = Vec::with_capacity(policy_arns.len() + 1);
+    if let Some(doc) = policy {
         Policy::parse(doc, PolicyKind::Session)
             .map_err(|e| AwsError::sender("MalformedPolicyDocument", 400, e.message))?;
         documents.push(doc.to_owned());
     }
-    for arn in &request.policy_arns {
-        documents.push(managed_document(call, &role.account_id, arn).await?);
+    for arn in policy_arns {
+        documents.push(managed_document(app, account, arn).await?);
     }
     Ok(documents)
 }
 
 pub(super) async fn managed_document<S: Store>(
-    call: &Call<'_, S>,
+    app: &App<S>,
     account: &str,
     arn: &str,
 ) -> Result<String, AwsError> {
-    let store = call.app.store();
+    let store = app.store();
     let missing = || {
         // UNCONFIRMED: the wording IAM uses for an ARN that names no attachable policy.
         AwsError::sender(

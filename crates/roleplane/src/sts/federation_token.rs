@@ -144,7 +144,7 @@ pub async fn get_federation_token<S: Store>(call: &Call<'_, S>) -> Result<String
         session_policies.push(doc.to_owned());
     }
     for arn in &request.policy_arns {
-        session_policies.push(super::assume_role::managed_document(call, account, arn).await?);
+        session_policies.push(super::assume_role::managed_document(call.app, account, arn).await?);
     }
 
     let principal = SessionPrincipal::FederatedUser {

@@ -7,6 +7,8 @@
 //! - [`authorization_message`]: DecodeAuthorizationMessage, and the encoder other services use.
 //! - [`credentials`]: minting and sealing temporary credentials (ASIA…), shared by the above.
 //! - [`input`]: the model constraints of STS inputs, worded as AWS words them.
+//! - [`web_identity`]: AssumeRoleWithWebIdentity, the one operation served unsigned
+//!   ([`serve_unsigned`]).
 
 mod access_key_info;
 mod assume_role;
@@ -17,6 +19,7 @@ pub(crate) mod input;
 mod session_token;
 #[cfg(test)]
 mod tests;
+pub mod web_identity;
 
 use store::Store;
 
@@ -24,10 +27,14 @@ pub use authorization_message::encode_authorization_message;
 pub use credentials::{PACKED_LIMIT, packed_policy_size};
 pub use session_token::restrict as restrict_session_token_credentials;
 
-use protocol::query::Query;
-use protocol::{AwsError, Envelope};
+use std::net::SocketAddr;
 
-use crate::request::{Call, Service};
+use protocol::query::Query;
+use protocol::{AwsError, Dialect, Envelope, Rendered};
+use sigv4::HttpRequest;
+
+use crate::audit::CallRecord;
+use crate::request::{App, Call, Service};
 
 /// Every operation served (see `iam::OPERATIONS`).
 pub const OPERATIONS: &[&str] = &[
@@ -37,6 +44,7 @@ pub const OPERATIONS: &[&str] = &[
     "DecodeAuthorizationMessage",
     "GetFederationToken",
     "GetAccessKeyInfo",
+    web_identity::OPERATION,
 ];
 
 /// STS's signing name.
@@ -71,6 +79,13 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Result<String, AwsError> {
         "DecodeAuthorizationMessage" => authorization_message::decode(call).await,
         "GetFederationToken" => federation_token::get_federation_token(call).await,
         "GetAccessKeyInfo" => access_key_info::get_access_key_info(call).await,
+        // Signed or not, the token alone decides (the signer is only recorded).
+        web_identity::OPERATION => {
+            let (result, _) =
+                web_identity::serve(call.app, call.input, call.peer, call.now, call.request_id)
+                    .await;
+            result
+        }
         action => Err(AwsError::invalid_action(
             Envelope::STS.protocol,
             action,
@@ -105,4 +120,40 @@ fn get_caller_identity<S>(call: &Call<'_, S>) -> String {
             )
             .elem("Account", &call.caller.account_id);
     })
+}
+
+/// Serves an unsigned request if it is one STS takes without a signature
+/// (AssumeRoleWithWebIdentity, as on AWS); `None` for any other. Its record names the web
+/// identity once the token's provider is found; a call whose token did not verify is
+/// recorded as a stranger's (decision 0017), and one naming no provider of the role's
+/// account is not recorded at all, like any other unauthenticated call.
+pub async fn serve_unsigned<S: Store>(
+    app: &App<S>,
+    http: &HttpRequest<'_>,
+    peer: SocketAddr,
+    now: u64,
+    request_id: &str,
+    record: &mut CallRecord,
+) -> Option<Rendered> {
+    const DIALECT: Query = Query(Envelope::STS);
+    let (operation, params) = DIALECT.decode(http).ok()?;
+    if operation != web_identity::OPERATION || params.version() != Some(Envelope::STS.version) {
+        return None;
+    }
+    record.unsigned(SERVICE, app.region());
+    record.input(&operation, &params);
+    let (result, who) = web_identity::serve(app, &params, peer, now, request_id).await;
+    if let Some(who) = who {
+        record.web_identity(
+            &who.account_id,
+            &who.provider_arn,
+            who.audience.as_deref(),
+            who.subject.as_deref(),
+        );
+    }
+    match &result {
+        Ok(body) => record.succeeded(body),
+        Err(error) => record.failed(error),
+    }
+    Some(DIALECT.render(result, request_id))
 }

@@ -31,6 +31,7 @@ mod managed_policies;
 mod metadata_defaults;
 mod object_listing;
 mod objects;
+mod oidc_providers;
 mod policy_generations;
 mod roles;
 mod rows;
@@ -58,10 +59,10 @@ use crate::model::{
     AssociationQuery, AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource,
     IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery, KeyPair,
     ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey,
-    NewInstanceProfile, NewKeyPair, NewLaunch, NewPolicy, NewRole, NewUser, PolicyGeneration,
-    PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation, ResourceTag, Role,
-    RoleUpdate, RoleUse, StateChange, StateRequest, Tag, TagRemoval, Taggable, TokenKey, Topic,
-    User, UserUpdate,
+    NewInstanceProfile, NewKeyPair, NewLaunch, NewOidcProvider, NewPolicy, NewRole, NewUser,
+    OidcProvider, OidcProviderChange, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding,
+    ProfileRef, Reservation, ResourceTag, Role, RoleUpdate, RoleUse, StateChange, StateRequest,
+    Tag, TagRemoval, Taggable, TokenKey, Topic, User, UserUpdate,
 };
 use crate::page::{ListQuery, Page};
 use crate::s3::{
@@ -582,6 +583,31 @@ impl Store for SqliteStore {
         role_name: &str,
     ) -> Result<()> {
         instance_profiles::remove_role(&self.pool, account, profile_name, role_name).await
+    }
+
+    async fn create_oidc_provider(
+        &self,
+        account: &str,
+        provider: NewOidcProvider,
+    ) -> Result<OidcProvider> {
+        oidc_providers::create(&self.pool, account, provider).await
+    }
+    async fn oidc_provider(&self, account: &str, arn: &str) -> Result<OidcProvider> {
+        oidc_providers::get(&self.pool, account, arn).await
+    }
+    async fn list_oidc_providers(&self, account: &str) -> Result<Vec<OidcProvider>> {
+        oidc_providers::list(&self.pool, account).await
+    }
+    async fn delete_oidc_provider(&self, account: &str, arn: &str) -> Result<()> {
+        oidc_providers::delete(&self.pool, account, arn).await
+    }
+    async fn update_oidc_provider(
+        &self,
+        account: &str,
+        arn: &str,
+        change: OidcProviderChange,
+    ) -> Result<()> {
+        oidc_providers::update(&self.pool, account, arn, change).await
     }
 
     async fn tag(&self, account: &str, entity: Taggable<'_>, new_tags: &[Tag]) -> Result<()> {

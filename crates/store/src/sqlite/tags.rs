@@ -1,4 +1,5 @@
-//! Tags of roles, users, instance profiles and managed policies, keyed by the entity's ID.
+//! Tags of roles, users, instance profiles, managed policies and OpenID Connect providers, keyed
+//! by the entity's ID.
 
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -36,6 +37,12 @@ async fn resolve(
             "policy",
             arn.to_owned(),
             (EntityKind::Policy, arn),
+        ),
+        Taggable::OidcProvider(arn) => (
+            "SELECT provider_id FROM oidc_providers WHERE account_id = $1 AND arn = $2",
+            "oidc-provider",
+            arn.to_owned(),
+            (EntityKind::OidcProvider, arn),
         ),
     };
     let id: Option<String> = sqlx::query_scalar(sql)
