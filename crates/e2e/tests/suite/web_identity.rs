@@ -807,7 +807,10 @@ async fn the_tokens_session_tags_need_tag_session_and_tag_the_session() {
                 .send()
                 .await
                 .expect("AssumeRoleWithWebIdentity");
-            (out.packed_policy_size(), out.credentials().unwrap().clone())
+            // PackedPolicySize: what roleplane answers (the SDK now deprecates it).
+            #[allow(deprecated)]
+            let packed = out.packed_policy_size();
+            (packed, out.credentials().unwrap().clone())
         }
     };
     let (packed, creds) = session(k.rsa.sign(&tagged)).await;
