@@ -928,3 +928,136 @@ async fn policy_generation_jobs_are_saved_replaced_and_forgotten() {
     assert_eq!(ids, ["a", "b"]);
     assert_eq!(store.policy_generations(at(2_500)).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn oidc_provider_lifecycle_and_quotas() {
+    use store::{NewOidcProvider, OidcProviderChange, Quota};
+    let (_dir, store) = fresh().await;
+    store.create_account(OTHER_ACCOUNT).await.unwrap();
+    let new = |url: &str| NewOidcProvider {
+        url: url.to_owned(),
+        client_ids: vec!["sts.amazonaws.com".to_owned()],
+        thumbprints: vec!["a".repeat(40)],
+        tags: vec![Tag::new("team", "blue")],
+    };
+    let created = store
+        .create_oidc_provider(ACCOUNT, new("issuer.example/k8s"))
+        .await
+        .unwrap();
+    let arn = format!("arn:aws:iam::{ACCOUNT}:oidc-provider/issuer.example/k8s");
+    assert_eq!(created.arn, arn);
+    assert_eq!(created.url, "issuer.example/k8s");
+    assert_eq!(created.tags, vec![Tag::new("team", "blue")]);
+    // One per URL per account; another account has its own.
+    assert!(matches!(
+        store.create_oidc_provider(ACCOUNT, new("issuer.example/k8s")).await,
+        Err(StoreError::AlreadyExists { kind: EntityKind::OidcProvider, ref name }) if name == "issuer.example/k8s"
+    ));
+    store
+        .create_oidc_provider(OTHER_ACCOUNT, new("issuer.example/k8s"))
+        .await
+        .unwrap();
+    assert_not_found(
+        store.oidc_provider(OTHER_ACCOUNT, &arn).await,
+        EntityKind::OidcProvider,
+    );
+
+    for change in [
+        OidcProviderChange::AddClientId("b".to_owned()),
+        OidcProviderChange::AddClientId("b".to_owned()),
+        OidcProviderChange::RemoveClientId("sts.amazonaws.com".to_owned()),
+        OidcProviderChange::Thumbprints(vec!["c".repeat(40), "d".repeat(40)]),
+    ] {
+        store
+            .update_oidc_provider(ACCOUNT, &arn, change)
+            .await
+            .unwrap();
+    }
+    let got = store.oidc_provider(ACCOUNT, &arn).await.unwrap();
+    assert_eq!(got.client_ids, ["b"]);
+    assert_eq!(got.thumbprints, ["c".repeat(40), "d".repeat(40)]);
+    for i in 1..100 {
+        store
+            .update_oidc_provider(
+                ACCOUNT,
+                &arn,
+                OidcProviderChange::AddClientId(format!("c{i}")),
+            )
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        store
+            .update_oidc_provider(
+                ACCOUNT,
+                &arn,
+                OidcProviderChange::AddClientId("one-more".into())
+            )
+            .await,
+        Err(StoreError::LimitExceeded {
+            quota: Quota::ClientIdsPerOidcProvider(100)
+        })
+    ));
+
+    store
+        .tag(
+            ACCOUNT,
+            Taggable::OidcProvider(&arn),
+            &[Tag::new("env", "prod")],
+        )
+        .await
+        .unwrap();
+    let tags = store
+        .tags(ACCOUNT, Taggable::OidcProvider(&arn))
+        .await
+        .unwrap();
+    assert_eq!(
+        tags,
+        vec![Tag::new("team", "blue"), Tag::new("env", "prod")]
+    );
+
+    for i in 1..100 {
+        store
+            .create_oidc_provider(ACCOUNT, new(&format!("issuer-{i}.example")))
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        store
+            .create_oidc_provider(ACCOUNT, new("one-more.example"))
+            .await,
+        Err(StoreError::LimitExceeded {
+            quota: Quota::OidcProvidersPerAccount(100)
+        })
+    ));
+    assert_eq!(store.list_oidc_providers(ACCOUNT).await.unwrap().len(), 100);
+    assert!(
+        store.list_oidc_providers(ACCOUNT).await.unwrap()[0]
+            .tags
+            .is_empty()
+    );
+
+    store.delete_oidc_provider(ACCOUNT, &arn).await.unwrap();
+    assert_not_found(
+        store.oidc_provider(ACCOUNT, &arn).await,
+        EntityKind::OidcProvider,
+    );
+    assert_not_found(
+        store.delete_oidc_provider(ACCOUNT, &arn).await,
+        EntityKind::OidcProvider,
+    );
+    assert_not_found(
+        store.tags(ACCOUNT, Taggable::OidcProvider(&arn)).await,
+        EntityKind::OidcProvider,
+    );
+    // The other account's is untouched.
+    assert!(
+        store
+            .oidc_provider(
+                OTHER_ACCOUNT,
+                &format!("arn:aws:iam::{OTHER_ACCOUNT}:oidc-provider/issuer.example/k8s")
+            )
+            .await
+            .is_ok()
+    );
+}

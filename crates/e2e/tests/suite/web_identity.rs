@@ -752,3 +752,81 @@ async fn oidc_providers_are_managed_as_iam_manages_them() {
         Some(format!("OpenId connect Provider {arn} cannot be found.").as_str())
     );
 }
+
+/// Session tags from the token's `https://aws.amazon.com/tags` claim: they need
+/// `sts:TagSession` in the trust policy, and become the session's `aws:PrincipalTag/…`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tokens_session_tags_need_tag_session_and_tag_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with_key_file(dir.path()).await;
+    let k = keys();
+    let tagged = with(
+        claims(ISSUER),
+        "https://aws.amazon.com/tags",
+        json!({"principal_tags": {"team": ["blue"]}, "transitive_tag_keys": ["team"]}),
+    );
+    // The trust policy allows sts:AssumeRoleWithWebIdentity only.
+    assert_eq!(
+        assume(&server, &k.rsa.sign(&tagged)).await,
+        Err((
+            "AccessDenied".to_owned(),
+            "Not authorized to perform sts:AssumeRoleWithWebIdentity".to_owned()
+        ))
+    );
+    let provider_arn = format!("arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{ISSUER_HOST}");
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Federated": provider_arn},
+        "Action": ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"],
+        "Condition": {"StringEquals": {format!("{ISSUER_HOST}:sub"): SUBJECT}}}]});
+    let iam = server.iam().await;
+    iam.update_assume_role_policy()
+        .role_name(ROLE)
+        .policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    // The role reads itself only from sessions tagged team=blue.
+    let by_tag = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": "iam:GetRole", "Resource": role_arn(),
+        "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}]});
+    iam.put_role_policy()
+        .role_name(ROLE)
+        .policy_name("read-self")
+        .policy_document(by_tag.to_string())
+        .send()
+        .await
+        .unwrap();
+    let session = |token: String| {
+        let sts = anonymous_sts(&server);
+        async move {
+            let out = sts
+                .assume_role_with_web_identity()
+                .role_arn(role_arn())
+                .role_session_name("app")
+                .web_identity_token(token)
+                .send()
+                .await
+                .expect("AssumeRoleWithWebIdentity");
+            // PackedPolicySize: what roleplane answers (the SDK now deprecates it).
+            #[allow(deprecated)]
+            let packed = out.packed_policy_size();
+            (packed, out.credentials().unwrap().clone())
+        }
+    };
+    let (packed, creds) = session(k.rsa.sign(&tagged)).await;
+    assert!(packed.is_some_and(|p| p > 0), "tags are reported as packed");
+    let reads = aws_sdk_iam::Client::new(&server.session_config(&creds).await)
+        .get_role()
+        .role_name(ROLE)
+        .send()
+        .await;
+    assert!(reads.is_ok(), "{reads:?}");
+    let (packed, creds) = session(k.rsa.sign(&claims(ISSUER))).await;
+    assert_eq!(packed, None);
+    let reads = aws_sdk_iam::Client::new(&server.session_config(&creds).await)
+        .get_role()
+        .role_name(ROLE)
+        .send()
+        .await;
+    assert!(reads.is_err(), "an untagged session may not read the role");
+}
