@@ -1061,3 +1061,199 @@ async fn oidc_provider_lifecycle_and_quotas() {
             .is_ok()
     );
 }
+
+#[tokio::test]
+async fn a_renamed_user_keeps_its_id_keys_policies_and_tags() {
+    let (_dir, store) = fresh().await;
+    let mut new = NewUser::new("alice");
+    new.tags = vec![Tag::new("team", "a")];
+    let alice = store.create_user(ACCOUNT, new).await.unwrap();
+    store
+        .create_access_key(
+            ACCOUNT,
+            "alice",
+            NewAccessKey {
+                access_key_id: "AKIARENAMEDUSERKEY01".into(),
+                secret_ciphertext: vec![1],
+            },
+        )
+        .await
+        .unwrap();
+    let inline = InlinePolicy {
+        name: "p".into(),
+        document: ALLOW_ALL.into(),
+        size: 10,
+    };
+    store
+        .put_inline_policy(ACCOUNT, Principal::User("alice"), inline, u64::MAX)
+        .await
+        .unwrap();
+    store
+        .create_user(ACCOUNT, NewUser::new("bob"))
+        .await
+        .unwrap();
+
+    let renamed = store
+        .update_user(
+            ACCOUNT,
+            "ALICE",
+            store::UserUpdate {
+                new_name: Some("carol".into()),
+                new_path: Some("/ops/".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.id, alice.id);
+    assert_eq!(renamed.arn, "arn:aws:iam::123456789012:user/ops/carol");
+    assert_eq!(renamed.tags, alice.tags);
+    assert_not_found(store.user(ACCOUNT, "alice").await, EntityKind::User);
+    let (key, owner) = store.access_key("AKIARENAMEDUSERKEY01").await.unwrap();
+    assert_eq!(
+        (key.user_name.as_str(), owner.name.as_str()),
+        ("carol", "carol")
+    );
+    assert_eq!(
+        store
+            .identity_policies(&alice.id)
+            .await
+            .unwrap()
+            .inline
+            .len(),
+        1
+    );
+
+    // Only the path: the name stays.
+    let moved = store
+        .update_user(
+            ACCOUNT,
+            "carol",
+            store::UserUpdate {
+                new_name: None,
+                new_path: Some("/".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.arn, "arn:aws:iam::123456789012:user/carol");
+    // A taken name (in any case) is refused and changes nothing.
+    let err = store
+        .update_user(
+            ACCOUNT,
+            "carol",
+            store::UserUpdate {
+                new_name: Some("BOB".into()),
+                new_path: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::AlreadyExists {
+            kind: EntityKind::User,
+            ..
+        }
+    ));
+    assert!(store.user(ACCOUNT, "carol").await.is_ok());
+    assert_not_found(
+        store
+            .update_user(ACCOUNT, "nobody", store::UserUpdate::default())
+            .await,
+        EntityKind::User,
+    );
+    // Another account's user of the same name is not touched.
+    store.create_account(OTHER_ACCOUNT).await.unwrap();
+    assert_not_found(
+        store
+            .update_user(OTHER_ACCOUNT, "carol", store::UserUpdate::default())
+            .await,
+        EntityKind::User,
+    );
+}
+
+#[tokio::test]
+async fn an_alias_is_one_per_account_and_unique_across_accounts() {
+    let (_dir, store) = fresh().await;
+    store.create_account(OTHER_ACCOUNT).await.unwrap();
+    assert_eq!(store.account_alias(ACCOUNT).await.unwrap(), None);
+    store.set_account_alias(ACCOUNT, "first").await.unwrap();
+    store.set_account_alias(ACCOUNT, "second").await.unwrap();
+    assert_eq!(
+        store.account_alias(ACCOUNT).await.unwrap().as_deref(),
+        Some("second")
+    );
+    for (account, alias) in [(ACCOUNT, "second"), (OTHER_ACCOUNT, "second")] {
+        let err = store.set_account_alias(account, alias).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::AlreadyExists {
+                    kind: EntityKind::AccountAlias,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+    // "first" was freed when it was replaced.
+    store
+        .set_account_alias(OTHER_ACCOUNT, "first")
+        .await
+        .unwrap();
+    assert_not_found(
+        store.delete_account_alias(ACCOUNT, "first").await,
+        EntityKind::AccountAlias,
+    );
+    store.delete_account_alias(ACCOUNT, "second").await.unwrap();
+    assert_eq!(store.account_alias(ACCOUNT).await.unwrap(), None);
+    assert_eq!(
+        store.account_alias(OTHER_ACCOUNT).await.unwrap().as_deref(),
+        Some("first")
+    );
+}
+
+#[tokio::test]
+async fn account_counts_are_of_one_account() {
+    let (_dir, store) = fresh().await;
+    store.create_account(OTHER_ACCOUNT).await.unwrap();
+    store.create_user(ACCOUNT, NewUser::new("u")).await.unwrap();
+    store
+        .create_role(ACCOUNT, NewRole::new("r", TRUST))
+        .await
+        .unwrap();
+    let policy = store
+        .create_policy(ACCOUNT, NewPolicy::new("p", ALLOW_ALL))
+        .await
+        .unwrap();
+    store
+        .attach_policy(ACCOUNT, Principal::Role("r"), &policy.arn)
+        .await
+        .unwrap();
+    store
+        .attach_policy(ACCOUNT, Principal::User("u"), &policy.arn)
+        .await
+        .unwrap();
+    store
+        .create_instance_profile(ACCOUNT, NewInstanceProfile::new("ip"))
+        .await
+        .unwrap();
+    store
+        .create_user(OTHER_ACCOUNT, NewUser::new("theirs"))
+        .await
+        .unwrap();
+    let counts = store.account_counts(ACCOUNT).await.unwrap();
+    assert_eq!(
+        counts,
+        store::AccountCounts {
+            users: 1,
+            roles: 1,
+            policies: 1,
+            instance_profiles: 1,
+            policy_versions_in_use: 2,
+        }
+    );
+    let theirs = store.account_counts(OTHER_ACCOUNT).await.unwrap();
+    assert_eq!(theirs.users, 1);
+    assert_eq!(theirs.roles, 0);
+}

@@ -262,4 +262,40 @@ mod tests {
                 .contains(crate::audit::test_callers::SESSION_SECRET)
         );
     }
+
+    #[test]
+    fn federated_user_identity_names_the_issuing_user() {
+        let mut caller = session_caller();
+        let Identity::Session(claims) = &mut caller.identity else {
+            unreachable!()
+        };
+        claims.principal = SessionPrincipal::FederatedUser {
+            user_arn: "arn:aws:iam::123456789012:user/ops/alice".into(),
+            user_id: "AIDAEXAMPLEEXAMPLE001".into(),
+            name: "app".into(),
+        };
+        claims.context.clear();
+        caller.principal = policy::Principal::new(policy::PrincipalKind::FederatedUser {
+            account: "123456789012".into(),
+            name: "app".into(),
+        });
+        let id = of_caller(&caller);
+        assert_eq!(
+            id.user_identity,
+            json!({"type": "FederatedUser", "principalId": "123456789012:app",
+                   "arn": "arn:aws:sts::123456789012:federated-user/app",
+                   "accountId": "123456789012", "accessKeyId": "ASIAEXAMPLEEXAMPLE01",
+                   "sessionContext": {
+                       "sessionIssuer": {"type": "IAMUser", "principalId": "AIDAEXAMPLEEXAMPLE001",
+                           "arn": "arn:aws:iam::123456789012:user/ops/alice", "accountId": "123456789012",
+                           "userName": "alice"},
+                       "attributes": {"creationDate": "2023-11-14T22:13:20Z", "mfaAuthenticated": "false"}}})
+            .to_string()
+        );
+        assert_eq!(id.username.as_deref(), Some("app"));
+        assert!(
+            !id.user_identity
+                .contains(crate::audit::test_callers::SESSION_SECRET)
+        );
+    }
 }
