@@ -220,6 +220,14 @@ mod tests {
             body,
             "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>The role with name &lt;x&gt; cannot be found.</Message></Error><RequestId>req-3</RequestId></ErrorResponse>"
         );
+        // An error without a message has no Message element (IAM's ReportNotPresent).
+        let (status, body) =
+            Envelope::IAM.error(&AwsError::sender("ReportNotPresent", 410, ""), "req-5");
+        assert_eq!(status, 410);
+        assert_eq!(
+            body,
+            "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>ReportNotPresent</Code></Error><RequestId>req-5</RequestId></ErrorResponse>"
+        );
         let (status, body) = Envelope::STS.error(&AwsError::internal(Protocol::AwsQuery), "r");
         assert_eq!(status, 500);
         assert!(

@@ -70,6 +70,24 @@ async fn group_lifecycle_with_members_policies_and_conflicts() {
         )
     );
     iam.create_group().group_name("Ops").send().await.unwrap();
+    // A group cannot be a principal.
+    let trusting_group = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT_ID}:group/Ops"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    assert_eq!(
+        failure(
+            iam.create_role()
+                .role_name("r")
+                .assume_role_policy_document(trusting_group)
+                .send()
+                .await
+        ),
+        (
+            "MalformedPolicyDocument".into(),
+            format!("Invalid principal in policy: \"AWS\":\"arn:aws:iam::{ACCOUNT_ID}:group/Ops\""),
+            400
+        )
+    );
 
     // Paging and the path prefix.
     let first = iam.list_groups().max_items(1).send().await.unwrap();

@@ -157,12 +157,13 @@ mod tests {
             "no ARN without a lookup"
         );
         assert_eq!(Resources::default().lookup_json(), "[]");
-        let body = b"Action=X&Version=1&UserName=u&RoleName=r&InstanceId.member.1=i-9";
+        let body = b"Action=X&Version=1&GroupName=g&UserName=u&RoleName=r&InstanceId.member.1=i-9";
         let r = from_query(&Params::decode(Protocol::AwsQuery, body, 1 << 20).unwrap());
         assert_eq!(
             r.lookup_json(),
             json!([{"ResourceType": "AWS::IAM::Role", "ResourceName": "r"},
                    {"ResourceType": "AWS::IAM::User", "ResourceName": "u"},
+                   {"ResourceType": "AWS::IAM::Group", "ResourceName": "g"},
                    {"ResourceType": "AWS::EC2::Instance", "ResourceName": "i-9"}])
             .to_string(),
             "members in NAMED order, then the listed instances"

@@ -26,6 +26,11 @@ pub async fn bind<S: Store>(
         if bindings.iter().any(|b| b.arn == entry) {
             continue;
         }
+        // A group is no principal ("You cannot identify a user group as a principal in a
+        // policy", IAM User Guide): refused as a principal that does not exist.
+        if names_group(entry) {
+            return Err(invalid_principal(entry));
+        }
         let Some((account, kind, name)) = iam_principal(entry) else {
             continue;
         };
@@ -163,6 +168,11 @@ fn aws_entries(policy: &Policy) -> impl Iterator<Item = &str> {
 }
 
 /// (account, kind, name) of an IAM role or user ARN.
+fn names_group(entry: &str) -> bool {
+    Arn::parse(entry)
+        .is_some_and(|arn| arn.service == "iam" && arn.path_and_name("group").is_some())
+}
+
 fn iam_principal(entry: &str) -> Option<(&str, Kind, &str)> {
     let arn = Arn::parse(entry)?;
     if arn.service != "iam" || !arn.region.is_empty() {
