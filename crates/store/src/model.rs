@@ -60,7 +60,10 @@ pub struct AccountCounts {
     /// Customer managed policies.
     pub policies: u64,
     pub instance_profiles: u64,
-    /// Attachments of managed policies to roles and users.
+    pub groups: u64,
+    /// OpenID Connect providers.
+    pub providers: u64,
+    /// Attachments of managed policies (the account's and AWS's) to roles, users and groups.
     pub policy_versions_in_use: u64,
 }
 

@@ -1242,6 +1242,10 @@ async fn account_counts_are_of_one_account() {
         .create_user(OTHER_ACCOUNT, NewUser::new("theirs"))
         .await
         .unwrap();
+    store
+        .create_group(ACCOUNT, store::NewGroup::new("devs"))
+        .await
+        .unwrap();
     let counts = store.account_counts(ACCOUNT).await.unwrap();
     assert_eq!(
         counts,
@@ -1250,6 +1254,8 @@ async fn account_counts_are_of_one_account() {
             roles: 1,
             policies: 1,
             instance_profiles: 1,
+            groups: 1,
+            providers: 0,
             policy_versions_in_use: 2,
         }
     );
