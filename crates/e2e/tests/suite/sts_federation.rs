@@ -196,3 +196,80 @@ async fn access_key_info_names_only_the_callers_own_account() {
         );
     }
 }
+
+/// "A resource-based policy can provide additional permissions for the session" (IAM UG,
+/// "Permissions for GetFederationToken"): a bucket policy naming the federated user lets it in
+/// even without a session policy, and one naming only the issuing user does not.
+#[tokio::test]
+async fn a_bucket_policy_naming_the_federated_user_lets_it_in_without_a_session_policy() {
+    let server = Server::start();
+    let sts = issuer(&server).await;
+    let admin_s3 = server.s3().await;
+    for bucket in ["fed-named", "issuer-named"] {
+        admin_s3
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap();
+        admin_s3
+            .put_object()
+            .bucket(bucket)
+            .key("k")
+            .body(b"hello".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let policy = |bucket: &str, principal: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},
+                "Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}"#
+        )
+    };
+    admin_s3
+        .put_bucket_policy()
+        .bucket("fed-named")
+        .policy(policy(
+            "fed-named",
+            &format!("arn:aws:sts::{ACCOUNT_ID}:federated-user/app"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    admin_s3
+        .put_bucket_policy()
+        .bucket("issuer-named")
+        .policy(policy(
+            "issuer-named",
+            &format!("arn:aws:iam::{ACCOUNT_ID}:user/issuer"),
+        ))
+        .send()
+        .await
+        .unwrap();
+
+    let out = sts.get_federation_token().name("app").send().await.unwrap();
+    let s3 = s3_client(&server.session_config(out.credentials().unwrap()).await);
+    let got = s3
+        .get_object()
+        .bucket("fed-named")
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"hello"
+    );
+    let denied = s3
+        .get_object()
+        .bucket("issuer-named")
+        .key("k")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        denied.as_service_error().and_then(|e| e.meta().code()),
+        Some("AccessDenied")
+    );
+}

@@ -44,6 +44,8 @@ fn read(params: &Params) -> Result<(), protocol::AwsError> {
             let _ = input.optional_arn("PolicyArn");
             let _ = input.integer("MaxSessionDuration", 3600, 43200);
             let _ = input.boolean("SetAsDefault");
+            let _ = input.optional_path("NewPath");
+            let _ = input.account_alias("AccountAlias");
             let page = input.list_query("/");
             let _ = input.tags("Tags", false);
             let _ = input.tag_keys("TagKeys");

@@ -174,6 +174,32 @@ fn resources(service: &str, event_name: &str, account: &str, record: &Record) ->
     {
         return touched;
     }
+    // A federated user is authorized on its own ARN (`sts:GetFederationToken`).
+    if service == "sts"
+        && event_name == "GetFederationToken"
+        && let Some(name) = string(parameters, "name")
+    {
+        return vec![Touched::Arn(format!(
+            "arn:aws:sts::{account}:federated-user/{name}"
+        ))];
+    }
+    // A rename is authorized on the user as it was and as it becomes.
+    if service == "iam"
+        && event_name == "UpdateUser"
+        && let Some(old) = string(parameters, "userName")
+    {
+        let new = string(parameters, "newUserName").unwrap_or(old);
+        let user = |name: &str| Touched::Named {
+            kind: ResourceKind::User,
+            account: account.to_owned(),
+            name: name.to_owned(),
+        };
+        let mut touched = vec![user(old)];
+        if new != old {
+            touched.push(user(new));
+        }
+        return touched;
+    }
     if service == "iam" {
         for &(member, kind) in IAM_NAMES {
             if let Some(name) = string(parameters, member) {
@@ -270,6 +296,45 @@ mod tests {
             action("access-analyzer.amazonaws.com", "ValidatePolicy"),
             "access-analyzer:ValidatePolicy"
         );
+    }
+
+    #[test]
+    fn federation_and_renames_name_every_resource_they_were_authorized_on() {
+        let federated = observe_json(
+            "sts.amazonaws.com",
+            "GetFederationToken",
+            json!({"requestParameters": {"name": "app", "durationSeconds": 900}}),
+        );
+        assert_eq!(
+            federated.resources,
+            [Touched::Arn(
+                "arn:aws:sts::123456789012:federated-user/app".into()
+            )]
+        );
+        let renamed = observe_json(
+            "iam.amazonaws.com",
+            "UpdateUser",
+            json!({"requestParameters": {"userName": "a", "newUserName": "b"}}),
+        );
+        assert_eq!(
+            renamed.resources,
+            [
+                named(ResourceKind::User, "a"),
+                named(ResourceKind::User, "b")
+            ]
+        );
+        let moved = observe_json(
+            "iam.amazonaws.com",
+            "UpdateUser",
+            json!({"requestParameters": {"userName": "a", "newPath": "/x/"}}),
+        );
+        assert_eq!(moved.resources, [named(ResourceKind::User, "a")]);
+        let info = observe_json(
+            "sts.amazonaws.com",
+            "GetAccessKeyInfo",
+            json!({"requestParameters": {"accessKeyId": "AKIAEXAMPLE"}}),
+        );
+        assert_eq!(info.resources, [Touched::Any]);
     }
 
     #[test]
