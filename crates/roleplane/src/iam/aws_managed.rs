@@ -44,6 +44,27 @@ pub async fn usage<S: Store>(
         .collect())
 }
 
+/// The AWS policies in use in the caller's account (attached, or a boundary), as
+/// GetAccountAuthorizationDetails lists them: every version, newest first, by name.
+pub async fn in_use_details<S: Store>(
+    call: &Call<'_, S>,
+) -> Result<Vec<store::PolicyDetail>, StoreError> {
+    let usage = usage(call).await?;
+    let mut details: Vec<_> = usage
+        .iter()
+        .filter(|(_, (attachments, boundaries))| attachments + boundaries > 0)
+        .filter_map(|(arn, &(attachments, boundaries))| {
+            let policy = aws_policies::get(arn)?;
+            Some(store::PolicyDetail {
+                policy: policy.to_managed(attachments, boundaries),
+                versions: policy.versions(),
+            })
+        })
+        .collect();
+    details.sort_by_cached_key(|d| d.policy.name.to_lowercase());
+    Ok(details)
+}
+
 /// Refuses an ARN in AWS's namespace that names no AWS managed policy, in the words the store
 /// uses for a missing policy of `kind` (attach: "does not exist or is not attachable", a
 /// boundary: "Scope ARN: … does not exist or is not attachable"). Other ARNs pass: the store

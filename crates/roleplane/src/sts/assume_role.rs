@@ -347,7 +347,13 @@ pub(super) async fn managed_document<S: Store>(
         tracing::error!(error = %e, "resolving a session policy ARN");
         AwsError::internal(Protocol::AwsQuery)
     };
-    // A session policy must be a managed policy of the role's own account.
+    // A session policy is a managed policy of the role's own account, or one of AWS's.
+    if crate::aws_policies::in_namespace(arn) {
+        return crate::aws_policies::get(arn)
+            .and_then(|policy| policy.default_document())
+            .map(str::to_owned)
+            .ok_or_else(missing);
+    }
     let policy = match store.policy(account, arn).await {
         Ok(policy) => policy,
         Err(StoreError::NotFound { .. }) => return Err(missing()),
