@@ -56,6 +56,8 @@ pub enum EntityKind {
     AccountAlias,
     /// An OpenID Connect provider (`name` is its ARN, or its URL for a duplicate).
     OidcProvider,
+    /// A user's login profile (`name` is the user's name).
+    LoginProfile,
 }
 
 /// Why EC2 refused a write that the stored state does not allow. The EC2 service words these.
@@ -127,6 +129,8 @@ pub enum Conflict {
     InlinePolicies,
     /// The user still has access keys.
     AccessKeys,
+    /// The user still has a login profile (a console password).
+    LoginProfile,
     /// The group still has members, or the user is still in a group.
     GroupMembership,
     /// The managed policy is still attached to (or bounds) a role or user.

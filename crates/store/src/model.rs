@@ -136,6 +136,18 @@ pub struct AccessKeyUse {
     pub region: String,
 }
 
+/// A user's login profile: that the user has a console password, not the password (which is
+/// never stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginProfile {
+    /// The user's current name.
+    pub user_name: String,
+    pub created: OffsetDateTime,
+    /// When the password was last set (at creation, or by UpdateLoginProfile with a password).
+    pub password_changed: OffsetDateTime,
+    pub password_reset_required: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {
     /// `AKIA…`

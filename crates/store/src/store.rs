@@ -33,7 +33,7 @@ use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, AccountCounts, Association,
     AssociationQuery, AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource,
     IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery, KeyPair,
-    ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey,
+    LoginProfile, ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey,
     NewInstanceProfile, NewKeyPair, NewLaunch, NewOidcProvider, NewPolicy, NewRole, NewUser,
     OidcProvider, OidcProviderChange, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding,
     ProfileRef, Reservation, ResourceTag, Role, RoleUpdate, RoleUse, StateChange, StateRequest,
@@ -75,9 +75,36 @@ pub trait Store: Clone + Send + Sync + 'static {
         account: &str,
         query: &ListQuery,
     ) -> impl Future<Output = Result<Page<User>>> + Send;
-    /// Fails with `DeleteConflict` while the user has access keys, attached or inline policies,
-    /// or is in a group.
+    /// Fails with `DeleteConflict` while the user has access keys, a login profile, attached or
+    /// inline policies, or is in a group.
     fn delete_user(&self, account: &str, name: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// Gives the user a login profile; `AlreadyExists` (`LoginProfile`) if it has one. Only
+    /// the fact is kept: the password itself is never stored.
+    fn create_login_profile(
+        &self,
+        account: &str,
+        user: &str,
+        password_reset_required: bool,
+    ) -> impl Future<Output = Result<LoginProfile>> + Send;
+    fn login_profile(
+        &self,
+        account: &str,
+        user: &str,
+    ) -> impl Future<Output = Result<LoginProfile>> + Send;
+    /// Records a new password (`password_changed`) and/or sets the reset flag.
+    fn update_login_profile(
+        &self,
+        account: &str,
+        user: &str,
+        password_changed: bool,
+        password_reset_required: Option<bool>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn delete_login_profile(
+        &self,
+        account: &str,
+        user: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Renames and/or moves the user, keeping its ID, keys, policies and tags; `AlreadyExists`
     /// (kind `User`) when another user has the new name.
     fn update_user(

@@ -252,6 +252,12 @@ async fn victim(server: &Server) -> Victim {
         .await
         .unwrap();
     let key = server.user_with_key("victim").await;
+    iam.create_login_profile()
+        .user_name("victim")
+        .password("Victim-Password-1")
+        .send()
+        .await
+        .unwrap();
     iam.attach_user_policy()
         .user_name("victim")
         .policy_arn(policy_arn())
@@ -430,6 +436,7 @@ fn snapshot(server: &Server, victim: &Victim) -> Vec<String> {
         ("GetUser", vec![("UserName", "victim")]),
         ("ListUsers", vec![]),
         ("ListAccessKeys", vec![("UserName", "victim")]),
+        ("GetLoginProfile", vec![("UserName", "victim")]),
         ("ListUserPolicies", vec![("UserName", "victim")]),
         ("ListAttachedUserPolicies", vec![("UserName", "victim")]),
         ("ListUserTags", vec![("UserName", "victim")]),
@@ -578,6 +585,10 @@ iam GetUser UserName=victim -> 404 NoSuchEntity
 iam ListUsers -> own
 iam DeleteUser UserName=victim -> 404 NoSuchEntity
 iam UpdateUser UserName=victim NewUserName=walk-renamed -> 404 NoSuchEntity
+iam CreateLoginProfile UserName=victim Password=Walk-Password-1 -> 404 NoSuchEntity
+iam GetLoginProfile UserName=victim -> 404 NoSuchEntity
+iam UpdateLoginProfile UserName=victim PasswordResetRequired=true -> 404 NoSuchEntity
+iam DeleteLoginProfile UserName=victim -> 404 NoSuchEntity
 iam CreateAccessKey UserName=victim -> 404 NoSuchEntity
 iam ListAccessKeys UserName=victim -> 404 NoSuchEntity
 iam UpdateAccessKey UserName=victim AccessKeyId={key} Status=Inactive -> 404 NoSuchEntity

@@ -27,6 +27,7 @@ mod iam;
 mod iam_account;
 mod iam_cli;
 mod iam_groups;
+mod iam_login_profiles;
 mod imds;
 mod imds_clients;
 mod imds_host_mode;

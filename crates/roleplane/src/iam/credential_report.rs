@@ -3,9 +3,10 @@
 //! credential reports for your AWS account", IAM User Guide).
 //!
 //! A report is generated whole when asked for and kept in the account's settings; as on AWS, a
-//! new one is generated only when none exists or the last is older than four hours. roleplane has
-//! no console passwords, MFA devices, signing certificates or root user: their columns read as
-//! AWS fills them for a user that has none, and the report has no `<root_account>` row (decision
+//! new one is generated only when none exists or the last is older than four hours. A login
+//! profile makes `password_enabled` true (its password never signs in: there is no console).
+//! roleplane has no MFA devices, signing certificates or root user: their columns read as AWS
+//! fills them for a user that has none, and the report has no `<root_account>` row (decision
 //! 0020).
 
 use base64::Engine as _;
@@ -140,17 +141,11 @@ fn render<S>(call: &Call<'_, S>, users: &[UserCredentials]) -> String {
     let mut lines = vec![COLUMNS.join(",")];
     for entry in users {
         let user = &entry.user;
-        let mut row: Vec<String> = vec![
-            user.name.clone(),
-            user.arn.clone(),
-            timestamp(user.created),
-            // No console password: the user has none, so the password columns are N/A.
-            "false".into(),
-            NA.into(),
-            NA.into(),
-            NA.into(),
-            "false".into(),
-        ];
+        let mut row: Vec<String> =
+            vec![user.name.clone(), user.arn.clone(), timestamp(user.created)];
+        row.extend(password_columns(entry.login_profile.as_ref()));
+        // No MFA devices.
+        row.push("false".into());
         for slot in 0..2 {
             row.extend(key_columns(call, entry.access_keys.get(slot)));
         }
@@ -159,6 +154,21 @@ fn render<S>(call: &Call<'_, S>, users: &[UserCredentials]) -> String {
         lines.push(row.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
     }
     lines.join("\n")
+}
+
+/// `password_enabled`, `password_last_used`, `password_last_changed` and
+/// `password_next_rotation`, as AWS writes them for a user with a password that has never
+/// signed in (there is no console to sign in to) under no rotation policy, or with none.
+fn password_columns(profile: Option<&store::LoginProfile>) -> [String; 4] {
+    match profile {
+        Some(profile) => [
+            "true".into(),
+            "no_information".into(),
+            timestamp(profile.password_changed),
+            NA.into(),
+        ],
+        None => ["false", NA, NA, NA].map(String::from),
+    }
 }
 
 /// The five columns of one access key slot, in the order of [`COLUMNS`].

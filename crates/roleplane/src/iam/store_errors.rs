@@ -85,6 +85,8 @@ fn not_found(kind: &EntityKind, name: &str) -> String {
         // Recorded AWS answer (GetOpenIDConnectProvider, test_iam_oidc.py); DeleteOpenIDConnectProvider
         // words it its own way (`iam::oidc_providers`).
         EntityKind::OidcProvider => format!("OpenIDConnect Provider not found for arn {name}"),
+        // Recorded AWS answer (GetLoginProfile/DeleteLoginProfile, test_iam_users.py).
+        EntityKind::LoginProfile => format!("Login Profile for User {name} cannot be found."),
     }
 }
 
@@ -126,6 +128,8 @@ fn already_exists(kind: &EntityKind, name: &str) -> String {
         EntityKind::AccountAlias => format!("The account alias {name} already exists."),
         // Recorded AWS answer (test_iam_oidc.py); `name` is the URL without its scheme.
         EntityKind::OidcProvider => format!("Provider with url https://{name} already exists."),
+        // Recorded AWS answer (CreateLoginProfile, test_iam_users.py): "user", lower case.
+        EntityKind::LoginProfile => format!("Login Profile for user {name} already exists."),
     }
 }
 
@@ -175,6 +179,8 @@ fn conflict(reason: Conflict) -> &'static str {
         Conflict::InlinePolicies => "Cannot delete entity, must delete policies first.",
         // Public CLI logs (DeleteUser); not in the reference.
         Conflict::AccessKeys => "Cannot delete entity, must delete access keys first.",
+        // Public CLI logs (DeleteUser); not in the reference.
+        Conflict::LoginProfile => "Cannot delete entity, must delete login profile first.",
         // Public CLI and SDK logs, for DeleteGroup and for DeleteUser alike; not in the reference.
         Conflict::GroupMembership => "Cannot delete entity, must remove users from group first.",
         Conflict::PolicyInUse => "Cannot delete a policy attached to entities.",

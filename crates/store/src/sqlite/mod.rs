@@ -26,6 +26,7 @@ mod instance_profiles;
 mod instances;
 mod key_pairs;
 mod keyring;
+mod login_profiles;
 mod loopback;
 mod managed_policies;
 mod metadata_defaults;
@@ -58,7 +59,7 @@ use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, AccountCounts, Association,
     AssociationQuery, AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource,
     IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery, KeyPair,
-    ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey,
+    LoginProfile, ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey,
     NewInstanceProfile, NewKeyPair, NewLaunch, NewOidcProvider, NewPolicy, NewRole, NewUser,
     OidcProvider, OidcProviderChange, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding,
     ProfileRef, Reservation, ResourceTag, Role, RoleUpdate, RoleUse, StateChange, StateRequest,
@@ -279,6 +280,36 @@ impl Store for SqliteStore {
     }
     async fn delete_user(&self, account: &str, name: &str) -> Result<()> {
         users::delete(&self.pool, account, name).await
+    }
+    async fn create_login_profile(
+        &self,
+        account: &str,
+        user: &str,
+        password_reset_required: bool,
+    ) -> Result<LoginProfile> {
+        login_profiles::create(&self.pool, account, user, password_reset_required).await
+    }
+    async fn login_profile(&self, account: &str, user: &str) -> Result<LoginProfile> {
+        login_profiles::get(&self.pool, account, user).await
+    }
+    async fn update_login_profile(
+        &self,
+        account: &str,
+        user: &str,
+        password_changed: bool,
+        password_reset_required: Option<bool>,
+    ) -> Result<()> {
+        login_profiles::update(
+            &self.pool,
+            account,
+            user,
+            password_changed,
+            password_reset_required,
+        )
+        .await
+    }
+    async fn delete_login_profile(&self, account: &str, user: &str) -> Result<()> {
+        login_profiles::delete(&self.pool, account, user).await
     }
     async fn update_user(&self, account: &str, name: &str, update: UserUpdate) -> Result<User> {
         users::update(&self.pool, account, name, update).await
