@@ -169,7 +169,10 @@ fn statement_syntax(json: &Json) -> Option<RawStatement<'_>> {
         effect,
         principal,
         action: strings(either("Action", "NotAction")?)?,
-        resource: strings(either("Resource", "NotResource")?)?,
+        resource: match either("Resource", "NotResource")? {
+            None => None,
+            Some((negated, value)) => Some((negated, resource_list(value)?)),
+        },
         condition: match json.get("Condition") {
             None => Vec::new(),
             Some(c) => condition_syntax(c)?,
@@ -189,6 +192,19 @@ fn string_list(json: &Json) -> Option<Vec<&str>> {
         Json::String(s) => Some(vec![s]),
         Json::Array(items) => items.iter().map(Json::as_str).collect(),
         _ => None,
+    }
+}
+
+/// A resource list may hold `null`s, which IAM takes and which name nothing (moto's corpus of
+/// documents IAM accepts has `["arn:aws:kms:*:123456789012:key/*", null]`).
+fn resource_list(json: &Json) -> Option<Vec<&str>> {
+    match json {
+        Json::Array(items) => items
+            .iter()
+            .filter(|item| !matches!(item, Json::Null))
+            .map(Json::as_str)
+            .collect(),
+        _ => string_list(json),
     }
 }
 
