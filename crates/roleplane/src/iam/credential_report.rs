@@ -147,7 +147,10 @@ fn render<S>(call: &Call<'_, S>, users: &[UserCredentials]) -> String {
         // No MFA devices.
         row.push("false".into());
         for slot in 0..2 {
-            row.extend(key_columns(call, entry.access_keys.get(slot)));
+            row.extend(key_columns(
+                call,
+                slots(&entry.access_keys).get(slot).copied(),
+            ));
         }
         // No signing certificates.
         row.extend(["false", NA, "false", NA].map(String::from));
@@ -169,6 +172,16 @@ fn password_columns(profile: Option<&store::LoginProfile>) -> [String; 4] {
         ],
         None => ["false", NA, NA, NA].map(String::from),
     }
+}
+
+/// The keys in the report's slot order: active keys first, each group oldest first (the store
+/// gives them oldest first). AWS documents no order; its one recording (LocalStack's
+/// test_iam_credential_report.py: a first key made inactive, then a second) has the active
+/// second key in slot 1, which this rule fits and creation order does not.
+fn slots(keys: &[AccessKey]) -> Vec<&AccessKey> {
+    let mut ordered: Vec<&AccessKey> = keys.iter().collect();
+    ordered.sort_by_key(|key| key.status != AccessKeyStatus::Active);
+    ordered
 }
 
 /// The five columns of one access key slot, in the order of [`COLUMNS`].
@@ -223,6 +236,39 @@ mod tests {
         assert_eq!(field("plain"), "plain");
         assert_eq!(field("a,b"), "\"a,b\"");
         assert_eq!(field("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn active_keys_take_the_first_slots_then_the_oldest() {
+        let key = |id: &str, status| AccessKey {
+            access_key_id: id.into(),
+            account_id: "123456789012".into(),
+            user_name: "u".into(),
+            user_id: "AIDA".into(),
+            status,
+            secret_ciphertext: Vec::new(),
+            created: OffsetDateTime::UNIX_EPOCH,
+            last_used: None,
+        };
+        let ids = |keys: &[AccessKey]| -> Vec<String> {
+            slots(keys)
+                .iter()
+                .map(|k| k.access_key_id.clone())
+                .collect()
+        };
+        use AccessKeyStatus::{Active, Inactive};
+        assert_eq!(
+            ids(&[key("old", Inactive), key("new", Active)]),
+            ["new", "old"]
+        );
+        assert_eq!(
+            ids(&[key("old", Active), key("new", Active)]),
+            ["old", "new"]
+        );
+        assert_eq!(
+            ids(&[key("old", Active), key("new", Inactive)]),
+            ["old", "new"]
+        );
     }
 
     #[test]
