@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -46,16 +46,28 @@ pub struct ServeArgs {
     #[arg(long, env = "ROLEPLANE_S3_DOMAIN", default_value = crate::s3::DEFAULT_DOMAIN)]
     pub s3_domain: String,
 
-    /// The admin listener (`GET /metrics`, Prometheus text), e.g. `127.0.0.1:9190`; off when
-    /// unset. Keep it off networks the API serves: it is unauthenticated.
+    /// The admin listener (`GET /healthz`, `/readyz`, `/metrics` in Prometheus text), e.g.
+    /// `127.0.0.1:9190`; off when unset. Keep it off networks the API serves: it is
+    /// unauthenticated.
     #[arg(long, env = "ROLEPLANE_ADMIN_ADDR")]
     pub admin_addr: Option<SocketAddr>,
+
+    /// How log lines are written to standard output: `text` for people, `json` (one object
+    /// per line) for log collectors.
+    #[arg(long, env = "ROLEPLANE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     #[command(flatten)]
     pub connections: ConnectionArgs,
 
     #[command(flatten)]
     pub web_identity: WebIdentityArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Where AssumeRoleWithWebIdentity finds an issuer's keys (decision 0022).
