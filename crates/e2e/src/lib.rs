@@ -97,7 +97,7 @@ impl Server {
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if !sent && line.contains("ready") {
+                if !sent && line.contains("roleplane ready") {
                     let _ = tx.send(line.clone());
                     sent = true;
                 }
@@ -117,6 +117,11 @@ impl Server {
         let line = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("server printed a ready line");
+        // Under `--log-format json` the line is an object whose message holds the same words.
+        let line = serde_json::from_str::<serde_json::Value>(&line)
+            .ok()
+            .and_then(|object| Some(object.get("message")?.as_str()?.to_owned()))
+            .unwrap_or(line);
         let addr = line
             .split_whitespace()
             .find_map(|w| w.strip_prefix("api="))

@@ -1,12 +1,12 @@
-//! Command-line entry points: `serve`, `run`, `audit export`, `account create`, `ca show`,
-//! `policy eval|validate|generate`, `role revoke-sessions`.
+//! Command-line entry points: `serve`, `config show`, `run`, `audit export`, `account create`,
+//! `ca show`, `policy eval|validate|generate`, `role revoke-sessions`.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 
 use crate::config::ServeArgs;
 use crate::datadir::DataDir;
@@ -36,6 +36,9 @@ enum Command {
         #[command(flatten)]
         audit: crate::audit::AuditArgs,
     },
+    /// The configuration `serve` would run with.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Run a command "as an instance": launch one with the instance profile, run the command
     /// with the instance's metadata service as its only AWS credentials, then terminate it.
     Run(crate::run::RunArgs),
@@ -54,6 +57,19 @@ enum Command {
     /// Act on the roles of a data dir (works while the server runs on it).
     #[command(subcommand)]
     Role(RoleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Prints the effective `serve` configuration (flags, then environment variables, then
+    /// the `--config` file, then defaults) as TOML a `--config` file takes, each setting with
+    /// where it came from; secrets are redacted. Takes the same flags as `serve`.
+    Show {
+        #[command(flatten)]
+        args: Box<ServeArgs>,
+        #[command(flatten)]
+        audit: crate::audit::AuditArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,9 +176,21 @@ impl From<Kind> for policy::PolicyKind {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = Cli::command();
+    // clap's own errors, `--help` and `--version` exit here as they always did.
+    let matches = command.clone().get_matches_from(&argv);
+    let merged = match crate::config::file::merge(&command, &argv, matches) {
+        Ok(merged) => merged,
+        Err(error) => {
+            eprintln!("roleplane: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::from_arg_matches(&merged.matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         Command::Serve { args, audit } => crate::server::run(*args, audit),
+        Command::Config(ConfigCommand::Show { .. }) => config_show(&command, &merged),
         Command::Run(args) => crate::run::run(args),
         Command::Audit(AuditCommand::Export {
             since,
@@ -190,6 +218,18 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `roleplane config show`.
+fn config_show(
+    command: &clap::Command,
+    merged: &crate::config::file::Merged,
+) -> anyhow::Result<ExitCode> {
+    let (_, show, matches) = crate::config::file::innermost(command, &merged.matches);
+    let text =
+        crate::config::show::render(show, matches, &merged.from_file, merged.file.as_deref());
+    print_out(text.trim_end())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `roleplane account create`. SQLite in WAL mode lets this process write beside a running

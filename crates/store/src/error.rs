@@ -161,6 +161,9 @@ pub enum StoreError {
     InvalidInput(String),
     #[error("EC2 refused: {0:?}")]
     Ec2(Ec2Rejection),
+    /// The database's schema is not the one this build's migrations make (`Store::ready`).
+    #[error("database schema not current: {0}")]
+    Schema(String),
     #[error("storage backend failed: {0}")]
     Backend(#[from] sqlx::Error),
 }

@@ -27,6 +27,6 @@ pub use page::{ListQuery, Page};
 pub use s3::*;
 pub use sqlite::{DATABASE_FILE, SqliteStore, assignable_loopback};
 pub use store::{
-    ACCESS_KEYS_PER_USER, EC2_TAGS_PER_RESOURCE, MANAGED_POLICIES_PER_PRINCIPAL, Store,
+    ACCESS_KEYS_PER_USER, EC2_TAGS_PER_RESOURCE, MANAGED_POLICIES_PER_PRINCIPAL, PoolUse, Store,
     VERSIONS_PER_POLICY,
 };

@@ -54,6 +54,16 @@ pub const VERSIONS_PER_POLICY: usize = 5;
 /// Tags per EC2 resource (EC2's limit).
 pub const EC2_TAGS_PER_RESOURCE: usize = 50;
 
+/// A connection pool's use at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Connections open now, busy or idle.
+    pub size: u32,
+    pub idle: u32,
+    /// The most it opens.
+    pub max: u32,
+}
+
 /// `Clone` is a cheap handle copy (a connection pool), for work that outlives a request.
 pub trait Store: Clone + Send + Sync + 'static {
     // ---- accounts -------------------------------------------------------------------------
@@ -807,6 +817,17 @@ pub trait Store: Clone + Send + Sync + 'static {
         alias: &str,
     ) -> impl Future<Output = Result<()>> + Send;
     fn account_counts(&self, account: &str) -> impl Future<Output = Result<AccountCounts>> + Send;
+
+    /// Whether this store can serve now: it answers a query, and its schema is exactly the one
+    /// this build's migrations make (`StoreError::Schema` says what differs). The admin
+    /// listener's `/readyz`; cheap enough to be asked every few seconds.
+    fn ready(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// How many connections the backend's pool holds and how many of them are idle, for the
+    /// metrics; `None` for a backend without a pool.
+    fn pool_use(&self) -> Option<PoolUse> {
+        None
+    }
 
     /// The change counters: the one mechanism every in-memory view of stored data follows
     /// (keys, policies, the metadata index, profiles' roles). Each moves after every committed

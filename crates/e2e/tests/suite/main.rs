@@ -36,6 +36,7 @@ mod imds_ipv6;
 mod imds_tree;
 mod isolation;
 mod key_pairs;
+mod operations;
 mod readme;
 mod revoke;
 mod run;

@@ -33,7 +33,7 @@ pub(crate) fn wording(err: &StoreError) -> Option<Wording> {
             ("DeleteConflict", 409, conflict(*reason).to_owned())
         }
         StoreError::InvalidInput(message) => ("InvalidInput", 400, message.clone()),
-        StoreError::Ec2(_) | StoreError::Backend(_) => return None,
+        StoreError::Ec2(_) | StoreError::Backend(_) | StoreError::Schema(_) => return None,
     };
     Some(Wording {
         code,

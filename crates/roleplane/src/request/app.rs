@@ -12,6 +12,7 @@ use crate::audit::Audit;
 use crate::credentials::{KeyRing, SealError, SealingKey};
 use crate::ec2::addresses::Addressing;
 use crate::metadata::InstanceSync;
+use crate::metrics::{Cache, ServerMetrics};
 use crate::web_identity::IssuerKeys;
 
 /// Associated data that binds a sealed access-key secret to its key ID, so a ciphertext cannot
@@ -39,26 +40,35 @@ pub struct App<S = SqliteStore> {
     addressing: Addressing,
     /// Web identity issuers' keys (AssumeRoleWithWebIdentity).
     issuer_keys: IssuerKeys,
+    /// What the admin listener's `/metrics` shows of the request layer and the services.
+    metrics: ServerMetrics,
 }
 
 impl<S> App<S> {
     pub fn new(store: S, master: SealingKey, keyring: KeyRing, region: String) -> Self {
+        let metrics = ServerMetrics::default();
         Self {
             store,
             master,
             keyring,
             region,
             signing_keys: SigningKeyCache::default(),
-            keys: KeyCache::default(),
+            keys: KeyCache::new(metrics.caches.of(Cache::AccessKeys)),
             last_use: LastUse::default(),
-            policies: PolicyCache::default(),
+            policies: PolicyCache::counted(metrics.caches.of(Cache::Policies)),
             audit: None,
             instance_sync: InstanceSync::default(),
             // Off until the server sets them from its flags.
             failure_limits: FailureLimits::new(FailureRate(0.0)),
             addressing: Addressing::default(),
             issuer_keys: IssuerKeys::default(),
+            metrics,
         }
+    }
+
+    /// The request layer's, the services' and the metadata service's metrics.
+    pub fn metrics(&self) -> &ServerMetrics {
+        &self.metrics
     }
 
     pub fn with_issuer_keys(mut self, keys: IssuerKeys) -> Self {

@@ -159,7 +159,10 @@ pub async fn decide<S: Store, I: Sync>(
             .to_owned(),
         context,
     };
-    Ok(evaluate(&request, &policies))
+    let decision = evaluate(&request, &policies);
+    let metrics = &call.app.metrics().authorization;
+    metrics.observe(&request.action, decision.outcome);
+    Ok(decision)
 }
 
 async fn load_identity<S: Store, I: Sync>(
@@ -279,7 +282,10 @@ pub fn decide_anonymous<S>(app: &App<S>, peer: SocketAddr, now: u64, ask: Ask<'_
         resource_account: ask.resource_account.unwrap_or_default().to_owned(),
         context,
     };
-    evaluate(&request, &policies)
+    let decision = evaluate(&request, &policies);
+    let metrics = &app.metrics().authorization;
+    metrics.observe(&request.action, decision.outcome);
+    decision
 }
 
 /// The condition keys AWS sets on every request, whoever sent it.

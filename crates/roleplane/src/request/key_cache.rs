@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use store::{AccessKey, User};
 use zeroize::Zeroizing;
 
+use crate::metrics::CacheCounters;
+
 const MAX_AGE: Duration = Duration::from_secs(30);
 /// Bounds memory whatever the number of keys; a full cache simply starts over.
 const CAPACITY: usize = 10_000;
@@ -39,11 +41,25 @@ struct Entries {
 #[derive(Default)]
 pub struct KeyCache {
     entries: Mutex<Entries>,
+    counters: CacheCounters,
 }
 
 impl KeyCache {
+    pub fn new(counters: CacheCounters) -> Self {
+        Self {
+            entries: Mutex::default(),
+            counters,
+        }
+    }
+
     /// The key as read while the IAM counter stood at `generation`, if it was.
     pub fn get(&self, access_key_id: &str, generation: u64) -> Option<std::sync::Arc<CachedKey>> {
+        let found = self.lookup(access_key_id, generation);
+        self.counters.lookup(found.is_some());
+        found
+    }
+
+    fn lookup(&self, access_key_id: &str, generation: u64) -> Option<std::sync::Arc<CachedKey>> {
         let entries = self.entries.lock().ok()?;
         if entries.generation != generation {
             return None;

@@ -23,6 +23,7 @@ use super::actions::{self, Rule, Target};
 use super::auth::SEAM;
 use super::{conditions, errors, public};
 use crate::audit::S3Names;
+use crate::metrics::Cache;
 use crate::request::authz::{self, Ask, Conditions, single};
 use crate::request::{App, Call, Caller, GenerationCache};
 
@@ -65,10 +66,11 @@ pub struct RoleplaneAccess<S> {
 
 impl<S: Store> RoleplaneAccess<S> {
     pub fn new(app: Arc<App<S>>) -> Self {
+        let caches = &app.metrics().caches;
         Self {
+            buckets: GenerationCache::counted(caches.of(Cache::S3Buckets)),
+            objects: GenerationCache::counted(caches.of(Cache::S3Objects)),
             app,
-            buckets: GenerationCache::default(),
-            objects: GenerationCache::default(),
         }
     }
 
@@ -155,6 +157,9 @@ impl<S: Store> S3Access for RoleplaneAccess<S> {
         SEAM.with(|seam| {
             let mut record = seam.record();
             record.s3_call(operation, &names, rule.is_some_and(|r| r.data));
+            if let Some(listed) = actions::OPERATIONS.iter().find(|o| **o == operation) {
+                record.listed_operation(listed);
+            }
             if let Some(caller) = &asker.caller {
                 // SigV2 names its key only in a form the pipeline does not read.
                 let region = region.as_deref().unwrap_or(self.app.region());
