@@ -405,6 +405,7 @@ mod tests {
             tags: vec![Tag::new("team", "a")],
             user_data: None,
             profile,
+            host_id: None,
             client_token: None,
             fingerprint: String::new(),
         };
