@@ -553,7 +553,7 @@ fn a_host_agent_is_allowed_nothing() {
     let parse =
         |statements: Value, kind| Policy::parse(&policy(statements).to_string(), kind).unwrap();
     let everything = parse(json!([allow("All", "*", "*")]), PolicyKind::Identity);
-    let bucket = format!("arn:aws:s3:::b/k");
+    let bucket = "arn:aws:s3:::b/k".to_owned();
     let resource_policies = [
         json!([allow_for("Star", json!("*"), "*", "*")]),
         json!([allow_for("AwsStar", json!({"AWS": "*"}), "*", "*")]),

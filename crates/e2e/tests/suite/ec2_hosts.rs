@@ -213,7 +213,7 @@ async fn hosts_are_allocated_described_placed_on_and_released() {
         .send()
         .await
         .unwrap();
-    assert_eq!(released.successful(), [spare.clone()]);
+    assert_eq!(released.successful(), std::slice::from_ref(&spare));
     let refused = &released.unsuccessful()[0];
     assert_eq!(refused.resource_id(), Some(host.as_str()));
     let refusal = refused.error().unwrap();
@@ -252,7 +252,7 @@ async fn hosts_are_allocated_described_placed_on_and_released() {
         .await
         .unwrap();
     let released = ec2.release_hosts().host_ids(&host).send().await.unwrap();
-    assert_eq!(released.successful(), [host.clone()]);
+    assert_eq!(released.successful(), std::slice::from_ref(&host));
     let released_filter = ec2
         .describe_hosts()
         .filter(filter("state", "released"))
@@ -600,7 +600,7 @@ async fn an_agent_credential_authenticates_and_opens_nothing_until_its_host_is_r
         .await
         .unwrap();
     let released = ec2.release_hosts().host_ids(&host).send().await.unwrap();
-    assert_eq!(released.successful(), [host.clone()]);
+    assert_eq!(released.successful(), std::slice::from_ref(&host));
     let err = aws_sdk_sts::Client::new(&config)
         .get_caller_identity()
         .send()

@@ -429,9 +429,15 @@ mod tests {
         Params::decode(Protocol::Ec2Query, body.as_bytes(), 1 << 20).unwrap()
     }
 
+    /// Request members, and the capacity they ask for or the code refusing them.
+    type Case = (
+        &'static [(&'static str, &'static str)],
+        Result<HostCapacity, &'static str>,
+    );
+
     #[test]
     fn a_host_takes_one_type_or_one_family() {
-        let cases: [(&[(&str, &str)], Result<HostCapacity, &str>); 7] = [
+        let cases: [Case; 7] = [
             (
                 &[("InstanceType", "m5.large")],
                 Ok(HostCapacity::InstanceType("m5.large".into())),
