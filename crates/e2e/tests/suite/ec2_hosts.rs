@@ -56,8 +56,8 @@ async fn allocate(ec2: &Client, family: &str, quantity: i32) -> Vec<String> {
         .to_vec()
 }
 
-/// Launches one `instance_type` instance on `host`; returns its ID.
-async fn launch_on(ec2: &Client, host: &str, instance_type: &str) -> String {
+/// Launches one `instance_type` instance on `host`; returns its ID and private address.
+async fn launch_on(ec2: &Client, host: &str, instance_type: &str) -> (String, String) {
     let out = ec2
         .run_instances()
         .image_id(IMAGE)
@@ -68,7 +68,11 @@ async fn launch_on(ec2: &Client, host: &str, instance_type: &str) -> String {
         .send()
         .await
         .expect("RunInstances on the host");
-    out.instances()[0].instance_id().unwrap().to_owned()
+    let instance = &out.instances()[0];
+    (
+        instance.instance_id().unwrap().to_owned(),
+        instance.private_ip_address().unwrap().to_owned(),
+    )
 }
 
 #[tokio::test]
@@ -122,7 +126,15 @@ async fn hosts_are_allocated_described_placed_on_and_released() {
     assert!(none.hosts().is_empty());
 
     // An instance on the host: DescribeInstances shows its placement, DescribeHosts the instance.
-    let instance = launch_on(&ec2, &host, "m5.large").await;
+    let (instance, address) = launch_on(&ec2, &host, "m5.large").await;
+    let token = e2e::imds::token(&address, server.imds_port);
+    let shown = e2e::imds::get(
+        &address,
+        server.imds_port,
+        "/latest/meta-data/placement/host-id",
+        Some(&token),
+    );
+    assert_eq!((shown.status, shown.body.as_str()), (200, host.as_str()));
     let reservations = ec2
         .describe_instances()
         .instance_ids(&instance)
@@ -436,7 +448,7 @@ async fn an_agent_credential_authenticates_and_opens_nothing_until_its_host_is_r
     let ec2 = server.ec2().await;
     let host = allocate(&ec2, "m5", 1).await.remove(0);
     let other_host = allocate(&ec2, "m5", 1).await.remove(0);
-    let instance = launch_on(&ec2, &host, "m5.large").await;
+    let (instance, _) = launch_on(&ec2, &host, "m5.large").await;
 
     // The CLI prints the host's credential as a profile named after the host.
     let (ok, printed, stderr) = host_credentials(&server, &host);
