@@ -58,6 +58,8 @@ pub enum EntityKind {
     OidcProvider,
     /// A user's login profile (`name` is the user's name).
     LoginProfile,
+    /// An EC2 Dedicated Host (`name` is its `h-…` ID).
+    Host,
 }
 
 /// Why EC2 refused a write that the stored state does not allow. The EC2 service words these.
@@ -80,6 +82,13 @@ pub enum Ec2Rejection {
     /// A requested private address no instance may have (0.0.0.0, or loopback outside the
     /// range the store assigns from; see `sqlite::loopback`).
     AddressUnusable { address: String },
+    /// The Dedicated Host a launch names is not available (released).
+    HostUnavailable { host_id: String },
+    /// The Dedicated Host a launch names does not take the instance type.
+    HostIncompatible {
+        host_id: String,
+        instance_type: String,
+    },
 }
 
 /// Which quota a write would exceed.

@@ -12,6 +12,7 @@
 pub mod audit;
 pub mod error;
 pub mod groups;
+pub mod hosts;
 pub mod ids;
 pub mod model;
 pub mod page;
@@ -22,6 +23,7 @@ mod store;
 pub use audit::{AUDIT_DATABASE_FILE, AuditLog};
 pub use error::{Conflict, Ec2Rejection, EntityKind, Quota, Result, StoreError};
 pub use groups::*;
+pub use hosts::*;
 pub use model::*;
 pub use page::{ListQuery, Page};
 pub use s3::*;

@@ -740,6 +740,8 @@ pub struct Instance {
     pub tags: Vec<Tag>,
     /// The active association (associating or associated), if any.
     pub association: Option<Association>,
+    /// The Dedicated Host it was placed on (`Placement.HostId`), if any.
+    pub host_id: Option<String>,
 }
 
 /// A RunInstances request as the store needs it; the caller validated every member.
@@ -765,6 +767,10 @@ pub struct NewLaunch {
     /// Decoded user data (at most 16 KiB; the caller checked).
     pub user_data: Option<Vec<u8>>,
     pub profile: Option<ProfileRef>,
+    /// The account's Dedicated Host to place every instance on: it must be available and take
+    /// the instance type (`NotFound` kind `Host`, else `Ec2Rejection::HostUnavailable` or
+    /// `HostIncompatible`).
+    pub host_id: Option<String>,
     /// With a token, a repeated launch returns the first reservation instead of a new one.
     pub client_token: Option<String>,
     /// A digest of the request's parameters: the same token with another fingerprint is an

@@ -29,6 +29,7 @@ use crate::groups::{
     AccountDetails, DetailsQuery, EntityQuery, Group, GroupUpdate, NewGroup, PolicyEntities,
     UserCredentials,
 };
+use crate::hosts::{Allocation, Host, HostAgentKey, HostRelease, NewHosts};
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, AccountCounts, Association,
     AssociationQuery, AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource,
@@ -706,6 +707,51 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         mark: u64,
     ) -> impl Future<Output = Result<Vec<Instance>>> + Send;
+
+    // ---- EC2 Dedicated Hosts and their agents' keys --------------------------------------------
+    //
+    // Hosts are account-scoped and addressed by their `h-…` IDs. A host's agent keys are bound
+    // to the host, not to an IAM user; they live while the host is available. A launch onto a
+    // host and the host's release must not interleave (a released host never gains an
+    // instance): SQLite serialises them; PostgreSQL must lock the host row, `FOR UPDATE` in
+    // `release_hosts` and at least `FOR SHARE` in `run_instances`' placement check, and an
+    // allocation's client-token check needs the same care as `run_instances`'.
+
+    /// Allocates one host per agent key, with the request's settings and tags, each key bound
+    /// to its host. With a client token seen before, returns that call's hosts (`replayed`), or
+    /// fails with `IdempotentParameterMismatch` when the fingerprint differs.
+    fn allocate_hosts(
+        &self,
+        account: &str,
+        new: NewHosts,
+    ) -> impl Future<Output = Result<Allocation>> + Send;
+    /// The account's hosts with these IDs (all of them when `ids` is empty), in host ID order,
+    /// with their tags and instances. A released host is listed for an hour after its release,
+    /// as EC2 lists it; unknown IDs are simply absent.
+    fn hosts(
+        &self,
+        account: &str,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<Host>>> + Send;
+    /// Releases each host that has no instance left but terminated ones, deleting its agent
+    /// keys in the same write; one outcome per ID, in order.
+    fn release_hosts(
+        &self,
+        account: &str,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<HostRelease>>> + Send;
+    /// Hot path: an agent key of an available host, by access key ID alone; `NotFound` (kind
+    /// `AccessKey`) otherwise.
+    fn host_agent_key(
+        &self,
+        access_key_id: &str,
+    ) -> impl Future<Output = Result<HostAgentKey>> + Send;
+    /// The agent keys of the available host `host_id`, whatever its account, newest first;
+    /// `NotFound` (kind `Host`) for an unknown or released host. For the operator's CLI.
+    fn host_agent_keys(
+        &self,
+        host_id: &str,
+    ) -> impl Future<Output = Result<Vec<HostAgentKey>>> + Send;
     // ---- S3: buckets (global names) and object metadata ---------------------------------------
     // Buckets are addressed by their globally unique name: a bucket policy may open one to other
     // accounts, so the server authorizes against the bucket's owner before it calls these.

@@ -106,20 +106,22 @@ fn stable(response: &RawResponse) -> String {
 }
 
 /// Account A's resources the walk aims at.
-struct Victim {
-    access_key: String,
-    instance: String,
+pub(crate) struct Victim {
+    pub(crate) access_key: String,
+    pub(crate) instance: String,
     /// The `key-…` ID of A's key pair `victim-key`.
-    key_pair: String,
-    association: String,
-    generation_job: String,
+    pub(crate) key_pair: String,
+    pub(crate) association: String,
+    pub(crate) generation_job: String,
     /// The instance's VPC, subnet and (default) security group.
-    vpc: String,
-    subnet: String,
-    group: String,
+    pub(crate) vpc: String,
+    pub(crate) subnet: String,
+    pub(crate) group: String,
     /// The multipart upload in progress in [`VICTIM_BUCKET`], and its first part's ETag.
-    upload: String,
-    part_etag: String,
+    pub(crate) upload: String,
+    pub(crate) part_etag: String,
+    /// A's Dedicated Host (tagged `team=a`).
+    pub(crate) host: String,
 }
 
 /// Account A's bucket: two objects (one tagged), bucket tags, a policy for A's own user, and
@@ -377,6 +379,23 @@ async fn victim(server: &Server) -> Victim {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let (upload, part_etag) = victim_bucket(server);
+    let allocated = query_call(
+        server,
+        "ec2",
+        ADMIN,
+        "AllocateHosts",
+        &[
+            ("AvailabilityZone", "us-east-1a"),
+            ("InstanceFamily", "m5"),
+            ("TagSpecification.1.ResourceType", "dedicated-host"),
+            ("TagSpecification.1.Tag.1.Key", "team"),
+            ("TagSpecification.1.Tag.1.Value", "a"),
+        ],
+    );
+    assert_eq!(allocated.status, 200, "{}", allocated.body);
+    let host = element(&allocated.body, "item")
+        .expect("the host's ID")
+        .to_owned();
     Victim {
         access_key: key.access_key_id().to_owned(),
         instance,
@@ -388,6 +407,7 @@ async fn victim(server: &Server) -> Victim {
         group,
         upload,
         part_etag,
+        host,
     }
 }
 
@@ -494,6 +514,7 @@ fn snapshot(server: &Server, victim: &Victim) -> Vec<String> {
         ("DescribeVpcs", vec![]),
         ("DescribeSubnets", vec![]),
         ("DescribeSecurityGroups", vec![]),
+        ("DescribeHosts", vec![]),
     ] {
         state.push(stable(&query_call(server, "ec2", ADMIN, action, &params)));
     }
@@ -684,6 +705,12 @@ ec2 DescribeSecurityGroups GroupId.1={group} -> 400 InvalidGroup.NotFound
 ec2 DescribeAvailabilityZones -> own
 ec2 RunInstances ImageId=ami-0123456789abcdef0 MinCount=1 MaxCount=1 SubnetId={subnet} -> 400 InvalidSubnetID.NotFound
 ec2 RunInstances ImageId=ami-0123456789abcdef0 MinCount=1 MaxCount=1 SecurityGroupId.1={group} -> 400 InvalidGroup.NotFound
+ec2 AllocateHosts AvailabilityZone=us-east-1a InstanceFamily=m5 -> own
+ec2 DescribeHosts -> own-without {host}
+ec2 DescribeHosts HostId.1={host} -> 400 InvalidHostID.NotFound
+ec2 DescribeHosts Filter.1.Name=tag:team Filter.1.Value.1=a -> own-without {host}
+ec2 ReleaseHosts HostId.1={host} -> 200 Client.InvalidHostID.NotFound
+ec2 RunInstances ImageId=ami-0123456789abcdef0 MinCount=1 MaxCount=1 InstanceType=m5.large Placement.HostId={host} -> 400 InvalidHostID.NotFound
 cloudtrail LookupEvents {"MaxResults":50} -> own
 access-analyzer ValidatePolicy POST /policy/validation {"policyDocument":{s3_read_json},"policyType":"IDENTITY_POLICY"} -> own
 access-analyzer StartPolicyGeneration PUT /policy/generation {"policyGenerationDetails":{"principalArn":"{role}"},"cloudTrailDetails":{"trails":[{"cloudTrailArn":"arn:aws:cloudtrail:us-east-1:{account}:trail/t","allRegions":true}],"accessRole":"{role}","startTime":{an_hour_ago}}} -> own
@@ -737,9 +764,9 @@ s3 GetBucketEncryption GET /{bucket}?encryption - -> 403 AccessDenied
 "#;
 
 /// One line of [`WALK`], its placeholders filled in.
-struct Step {
-    service: String,
-    operation: String,
+pub(crate) struct Step {
+    pub(crate) service: String,
+    pub(crate) operation: String,
     request: Vec<String>,
     expect: Vec<String>,
 }
@@ -760,7 +787,8 @@ impl Step {
         }
     }
 
-    fn send(&self, server: &Server, key: (&str, &str)) -> RawResponse {
+    /// The step's request, signed with `key`.
+    pub(crate) fn send(&self, server: &Server, key: (&str, &str)) -> RawResponse {
         match self.service.as_str() {
             "cloudtrail" => Signer::new("cloudtrail", key).send(
                 &server.endpoint,
@@ -834,7 +862,8 @@ impl Step {
     }
 }
 
-fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
+/// Every step of [`WALK`]: every operation served, aimed at `victim`'s resources.
+pub(crate) fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
     let values = [
         ("policy", policy_arn()),
         ("oidc", oidc_provider_arn()),
@@ -857,6 +886,7 @@ fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
         ("vpc", victim.vpc.clone()),
         ("subnet", victim.subnet.clone()),
         ("group", victim.group.clone()),
+        ("host", victim.host.clone()),
         ("job", victim.generation_job.clone()),
         ("message", a_message.to_owned()),
         ("ec2_trust", EC2_TRUST.to_owned()),
@@ -884,8 +914,9 @@ fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
         .collect()
 }
 
-/// The error code of an XML or JSON error body.
-fn error_code(response: &RawResponse) -> String {
+/// The error code of an XML or JSON error body (or of the first item EC2 refused in a
+/// successful answer, as ReleaseHosts lists them: `<code>`).
+pub(crate) fn error_code(response: &RawResponse) -> String {
     if let Some(code) = element(&response.body, "Code") {
         return code.to_owned();
     }
@@ -904,14 +935,19 @@ fn error_code(response: &RawResponse) -> String {
         return code;
     }
     let json: Value = serde_json::from_str(&response.body).unwrap_or_default();
-    json["__type"]
+    let code = json["__type"]
         .as_str()
         .or_else(|| json["code"].as_str())
         .unwrap_or_default()
         .rsplit('#')
         .next()
-        .unwrap_or_default()
-        .to_owned()
+        .unwrap_or_default();
+    if code.is_empty()
+        && let Some(item_code) = element(&response.body, "code")
+    {
+        return item_code.to_owned();
+    }
+    code.to_owned()
 }
 
 #[tokio::test]

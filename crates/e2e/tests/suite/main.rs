@@ -16,6 +16,7 @@ mod ec2;
 mod ec2_addresses;
 mod ec2_cli;
 mod ec2_existence;
+mod ec2_hosts;
 mod ec2_network;
 mod ec2_pass_role;
 mod ec2_tags;

@@ -40,6 +40,15 @@ pub fn taggable(id: &str) -> Result<store::Ec2Resource, Ec2Error> {
     }
 }
 
+/// `h-…`, a Dedicated Host; EC2 answers a malformed one with its own code.
+pub fn host_id(id: &str) -> Result<&str, Ec2Error> {
+    if has_shape(id, "h-") {
+        Ok(id)
+    } else {
+        Err(Ec2Error::MalformedHostId(id.to_owned()))
+    }
+}
+
 /// `ami-…`; EC2 answers a malformed one with its own code.
 pub fn image_id(id: &str) -> Result<&str, Ec2Error> {
     if has_shape(id, "ami-") {
@@ -92,6 +101,10 @@ mod tests {
         );
         for bad in ["vol-12345678", "i-123", "key-xyz", "", "ami-11aa22bb"] {
             assert_eq!(taggable(bad), Err(Ec2Error::InvalidId(bad.into())));
+        }
+        assert!(host_id("h-0123456789abcdef0").is_ok());
+        for bad in ["h-", "h-0123456789ABCDEF0", "i-0123456789abcdef0", "host-1"] {
+            assert_eq!(host_id(bad), Err(Ec2Error::MalformedHostId(bad.into())));
         }
         assert!(group_id("sg-0123456789abcdef0").is_ok());
         assert_eq!(

@@ -87,6 +87,7 @@ fn not_found(kind: &EntityKind, name: &str) -> String {
         EntityKind::OidcProvider => format!("OpenIDConnect Provider not found for arn {name}"),
         // Recorded AWS answer (GetLoginProfile/DeleteLoginProfile, test_iam_users.py).
         EntityKind::LoginProfile => format!("Login Profile for User {name} cannot be found."),
+        EntityKind::Host => format!("The host ID '{name}' does not exist"),
     }
 }
 
@@ -117,6 +118,7 @@ fn already_exists(kind: &EntityKind, name: &str) -> String {
         EntityKind::TokenKey => format!("Session token key {name} already exists."),
         EntityKind::DeploymentKey => format!("Deployment key {name} already exists."),
         EntityKind::Instance => format!("Instance {name} already exists."),
+        EntityKind::Host => format!("Host {name} already exists."),
         EntityKind::Association => format!("Association {name} already exists."),
         EntityKind::KeyPair | EntityKind::KeyPairId => {
             format!("The keypair '{name}' already exists.")

@@ -31,7 +31,7 @@ pub(super) fn user_name_or_caller<'a, S>(
     }
     match &call.caller.identity {
         Identity::User(user) => Ok(&user.name),
-        Identity::Session(_) => Err(AwsError::validation(
+        Identity::Session(_) | Identity::HostAgent(_) => Err(AwsError::validation(
             "Must specify userName when calling with non-User credentials",
         )),
     }

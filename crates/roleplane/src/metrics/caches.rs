@@ -10,6 +10,8 @@ use prometheus_client::metrics::family::Family;
 pub enum Cache {
     /// Long-term access keys (`request::key_cache`).
     AccessKeys,
+    /// Host agents' keys (`request::key_cache`, under the EC2 counter).
+    HostAgentKeys,
     /// Principals' parsed identity policies (`request::policy_cache`).
     Policies,
     /// Instance role credential sets (`metadata::credentials`); a miss issues a set.
@@ -25,8 +27,9 @@ pub enum Cache {
 }
 
 impl Cache {
-    const ALL: [Cache; 7] = [
+    const ALL: [Cache; 8] = [
         Cache::AccessKeys,
+        Cache::HostAgentKeys,
         Cache::Policies,
         Cache::ImdsCredentials,
         Cache::ImdsProfileRoles,
@@ -38,6 +41,7 @@ impl Cache {
     fn label(self) -> &'static str {
         match self {
             Cache::AccessKeys => "access_keys",
+            Cache::HostAgentKeys => "host_agent_keys",
             Cache::Policies => "policies",
             Cache::ImdsCredentials => "imds_credentials",
             Cache::ImdsProfileRoles => "imds_profile_roles",

@@ -5,6 +5,7 @@ use store::SqliteStore;
 use zeroize::Zeroizing;
 
 use super::failure_limits::{FailureLimits, FailureRate};
+use super::host_agent::CachedHostKey;
 use super::key_cache::KeyCache;
 use super::last_use::LastUse;
 use super::policy_cache::PolicyCache;
@@ -28,6 +29,7 @@ pub struct App<S = SqliteStore> {
     region: String,
     signing_keys: SigningKeyCache,
     keys: KeyCache,
+    host_keys: KeyCache<CachedHostKey>,
     last_use: LastUse,
     policies: PolicyCache,
     /// The audit trail; `None` in in-process tests that build an `App` without a data dir.
@@ -54,6 +56,7 @@ impl<S> App<S> {
             region,
             signing_keys: SigningKeyCache::default(),
             keys: KeyCache::new(metrics.caches.of(Cache::AccessKeys)),
+            host_keys: KeyCache::new(metrics.caches.of(Cache::HostAgentKeys)),
             last_use: LastUse::default(),
             policies: PolicyCache::counted(metrics.caches.of(Cache::Policies)),
             audit: None,
@@ -143,6 +146,11 @@ impl<S> App<S> {
         &self.keys
     }
 
+    /// Resolved host agents' keys, following the store's EC2 counter (`key_cache`).
+    pub fn host_key_cache(&self) -> &KeyCache<CachedHostKey> {
+        &self.host_keys
+    }
+
     pub fn seal_secret(&self, access_key_id: &str, secret: &str) -> Result<Vec<u8>, SealError> {
         seal_secret(&self.master, access_key_id, secret)
     }
@@ -152,8 +160,17 @@ impl<S> App<S> {
         access_key_id: &str,
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, SealError> {
-        self.master.open(&secret_aad(access_key_id), ciphertext)
+        open_secret(&self.master, access_key_id, ciphertext)
     }
+}
+
+/// An access key's secret, sealed by [`seal_secret`] under `master` for that key ID.
+pub fn open_secret(
+    master: &SealingKey,
+    access_key_id: &str,
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, SealError> {
+    master.open(&secret_aad(access_key_id), ciphertext)
 }
 
 pub fn seal_secret(

@@ -148,6 +148,14 @@ pub async fn decide<S: Store, I: Sync>(
                 policies.session.get_or_insert_with(allow_nothing);
             }
         }
+        // A host agent is no IAM identity: denied without a look at any policy, so none can
+        // let it in (the engine would deny it too: `PrincipalKind::HostAgent`).
+        Identity::HostAgent(_) => {
+            return Ok(Decision {
+                outcome: Outcome::ImplicitDeny,
+                matched: Vec::new(),
+            });
+        }
     }
     let request = Request {
         principal: caller.principal.clone(),
@@ -321,6 +329,7 @@ fn request_context<S, I>(call: &Call<'_, S, I>, context: &mut Context) {
                 context.insert_default(key, value.clone());
             }
         }
+        Identity::HostAgent(_) => {}
     }
 }
 

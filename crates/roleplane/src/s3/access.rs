@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use policy::{Policy, PolicyKind};
+use protocol::Protocol;
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::dto::CopySource;
 use s3s::path::S3Path;
@@ -25,7 +26,7 @@ use super::{conditions, errors, public};
 use crate::audit::S3Names;
 use crate::metrics::Cache;
 use crate::request::authz::{self, Ask, Conditions, single};
-use crate::request::{App, Call, Caller, GenerationCache};
+use crate::request::{App, Call, Caller, GenerationCache, host_agent};
 
 /// A bucket as authorization sees it: its record and its policy, parsed once per change.
 #[derive(Debug)]
@@ -167,6 +168,12 @@ impl<S: Store> S3Access for RoleplaneAccess<S> {
                 record.caller(caller);
             }
         });
+        // A host's agent credential opens no S3 operation: refused before any bucket is read,
+        // so it learns not even which exist.
+        if let Some(caller) = &asker.caller {
+            host_agent::refuse(caller, super::SERVICE, operation, Protocol::AwsQuery)
+                .map_err(errors::access_denied)?;
+        }
         let Some(rule) = rule else {
             return Err(s3_error!(
                 NotImplemented,

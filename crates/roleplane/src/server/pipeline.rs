@@ -6,7 +6,8 @@
 //!
 //! bytes (≤ [`MAX_BODY_BYTES`]) → SigV4 claim → the routing table picks the service by the
 //! credential scope ([`super::routes`]) → its dialect decodes the operation and input → the
-//! caller is authenticated → the operation must be one the service lists → the service serves
+//! caller is authenticated (a host agent is refused here, whatever it asks) → the operation
+//! must be one the service lists → the service serves
 //! the [`Call`] (authorizing before it touches the store) → the dialect encodes the result →
 //! the call's audit record is durable → the response leaves.
 
@@ -27,7 +28,7 @@ use store::Store;
 use super::routes;
 use crate::audit::{AuditedInput, CallRecord};
 use crate::metrics::CallLabels;
-use crate::request::{App, Call, Failure, Service, authenticate, request_id};
+use crate::request::{App, Call, Failure, Service, authenticate, host_agent, request_id};
 use crate::s3::recognize::Recognized;
 use crate::{s3, sts};
 use s3s::service::S3Service;
@@ -288,6 +289,9 @@ where
             .map_err(|e| dialect.auth_error(e))?;
         record.caller(&caller);
         sts::restrict_session_token_credentials(&caller, V::NAME, &operation)
+            .map_err(|e| dialect.auth_error(e))?;
+        // A host's agent credential opens none of the AWS APIs, whatever the operation.
+        host_agent::refuse(&caller, V::NAME, &operation, dialect.error_protocol())
             .map_err(|e| dialect.auth_error(e))?;
         if listed.is_none() {
             return Err(dialect.unknown_operation(&operation));

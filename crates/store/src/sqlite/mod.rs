@@ -21,6 +21,7 @@ mod deployment_keys;
 mod ec2_ids;
 mod ec2_tags;
 mod groups;
+mod hosts;
 mod inline_policies;
 mod instance_profiles;
 mod instances;
@@ -56,6 +57,7 @@ use crate::groups::{
     AccountDetails, DetailsQuery, EntityQuery, Group, GroupUpdate, NewGroup, PolicyEntities,
     UserCredentials,
 };
+use crate::hosts::{Allocation, Host, HostAgentKey, HostRelease, NewHosts};
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, AccountCounts, Association,
     AssociationQuery, AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource,
@@ -860,6 +862,21 @@ impl Store for SqliteStore {
     }
     async fn instances_changed_since(&self, mark: u64) -> Result<Vec<Instance>> {
         instances::changed_since(&self.pool, mark).await
+    }
+    async fn allocate_hosts(&self, account: &str, new: NewHosts) -> Result<Allocation> {
+        hosts::allocate(&self.pool, account, new).await
+    }
+    async fn hosts(&self, account: &str, ids: &[String]) -> Result<Vec<Host>> {
+        hosts::list(&self.pool, account, ids).await
+    }
+    async fn release_hosts(&self, account: &str, ids: &[String]) -> Result<Vec<HostRelease>> {
+        hosts::release(&self.pool, account, ids).await
+    }
+    async fn host_agent_key(&self, access_key_id: &str) -> Result<HostAgentKey> {
+        hosts::agent_key(&self.pool, access_key_id).await
+    }
+    async fn host_agent_keys(&self, host_id: &str) -> Result<Vec<HostAgentKey>> {
+        hosts::agent_keys(&self.pool, host_id).await
     }
     async fn account_alias(&self, account: &str) -> Result<Option<String>> {
         account_aliases::get(&self.pool, account).await
