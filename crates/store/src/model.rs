@@ -666,12 +666,14 @@ pub enum Ec2Resource {
     Instance(String),
     /// `key-…`
     KeyPair(String),
+    /// `h-…`, a Dedicated Host.
+    Host(String),
 }
 
 impl Ec2Resource {
     pub fn id(&self) -> &str {
         match self {
-            Self::Instance(id) | Self::KeyPair(id) => id,
+            Self::Instance(id) | Self::KeyPair(id) | Self::Host(id) => id,
         }
     }
 
@@ -680,6 +682,7 @@ impl Ec2Resource {
         match self {
             Self::Instance(_) => "instance",
             Self::KeyPair(_) => "key-pair",
+            Self::Host(_) => "dedicated-host",
         }
     }
 }

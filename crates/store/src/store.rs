@@ -644,9 +644,9 @@ pub trait Store: Clone + Send + Sync + 'static {
         id: Option<&str>,
     ) -> impl Future<Output = Result<bool>> + Send;
     /// CreateTags: adds `tags` to every resource, replacing the value of a key already there
-    /// (keys are case-sensitive). All or nothing: `NotFound` (kind `Instance` or `KeyPairId`)
-    /// names the first resource that is not the account's (a terminated instance past its
-    /// visibility included), `LimitExceeded` (`Ec2TagsPerResource`) the first that would carry
+    /// (keys are case-sensitive). All or nothing: `NotFound` (kind `Instance`, `KeyPairId` or
+    /// `Host`) names the first resource that is not the account's (a terminated instance or a
+    /// released host past its visibility included), `LimitExceeded` (`Ec2TagsPerResource`) the first that would carry
     /// more than [`EC2_TAGS_PER_RESOURCE`] tags.
     fn create_ec2_tags(
         &self,
@@ -662,8 +662,8 @@ pub trait Store: Clone + Send + Sync + 'static {
         resources: &[Ec2Resource],
         removals: Option<&[TagRemoval]>,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// Every tag of the account's visible instances and of its key pairs, by resource ID, then
-    /// key.
+    /// Every tag of the account's visible instances and hosts and of its key pairs, by resource
+    /// ID, then key.
     fn ec2_tags(&self, account: &str) -> impl Future<Output = Result<Vec<ResourceTag>>> + Send;
     /// The instance must be running or stopped and have no active association.
     fn associate_instance_profile(

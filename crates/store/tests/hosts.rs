@@ -355,3 +355,51 @@ async fn a_client_token_replays_its_allocation() {
     ));
     assert_eq!(store.hosts(ACCOUNT, &[]).await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn hosts_take_tags_as_other_ec2_resources_do() {
+    let (_dir, store) = fresh().await;
+    store.create_account(OTHER_ACCOUNT).await.unwrap();
+    let host = one_host(&store, ACCOUNT, "AKIAHOSTAGENT0000001").await;
+    let resource = store::Ec2Resource::Host(host.clone());
+    store
+        .create_ec2_tags(
+            ACCOUNT,
+            std::slice::from_ref(&resource),
+            &[Tag::new("team", "a")],
+        )
+        .await
+        .unwrap();
+    let shown = store
+        .hosts(ACCOUNT, std::slice::from_ref(&host))
+        .await
+        .unwrap();
+    assert_eq!(
+        shown[0].tags,
+        vec![Tag::new("purpose", "agents"), Tag::new("team", "a")]
+    );
+    let listed = store.ec2_tags(ACCOUNT).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|t| t.resource == resource));
+    assert_eq!(resource.type_name(), "dedicated-host");
+    // Another account's host is not found, and nothing of the call is written.
+    assert!(matches!(
+        store
+            .create_ec2_tags(
+                OTHER_ACCOUNT,
+                std::slice::from_ref(&resource),
+                &[Tag::new("x", "y")]
+            )
+            .await,
+        Err(StoreError::NotFound {
+            kind: EntityKind::Host,
+            ..
+        })
+    ));
+    assert!(store.ec2_tags(OTHER_ACCOUNT).await.unwrap().is_empty());
+    store
+        .delete_ec2_tags(ACCOUNT, std::slice::from_ref(&resource), None)
+        .await
+        .unwrap();
+    assert!(store.ec2_tags(ACCOUNT).await.unwrap().is_empty());
+}

@@ -352,10 +352,57 @@ async fn allocation_input_is_checked_and_hosts_are_the_accounts_own() {
     assert_eq!(shown.hosts()[0].auto_placement(), Some(&AutoPlacement::On));
     assert_eq!(shown.hosts()[0].client_token(), Some("once"));
 
+    // Tags come and go as on other resources.
+    ec2.create_tags()
+        .resources(&host)
+        .tags(Tag::builder().key("team").value("a").build())
+        .send()
+        .await
+        .unwrap();
+    let tagged = ec2
+        .describe_tags()
+        .filters(filter("resource-type", "dedicated-host"))
+        .send()
+        .await
+        .unwrap();
+    let tag = &tagged.tags()[0];
+    assert_eq!(
+        (tag.resource_id(), tag.key(), tag.value()),
+        (Some(host.as_str()), Some("team"), Some("a"))
+    );
+    assert_eq!(
+        tag.resource_type(),
+        Some(&aws_sdk_ec2::types::ResourceType::DedicatedHost)
+    );
+    let by_tag = ec2
+        .describe_hosts()
+        .filter(filter("tag:team", "a"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_tag.hosts().len(), 1);
+    ec2.delete_tags()
+        .resources(&host)
+        .tags(Tag::builder().key("team").build())
+        .send()
+        .await
+        .unwrap();
+    let shown = ec2.describe_hosts().host_ids(&host).send().await.unwrap();
+    assert!(shown.hosts()[0].tags().is_empty());
+
     // Another account sees none of it and releases nothing.
     let (key_id, secret) = server.second_account(OTHER);
     let other = Client::new(&server.config(&key_id, &secret, None).await);
     let (code, _) = error(other.describe_hosts().host_ids(&host).send().await);
+    assert_eq!(code, "InvalidHostID.NotFound");
+    let (code, _) = error(
+        other
+            .create_tags()
+            .resources(&host)
+            .tags(Tag::builder().key("k").value("v").build())
+            .send()
+            .await,
+    );
     assert_eq!(code, "InvalidHostID.NotFound");
     assert!(
         other

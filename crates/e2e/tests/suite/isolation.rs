@@ -693,6 +693,8 @@ ec2 CreateTags ResourceId.1={instance} Tag.1.Key=k Tag.1.Value=v -> 400 InvalidI
 ec2 CreateTags ResourceId.1={key_pair} Tag.1.Key=k Tag.1.Value=v -> 400 InvalidKeyPair.NotFound
 ec2 DeleteTags ResourceId.1={instance} -> 400 InvalidInstanceID.NotFound
 ec2 DeleteTags ResourceId.1={key_pair} Tag.1.Key=team -> 400 InvalidKeyPair.NotFound
+ec2 CreateTags ResourceId.1={host} Tag.1.Key=k Tag.1.Value=v -> 400 InvalidHostID.NotFound
+ec2 DeleteTags ResourceId.1={host} -> 400 InvalidHostID.NotFound
 ec2 DescribeTags Filter.1.Name=resource-id Filter.1.Value.1={instance} -> own-without {instance}
 ec2 ModifyInstanceMetadataDefaults HttpTokens=required -> own
 ec2 GetInstanceMetadataDefaults -> own
