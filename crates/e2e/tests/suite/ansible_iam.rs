@@ -47,17 +47,25 @@ fn ansible_venv() -> PathBuf {
     venv
 }
 
-const GROUP_PLAYBOOK: &str = r#"
+/// A play on localhost whose amazon.aws modules talk to the server under test, with `tasks`.
+fn playbook(tasks: &str) -> String {
+    format!(
+        r#"
 - hosts: localhost
   connection: local
   gather_facts: false
   module_defaults:
     group/amazon.aws.aws:
-      endpoint_url: "{{ lookup('env', 'E2E_ENDPOINT') }}"
+      endpoint_url: "{{{{ lookup('env', 'E2E_ENDPOINT') }}}}"
       region: us-east-1
-      access_key: "{{ lookup('env', 'E2E_KEY_ID') }}"
-      secret_key: "{{ lookup('env', 'E2E_SECRET') }}"
+      access_key: "{{{{ lookup('env', 'E2E_KEY_ID') }}}}"
+      secret_key: "{{{{ lookup('env', 'E2E_SECRET') }}}}"
   tasks:
+{tasks}"#
+    )
+}
+
+const GROUP_TASKS: &str = r#"
     - name: the group
       amazon.aws.iam_group:
         name: ansible-group
@@ -67,17 +75,7 @@ const GROUP_PLAYBOOK: &str = r#"
         state: "{{ lookup('env', 'E2E_STATE') }}"
 "#;
 
-const POLICY_PLAYBOOK: &str = r#"
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  module_defaults:
-    group/amazon.aws.aws:
-      endpoint_url: "{{ lookup('env', 'E2E_ENDPOINT') }}"
-      region: us-east-1
-      access_key: "{{ lookup('env', 'E2E_KEY_ID') }}"
-      secret_key: "{{ lookup('env', 'E2E_SECRET') }}"
-  tasks:
+const POLICY_TASKS: &str = r#"
     - name: the policy
       amazon.aws.iam_managed_policy:
         name: ansible-managed
@@ -165,7 +163,7 @@ async fn ansible_iam_group_creates_idempotently_and_removes() {
             &venv,
             work.path(),
             &server,
-            GROUP_PLAYBOOK,
+            &playbook(GROUP_TASKS),
             &[("E2E_POLICY_ARN", &policy_arn), ("E2E_STATE", state)],
         )
     };
@@ -224,7 +222,7 @@ async fn ansible_iam_managed_policy_creates_updates_and_deletes_with_its_version
             &venv,
             work.path(),
             &server,
-            POLICY_PLAYBOOK,
+            &playbook(POLICY_TASKS),
             &[("E2E_DOCUMENT", document), ("E2E_STATE", state)],
         )
     };
