@@ -1,7 +1,7 @@
-//! Tags of EC2 resources: instances (`instance_tags`, migration 0002) and key pairs
-//! (`key_pair_tags`, migration 0012). Keys are case-sensitive, as EC2's are. An instance's tag
-//! rows stamp the instance as changed (migration 0004's triggers), so the metadata service's
-//! `tags/instance` follows every write here.
+//! Tags of EC2 resources: instances (`instance_tags`) and key pairs (`key_pair_tags`). Keys are
+//! case-sensitive, as EC2's are. An instance's tag rows stamp the instance as changed (the
+//! triggers of migrations/postgres/0001), so the metadata service's `tags/instance` follows
+//! every write here.
 
 use sqlx::PgConnection;
 

@@ -331,8 +331,8 @@ fn push_condition(qb: &mut QueryBuilder<Postgres>, condition: &InstanceCondition
             return;
         }
         InstanceField::Tag(key) => {
-            // `IN (subquery)` lets SQLite start from the tag index and touch only the matching
-            // instances; a correlated `EXISTS` would test every instance of the account.
+            // `IN (subquery)` lets the planner start from the tag index and touch only the
+            // matching instances; a correlated `EXISTS` would test every instance of the account.
             qb.push(
                 " AND i.instance_id IN (SELECT t.instance_id FROM instance_tags t WHERE t.key = ",
             )

@@ -55,7 +55,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
 
 use crate::error::Result;
@@ -130,9 +130,11 @@ impl PgStore {
         let options: PgConnectOptions = url
             .expose()
             .parse::<PgConnectOptions>()?
-            .application_name("roleplane")
-            .options([("lock_timeout", format!("{}ms", LOCK_TIMEOUT.as_millis()))]);
+            .application_name("roleplane");
+        // Without a lock timeout: a replica starting beside another's migration waits for it.
         migrate(&options).await?;
+        let options =
+            options.options([("lock_timeout", format!("{}ms", LOCK_TIMEOUT.as_millis()))]);
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS + 1)
             .connect_with(options)
@@ -163,10 +165,15 @@ impl PgStore {
 async fn migrate(options: &PgConnectOptions) -> Result<()> {
     let mut migrator = sqlx::migrate::Migrator::with_migrations(MIGRATOR.iter().cloned().collect());
     migrator.set_ignore_missing(true);
-    let mut conn = PgConnection::connect_with(options).await?;
-    let applied = migrator.run(&mut conn).await;
-    // Closing the connection also ends the lock if a failed migration left it held.
-    conn.close().await?;
+    // A pool of one, closed after: closing its connection also ends the lock if a failed
+    // migration left it held. (A bare connection would do, but `run` on one makes a future that
+    // is not `Send` for every lifetime, so `connect` could not be spawned.)
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await?;
+    let applied = migrator.run(&pool).await;
+    pool.close().await;
     applied.map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
     Ok(())
 }
