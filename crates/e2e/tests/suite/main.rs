@@ -36,6 +36,7 @@ mod imds_tree;
 mod isolation;
 mod key_pairs;
 mod readme;
+mod replicas;
 mod revoke;
 mod run;
 mod s3_authz;

@@ -55,7 +55,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
 
 use crate::error::Result;
@@ -127,10 +127,16 @@ impl PgStore {
     /// and starts following the changes other replicas make. Nothing here prints the password:
     /// errors come from sqlx, which does not repeat the URL, and `Debug` shows it redacted.
     pub async fn connect(url: &DatabaseUrl) -> Result<Self> {
+        // NOTICEs ("relation … already exists, skipping") would reach the server's log.
         let options: PgConnectOptions = url
             .expose()
             .parse::<PgConnectOptions>()?
-            .application_name("roleplane");
+            .application_name("roleplane")
+            .options([("client_min_messages", "warning")]);
+        // One connection first, for its error: a pool retries until it times out and then says
+        // only that (an unreachable server, a refused password, a certificate that does not
+        // verify each deserve their own words).
+        PgConnection::connect_with(&options).await?.close().await?;
         // Without a lock timeout: a replica starting beside another's migration waits for it.
         migrate(&options).await?;
         let options =
