@@ -2,27 +2,9 @@
 
 use super::{Db, begin_write_of, ec2_tags, from_ms, is_unique_violation, now_ms};
 use crate::error::{EntityKind, Result, StoreError};
-use crate::model::{Ec2Resource, KeyPair, NewKeyPair, Tag, Topic};
+use crate::model::{Ec2Resource, KeyPair, NewKeyPair, Topic};
 use crate::sqlite::ec2_ids;
-
-type KeyPairRow = (String, String, String, String, String, String, i64);
-
-const COLUMNS: &str =
-    "account_id, key_name, key_pair_id, key_type, fingerprint, public_key, created_ms";
-
-fn into_key_pair(row: KeyPairRow, tags: Vec<Tag>) -> Result<KeyPair> {
-    let (account_id, name, id, key_type, fingerprint, public_key, created_ms) = row;
-    Ok(KeyPair {
-        account_id,
-        name,
-        id,
-        key_type,
-        fingerprint,
-        public_key,
-        created: from_ms(created_ms)?,
-        tags,
-    })
-}
+use crate::sqlite::key_pairs::{COLUMNS, KeyPairRow, into_key_pair};
 
 pub(super) async fn import(db: &Db, account: &str, new: NewKeyPair) -> Result<KeyPair> {
     let mut tx = begin_write_of(db, Topic::Ec2).await?;

@@ -12,6 +12,7 @@ use crate::model::{
     NewPolicy, PolicyVersion, Principal,
 };
 use crate::page::{ListQuery, Page};
+use crate::sqlite::managed_policies::{VERSION_COLUMNS, VersionRow};
 use crate::sqlite::rows::{POLICY_COLUMNS, PolicyRow, is_aws_managed};
 use crate::store::{MANAGED_POLICIES_PER_PRINCIPAL, VERSIONS_PER_POLICY};
 
@@ -223,28 +224,6 @@ pub(super) async fn create_version(
         created: from_ms(now)?,
     })
 }
-
-#[derive(sqlx::FromRow)]
-struct VersionRow {
-    version_id: String,
-    document: String,
-    is_default: bool,
-    created_ms: i64,
-}
-
-impl VersionRow {
-    fn into_version(self) -> Result<PolicyVersion> {
-        Ok(PolicyVersion {
-            version_id: self.version_id,
-            document: self.document,
-            is_default: self.is_default,
-            created: from_ms(self.created_ms)?,
-        })
-    }
-}
-
-const VERSION_COLUMNS: &str =
-    "v.version_id, v.document, (v.version_id = p.default_version_id) AS is_default, v.created_ms";
 
 pub(super) async fn version(
     db: &Db,

@@ -2,40 +2,13 @@
 
 use sqlx::PgConnection;
 
-use super::{Db, begin_write, corrupt, from_ms, is_unique_violation, now_ms, tags};
+use super::{Db, begin_write, is_unique_violation, now_ms, tags};
 use crate::error::{EntityKind, Quota, Result, StoreError};
 use crate::ids;
 use crate::model::{NewOidcProvider, OidcProvider, OidcProviderChange};
-
-/// AWS's default quota of providers per account.
-pub const PROVIDERS_PER_ACCOUNT: usize = 100;
-/// AWS's quota of client IDs per provider.
-pub const CLIENT_IDS_PER_PROVIDER: usize = 100;
-
-type Row = (String, String, String, String, String, String, i64);
-
-const COLUMNS: &str = "provider_id, account_id, arn, url, client_ids, thumbprints, created_ms";
-
-fn list_of(json: &str) -> Result<Vec<String>> {
-    serde_json::from_str(json).map_err(|e| corrupt(format!("oidc provider list: {e}")))
-}
-
-fn json_of(list: &[String]) -> String {
-    serde_json::Value::from(list.to_vec()).to_string()
-}
-
-fn provider(row: Row, tags: Vec<crate::model::Tag>) -> Result<OidcProvider> {
-    let (_, account_id, arn, url, client_ids, thumbprints, created_ms) = row;
-    Ok(OidcProvider {
-        account_id,
-        arn,
-        url,
-        client_ids: list_of(&client_ids)?,
-        thumbprints: list_of(&thumbprints)?,
-        created: from_ms(created_ms)?,
-        tags,
-    })
-}
+use crate::sqlite::oidc_providers::{
+    CLIENT_IDS_PER_PROVIDER, COLUMNS, PROVIDERS_PER_ACCOUNT, Row, json_of, list_of, provider,
+};
 
 async fn row(conn: &mut PgConnection, account: &str, arn: &str) -> Result<Row> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
