@@ -11,8 +11,8 @@ use std::time::Duration;
 use common::{ACCOUNT, Backend, TRUST};
 use store::{
     AssociationQuery, AssociationState, Conflict, Ec2Rejection, EntityKind, MetadataOptions,
-    NewAccessKey, NewInstanceProfile, NewLaunch, NewRole, NewUser, ProfileRef, Quota, Store,
-    StoreError, ids,
+    NewAccessKey, NewInstanceProfile, NewLaunch, NewObject, NewRole, NewUser, ObjectHeaders,
+    ProfileRef, Quota, Store, StoreError, ids,
 };
 
 const ROUNDS: usize = 30;
@@ -281,6 +281,61 @@ async fn a_role_is_deleted_or_joins_a_profile_never_both<B: Backend>() {
     assert_eq!(deleted + joined, ROUNDS);
 }
 
+/// A bucket being deleted while another replica puts an object in it: either the delete wins
+/// (the put finds no bucket) or the put does (the bucket is not empty), never both.
+async fn a_bucket_is_deleted_or_gets_an_object_never_both<B: Backend>() {
+    let (_data, replicas) = replicas::<B>().await;
+    for round in 0..ROUNDS {
+        let bucket = format!("bucket-{round}");
+        replicas[0]
+            .create_bucket(ACCOUNT, &bucket, "us-east-1")
+            .await
+            .unwrap();
+        let results = race(&replicas, 2, |store, racer| {
+            let bucket = bucket.clone();
+            async move {
+                match racer {
+                    0 => store.delete_bucket(&bucket).await.map(|_| ()),
+                    _ => {
+                        let object = NewObject {
+                            bucket: bucket.clone(),
+                            key: "k".into(),
+                            size: 1,
+                            etag: "0cc175b9c0f1b6a831c399e269772661".into(),
+                            blob: format!("blob-{bucket}"),
+                            headers: ObjectHeaders::default(),
+                            tags: Vec::new(),
+                        };
+                        store.put_object(object).await.map(|_| ())
+                    }
+                }
+            }
+        })
+        .await;
+        match (&results[0], &results[1]) {
+            (
+                Ok(()),
+                Err(StoreError::NotFound {
+                    kind: EntityKind::Bucket,
+                    ..
+                }),
+            ) => {
+                let gone = replicas[1].bucket(&bucket).await;
+                assert!(gone.is_err(), "round {round}");
+            }
+            (
+                Err(StoreError::DeleteConflict {
+                    reason: Conflict::BucketNotEmpty,
+                }),
+                Ok(()),
+            ) => {
+                replicas[1].object(&bucket, "k").await.unwrap();
+            }
+            other => panic!("round {round}: {other:?}"),
+        }
+    }
+}
+
 async fn racing_replicas_never_exceed_two_access_keys<B: Backend>() {
     let (_data, replicas) = replicas::<B>().await;
     for round in 0..ROUNDS {
@@ -372,6 +427,7 @@ contract_tests! {
     racing_replicas_create_one_of_names_differing_in_case(flavor = "multi_thread", worker_threads = 4),
     racing_replicas_reuse_a_client_token_once(flavor = "multi_thread", worker_threads = 4),
     a_role_is_deleted_or_joins_a_profile_never_both(flavor = "multi_thread", worker_threads = 4),
+    a_bucket_is_deleted_or_gets_an_object_never_both(flavor = "multi_thread", worker_threads = 4),
     racing_replicas_never_exceed_two_access_keys(flavor = "multi_thread", worker_threads = 4),
     a_replica_follows_the_others_writes,
 }
