@@ -111,8 +111,8 @@ impl Server {
             let mut sent = false;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 // The ready line names the API address; a log line that merely contains the
-                // word (`already`) is not it.
-                if !sent && line.contains("ready") && line.contains("api=") {
+                // words is not it.
+                if !sent && line.contains("roleplane ready") && line.contains("api=") {
                     let _ = tx.send(line.clone());
                     sent = true;
                 }
@@ -135,6 +135,11 @@ impl Server {
             let _ = child.wait();
             panic!("the server printed no ready line within 60 s");
         };
+        // Under `--log-format json` the line is an object whose message holds the same words.
+        let line = serde_json::from_str::<serde_json::Value>(&line)
+            .ok()
+            .and_then(|object| Some(object.get("message")?.as_str()?.to_owned()))
+            .unwrap_or(line);
         let addr = line
             .split_whitespace()
             .find_map(|w| w.strip_prefix("api="))

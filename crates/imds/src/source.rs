@@ -50,6 +50,9 @@ pub struct InstanceView {
     pub availability_zone: String,
     /// `placement/availability-zone-id` (`use1-az1`).
     pub availability_zone_id: String,
+    /// `placement/host-id`: the Dedicated Host the instance was placed on; `None` hides it,
+    /// as EC2 shows it only for instances on one.
+    pub host_id: Option<String>,
     pub ami_id: String,
     pub instance_type: String,
     /// `x86_64`, `arm64` or `i386`; shown in the identity document.

@@ -183,7 +183,17 @@ fn meta_data(rest: &[&[u8]], view: &InstanceView, body: &mut Vec<u8>) -> Route {
         [b"security-groups"] => written(body, launched, |b| {
             join_lines(b, view.security_groups.iter().map(String::as_str))
         }),
-        [b"placement"] => text(body, "availability-zone\navailability-zone-id\nregion"),
+        [b"placement"] => match &view.host_id {
+            Some(_) => text(
+                body,
+                "availability-zone\navailability-zone-id\nhost-id\nregion",
+            ),
+            None => text(body, "availability-zone\navailability-zone-id\nregion"),
+        },
+        [b"placement", b"host-id"] => match &view.host_id {
+            Some(host_id) => text(body, host_id),
+            None => Route::NotFound,
+        },
         [b"placement", b"availability-zone"] => text(body, &view.availability_zone),
         [b"placement", b"availability-zone-id"] => text(body, &view.availability_zone_id),
         [b"placement", b"region"] => text(body, &view.region),

@@ -370,6 +370,27 @@ async fn network_interface_tree() {
     }
 }
 
+/// An instance on a Dedicated Host lists and serves `placement/host-id`; one without shows
+/// neither (above).
+#[tokio::test]
+async fn an_instance_on_a_host_shows_its_host_id() {
+    let f = one();
+    let ip: std::net::IpAddr = "127.0.0.21".parse().unwrap();
+    f.source
+        .edit(ip, |v| v.host_id = Some("h-0123456789abcdef0".into()));
+    let addr = f.addrs[0];
+    let listing = get(addr, "/latest/meta-data/placement/").await;
+    assert_eq!(
+        (listing.status, listing.text()),
+        (
+            200,
+            "availability-zone\navailability-zone-id\nhost-id\nregion"
+        )
+    );
+    let host = get(addr, "/latest/meta-data/placement/host-id").await;
+    assert_eq!((host.status, host.text()), (200, "h-0123456789abcdef0"));
+}
+
 #[tokio::test]
 async fn head_is_get_without_body() {
     let f = one();

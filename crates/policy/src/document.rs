@@ -205,6 +205,8 @@ impl PrincipalElement {
             PrincipalKind::Root { .. } | PrincipalKind::Service(_) => &[PrincipalMatch::Exact],
             PrincipalKind::Anonymous => &[PrincipalMatch::Wildcard],
             PrincipalKind::WebIdentity { .. } => &[PrincipalMatch::Exact],
+            // Named by nothing, so left out by nothing either: no statement applies to it.
+            PrincipalKind::HostAgent { .. } => &[],
         };
         let excluded = listed(PrincipalMatch::Wildcard) || required.iter().all(|k| listed(*k));
         (!excluded).then_some(PrincipalMatch::Wildcard)

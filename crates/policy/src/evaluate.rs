@@ -172,6 +172,13 @@ pub fn evaluate(request: &Request, policies: &PolicySet) -> Decision {
         request,
         action: request.action.to_ascii_lowercase(),
     };
+    // A host agent is no IAM identity: nothing allows it, whatever the policies say.
+    if matches!(request.principal.kind(), PrincipalKind::HostAgent { .. }) {
+        return Decision {
+            outcome: Outcome::ImplicitDeny,
+            matched: Vec::new(),
+        };
+    }
     // Always allowed, even under an explicit Deny [SIM:StsServiceAuthorizer; MOTO:access_control].
     if env.action == "sts:getcalleridentity" {
         return Decision {
@@ -263,6 +270,7 @@ fn decide(
         | PrincipalKind::WebIdentity { .. } => {
             return resource_match.is_some();
         }
+        PrincipalKind::HostAgent { .. } => return false,
         _ => {}
     }
     // SCPs bind every principal of the account, the root user included.

@@ -169,7 +169,10 @@ fn statement_syntax(json: &Json) -> Option<RawStatement<'_>> {
         effect,
         principal,
         action: strings(either("Action", "NotAction")?)?,
-        resource: strings(either("Resource", "NotResource")?)?,
+        resource: match either("Resource", "NotResource")? {
+            None => None,
+            Some((negated, value)) => Some((negated, resource_list(value)?)),
+        },
         condition: match json.get("Condition") {
             None => Vec::new(),
             Some(c) => condition_syntax(c)?,
@@ -189,6 +192,19 @@ fn string_list(json: &Json) -> Option<Vec<&str>> {
         Json::String(s) => Some(vec![s]),
         Json::Array(items) => items.iter().map(Json::as_str).collect(),
         _ => None,
+    }
+}
+
+/// A resource list may hold `null`s, which IAM takes and which name nothing (moto's corpus of
+/// documents IAM accepts has `["arn:aws:kms:*:123456789012:key/*", null]`).
+fn resource_list(json: &Json) -> Option<Vec<&str>> {
+    match json {
+        Json::Array(items) => items
+            .iter()
+            .filter(|item| !matches!(item, Json::Null))
+            .map(Json::as_str)
+            .collect(),
+        _ => string_list(json),
     }
 }
 
@@ -315,8 +331,34 @@ const IAM_RESOURCE_PREFIXES: &[&str] = &[
     "access-report/",
 ];
 
-/// IAM's message for a malformed resource, if any. Only the `aws` partition is
-/// valid: roleplane plays a standard-partition IAM.
+/// The partitions a resource ARN may name. `*` is in AWS's own managed policies
+/// (`arn:*:ec2:*:*:instance/*` in AWSServiceRoleForAmazonEKSNodegroup, among 50), so IAM
+/// takes it; the named partitions are the ones moto's IAM mimic takes. A resource in another
+/// partition never matches a request here, so accepting it grants nothing.
+const RESOURCE_PARTITIONS: &[&str] = &[
+    "*",
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// S3's resource types that live in a region (Service Authorization Reference, Amazon S3):
+/// their ARNs carry one; every other S3 ARN must not.
+const S3_REGIONAL_RESOURCES: &[&str] = &[
+    "accesspoint/",
+    "access-grants/",
+    "job/",
+    "storage-lens/",
+    "storage-lens-group/",
+    "async-request/",
+];
+
+/// IAM's message for a malformed resource, if any.
 fn resource_format(resource: &str) -> Option<String> {
     if resource == "*" {
         return None;
@@ -330,7 +372,7 @@ fn resource_format(resource: &str) -> Option<String> {
         Some((p, a)) => (p, Some(a)),
         None => (rest, None),
     };
-    if partition != "aws" {
+    if !RESOURCE_PARTITIONS.contains(&partition) {
         let parts: Vec<&str> = after_partition.unwrap_or("").split(':').collect();
         let part = |i: usize| match parts.get(i) {
             Some(p) if !p.is_empty() || parts.len() > 1 => *p,
@@ -363,12 +405,12 @@ fn resource_format(resource: &str) -> Option<String> {
                 "IAM resource {resource} cannot contain region information."
             ));
         }
-        // Access points are regional: `arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`.
+        // e.g. `arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`.
         "s3" if !after_service.starts_with(':')
             && !after_service
                 .splitn(3, ':')
                 .nth(2)
-                .is_some_and(|r| r.starts_with("accesspoint/")) =>
+                .is_some_and(|r| S3_REGIONAL_RESOURCES.iter().any(|kind| r.starts_with(kind))) =>
         {
             return Some(format!(
                 "Resource {resource} can not contain region information."

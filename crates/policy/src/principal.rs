@@ -33,6 +33,14 @@ pub enum PrincipalKind {
     /// is the provider's ARN, which a trust policy's `Federated` principal names, and
     /// `subject` the token's `sub`.
     WebIdentity { provider: String, subject: String },
+    /// The metadata agent of a roleplane host (an EC2 Dedicated Host, `h-…`), signing with the
+    /// host's agent credential. It is no IAM identity: no `Principal` element names it, not
+    /// even `*`, and evaluation never allows it anything (`evaluate`).
+    HostAgent {
+        account: String,
+        region: String,
+        host_id: String,
+    },
 }
 
 /// A caller, with its ARNs computed once.
@@ -103,6 +111,16 @@ impl Principal {
             PrincipalKind::Service(name) => (name.clone(), None, None),
             PrincipalKind::Anonymous => ("*".into(), None, Some("anonymous".into())),
             PrincipalKind::WebIdentity { provider, .. } => (provider.clone(), None, None),
+            // The host's own ARN: what the agent acts for.
+            PrincipalKind::HostAgent {
+                account,
+                region,
+                host_id,
+            } => (
+                format!("arn:{p}:ec2:{region}:{account}:dedicated-host/{host_id}"),
+                None,
+                None,
+            ),
         };
         Principal {
             kind,
@@ -188,7 +206,8 @@ impl Principal {
             PrincipalKind::Root { account }
             | PrincipalKind::IamUser { account, .. }
             | PrincipalKind::AssumedRole { account, .. }
-            | PrincipalKind::FederatedUser { account, .. } => Some(account),
+            | PrincipalKind::FederatedUser { account, .. }
+            | PrincipalKind::HostAgent { account, .. } => Some(account),
             PrincipalKind::Service(_)
             | PrincipalKind::Anonymous
             | PrincipalKind::WebIdentity { .. } => None,
@@ -214,6 +233,7 @@ impl Principal {
                 PrincipalKind::Service(_) => "AWSService",
                 PrincipalKind::Anonymous => "Anonymous",
                 PrincipalKind::WebIdentity { .. } => "WebIdentityUser",
+                PrincipalKind::HostAgent { .. } => "HostAgent",
             }),
             "aws:federatedprovider" => match &self.kind {
                 PrincipalKind::WebIdentity { provider, .. } => Some(provider),
@@ -232,6 +252,9 @@ impl Principal {
 
     /// How an `AWS` principal entry names this caller, if it does.
     pub fn match_aws(&self, entry: &str) -> Option<PrincipalMatch> {
+        if matches!(self.kind, PrincipalKind::HostAgent { .. }) {
+            return None;
+        }
         if entry == "*" {
             return Some(PrincipalMatch::Wildcard);
         }
@@ -270,6 +293,7 @@ impl Principal {
     /// How a `Service` principal entry names this caller, if it does.
     pub fn match_service(&self, entry: &str) -> Option<PrincipalMatch> {
         match &self.kind {
+            PrincipalKind::HostAgent { .. } => None,
             _ if entry == "*" => Some(PrincipalMatch::Wildcard),
             PrincipalKind::Service(name) if name.eq_ignore_ascii_case(entry) => {
                 Some(PrincipalMatch::Exact)

@@ -535,3 +535,78 @@ fn web_identities_are_trusted_by_their_provider() {
         );
     }
 }
+
+/// A host agent (roleplane's, signing with its host's credential) is allowed nothing: not by
+/// an identity policy allowing everything, not by a resource policy naming `*`, its account
+/// or its host's ARN, not by a NotPrincipal that leaves others out, and not even
+/// sts:GetCallerIdentity, which every IAM identity may call.
+#[test]
+fn a_host_agent_is_allowed_nothing() {
+    use policy::{Context, Policy, PolicyKind, PolicySet, Principal, PrincipalKind, Request};
+    let agent = Principal::new(PrincipalKind::HostAgent {
+        account: A.to_owned(),
+        region: "us-east-1".to_owned(),
+        host_id: "h-0123456789abcdef0".to_owned(),
+    });
+    let host_arn = format!("arn:aws:ec2:us-east-1:{A}:dedicated-host/h-0123456789abcdef0");
+    assert_eq!(agent.arn(), host_arn);
+    let parse =
+        |statements: Value, kind| Policy::parse(&policy(statements).to_string(), kind).unwrap();
+    let everything = parse(json!([allow("All", "*", "*")]), PolicyKind::Identity);
+    let bucket = "arn:aws:s3:::b/k".to_owned();
+    let resource_policies = [
+        json!([allow_for("Star", json!("*"), "*", "*")]),
+        json!([allow_for("AwsStar", json!({"AWS": "*"}), "*", "*")]),
+        json!([allow_for("Account", json!({"AWS": A}), "*", "*")]),
+        json!([allow_for(
+            "Root",
+            json!({"AWS": format!("arn:aws:iam::{A}:root")}),
+            "*",
+            "*"
+        )]),
+        json!([allow_for("Host", json!({"AWS": host_arn}), "*", "*")]),
+        json!([allow_for("Service", json!({"Service": "*"}), "*", "*")]),
+        json!([{"Sid": "NotOthers", "Effect": "Allow",
+            "NotPrincipal": {"AWS": format!("arn:aws:iam::{B}:root")}, "Action": "*", "Resource": "*"}]),
+    ];
+    for action in [
+        "s3:GetObject",
+        "sts:GetCallerIdentity",
+        "iam:ListUsers",
+        "ec2:DescribeHosts",
+    ] {
+        let request = Request {
+            principal: agent.clone(),
+            action: action.to_owned(),
+            resource: bucket.clone(),
+            resource_account: A.to_owned(),
+            context: Context::new(),
+        };
+        let alone = PolicySet {
+            identity: vec![everything.clone()],
+            ..PolicySet::default()
+        };
+        assert_eq!(
+            evaluate(&request, &alone).outcome,
+            Outcome::ImplicitDeny,
+            "{action}"
+        );
+        for statements in &resource_policies {
+            let policies = PolicySet {
+                identity: vec![everything.clone()],
+                resource: Some(parse(statements.clone(), PolicyKind::Resource)),
+                ..PolicySet::default()
+            };
+            let decision = evaluate(&request, &policies);
+            assert_eq!(
+                decision.outcome,
+                Outcome::ImplicitDeny,
+                "{action} {statements}"
+            );
+            assert!(decision.matched.is_empty());
+        }
+    }
+    assert_eq!(agent.global_key("aws:principalarn"), None);
+    assert_eq!(agent.match_aws("*"), None);
+    assert_eq!(agent.match_service("*"), None);
+}

@@ -48,6 +48,15 @@ fn malformed_policy_messages() {
         ("bad vendor", Identity, doc(r#"{"Effect":"Allow","Action":"s 3:GetObject","Resource":"*"}"#), Some("Vendor s 3 is not valid")),
         ("resource not arn", Identity, doc(r#"{"Effect":"Allow","Action":"s3:x","Resource":"bucket"}"#), Some("Resource bucket must be in ARN format or \"*\".")),
         ("bad partition", Identity, doc(r#"{"Effect":"Allow","Action":"s3:x","Resource":"arn:foo:s3:::b"}"#), Some("Partition \"foo\" is not valid for resource \"arn:foo:s3:::b\".")),
+        // AWS's own managed policies use `arn:*:` (AWSServiceRoleForAmazonEKSNodegroup).
+        ("any partition", Identity, doc(r#"{"Effect":"Allow","Action":"ec2:x","Resource":"arn:*:ec2:*:*:instance/*"}"#), None),
+        ("named partition", Identity, doc(r#"{"Effect":"Allow","Action":"s3:x","Resource":"arn:aws-us-gov:s3:::b"}"#), None),
+        ("partition pattern", Identity, doc(r#"{"Effect":"Allow","Action":"s3:x","Resource":"arn:aws*:s3:::b"}"#), Some("Partition \"aws*\" is not valid for resource \"arn:aws*:s3:::b\".")),
+        // S3's regional resource types (SageMakerStudioProjectRoleMachineLearningPolicy).
+        ("s3 access grant region", Identity, doc(r#"{"Effect":"Allow","Action":"s3:x","Resource":"arn:aws:s3:*:*:access-grants/default/grant/*"}"#), None),
+        ("s3 job region", Identity, doc(r#"{"Effect":"Allow","Action":"s3:x","Resource":"arn:aws:s3:us-east-1:111122223333:job/*"}"#), None),
+        ("null in a resource list", Identity, doc(r#"{"Effect":"Allow","Action":"kms:CreateGrant","Resource":["arn:aws:kms:*:123456789012:key/*",null]}"#), None),
+        ("null as the resource", Identity, doc(r#"{"Effect":"Allow","Action":"kms:CreateGrant","Resource":null}"#), Some("Syntax errors in policy.")),
         ("vendor missing", Identity, doc(r#"{"Effect":"Allow","Action":"s3:x","Resource":"arn:aws"}"#), Some("Resource vendor must be fully qualified and cannot contain regexes.")),
         ("iam region", Identity, doc(r#"{"Effect":"Allow","Action":"iam:x","Resource":"arn:aws:iam:us-east-1:1:role/x"}"#), Some("IAM resource arn:aws:iam:us-east-1:1:role/x cannot contain region information.")),
         ("s3 region", Identity, doc(r#"{"Effect":"Allow","Action":"s3:x","Resource":"arn:aws:s3:us-east-1::b"}"#), Some("Resource arn:aws:s3:us-east-1::b can not contain region information.")),

@@ -9,15 +9,16 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use store::{
-    AccessKey, AccessKeyStatus, AccessKeyUse, Account, AccountCounts, AccountDetails, Association,
-    AssociationQuery, AttachedPolicy, AwsPolicyUsage, Bucket, BucketChange, Changes,
+    AccessKey, AccessKeyStatus, AccessKeyUse, Account, AccountCounts, AccountDetails, Allocation,
+    Association, AssociationQuery, AttachedPolicy, AwsPolicyUsage, Bucket, BucketChange, Changes,
     CompletedUpload, DatabaseUrl, DeploymentKey, DetailsQuery, Ec2Resource, EntityQuery, Group,
-    GroupUpdate, IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery, KeyPair,
-    ListQuery, ManagedPolicy, MetadataDefaults, MetadataOptions, MultipartUpload, NewAccessKey,
-    NewDeploymentKey, NewGroup, NewInstanceProfile, NewKeyPair, NewLaunch, NewObject,
-    NewOidcProvider, NewPolicy, NewRole, NewUpload, NewUser, ObjectListing, ObjectMeta, ObjectPage,
-    OidcProvider, OidcProviderChange, Page, Part, PgStore, PolicyEntities, PolicyGeneration,
-    PolicyVersion, Principal, PrincipalBinding, ProfileRef, Reservation, ResourceTag, Result, Role,
+    GroupUpdate, Host, HostAgentKey, HostRelease, IdentityPolicies, InlinePolicy, Instance,
+    InstanceProfile, InstanceQuery, KeyPair, ListQuery, LoginProfile, ManagedPolicy,
+    MetadataDefaults, MetadataOptions, MultipartUpload, NewAccessKey, NewDeploymentKey, NewGroup,
+    NewHosts, NewInstanceProfile, NewKeyPair, NewLaunch, NewObject, NewOidcProvider, NewPolicy,
+    NewRole, NewUpload, NewUser, ObjectListing, ObjectMeta, ObjectPage, OidcProvider,
+    OidcProviderChange, Page, Part, PgStore, PolicyEntities, PolicyGeneration, PolicyVersion,
+    PoolUse, Principal, PrincipalBinding, ProfileRef, Reservation, ResourceTag, Result, Role,
     RoleUpdate, RoleUse, SqliteStore, StateChange, StateRequest, Store, Tag, TagRemoval, Taggable,
     TokenKey, User, UserCredentials, UserUpdate,
 };
@@ -85,6 +86,21 @@ impl Store for AnyStore {
         fn user(&self, account: &str, name: &str) -> Result<User>;
         fn list_users(&self, account: &str, query: &ListQuery) -> Result<Page<User>>;
         fn delete_user(&self, account: &str, name: &str) -> Result<()>;
+        fn create_login_profile(
+            &self,
+            account: &str,
+            user: &str,
+            password_reset_required: bool,
+        ) -> Result<LoginProfile>;
+        fn login_profile(&self, account: &str, user: &str) -> Result<LoginProfile>;
+        fn update_login_profile(
+            &self,
+            account: &str,
+            user: &str,
+            password_changed: bool,
+            password_reset_required: Option<bool>,
+        ) -> Result<()>;
+        fn delete_login_profile(&self, account: &str, user: &str) -> Result<()>;
         fn update_user(&self, account: &str, name: &str, update: UserUpdate) -> Result<User>;
         fn set_user_permissions_boundary(
             &self,
@@ -359,6 +375,11 @@ impl Store for AnyStore {
         ) -> Result<()>;
         fn instance_change_mark(&self) -> Result<u64>;
         fn instances_changed_since(&self, mark: u64) -> Result<Vec<Instance>>;
+        fn allocate_hosts(&self, account: &str, new: NewHosts) -> Result<Allocation>;
+        fn hosts(&self, account: &str, ids: &[String]) -> Result<Vec<Host>>;
+        fn release_hosts(&self, account: &str, ids: &[String]) -> Result<Vec<HostRelease>>;
+        fn host_agent_key(&self, access_key_id: &str) -> Result<HostAgentKey>;
+        fn host_agent_keys(&self, host_id: &str) -> Result<Vec<HostAgentKey>>;
         fn create_bucket(&self, account: &str, name: &str, region: &str) -> Result<Bucket>;
         fn bucket(&self, name: &str) -> Result<Bucket>;
         fn buckets(&self, account: &str) -> Result<Vec<Bucket>>;
@@ -387,6 +408,14 @@ impl Store for AnyStore {
         fn set_account_alias(&self, account: &str, alias: &str) -> Result<()>;
         fn delete_account_alias(&self, account: &str, alias: &str) -> Result<()>;
         fn account_counts(&self, account: &str) -> Result<AccountCounts>;
+        fn ready(&self) -> Result<()>;
+    }
+
+    fn pool_use(&self) -> Option<PoolUse> {
+        match self {
+            Self::Sqlite(store) => store.pool_use(),
+            Self::Postgres(store) => store.pool_use(),
+        }
     }
 
     fn changes(&self) -> Changes {

@@ -1,12 +1,12 @@
-//! Command-line entry points: `serve`, `run`, `audit export`, `account create`, `ca show`,
-//! `policy eval|validate|generate`, `role revoke-sessions`.
+//! Command-line entry points: `serve`, `config show`, `run`, `audit export`, `account create`,
+//! `ca show`, `policy eval|validate|generate`, `role revoke-sessions`, `host credentials`.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 
 use crate::config::ServeArgs;
 use crate::datadir::DataDir;
@@ -36,6 +36,9 @@ enum Command {
         #[command(flatten)]
         audit: crate::audit::AuditArgs,
     },
+    /// The configuration `serve` would run with.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Run a command "as an instance": launch one with the instance profile, run the command
     /// with the instance's metadata service as its only AWS credentials, then terminate it.
     Run(crate::run::RunArgs),
@@ -54,6 +57,39 @@ enum Command {
     /// Act on the roles of a data dir (works while the server runs on it).
     #[command(subcommand)]
     Role(RoleCommand),
+    /// The hosts (EC2 Dedicated Hosts) of a data dir (works while the server runs on it).
+    #[command(subcommand)]
+    Host(HostCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum HostCommand {
+    /// Prints the host's agent credential in AWS shared-credentials format, under a profile
+    /// named after the host: the access key that host's `roleplane agent` signs with, which
+    /// opens nothing of the AWS APIs. Put it on the host readable by the agent alone (mode
+    /// 0600). ReleaseHosts revokes it.
+    Credentials {
+        /// The host's ID (`h-…`), as AllocateHosts returned it.
+        host_id: String,
+        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
+        data_dir: PathBuf,
+        /// A PostgreSQL store (`postgres://…`) instead of the data dir's.
+        #[arg(long, env = "ROLEPLANE_STORE")]
+        store: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Prints the effective `serve` configuration (flags, then environment variables, then
+    /// the `--config` file, then defaults) as TOML a `--config` file takes, each setting with
+    /// where it came from; secrets are redacted. Takes the same flags as `serve`.
+    Show {
+        #[command(flatten)]
+        args: Box<ServeArgs>,
+        #[command(flatten)]
+        audit: crate::audit::AuditArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,9 +196,21 @@ impl From<Kind> for policy::PolicyKind {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = Cli::command();
+    // clap's own errors, `--help` and `--version` exit here as they always did.
+    let matches = command.clone().get_matches_from(&argv);
+    let merged = match crate::config::file::merge(&command, &argv, matches) {
+        Ok(merged) => merged,
+        Err(error) => {
+            eprintln!("roleplane: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::from_arg_matches(&merged.matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         Command::Serve { args, audit } => crate::server::run(*args, audit),
+        Command::Config(ConfigCommand::Show { .. }) => config_show(&command, &merged),
         Command::Run(args) => crate::run::run(args),
         Command::Audit(AuditCommand::Export {
             since,
@@ -182,6 +230,11 @@ pub fn main() -> ExitCode {
             data_dir,
             account_id,
         }) => role_revoke_sessions(&data_dir, &account_id, &name),
+        Command::Host(HostCommand::Credentials {
+            host_id,
+            data_dir,
+            store,
+        }) => host_credentials(&data_dir, store.is_some(), &host_id),
     };
     match result {
         Ok(code) => code,
@@ -190,6 +243,18 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `roleplane config show`.
+fn config_show(
+    command: &clap::Command,
+    merged: &crate::config::file::Merged,
+) -> anyhow::Result<ExitCode> {
+    let (_, show, matches) = crate::config::file::innermost(command, &merged.matches);
+    let text =
+        crate::config::show::render(show, matches, &merged.from_file, merged.file.as_deref());
+    print_out(text.trim_end())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `roleplane account create`. SQLite in WAL mode lets this process write beside a running
@@ -292,6 +357,61 @@ fn role_revoke_sessions(data_dir: &Path, account_id: &str, name: &str) -> anyhow
         revoked.with_context(|| format!("revoking the sessions of role {name}"))
     })?;
     print_out(&at.format(&time::format_description::well_known::Rfc3339)?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `roleplane host credentials`: the host's newest agent key, its secret opened with the
+/// master key. Reads only; an unknown or released host is an error.
+fn host_credentials(data_dir: &Path, store_url: bool, host_id: &str) -> anyhow::Result<ExitCode> {
+    use store::Store as _;
+
+    // The URL is never echoed: it may carry a password.
+    anyhow::ensure!(
+        !store_url,
+        "--store: this build has no PostgreSQL backend; name the data dir with --data-dir"
+    );
+    let is_host_id = host_id
+        .strip_prefix("h-")
+        .is_some_and(|hex| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    anyhow::ensure!(is_host_id, "{host_id} is not a host ID (h-…)");
+    anyhow::ensure!(
+        data_dir.join(store::DATABASE_FILE).is_file(),
+        "{} has no store yet: run `roleplane serve` on it first",
+        data_dir.display()
+    );
+    let dir = DataDir::open(data_dir)?;
+    let master = dir.master_key()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let keys = runtime.block_on(async {
+        let store = store::SqliteStore::open(dir.path()).await?;
+        let keys = store.host_agent_keys(host_id).await;
+        store.close().await;
+        anyhow::Ok(keys)
+    })?;
+    let keys = match keys {
+        Ok(keys) => keys,
+        Err(store::StoreError::NotFound { .. }) => {
+            anyhow::bail!(
+                "{host_id} is not an available host of {}",
+                dir.path().display()
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let key = keys
+        .first()
+        .with_context(|| format!("{host_id} has no agent credential"))?;
+    let secret = crate::request::open_secret(&master, &key.access_key_id, &key.secret_ciphertext)
+        .map_err(|_| {
+        anyhow::anyhow!("the agent credential does not open under this master key")
+    })?;
+    let secret = std::str::from_utf8(&secret).context("the agent credential's secret")?;
+    print_out(&format!(
+        "[{host_id}]\naws_access_key_id = {}\naws_secret_access_key = {secret}",
+        key.access_key_id
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,12 +1,23 @@
-//! `roleplane serve` settings: the interface contract's flags, each with an `ROLEPLANE_<FLAG>` twin.
+//! `roleplane serve` settings: the interface contract's flags, each with an `ROLEPLANE_<FLAG>` twin,
+//! and a TOML file of the same settings ([`file`], `--config`). A setting that holds a secret is
+//! declared `hide_env_values = true`: `roleplane config show` ([`show`]) prints it redacted.
+
+pub mod file;
+pub mod show;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
+    /// A TOML file of these settings, keyed by their long flag names (`api-addr =
+    /// "127.0.0.1:9100"`); a flag or environment variable overrides the file. Unknown keys are
+    /// refused.
+    #[arg(long = file::CONFIG_ARG, env = "ROLEPLANE_CONFIG")]
+    pub config: Option<PathBuf>,
+
     /// Where the embedded store, the master key and the admin credentials file live.
     #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
     pub data_dir: PathBuf,
@@ -54,16 +65,28 @@ pub struct ServeArgs {
     #[arg(long, env = "ROLEPLANE_S3_DOMAIN", default_value = crate::s3::DEFAULT_DOMAIN)]
     pub s3_domain: String,
 
-    /// The admin listener (`GET /metrics`, Prometheus text), e.g. `127.0.0.1:9190`; off when
-    /// unset. Keep it off networks the API serves: it is unauthenticated.
+    /// The admin listener (`GET /healthz`, `/readyz`, `/metrics` in Prometheus text), e.g.
+    /// `127.0.0.1:9190`; off when unset. Keep it off networks the API serves: it is
+    /// unauthenticated.
     #[arg(long, env = "ROLEPLANE_ADMIN_ADDR")]
     pub admin_addr: Option<SocketAddr>,
+
+    /// How log lines are written to standard output: `text` for people, `json` (one object
+    /// per line) for log collectors.
+    #[arg(long, env = "ROLEPLANE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     #[command(flatten)]
     pub connections: ConnectionArgs,
 
     #[command(flatten)]
     pub web_identity: WebIdentityArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Where AssumeRoleWithWebIdentity finds an issuer's keys (decision 0022).
@@ -201,6 +224,124 @@ mod tests {
     struct Serve {
         #[command(flatten)]
         args: ServeArgs,
+    }
+
+    /// `serve` with its audit flags too, as the CLI has it.
+    #[derive(Parser)]
+    #[command(name = "serve")]
+    struct FullServe {
+        #[command(flatten)]
+        args: ServeArgs,
+        #[command(flatten)]
+        audit: crate::audit::AuditArgs,
+    }
+
+    /// `serve FLAGS` with `file` as its `--config`: the settings, and those the file gave.
+    fn with_file(
+        file: &str,
+        flags: &[&str],
+    ) -> anyhow::Result<(ServeArgs, crate::audit::AuditArgs, Vec<String>)> {
+        use clap::{CommandFactory as _, FromArgMatches as _};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("roleplane.toml");
+        std::fs::write(&path, file).unwrap();
+        let mut argv: Vec<std::ffi::OsString> = vec!["serve".into(), "--config".into()];
+        argv.push(path.into_os_string());
+        argv.extend(flags.iter().map(|f| f.into()));
+        let command = FullServe::command();
+        let matches = command.clone().try_get_matches_from(&argv)?;
+        let merged = super::file::merge(&command, &argv, matches)?;
+        let serve = FullServe::from_arg_matches(&merged.matches)?;
+        Ok((
+            serve.args,
+            serve.audit,
+            merged.from_file.into_iter().collect(),
+        ))
+    }
+
+    #[test]
+    fn a_flag_beats_the_file_and_the_file_beats_the_default() {
+        let file = r#"
+            api-addr = "127.0.0.2:9200"
+            imds-port = 9300
+            imds-listen = ["169.254.169.254:80", "[fd00:ec2::254]:80"]
+            auth-failure-rate = 2.5
+            audit-max-mib = 2048
+            log-format = "json"
+        "#;
+        let (args, audit, from_file) = with_file(file, &["--imds-port", "9400"]).unwrap();
+        assert_eq!(args.api_addr, "127.0.0.2:9200".parse().unwrap());
+        assert_eq!(args.imds_port, 9400, "the flag wins");
+        assert_eq!(
+            args.imds_listen,
+            addrs(&["169.254.169.254:80", "[fd00:ec2::254]:80"])
+        );
+        assert_eq!(args.connections.auth_failure_rate, 2.5);
+        assert_eq!(audit.audit_max_mib, 2048);
+        assert_eq!(args.log_format, super::LogFormat::Json);
+        // Untouched: the defaults.
+        assert_eq!(args.region, "us-east-1");
+        assert_eq!(audit.audit_segment_mib, 64);
+        assert_eq!(
+            from_file,
+            [
+                "api_addr",
+                "audit_max_mib",
+                "auth_failure_rate",
+                "imds_listen",
+                "log_format"
+            ]
+        );
+        // The same flag repeated on the command line replaces the file's list whole.
+        let (args, _, _) = with_file(file, &["--imds-listen", "10.0.0.1:80"]).unwrap();
+        assert_eq!(args.imds_listen, addrs(&["10.0.0.1:80"]));
+    }
+
+    #[test]
+    fn the_file_is_refused_for_an_unknown_key_or_a_value_its_flag_refuses() {
+        let cases = [
+            (r#"api-adr = "127.0.0.1:1""#, "unknown key `api-adr`"),
+            // Underscores are not the flags' spelling.
+            (r#"api_addr = "127.0.0.1:1""#, "unknown key `api_addr`"),
+            // Neither is the file itself, nor clap's own flags.
+            (r#"config = "other.toml""#, "unknown key `config`"),
+            ("help = true", "unknown key `help`"),
+            (r#"imds-port = "x""#, "key `imds-port`: invalid value 'x'"),
+            (
+                "imds-credential-lifetime = 5",
+                "key `imds-credential-lifetime`: invalid value '5'",
+            ),
+            (
+                r#"account-id = "12""#,
+                "key `account-id`: invalid value '12'",
+            ),
+            (
+                r#"log-format = "xml""#,
+                "key `log-format`: invalid value 'xml'",
+            ),
+            (r#"region = ["a", "b"]"#, "key `region` takes one value"),
+            // Groups are flattened as the flags are: no tables.
+            (
+                "[connections]\nheader-timeout = 3",
+                "unknown key `connections`",
+            ),
+            (
+                "region = { name = \"x\" }",
+                "key `region`: expected a string",
+            ),
+            ("api-addr = ", "TOML parse error"),
+        ];
+        for (file, expected) in cases {
+            let error = format!("{:#}", with_file(file, &[]).expect_err(file));
+            assert!(error.contains(expected), "{file}: {error}");
+            assert!(error.starts_with("config file "), "{file}: {error}");
+        }
+        // A bad value is refused even where a flag overrides it.
+        let error = with_file(r#"imds-port = "x""#, &["--imds-port", "1"]).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("key `imds-port`"),
+            "{error:#}"
+        );
     }
 
     fn parse(flags: &[&str]) -> Result<ServeArgs, clap::Error> {

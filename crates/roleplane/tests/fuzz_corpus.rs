@@ -42,6 +42,45 @@ fn validate_policy_corpus() {
 }
 
 #[test]
+fn web_identity_token_corpus() {
+    replay("web_identity_token", fuzzing::web_identity_token);
+}
+
+/// The corpus must reach past the signature, or the fuzzer explores only refusals.
+#[test]
+fn web_identity_corpus_holds_a_token_sts_would_accept() {
+    use roleplane::web_identity::token;
+    let dir = fuzz_dir().join("corpus/web_identity_token");
+    let accepted = std::fs::read_dir(&dir)
+        .expect("corpus")
+        .filter_map(|entry| std::fs::read(entry.expect("entry").path()).ok())
+        .filter(|data| {
+            let text = String::from_utf8_lossy(data);
+            let Some((jwt, jwks)) = text.split_once('\n') else {
+                return false;
+            };
+            let Ok(keys) = serde_json::from_str(jwks) else {
+                return false;
+            };
+            token::read(jwt).is_ok_and(|unverified| {
+                token::verify_signature(jwt, &unverified, &keys).is_ok()
+                    && token::check_claims(
+                        &unverified.claims,
+                        &[fuzzing::WEB_IDENTITY_CLIENT_ID.to_owned()],
+                        fuzzing::WEB_IDENTITY_NOW,
+                    )
+                    .is_ok()
+            })
+        })
+        .count();
+    assert!(
+        accepted > 0,
+        "no input of {} passes STS's checks",
+        dir.display()
+    );
+}
+
+#[test]
 fn s3_request_corpus() {
     let dir = tempfile::tempdir().expect("temp dir");
     let target = S3Target::new(dir.path());
@@ -60,6 +99,96 @@ fn write_seeds() {
     for (name, text) in S3_REQUESTS {
         std::fs::write(dir.join(name), text).expect("write seed");
     }
+}
+
+/// Writes the seeds of `web_identity_token`: tokens signed by a fresh RSA key, each followed by
+/// a key set holding its public half, so the fuzzer starts past the signature. `cargo test -p
+/// roleplane --test fuzz_corpus write_web_identity_seeds -- --ignored`
+#[test]
+#[ignore = "regenerates committed seeds"]
+fn write_web_identity_seeds() {
+    use jsonwebtoken::jwk::{Jwk, JwkSet};
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    use rsa::pkcs1::EncodeRsaPrivateKey as _;
+    use serde_json::json;
+
+    let private = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).expect("RSA key");
+    let der = private.to_pkcs1_der().expect("PKCS#1");
+    let key = EncodingKey::from_rsa_der(der.as_bytes());
+    let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256).expect("JWK");
+    jwk.common.key_id = Some("seed".to_owned());
+    let keys = serde_json::to_string(&JwkSet { keys: vec![jwk] }).expect("key set");
+    let sign = |kid: Option<&str>, claims: &serde_json::Value| {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = kid.map(str::to_owned);
+        jsonwebtoken::encode(&header, claims, &key).expect("sign")
+    };
+    let now = fuzzing::WEB_IDENTITY_NOW;
+    let aud = fuzzing::WEB_IDENTITY_CLIENT_ID;
+    let base = json!({"iss": "https://issuer.example", "sub": "system:serviceaccount:ci:build",
+                      "aud": aud, "iat": now - 60, "exp": now + 3600});
+    let with = |extra: serde_json::Value| {
+        let mut claims = base.clone();
+        for (k, v) in extra.as_object().expect("object") {
+            claims[k] = v.clone();
+        }
+        claims
+    };
+    let tags = json!({"https://aws.amazon.com/tags": {
+        "principal_tags": {"team": ["ci"], "env": ["test"]},
+        "transitive_tag_keys": ["team"]},
+        "https://aws.amazon.com/source_identity": "builder"});
+    let seeds = [
+        ("valid", sign(Some("seed"), &base)),
+        ("valid-no-kid", sign(None, &base)),
+        (
+            "aud-list-azp-amr",
+            sign(
+                Some("seed"),
+                &with(json!({"aud": ["other", aud], "azp": "client", "amr": ["pwd", "mfa"]})),
+            ),
+        ),
+        ("session-tags", sign(Some("seed"), &with(tags))),
+        (
+            "expired",
+            sign(Some("seed"), &with(json!({"exp": now - 3600}))),
+        ),
+        (
+            "not-yet",
+            sign(
+                Some("seed"),
+                &with(json!({"nbf": now + 3600, "exp": now + 7200})),
+            ),
+        ),
+        (
+            "fractional-exp",
+            sign(Some("seed"), &with(json!({"exp": (now + 60) as f64 + 0.5}))),
+        ),
+        ("unknown-kid", sign(Some("other"), &base)),
+        (
+            "no-issuer",
+            sign(
+                Some("seed"),
+                &json!({"sub": "x", "aud": aud, "exp": now + 60}),
+            ),
+        ),
+    ];
+    let dir = fuzz_dir().join("corpus/web_identity_token");
+    std::fs::create_dir_all(&dir).expect("corpus dir");
+    for (name, token) in seeds {
+        std::fs::write(dir.join(name), format!("{token}\n{keys}")).expect("write seed");
+    }
+    // Unsigned and shared-secret tokens STS refuses by algorithm; a token with no key set.
+    let b64 = |v: serde_json::Value| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let claims = b64(base.clone());
+    for (name, alg) in [("alg-none", "none"), ("alg-hs256", "HS256")] {
+        let token = format!("{}.{claims}.", b64(json!({"alg": alg, "typ": "JWT"})));
+        std::fs::write(dir.join(name), format!("{token}\n{keys}")).expect("write seed");
+    }
+    std::fs::write(dir.join("no-keys"), sign(Some("seed"), &base)).expect("write seed");
 }
 
 const S3_REQUESTS: &[(&str, &str)] = &[

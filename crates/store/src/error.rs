@@ -56,6 +56,10 @@ pub enum EntityKind {
     AccountAlias,
     /// An OpenID Connect provider (`name` is its ARN, or its URL for a duplicate).
     OidcProvider,
+    /// A user's login profile (`name` is the user's name).
+    LoginProfile,
+    /// An EC2 Dedicated Host (`name` is its `h-…` ID).
+    Host,
 }
 
 /// Why EC2 refused a write that the stored state does not allow. The EC2 service words these.
@@ -78,6 +82,13 @@ pub enum Ec2Rejection {
     /// A requested private address no instance may have (0.0.0.0, or loopback outside the
     /// range the store assigns from; see `sqlite::loopback`).
     AddressUnusable { address: String },
+    /// The Dedicated Host a launch names is not available (released).
+    HostUnavailable { host_id: String },
+    /// The Dedicated Host a launch names does not take the instance type.
+    HostIncompatible {
+        host_id: String,
+        instance_type: String,
+    },
 }
 
 /// Which quota a write would exceed.
@@ -127,6 +138,8 @@ pub enum Conflict {
     InlinePolicies,
     /// The user still has access keys.
     AccessKeys,
+    /// The user still has a login profile (a console password).
+    LoginProfile,
     /// The group still has members, or the user is still in a group.
     GroupMembership,
     /// The managed policy is still attached to (or bounds) a role or user.
@@ -157,6 +170,9 @@ pub enum StoreError {
     InvalidInput(String),
     #[error("EC2 refused: {0:?}")]
     Ec2(Ec2Rejection),
+    /// The database's schema is not the one this build's migrations make (`Store::ready`).
+    #[error("database schema not current: {0}")]
+    Schema(String),
     #[error("storage backend failed: {0}")]
     Backend(#[from] sqlx::Error),
 }

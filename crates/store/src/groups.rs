@@ -127,4 +127,5 @@ pub struct DetailsQuery {
 pub struct UserCredentials {
     pub user: User,
     pub access_keys: Vec<AccessKey>,
+    pub login_profile: Option<crate::model::LoginProfile>,
 }

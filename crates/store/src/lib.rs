@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod error;
 pub mod groups;
+pub mod hosts;
 pub mod ids;
 pub mod model;
 pub mod page;
@@ -24,12 +25,13 @@ mod store;
 pub use audit::{AUDIT_DATABASE_FILE, AuditLog};
 pub use error::{Conflict, Ec2Rejection, EntityKind, Quota, Result, StoreError};
 pub use groups::*;
+pub use hosts::*;
 pub use model::*;
 pub use page::{ListQuery, Page};
 pub use postgres::{DatabaseUrl, PgStore};
 pub use s3::*;
 pub use sqlite::{DATABASE_FILE, SqliteStore, assignable_loopback};
 pub use store::{
-    ACCESS_KEYS_PER_USER, EC2_TAGS_PER_RESOURCE, MANAGED_POLICIES_PER_PRINCIPAL, Store,
+    ACCESS_KEYS_PER_USER, EC2_TAGS_PER_RESOURCE, MANAGED_POLICIES_PER_PRINCIPAL, PoolUse, Store,
     VERSIONS_PER_POLICY,
 };

@@ -136,6 +136,18 @@ pub struct AccessKeyUse {
     pub region: String,
 }
 
+/// A user's login profile: that the user has a console password, not the password (which is
+/// never stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginProfile {
+    /// The user's current name.
+    pub user_name: String,
+    pub created: OffsetDateTime,
+    /// When the password was last set (at creation, or by UpdateLoginProfile with a password).
+    pub password_changed: OffsetDateTime,
+    pub password_reset_required: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {
     /// `AKIA…`
@@ -654,12 +666,14 @@ pub enum Ec2Resource {
     Instance(String),
     /// `key-…`
     KeyPair(String),
+    /// `h-…`, a Dedicated Host.
+    Host(String),
 }
 
 impl Ec2Resource {
     pub fn id(&self) -> &str {
         match self {
-            Self::Instance(id) | Self::KeyPair(id) => id,
+            Self::Instance(id) | Self::KeyPair(id) | Self::Host(id) => id,
         }
     }
 
@@ -668,6 +682,7 @@ impl Ec2Resource {
         match self {
             Self::Instance(_) => "instance",
             Self::KeyPair(_) => "key-pair",
+            Self::Host(_) => "dedicated-host",
         }
     }
 }
@@ -728,6 +743,8 @@ pub struct Instance {
     pub tags: Vec<Tag>,
     /// The active association (associating or associated), if any.
     pub association: Option<Association>,
+    /// The Dedicated Host it was placed on (`Placement.HostId`), if any.
+    pub host_id: Option<String>,
 }
 
 /// A RunInstances request as the store needs it; the caller validated every member.
@@ -753,6 +770,10 @@ pub struct NewLaunch {
     /// Decoded user data (at most 16 KiB; the caller checked).
     pub user_data: Option<Vec<u8>>,
     pub profile: Option<ProfileRef>,
+    /// The account's Dedicated Host to place every instance on: it must be available and take
+    /// the instance type (`NotFound` kind `Host`, else `Ec2Rejection::HostUnavailable` or
+    /// `HostIncompatible`).
+    pub host_id: Option<String>,
     /// With a token, a repeated launch returns the first reservation instead of a new one.
     pub client_token: Option<String>,
     /// A digest of the request's parameters: the same token with another fingerprint is an

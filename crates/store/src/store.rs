@@ -29,11 +29,12 @@ use crate::groups::{
     AccountDetails, DetailsQuery, EntityQuery, Group, GroupUpdate, NewGroup, PolicyEntities,
     UserCredentials,
 };
+use crate::hosts::{Allocation, Host, HostAgentKey, HostRelease, NewHosts};
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, AccountCounts, Association,
     AssociationQuery, AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource,
     IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery, KeyPair,
-    ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey,
+    LoginProfile, ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey,
     NewInstanceProfile, NewKeyPair, NewLaunch, NewOidcProvider, NewPolicy, NewRole, NewUser,
     OidcProvider, OidcProviderChange, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding,
     ProfileRef, Reservation, ResourceTag, Role, RoleUpdate, RoleUse, StateChange, StateRequest,
@@ -53,6 +54,16 @@ pub const ACCESS_KEYS_PER_USER: usize = 2;
 pub const VERSIONS_PER_POLICY: usize = 5;
 /// Tags per EC2 resource (EC2's limit).
 pub const EC2_TAGS_PER_RESOURCE: usize = 50;
+
+/// A connection pool's use at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Connections open now, busy or idle.
+    pub size: u32,
+    pub idle: u32,
+    /// The most it opens.
+    pub max: u32,
+}
 
 /// `Clone` is a cheap handle copy (a connection pool), for work that outlives a request.
 pub trait Store: Clone + Send + Sync + 'static {
@@ -75,9 +86,36 @@ pub trait Store: Clone + Send + Sync + 'static {
         account: &str,
         query: &ListQuery,
     ) -> impl Future<Output = Result<Page<User>>> + Send;
-    /// Fails with `DeleteConflict` while the user has access keys, attached or inline policies,
-    /// or is in a group.
+    /// Fails with `DeleteConflict` while the user has access keys, a login profile, attached or
+    /// inline policies, or is in a group.
     fn delete_user(&self, account: &str, name: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// Gives the user a login profile; `AlreadyExists` (`LoginProfile`) if it has one. Only
+    /// the fact is kept: the password itself is never stored.
+    fn create_login_profile(
+        &self,
+        account: &str,
+        user: &str,
+        password_reset_required: bool,
+    ) -> impl Future<Output = Result<LoginProfile>> + Send;
+    fn login_profile(
+        &self,
+        account: &str,
+        user: &str,
+    ) -> impl Future<Output = Result<LoginProfile>> + Send;
+    /// Records a new password (`password_changed`) and/or sets the reset flag.
+    fn update_login_profile(
+        &self,
+        account: &str,
+        user: &str,
+        password_changed: bool,
+        password_reset_required: Option<bool>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn delete_login_profile(
+        &self,
+        account: &str,
+        user: &str,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Renames and/or moves the user, keeping its ID, keys, policies and tags; `AlreadyExists`
     /// (kind `User`) when another user has the new name.
     fn update_user(
@@ -606,9 +644,9 @@ pub trait Store: Clone + Send + Sync + 'static {
         id: Option<&str>,
     ) -> impl Future<Output = Result<bool>> + Send;
     /// CreateTags: adds `tags` to every resource, replacing the value of a key already there
-    /// (keys are case-sensitive). All or nothing: `NotFound` (kind `Instance` or `KeyPairId`)
-    /// names the first resource that is not the account's (a terminated instance past its
-    /// visibility included), `LimitExceeded` (`Ec2TagsPerResource`) the first that would carry
+    /// (keys are case-sensitive). All or nothing: `NotFound` (kind `Instance`, `KeyPairId` or
+    /// `Host`) names the first resource that is not the account's (a terminated instance or a
+    /// released host past its visibility included), `LimitExceeded` (`Ec2TagsPerResource`) the first that would carry
     /// more than [`EC2_TAGS_PER_RESOURCE`] tags.
     fn create_ec2_tags(
         &self,
@@ -624,8 +662,8 @@ pub trait Store: Clone + Send + Sync + 'static {
         resources: &[Ec2Resource],
         removals: Option<&[TagRemoval]>,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// Every tag of the account's visible instances and of its key pairs, by resource ID, then
-    /// key.
+    /// Every tag of the account's visible instances and hosts and of its key pairs, by resource
+    /// ID, then key.
     fn ec2_tags(&self, account: &str) -> impl Future<Output = Result<Vec<ResourceTag>>> + Send;
     /// The instance must be running or stopped and have no active association.
     fn associate_instance_profile(
@@ -669,6 +707,51 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         mark: u64,
     ) -> impl Future<Output = Result<Vec<Instance>>> + Send;
+
+    // ---- EC2 Dedicated Hosts and their agents' keys --------------------------------------------
+    //
+    // Hosts are account-scoped and addressed by their `h-…` IDs. A host's agent keys are bound
+    // to the host, not to an IAM user; they live while the host is available. A launch onto a
+    // host and the host's release must not interleave (a released host never gains an
+    // instance): SQLite serialises them; PostgreSQL must lock the host row, `FOR UPDATE` in
+    // `release_hosts` and at least `FOR SHARE` in `run_instances`' placement check, and an
+    // allocation's client-token check needs the same care as `run_instances`'.
+
+    /// Allocates one host per agent key, with the request's settings and tags, each key bound
+    /// to its host. With a client token seen before, returns that call's hosts (`replayed`), or
+    /// fails with `IdempotentParameterMismatch` when the fingerprint differs.
+    fn allocate_hosts(
+        &self,
+        account: &str,
+        new: NewHosts,
+    ) -> impl Future<Output = Result<Allocation>> + Send;
+    /// The account's hosts with these IDs (all of them when `ids` is empty), in host ID order,
+    /// with their tags and instances. A released host is listed for an hour after its release,
+    /// as EC2 lists it; unknown IDs are simply absent.
+    fn hosts(
+        &self,
+        account: &str,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<Host>>> + Send;
+    /// Releases each host that has no instance left but terminated ones, deleting its agent
+    /// keys in the same write; one outcome per ID, in order.
+    fn release_hosts(
+        &self,
+        account: &str,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<HostRelease>>> + Send;
+    /// Hot path: an agent key of an available host, by access key ID alone; `NotFound` (kind
+    /// `AccessKey`) otherwise.
+    fn host_agent_key(
+        &self,
+        access_key_id: &str,
+    ) -> impl Future<Output = Result<HostAgentKey>> + Send;
+    /// The agent keys of the available host `host_id`, whatever its account, newest first;
+    /// `NotFound` (kind `Host`) for an unknown or released host. For the operator's CLI.
+    fn host_agent_keys(
+        &self,
+        host_id: &str,
+    ) -> impl Future<Output = Result<Vec<HostAgentKey>>> + Send;
     // ---- S3: buckets (global names) and object metadata ---------------------------------------
     // Buckets are addressed by their globally unique name: a bucket policy may open one to other
     // accounts, so the server authorizes against the bucket's owner before it calls these.
@@ -780,6 +863,17 @@ pub trait Store: Clone + Send + Sync + 'static {
         alias: &str,
     ) -> impl Future<Output = Result<()>> + Send;
     fn account_counts(&self, account: &str) -> impl Future<Output = Result<AccountCounts>> + Send;
+
+    /// Whether this store can serve now: it answers a query, and its schema is exactly the one
+    /// this build's migrations make (`StoreError::Schema` says what differs). The admin
+    /// listener's `/readyz`; cheap enough to be asked every few seconds.
+    fn ready(&self) -> impl Future<Output = Result<()>> + Send;
+
+    /// How many connections the backend's pool holds and how many of them are idle, for the
+    /// metrics; `None` for a backend without a pool.
+    fn pool_use(&self) -> Option<PoolUse> {
+        None
+    }
 
     /// The change counters: the one mechanism every in-memory view of stored data follows
     /// (keys, policies, the metadata index, profiles' roles). Each moves after every committed

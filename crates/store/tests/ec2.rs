@@ -31,6 +31,7 @@ fn launch(count: u32) -> NewLaunch {
             arn: "arn:aws:iam::123456789012:instance-profile/p".into(),
             id: "AIPAEXAMPLE0000000001".into(),
         }),
+        host_id: None,
         client_token: None,
         fingerprint: String::new(),
     }

@@ -27,6 +27,7 @@ fn launch() -> NewLaunch {
         tags: vec![Tag::new("Env", "test")],
         user_data: None,
         profile: None,
+        host_id: None,
         client_token: None,
         fingerprint: String::new(),
     }

@@ -72,6 +72,7 @@ fn launch(client_token: Option<String>) -> NewLaunch {
         tags: Vec::new(),
         user_data: None,
         profile: None,
+        host_id: None,
         client_token,
         fingerprint: "launch-1".into(),
     }

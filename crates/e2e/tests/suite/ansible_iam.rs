@@ -1,5 +1,7 @@
 //! Ansible's amazon.aws collection against roleplane: `iam_group` creates a group with a member
-//! and a managed policy, a second run changes nothing, and `state: absent` removes it.
+//! and a managed policy, a second run changes nothing, and `state: absent` removes it;
+//! `iam_managed_policy` creates a policy, updates its document (a new default version) and
+//! deletes it with its versions.
 //!
 //! Ansible is installed from PyPI (`scripts/requirements-ansible.txt`, the `ansible` package
 //! bundles amazon.aws) into a virtual environment under cargo's test temp dir, once; the
@@ -45,7 +47,7 @@ fn ansible_venv() -> PathBuf {
     venv
 }
 
-const PLAYBOOK: &str = r#"
+const GROUP_PLAYBOOK: &str = r#"
 - hosts: localhost
   connection: local
   gather_facts: false
@@ -65,10 +67,34 @@ const PLAYBOOK: &str = r#"
         state: "{{ lookup('env', 'E2E_STATE') }}"
 "#;
 
-/// Runs the playbook with `state`; the recap's `changed=` count.
-fn run_playbook(venv: &Path, work: &Path, server: &Server, policy_arn: &str, state: &str) -> u32 {
-    let playbook = work.join("group.yml");
-    std::fs::write(&playbook, PLAYBOOK).unwrap();
+const POLICY_PLAYBOOK: &str = r#"
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  module_defaults:
+    group/amazon.aws.aws:
+      endpoint_url: "{{ lookup('env', 'E2E_ENDPOINT') }}"
+      region: us-east-1
+      access_key: "{{ lookup('env', 'E2E_KEY_ID') }}"
+      secret_key: "{{ lookup('env', 'E2E_SECRET') }}"
+  tasks:
+    - name: the policy
+      amazon.aws.iam_managed_policy:
+        name: ansible-managed
+        policy: "{{ lookup('env', 'E2E_DOCUMENT') }}"
+        state: "{{ lookup('env', 'E2E_STATE') }}"
+"#;
+
+/// Runs `playbook` with `vars` in its environment; the recap's `changed=` count.
+fn run_playbook(
+    venv: &Path,
+    work: &Path,
+    server: &Server,
+    playbook: &str,
+    vars: &[(&str, &str)],
+) -> u32 {
+    let path = work.join("playbook.yml");
+    std::fs::write(&path, playbook).unwrap();
     let out = Command::new(venv.join("bin/ansible-playbook"))
         .args(["-i", "localhost,"])
         .arg("-e")
@@ -76,12 +102,11 @@ fn run_playbook(venv: &Path, work: &Path, server: &Server, policy_arn: &str, sta
             "ansible_python_interpreter={}",
             venv.join("bin/python").display()
         ))
-        .arg(&playbook)
+        .arg(&path)
+        .envs(vars.iter().copied())
         .env("E2E_ENDPOINT", &server.endpoint)
         .env("E2E_KEY_ID", ADMIN_KEY_ID)
         .env("E2E_SECRET", ADMIN_SECRET)
-        .env("E2E_POLICY_ARN", policy_arn)
-        .env("E2E_STATE", state)
         .env("ANSIBLE_HOME", work.join("ansible-home"))
         .env("ANSIBLE_LOCAL_TEMP", work.join("ansible-tmp"))
         .env("ANSIBLE_NOCOLOR", "1")
@@ -135,7 +160,15 @@ async fn ansible_iam_group_creates_idempotently_and_removes() {
         .unwrap()
         .to_owned();
     let work = tempfile::tempdir().unwrap();
-    let run = |state: &str| run_playbook(&venv, work.path(), &server, &policy_arn, state);
+    let run = |state: &str| {
+        run_playbook(
+            &venv,
+            work.path(),
+            &server,
+            GROUP_PLAYBOOK,
+            &[("E2E_POLICY_ARN", &policy_arn), ("E2E_STATE", state)],
+        )
+    };
 
     assert_eq!(run("present"), 1, "the first run creates the group");
     let group = iam
@@ -176,4 +209,42 @@ async fn ansible_iam_group_creates_idempotently_and_removes() {
         .await
         .unwrap();
     assert_eq!(run("absent"), 0, "nothing left to remove");
+}
+
+#[tokio::test]
+async fn ansible_iam_managed_policy_creates_updates_and_deletes_with_its_versions() {
+    let venv = ansible_venv();
+    let server = Server::start();
+    let iam = server.iam().await;
+    let work = tempfile::tempdir().unwrap();
+    let list = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#;
+    let read = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let run = |document: &str, state: &str| {
+        run_playbook(
+            &venv,
+            work.path(),
+            &server,
+            POLICY_PLAYBOOK,
+            &[("E2E_DOCUMENT", document), ("E2E_STATE", state)],
+        )
+    };
+    let arn = format!("arn:aws:iam::{ACCOUNT_ID}:policy/ansible-managed");
+
+    assert_eq!(run(list, "present"), 1, "the first run creates the policy");
+    assert_eq!(run(list, "present"), 0, "the same document changes nothing");
+    assert_eq!(run(read, "present"), 1, "a new document is a new version");
+    let policy = iam.get_policy().policy_arn(&arn).send().await.unwrap();
+    assert_eq!(policy.policy().unwrap().default_version_id(), Some("v2"));
+    let versions = iam
+        .list_policy_versions()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versions.versions().len(), 2);
+
+    assert_eq!(run(read, "absent"), 1, "state=absent deletes it");
+    let gone = iam.get_policy().policy_arn(&arn).send().await;
+    assert_eq!(e2e::failure(gone).0, "NoSuchEntity");
+    assert_eq!(run(read, "absent"), 0, "nothing left to delete");
 }

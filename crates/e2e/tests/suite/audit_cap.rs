@@ -352,6 +352,22 @@ fn fail_closed_answers_503_at_the_cap_until_space_is_freed() {
     assert_eq!(evicted(&text, "bytes", "authenticated"), 0, "{text}");
     assert!(trail_bytes(&data_dir) <= CAP + SEGMENT);
     assert!(!capped.server.logged("fail-closed").is_empty());
+    // Not ready while every call is refused, though alive.
+    let probe = |path: &str| {
+        let admin = &capped.admin;
+        send(
+            admin,
+            format!("GET {path} HTTP/1.1\r\nhost: {admin}\r\nconnection: close\r\n\r\n").as_bytes(),
+        )
+    };
+    let not_ready = probe("/readyz");
+    assert_eq!(not_ready.status, 503, "{}", not_ready.body);
+    assert!(
+        not_ready.body.starts_with("audit trail: "),
+        "{}",
+        not_ready.body
+    );
+    assert_eq!(probe("/healthz").status, 200);
 
     // An operator removes the oldest segments of the authenticated journal.
     let journal = data_dir.join("audit");
@@ -373,4 +389,5 @@ fn fail_closed_answers_503_at_the_cap_until_space_is_freed() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert!(!capped.server.logged("below its size cap again").is_empty());
+    assert_eq!(probe("/readyz").status, 200);
 }

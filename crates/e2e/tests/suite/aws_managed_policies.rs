@@ -87,7 +87,7 @@ async fn aws_managed_policies_are_read_attached_used_and_counted() {
     );
     assert_eq!((code.as_str(), status), ("NoSuchEntity", 404), "{message}");
 
-    // Listing: Scope=AWS pages through every policy once, sorted; Local has none of them.
+    // Listing: Scope=AWS pages through every policy once, by creation; Local has none of them.
     let mut names = Vec::new();
     let mut marker = None;
     loop {
@@ -111,10 +111,21 @@ async fn aws_managed_policies_are_read_attached_used_and_counted() {
     }
     assert!(names.len() > 1000, "{}", names.len());
     assert!(names.contains(&"AmazonS3ReadOnlyAccess".to_owned()));
-    let mut sorted = names.clone();
-    sorted.sort_by_key(|n| n.to_lowercase());
-    sorted.dedup();
-    assert_eq!(sorted, names);
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "a policy listed twice");
+    // In creation order, as AWS's recorded first page has them.
+    assert_eq!(
+        names[..5],
+        [
+            "AdministratorAccess",
+            "PowerUserAccess",
+            "ReadOnlyAccess",
+            "AWSCloudFormationReadOnlyAccess",
+            "CloudFrontFullAccess"
+        ]
+    );
     let roles = iam
         .list_policies()
         .scope(aws_sdk_iam::types::PolicyScopeType::Aws)
@@ -266,6 +277,45 @@ async fn aws_managed_policies_are_read_attached_used_and_counted() {
         ),
         [S3_READ]
     );
+    // The AWS policies in use are listed after the customer's own, with every version.
+    let aws_only = iam
+        .get_account_authorization_details()
+        .filter(aws_sdk_iam::types::EntityType::AwsManagedPolicy)
+        .send()
+        .await
+        .expect("GetAccountAuthorizationDetails AWSManagedPolicy");
+    assert!(aws_only.user_detail_list().is_empty() && aws_only.role_detail_list().is_empty());
+    let listed: Vec<_> = aws_only
+        .policies()
+        .iter()
+        .map(|p| {
+            let versions: Vec<_> = p
+                .policy_version_list()
+                .iter()
+                .filter_map(|v| v.version_id())
+                .collect();
+            (p.arn().unwrap(), p.attachment_count(), versions)
+        })
+        .collect();
+    assert_eq!(listed, [(S3_READ, Some(2), vec!["v3", "v2", "v1"])]);
+    let names: Vec<_> = details
+        .policies()
+        .iter()
+        .filter_map(|p| p.policy_name())
+        .collect();
+    assert_eq!(names, ["mine", "AmazonS3ReadOnlyAccess"]);
+    let local_only = iam
+        .get_account_authorization_details()
+        .filter(aws_sdk_iam::types::EntityType::LocalManagedPolicy)
+        .send()
+        .await
+        .expect("GetAccountAuthorizationDetails LocalManagedPolicy");
+    let names: Vec<_> = local_only
+        .policies()
+        .iter()
+        .filter_map(|p| p.policy_name())
+        .collect();
+    assert_eq!(names, ["mine"]);
     let conflict = iam
         .delete_group()
         .group_name("readers")
@@ -287,6 +337,75 @@ async fn aws_managed_policies_are_read_attached_used_and_counted() {
         .send()
         .await
         .expect("DeleteGroup");
+
+    // An AWS policy as a session policy narrows a session of a role allowed everything.
+    iam.create_role()
+        .role_name("everything")
+        .assume_role_policy_document(trust(ACCOUNT_ID))
+        .send()
+        .await
+        .expect("CreateRole");
+    iam.put_role_policy()
+        .role_name("everything")
+        .policy_name("all")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .expect("PutRolePolicy");
+    let narrowed = server
+        .sts()
+        .await
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{ACCOUNT_ID}:role/everything"))
+        .role_session_name("narrowed")
+        .policy_arns(
+            aws_sdk_sts::types::PolicyDescriptorType::builder()
+                .arn(S3_READ)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AssumeRole with an AWS policy as session policy");
+    let s3 = s3_client(&server.session_config(narrowed.credentials().unwrap()).await);
+    s3.head_object()
+        .bucket("data")
+        .key("a.txt")
+        .send()
+        .await
+        .expect("HeadObject within AmazonS3ReadOnlyAccess");
+    let refused = s3
+        .delete_object()
+        .bucket("data")
+        .key("a.txt")
+        .send()
+        .await
+        .expect_err("DeleteObject is outside the session policy");
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(&refused),
+        Some("AccessDenied")
+    );
+    let (code, message, status) = failure(
+        server
+            .sts()
+            .await
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{ACCOUNT_ID}:role/everything"))
+            .role_session_name("missing")
+            .policy_arns(
+                aws_sdk_sts::types::PolicyDescriptorType::builder()
+                    .arn("arn:aws:iam::aws:policy/NoSuchPolicy")
+                    .build(),
+            )
+            .send()
+            .await,
+    );
+    assert_eq!(
+        (code.as_str(), status),
+        ("MalformedPolicyDocument", 400),
+        "{message}"
+    );
 
     let session = server
         .sts()

@@ -106,20 +106,22 @@ fn stable(response: &RawResponse) -> String {
 }
 
 /// Account A's resources the walk aims at.
-struct Victim {
-    access_key: String,
-    instance: String,
+pub(crate) struct Victim {
+    pub(crate) access_key: String,
+    pub(crate) instance: String,
     /// The `key-…` ID of A's key pair `victim-key`.
-    key_pair: String,
-    association: String,
-    generation_job: String,
+    pub(crate) key_pair: String,
+    pub(crate) association: String,
+    pub(crate) generation_job: String,
     /// The instance's VPC, subnet and (default) security group.
-    vpc: String,
-    subnet: String,
-    group: String,
+    pub(crate) vpc: String,
+    pub(crate) subnet: String,
+    pub(crate) group: String,
     /// The multipart upload in progress in [`VICTIM_BUCKET`], and its first part's ETag.
-    upload: String,
-    part_etag: String,
+    pub(crate) upload: String,
+    pub(crate) part_etag: String,
+    /// A's Dedicated Host (tagged `team=a`).
+    pub(crate) host: String,
 }
 
 /// Account A's bucket: two objects (one tagged), bucket tags, a policy for A's own user, and
@@ -252,6 +254,12 @@ async fn victim(server: &Server) -> Victim {
         .await
         .unwrap();
     let key = server.user_with_key("victim").await;
+    iam.create_login_profile()
+        .user_name("victim")
+        .password("Victim-Password-1")
+        .send()
+        .await
+        .unwrap();
     iam.attach_user_policy()
         .user_name("victim")
         .policy_arn(policy_arn())
@@ -371,6 +379,23 @@ async fn victim(server: &Server) -> Victim {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let (upload, part_etag) = victim_bucket(server);
+    let allocated = query_call(
+        server,
+        "ec2",
+        ADMIN,
+        "AllocateHosts",
+        &[
+            ("AvailabilityZone", "us-east-1a"),
+            ("InstanceFamily", "m5"),
+            ("TagSpecification.1.ResourceType", "dedicated-host"),
+            ("TagSpecification.1.Tag.1.Key", "team"),
+            ("TagSpecification.1.Tag.1.Value", "a"),
+        ],
+    );
+    assert_eq!(allocated.status, 200, "{}", allocated.body);
+    let host = element(&allocated.body, "item")
+        .expect("the host's ID")
+        .to_owned();
     Victim {
         access_key: key.access_key_id().to_owned(),
         instance,
@@ -382,6 +407,7 @@ async fn victim(server: &Server) -> Victim {
         group,
         upload,
         part_etag,
+        host,
     }
 }
 
@@ -430,6 +456,7 @@ fn snapshot(server: &Server, victim: &Victim) -> Vec<String> {
         ("GetUser", vec![("UserName", "victim")]),
         ("ListUsers", vec![]),
         ("ListAccessKeys", vec![("UserName", "victim")]),
+        ("GetLoginProfile", vec![("UserName", "victim")]),
         ("ListUserPolicies", vec![("UserName", "victim")]),
         ("ListAttachedUserPolicies", vec![("UserName", "victim")]),
         ("ListUserTags", vec![("UserName", "victim")]),
@@ -487,6 +514,7 @@ fn snapshot(server: &Server, victim: &Victim) -> Vec<String> {
         ("DescribeVpcs", vec![]),
         ("DescribeSubnets", vec![]),
         ("DescribeSecurityGroups", vec![]),
+        ("DescribeHosts", vec![]),
     ] {
         state.push(stable(&query_call(server, "ec2", ADMIN, action, &params)));
     }
@@ -578,6 +606,10 @@ iam GetUser UserName=victim -> 404 NoSuchEntity
 iam ListUsers -> own
 iam DeleteUser UserName=victim -> 404 NoSuchEntity
 iam UpdateUser UserName=victim NewUserName=walk-renamed -> 404 NoSuchEntity
+iam CreateLoginProfile UserName=victim Password=Walk-Password-1 -> 404 NoSuchEntity
+iam GetLoginProfile UserName=victim -> 404 NoSuchEntity
+iam UpdateLoginProfile UserName=victim PasswordResetRequired=true -> 404 NoSuchEntity
+iam DeleteLoginProfile UserName=victim -> 404 NoSuchEntity
 iam CreateAccessKey UserName=victim -> 404 NoSuchEntity
 iam ListAccessKeys UserName=victim -> 404 NoSuchEntity
 iam UpdateAccessKey UserName=victim AccessKeyId={key} Status=Inactive -> 404 NoSuchEntity
@@ -661,6 +693,8 @@ ec2 CreateTags ResourceId.1={instance} Tag.1.Key=k Tag.1.Value=v -> 400 InvalidI
 ec2 CreateTags ResourceId.1={key_pair} Tag.1.Key=k Tag.1.Value=v -> 400 InvalidKeyPair.NotFound
 ec2 DeleteTags ResourceId.1={instance} -> 400 InvalidInstanceID.NotFound
 ec2 DeleteTags ResourceId.1={key_pair} Tag.1.Key=team -> 400 InvalidKeyPair.NotFound
+ec2 CreateTags ResourceId.1={host} Tag.1.Key=k Tag.1.Value=v -> 400 InvalidHostID.NotFound
+ec2 DeleteTags ResourceId.1={host} -> 400 InvalidHostID.NotFound
 ec2 DescribeTags Filter.1.Name=resource-id Filter.1.Value.1={instance} -> own-without {instance}
 ec2 ModifyInstanceMetadataDefaults HttpTokens=required -> own
 ec2 GetInstanceMetadataDefaults -> own
@@ -673,6 +707,12 @@ ec2 DescribeSecurityGroups GroupId.1={group} -> 400 InvalidGroup.NotFound
 ec2 DescribeAvailabilityZones -> own
 ec2 RunInstances ImageId=ami-0123456789abcdef0 MinCount=1 MaxCount=1 SubnetId={subnet} -> 400 InvalidSubnetID.NotFound
 ec2 RunInstances ImageId=ami-0123456789abcdef0 MinCount=1 MaxCount=1 SecurityGroupId.1={group} -> 400 InvalidGroup.NotFound
+ec2 AllocateHosts AvailabilityZone=us-east-1a InstanceFamily=m5 -> own
+ec2 DescribeHosts -> own-without {host}
+ec2 DescribeHosts HostId.1={host} -> 400 InvalidHostID.NotFound
+ec2 DescribeHosts Filter.1.Name=tag:team Filter.1.Value.1=a -> own-without {host}
+ec2 ReleaseHosts HostId.1={host} -> 200 Client.InvalidHostID.NotFound
+ec2 RunInstances ImageId=ami-0123456789abcdef0 MinCount=1 MaxCount=1 InstanceType=m5.large Placement.HostId={host} -> 400 InvalidHostID.NotFound
 cloudtrail LookupEvents {"MaxResults":50} -> own
 access-analyzer ValidatePolicy POST /policy/validation {"policyDocument":{s3_read_json},"policyType":"IDENTITY_POLICY"} -> own
 access-analyzer StartPolicyGeneration PUT /policy/generation {"policyGenerationDetails":{"principalArn":"{role}"},"cloudTrailDetails":{"trails":[{"cloudTrailArn":"arn:aws:cloudtrail:us-east-1:{account}:trail/t","allRegions":true}],"accessRole":"{role}","startTime":{an_hour_ago}}} -> own
@@ -726,9 +766,9 @@ s3 GetBucketEncryption GET /{bucket}?encryption - -> 403 AccessDenied
 "#;
 
 /// One line of [`WALK`], its placeholders filled in.
-struct Step {
-    service: String,
-    operation: String,
+pub(crate) struct Step {
+    pub(crate) service: String,
+    pub(crate) operation: String,
     request: Vec<String>,
     expect: Vec<String>,
 }
@@ -749,7 +789,8 @@ impl Step {
         }
     }
 
-    fn send(&self, server: &Server, key: (&str, &str)) -> RawResponse {
+    /// The step's request, signed with `key`.
+    pub(crate) fn send(&self, server: &Server, key: (&str, &str)) -> RawResponse {
         match self.service.as_str() {
             "cloudtrail" => Signer::new("cloudtrail", key).send(
                 &server.endpoint,
@@ -823,7 +864,8 @@ impl Step {
     }
 }
 
-fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
+/// Every step of [`WALK`]: every operation served, aimed at `victim`'s resources.
+pub(crate) fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
     let values = [
         ("policy", policy_arn()),
         ("oidc", oidc_provider_arn()),
@@ -846,6 +888,7 @@ fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
         ("vpc", victim.vpc.clone()),
         ("subnet", victim.subnet.clone()),
         ("group", victim.group.clone()),
+        ("host", victim.host.clone()),
         ("job", victim.generation_job.clone()),
         ("message", a_message.to_owned()),
         ("ec2_trust", EC2_TRUST.to_owned()),
@@ -873,8 +916,9 @@ fn walk(victim: &Victim, a_message: &str) -> Vec<Step> {
         .collect()
 }
 
-/// The error code of an XML or JSON error body.
-fn error_code(response: &RawResponse) -> String {
+/// The error code of an XML or JSON error body (or of the first item EC2 refused in a
+/// successful answer, as ReleaseHosts lists them: `<code>`).
+pub(crate) fn error_code(response: &RawResponse) -> String {
     if let Some(code) = element(&response.body, "Code") {
         return code.to_owned();
     }
@@ -893,14 +937,19 @@ fn error_code(response: &RawResponse) -> String {
         return code;
     }
     let json: Value = serde_json::from_str(&response.body).unwrap_or_default();
-    json["__type"]
+    let code = json["__type"]
         .as_str()
         .or_else(|| json["code"].as_str())
         .unwrap_or_default()
         .rsplit('#')
         .next()
-        .unwrap_or_default()
-        .to_owned()
+        .unwrap_or_default();
+    if code.is_empty()
+        && let Some(item_code) = element(&response.body, "code")
+    {
+        return item_code.to_owned();
+    }
+    code.to_owned()
 }
 
 #[tokio::test]

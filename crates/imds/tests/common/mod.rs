@@ -125,6 +125,7 @@ pub fn instance(id: &str, ip: &str) -> InstanceView {
         region: "us-east-1".into(),
         availability_zone: "us-east-1a".into(),
         availability_zone_id: "use1-az1".into(),
+        host_id: None,
         ami_id: "ami-0123456789abcdef0".into(),
         instance_type: "t3.micro".into(),
         architecture: "x86_64".into(),

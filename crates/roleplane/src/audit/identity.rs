@@ -6,7 +6,7 @@
 use super::dates::push_iso_seconds;
 use super::json_text::Object;
 use crate::credentials::{SessionClaims, SessionPrincipal};
-use crate::request::{Caller, Identity};
+use crate::request::{Caller, HostAgent, Identity};
 
 /// Who made a call, as the record and its index columns need it.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +43,29 @@ pub fn of_caller(caller: &Caller) -> Identified {
             }
         }
         Identity::Session(claims) => of_session(caller, claims),
+        Identity::HostAgent(agent) => of_host_agent(caller, agent),
+    }
+}
+
+/// A host's agent, signing with the host's agent credential (decision 0025). CloudTrail has no
+/// such identity; the record names it for what it is: the host (its ID and ARN) and the key.
+/// It is no IAM principal, so no policy generation follows its activity.
+fn of_host_agent(caller: &Caller, agent: &HostAgent) -> Identified {
+    let account = caller.account_id.as_str();
+    let mut json = String::with_capacity(256);
+    let mut identity = Object::open(&mut json);
+    identity
+        .str("type", "HostAgent")
+        .str("principalId", &agent.host_id)
+        .str("arn", caller.principal.arn())
+        .str("accountId", account)
+        .str("accessKeyId", &caller.access_key_id);
+    identity.end();
+    Identified {
+        user_identity: json,
+        account_id: account.to_owned(),
+        username: Some(agent.host_id.clone()),
+        principal_arn: None,
     }
 }
 
@@ -261,6 +284,21 @@ mod tests {
             !id.user_identity
                 .contains(crate::audit::test_callers::SESSION_SECRET)
         );
+    }
+
+    #[test]
+    fn host_agent_identity_names_the_host_and_no_iam_principal() {
+        let caller = crate::audit::test_callers::host_agent_caller();
+        let id = of_caller(&caller);
+        assert_eq!(
+            id.user_identity,
+            json!({"type": "HostAgent", "principalId": "h-0123456789abcdef0",
+                   "arn": "arn:aws:ec2:us-east-1:123456789012:dedicated-host/h-0123456789abcdef0",
+                   "accountId": "123456789012", "accessKeyId": "AKIAHOSTAGENT0000001"})
+            .to_string()
+        );
+        assert_eq!(id.username.as_deref(), Some("h-0123456789abcdef0"));
+        assert_eq!(id.principal_arn, None);
     }
 
     #[test]

@@ -262,6 +262,7 @@ impl Audit {
             return Ok(());
         };
         let journal = journals.of(caller);
+        let _pending = self.metrics.pending_record();
         match self.sync {
             AuditSync::Normal => journal.append(&event)?,
             AuditSync::Full => {

@@ -13,6 +13,7 @@ use super::dates::push_event_time;
 use super::identity::{self, Identified};
 use super::json_text::Object;
 use super::{event_id, parameters, resources, response};
+use crate::metrics::CallLabels;
 use crate::request::Caller;
 
 /// CloudTrail's current record version.
@@ -65,6 +66,8 @@ pub struct CallRecord {
     /// verify): recorded like an unauthenticated caller, without the request's parameters.
     unproven: bool,
     failed: bool,
+    /// What the request metrics count the call under; kept even when recording is off.
+    labels: CallLabels,
 }
 
 #[derive(Debug)]
@@ -98,6 +101,7 @@ impl CallRecord {
             authenticated: false,
             unproven: false,
             failed: false,
+            labels: CallLabels::UNROUTED,
         }
     }
 
@@ -289,6 +293,21 @@ impl CallRecord {
             code,
             message: error.message.clone(),
         };
+    }
+
+    /// The service that took the call, for the request metrics (not the record's
+    /// `eventSource`, which a signature names even when no service takes the call).
+    pub fn served_by(&mut self, service: &'static str) {
+        self.labels = CallLabels::service(service);
+    }
+
+    /// The operation of the service's list the call named, for the request metrics.
+    pub fn listed_operation(&mut self, operation: &'static str) {
+        self.labels.operation = operation;
+    }
+
+    pub fn labels(&self) -> CallLabels {
+        self.labels
     }
 
     /// Whether a caller was authenticated (a valid signature); an anonymous S3 call, a failed

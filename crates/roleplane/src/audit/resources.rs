@@ -17,7 +17,14 @@ const NAMED: &[(&str, &str)] = &[
     ("InstanceId", "AWS::EC2::Instance"),
 ];
 
-/// Lists of instance IDs are capped: a record names the first few, like CloudTrail's own.
+/// ec2Query lists of IDs (`InstanceId.1`, `HostId.1`, …): the member, the resource type, and
+/// the resource type in the ARN the record gives each.
+const LISTED: &[(&str, &str, &str)] = &[
+    ("InstanceId", "AWS::EC2::Instance", "instance"),
+    ("HostId", "AWS::EC2::Host", "dedicated-host"),
+];
+
+/// Lists of IDs are capped: a record names the first few, like CloudTrail's own.
 const MAX_LISTED: usize = 50;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -29,25 +36,30 @@ pub fn from_query(params: &Params) -> Resources {
     // One pass over the names rather than a lookup per member, each of which would first
     // build the member's wire name.
     let mut named: [Option<&str>; NAMED.len()] = [None; NAMED.len()];
-    let mut lists_instances = false;
+    let mut listed = [false; LISTED.len()];
     for (name, value) in params.entries() {
         if let Some(at) = NAMED.iter().position(|&(member, _)| member == name) {
             named[at] = Some(value);
         }
-        lists_instances |= name.starts_with("InstanceId.");
+        if let Some((member, _)) = name.split_once('.')
+            && let Some(at) = LISTED.iter().position(|&(list, _, _)| list == member)
+        {
+            listed[at] = true;
+        }
     }
     let mut items: Vec<(&'static str, String)> = NAMED
         .iter()
         .zip(named)
         .filter_map(|(&(_, kind), value)| Some((kind, value?.to_owned())))
         .collect();
-    // ec2Query lists: InstanceId.1, InstanceId.2, …
-    if lists_instances && let Ok(ids) = params.list_str("InstanceId") {
-        items.extend(
-            ids.into_iter()
-                .take(MAX_LISTED)
-                .map(|id| ("AWS::EC2::Instance", id.to_owned())),
-        );
+    for (&(member, kind, _), present) in LISTED.iter().zip(listed) {
+        if present && let Ok(ids) = params.list_str(member) {
+            items.extend(
+                ids.into_iter()
+                    .take(MAX_LISTED)
+                    .map(|id| (kind, id.to_owned())),
+            );
+        }
     }
     Resources { items }
 }
@@ -92,19 +104,34 @@ impl Resources {
     pub fn record_json(&self, account: &str, region: &str) -> Option<String> {
         let mut json = String::new();
         for (kind, name) in &self.items {
-            let instance = *kind == "AWS::EC2::Instance";
-            if !name.starts_with("arn:") && !instance {
+            let ec2_type = LISTED
+                .iter()
+                .find(|&&(_, listed, _)| listed == *kind)
+                .map(|&(_, _, arn_type)| arn_type);
+            if !name.starts_with("arn:") && ec2_type.is_none() {
                 continue;
             }
             json.push(if json.is_empty() { '[' } else { ',' });
             let mut entry = Object::open(&mut json);
-            if name.starts_with("arn:") {
-                entry.str("ARN", name);
-            } else {
-                entry.concat(
-                    "ARN",
-                    &["arn:aws:ec2:", region, ":", account, ":instance/", name],
-                );
+            match ec2_type {
+                Some(arn_type) if !name.starts_with("arn:") => {
+                    entry.concat(
+                        "ARN",
+                        &[
+                            "arn:aws:ec2:",
+                            region,
+                            ":",
+                            account,
+                            ":",
+                            arn_type,
+                            "/",
+                            name,
+                        ],
+                    );
+                }
+                _ => {
+                    entry.str("ARN", name);
+                }
             }
             entry.str("accountId", account).str("type", kind);
             entry.end();
@@ -149,6 +176,18 @@ mod tests {
             .to_string()
         );
         assert!(r.lookup_json().contains(r#""ResourceName":"i-2""#));
+        let body = b"Action=ReleaseHosts&Version=2016-11-15&HostId.1=h-1";
+        let r = from_query(&Params::decode(Protocol::Ec2Query, body, 1 << 20).unwrap());
+        assert_eq!(
+            r.record_json("1", "eu-west-1").unwrap(),
+            json!([{"ARN": "arn:aws:ec2:eu-west-1:1:dedicated-host/h-1", "accountId": "1",
+                    "type": "AWS::EC2::Host"}])
+            .to_string()
+        );
+        assert_eq!(
+            r.lookup_json(),
+            r#"[{"ResourceType":"AWS::EC2::Host","ResourceName":"h-1"}]"#
+        );
         let body = b"Action=CreateUser&Version=2010-05-08&UserName=u";
         let r = from_query(&Params::decode(Protocol::AwsQuery, body, 1 << 20).unwrap());
         assert_eq!(

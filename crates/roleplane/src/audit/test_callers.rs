@@ -1,4 +1,4 @@
-//! Callers for unit tests: an IAM user and an instance's assumed-role session.
+//! Callers for unit tests: an IAM user, an instance's assumed-role session and a host agent.
 
 use policy::{Principal, PrincipalKind};
 
@@ -63,4 +63,18 @@ pub fn session_caller() -> Caller {
         }),
         identity: Identity::Session(claims),
     }
+}
+
+pub fn host_agent_caller() -> Caller {
+    let cached = crate::request::host_agent::CachedHostKey {
+        key: store::HostAgentKey {
+            access_key_id: "AKIAHOSTAGENT0000001".into(),
+            host_id: "h-0123456789abcdef0".into(),
+            account_id: ACCOUNT.into(),
+            secret_ciphertext: Vec::new(),
+            created: time::OffsetDateTime::UNIX_EPOCH,
+        },
+        secret: zeroize::Zeroizing::new(b"agent secret".to_vec()),
+    };
+    crate::request::host_agent::caller_of_host_key(&cached, "us-east-1")
 }

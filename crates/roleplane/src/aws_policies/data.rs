@@ -35,8 +35,8 @@ pub struct Version {
     pub document: usize,
 }
 
-/// The metadata: the source package (`<name> <version>`) and every policy, sorted by
-/// lower-cased name.
+/// The metadata: the source package (`<name> <version>`) and every policy, as the data file
+/// holds them (by lower-cased name; the catalogue re-sorts them by creation).
 pub fn metadata(file: &[u8]) -> Result<(String, Vec<Entry>), String> {
     let rest = file
         .strip_prefix(MAGIC.as_slice())

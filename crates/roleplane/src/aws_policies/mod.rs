@@ -44,7 +44,9 @@ pub fn in_namespace(arn: &str) -> bool {
 pub struct Catalog {
     /// `<package> <version>` of the data package.
     source: String,
-    /// Sorted by lower-cased name, as IAM lists policies.
+    /// In creation order (ties by ARN), as IAM lists them: AWS's recorded `ListPolicies
+    /// --scope AWS` starts AdministratorAccess, PowerUserAccess, ReadOnlyAccess,
+    /// AWSCloudFormationReadOnlyAccess, CloudFrontFullAccess, all of 2015-02-06 18:39:46–50.
     policies: Vec<AwsPolicy>,
     by_arn: HashMap<String, usize>,
 }
@@ -78,7 +80,7 @@ impl Catalog {
                 (String::new(), Vec::new())
             }
         };
-        let policies: Vec<AwsPolicy> = entries
+        let mut policies: Vec<AwsPolicy> = entries
             .into_iter()
             .map(|entry| {
                 let arn = format!("arn:aws:iam::aws:policy{}{}", entry.path, entry.name);
@@ -97,6 +99,7 @@ impl Catalog {
                 }
             })
             .collect();
+        policies.sort_by(|a, b| (a.created, &a.arn).cmp(&(b.created, &b.arn)));
         let by_arn = policies
             .iter()
             .enumerate()
@@ -114,7 +117,7 @@ impl Catalog {
         &self.source
     }
 
-    /// Every policy, sorted by lower-cased name.
+    /// Every policy, in the order IAM lists them (by creation).
     pub fn policies(&self) -> &[AwsPolicy] {
         &self.policies
     }

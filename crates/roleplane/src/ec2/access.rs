@@ -148,5 +148,6 @@ fn principal_id_and_name<S>(call: &Call<'_, S>) -> (String, String) {
                 (format!("{}:{name}", call.caller.account_id), name.clone())
             }
         },
+        Identity::HostAgent(agent) => (agent.host_id.clone(), agent.host_id.clone()),
     }
 }

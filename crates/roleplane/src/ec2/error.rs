@@ -100,6 +100,27 @@ pub enum Ec2Error {
     /// (github.com/aws/aws-cdk/issues/20800).
     #[error("Invalid id: \"{0}\" (expecting \"sg-...\")")]
     MalformedGroupId(String),
+    /// UNCONFIRMED wording: the instance ID form of the message (AWS's error code list names
+    /// both `InvalidHostID.Malformed` and `InvalidHostId.Malformed`; this is the first).
+    #[error("Invalid id: \"{0}\" (expecting \"h-...\")")]
+    MalformedHostId(String),
+    /// UNCONFIRMED wording, after the instance's.
+    #[error("{}", hosts_not_found(.0))]
+    HostNotFound(Vec<String>),
+    /// UNCONFIRMED wording; the code is EC2's (its error code list: "The Dedicated Host must be
+    /// in the available state to complete the operation").
+    #[error("The Dedicated Host '{0}' must be in the available state to complete the operation.")]
+    HostNotAvailable(String),
+    /// UNCONFIRMED code and wording: a host that takes other instance types has no capacity for
+    /// this one.
+    #[error("There is no capacity for instance type {instance_type} on Dedicated Host {host_id}.")]
+    HostIncompatible {
+        host_id: String,
+        instance_type: String,
+    },
+    /// EC2's `InvalidQuantity`; UNCONFIRMED wording.
+    #[error("{0}")]
+    InvalidQuantity(String),
     /// `InvalidKey.Format`, with EC2's text for a public key it cannot read.
     #[error("{0}")]
     InvalidKeyFormat(String),
@@ -124,6 +145,13 @@ fn instances_not_found(ids: &[String]) -> String {
     match ids {
         [one] => format!("The instance ID '{one}' does not exist"),
         many => format!("The instance IDs '{}' do not exist", many.join(", ")),
+    }
+}
+
+fn hosts_not_found(ids: &[String]) -> String {
+    match ids {
+        [one] => format!("The host ID '{one}' does not exist"),
+        many => format!("The host IDs '{}' do not exist", many.join(", ")),
     }
 }
 
@@ -155,6 +183,11 @@ impl Ec2Error {
             Self::GroupIdNotFound(_) | Self::GroupNameNotFound { .. } => "InvalidGroup.NotFound",
             Self::MalformedGroupId(_) => "InvalidGroupId.Malformed",
             Self::InvalidKeyFormat(_) => "InvalidKey.Format",
+            Self::MalformedHostId(_) => "InvalidHostID.Malformed",
+            Self::HostNotFound(_) => "InvalidHostID.NotFound",
+            Self::HostNotAvailable(_) => "InvalidHostState",
+            Self::HostIncompatible { .. } => "InsufficientCapacityOnHost",
+            Self::InvalidQuantity(_) => "InvalidQuantity",
             Self::InvalidId(_) => "InvalidID",
             Self::TagLimitExceeded => "TagLimitExceeded",
             Self::UnsupportedOperation(_) => "UnsupportedOperation",
@@ -202,6 +235,10 @@ pub fn from_store(err: StoreError) -> Ec2Error {
             kind: EntityKind::KeyPairId,
             name,
         } => Ec2Error::KeyPairIdNotFound(name),
+        StoreError::NotFound {
+            kind: EntityKind::Host,
+            name,
+        } => Ec2Error::HostNotFound(vec![name]),
         StoreError::AlreadyExists {
             kind: EntityKind::KeyPair,
             name,
@@ -224,6 +261,14 @@ pub fn from_store(err: StoreError) -> Ec2Error {
             Ec2Rejection::AddressInUse { address } => Ec2Error::AddressInUse(address),
             Ec2Rejection::AddressesExhausted => Ec2Error::AddressesExhausted,
             Ec2Rejection::AddressUnusable { address } => super::addresses::unusable(address),
+            Ec2Rejection::HostUnavailable { host_id } => Ec2Error::HostNotAvailable(host_id),
+            Ec2Rejection::HostIncompatible {
+                host_id,
+                instance_type,
+            } => Ec2Error::HostIncompatible {
+                host_id,
+                instance_type,
+            },
         },
         err => {
             tracing::error!(error = %err, "store failure in an EC2 operation");

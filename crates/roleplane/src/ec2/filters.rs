@@ -64,6 +64,8 @@ const INSTANCE_FILTERS: &[&str] = &[
     "metadata-options.http-protocol-ipv6",
     "metadata-options.instance-metadata-tags",
     "tag-key",
+    "host-id",
+    "tenancy",
 ];
 
 /// Rejects filter names outside `known` (and `tag:KEY`, `tag-key`, which every resource takes).
@@ -162,6 +164,12 @@ fn instance_values(i: &Instance, name: &str) -> Vec<String> {
         "metadata-options.http-protocol-ipv6" => one(&options.http_protocol_ipv6),
         "metadata-options.instance-metadata-tags" => one(&options.instance_metadata_tags),
         "tag-key" => i.tags.iter().map(|t| t.key.clone()).collect(),
+        "host-id" => opt(&i.host_id),
+        "tenancy" => one(if i.host_id.is_some() {
+            "host"
+        } else {
+            "default"
+        }),
         name => match name.strip_prefix("tag:") {
             Some(key) => i
                 .tags

@@ -28,15 +28,26 @@ pub fn association_id(id: &str) -> Result<&str, Ec2Error> {
     }
 }
 
-/// A resource CreateTags/DeleteTags may name: an instance (`i-…`) or a key pair (`key-…`);
-/// any other ID is EC2's `InvalidID`.
+/// A resource CreateTags/DeleteTags may name: an instance (`i-…`), a key pair (`key-…`) or a
+/// Dedicated Host (`h-…`); any other ID is EC2's `InvalidID`.
 pub fn taggable(id: &str) -> Result<store::Ec2Resource, Ec2Error> {
     if has_shape(id, "i-") {
         Ok(store::Ec2Resource::Instance(id.to_owned()))
     } else if has_shape(id, "key-") {
         Ok(store::Ec2Resource::KeyPair(id.to_owned()))
+    } else if has_shape(id, "h-") {
+        Ok(store::Ec2Resource::Host(id.to_owned()))
     } else {
         Err(Ec2Error::InvalidId(id.to_owned()))
+    }
+}
+
+/// `h-…`, a Dedicated Host; EC2 answers a malformed one with its own code.
+pub fn host_id(id: &str) -> Result<&str, Ec2Error> {
+    if has_shape(id, "h-") {
+        Ok(id)
+    } else {
+        Err(Ec2Error::MalformedHostId(id.to_owned()))
     }
 }
 
@@ -90,8 +101,23 @@ mod tests {
             taggable("key-0123456789abcdef0"),
             Ok(store::Ec2Resource::KeyPair("key-0123456789abcdef0".into()))
         );
-        for bad in ["vol-12345678", "i-123", "key-xyz", "", "ami-11aa22bb"] {
+        assert_eq!(
+            taggable("h-0123456789abcdef0"),
+            Ok(store::Ec2Resource::Host("h-0123456789abcdef0".into()))
+        );
+        for bad in [
+            "vol-12345678",
+            "i-123",
+            "key-xyz",
+            "",
+            "ami-11aa22bb",
+            "h-1",
+        ] {
             assert_eq!(taggable(bad), Err(Ec2Error::InvalidId(bad.into())));
+        }
+        assert!(host_id("h-0123456789abcdef0").is_ok());
+        for bad in ["h-", "h-0123456789ABCDEF0", "i-0123456789abcdef0", "host-1"] {
+            assert_eq!(host_id(bad), Err(Ec2Error::MalformedHostId(bad.into())));
         }
         assert!(group_id("sg-0123456789abcdef0").is_ok());
         assert_eq!(

@@ -9,7 +9,7 @@ use super::error::{Ec2Error, from_store};
 use super::filters::{self, Filter};
 use super::metadata::{self, OptionsInput};
 use super::{
-    Reply, account, addresses, attributes, ids, ipv6_addresses, key_pairs, locate, network,
+    Reply, account, addresses, attributes, hosts, ids, ipv6_addresses, key_pairs, locate, network,
     profiles, respond, security_groups, tags, vpcs, xml,
 };
 use crate::request::Call;
@@ -75,12 +75,23 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
     };
 
     let key_name = root.optional_str("KeyName").filter(|n| !n.is_empty());
+    let host_id = placement_host(&root)?;
 
     let launch_arn = instance_arn(call, "*");
     authorize(call, "ec2:RunInstances", &launch_arn, request_tags(&tags)).await?;
     tags::authorize_on_create(call, &launch_arn, &tags).await?;
     let image_arn = format!("arn:aws:ec2:{}::image/{image_id}", call.app.region());
     authorize(call, "ec2:RunInstances", &image_arn, Vec::new()).await?;
+    // A host is authorized before the store says whether the account has it.
+    if let Some(host_id) = &host_id {
+        authorize(
+            call,
+            "ec2:RunInstances",
+            &hosts::host_arn(call, host_id),
+            Vec::new(),
+        )
+        .await?;
+    }
     // The key pair must be the caller's own: another account's name is simply not found.
     let public_key = match key_name {
         Some(name) => {
@@ -126,6 +137,7 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
         tags,
         user_data,
         profile,
+        host_id,
         fingerprint: fingerprint(call),
         client_token,
     };
@@ -151,9 +163,29 @@ pub async fn run<S: Store>(call: &Call<'_, S>) -> Reply {
     }))
 }
 
-/// What makes two RunInstances requests "the same" for ClientToken idempotency: every parameter
+/// `Placement.HostId`: the Dedicated Host to launch on. Host tenancy without a host would need
+/// EC2's auto-placement, which is not served: refused rather than launched elsewhere.
+fn placement_host(root: &protocol::Scope<'_>) -> Result<Option<String>, Ec2Error> {
+    let Some(placement) = root.optional_scope("Placement") else {
+        return Ok(None);
+    };
+    match (placement.optional_str("HostId"), placement.optional_str("Tenancy")) {
+        (Some(id), None | Some("host")) => Ok(Some(ids::host_id(id)?.to_owned())),
+        (Some(_), Some(tenancy)) => Err(Ec2Error::InvalidParameterCombination(format!(
+            // UNCONFIRMED wording.
+            "The tenancy '{tenancy}' cannot be used with a host ID: an instance on a Dedicated Host has host tenancy."
+        ))),
+        (None, Some("host")) => Err(Ec2Error::UnsupportedOperation(
+            "Host tenancy without Placement.HostId needs auto-placement, which this server does not provide; name the host."
+                .to_owned(),
+        )),
+        (None, _) => Ok(None),
+    }
+}
+
+/// What makes two RunInstances (or AllocateHosts) requests "the same" for ClientToken idempotency: every parameter
 /// except the token itself, in sorted order.
-fn fingerprint<S>(call: &Call<'_, S>) -> String {
+pub(super) fn fingerprint<S>(call: &Call<'_, S>) -> String {
     let mut out = String::new();
     for (name, value) in call.input.entries() {
         if matches!(name, "ClientToken" | "Version") {

@@ -6,11 +6,11 @@
 //! does not, and only a caller allowed to ask learns which. Lookups are the caller's account's
 //! (another account's IDs are not found).
 
-use store::{Association, AssociationQuery, Instance, InstanceQuery, KeyPair, Store};
+use store::{Association, AssociationQuery, Host, Instance, InstanceQuery, KeyPair, Store};
 
 use super::access::{Conditions, authorize, instance_arn, resource_tags, tag_conditions};
 use super::error::{Ec2Error, from_store};
-use super::{account, key_pairs};
+use super::{account, hosts, key_pairs};
 use crate::request::Call;
 
 /// A resource looked up: found, or the NotFound to report once the caller has been allowed.
@@ -163,5 +163,25 @@ pub async fn key_pair<S: Store>(
             tags: Conditions::new(),
             found: Err(Ec2Error::KeyPairIdNotFound(id.to_owned())),
         },
+    })
+}
+
+/// The account's host `id` (a released one while it is listed), on its own ARN.
+pub async fn host<S: Store>(call: &Call<'_, S>, id: &str) -> Result<Located<Host>, Ec2Error> {
+    let host = call
+        .app
+        .store()
+        .hosts(account(call), &[id.to_owned()])
+        .await
+        .map_err(from_store)?
+        .into_iter()
+        .next();
+    Ok(Located {
+        arn: hosts::host_arn(call, id),
+        tags: host
+            .as_ref()
+            .map(|h| tag_conditions(&h.tags))
+            .unwrap_or_default(),
+        found: host.ok_or_else(|| Ec2Error::HostNotFound(vec![id.to_owned()])),
     })
 }

@@ -7,7 +7,8 @@
 //! and holds EC2's tag rules; [`associations`] attaches, replaces and
 //! detaches instance profiles; [`metadata`] manages metadata options and account defaults;
 //! [`vpcs`], [`security_groups`] and [`zones`] describe the network instances are on, which
-//! [`network`] computes (nothing of it is stored).
+//! [`network`] computes (nothing of it is stored); [`hosts`] allocates, lists and releases
+//! Dedicated Hosts, each with its agent's access key, and RunInstances places instances on them.
 //! Beneath them, [`access`] authorizes (UnauthorizedOperation with an encoded message),
 //! [`locate`] looks up the instances and associations an operation names (authorized before a
 //! missing one is reported), [`profiles`] resolves `IamInstanceProfile` and checks
@@ -24,6 +25,7 @@ mod associations;
 mod attributes;
 pub mod error;
 pub(crate) mod filters;
+mod hosts;
 mod ids;
 mod instances;
 pub mod ipv6_addresses;
@@ -112,6 +114,9 @@ pub const OPERATIONS: &[&str] = &[
     "DescribeSubnets",
     "DescribeSecurityGroups",
     "DescribeAvailabilityZones",
+    "AllocateHosts",
+    "DescribeHosts",
+    "ReleaseHosts",
 ];
 
 async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
@@ -146,6 +151,10 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "DescribeSubnets" => vpcs::describe_subnets(call).await,
         "DescribeSecurityGroups" => security_groups::describe(call).await,
         "DescribeAvailabilityZones" => zones::describe(call).await,
+
+        "AllocateHosts" => hosts::allocate(call).await,
+        "DescribeHosts" => hosts::describe(call).await,
+        "ReleaseHosts" => hosts::release(call).await,
 
         action => Err(AwsError::invalid_action(
             Envelope::EC2.protocol,

@@ -11,7 +11,17 @@ pub fn page<T>(
     items: Vec<T>,
     id: impl Fn(&T) -> &str,
 ) -> Result<(Vec<T>, Option<String>), protocol::AwsError> {
-    let max = params.optional_i32("MaxResults", 5..=1000)?;
+    page_of_at_most(params, items, id, 1000)
+}
+
+/// As [`page`], for an operation whose `MaxResults` stops at `largest` (5 is every one's least).
+pub fn page_of_at_most<T>(
+    params: &Params,
+    items: Vec<T>,
+    id: impl Fn(&T) -> &str,
+    largest: i32,
+) -> Result<(Vec<T>, Option<String>), protocol::AwsError> {
+    let max = params.optional_i32("MaxResults", 5..=largest)?;
     let start = match params.optional_str("NextToken") {
         None => 0,
         Some(token) => match items.iter().position(|item| id(item) == token) {

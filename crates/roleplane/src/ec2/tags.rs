@@ -1,4 +1,5 @@
-//! Tags of EC2 resources (instances and key pairs): CreateTags, DeleteTags, DescribeTags, and
+//! Tags of EC2 resources (instances, key pairs and Dedicated Hosts): CreateTags, DeleteTags,
+//! DescribeTags, and
 //! the rules every EC2 tag obeys, those given with `TagSpecification` at creation included.
 //!
 //! EC2's rules are not IAM's (`crate::tag_rules`): keys are case-sensitive and any character
@@ -156,7 +157,7 @@ pub async fn authorize_on_create<S: Store>(
     super::access::authorize(call, "ec2:CreateTags", resource_arn, context).await
 }
 
-/// `ResourceId.N`: at least one, each an instance or key pair ID, each once.
+/// `ResourceId.N`: at least one, each an instance, key pair or host ID, each once.
 fn resources<S>(call: &Call<'_, S>) -> Result<Vec<Ec2Resource>, AwsError> {
     let ids = call.input.list_str("ResourceId")?;
     if ids.is_empty() {
@@ -174,8 +175,8 @@ fn resources<S>(call: &Call<'_, S>) -> Result<Vec<Ec2Resource>, AwsError> {
 }
 
 /// Authorizes `action` on each resource, with `request` adding the call's own condition keys
-/// for it, then reports the missing ones: every missing instance together, else the first
-/// missing key pair.
+/// for it, then reports the missing ones: every missing instance together, else every missing
+/// host, else the first missing key pair.
 async fn authorize_each<S: Store>(
     call: &Call<'_, S>,
     action: &str,
@@ -183,6 +184,7 @@ async fn authorize_each<S: Store>(
     request: impl Fn(&[Tag]) -> Conditions,
 ) -> Result<(), Ec2Error> {
     let mut missing_instances: Vec<String> = Vec::new();
+    let mut missing_hosts: Vec<String> = Vec::new();
     let mut missing_pair: Option<Ec2Error> = None;
     for resource in resources {
         let outcome = match resource {
@@ -202,10 +204,19 @@ async fn authorize_each<S: Store>(
                     .await
                     .map(drop)
             }
+            Ec2Resource::Host(id) => {
+                let located = locate::host(call, id).await?;
+                let existing = located.peek().map(|h| h.tags.clone()).unwrap_or_default();
+                located
+                    .authorize_with(call, action, request(&existing))
+                    .await
+                    .map(drop)
+            }
         };
         match outcome {
             Ok(()) => {}
             Err(Ec2Error::InstanceNotFound(ids)) => missing_instances.extend(ids),
+            Err(Ec2Error::HostNotFound(ids)) => missing_hosts.extend(ids),
             Err(err @ Ec2Error::KeyPairIdNotFound(_)) => {
                 missing_pair.get_or_insert(err);
             }
@@ -214,6 +225,9 @@ async fn authorize_each<S: Store>(
     }
     if !missing_instances.is_empty() {
         return Err(Ec2Error::InstanceNotFound(missing_instances));
+    }
+    if !missing_hosts.is_empty() {
+        return Err(Ec2Error::HostNotFound(missing_hosts));
     }
     missing_pair.map_or(Ok(()), Err)
 }

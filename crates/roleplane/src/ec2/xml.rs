@@ -46,7 +46,15 @@ pub fn instance(x: &mut XmlWriter, i: &Instance, net: &Network<'_>) {
                 zones::zone_id(&i.availability_zone, net.region),
             )
             .elem("groupName", "")
-            .elem("tenancy", "default");
+            .opt_elem("hostId", i.host_id.as_deref())
+            .elem(
+                "tenancy",
+                if i.host_id.is_some() {
+                    "host"
+                } else {
+                    "default"
+                },
+            );
     })
     .node("monitoring", |x| {
         x.elem("state", "disabled");

@@ -1,7 +1,7 @@
 //! GetAccountAuthorizationDetails: every user, group, role and customer managed policy of the
-//! caller's account with everything that grants permissions, as security tooling reads it.
-//! The four lists page as one sequence (users, groups, roles, policies), `MaxItems` entries at
-//! a time.
+//! caller's account, and the AWS managed policies in use there, with everything that grants
+//! permissions, as security tooling reads it. The four lists page as one sequence (users,
+//! groups, roles, policies), `MaxItems` entries at a time.
 //!
 //! Shapes as AWS returns them (recorded answers: LocalStack's
 //! test_iam_account_authorization_details.py): a user without inline policies has no
@@ -53,7 +53,6 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
     }
     authorize(call, "*", Vec::new()).await?;
     let wants = |kind: &str| filter.is_empty() || filter.contains(&kind);
-    // AWS managed policies (`AWSManagedPolicy`) are not kept in this store: none to list.
     let details_query = DetailsQuery {
         users: wants("User"),
         groups: wants("Group"),
@@ -80,6 +79,14 @@ pub async fn get<S: Store>(call: &Call<'_, S>) -> Reply {
                 in_profile.assume_role_policy = role.assume_role_policy.clone();
             }
         }
+    }
+    // AWS managed policies are not the store's: those in use in the account follow the
+    // customer's own (decision 0020: which ones AWS lists is not documented).
+    if wants("AWSManagedPolicy") {
+        let in_use = super::aws_managed::in_use_details(call)
+            .await
+            .map_err(store_error)?;
+        details.policies.extend(in_use);
     }
     let entries: Vec<Entry> = (details.users.into_iter().map(Entry::User))
         .chain(details.groups.into_iter().map(Entry::Group))

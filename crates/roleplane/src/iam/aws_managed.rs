@@ -44,6 +44,27 @@ pub async fn usage<S: Store>(
         .collect())
 }
 
+/// The AWS policies in use in the caller's account (attached, or a boundary), as
+/// GetAccountAuthorizationDetails lists them: every version, newest first, by name.
+pub async fn in_use_details<S: Store>(
+    call: &Call<'_, S>,
+) -> Result<Vec<store::PolicyDetail>, StoreError> {
+    let usage = usage(call).await?;
+    let mut details: Vec<_> = usage
+        .iter()
+        .filter(|(_, (attachments, boundaries))| attachments + boundaries > 0)
+        .filter_map(|(arn, &(attachments, boundaries))| {
+            let policy = aws_policies::get(arn)?;
+            Some(store::PolicyDetail {
+                policy: policy.to_managed(attachments, boundaries),
+                versions: policy.versions(),
+            })
+        })
+        .collect();
+    details.sort_by_cached_key(|d| d.policy.name.to_lowercase());
+    Ok(details)
+}
+
 /// Refuses an ARN in AWS's namespace that names no AWS managed policy, in the words the store
 /// uses for a missing policy of `kind` (attach: "does not exist or is not attachable", a
 /// boundary: "Scope ARN: … does not exist or is not attachable"). Other ARNs pass: the store
@@ -107,7 +128,7 @@ pub struct ListFilter<'a> {
 }
 
 /// The marker of the AWS part of a listing: this prefix, then the hex of the last returned
-/// policy's lower-cased name (empty: from the first).
+/// policy's ARN (empty: from the first).
 const MARKER_PREFIX: &str = "aws:";
 pub const FIRST_MARKER: &str = MARKER_PREFIX;
 
@@ -116,24 +137,37 @@ pub fn aws_marker(marker: &str) -> Option<&str> {
     marker.strip_prefix(MARKER_PREFIX)
 }
 
-/// One page of AWS managed policies (sorted by lower-cased name) with the caller's account's
-/// counts; the filters apply before the page is cut, so every page but the last is full.
+/// One page of AWS managed policies (in the catalogue's order, by creation) with the caller's
+/// account's counts; the filters apply before the page is cut, so every page but the last is
+/// full. A marker naming a policy the catalogue no longer has is refused.
 pub async fn list<S: Store>(
     call: &Call<'_, S>,
     filter: &ListFilter<'_>,
     query: &store::ListQuery,
 ) -> Result<store::Page<ManagedPolicy>, AwsError> {
     let invalid = || AwsError::sender("InvalidInput", 400, "Invalid Marker.");
-    let after = match query.marker.as_deref() {
-        None => String::new(),
-        Some(marker) => unhex(aws_marker(marker).ok_or_else(invalid)?).ok_or_else(invalid)?,
+    let policies = aws_policies::catalog().policies();
+    let start = match query.marker.as_deref() {
+        None => 0,
+        Some(marker) => {
+            let after = unhex(aws_marker(marker).ok_or_else(invalid)?).ok_or_else(invalid)?;
+            match after.as_str() {
+                "" => 0,
+                arn => {
+                    1 + policies
+                        .iter()
+                        .position(|p| p.arn == arn)
+                        .ok_or_else(invalid)?
+                }
+            }
+        }
     };
     let usage = usage(call).await.map_err(store_error)?;
     let max = query.max_items as usize;
     let mut items = Vec::new();
     let mut truncated = false;
-    for policy in aws_policies::catalog().policies() {
-        if !policy.path.starts_with(filter.path_prefix) || policy.name.to_lowercase() <= after {
+    for policy in &policies[start..] {
+        if !policy.path.starts_with(filter.path_prefix) {
             continue;
         }
         let (attachments, boundaries) = usage.get(&policy.arn).copied().unwrap_or((0, 0));
@@ -152,7 +186,7 @@ pub async fn list<S: Store>(
         items.push(policy.to_managed(attachments, boundaries));
     }
     let next_marker = truncated.then(|| {
-        let last = items.last().map(|p: &ManagedPolicy| p.name.to_lowercase());
+        let last = items.last().map(|p: &ManagedPolicy| p.arn.as_str());
         format!("{MARKER_PREFIX}{}", hex::encode(last.unwrap_or_default()))
     });
     Ok(store::Page { items, next_marker })

@@ -3,9 +3,10 @@
 //! credential reports for your AWS account", IAM User Guide).
 //!
 //! A report is generated whole when asked for and kept in the account's settings; as on AWS, a
-//! new one is generated only when none exists or the last is older than four hours. roleplane has
-//! no console passwords, MFA devices, signing certificates or root user: their columns read as
-//! AWS fills them for a user that has none, and the report has no `<root_account>` row (decision
+//! new one is generated only when none exists or the last is older than four hours. A login
+//! profile makes `password_enabled` true (its password never signs in: there is no console).
+//! roleplane has no MFA devices, signing certificates or root user: their columns read as AWS
+//! fills them for a user that has none, and the report has no `<root_account>` row (decision
 //! 0020).
 
 use base64::Engine as _;
@@ -140,25 +141,47 @@ fn render<S>(call: &Call<'_, S>, users: &[UserCredentials]) -> String {
     let mut lines = vec![COLUMNS.join(",")];
     for entry in users {
         let user = &entry.user;
-        let mut row: Vec<String> = vec![
-            user.name.clone(),
-            user.arn.clone(),
-            timestamp(user.created),
-            // No console password: the user has none, so the password columns are N/A.
-            "false".into(),
-            NA.into(),
-            NA.into(),
-            NA.into(),
-            "false".into(),
-        ];
+        let mut row: Vec<String> =
+            vec![user.name.clone(), user.arn.clone(), timestamp(user.created)];
+        row.extend(password_columns(entry.login_profile.as_ref()));
+        // No MFA devices.
+        row.push("false".into());
         for slot in 0..2 {
-            row.extend(key_columns(call, entry.access_keys.get(slot)));
+            row.extend(key_columns(
+                call,
+                slots(&entry.access_keys).get(slot).copied(),
+            ));
         }
         // No signing certificates.
         row.extend(["false", NA, "false", NA].map(String::from));
         lines.push(row.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
     }
     lines.join("\n")
+}
+
+/// `password_enabled`, `password_last_used`, `password_last_changed` and
+/// `password_next_rotation`, as AWS writes them for a user with a password that has never
+/// signed in (there is no console to sign in to) under no rotation policy, or with none.
+fn password_columns(profile: Option<&store::LoginProfile>) -> [String; 4] {
+    match profile {
+        Some(profile) => [
+            "true".into(),
+            "no_information".into(),
+            timestamp(profile.password_changed),
+            NA.into(),
+        ],
+        None => ["false", NA, NA, NA].map(String::from),
+    }
+}
+
+/// The keys in the report's slot order: active keys first, each group oldest first (the store
+/// gives them oldest first). AWS documents no order; its one recording (LocalStack's
+/// test_iam_credential_report.py: a first key made inactive, then a second) has the active
+/// second key in slot 1, which this rule fits and creation order does not.
+fn slots(keys: &[AccessKey]) -> Vec<&AccessKey> {
+    let mut ordered: Vec<&AccessKey> = keys.iter().collect();
+    ordered.sort_by_key(|key| key.status != AccessKeyStatus::Active);
+    ordered
 }
 
 /// The five columns of one access key slot, in the order of [`COLUMNS`].
@@ -188,13 +211,11 @@ fn key_columns<S>(call: &Call<'_, S>, key: Option<&AccessKey>) -> [String; 5] {
     ]
 }
 
-/// ISO 8601 with an explicit UTC offset, whole seconds, as the report writes times.
+/// ISO 8601 in UTC, whole seconds, `Z`: AWS's recorded report (LocalStack's
+/// test_iam_credential_report.py) has its times in this form, not the `+00:00` of the User
+/// Guide's example.
 fn timestamp(at: OffsetDateTime) -> String {
-    let text = xml::date(at).to_string();
-    match text.strip_suffix('Z') {
-        Some(base) => format!("{base}+00:00"),
-        None => text,
-    }
+    xml::date(at).to_string()
 }
 
 /// A CSV field, quoted when it holds a comma or a quote (IAM names may hold commas).
@@ -218,8 +239,41 @@ mod tests {
     }
 
     #[test]
-    fn times_carry_an_explicit_offset() {
+    fn active_keys_take_the_first_slots_then_the_oldest() {
+        let key = |id: &str, status| AccessKey {
+            access_key_id: id.into(),
+            account_id: "123456789012".into(),
+            user_name: "u".into(),
+            user_id: "AIDA".into(),
+            status,
+            secret_ciphertext: Vec::new(),
+            created: OffsetDateTime::UNIX_EPOCH,
+            last_used: None,
+        };
+        let ids = |keys: &[AccessKey]| -> Vec<String> {
+            slots(keys)
+                .iter()
+                .map(|k| k.access_key_id.clone())
+                .collect()
+        };
+        use AccessKeyStatus::{Active, Inactive};
+        assert_eq!(
+            ids(&[key("old", Inactive), key("new", Active)]),
+            ["new", "old"]
+        );
+        assert_eq!(
+            ids(&[key("old", Active), key("new", Active)]),
+            ["old", "new"]
+        );
+        assert_eq!(
+            ids(&[key("old", Active), key("new", Inactive)]),
+            ["old", "new"]
+        );
+    }
+
+    #[test]
+    fn times_are_utc_with_z_in_whole_seconds() {
         let at = OffsetDateTime::from_unix_timestamp(1_657_720_081).unwrap();
-        assert_eq!(timestamp(at), "2022-07-13T13:48:01+00:00");
+        assert_eq!(timestamp(at), "2022-07-13T13:48:01Z");
     }
 }

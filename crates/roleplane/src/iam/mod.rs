@@ -19,6 +19,7 @@ mod documents;
 mod groups;
 mod instance_profiles;
 mod listing;
+mod login_profiles;
 mod managed_policies;
 pub(crate) mod oidc_providers;
 pub(crate) mod paging;
@@ -94,6 +95,10 @@ pub const OPERATIONS: &[&str] = &[
     "ListUsers",
     "DeleteUser",
     "UpdateUser",
+    "CreateLoginProfile",
+    "GetLoginProfile",
+    "UpdateLoginProfile",
+    "DeleteLoginProfile",
     "CreateAccessKey",
     "ListAccessKeys",
     "UpdateAccessKey",
@@ -228,6 +233,10 @@ async fn dispatch<S: Store>(call: &Call<'_, S>) -> Reply {
         "ListUsers" => users::list(call).await,
         "DeleteUser" => users::delete(call).await,
         "UpdateUser" => users::update(call).await,
+        "CreateLoginProfile" => login_profiles::create(call).await,
+        "GetLoginProfile" => login_profiles::get(call).await,
+        "UpdateLoginProfile" => login_profiles::update(call).await,
+        "DeleteLoginProfile" => login_profiles::delete(call).await,
         "CreateAccessKey" => users::create_access_key(call).await,
         "ListAccessKeys" => users::list_access_keys(call).await,
         "UpdateAccessKey" => users::update_access_key(call).await,

@@ -33,7 +33,7 @@ pub(crate) fn wording(err: &StoreError) -> Option<Wording> {
             ("DeleteConflict", 409, conflict(*reason).to_owned())
         }
         StoreError::InvalidInput(message) => ("InvalidInput", 400, message.clone()),
-        StoreError::Ec2(_) | StoreError::Backend(_) => return None,
+        StoreError::Ec2(_) | StoreError::Backend(_) | StoreError::Schema(_) => return None,
     };
     Some(Wording {
         code,
@@ -85,6 +85,9 @@ fn not_found(kind: &EntityKind, name: &str) -> String {
         // Recorded AWS answer (GetOpenIDConnectProvider, test_iam_oidc.py); DeleteOpenIDConnectProvider
         // words it its own way (`iam::oidc_providers`).
         EntityKind::OidcProvider => format!("OpenIDConnect Provider not found for arn {name}"),
+        // Recorded AWS answer (GetLoginProfile/DeleteLoginProfile, test_iam_users.py).
+        EntityKind::LoginProfile => format!("Login Profile for User {name} cannot be found."),
+        EntityKind::Host => format!("The host ID '{name}' does not exist"),
     }
 }
 
@@ -115,6 +118,7 @@ fn already_exists(kind: &EntityKind, name: &str) -> String {
         EntityKind::TokenKey => format!("Session token key {name} already exists."),
         EntityKind::DeploymentKey => format!("Deployment key {name} already exists."),
         EntityKind::Instance => format!("Instance {name} already exists."),
+        EntityKind::Host => format!("Host {name} already exists."),
         EntityKind::Association => format!("Association {name} already exists."),
         EntityKind::KeyPair | EntityKind::KeyPairId => {
             format!("The keypair '{name}' already exists.")
@@ -126,6 +130,8 @@ fn already_exists(kind: &EntityKind, name: &str) -> String {
         EntityKind::AccountAlias => format!("The account alias {name} already exists."),
         // Recorded AWS answer (test_iam_oidc.py); `name` is the URL without its scheme.
         EntityKind::OidcProvider => format!("Provider with url https://{name} already exists."),
+        // Recorded AWS answer (CreateLoginProfile, test_iam_users.py): "user", lower case.
+        EntityKind::LoginProfile => format!("Login Profile for user {name} already exists."),
     }
 }
 
@@ -175,6 +181,8 @@ fn conflict(reason: Conflict) -> &'static str {
         Conflict::InlinePolicies => "Cannot delete entity, must delete policies first.",
         // Public CLI logs (DeleteUser); not in the reference.
         Conflict::AccessKeys => "Cannot delete entity, must delete access keys first.",
+        // Public CLI logs (DeleteUser); not in the reference.
+        Conflict::LoginProfile => "Cannot delete entity, must delete login profile first.",
         // Public CLI and SDK logs, for DeleteGroup and for DeleteUser alike; not in the reference.
         Conflict::GroupMembership => "Cannot delete entity, must remove users from group first.",
         Conflict::PolicyInUse => "Cannot delete a policy attached to entities.",

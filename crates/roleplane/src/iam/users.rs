@@ -19,10 +19,10 @@ pub async fn locate<S: Store>(call: &Call<'_, S>, name: &str) -> Result<Located<
     Located::new(found, arn(call, "user", "/", name))
 }
 
-/// The `UserName` member, or the calling user when it is absent (GetUser, the access-key
-/// operations). Only a user's own long-term credentials imply a user: a session of a user
+/// The `UserName` member, or the calling user when it is absent (GetUser, the access-key and
+/// login-profile operations). Only a user's own long-term credentials imply a user: a session of a user
 /// (GetSessionToken) never reaches IAM (`sts::restrict_session_token_credentials`).
-fn user_name_or_caller<'a, S>(
+pub(super) fn user_name_or_caller<'a, S>(
     call: &Call<'a, S>,
     given: Option<&'a str>,
 ) -> Result<&'a str, AwsError> {
@@ -31,7 +31,7 @@ fn user_name_or_caller<'a, S>(
     }
     match &call.caller.identity {
         Identity::User(user) => Ok(&user.name),
-        Identity::Session(_) => Err(AwsError::validation(
+        Identity::Session(_) | Identity::HostAgent(_) => Err(AwsError::validation(
             "Must specify userName when calling with non-User credentials",
         )),
     }

@@ -294,6 +294,7 @@ fn view(
         availability_zone: instance.availability_zone.clone(),
         availability_zone_id: zones::zone_id(&instance.availability_zone, region)
             .unwrap_or_default(),
+        host_id: instance.host_id.clone(),
         ami_id: instance.image_id.clone(),
         instance_type: instance.instance_type.clone(),
         architecture: "x86_64".to_owned(),
@@ -405,6 +406,7 @@ mod tests {
             tags: vec![Tag::new("team", "a")],
             user_data: None,
             profile,
+            host_id: None,
             client_token: None,
             fingerprint: String::new(),
         };

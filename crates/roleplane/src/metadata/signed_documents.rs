@@ -8,11 +8,13 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use imds::IdentitySignatures;
 
 use crate::instance_identity::{IdentitySigner, SignError};
+use crate::metrics::CacheCounters;
 
 /// The deployment's signer and the signatures it made, by instance ID.
 pub struct SignedDocuments {
     signer: Arc<IdentitySigner>,
     signed: RwLock<HashMap<String, Signed>>,
+    counters: CacheCounters,
 }
 
 /// The document an instance's signatures were made over.
@@ -23,9 +25,15 @@ struct Signed {
 
 impl SignedDocuments {
     pub fn new(signer: Arc<IdentitySigner>) -> Self {
+        Self::counted(signer, CacheCounters::default())
+    }
+
+    /// Signatures whose lookups count into `counters`: a miss is a document signed.
+    pub fn counted(signer: Arc<IdentitySigner>, counters: CacheCounters) -> Self {
         Self {
             signer,
             signed: RwLock::default(),
+            counters,
         }
     }
 
@@ -39,8 +47,10 @@ impl SignedDocuments {
         if let Some(signed) = self.read().get(instance_id)
             && signed.document == document
         {
+            self.counters.lookup(true);
             return Ok(signed.signatures.clone());
         }
+        self.counters.lookup(false);
         // Signed outside the lock; two first requests racing both sign, and either result is
         // valid.
         let signatures = Arc::new(self.signer.sign(document)?);

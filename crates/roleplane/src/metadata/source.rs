@@ -17,6 +17,7 @@ use super::signed_documents::SignedDocuments;
 use crate::audit::{InstanceCredentials as IssueRecord, WriteError};
 use crate::credentials::{SessionClaims, SessionPrincipal, new_secret_access_key};
 use crate::instance_identity::IdentitySigner;
+use crate::metrics::{Cache, CacheCounters};
 use crate::request::{App, GenerationCache};
 
 /// How much of the served instances to read again.
@@ -36,6 +37,8 @@ pub struct InstanceMetadata<S> {
     app: Arc<App<S>>,
     snapshot: RwLock<Arc<Snapshot>>,
     sets: InstanceCredentials,
+    /// Lookups of `sets`: a miss issues a new set (first request, rotation, revocation).
+    sets_counters: CacheCounters,
     signed: SignedDocuments,
     /// Each profile's role by profile ARN, under the store's IAM change counter.
     roles: GenerationCache<ResolvedProfile>,
@@ -67,12 +70,14 @@ impl<S: Store> InstanceMetadata<S> {
         clock: Arc<dyn Clock>,
         signer: Arc<IdentitySigner>,
     ) -> Self {
+        let caches = &app.metrics().caches;
         Self {
+            sets: InstanceCredentials::new(rotation),
+            signed: SignedDocuments::counted(signer, caches.of(Cache::IdentitySignatures)),
+            roles: GenerationCache::counted(caches.of(Cache::ImdsProfileRoles)),
+            sets_counters: caches.of(Cache::ImdsCredentials),
             app,
             snapshot: RwLock::default(),
-            sets: InstanceCredentials::new(rotation),
-            signed: SignedDocuments::new(signer),
-            roles: GenerationCache::default(),
             clock,
         }
     }
@@ -251,22 +256,30 @@ impl<S: Store> InstanceMetadata<S> {
                 last_updated: self.clock.now(),
             });
         }
-        let fallback =
-            match self
-                .sets
-                .lookup(instance_id, &role.id, delivery, now, role.revoked_before)
-            {
-                Lookup::Fresh(set) => return Ok(CredentialsResult::Issued(set.served.clone())),
-                Lookup::Due { fallback } => fallback,
-            };
+        let imds = &self.app.metrics().imds;
+        let lookup = self
+            .sets
+            .lookup(instance_id, &role.id, delivery, now, role.revoked_before);
+        self.sets_counters
+            .lookup(matches!(lookup, Lookup::Fresh(_)));
+        let fallback = match lookup {
+            Lookup::Fresh(set) => {
+                imds.credentials_served.inc();
+                return Ok(CredentialsResult::Issued(set.served.clone()));
+            }
+            Lookup::Due { fallback } => fallback,
+        };
         let set = Arc::new(self.issue(instance_id, placement, &role, delivery, now)?);
         // A set reaches the instance only once its record is durable. When the trail cannot take
         // it (disk full), the previous set is served while it lasts; it was recorded.
         if let Err(error) = self.record_issue(instance_id, &role, &set).await {
             tracing::error!(%error, instance_id, "instance credential issue not recorded");
             let previous = fallback.ok_or(IssueError::NotRecorded)?;
+            imds.credentials_served.inc();
             return Ok(CredentialsResult::Issued(previous.served.clone()));
         }
+        imds.credentials_issued.inc();
+        imds.credentials_served.inc();
         self.sets
             .install(instance_id, &role.id, delivery, set.clone());
         // EC2 assumed the role on the instance's behalf: that is a use of the role.

@@ -105,6 +105,7 @@ impl Fixture {
             tags: Vec::new(),
             user_data: None,
             profile: Some(self.profile.clone()),
+            host_id: None,
             fingerprint: String::new(),
             client_token: None,
         };

@@ -5,6 +5,7 @@ use store::SqliteStore;
 use zeroize::Zeroizing;
 
 use super::failure_limits::{FailureLimits, FailureRate};
+use super::host_agent::CachedHostKey;
 use super::key_cache::KeyCache;
 use super::last_use::LastUse;
 use super::policy_cache::PolicyCache;
@@ -12,6 +13,7 @@ use crate::audit::Audit;
 use crate::credentials::{KeyRing, SealError, SealingKey};
 use crate::ec2::addresses::Addressing;
 use crate::metadata::InstanceSync;
+use crate::metrics::{Cache, ServerMetrics};
 use crate::web_identity::IssuerKeys;
 
 /// Associated data that binds a sealed access-key secret to its key ID, so a ciphertext cannot
@@ -27,6 +29,7 @@ pub struct App<S = SqliteStore> {
     region: String,
     signing_keys: SigningKeyCache,
     keys: KeyCache,
+    host_keys: KeyCache<CachedHostKey>,
     last_use: LastUse,
     policies: PolicyCache,
     /// The audit trail; `None` in in-process tests that build an `App` without a data dir.
@@ -39,26 +42,36 @@ pub struct App<S = SqliteStore> {
     addressing: Addressing,
     /// Web identity issuers' keys (AssumeRoleWithWebIdentity).
     issuer_keys: IssuerKeys,
+    /// What the admin listener's `/metrics` shows of the request layer and the services.
+    metrics: ServerMetrics,
 }
 
 impl<S> App<S> {
     pub fn new(store: S, master: SealingKey, keyring: KeyRing, region: String) -> Self {
+        let metrics = ServerMetrics::default();
         Self {
             store,
             master,
             keyring,
             region,
             signing_keys: SigningKeyCache::default(),
-            keys: KeyCache::default(),
+            keys: KeyCache::new(metrics.caches.of(Cache::AccessKeys)),
+            host_keys: KeyCache::new(metrics.caches.of(Cache::HostAgentKeys)),
             last_use: LastUse::default(),
-            policies: PolicyCache::default(),
+            policies: PolicyCache::counted(metrics.caches.of(Cache::Policies)),
             audit: None,
             instance_sync: InstanceSync::default(),
             // Off until the server sets them from its flags.
             failure_limits: FailureLimits::new(FailureRate(0.0)),
             addressing: Addressing::default(),
             issuer_keys: IssuerKeys::default(),
+            metrics,
         }
+    }
+
+    /// The request layer's, the services' and the metadata service's metrics.
+    pub fn metrics(&self) -> &ServerMetrics {
+        &self.metrics
     }
 
     pub fn with_issuer_keys(mut self, keys: IssuerKeys) -> Self {
@@ -133,6 +146,11 @@ impl<S> App<S> {
         &self.keys
     }
 
+    /// Resolved host agents' keys, following the store's EC2 counter (`key_cache`).
+    pub fn host_key_cache(&self) -> &KeyCache<CachedHostKey> {
+        &self.host_keys
+    }
+
     pub fn seal_secret(&self, access_key_id: &str, secret: &str) -> Result<Vec<u8>, SealError> {
         seal_secret(&self.master, access_key_id, secret)
     }
@@ -142,8 +160,17 @@ impl<S> App<S> {
         access_key_id: &str,
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, SealError> {
-        self.master.open(&secret_aad(access_key_id), ciphertext)
+        open_secret(&self.master, access_key_id, ciphertext)
     }
+}
+
+/// An access key's secret, sealed by [`seal_secret`] under `master` for that key ID.
+pub fn open_secret(
+    master: &SealingKey,
+    access_key_id: &str,
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, SealError> {
+    master.open(&secret_aad(access_key_id), ciphertext)
 }
 
 pub fn seal_secret(

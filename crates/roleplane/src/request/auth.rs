@@ -1,5 +1,6 @@
-//! Authentication: who signed this request. Long-term keys (AKIA…) are looked up in the store;
-//! temporary ones (ASIA…) are verified from their self-contained session token alone.
+//! Authentication: who signed this request. Long-term keys (AKIA…) are looked up in the store,
+//! among IAM users' keys and then host agents' (`host_agent`); temporary ones (ASIA…) are
+//! verified from their self-contained session token alone.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use sigv4::{Authorization, ErrorDialect, HttpRequest, SigV4Error};
 use store::{AccessKeyStatus, Store, StoreError, User};
 
 use super::app::App;
+use super::host_agent::{CachedHostKey, HostAgent, caller_of_host_key};
 use super::key_cache::CachedKey;
 use super::scope_region::valid_regions;
 use crate::credentials::{SessionClaims, SessionPrincipal, TokenError};
@@ -18,6 +20,9 @@ use crate::credentials::{SessionClaims, SessionPrincipal, TokenError};
 pub enum Identity {
     User(User),
     Session(SessionClaims),
+    /// A host's agent credential: no IAM identity, refused every AWS operation
+    /// (`host_agent::refuse`).
+    HostAgent(HostAgent),
 }
 
 /// An authenticated caller.
@@ -92,17 +97,19 @@ pub async fn authenticate<S: Store>(
     if sigv4::carries_security_token(req) {
         return Err(invalid());
     }
-    let cached = long_term_key(app, key_id).await.map_err(|e| match e {
+    let key = long_term_key(app, key_id).await.map_err(|e| match e {
         KeyRefusal::Unknown | KeyRefusal::Inactive => invalid(),
         KeyRefusal::Internal => AwsError::internal(protocol),
     })?;
     claim
-        .verify(req, &cached.secret, now, Some(app.signing_keys()))
+        .verify(req, key.secret(), now, Some(app.signing_keys()))
         .map_err(sig_error)?;
-    let scope = claim.scope();
-    app.last_use()
-        .key_used(key_id, now, scope.service, scope.region);
-    Ok(caller_of_key(&cached))
+    if let LongTermKey::User(_) = &key {
+        let scope = claim.scope();
+        app.last_use()
+            .key_used(key_id, now, scope.service, scope.region);
+    }
+    Ok(key.caller(app.region()))
 }
 
 /// The caller a long-term key speaks for.
@@ -172,12 +179,76 @@ pub enum KeyRefusal {
     Internal,
 }
 
-/// A long-term key with its user and its opened secret, through the key cache. The signature is
-/// not checked here.
+/// Who holds a long-term key: an IAM user, or a host's agent.
+pub enum LongTermKey {
+    User(Arc<CachedKey>),
+    HostAgent(Arc<CachedHostKey>),
+}
+
+impl LongTermKey {
+    /// The opened secret the request's signature is checked with.
+    pub fn secret(&self) -> &[u8] {
+        match self {
+            Self::User(cached) => &cached.secret,
+            Self::HostAgent(cached) => &cached.secret,
+        }
+    }
+
+    /// The caller the key speaks for; `region` is the server's.
+    pub fn caller(&self, region: &str) -> Caller {
+        match self {
+            Self::User(cached) => caller_of_key(cached),
+            Self::HostAgent(cached) => caller_of_host_key(cached, region),
+        }
+    }
+}
+
+/// A long-term key with its holder and its opened secret, through the key caches: an IAM
+/// user's key, else a host agent's. The signature is not checked here.
 pub async fn long_term_key<S: Store>(
     app: &App<S>,
     key_id: &str,
-) -> Result<Arc<CachedKey>, KeyRefusal> {
+) -> Result<LongTermKey, KeyRefusal> {
+    match user_key(app, key_id).await {
+        Err(KeyRefusal::Unknown) => host_agent_key(app, key_id)
+            .await
+            .map(LongTermKey::HostAgent),
+        found => found.map(LongTermKey::User),
+    }
+}
+
+/// An agent key of an available host. Hosts are EC2 data, so the entry follows the EC2
+/// counter: the ReleaseHosts that deletes the key is seen by the next request.
+async fn host_agent_key<S: Store>(
+    app: &App<S>,
+    key_id: &str,
+) -> Result<Arc<CachedHostKey>, KeyRefusal> {
+    // Read before the key, so a write racing the read leaves the entry outdated.
+    let generation = app.store().changes().ec2;
+    if let Some(cached) = app.host_key_cache().get(key_id, generation) {
+        return Ok(cached);
+    }
+    let key = match app.store().host_agent_key(key_id).await {
+        Ok(key) => key,
+        Err(StoreError::NotFound { .. }) => return Err(KeyRefusal::Unknown),
+        Err(e) => {
+            tracing::error!(error = %e, "looking up a host agent's key");
+            return Err(KeyRefusal::Internal);
+        }
+    };
+    let secret = app
+        .open_secret(&key.access_key_id, &key.secret_ciphertext)
+        .map_err(|_| {
+            tracing::error!(access_key_id = %key.access_key_id, "a host agent key's secret does not open under the master key");
+            KeyRefusal::Internal
+        })?;
+    Ok(app
+        .host_key_cache()
+        .insert(generation, key_id, CachedHostKey { key, secret }))
+}
+
+/// An IAM user's key with the user, through the key cache.
+async fn user_key<S: Store>(app: &App<S>, key_id: &str) -> Result<Arc<CachedKey>, KeyRefusal> {
     // Read before the key, so a write racing the read leaves the entry outdated.
     let generation = app.store().changes().iam;
     let cached = match app.key_cache().get(key_id, generation) {
@@ -198,7 +269,7 @@ pub async fn long_term_key<S: Store>(
                     KeyRefusal::Internal
                 })?;
             app.key_cache()
-                .insert(generation, CachedKey { key, user, secret })
+                .insert(generation, key_id, CachedKey { key, user, secret })
         }
     };
     if cached.key.status != AccessKeyStatus::Active {

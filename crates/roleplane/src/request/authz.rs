@@ -148,6 +148,14 @@ pub async fn decide<S: Store, I: Sync>(
                 policies.session.get_or_insert_with(allow_nothing);
             }
         }
+        // A host agent is no IAM identity: denied without a look at any policy, so none can
+        // let it in (the engine would deny it too: `PrincipalKind::HostAgent`).
+        Identity::HostAgent(_) => {
+            return Ok(Decision {
+                outcome: Outcome::ImplicitDeny,
+                matched: Vec::new(),
+            });
+        }
     }
     let request = Request {
         principal: caller.principal.clone(),
@@ -159,7 +167,10 @@ pub async fn decide<S: Store, I: Sync>(
             .to_owned(),
         context,
     };
-    Ok(evaluate(&request, &policies))
+    let decision = evaluate(&request, &policies);
+    let metrics = &call.app.metrics().authorization;
+    metrics.observe(&request.action, decision.outcome);
+    Ok(decision)
 }
 
 async fn load_identity<S: Store, I: Sync>(
@@ -279,7 +290,10 @@ pub fn decide_anonymous<S>(app: &App<S>, peer: SocketAddr, now: u64, ask: Ask<'_
         resource_account: ask.resource_account.unwrap_or_default().to_owned(),
         context,
     };
-    evaluate(&request, &policies)
+    let decision = evaluate(&request, &policies);
+    let metrics = &app.metrics().authorization;
+    metrics.observe(&request.action, decision.outcome);
+    decision
 }
 
 /// The condition keys AWS sets on every request, whoever sent it.
@@ -315,6 +329,7 @@ fn request_context<S, I>(call: &Call<'_, S, I>, context: &mut Context) {
                 context.insert_default(key, value.clone());
             }
         }
+        Identity::HostAgent(_) => {}
     }
 }
 

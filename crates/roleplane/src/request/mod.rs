@@ -1,6 +1,7 @@
 //! The per-request layer every service stands on: the application state ([`App`]), the call a
-//! service operation receives ([`Call`]), who is calling ([`authenticate`]), may they
-//! ([`authz`]), the caches behind both, request IDs and the notes of keys' and roles' last use.
+//! service operation receives ([`Call`]), who is calling ([`authenticate`]; host agents,
+//! which may call nothing, in [`host_agent`]), may they ([`authz`]), the caches behind both,
+//! request IDs and the notes of keys' and roles' last use.
 //!
 //! Services import this layer and never the server above it; the server's pipeline builds a
 //! [`Call`] and hands it to a service.
@@ -9,6 +10,7 @@ mod app;
 mod auth;
 pub mod authz;
 pub mod failure_limits;
+pub mod host_agent;
 mod key_cache;
 pub mod last_use;
 pub mod min_rate;
@@ -19,11 +21,12 @@ mod service;
 
 use std::net::SocketAddr;
 
-pub use app::{App, seal_secret};
+pub use app::{App, open_secret, seal_secret};
 pub use auth::{
-    Caller, Identity, KeyRefusal, SessionRefusal, authenticate, caller_of_key, caller_of_session,
-    invalid_token, long_term_key, open_session,
+    Caller, Identity, KeyRefusal, LongTermKey, SessionRefusal, authenticate, caller_of_key,
+    caller_of_session, invalid_token, long_term_key, open_session,
 };
+pub use host_agent::HostAgent;
 pub use key_cache::CachedKey;
 pub use policy_cache::GenerationCache;
 pub use service::{Failure, Input, Service};

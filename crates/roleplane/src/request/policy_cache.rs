@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use policy::Policy;
 
+use crate::metrics::CacheCounters;
+
 /// Bounds memory whatever the number of principals; a full cache simply starts over.
 const CAPACITY: usize = 10_000;
 
@@ -31,6 +33,7 @@ pub type PolicyCache = GenerationCache<IdentityPolicySet>;
 /// while it stands still (S3's buckets and objects use it too, each with its own counter).
 pub struct GenerationCache<V> {
     entries: Mutex<Entries<V>>,
+    counters: CacheCounters,
 }
 
 /// The values read at `generation`, the newest the cache has seen. Values read under an older
@@ -43,18 +46,30 @@ struct Entries<V> {
 
 impl<V> Default for GenerationCache<V> {
     fn default() -> Self {
+        Self::counted(CacheCounters::default())
+    }
+}
+
+impl<V> GenerationCache<V> {
+    /// A cache whose lookups count into `counters`.
+    pub fn counted(counters: CacheCounters) -> Self {
         Self {
             entries: Mutex::new(Entries {
                 generation: 0,
                 values: HashMap::new(),
             }),
+            counters,
         }
     }
-}
 
-impl<V> GenerationCache<V> {
     /// The value of `name` if it was read at `generation`.
     pub fn get(&self, name: &str, generation: u64) -> Option<Arc<V>> {
+        let found = self.lookup(name, generation);
+        self.counters.lookup(found.is_some());
+        found
+    }
+
+    fn lookup(&self, name: &str, generation: u64) -> Option<Arc<V>> {
         let entries = self.entries.lock().ok()?;
         if entries.generation != generation {
             return None;

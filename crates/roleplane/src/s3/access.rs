@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use policy::{Policy, PolicyKind};
+use protocol::Protocol;
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::dto::CopySource;
 use s3s::path::S3Path;
@@ -23,8 +24,9 @@ use super::actions::{self, Rule, Target};
 use super::auth::SEAM;
 use super::{conditions, errors, public};
 use crate::audit::S3Names;
+use crate::metrics::Cache;
 use crate::request::authz::{self, Ask, Conditions, single};
-use crate::request::{App, Call, Caller, GenerationCache};
+use crate::request::{App, Call, Caller, GenerationCache, host_agent};
 
 /// A bucket as authorization sees it: its record and its policy, parsed once per change.
 #[derive(Debug)]
@@ -65,10 +67,11 @@ pub struct RoleplaneAccess<S> {
 
 impl<S: Store> RoleplaneAccess<S> {
     pub fn new(app: Arc<App<S>>) -> Self {
+        let caches = &app.metrics().caches;
         Self {
+            buckets: GenerationCache::counted(caches.of(Cache::S3Buckets)),
+            objects: GenerationCache::counted(caches.of(Cache::S3Objects)),
             app,
-            buckets: GenerationCache::default(),
-            objects: GenerationCache::default(),
         }
     }
 
@@ -155,6 +158,9 @@ impl<S: Store> S3Access for RoleplaneAccess<S> {
         SEAM.with(|seam| {
             let mut record = seam.record();
             record.s3_call(operation, &names, rule.is_some_and(|r| r.data));
+            if let Some(listed) = actions::OPERATIONS.iter().find(|o| **o == operation) {
+                record.listed_operation(listed);
+            }
             if let Some(caller) = &asker.caller {
                 // SigV2 names its key only in a form the pipeline does not read.
                 let region = region.as_deref().unwrap_or(self.app.region());
@@ -162,6 +168,12 @@ impl<S: Store> S3Access for RoleplaneAccess<S> {
                 record.caller(caller);
             }
         });
+        // A host's agent credential opens no S3 operation: refused before any bucket is read,
+        // so it learns not even which exist.
+        if let Some(caller) = &asker.caller {
+            host_agent::refuse(caller, super::SERVICE, operation, Protocol::AwsQuery)
+                .map_err(errors::access_denied)?;
+        }
         let Some(rule) = rule else {
             return Err(s3_error!(
                 NotImplemented,

@@ -19,8 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::audit::CallRecord;
 use crate::request::{
-    App, Caller, KeyRefusal, SessionRefusal, caller_of_key, caller_of_session, long_term_key,
-    open_session,
+    App, Caller, KeyRefusal, SessionRefusal, caller_of_session, long_term_key, open_session,
 };
 
 /// What one S3 request carries past s3s to roleplane's side: set by [`super::serve`] around the
@@ -103,7 +102,7 @@ impl<S: Store> S3Auth for RoleplaneAuth<S> {
             if token.is_some() {
                 return Err(s3_error!(InvalidToken, "{BAD_TOKEN}"));
             }
-            let cached = long_term_key(&self.app, access_key)
+            let key = long_term_key(&self.app, access_key)
                 .await
                 .map_err(|e| match e {
                     KeyRefusal::Unknown | KeyRefusal::Inactive => {
@@ -111,11 +110,12 @@ impl<S: Store> S3Auth for RoleplaneAuth<S> {
                     }
                     KeyRefusal::Internal => s3_error!(InternalError),
                 })?;
-            let Ok(secret) = std::str::from_utf8(&cached.secret) else {
+            let Ok(secret) = std::str::from_utf8(key.secret()) else {
                 tracing::error!(access_key_id = %access_key, "an access key's secret is not text");
                 return Err(s3_error!(InternalError));
             };
-            (caller_of_key(&cached), SecretKey::from(secret))
+            // A host agent's caller is refused by the access check (`access.rs`).
+            (key.caller(self.app.region()), SecretKey::from(secret))
         };
         SEAM.with(|seam| {
             if let Ok(mut slot) = seam.caller.lock() {

@@ -18,18 +18,19 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use store::Store as _;
 use tokio::net::TcpListener;
 
 use crate::any_store::AnyStore;
 use crate::request::{App, last_use};
 
 use crate::audit::{Audit, AuditArgs};
-use crate::config::ServeArgs;
+use crate::config::{LogFormat, ServeArgs};
 use crate::datadir::DataDir;
 use crate::metadata::{self, MetadataService};
 
 pub fn run(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<ExitCode> {
-    init_tracing();
+    init_tracing(args.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -91,18 +92,26 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     }
     .write(dir.path())?;
     let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
-    let admin = match (args.admin_addr, app.audit()) {
-        (Some(addr), Some(audit)) => {
-            let metrics = Arc::new(crate::metrics::Metrics::new(audit.metrics()));
+    let admin = match args.admin_addr {
+        Some(addr) => {
+            let store = app.store().clone();
+            let pool = crate::metrics::PoolCollector(Box::new(move || store.pool_use()));
+            let audit = app.audit().map(Audit::metrics);
+            let metrics = crate::metrics::Metrics::new(app.metrics(), audit, pool);
             let stopped = async move {
                 let _ = admin_stopped.await;
             };
-            Some(admin::start(addr, metrics, stopped).await?)
+            Some(admin::start(addr, app.clone(), Arc::new(metrics), stopped).await?)
         }
-        _ => None,
+        None => None,
     };
     // Both listeners accept from here on (bound sockets queue connections until served).
-    tracing::info!(api = %api_addr, imds_port = metadata.port(), "roleplane ready");
+    // The addresses are in the message itself, so the line reads the same in either log
+    // format: `roleplane ready api=… imds_port=…` (the interface contract).
+    tracing::info!(
+        "roleplane ready api={api_addr} imds_port={}",
+        metadata.port()
+    );
     let last_use = tokio::spawn(write_last_use(app.clone()));
     connections::serve(
         listener,
@@ -167,7 +176,7 @@ async fn start_metadata(
         })
 }
 
-fn init_tracing() {
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROLEPLANE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // s3s logs whole requests at debug level, authorization headers and session tokens
@@ -177,11 +186,21 @@ fn init_tracing() {
         Err(_) => filter,
     };
     // A second call (tests that run the server in-process twice) keeps the first subscriber.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .try_init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Text => {
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            logs.with_ansi(ansi).try_init()
+        }
+        // One object per line: `timestamp`, `level`, `message`, the event's own fields, and
+        // `target`, all at the top level where collectors look for them.
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 async fn shutdown_signal() {

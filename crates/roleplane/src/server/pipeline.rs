@@ -6,13 +6,14 @@
 //!
 //! bytes (≤ [`MAX_BODY_BYTES`]) → SigV4 claim → the routing table picks the service by the
 //! credential scope ([`super::routes`]) → its dialect decodes the operation and input → the
-//! caller is authenticated → the operation must be one the service lists → the service serves
+//! caller is authenticated (a host agent is refused here, whatever it asks) → the operation
+//! must be one the service lists → the service serves
 //! the [`Call`] (authorizing before it touches the store) → the dialect encodes the result →
 //! the call's audit record is durable → the response leaves.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Body;
@@ -26,7 +27,8 @@ use store::Store;
 
 use super::routes;
 use crate::audit::{AuditedInput, CallRecord};
-use crate::request::{App, Call, Failure, Service, authenticate, request_id};
+use crate::metrics::CallLabels;
+use crate::request::{App, Call, Failure, Service, authenticate, host_agent, request_id};
 use crate::s3::recognize::Recognized;
 use crate::{s3, sts};
 use s3s::service::S3Service;
@@ -60,6 +62,22 @@ async fn handle<S: Store>(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
+    // The request metrics' one place: every answer passes here, with what served it.
+    let started = Instant::now();
+    let mut labels = CallLabels::UNROUTED;
+    let response = answer(&served, peer, request, &mut labels).await;
+    let metrics = &served.app.metrics().requests;
+    metrics.observe(labels, response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// The answer to one request; `labels` says what served it, for the request metrics.
+async fn answer<S: Store>(
+    served: &Served<S>,
+    peer: SocketAddr,
+    request: Request,
+    labels: &mut CallLabels,
+) -> Response {
     let app = &served.app;
     let request_id = request_id::new();
     // One clock read per request (a system call on some virtual machines): the signature's
@@ -80,6 +98,10 @@ async fn handle<S: Store>(
         .unwrap_or(0);
     let recognized = recognize_s3(&request, &served.s3_domain);
     let is_s3 = matches!(recognized, Recognized::S3 { .. });
+    if is_s3 {
+        record.served_by(s3::SERVICE);
+        *labels = record.labels();
+    }
     // The trail fails closed: nothing is done that could not be recorded.
     if let Some(audit) = app.audit()
         && !audit.is_writable()
@@ -96,6 +118,7 @@ async fn handle<S: Store>(
         };
         let request = s3::request_of(request);
         let (response, record) = s3::serve(&served.s3, request, arrival, record).await;
+        *labels = record.labels();
         return match replaced(app, peer, record, &request_id, true).await {
             Some(replacement) => replacement,
             None => response.map(Body::new),
@@ -107,6 +130,7 @@ async fn handle<S: Store>(
         request_id: &request_id,
     };
     let rendered = read_and_route(app, request, &arrival, &mut record).await;
+    *labels = record.labels();
     match replaced(app, peer, record, &request_id, false).await {
         Some(replacement) => replacement,
         None => respond(rendered, &request_id),
@@ -249,16 +273,27 @@ where
     <V::Dialect as Dialect>::Input: AuditedInput,
 {
     let dialect = service.dialect();
+    record.served_by(V::NAME);
     let result: Result<String, Failure<V, S>> = async {
         let (operation, input) = dialect.decode(http)?;
         record.input(&operation, &input);
+        let listed = service
+            .operations()
+            .iter()
+            .find(|listed| **listed == operation);
+        if let Some(listed) = listed {
+            record.listed_operation(listed);
+        }
         let caller = authenticate(app, http, claim, arrival.now, dialect.error_protocol())
             .await
             .map_err(|e| dialect.auth_error(e))?;
         record.caller(&caller);
         sts::restrict_session_token_credentials(&caller, V::NAME, &operation)
             .map_err(|e| dialect.auth_error(e))?;
-        if !service.operations().contains(&operation.as_str()) {
+        // A host's agent credential opens none of the AWS APIs, whatever the operation.
+        host_agent::refuse(&caller, V::NAME, &operation, dialect.error_protocol())
+            .map_err(|e| dialect.auth_error(e))?;
+        if listed.is_none() {
             return Err(dialect.unknown_operation(&operation));
         }
         let call = Call {

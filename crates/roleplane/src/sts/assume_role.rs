@@ -15,9 +15,9 @@ use store::{Role, Store, StoreError};
 use super::credentials::{check_packed_size, new_claims, seal, write_credentials};
 use super::input::{self, Tag};
 use crate::credentials::{SessionClaims, SessionPrincipal};
-use crate::request::Identity;
 use crate::request::authz::{Ask, decide, denial_message};
 use crate::request::{App, Call};
+use crate::request::{Identity, host_agent};
 
 const DEFAULT_DURATION: u32 = 3600;
 /// AWS's limit for a role session that assumes another role.
@@ -127,6 +127,14 @@ pub async fn assume_role<S: Store>(call: &Call<'_, S>) -> Result<String, AwsErro
     let caller_session = match &call.caller.identity {
         Identity::Session(claims) => Some(claims),
         Identity::User(_) => None,
+        Identity::HostAgent(_) => {
+            return Err(host_agent::denial(
+                call.caller,
+                super::SERVICE,
+                call.operation,
+                Protocol::AwsQuery,
+            ));
+        }
     };
     let chained =
         caller_session.is_some_and(|c| matches!(c.principal, SessionPrincipal::AssumedRole { .. }));
@@ -281,7 +289,7 @@ fn assumes_itself<S>(call: &Call<'_, S>, role: &Role) -> bool {
             &claims.principal,
             SessionPrincipal::AssumedRole { role_id, .. } if *role_id == role.id
         ),
-        Identity::User(_) => false,
+        Identity::User(_) | Identity::HostAgent(_) => false,
     }
 }
 
@@ -347,7 +355,13 @@ pub(super) async fn managed_document<S: Store>(
         tracing::error!(error = %e, "resolving a session policy ARN");
         AwsError::internal(Protocol::AwsQuery)
     };
-    // A session policy must be a managed policy of the role's own account.
+    // A session policy is a managed policy of the role's own account, or one of AWS's.
+    if crate::aws_policies::in_namespace(arn) {
+        return crate::aws_policies::get(arn)
+            .and_then(|policy| policy.default_document())
+            .map(str::to_owned)
+            .ok_or_else(missing);
+    }
     let policy = match store.policy(account, arn).await {
         Ok(policy) => policy,
         Err(StoreError::NotFound { .. }) => return Err(missing()),

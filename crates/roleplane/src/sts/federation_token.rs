@@ -13,7 +13,7 @@
 //! reference, GetFederationToken); [`restrict`] enforces that before any operation runs.
 
 use policy::{ContextValue, Policy, PolicyKind};
-use protocol::{AwsError, Envelope, Violations};
+use protocol::{AwsError, Envelope, Protocol, Violations};
 use store::Store;
 
 use super::credentials::{check_packed_size, new_claims, seal, write_credentials};
@@ -21,7 +21,7 @@ use super::input::{self, Tag};
 use crate::credentials::SessionPrincipal;
 use crate::request::Call;
 use crate::request::authz::{Ask, require};
-use crate::request::{Identity, invalid_token};
+use crate::request::{Identity, host_agent, invalid_token};
 
 const DEFAULT_DURATION: i32 = 43200;
 const MIN_DURATION: i32 = 900;
@@ -117,6 +117,14 @@ pub async fn get_federation_token<S: Store>(call: &Call<'_, S>) -> Result<String
     let user = match &call.caller.identity {
         Identity::User(user) => user,
         Identity::Session(_) => return Err(AwsError::access_denied(FROM_SESSION)),
+        Identity::HostAgent(_) => {
+            return Err(host_agent::denial(
+                call.caller,
+                super::SERVICE,
+                call.operation,
+                Protocol::AwsQuery,
+            ));
+        }
     };
     let account = &user.account_id;
     let federated_arn = format!("arn:aws:sts::{account}:federated-user/{}", request.name);

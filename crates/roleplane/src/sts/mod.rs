@@ -141,6 +141,8 @@ pub async fn serve_unsigned<S: Store>(
         return None;
     }
     record.unsigned(SERVICE, app.region());
+    record.served_by(SERVICE);
+    record.listed_operation(web_identity::OPERATION);
     record.input(&operation, &params);
     let (result, who) = web_identity::serve(app, &params, peer, now, request_id).await;
     if let Some(who) = who {

@@ -8,13 +8,13 @@
 //! all), and of STS only AssumeRole and GetCallerIdentity. [`restrict`] enforces both, and
 //! GetFederationToken's narrower rules for federated users' credentials.
 
-use protocol::{AwsError, Envelope};
+use protocol::{AwsError, Envelope, Protocol};
 use store::Store;
 
 use super::credentials::{new_claims, seal, write_credentials};
 use crate::credentials::SessionPrincipal;
 use crate::request::Call;
-use crate::request::{Caller, Identity, invalid_token};
+use crate::request::{Caller, Identity, host_agent, invalid_token};
 
 const DEFAULT_DURATION: i32 = 43200;
 const MIN_DURATION: i32 = 900;
@@ -58,6 +58,14 @@ pub fn get_session_token<S: Store>(call: &Call<'_, S>) -> Result<String, AwsErro
     let user = match &call.caller.identity {
         Identity::User(user) => user,
         Identity::Session(_) => return Err(AwsError::access_denied(FROM_SESSION)),
+        Identity::HostAgent(_) => {
+            return Err(host_agent::denial(
+                call.caller,
+                super::SERVICE,
+                call.operation,
+                Protocol::AwsQuery,
+            ));
+        }
     };
     super::refuse_mfa(call)?;
     let principal = SessionPrincipal::UserSession {

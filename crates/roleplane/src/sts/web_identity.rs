@@ -417,7 +417,10 @@ fn authorize<S>(
             resource: Some(trust.clone()),
             ..PolicySet::default()
         };
-        if !evaluate(&ask, &policies).is_allowed() {
+        let decision = evaluate(&ask, &policies);
+        let metrics = &app.metrics().authorization;
+        metrics.observe(&ask.action, decision.outcome);
+        if !decision.is_allowed() {
             return Err(AwsError::access_denied(NOT_AUTHORIZED));
         }
     }

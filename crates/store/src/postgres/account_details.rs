@@ -329,6 +329,7 @@ pub(super) async fn credentials(db: &Db, account: &str) -> Result<Vec<UserCreden
             let user = row.into_user(Vec::new())?;
             Ok(UserCredentials {
                 access_keys: keys_of.remove(&user.id).unwrap_or_default(),
+                login_profile: None,
                 user,
             })
         })

@@ -27,6 +27,11 @@ fn table_of(resource: &Ec2Resource) -> TagTable {
             table: "key_pair_tags",
             id_column: "key_pair_id",
         },
+        // No host exists on PostgreSQL before its migration (next commit); never reached.
+        Ec2Resource::Host(_) => TagTable {
+            table: "host_tags",
+            id_column: "host_id",
+        },
     }
 }
 
@@ -53,11 +58,13 @@ async fn check_owned(conn: &mut PgConnection, account: &str, resource: &Ec2Resou
             .fetch_optional(&mut *conn)
             .await?
         }
+        Ec2Resource::Host(_) => None,
     };
     match (found, resource) {
         (Some(_), _) => Ok(()),
         (None, Ec2Resource::Instance(id)) => Err(StoreError::not_found(EntityKind::Instance, id)),
         (None, Ec2Resource::KeyPair(id)) => Err(StoreError::not_found(EntityKind::KeyPairId, id)),
+        (None, Ec2Resource::Host(id)) => Err(StoreError::not_found(EntityKind::Host, id)),
     }
 }
 

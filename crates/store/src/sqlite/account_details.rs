@@ -306,7 +306,8 @@ async fn versions(
         .collect()
 }
 
-/// Every user of the account with its access keys (oldest first), by user name.
+/// Every user of the account with its access keys (oldest first) and login profile, by user
+/// name.
 pub(super) async fn credentials(pool: &SqlitePool, account: &str) -> Result<Vec<UserCredentials>> {
     let mut tx = pool.begin().await?;
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 ORDER BY name_lower");
@@ -322,7 +323,18 @@ pub(super) async fn credentials(pool: &SqlitePool, account: &str) -> Result<Vec<
         .bind(account)
         .fetch_all(&mut *tx)
         .await?;
+    let profiles: Vec<(String, i64, i64, bool)> = sqlx::query_as(
+        "SELECT user_id, created_ms, password_changed_ms, password_reset_required \
+         FROM login_profiles WHERE account_id = $1",
+    )
+    .bind(account)
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
+    let mut profile_of: HashMap<String, (i64, i64, bool)> = profiles
+        .into_iter()
+        .map(|(user_id, created, changed, reset)| (user_id, (created, changed, reset)))
+        .collect();
     let mut keys_of: HashMap<String, Vec<crate::model::AccessKey>> = HashMap::new();
     for key in keys {
         let key = key.into_key()?;
@@ -331,8 +343,18 @@ pub(super) async fn credentials(pool: &SqlitePool, account: &str) -> Result<Vec<
     rows.into_iter()
         .map(|row| {
             let user = row.into_user(Vec::new())?;
+            let login_profile = match profile_of.remove(&user.id) {
+                Some((created, changed, reset)) => Some(crate::model::LoginProfile {
+                    user_name: user.name.clone(),
+                    created: from_ms(created)?,
+                    password_changed: from_ms(changed)?,
+                    password_reset_required: reset,
+                }),
+                None => None,
+            };
             Ok(UserCredentials {
                 access_keys: keys_of.remove(&user.id).unwrap_or_default(),
+                login_profile,
                 user,
             })
         })

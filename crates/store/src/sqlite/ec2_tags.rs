@@ -1,5 +1,5 @@
-//! Tags of EC2 resources: instances (`instance_tags`, migration 0002) and key pairs
-//! (`key_pair_tags`, migration 0012). Keys are case-sensitive, as EC2's are. An instance's tag
+//! Tags of EC2 resources: instances (`instance_tags`, migration 0002), key pairs
+//! (`key_pair_tags`, migration 0012) and Dedicated Hosts (`host_tags`, migration 0019). Keys are case-sensitive, as EC2's are. An instance's tag
 //! rows stamp the instance as changed (migration 0004's triggers), so the metadata service's
 //! `tags/instance` follows every write here.
 
@@ -27,10 +27,14 @@ fn table_of(resource: &Ec2Resource) -> TagTable {
             table: "key_pair_tags",
             id_column: "key_pair_id",
         },
+        Ec2Resource::Host(_) => TagTable {
+            table: "host_tags",
+            id_column: "host_id",
+        },
     }
 }
 
-/// Insists that `resource` is the account's: a visible instance, or a key pair.
+/// Insists that `resource` is the account's: a visible instance or host, or a key pair.
 async fn check_owned(
     conn: &mut SqliteConnection,
     account: &str,
@@ -55,11 +59,24 @@ async fn check_owned(
                 .fetch_optional(&mut *conn)
                 .await?
         }
+        // A released host is listed for as long as a terminated instance is.
+        Ec2Resource::Host(id) => {
+            sqlx::query_scalar(
+                "SELECT 1 FROM hosts WHERE account_id = $1 AND host_id = $2 \
+                 AND (state <> 'released' OR released_ms > $3)",
+            )
+            .bind(account)
+            .bind(id)
+            .bind(now_ms() - TERMINATED_VISIBLE_MS)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
     };
     match (found, resource) {
         (Some(_), _) => Ok(()),
         (None, Ec2Resource::Instance(id)) => Err(StoreError::not_found(EntityKind::Instance, id)),
         (None, Ec2Resource::KeyPair(id)) => Err(StoreError::not_found(EntityKind::KeyPairId, id)),
+        (None, Ec2Resource::Host(id)) => Err(StoreError::not_found(EntityKind::Host, id)),
     }
 }
 
@@ -162,6 +179,10 @@ pub(super) async fn list(pool: &SqlitePool, account: &str) -> Result<Vec<Resourc
          UNION ALL \
          SELECT t.key_pair_id, 'key-pair', t.key, t.value FROM key_pair_tags t \
          JOIN key_pairs k ON k.key_pair_id = t.key_pair_id WHERE k.account_id = $1 \
+         UNION ALL \
+         SELECT t.host_id, 'dedicated-host', t.key, t.value FROM host_tags t \
+         JOIN hosts h ON h.host_id = t.host_id \
+         WHERE h.account_id = $1 AND (h.state <> 'released' OR h.released_ms > $2) \
          ORDER BY 1, 3",
     )
     .bind(account)
@@ -171,10 +192,10 @@ pub(super) async fn list(pool: &SqlitePool, account: &str) -> Result<Vec<Resourc
     Ok(rows
         .into_iter()
         .map(|(id, kind, key, value)| ResourceTag {
-            resource: if kind == "instance" {
-                Ec2Resource::Instance(id)
-            } else {
-                Ec2Resource::KeyPair(id)
+            resource: match kind.as_str() {
+                "instance" => Ec2Resource::Instance(id),
+                "dedicated-host" => Ec2Resource::Host(id),
+                _ => Ec2Resource::KeyPair(id),
             },
             tag: Tag { key, value },
         })

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
-use super::{associations, begin_write_of, ec2_ids, from_ms, loopback, now_ms};
+use super::{associations, begin_write_of, ec2_ids, from_ms, hosts, loopback, now_ms};
 use crate::error::{Ec2Rejection, EntityKind, Result, StoreError};
 use crate::model::{
     Association, Instance, InstanceCondition, InstanceField, InstanceQuery, InstanceState,
@@ -24,7 +24,7 @@ pub(crate) const COLUMNS: &str = "i.instance_id, i.account_id, i.reservation_id,
     i.image_id, i.instance_type, i.state, i.state_changed_ms, i.launched_ms, i.private_ip, \
     i.availability_zone, i.key_name, i.subnet_id, i.security_groups, i.client_token, \
     i.http_tokens, i.http_put_response_hop_limit, i.http_endpoint, i.http_protocol_ipv6, \
-    i.instance_metadata_tags, i.user_data, i.public_key";
+    i.instance_metadata_tags, i.user_data, i.public_key, i.host_id";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct InstanceRow {
@@ -50,6 +50,7 @@ pub(crate) struct InstanceRow {
     instance_metadata_tags: String,
     user_data: Option<Vec<u8>>,
     public_key: Option<String>,
+    host_id: Option<String>,
 }
 
 impl InstanceRow {
@@ -94,6 +95,7 @@ impl InstanceRow {
             user_data: self.user_data,
             tags,
             association,
+            host_id: self.host_id,
         })
     }
 }
@@ -232,6 +234,9 @@ pub(super) async fn run(
             });
         }
     }
+    if let Some(host_id) = &launch.host_id {
+        hosts::check_placement(&mut tx, account, host_id, &launch.instance_type).await?;
+    }
     let reservation_id = ec2_ids::new("r-");
     sqlx::query(
         "INSERT INTO reservations (reservation_id, account_id, client_token, fingerprint, created_ms) \
@@ -297,9 +302,9 @@ async fn insert(
          instance_type, state, state_changed_ms, launched_ms, private_ip, availability_zone, \
          key_name, subnet_id, security_groups, client_token, http_tokens, \
          http_put_response_hop_limit, http_endpoint, http_protocol_ipv6, instance_metadata_tags, \
-         user_data, public_key) \
+         user_data, public_key, host_id) \
          VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-         $16, $17, $18, $19, $20)",
+         $16, $17, $18, $19, $20, $21)",
     )
     .bind(instance_id)
     .bind(account)
@@ -321,6 +326,7 @@ async fn insert(
     .bind(&options.instance_metadata_tags)
     .bind(&launch.user_data)
     .bind(&launch.public_key)
+    .bind(&launch.host_id)
     .execute(&mut *conn)
     .await?;
     for tag in &launch.tags {

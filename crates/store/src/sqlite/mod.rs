@@ -21,11 +21,13 @@ mod deployment_keys;
 pub(crate) mod ec2_ids;
 mod ec2_tags;
 pub(crate) mod groups;
+mod hosts;
 mod inline_policies;
 mod instance_profiles;
 pub(crate) mod instances;
 pub(crate) mod key_pairs;
 mod keyring;
+mod login_profiles;
 pub(crate) mod loopback;
 pub(crate) mod managed_policies;
 mod metadata_defaults;
@@ -33,6 +35,7 @@ pub(crate) mod object_listing;
 mod objects;
 pub(crate) mod oidc_providers;
 mod policy_generations;
+mod readiness;
 mod roles;
 pub(crate) mod rows;
 pub(crate) mod s3_rows;
@@ -54,11 +57,12 @@ use crate::groups::{
     AccountDetails, DetailsQuery, EntityQuery, Group, GroupUpdate, NewGroup, PolicyEntities,
     UserCredentials,
 };
+use crate::hosts::{Allocation, Host, HostAgentKey, HostRelease, NewHosts};
 use crate::model::{
     AccessKey, AccessKeyStatus, AccessKeyUse, Account, AccountCounts, Association,
     AssociationQuery, AttachedPolicy, AwsPolicyUsage, Changes, DeploymentKey, Ec2Resource,
     IdentityPolicies, InlinePolicy, Instance, InstanceProfile, InstanceQuery, KeyPair,
-    ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey,
+    LoginProfile, ManagedPolicy, MetadataDefaults, MetadataOptions, NewAccessKey, NewDeploymentKey,
     NewInstanceProfile, NewKeyPair, NewLaunch, NewOidcProvider, NewPolicy, NewRole, NewUser,
     OidcProvider, OidcProviderChange, PolicyGeneration, PolicyVersion, Principal, PrincipalBinding,
     ProfileRef, Reservation, ResourceTag, Role, RoleUpdate, RoleUse, StateChange, StateRequest,
@@ -279,6 +283,36 @@ impl Store for SqliteStore {
     }
     async fn delete_user(&self, account: &str, name: &str) -> Result<()> {
         users::delete(&self.pool, account, name).await
+    }
+    async fn create_login_profile(
+        &self,
+        account: &str,
+        user: &str,
+        password_reset_required: bool,
+    ) -> Result<LoginProfile> {
+        login_profiles::create(&self.pool, account, user, password_reset_required).await
+    }
+    async fn login_profile(&self, account: &str, user: &str) -> Result<LoginProfile> {
+        login_profiles::get(&self.pool, account, user).await
+    }
+    async fn update_login_profile(
+        &self,
+        account: &str,
+        user: &str,
+        password_changed: bool,
+        password_reset_required: Option<bool>,
+    ) -> Result<()> {
+        login_profiles::update(
+            &self.pool,
+            account,
+            user,
+            password_changed,
+            password_reset_required,
+        )
+        .await
+    }
+    async fn delete_login_profile(&self, account: &str, user: &str) -> Result<()> {
+        login_profiles::delete(&self.pool, account, user).await
     }
     async fn update_user(&self, account: &str, name: &str, update: UserUpdate) -> Result<User> {
         users::update(&self.pool, account, name, update).await
@@ -829,6 +863,21 @@ impl Store for SqliteStore {
     async fn instances_changed_since(&self, mark: u64) -> Result<Vec<Instance>> {
         instances::changed_since(&self.pool, mark).await
     }
+    async fn allocate_hosts(&self, account: &str, new: NewHosts) -> Result<Allocation> {
+        hosts::allocate(&self.pool, account, new).await
+    }
+    async fn hosts(&self, account: &str, ids: &[String]) -> Result<Vec<Host>> {
+        hosts::list(&self.pool, account, ids).await
+    }
+    async fn release_hosts(&self, account: &str, ids: &[String]) -> Result<Vec<HostRelease>> {
+        hosts::release(&self.pool, account, ids).await
+    }
+    async fn host_agent_key(&self, access_key_id: &str) -> Result<HostAgentKey> {
+        hosts::agent_key(&self.pool, access_key_id).await
+    }
+    async fn host_agent_keys(&self, host_id: &str) -> Result<Vec<HostAgentKey>> {
+        hosts::agent_keys(&self.pool, host_id).await
+    }
     async fn account_alias(&self, account: &str) -> Result<Option<String>> {
         account_aliases::get(&self.pool, account).await
     }
@@ -841,6 +890,16 @@ impl Store for SqliteStore {
     async fn account_counts(&self, account: &str) -> Result<AccountCounts> {
         account_summary::counts(&self.pool, account).await
     }
+    async fn ready(&self) -> Result<()> {
+        readiness::check(&self.pool, &MIGRATOR).await
+    }
+    fn pool_use(&self) -> Option<crate::store::PoolUse> {
+        Some(crate::store::PoolUse {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: MAX_CONNECTIONS,
+        })
+    }
     fn changes(&self) -> Changes {
         self.file.changes.load()
     }
@@ -849,6 +908,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::StoreError;
 
     /// The durability promise rests on these settings; a refactor of `open` must keep them.
     #[tokio::test]
@@ -880,5 +940,28 @@ mod tests {
             assert!(busy >= 1000, "busy_timeout {busy}");
         }
         assert!(dir.path().join(DATABASE_FILE).exists());
+    }
+
+    /// `/readyz` on a real database: ready as opened, not once a migration's row is gone
+    /// (what a database that was never migrated this far looks like), nor once closed.
+    #[tokio::test]
+    async fn ready_follows_the_applied_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        store.ready().await.unwrap();
+        let last = MIGRATOR.iter().map(|m| m.version).max().unwrap();
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
+            .bind(last)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        match store.ready().await {
+            Err(StoreError::Schema(why)) => {
+                assert_eq!(why, format!("migration {last} is not applied"))
+            }
+            other => panic!("{other:?}"),
+        }
+        store.close().await;
+        assert!(matches!(store.ready().await, Err(StoreError::Backend(_))));
     }
 }

@@ -98,6 +98,10 @@ pub(super) async fn delete(pool: &SqlitePool, account: &str, name: &str) -> Resu
             Conflict::AccessKeys,
         ),
         (
+            "SELECT COUNT(*) FROM login_profiles WHERE user_id = $1",
+            Conflict::LoginProfile,
+        ),
+        (
             "SELECT (SELECT COUNT(*) FROM policy_attachments WHERE principal_id = $1) \
              + (SELECT COUNT(*) FROM aws_policy_attachments WHERE principal_id = $1)",
             Conflict::AttachedPolicies,
