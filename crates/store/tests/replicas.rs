@@ -282,6 +282,67 @@ async fn a_role_is_deleted_or_joins_a_profile_never_both<B: Backend>() {
     assert_eq!(deleted + joined, ROUNDS);
 }
 
+/// A user being deleted while another replica gives it a login profile: either the delete
+/// wins (the user is gone) or the profile does (the user is not deleted), never a profile of a
+/// deleted user.
+async fn a_user_is_deleted_or_gets_a_login_profile_never_both<B: Backend>() {
+    let (_data, replicas) = replicas::<B>().await;
+    let (mut deleted, mut kept) = (0, 0);
+    for round in 0..ROUNDS {
+        let user = format!("user{round}");
+        replicas[0]
+            .create_user(ACCOUNT, NewUser::new(&user))
+            .await
+            .unwrap();
+        let results = race(&replicas, 2, |store, racer| {
+            let user = user.clone();
+            async move {
+                match racer {
+                    0 => store.delete_user(ACCOUNT, &user).await,
+                    _ => store
+                        .create_login_profile(ACCOUNT, &user, false)
+                        .await
+                        .map(|_| ()),
+                }
+            }
+        })
+        .await;
+        let profile = replicas[1].login_profile(ACCOUNT, &user).await;
+        match (&results[0], &results[1]) {
+            (
+                Ok(()),
+                Err(StoreError::NotFound {
+                    kind: EntityKind::User,
+                    ..
+                }),
+            ) => {
+                deleted += 1;
+                assert!(
+                    matches!(
+                        profile,
+                        Err(StoreError::NotFound {
+                            kind: EntityKind::User,
+                            ..
+                        })
+                    ),
+                    "round {round}: {profile:?}"
+                );
+            }
+            (
+                Err(StoreError::DeleteConflict {
+                    reason: Conflict::LoginProfile,
+                }),
+                Ok(()),
+            ) => {
+                kept += 1;
+                assert!(profile.is_ok(), "round {round}: {profile:?}");
+            }
+            other => panic!("round {round}: {other:?}"),
+        }
+    }
+    assert_eq!(deleted + kept, ROUNDS);
+}
+
 /// A bucket being deleted while another replica puts an object in it: either the delete wins
 /// (the put finds no bucket) or the put does (the bucket is not empty), never both.
 async fn a_bucket_is_deleted_or_gets_an_object_never_both<B: Backend>() {
@@ -428,6 +489,7 @@ contract_tests! {
     racing_replicas_create_one_of_names_differing_in_case(flavor = "multi_thread", worker_threads = 4),
     racing_replicas_reuse_a_client_token_once(flavor = "multi_thread", worker_threads = 4),
     a_role_is_deleted_or_joins_a_profile_never_both(flavor = "multi_thread", worker_threads = 4),
+    a_user_is_deleted_or_gets_a_login_profile_never_both(flavor = "multi_thread", worker_threads = 4),
     a_bucket_is_deleted_or_gets_an_object_never_both(flavor = "multi_thread", worker_threads = 4),
     racing_replicas_never_exceed_two_access_keys(flavor = "multi_thread", worker_threads = 4),
     a_replica_follows_the_others_writes,

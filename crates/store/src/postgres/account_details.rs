@@ -14,6 +14,7 @@ use crate::groups::{
 use crate::model::{AttachedPolicy, InlinePolicy, PolicyVersion};
 use crate::sqlite::access_keys::KEY_COLUMNS;
 use crate::sqlite::groups::{GROUP_COLUMNS, GroupRow};
+use crate::sqlite::login_profiles::{LOGIN_PROFILE_COLUMNS, LoginProfileRow};
 use crate::sqlite::rows::{
     AccessKeyRow, POLICY_COLUMNS, PROFILE_COLUMNS, PolicyRow, ProfileRow, ROLE_COLUMNS, RoleRow,
     USER_COLUMNS, UserRow,
@@ -302,7 +303,8 @@ async fn versions(
         .collect()
 }
 
-/// Every user of the account with its access keys (oldest first), by user name.
+/// Every user of the account with its access keys (oldest first) and login profile, by user
+/// name.
 pub(super) async fn credentials(db: &Db, account: &str) -> Result<Vec<UserCredentials>> {
     let mut tx = begin_read(db).await?;
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 ORDER BY name_lower");
@@ -318,7 +320,16 @@ pub(super) async fn credentials(db: &Db, account: &str) -> Result<Vec<UserCreden
         .bind(account)
         .fetch_all(&mut *tx)
         .await?;
+    let sql = format!("SELECT {LOGIN_PROFILE_COLUMNS} FROM login_profiles WHERE account_id = $1");
+    let profiles: Vec<LoginProfileRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(account)
+        .fetch_all(&mut *tx)
+        .await?;
     tx.commit().await?;
+    let mut profile_of: HashMap<String, LoginProfileRow> = profiles
+        .into_iter()
+        .map(|row| (row.user_id.clone(), row))
+        .collect();
     let mut keys_of: HashMap<String, Vec<crate::model::AccessKey>> = HashMap::new();
     for key in keys {
         let key = key.into_key()?;
@@ -327,9 +338,13 @@ pub(super) async fn credentials(db: &Db, account: &str) -> Result<Vec<UserCreden
     rows.into_iter()
         .map(|row| {
             let user = row.into_user(Vec::new())?;
+            let login_profile = profile_of
+                .remove(&user.id)
+                .map(|row| row.into_profile(user.name.clone()))
+                .transpose()?;
             Ok(UserCredentials {
                 access_keys: keys_of.remove(&user.id).unwrap_or_default(),
-                login_profile: None,
+                login_profile,
                 user,
             })
         })

@@ -36,6 +36,7 @@ mod instances;
 mod key_pairs;
 mod keyring;
 mod locks;
+mod login_profiles;
 mod loopback;
 mod managed_policies;
 mod metadata_defaults;
@@ -295,6 +296,36 @@ impl Store for PgStore {
     }
     async fn delete_user(&self, account: &str, name: &str) -> Result<()> {
         users::delete(&self.db, account, name).await
+    }
+    async fn create_login_profile(
+        &self,
+        account: &str,
+        user: &str,
+        password_reset_required: bool,
+    ) -> Result<LoginProfile> {
+        login_profiles::create(&self.db, account, user, password_reset_required).await
+    }
+    async fn login_profile(&self, account: &str, user: &str) -> Result<LoginProfile> {
+        login_profiles::get(&self.db, account, user).await
+    }
+    async fn update_login_profile(
+        &self,
+        account: &str,
+        user: &str,
+        password_changed: bool,
+        password_reset_required: Option<bool>,
+    ) -> Result<()> {
+        login_profiles::update(
+            &self.db,
+            account,
+            user,
+            password_changed,
+            password_reset_required,
+        )
+        .await
+    }
+    async fn delete_login_profile(&self, account: &str, user: &str) -> Result<()> {
+        login_profiles::delete(&self.db, account, user).await
     }
     async fn update_user(&self, account: &str, name: &str, update: UserUpdate) -> Result<User> {
         users::update(&self.db, account, name, update).await
@@ -858,18 +889,6 @@ impl Store for PgStore {
         account_summary::counts(&self.db, account).await
     }
     // Merged from main before PostgreSQL has them; the following commits implement each.
-    async fn create_login_profile(&self, _: &str, _: &str, _: bool) -> Result<LoginProfile> {
-        Err(not_yet("login profiles"))
-    }
-    async fn login_profile(&self, _: &str, _: &str) -> Result<LoginProfile> {
-        Err(not_yet("login profiles"))
-    }
-    async fn update_login_profile(&self, _: &str, _: &str, _: bool, _: Option<bool>) -> Result<()> {
-        Err(not_yet("login profiles"))
-    }
-    async fn delete_login_profile(&self, _: &str, _: &str) -> Result<()> {
-        Err(not_yet("login profiles"))
-    }
     async fn allocate_hosts(&self, _: &str, _: NewHosts) -> Result<Allocation> {
         Err(not_yet("dedicated hosts"))
     }

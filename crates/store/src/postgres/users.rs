@@ -95,6 +95,10 @@ pub(super) async fn delete(db: &Db, account: &str, name: &str) -> Result<()> {
             Conflict::AccessKeys,
         ),
         (
+            "SELECT COUNT(*) FROM login_profiles WHERE user_id = $1",
+            Conflict::LoginProfile,
+        ),
+        (
             "SELECT (SELECT COUNT(*) FROM policy_attachments WHERE principal_id = $1) \
              + (SELECT COUNT(*) FROM aws_policy_attachments WHERE principal_id = $1)",
             Conflict::AttachedPolicies,

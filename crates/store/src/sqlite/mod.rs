@@ -27,7 +27,7 @@ mod instance_profiles;
 pub(crate) mod instances;
 pub(crate) mod key_pairs;
 mod keyring;
-mod login_profiles;
+pub(crate) mod login_profiles;
 pub(crate) mod loopback;
 pub(crate) mod managed_policies;
 mod metadata_defaults;
