@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use common::{ACCOUNT, Backend, TRUST};
 use store::{
-    AssociationQuery, AssociationState, Conflict, Ec2Rejection, EntityKind, MetadataOptions,
-    NewAccessKey, NewInstanceProfile, NewLaunch, NewObject, NewRole, NewUser, ObjectHeaders,
-    ProfileRef, Quota, Store, StoreError, ids,
+    AssociationQuery, AssociationState, Conflict, Ec2Rejection, EntityKind, HostCapacity,
+    HostRelease, HostState, MetadataOptions, NewAccessKey, NewHosts, NewInstanceProfile, NewLaunch,
+    NewObject, NewRole, NewUser, ObjectHeaders, ProfileRef, Quota, Store, StoreError, ids,
 };
 
 const ROUNDS: usize = 30;
@@ -343,6 +343,129 @@ async fn a_user_is_deleted_or_gets_a_login_profile_never_both<B: Backend>() {
     assert_eq!(deleted + kept, ROUNDS);
 }
 
+/// One Dedicated Host, its agent key `AKIAHOSTRACE{n}` (20 characters).
+fn new_host(n: usize, client_token: Option<String>) -> NewHosts {
+    NewHosts {
+        availability_zone: "us-east-1a".into(),
+        capacity: HostCapacity::InstanceFamily("m5".into()),
+        auto_placement: "off".into(),
+        host_recovery: "off".into(),
+        host_maintenance: "on".into(),
+        tags: Vec::new(),
+        agent_keys: vec![NewAccessKey {
+            access_key_id: format!("AKIAHOSTRACE{n:08}"),
+            secret_ciphertext: vec![1],
+        }],
+        client_token,
+        fingerprint: "hosts-1".into(),
+    }
+}
+
+/// A launch onto a Dedicated Host while another replica releases the host: either the release
+/// wins (the launch finds the host unavailable) or the launch does (the host is occupied and
+/// stays), never a released host with an instance.
+async fn a_host_is_released_or_gets_an_instance_never_both<B: Backend>() {
+    let (_data, replicas) = replicas::<B>().await;
+    let (mut released, mut launched) = (0, 0);
+    for round in 0..ROUNDS {
+        let host = replicas[round % 2]
+            .allocate_hosts(ACCOUNT, new_host(round, None))
+            .await
+            .unwrap()
+            .hosts
+            .remove(0)
+            .id;
+        let results = race(&replicas, 2, |store, racer| {
+            let host = host.clone();
+            async move {
+                match racer {
+                    0 => store
+                        .release_hosts(ACCOUNT, std::slice::from_ref(&host))
+                        .await
+                        .map(Err),
+                    _ => {
+                        let launch = NewLaunch {
+                            instance_type: "m5.large".into(),
+                            host_id: Some(host),
+                            ..launch(None)
+                        };
+                        store.run_instances(ACCOUNT, launch).await.map(Ok)
+                    }
+                }
+            }
+        })
+        .await;
+        let shown = replicas[(round + 1) % 2]
+            .hosts(ACCOUNT, std::slice::from_ref(&host))
+            .await
+            .unwrap()
+            .remove(0);
+        match (&results[0], &results[1]) {
+            (
+                Ok(Err(outcomes)),
+                Err(StoreError::Ec2(Ec2Rejection::HostUnavailable { host_id })),
+            ) if *outcomes == [HostRelease::Released(host.clone())] && *host_id == host => {
+                released += 1;
+                assert_eq!(shown.state, HostState::Released, "round {round}");
+                assert!(shown.instances.is_empty(), "round {round}: {shown:?}");
+            }
+            (Ok(Err(outcomes)), Ok(Ok(reservation)))
+                if *outcomes == [HostRelease::Occupied(host.clone())] =>
+            {
+                launched += 1;
+                assert_eq!(shown.state, HostState::Available, "round {round}");
+                assert_eq!(shown.instances.len(), 1, "round {round}: {shown:?}");
+                assert_eq!(
+                    shown.instances[0].instance_id, reservation.instances[0].id,
+                    "round {round}"
+                );
+            }
+            other => panic!("round {round}: {other:?}"),
+        }
+    }
+    assert_eq!(released + launched, ROUNDS);
+    // However the races went: no live instance names a released host.
+    let hosts = replicas[0].hosts(ACCOUNT, &[]).await.unwrap();
+    let instances = replicas[1]
+        .instances(ACCOUNT, &store::InstanceQuery::default())
+        .await
+        .unwrap();
+    for instance in instances {
+        let host = instance
+            .host_id
+            .as_deref()
+            .expect("every launch named a host");
+        let host = hosts.iter().find(|h| h.id == host).unwrap();
+        assert_eq!(host.state, HostState::Available, "{instance:?} on {host:?}");
+    }
+}
+
+async fn racing_replicas_reuse_an_allocations_client_token_once<B: Backend>() {
+    let (_data, replicas) = replicas::<B>().await;
+    for round in 0..ROUNDS {
+        let token = format!("token-{round}");
+        let results = race(&replicas, RACERS, |store, racer| {
+            let new = new_host(round * RACERS + racer, Some(token.clone()));
+            async move { store.allocate_hosts(ACCOUNT, new).await }
+        })
+        .await;
+        let allocations: Vec<_> = results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|e| panic!("round {round}: {e:?}")))
+            .collect();
+        let first = allocations.iter().filter(|a| !a.replayed).count();
+        assert_eq!(first, 1, "round {round}: one allocation, the rest replays");
+        assert!(
+            allocations
+                .iter()
+                .all(|a| a.hosts.len() == 1 && a.hosts[0].id == allocations[0].hosts[0].id),
+            "round {round}: one host"
+        );
+    }
+    let hosts = replicas[0].hosts(ACCOUNT, &[]).await.unwrap();
+    assert_eq!(hosts.len(), ROUNDS, "one host per token");
+}
+
 /// A bucket being deleted while another replica puts an object in it: either the delete wins
 /// (the put finds no bucket) or the put does (the bucket is not empty), never both.
 async fn a_bucket_is_deleted_or_gets_an_object_never_both<B: Backend>() {
@@ -490,6 +613,8 @@ contract_tests! {
     racing_replicas_reuse_a_client_token_once(flavor = "multi_thread", worker_threads = 4),
     a_role_is_deleted_or_joins_a_profile_never_both(flavor = "multi_thread", worker_threads = 4),
     a_user_is_deleted_or_gets_a_login_profile_never_both(flavor = "multi_thread", worker_threads = 4),
+    a_host_is_released_or_gets_an_instance_never_both(flavor = "multi_thread", worker_threads = 4),
+    racing_replicas_reuse_an_allocations_client_token_once(flavor = "multi_thread", worker_threads = 4),
     a_bucket_is_deleted_or_gets_an_object_never_both(flavor = "multi_thread", worker_threads = 4),
     racing_replicas_never_exceed_two_access_keys(flavor = "multi_thread", worker_threads = 4),
     a_replica_follows_the_others_writes,

@@ -1,5 +1,5 @@
-//! Tags of EC2 resources: instances (`instance_tags`) and key pairs (`key_pair_tags`). Keys are
-//! case-sensitive, as EC2's are. An instance's tag rows stamp the instance as changed (the
+//! Tags of EC2 resources: instances (`instance_tags`), key pairs (`key_pair_tags`) and Dedicated
+//! Hosts (`host_tags`, migrations/postgres/0003). Keys are case-sensitive, as EC2's are. An instance's tag rows stamp the instance as changed (the
 //! triggers of migrations/postgres/0001), so the metadata service's `tags/instance` follows
 //! every write here.
 
@@ -27,7 +27,6 @@ fn table_of(resource: &Ec2Resource) -> TagTable {
             table: "key_pair_tags",
             id_column: "key_pair_id",
         },
-        // No host exists on PostgreSQL before its migration (next commit); never reached.
         Ec2Resource::Host(_) => TagTable {
             table: "host_tags",
             id_column: "host_id",
@@ -35,7 +34,7 @@ fn table_of(resource: &Ec2Resource) -> TagTable {
     }
 }
 
-/// Insists that `resource` is the account's: a visible instance, or a key pair.
+/// Insists that `resource` is the account's: a visible instance or host, or a key pair.
 async fn check_owned(conn: &mut PgConnection, account: &str, resource: &Ec2Resource) -> Result<()> {
     let found: Option<bool> = match resource {
         Ec2Resource::Instance(id) => {
@@ -58,7 +57,18 @@ async fn check_owned(conn: &mut PgConnection, account: &str, resource: &Ec2Resou
             .fetch_optional(&mut *conn)
             .await?
         }
-        Ec2Resource::Host(_) => None,
+        // A released host is listed for as long as a terminated instance is.
+        Ec2Resource::Host(id) => {
+            sqlx::query_scalar(
+                "SELECT TRUE FROM hosts WHERE account_id = $1 AND host_id = $2 \
+                 AND (state <> 'released' OR released_ms > $3)",
+            )
+            .bind(account)
+            .bind(id)
+            .bind(now_ms() - TERMINATED_VISIBLE_MS)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
     };
     match (found, resource) {
         (Some(_), _) => Ok(()),
@@ -167,6 +177,10 @@ pub(super) async fn list(db: &Db, account: &str) -> Result<Vec<ResourceTag>> {
          UNION ALL \
          SELECT t.key_pair_id, 'key-pair', t.key, t.value FROM key_pair_tags t \
          JOIN key_pairs k ON k.key_pair_id = t.key_pair_id WHERE k.account_id = $1 \
+         UNION ALL \
+         SELECT t.host_id, 'dedicated-host', t.key, t.value FROM host_tags t \
+         JOIN hosts h ON h.host_id = t.host_id \
+         WHERE h.account_id = $1 AND (h.state <> 'released' OR h.released_ms > $2) \
          ORDER BY 1, 3",
     )
     .bind(account)
@@ -176,10 +190,10 @@ pub(super) async fn list(db: &Db, account: &str) -> Result<Vec<ResourceTag>> {
     Ok(rows
         .into_iter()
         .map(|(id, kind, key, value)| ResourceTag {
-            resource: if kind == "instance" {
-                Ec2Resource::Instance(id)
-            } else {
-                Ec2Resource::KeyPair(id)
+            resource: match kind.as_str() {
+                "instance" => Ec2Resource::Instance(id),
+                "dedicated-host" => Ec2Resource::Host(id),
+                _ => Ec2Resource::KeyPair(id),
             },
             tag: Tag { key, value },
         })

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
-use super::{Db, associations, begin_write_of, loopback, now_ms};
+use super::{Db, associations, begin_write_of, hosts, loopback, now_ms};
 use crate::error::{Ec2Rejection, EntityKind, Result, StoreError};
 use crate::model::{
     Instance, InstanceCondition, InstanceField, InstanceQuery, InstanceState, MetadataOptions,
@@ -143,6 +143,11 @@ pub(super) async fn run(db: &Db, account: &str, launch: NewLaunch) -> Result<Res
             });
         }
     }
+    if let Some(host_id) = &launch.host_id {
+        // Under the EC2 lock, as the host's release is: the host stays available until this
+        // launch commits (hosts.rs).
+        hosts::check_placement(&mut tx, account, host_id, &launch.instance_type).await?;
+    }
     let reservation_id = ec2_ids::new("r-");
     sqlx::query(
         "INSERT INTO reservations (reservation_id, account_id, client_token, fingerprint, created_ms) \
@@ -208,9 +213,9 @@ async fn insert(
          instance_type, state, state_changed_ms, launched_ms, private_ip, availability_zone, \
          key_name, subnet_id, security_groups, client_token, http_tokens, \
          http_put_response_hop_limit, http_endpoint, http_protocol_ipv6, instance_metadata_tags, \
-         user_data, public_key) \
+         user_data, public_key, host_id) \
          VALUES ($1, $2, $3, $4, $5, $6, 'running', $7, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-         $16, $17, $18, $19, $20)",
+         $16, $17, $18, $19, $20, $21)",
     )
     .bind(instance_id)
     .bind(account)
@@ -232,6 +237,7 @@ async fn insert(
     .bind(&options.instance_metadata_tags)
     .bind(&launch.user_data)
     .bind(&launch.public_key)
+    .bind(&launch.host_id)
     .execute(&mut *conn)
     .await?;
     for tag in &launch.tags {

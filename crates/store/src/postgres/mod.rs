@@ -30,6 +30,7 @@ mod database_url;
 mod deployment_keys;
 mod ec2_tags;
 mod groups;
+mod hosts;
 mod inline_policies;
 mod instance_profiles;
 mod instances;
@@ -876,6 +877,21 @@ impl Store for PgStore {
     async fn instances_changed_since(&self, mark: u64) -> Result<Vec<Instance>> {
         instances::changed_since(&self.db, mark).await
     }
+    async fn allocate_hosts(&self, account: &str, new: NewHosts) -> Result<Allocation> {
+        hosts::allocate(&self.db, account, new).await
+    }
+    async fn hosts(&self, account: &str, ids: &[String]) -> Result<Vec<Host>> {
+        hosts::list(&self.db, account, ids).await
+    }
+    async fn release_hosts(&self, account: &str, ids: &[String]) -> Result<Vec<HostRelease>> {
+        hosts::release(&self.db, account, ids).await
+    }
+    async fn host_agent_key(&self, access_key_id: &str) -> Result<HostAgentKey> {
+        hosts::agent_key(&self.db, access_key_id).await
+    }
+    async fn host_agent_keys(&self, host_id: &str) -> Result<Vec<HostAgentKey>> {
+        hosts::agent_keys(&self.db, host_id).await
+    }
     async fn account_alias(&self, account: &str) -> Result<Option<String>> {
         account_aliases::get(&self.db, account).await
     }
@@ -888,22 +904,7 @@ impl Store for PgStore {
     async fn account_counts(&self, account: &str) -> Result<AccountCounts> {
         account_summary::counts(&self.db, account).await
     }
-    // Merged from main before PostgreSQL has them; the following commits implement each.
-    async fn allocate_hosts(&self, _: &str, _: NewHosts) -> Result<Allocation> {
-        Err(not_yet("dedicated hosts"))
-    }
-    async fn hosts(&self, _: &str, _: &[String]) -> Result<Vec<Host>> {
-        Err(not_yet("dedicated hosts"))
-    }
-    async fn release_hosts(&self, _: &str, _: &[String]) -> Result<Vec<HostRelease>> {
-        Err(not_yet("dedicated hosts"))
-    }
-    async fn host_agent_key(&self, _: &str) -> Result<HostAgentKey> {
-        Err(not_yet("dedicated hosts"))
-    }
-    async fn host_agent_keys(&self, _: &str) -> Result<Vec<HostAgentKey>> {
-        Err(not_yet("dedicated hosts"))
-    }
+    // Merged from main before PostgreSQL has it; the next commit implements it.
     async fn ready(&self) -> Result<()> {
         Err(not_yet("readiness"))
     }
@@ -915,6 +916,6 @@ impl Store for PgStore {
 /// Temporary, for the merge commit alone.
 fn not_yet(what: &str) -> crate::error::StoreError {
     crate::error::StoreError::Backend(sqlx::Error::Protocol(format!(
-        "{what} are not yet implemented on PostgreSQL"
+        "{what} is not yet implemented on PostgreSQL"
     )))
 }

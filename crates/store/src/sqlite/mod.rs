@@ -21,7 +21,7 @@ mod deployment_keys;
 pub(crate) mod ec2_ids;
 mod ec2_tags;
 pub(crate) mod groups;
-mod hosts;
+pub(crate) mod hosts;
 mod inline_policies;
 mod instance_profiles;
 pub(crate) mod instances;
