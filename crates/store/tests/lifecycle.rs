@@ -1249,6 +1249,23 @@ async fn account_counts_are_of_one_account<B: Backend>() {
     assert_eq!(theirs.roles, 0);
 }
 
+/// `/readyz` and the pool metrics: a store is ready as opened (its migrations just ran), its
+/// pool's counts are consistent, and a closed store is not ready.
+async fn a_store_is_ready_as_opened_and_shows_its_pool<B: Backend>() {
+    let (_data, store) = B::fresh().await;
+    store.ready().await.unwrap();
+    let pool = store.pool_use().expect("both backends have a pool");
+    assert!(
+        pool.max > 0 && pool.size <= pool.max && pool.idle <= pool.size,
+        "{pool:?}"
+    );
+    B::close(store.clone()).await;
+    assert!(
+        matches!(store.ready().await, Err(store::StoreError::Backend(_))),
+        "a closed store is not ready"
+    );
+}
+
 contract_tests! {
     accounts_are_created_once_and_listed,
     role_lifecycle,
@@ -1265,4 +1282,5 @@ contract_tests! {
     a_renamed_user_keeps_its_id_keys_policies_and_tags,
     an_alias_is_one_per_account_and_unique_across_accounts,
     account_counts_are_of_one_account,
+    a_store_is_ready_as_opened_and_shows_its_pool,
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::{ACCOUNT, Backend, Postgres, Sqlite, TRUST, pg_server_ca};
 use sqlx::{Connection, PgConnection};
-use store::{DatabaseUrl, NewRole, PgStore, Store};
+use store::{DatabaseUrl, NewRole, PgStore, Store, StoreError};
 
 /// Migrations in `migrations/postgres`.
 fn migration_count() -> i64 {
@@ -67,6 +67,10 @@ async fn a_release_starts_on_the_schema_of_the_next() {
 
     let restarted = Postgres::open(&data).await;
     restarted
+        .ready()
+        .await
+        .expect("ready on the next release's schema");
+    restarted
         .create_role(ACCOUNT, NewRole::new("r", TRUST))
         .await
         .unwrap();
@@ -74,6 +78,59 @@ async fn a_release_starts_on_the_schema_of_the_next() {
         restarted.role_by_name(ACCOUNT, "R").await.unwrap().name,
         "r"
     );
+}
+
+/// `/readyz` on PostgreSQL: every migration of this build must be applied whole as this build
+/// wrote it (a newer release's are tolerated, above), and the database must answer.
+#[tokio::test]
+async fn ready_requires_each_migration_of_this_build_as_written() {
+    let (data, store) = Postgres::fresh().await;
+    store.ready().await.unwrap();
+    let mut conn = raw(&Postgres::location(&data)).await;
+    let schema_error = |result: Result<(), StoreError>| match result {
+        Err(StoreError::Schema(why)) => why,
+        other => panic!("{other:?}"),
+    };
+
+    let (first, checksum): (i64, Vec<u8>) =
+        sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations ORDER BY version LIMIT 1")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    sqlx::query("UPDATE _sqlx_migrations SET checksum = '\\x00' WHERE version = $1")
+        .bind(first)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let why = schema_error(store.ready().await);
+    assert_eq!(
+        why,
+        format!("migration {first} was applied from different SQL than this build's")
+    );
+    sqlx::query("UPDATE _sqlx_migrations SET checksum = $2 WHERE version = $1")
+        .bind(first)
+        .bind(&checksum)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    store.ready().await.unwrap();
+
+    let last: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
+        .bind(last)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        schema_error(store.ready().await),
+        format!("migration {last} is not applied")
+    );
+
+    Postgres::close(store.clone()).await;
+    assert!(matches!(store.ready().await, Err(StoreError::Backend(_))));
 }
 
 /// `url` with `parameters` added to its query.

@@ -13,7 +13,9 @@
 //! - Each write bumps its topic's row in `changes` and announces it (`NOTIFY`) in its own
 //!   transaction; every replica follows (`changes.rs`, decision 0006).
 //! - Migrations run at connect, under sqlx's advisory lock, and are additive so an older
-//!   release runs on a newer schema (rolling upgrades; migrations/postgres/0001_initial.sql).
+//!   release runs on a newer schema (rolling upgrades; migrations/postgres/0001_initial.sql):
+//!   it starts on one, and `Store::ready` tolerates migrations it does not know
+//!   (`readiness.rs`) while requiring all of its own.
 //!
 //! Most SQL is SQLite's as written (`$N` placeholders, `ON CONFLICT`, `RETURNING`); the row
 //! shapes and conversions are shared with the SQLite backend (`sqlite::rows`, `s3_rows`).
@@ -45,6 +47,7 @@ mod object_listing;
 mod objects;
 mod oidc_providers;
 mod policy_generations;
+mod readiness;
 mod roles;
 mod rows;
 mod s3_rows;
@@ -904,18 +907,19 @@ impl Store for PgStore {
     async fn account_counts(&self, account: &str) -> Result<AccountCounts> {
         account_summary::counts(&self.db, account).await
     }
-    // Merged from main before PostgreSQL has it; the next commit implements it.
     async fn ready(&self) -> Result<()> {
-        Err(not_yet("readiness"))
+        readiness::check(&self.db, &MIGRATOR).await
+    }
+    fn pool_use(&self) -> Option<crate::store::PoolUse> {
+        let pool = &self.db.pool;
+        Some(crate::store::PoolUse {
+            // The change listener's connection is one of them, never idle.
+            size: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        })
     }
     fn changes(&self) -> Changes {
         self.db.counters.load()
     }
-}
-
-/// Temporary, for the merge commit alone.
-fn not_yet(what: &str) -> crate::error::StoreError {
-    crate::error::StoreError::Backend(sqlx::Error::Protocol(format!(
-        "{what} is not yet implemented on PostgreSQL"
-    )))
 }

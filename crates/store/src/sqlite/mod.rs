@@ -35,7 +35,7 @@ pub(crate) mod object_listing;
 mod objects;
 pub(crate) mod oidc_providers;
 mod policy_generations;
-mod readiness;
+pub(crate) mod readiness;
 mod roles;
 pub(crate) mod rows;
 pub(crate) mod s3_rows;
