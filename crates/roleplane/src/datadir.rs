@@ -42,6 +42,26 @@ impl DataDir {
         &self.root
     }
 
+    /// The master key as the servers of `root` use it (the environment's, else the data dir's
+    /// file), never generated and `root` never created: for a command that opens secrets a
+    /// server sealed, possibly in a shared store (`--store`) beside no data dir at all.
+    pub fn existing_master_key(root: &Path) -> anyhow::Result<SealingKey> {
+        if let Ok(encoded) = std::env::var(MASTER_KEY_ENV) {
+            return decode_key(encoded.trim()).with_context(|| format!("reading {MASTER_KEY_ENV}"));
+        }
+        let path = root.join(MASTER_KEY_FILE);
+        match fs::read_to_string(&path) {
+            Ok(encoded) => decode_key(encoded.trim())
+                .with_context(|| format!("reading master key {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+                "no master key: set {MASTER_KEY_ENV} to the servers' key, or name with \
+                 --data-dir the data dir that holds it ({} does not)",
+                root.display()
+            ),
+            Err(e) => Err(e).with_context(|| format!("reading master key {}", path.display())),
+        }
+    }
+
     /// The key that seals secrets at rest: from the environment if set, else from the data dir,
     /// generated on first use.
     pub fn master_key(&self) -> anyhow::Result<SealingKey> {

@@ -1,7 +1,9 @@
 //! `roleplane serve --store postgres://…`: two replicas, each with its own data dir, started
-//! together on one new PostgreSQL database, serve one IAM and STS state: what one writes the other reads, names stay
-//! unique across them, and a key deleted through one is refused by the other (its key cache
-//! follows the other replica's writes). The database URL's password is never printed.
+//! together on one new PostgreSQL database, serve one IAM and STS state: what one writes the
+//! other reads, names stay unique across them, and a key deleted through one is refused by the
+//! other (its key cache follows the other replica's writes). Login profiles and Dedicated Hosts
+//! hold across replicas, `roleplane host credentials --store` reads the shared store, and
+//! `/readyz` and the pool gauges answer for it. The database URL's password is never printed.
 
 use std::path::Path;
 use std::process::Command;
@@ -110,6 +112,179 @@ async fn replicas_on_one_database_serve_one_state() {
         }
     }
     panic!("B kept accepting a key A deleted");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn get(admin: &str, path: &str) -> e2e::raw::RawResponse {
+    e2e::raw::send(
+        admin,
+        format!("GET {path} HTTP/1.1\r\nhost: {admin}\r\nconnection: close\r\n\r\n").as_bytes(),
+    )
+}
+
+/// What main added beside this backend, through two replicas on PostgreSQL: a login profile
+/// one replica creates stops the other's DeleteUser; a host one allocates takes the other's
+/// launch and is then not released; `roleplane host credentials --store` prints its agent key;
+/// `/readyz` and the pool gauges answer for the shared store.
+#[tokio::test]
+async fn replicas_share_login_profiles_hosts_and_readiness() {
+    let database = pg::Database::create().await;
+    let temp = tempfile::tempdir().unwrap();
+    let admin = format!("127.0.0.1:{}", free_port());
+    let master = master_key();
+    let a = Server::start_configured(
+        &[],
+        &temp.path().join("a"),
+        &["--store", &database.url, "--admin-addr", &admin],
+        &[("ROLEPLANE_MASTER_KEY", master.as_str())],
+    );
+    let b = replica(&temp.path().join("b"), &database.url);
+
+    let ready = get(&admin, "/readyz");
+    assert_eq!((ready.status, ready.body.as_str()), (200, "ready\n"));
+    // The shared store's pool: ten connections and the change listener's, which is open.
+    let metrics = get(&admin, "/metrics").body;
+    let gauge = |series: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{series} in {metrics}"))
+    };
+    let (max, open) = (
+        gauge("roleplane_store_pool_max_connections"),
+        gauge("roleplane_store_pool_connections"),
+    );
+    assert!(max == 11.0 && (1.0..=max).contains(&open), "{metrics}");
+
+    // Login profiles: created through A, seen and in the way through B.
+    let (iam_a, iam_b) = (a.iam().await, b.iam().await);
+    iam_a
+        .create_user()
+        .user_name("console")
+        .send()
+        .await
+        .unwrap();
+    iam_a
+        .create_login_profile()
+        .user_name("console")
+        .password("Not-a-real-password-1!")
+        .send()
+        .await
+        .expect("CreateLoginProfile through A");
+    iam_b
+        .get_login_profile()
+        .user_name("CONSOLE")
+        .send()
+        .await
+        .expect("GetLoginProfile through B");
+    let refused = iam_b
+        .delete_user()
+        .user_name("console")
+        .send()
+        .await
+        .expect_err("a user with a login profile is not deleted");
+    assert_eq!(refused.code(), Some("DeleteConflict"));
+    iam_b
+        .delete_login_profile()
+        .user_name("console")
+        .send()
+        .await
+        .unwrap();
+    iam_a
+        .delete_user()
+        .user_name("console")
+        .send()
+        .await
+        .expect("DeleteUser through A once B deleted the profile");
+
+    // Hosts: allocated through A, occupied through B, not released while occupied.
+    let (ec2_a, ec2_b) = (a.ec2().await, b.ec2().await);
+    let host = ec2_a
+        .allocate_hosts()
+        .availability_zone("us-east-1a")
+        .instance_family("m5")
+        .quantity(1)
+        .send()
+        .await
+        .expect("AllocateHosts through A")
+        .host_ids()[0]
+        .to_owned();
+    let launched = ec2_b
+        .run_instances()
+        .image_id("ami-0123456789abcdef0")
+        .min_count(1)
+        .max_count(1)
+        .instance_type("m5.large".into())
+        .placement(
+            aws_sdk_ec2::types::Placement::builder()
+                .host_id(&host)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("RunInstances onto A's host through B");
+    let instance = launched.instances()[0].instance_id().unwrap().to_owned();
+    let release = ec2_a.release_hosts().host_ids(&host).send().await.unwrap();
+    assert!(release.successful().is_empty(), "{release:?}");
+    assert_eq!(release.unsuccessful().len(), 1, "{release:?}");
+
+    // The operator's CLI reads the host's agent key from the shared store, with the replicas'
+    // master key and no data dir of its own.
+    let printed = Command::new(e2e::binary())
+        .args(["host", "credentials", &host, "--data-dir"])
+        .arg(temp.path().join("operator"))
+        .env("ROLEPLANE_STORE", &database.url)
+        .env("ROLEPLANE_MASTER_KEY", &master)
+        .output()
+        .expect("run roleplane host credentials");
+    let stdout = String::from_utf8_lossy(&printed.stdout);
+    assert!(
+        printed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    assert!(
+        stdout.starts_with(&format!("[{host}]\naws_access_key_id = AKIA")),
+        "{stdout}"
+    );
+    assert!(!temp.path().join("operator").exists(), "no data dir made");
+
+    ec2_b
+        .terminate_instances()
+        .instance_ids(&instance)
+        .send()
+        .await
+        .unwrap();
+    let release = ec2_b.release_hosts().host_ids(&host).send().await.unwrap();
+    assert_eq!(release.successful(), [host.clone()], "{release:?}");
+    let gone = Command::new(e2e::binary())
+        .args(["host", "credentials", &host])
+        .env("ROLEPLANE_STORE", &database.url)
+        .env("ROLEPLANE_MASTER_KEY", &master)
+        .output()
+        .expect("run roleplane host credentials");
+    assert!(!gone.status.success());
+    let said = String::from_utf8_lossy(&gone.stderr);
+    assert!(
+        said.contains("is not an available host of the store"),
+        "{said}"
+    );
+    let password = database
+        .url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(user, _)| user.split_once(':'))
+        .map(|(_, password)| password)
+        .expect("the test server's URL has a password");
+    assert!(!said.contains(password), "{said}");
 }
 
 /// What `serve` prints (stdout and stderr) when run with these arguments and `ROLEPLANE_STORE`.
