@@ -169,7 +169,9 @@ async fn listen(mut listener: PgListener, pool: PgPool, counters: Weak<Counters>
 }
 
 async fn poll(pool: PgPool, counters: Weak<Counters>) {
-    let mut ticks = tokio::time::interval(POLL);
+    // The first read is a period away: `connect` has just read the table (and a read at once
+    // would open a second connection while the store may already be in use, or dropped).
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + POLL, POLL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
