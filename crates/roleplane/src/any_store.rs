@@ -1,5 +1,5 @@
 //! The store `roleplane serve` runs on, chosen at start (decision 0007): the data dir's embedded
-//! SQLite, or a PostgreSQL database that replicas share (`--store postgres://…`, decision 0023).
+//! SQLite, or a PostgreSQL database that replicas share (`--store postgres://…`, decision 0026).
 //!
 //! The server stays generic over `S: Store`; this enum is the one place that knows how many
 //! backends exist. Each call is a `match` and a direct call, no boxing, and the server is

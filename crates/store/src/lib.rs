@@ -2,7 +2,7 @@
 //!
 //! - [`Store`] is the backend-neutral interface (see its module for the concurrency and
 //!   durability contract); [`SqliteStore`] is the embedded default backend, [`PgStore`] the
-//!   backend replicas share (decision 0023).
+//!   backend replicas share (decision 0026).
 //! - [`model`] holds the plain records; [`StoreError`] the typed failures, each knowing the AWS
 //!   code, status and message it becomes on the wire.
 //! - [`ids`] mints the unique IDs and ARNs entities are born with.

@@ -1,4 +1,4 @@
-//! The writers' locks (decision 0023): transaction-scoped advisory locks, one per domain of
+//! The writers' locks (decision 0026): transaction-scoped advisory locks, one per domain of
 //! writes, so the writes of a domain run one at a time across every replica, as SQLite runs all
 //! writes one at a time.
 //!

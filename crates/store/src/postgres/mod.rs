@@ -1,7 +1,7 @@
 //! The PostgreSQL implementation of [`Store`], for replicas that share one database.
 //!
 //! Same contract as SQLite's (see `store.rs`), held across processes by the rules of decision
-//! 0023:
+//! 0026:
 //! - A write runs in one READ COMMITTED transaction that first takes a transaction-scoped
 //!   advisory lock: its domain's (IAM per account; EC2, S3 and bookkeeping each one lock), so
 //!   the writes of a domain run one at a time, in every replica, as SQLite's `BEGIN IMMEDIATE`
