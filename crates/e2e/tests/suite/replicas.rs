@@ -264,7 +264,11 @@ async fn replicas_share_login_profiles_hosts_and_readiness() {
         .await
         .unwrap();
     let release = ec2_b.release_hosts().host_ids(&host).send().await.unwrap();
-    assert_eq!(release.successful(), [host.clone()], "{release:?}");
+    assert_eq!(
+        release.successful(),
+        std::slice::from_ref(&host),
+        "{release:?}"
+    );
     let gone = Command::new(e2e::binary())
         .args(["host", "credentials", &host])
         .env("ROLEPLANE_STORE", &database.url)
