@@ -15,6 +15,7 @@ use aws_sdk_iam::types::AccessKey;
 
 pub mod imds;
 pub mod netns;
+pub mod pg;
 pub mod raw;
 pub mod s3;
 
@@ -63,6 +64,17 @@ impl Server {
     /// [`Server::start_with`], the server started by the command `wrapper` (e.g. `unshare -m …`),
     /// which ends by running its arguments (the server binary and its flags) in its own process.
     pub fn start_wrapped(wrapper: &[&str], data_dir: &Path, extra: &[&str]) -> Server {
+        Server::start_configured(wrapper, data_dir, extra, &[])
+    }
+
+    /// [`Server::start_wrapped`] with extra environment variables (e.g. a replica's
+    /// `ROLEPLANE_MASTER_KEY`).
+    pub fn start_configured(
+        wrapper: &[&str],
+        data_dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         // An ephemeral metadata port unless the caller picks one.
         let imds_port: &[&str] = if extra.contains(&"--imds-port") {
             &[]
@@ -86,6 +98,7 @@ impl Server {
             .env("ROLEPLANE_ADMIN_ACCESS_KEY_ID", ADMIN_KEY_ID)
             .env("ROLEPLANE_ADMIN_SECRET_ACCESS_KEY", ADMIN_SECRET)
             .env("ROLEPLANE_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -97,7 +110,9 @@ impl Server {
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if !sent && line.contains("roleplane ready") {
+                // The ready line names the API address; a log line that merely contains the
+                // words is not it.
+                if !sent && line.contains("roleplane ready") && line.contains("api=") {
                     let _ = tx.send(line.clone());
                     sent = true;
                 }
@@ -114,9 +129,12 @@ impl Server {
                 }
             }
         });
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("server printed a ready line");
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
+            // Not left running behind a failed test.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server printed no ready line within 60 s");
+        };
         // Under `--log-format json` the line is an object whose message holds the same words.
         let line = serde_json::from_str::<serde_json::Value>(&line)
             .ok()

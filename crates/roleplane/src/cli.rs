@@ -57,7 +57,8 @@ enum Command {
     /// Act on the roles of a data dir (works while the server runs on it).
     #[command(subcommand)]
     Role(RoleCommand),
-    /// The hosts (EC2 Dedicated Hosts) of a data dir (works while the server runs on it).
+    /// The hosts (EC2 Dedicated Hosts) of a data dir or PostgreSQL store (works while the
+    /// servers run on it).
     #[command(subcommand)]
     Host(HostCommand),
 }
@@ -73,9 +74,11 @@ enum HostCommand {
         host_id: String,
         #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
         data_dir: PathBuf,
-        /// A PostgreSQL store (`postgres://…`) instead of the data dir's.
-        #[arg(long, env = "ROLEPLANE_STORE")]
-        store: Option<String>,
+        /// The PostgreSQL store (`postgres://…`) the servers share, instead of the data dir's
+        /// SQLite; the master key is then `ROLEPLANE_MASTER_KEY`, or the data dir's if it has
+        /// one. The password is never printed.
+        #[arg(long, env = "ROLEPLANE_STORE", hide_env_values = true)]
+        store: Option<store::DatabaseUrl>,
     },
 }
 
@@ -234,7 +237,7 @@ pub fn main() -> ExitCode {
             host_id,
             data_dir,
             store,
-        }) => host_credentials(&data_dir, store.is_some(), &host_id),
+        }) => host_credentials(&data_dir, store.as_ref(), &host_id),
     };
     match result {
         Ok(code) => code,
@@ -362,30 +365,38 @@ fn role_revoke_sessions(data_dir: &Path, account_id: &str, name: &str) -> anyhow
 
 /// `roleplane host credentials`: the host's newest agent key, its secret opened with the
 /// master key. Reads only; an unknown or released host is an error.
-fn host_credentials(data_dir: &Path, store_url: bool, host_id: &str) -> anyhow::Result<ExitCode> {
+fn host_credentials(
+    data_dir: &Path,
+    store_url: Option<&store::DatabaseUrl>,
+    host_id: &str,
+) -> anyhow::Result<ExitCode> {
     use store::Store as _;
 
-    // The URL is never echoed: it may carry a password.
-    anyhow::ensure!(
-        !store_url,
-        "--store: this build has no PostgreSQL backend; name the data dir with --data-dir"
-    );
     let is_host_id = host_id
         .strip_prefix("h-")
         .is_some_and(|hex| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()));
     anyhow::ensure!(is_host_id, "{host_id} is not a host ID (h-…)");
-    anyhow::ensure!(
-        data_dir.join(store::DATABASE_FILE).is_file(),
-        "{} has no store yet: run `roleplane serve` on it first",
-        data_dir.display()
-    );
-    let dir = DataDir::open(data_dir)?;
-    let master = dir.master_key()?;
+    // Where the host is looked up, as the error names it (a URL shown without its password).
+    let (master, place) = match store_url {
+        Some(url) => (
+            DataDir::existing_master_key(data_dir)?,
+            format!("the store {url}"),
+        ),
+        None => {
+            anyhow::ensure!(
+                data_dir.join(store::DATABASE_FILE).is_file(),
+                "{} has no store yet: run `roleplane serve` on it first",
+                data_dir.display()
+            );
+            let dir = DataDir::open(data_dir)?;
+            (dir.master_key()?, dir.path().display().to_string())
+        }
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let keys = runtime.block_on(async {
-        let store = store::SqliteStore::open(dir.path()).await?;
+        let store = crate::any_store::AnyStore::open(store_url, data_dir).await?;
         let keys = store.host_agent_keys(host_id).await;
         store.close().await;
         anyhow::Ok(keys)
@@ -393,10 +404,7 @@ fn host_credentials(data_dir: &Path, store_url: bool, host_id: &str) -> anyhow::
     let keys = match keys {
         Ok(keys) => keys,
         Err(store::StoreError::NotFound { .. }) => {
-            anyhow::bail!(
-                "{host_id} is not an available host of {}",
-                dir.path().display()
-            )
+            anyhow::bail!("{host_id} is not an available host of {place}")
         }
         Err(e) => return Err(e.into()),
     };

@@ -22,6 +22,14 @@ pub struct ServeArgs {
     #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
     pub data_dir: PathBuf,
 
+    /// Run on this PostgreSQL database instead of the data dir's SQLite:
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, with libpq's parameters such as
+    /// `sslmode=verify-full&sslrootcert=PATH`. Replicas on one database serve the same IAM, STS
+    /// and EC2 state; give them all the same `ROLEPLANE_MASTER_KEY`. The data dir still holds
+    /// this replica's audit trail and S3 object bytes. The password is never printed.
+    #[arg(long, env = "ROLEPLANE_STORE", hide_env_values = true)]
+    pub store: Option<store::DatabaseUrl>,
+
     /// The AWS API listener (IAM, STS, EC2, …, routed by the SigV4 credential scope).
     #[arg(long, env = "ROLEPLANE_API_ADDR", default_value = "127.0.0.1:9100")]
     pub api_addr: SocketAddr,

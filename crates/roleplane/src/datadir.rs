@@ -42,23 +42,29 @@ impl DataDir {
         &self.root
     }
 
+    /// The master key as the servers of `root` use it (the environment's, else the data dir's
+    /// file), never generated and `root` never created: for a command that opens secrets a
+    /// server sealed, possibly in a shared store (`--store`) beside no data dir at all.
+    pub fn existing_master_key(root: &Path) -> anyhow::Result<SealingKey> {
+        read_master_key(root)?.with_context(|| {
+            format!(
+                "no master key: set {MASTER_KEY_ENV} to the servers' key, or name with \
+                 --data-dir the data dir that holds it ({} does not)",
+                root.display()
+            )
+        })
+    }
+
     /// The key that seals secrets at rest: from the environment if set, else from the data dir,
     /// generated on first use.
     pub fn master_key(&self) -> anyhow::Result<SealingKey> {
-        if let Ok(encoded) = std::env::var(MASTER_KEY_ENV) {
-            return decode_key(encoded.trim()).with_context(|| format!("reading {MASTER_KEY_ENV}"));
+        if let Some(key) = read_master_key(&self.root)? {
+            return Ok(key);
         }
+        let key = SealingKey::generate()?;
         let path = self.root.join(MASTER_KEY_FILE);
-        match fs::read_to_string(&path) {
-            Ok(encoded) => decode_key(encoded.trim())
-                .with_context(|| format!("reading master key {}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = SealingKey::generate()?;
-                write_secret_file(&path, &STANDARD.encode(key.as_bytes()), false)?;
-                Ok(key)
-            }
-            Err(e) => Err(e).with_context(|| format!("reading master key {}", path.display())),
-        }
+        write_secret_file(&path, &STANDARD.encode(key.as_bytes()), false)?;
+        Ok(key)
     }
 
     /// Writes the admin key pair in AWS shared-credentials format under profile `roleplane`.
@@ -73,6 +79,23 @@ impl DataDir {
         );
         write_secret_file(&path, &body, true)?;
         Ok(path)
+    }
+}
+
+/// The environment's master key, else `root`'s file's; `None` when neither is there.
+fn read_master_key(root: &Path) -> anyhow::Result<Option<SealingKey>> {
+    if let Ok(encoded) = std::env::var(MASTER_KEY_ENV) {
+        return decode_key(encoded.trim())
+            .map(Some)
+            .with_context(|| format!("reading {MASTER_KEY_ENV}"));
+    }
+    let path = root.join(MASTER_KEY_FILE);
+    match fs::read_to_string(&path) {
+        Ok(encoded) => decode_key(encoded.trim())
+            .map(Some)
+            .with_context(|| format!("reading master key {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading master key {}", path.display())),
     }
 }
 
@@ -126,6 +149,20 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         let dir_mode = fs::metadata(&root).unwrap().permissions().mode();
         assert_eq!(dir_mode & 0o777, 0o700);
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    /// What `host credentials --store` reads: the data dir's key if it has one, and never a
+    /// new key or directory.
+    #[test]
+    fn an_existing_master_key_is_read_never_made() {
+        let root = temp_dir("existing-master");
+        let error = DataDir::existing_master_key(&root).unwrap_err();
+        assert!(format!("{error}").starts_with("no master key"), "{error}");
+        assert!(!root.exists(), "nothing created");
+        let made = DataDir::open(&root).unwrap().master_key().unwrap();
+        let read = DataDir::existing_master_key(&root).unwrap();
+        assert_eq!(made.as_bytes(), read.as_bytes());
         fs::remove_dir_all(root).unwrap();
     }
 

@@ -1,6 +1,7 @@
 //! roleplane: IAM roles for compute instances, self-hosted.
 
 pub mod analyzer;
+pub mod any_store;
 pub mod audit;
 pub mod aws_policies;
 pub mod cli;

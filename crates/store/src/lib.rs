@@ -1,7 +1,8 @@
 //! roleplane's durable store: the persistence layer under the IAM, STS and EC2 services.
 //!
 //! - [`Store`] is the backend-neutral interface (see its module for the concurrency and
-//!   durability contract); [`SqliteStore`] is the embedded default backend.
+//!   durability contract); [`SqliteStore`] is the embedded default backend, [`PgStore`] the
+//!   backend replicas share (decision 0026).
 //! - [`model`] holds the plain records; [`StoreError`] the typed failures, each knowing the AWS
 //!   code, status and message it becomes on the wire.
 //! - [`ids`] mints the unique IDs and ARNs entities are born with.
@@ -16,6 +17,7 @@ pub mod hosts;
 pub mod ids;
 pub mod model;
 pub mod page;
+mod postgres;
 pub mod s3;
 mod sqlite;
 mod store;
@@ -26,6 +28,7 @@ pub use groups::*;
 pub use hosts::*;
 pub use model::*;
 pub use page::{ListQuery, Page};
+pub use postgres::{DatabaseUrl, PgStore};
 pub use s3::*;
 pub use sqlite::{DATABASE_FILE, SqliteStore, assignable_loopback};
 pub use store::{

@@ -713,9 +713,11 @@ pub trait Store: Clone + Send + Sync + 'static {
     // Hosts are account-scoped and addressed by their `h-…` IDs. A host's agent keys are bound
     // to the host, not to an IAM user; they live while the host is available. A launch onto a
     // host and the host's release must not interleave (a released host never gains an
-    // instance): SQLite serialises them; PostgreSQL must lock the host row, `FOR UPDATE` in
-    // `release_hosts` and at least `FOR SHARE` in `run_instances`' placement check, and an
-    // allocation's client-token check needs the same care as `run_instances`'.
+    // instance): SQLite serialises them, and so does PostgreSQL, whose every EC2 write (these,
+    // `run_instances`, EC2 tags) takes the one EC2 advisory lock first (decision 0026,
+    // `postgres/hosts.rs`). A backend with finer locks must lock the host row, `FOR UPDATE` in
+    // `release_hosts` and at least `FOR SHARE` in `run_instances`' placement check, and give an
+    // allocation's client-token check the same care as `run_instances`'.
 
     /// Allocates one host per agent key, with the request's settings and tags, each key bound
     /// to its host. With a client token seen before, returns that call's hosts (`replayed`), or

@@ -3,13 +3,12 @@
 
 mod common;
 
-use common::{ACCOUNT, fresh};
+use common::{ACCOUNT, Backend};
 use store::{NewRole, NewUser, RoleUse, Store};
 use time::OffsetDateTime;
 
-#[tokio::test]
-async fn each_write_moves_its_topic_and_the_commit_counter() {
-    let (_dir, store) = fresh().await;
+async fn each_write_moves_its_topic_and_the_commit_counter<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
 
     let before = store.changes();
     store.create_user(ACCOUNT, NewUser::new("u")).await.unwrap();
@@ -44,4 +43,8 @@ async fn each_write_moves_its_topic_and_the_commit_counter() {
     let before = store.changes();
     assert!(store.create_user(ACCOUNT, NewUser::new("U")).await.is_err());
     assert_eq!(store.changes(), before);
+}
+
+contract_tests! {
+    each_write_moves_its_topic_and_the_commit_counter,
 }

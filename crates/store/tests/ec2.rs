@@ -7,10 +7,8 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{ACCOUNT, fresh};
-use store::{
-    InstanceQuery, MetadataOptions, NewLaunch, ProfileRef, SqliteStore, StateRequest, Store,
-};
+use common::{ACCOUNT, Backend};
+use store::{InstanceQuery, MetadataOptions, NewLaunch, ProfileRef, StateRequest, Store};
 
 const PER_LAUNCH: u32 = 5;
 
@@ -39,9 +37,8 @@ fn launch(count: u32) -> NewLaunch {
     }
 }
 
-#[tokio::test]
-async fn addresses_are_unique_and_lookups_see_only_live_instances() {
-    let (_dir, store) = fresh().await;
+async fn addresses_are_unique_and_lookups_see_only_live_instances<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let before = store.changes().ec2;
     let reservation = store.run_instances(ACCOUNT, launch(3)).await.unwrap();
     assert!(
@@ -92,9 +89,8 @@ async fn addresses_are_unique_and_lookups_see_only_live_instances() {
 
 /// Whoever launches, the store places no instance on 127.0.0.1, the edges of 127.0.0.0/8 or
 /// 0.0.0.0, and a refused launch writes nothing.
-#[tokio::test]
-async fn unusable_requested_addresses_are_refused_and_write_nothing() {
-    let (_dir, store) = fresh().await;
+async fn unusable_requested_addresses_are_refused_and_write_nothing<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let before = store.changes().ec2;
     for address in [
         "127.0.0.1",
@@ -132,9 +128,8 @@ async fn unusable_requested_addresses_are_refused_and_write_nothing() {
 
 /// IPv6 addresses are kept in launch order, belong to one live instance at a time (a refused
 /// launch writes nothing), and are free again once their instance is terminated.
-#[tokio::test]
-async fn ipv6_addresses_are_unique_among_live_instances() {
-    let (_dir, store) = fresh().await;
+async fn ipv6_addresses_are_unique_among_live_instances<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let mut asked = launch(1);
     asked.ipv6_addresses = vec!["fd00:db8:1::2".into(), "fd00:db8:1::3".into()];
     let first = store.run_instances(ACCOUNT, asked.clone()).await.unwrap();
@@ -186,17 +181,17 @@ async fn ipv6_addresses_are_unique_among_live_instances() {
     assert_eq!(again.instances[0].ipv6_addresses.len(), 2);
 }
 
-const CRASH_DIR_VAR: &str = "STORE_EC2_CRASH_TEST_DIR";
+/// Set in the child process: where the data to launch into is (`Backend::location`).
+const CRASH_LOCATION_VAR: &str = "STORE_EC2_CRASH_TEST_LOCATION";
 const ACK: &str = "ACK ";
 
 /// The child half of [`launches_are_whole_after_sigkill`]: launches until killed, printing each
 /// reservation ID only after `run_instances` returned. A no-op when run normally.
-#[tokio::test]
-async fn crash_launcher() {
-    let Some(dir) = std::env::var_os(CRASH_DIR_VAR) else {
+async fn crash_launcher<B: Backend>() {
+    let Ok(location) = std::env::var(CRASH_LOCATION_VAR) else {
         return;
     };
-    let store = SqliteStore::open(std::path::Path::new(&dir)).await.unwrap();
+    let store = B::open_at(location).await;
     store.create_account(ACCOUNT).await.unwrap();
     loop {
         let reservation = store
@@ -215,17 +210,13 @@ fn acknowledgement(line: &str) -> Option<&str> {
     line.find(ACK).map(|at| &line[at + ACK.len()..])
 }
 
-#[tokio::test]
-async fn launches_are_whole_after_sigkill() {
-    let dir = tempfile::tempdir().unwrap();
+async fn launches_are_whole_after_sigkill<B: Backend>() {
+    // No store open here while the child launches: what the parent reads is what survived.
+    let data = B::data().await;
+    let child_test = format!("{}::crash_launcher", B::NAME);
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "crash_launcher",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CRASH_DIR_VAR, dir.path())
+        .args(["--exact", &child_test, "--nocapture", "--test-threads=1"])
+        .env(CRASH_LOCATION_VAR, B::location(&data))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -246,7 +237,7 @@ async fn launches_are_whole_after_sigkill() {
     }
     child.wait().unwrap();
 
-    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let store = B::open(&data).await;
     let instances = store
         .instances(ACCOUNT, &InstanceQuery::default())
         .await
@@ -274,9 +265,8 @@ async fn launches_are_whole_after_sigkill() {
 
 /// The change feed the metadata service patches its index from: every write to an instance or
 /// its association stamps that instance, and only it, after the mark read before.
-#[tokio::test]
-async fn instances_changed_since_a_mark_are_exactly_the_ones_written() {
-    let (_dir, store) = fresh().await;
+async fn instances_changed_since_a_mark_are_exactly_the_ones_written<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let changed = |mark| {
         let store = store.clone();
         async move {
@@ -344,9 +334,8 @@ async fn instances_changed_since_a_mark_are_exactly_the_ones_written() {
 
 /// User data is stored as given, changes only while the instance is stopped, and its change is
 /// an instance change the metadata service sees.
-#[tokio::test]
-async fn user_data_is_kept_and_changes_only_while_stopped() {
-    let (_dir, store) = fresh().await;
+async fn user_data_is_kept_and_changes_only_while_stopped<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let mut with_data = launch(1);
     with_data.user_data = Some(b"#!/bin/sh\n\x00\xff".to_vec());
     let reservation = store.run_instances(ACCOUNT, with_data).await.unwrap();
@@ -390,10 +379,9 @@ async fn user_data_is_kept_and_changes_only_while_stopped() {
 /// Key pairs are per account by name: a duplicate is refused, another account may use the
 /// name, delete by name or ID succeeds whether or not one exists, and an instance keeps the
 /// public key it launched with.
-#[tokio::test]
-async fn key_pairs_are_per_account_and_instances_keep_theirs() {
+async fn key_pairs_are_per_account_and_instances_keep_theirs<B: Backend>() {
     use store::{EntityKind, NewKeyPair, StoreError};
-    let (_dir, store) = fresh().await;
+    let (_dir, store) = B::fresh().await;
     let new = |name: &str| NewKeyPair {
         name: name.into(),
         key_type: "ed25519".into(),
@@ -444,4 +432,15 @@ async fn key_pairs_are_per_account_and_instances_keep_theirs() {
     let instance = store.instances(ACCOUNT, &query).await.unwrap().remove(0);
     assert_eq!(instance.key_name.as_deref(), Some("k"));
     assert_eq!(instance.public_key.as_deref(), Some("ssh-ed25519 AAAA k"));
+}
+
+contract_tests! {
+    addresses_are_unique_and_lookups_see_only_live_instances,
+    unusable_requested_addresses_are_refused_and_write_nothing,
+    ipv6_addresses_are_unique_among_live_instances,
+    crash_launcher,
+    launches_are_whole_after_sigkill,
+    instances_changed_since_a_mark_are_exactly_the_ones_written,
+    user_data_is_kept_and_changes_only_while_stopped,
+    key_pairs_are_per_account_and_instances_keep_theirs,
 }

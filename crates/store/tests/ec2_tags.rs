@@ -5,10 +5,10 @@
 
 mod common;
 
-use common::{ACCOUNT, OTHER_ACCOUNT, fresh};
+use common::{ACCOUNT, Backend, OTHER_ACCOUNT};
 use store::{
     EC2_TAGS_PER_RESOURCE, Ec2Resource, EntityKind, MetadataOptions, NewKeyPair, NewLaunch, Quota,
-    SqliteStore, Store, StoreError, Tag, TagRemoval,
+    Store, StoreError, Tag, TagRemoval,
 };
 
 fn launch() -> NewLaunch {
@@ -33,13 +33,13 @@ fn launch() -> NewLaunch {
     }
 }
 
-async fn instance(store: &SqliteStore, account: &str) -> Ec2Resource {
+async fn instance<S: Store>(store: &S, account: &str) -> Ec2Resource {
     let reservation = store.run_instances(account, launch()).await.unwrap();
     Ec2Resource::Instance(reservation.instances[0].id.clone())
 }
 
-async fn tags_of(
-    store: &SqliteStore,
+async fn tags_of<S: Store>(
+    store: &S,
     account: &str,
     resource: &Ec2Resource,
 ) -> Vec<(String, String)> {
@@ -59,9 +59,8 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-#[tokio::test]
-async fn create_replaces_values_and_keys_are_case_sensitive() {
-    let (_dir, store) = fresh().await;
+async fn create_replaces_values_and_keys_are_case_sensitive<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let i = instance(&store, ACCOUNT).await;
     store
         .create_ec2_tags(
@@ -90,9 +89,8 @@ async fn create_replaces_values_and_keys_are_case_sensitive() {
     );
 }
 
-#[tokio::test]
-async fn a_missing_resource_fails_the_whole_call_and_writes_nothing() {
-    let (_dir, store) = fresh().await;
+async fn a_missing_resource_fails_the_whole_call_and_writes_nothing<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let i = instance(&store, ACCOUNT).await;
     let missing = Ec2Resource::Instance("i-0000000000000000f".into());
     let err = store
@@ -126,9 +124,8 @@ async fn a_missing_resource_fails_the_whole_call_and_writes_nothing() {
     );
 }
 
-#[tokio::test]
-async fn fifty_tags_per_resource_counting_replacements_once() {
-    let (_dir, store) = fresh().await;
+async fn fifty_tags_per_resource_counting_replacements_once<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let a = instance(&store, ACCOUNT).await;
     let b = instance(&store, ACCOUNT).await;
     // 49 new keys beside `Env`: exactly 50.
@@ -170,9 +167,8 @@ async fn fifty_tags_per_resource_counting_replacements_once() {
     );
 }
 
-#[tokio::test]
-async fn delete_by_key_by_key_and_value_and_everything() {
-    let (_dir, store) = fresh().await;
+async fn delete_by_key_by_key_and_value_and_everything<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let i = instance(&store, ACCOUNT).await;
     let tags = [
         Tag::new("a", "1"),
@@ -228,9 +224,8 @@ async fn delete_by_key_by_key_and_value_and_everything() {
     assert!(tags_of(&store, ACCOUNT, &i).await.is_empty());
 }
 
-#[tokio::test]
-async fn another_accounts_resources_are_not_found_and_not_listed() {
-    let (_dir, store) = fresh().await;
+async fn another_accounts_resources_are_not_found_and_not_listed<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store.create_account(OTHER_ACCOUNT).await.unwrap();
     let theirs = instance(&store, OTHER_ACCOUNT).await;
     let pair = store
@@ -272,9 +267,8 @@ async fn another_accounts_resources_are_not_found_and_not_listed() {
     assert_eq!(listed.len(), 2, "{listed:?}");
 }
 
-#[tokio::test]
-async fn key_pairs_carry_tags_from_creation_and_lose_them_with_the_pair() {
-    let (_dir, store) = fresh().await;
+async fn key_pairs_carry_tags_from_creation_and_lose_them_with_the_pair<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let pair = store
         .import_key_pair(
             ACCOUNT,
@@ -325,9 +319,8 @@ async fn key_pairs_carry_tags_from_creation_and_lose_them_with_the_pair() {
     assert_ne!(again.id, pair.id);
 }
 
-#[tokio::test]
-async fn instance_tag_writes_stamp_the_instance_and_move_the_ec2_counter() {
-    let (_dir, store) = fresh().await;
+async fn instance_tag_writes_stamp_the_instance_and_move_the_ec2_counter<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let i = instance(&store, ACCOUNT).await;
     let mark = store.instance_change_mark().await.unwrap();
     let before = store.changes().ec2;
@@ -350,4 +343,14 @@ async fn instance_tag_writes_stamp_the_instance_and_move_the_ec2_counter() {
         .unwrap();
     let changed = store.instances_changed_since(mark).await.unwrap();
     assert!(changed[0].tags.is_empty());
+}
+
+contract_tests! {
+    create_replaces_values_and_keys_are_case_sensitive,
+    a_missing_resource_fails_the_whole_call_and_writes_nothing,
+    fifty_tags_per_resource_counting_replacements_once,
+    delete_by_key_by_key_and_value_and_everything,
+    another_accounts_resources_are_not_found_and_not_listed,
+    key_pairs_carry_tags_from_creation_and_lose_them_with_the_pair,
+    instance_tag_writes_stamp_the_instance_and_move_the_ec2_counter,
 }

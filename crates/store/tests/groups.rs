@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{ACCOUNT, ALLOW_ALL, OTHER_ACCOUNT, TRUST, fresh};
+use common::{ACCOUNT, ALLOW_ALL, Backend, OTHER_ACCOUNT, TRUST};
 use store::{
     Conflict, DetailsQuery, EntityKind, EntityQuery, GroupUpdate, InlinePolicy, ListQuery,
     NewGroup, NewPolicy, NewRole, NewUser, Principal, Quota, Store, StoreError,
@@ -31,9 +31,8 @@ fn inline(name: &str) -> InlinePolicy {
     }
 }
 
-#[tokio::test]
-async fn group_names_are_unique_case_insensitively_and_renames_keep_members() {
-    let (_dir, store) = fresh().await;
+async fn group_names_are_unique_case_insensitively_and_renames_keep_members<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store.create_account(OTHER_ACCOUNT).await.unwrap();
     let group = store
         .create_group(ACCOUNT, NewGroup::new("Devs"))
@@ -129,9 +128,8 @@ async fn group_names_are_unique_case_insensitively_and_renames_keep_members() {
     assert_eq!(under_eng.items.len(), 1);
 }
 
-#[tokio::test]
-async fn a_missing_user_is_reported_before_a_missing_group() {
-    let (_dir, store) = fresh().await;
+async fn a_missing_user_is_reported_before_a_missing_group<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     assert_eq!(
         not_found(store.remove_user_from_group(ACCOUNT, "g", "u").await),
         (EntityKind::User, "u".into())
@@ -152,9 +150,8 @@ async fn a_missing_user_is_reported_before_a_missing_group() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn delete_group_and_delete_user_conflict_while_in_use() {
-    let (_dir, store) = fresh().await;
+async fn delete_group_and_delete_user_conflict_while_in_use<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store
         .create_group(ACCOUNT, NewGroup::new("g"))
         .await
@@ -225,9 +222,8 @@ async fn delete_group_and_delete_user_conflict_while_in_use() {
     );
 }
 
-#[tokio::test]
-async fn group_quotas_are_their_own() {
-    let (_dir, store) = fresh().await;
+async fn group_quotas_are_their_own<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store
         .create_group(ACCOUNT, NewGroup::new("g"))
         .await
@@ -263,9 +259,8 @@ async fn group_quotas_are_their_own() {
     }
 }
 
-#[tokio::test]
-async fn a_members_identity_read_includes_its_groups_policies_until_it_leaves() {
-    let (_dir, store) = fresh().await;
+async fn a_members_identity_read_includes_its_groups_policies_until_it_leaves<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let user = store.create_user(ACCOUNT, NewUser::new("u")).await.unwrap();
     let group = store
         .create_group(ACCOUNT, NewGroup::new("g"))
@@ -313,9 +308,8 @@ async fn a_members_identity_read_includes_its_groups_policies_until_it_leaves() 
     assert_eq!(store.identity_policies(&user.id).await.unwrap(), before);
 }
 
-#[tokio::test]
-async fn account_wide_reads_see_every_entity_of_the_account_only() {
-    let (_dir, store) = fresh().await;
+async fn account_wide_reads_see_every_entity_of_the_account_only<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store.create_account(OTHER_ACCOUNT).await.unwrap();
     store.create_user(ACCOUNT, NewUser::new("u")).await.unwrap();
     store
@@ -422,4 +416,13 @@ async fn account_wide_reads_see_every_entity_of_the_account_only() {
     let credentials = store.user_credentials(OTHER_ACCOUNT).await.unwrap();
     assert_eq!(credentials.len(), 1);
     assert_eq!(credentials[0].user.name, "stranger");
+}
+
+contract_tests! {
+    group_names_are_unique_case_insensitively_and_renames_keep_members,
+    a_missing_user_is_reported_before_a_missing_group,
+    delete_group_and_delete_user_conflict_while_in_use,
+    group_quotas_are_their_own,
+    a_members_identity_read_includes_its_groups_policies_until_it_leaves,
+    account_wide_reads_see_every_entity_of_the_account_only,
 }

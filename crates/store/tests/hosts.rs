@@ -6,10 +6,10 @@
 
 mod common;
 
-use common::{ACCOUNT, OTHER_ACCOUNT, fresh};
+use common::{ACCOUNT, Backend, OTHER_ACCOUNT};
 use store::{
     Ec2Rejection, EntityKind, HostCapacity, HostRelease, HostState, MetadataOptions, NewAccessKey,
-    NewHosts, NewLaunch, NewUser, SqliteStore, StateRequest, Store, StoreError, Tag,
+    NewHosts, NewLaunch, NewUser, StateRequest, Store, StoreError, Tag,
 };
 
 fn key(id: &str) -> NewAccessKey {
@@ -55,7 +55,7 @@ fn launch(host_id: Option<&str>, instance_type: &str) -> NewLaunch {
     }
 }
 
-async fn one_host(store: &SqliteStore, account: &str, key_id: &str) -> String {
+async fn one_host(store: &impl Store, account: &str, key_id: &str) -> String {
     let allocation = store
         .allocate_hosts(account, hosts(&[key_id]))
         .await
@@ -63,9 +63,8 @@ async fn one_host(store: &SqliteStore, account: &str, key_id: &str) -> String {
     allocation.hosts[0].id.clone()
 }
 
-#[tokio::test]
-async fn each_host_gets_its_own_key_and_shows_its_settings() {
-    let (_dir, store) = fresh().await;
+async fn each_host_gets_its_own_key_and_shows_its_settings<B: Backend>() {
+    let (_data, store) = B::fresh().await;
     let before = store.changes().ec2;
     let allocation = store
         .allocate_hosts(
@@ -125,9 +124,8 @@ async fn each_host_gets_its_own_key_and_shows_its_settings() {
     assert!(users.items.is_empty(), "{:?}", users.items);
 }
 
-#[tokio::test]
-async fn a_key_id_held_by_a_user_or_another_host_is_refused_whole() {
-    let (_dir, store) = fresh().await;
+async fn a_key_id_held_by_a_user_or_another_host_is_refused_whole<B: Backend>() {
+    let (_data, store) = B::fresh().await;
     store
         .create_user(ACCOUNT, NewUser::new("alice"))
         .await
@@ -158,9 +156,8 @@ async fn a_key_id_held_by_a_user_or_another_host_is_refused_whole() {
     assert!(store.host_agent_key("AKIAHOSTAGENT0000009").await.is_err());
 }
 
-#[tokio::test]
-async fn placement_needs_an_available_host_of_the_account_that_takes_the_type() {
-    let (_dir, store) = fresh().await;
+async fn placement_needs_an_available_host_of_the_account_that_takes_the_type<B: Backend>() {
+    let (_data, store) = B::fresh().await;
     store.create_account(OTHER_ACCOUNT).await.unwrap();
     let host = one_host(&store, ACCOUNT, "AKIAHOSTAGENT0000001").await;
     let theirs = one_host(&store, OTHER_ACCOUNT, "AKIAHOSTAGENT0000002").await;
@@ -225,9 +222,8 @@ async fn placement_needs_an_available_host_of_the_account_that_takes_the_type() 
     );
 }
 
-#[tokio::test]
-async fn an_occupied_host_stays_and_a_released_one_loses_its_keys() {
-    let (_dir, store) = fresh().await;
+async fn an_occupied_host_stays_and_a_released_one_loses_its_keys<B: Backend>() {
+    let (_data, store) = B::fresh().await;
     let host = one_host(&store, ACCOUNT, "AKIAHOSTAGENT0000001").await;
     let empty = one_host(&store, ACCOUNT, "AKIAHOSTAGENT0000002").await;
     let placed = store
@@ -314,9 +310,8 @@ async fn an_occupied_host_stays_and_a_released_one_loses_its_keys() {
     assert!(store.host_agent_key("AKIAHOSTAGENT0000001").await.is_err());
 }
 
-#[tokio::test]
-async fn a_client_token_replays_its_allocation() {
-    let (_dir, store) = fresh().await;
+async fn a_client_token_replays_its_allocation<B: Backend>() {
+    let (_data, store) = B::fresh().await;
     let with_token = |keys: &[&str], fingerprint: &str| NewHosts {
         client_token: Some("token-1".into()),
         fingerprint: fingerprint.into(),
@@ -356,9 +351,8 @@ async fn a_client_token_replays_its_allocation() {
     assert_eq!(store.hosts(ACCOUNT, &[]).await.unwrap().len(), 2);
 }
 
-#[tokio::test]
-async fn hosts_take_tags_as_other_ec2_resources_do() {
-    let (_dir, store) = fresh().await;
+async fn hosts_take_tags_as_other_ec2_resources_do<B: Backend>() {
+    let (_data, store) = B::fresh().await;
     store.create_account(OTHER_ACCOUNT).await.unwrap();
     let host = one_host(&store, ACCOUNT, "AKIAHOSTAGENT0000001").await;
     let resource = store::Ec2Resource::Host(host.clone());
@@ -402,4 +396,13 @@ async fn hosts_take_tags_as_other_ec2_resources_do() {
         .await
         .unwrap();
     assert!(store.ec2_tags(ACCOUNT).await.unwrap().is_empty());
+}
+
+contract_tests! {
+    each_host_gets_its_own_key_and_shows_its_settings,
+    a_key_id_held_by_a_user_or_another_host_is_refused_whole,
+    placement_needs_an_available_host_of_the_account_that_takes_the_type,
+    an_occupied_host_stays_and_a_released_one_loses_its_keys,
+    a_client_token_replays_its_allocation,
+    hosts_take_tags_as_other_ec2_resources_do,
 }

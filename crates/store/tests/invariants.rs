@@ -4,7 +4,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{ACCOUNT, ALLOW_ALL, TRUST, fresh};
+use common::{ACCOUNT, ALLOW_ALL, Backend, TRUST};
 use store::{
     Conflict, EntityKind, InlinePolicy, ListQuery, NewAccessKey, NewInstanceProfile, NewPolicy,
     NewRole, NewUser, Principal, Quota, Store, StoreError, ids,
@@ -41,9 +41,8 @@ fn not_found(result: Result<impl std::fmt::Debug, StoreError>) -> (EntityKind, S
     }
 }
 
-#[tokio::test]
-async fn names_are_unique_case_insensitively_per_account_and_kind() {
-    let (_dir, store) = fresh().await;
+async fn names_are_unique_case_insensitively_per_account_and_kind<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store.create_account(common::OTHER_ACCOUNT).await.unwrap();
     store
         .create_role(ACCOUNT, NewRole::new("Admin", TRUST))
@@ -109,9 +108,8 @@ async fn names_are_unique_case_insensitively_per_account_and_kind() {
     );
 }
 
-#[tokio::test]
-async fn a_profile_holds_at_most_one_role() {
-    let (_dir, store) = fresh().await;
+async fn a_profile_holds_at_most_one_role<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store
         .create_instance_profile(ACCOUNT, NewInstanceProfile::new("p"))
         .await
@@ -157,9 +155,8 @@ async fn a_profile_holds_at_most_one_role() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn racing_adds_to_one_profile_have_exactly_one_winner() {
-    let (_dir, store) = fresh().await;
+async fn racing_adds_to_one_profile_have_exactly_one_winner<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let store = Arc::new(store);
     const ITERATIONS: usize = 60;
     const RACERS: usize = 4;
@@ -210,9 +207,8 @@ async fn racing_adds_to_one_profile_have_exactly_one_winner() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn racing_access_key_creation_never_exceeds_two() {
-    let (_dir, store) = fresh().await;
+async fn racing_access_key_creation_never_exceeds_two<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let store = Arc::new(store);
     for i in 0..10 {
         let user = format!("u{i}");
@@ -248,9 +244,8 @@ async fn racing_access_key_creation_never_exceeds_two() {
     }
 }
 
-#[tokio::test]
-async fn policy_versions_are_capped_at_five_and_the_default_is_kept() {
-    let (_dir, store) = fresh().await;
+async fn policy_versions_are_capped_at_five_and_the_default_is_kept<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let policy = store
         .create_policy(ACCOUNT, NewPolicy::new("p", ALLOW_ALL))
         .await
@@ -312,9 +307,8 @@ async fn policy_versions_are_capped_at_five_and_the_default_is_kept() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn delete_role_reports_conflicts_in_aws_order() {
-    let (_dir, store) = fresh().await;
+async fn delete_role_reports_conflicts_in_aws_order<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store
         .create_role(ACCOUNT, NewRole::new("r", TRUST))
         .await
@@ -384,9 +378,8 @@ async fn delete_role_reports_conflicts_in_aws_order() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn delete_user_and_boundary_policies_conflict_while_in_use() {
-    let (_dir, store) = fresh().await;
+async fn delete_user_and_boundary_policies_conflict_while_in_use<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let boundary = store
         .create_policy(ACCOUNT, NewPolicy::new("b", ALLOW_ALL))
         .await
@@ -427,9 +420,8 @@ async fn delete_user_and_boundary_policies_conflict_while_in_use() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn attached_managed_policies_are_capped_at_ten() {
-    let (_dir, store) = fresh().await;
+async fn attached_managed_policies_are_capped_at_ten<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store
         .create_role(ACCOUNT, NewRole::new("r", TRUST))
         .await
@@ -505,9 +497,8 @@ async fn attached_managed_policies_are_capped_at_ten() {
     ));
 }
 
-#[tokio::test]
-async fn inline_policy_size_quota_counts_the_aggregate() {
-    let (_dir, store) = fresh().await;
+async fn inline_policy_size_quota_counts_the_aggregate<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store
         .create_role(ACCOUNT, NewRole::new("r", TRUST))
         .await
@@ -551,9 +542,8 @@ async fn inline_policy_size_quota_counts_the_aggregate() {
     assert_eq!(names.unwrap().items, ["A", "b", "c"]);
 }
 
-#[tokio::test]
-async fn pagination_walks_every_page_in_case_insensitive_order() {
-    let (_dir, store) = fresh().await;
+async fn pagination_walks_every_page_in_case_insensitive_order<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let mut expected = Vec::new();
     for i in 0..25 {
         // Mixed case so byte order and case-insensitive order differ.
@@ -624,9 +614,8 @@ async fn pagination_walks_every_page_in_case_insensitive_order() {
     );
 }
 
-#[tokio::test]
-async fn profile_and_user_lists_paginate_too() {
-    let (_dir, store) = fresh().await;
+async fn profile_and_user_lists_paginate_too<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store
         .create_role(ACCOUNT, NewRole::new("r", TRUST))
         .await
@@ -699,4 +688,18 @@ async fn profile_and_user_lists_paginate_too() {
         .unwrap();
     assert_eq!(users.items.len(), 2);
     assert!(users.next_marker.is_some());
+}
+
+contract_tests! {
+    names_are_unique_case_insensitively_per_account_and_kind,
+    a_profile_holds_at_most_one_role,
+    racing_adds_to_one_profile_have_exactly_one_winner(flavor = "multi_thread", worker_threads = 4),
+    racing_access_key_creation_never_exceeds_two(flavor = "multi_thread", worker_threads = 4),
+    policy_versions_are_capped_at_five_and_the_default_is_kept,
+    delete_role_reports_conflicts_in_aws_order,
+    delete_user_and_boundary_policies_conflict_while_in_use,
+    attached_managed_policies_are_capped_at_ten,
+    inline_policy_size_quota_counts_the_aggregate,
+    pagination_walks_every_page_in_case_insensitive_order,
+    profile_and_user_lists_paginate_too,
 }

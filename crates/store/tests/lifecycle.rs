@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{ACCOUNT, ALLOW_ALL, OTHER_ACCOUNT, TRUST, fresh};
+use common::{ACCOUNT, ALLOW_ALL, Backend, OTHER_ACCOUNT, TRUST};
 use store::{
     AccessKeyStatus, AccessKeyUse, EntityKind, InlinePolicy, LastUsed, ListQuery, NewAccessKey,
     NewInstanceProfile, NewPolicy, NewRole, NewUser, PolicyGeneration, Principal, RoleUpdate,
@@ -16,9 +16,8 @@ fn assert_not_found(result: Result<impl std::fmt::Debug, StoreError>, kind: Enti
     }
 }
 
-#[tokio::test]
-async fn accounts_are_created_once_and_listed() {
-    let (_dir, store) = fresh().await;
+async fn accounts_are_created_once_and_listed<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store.create_account(OTHER_ACCOUNT).await.unwrap();
     let err = store.create_account(ACCOUNT).await.unwrap_err();
     assert!(matches!(
@@ -40,9 +39,8 @@ async fn accounts_are_created_once_and_listed() {
     assert_not_found(store.account("999999999999").await, EntityKind::Account);
 }
 
-#[tokio::test]
-async fn role_lifecycle() {
-    let (_dir, store) = fresh().await;
+async fn role_lifecycle<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let mut new = NewRole::new("Web-Role", TRUST);
     new.path = "/app/".into();
     new.description = Some("web tier".into());
@@ -137,9 +135,8 @@ async fn role_lifecycle() {
     assert_ne!(again.id, role.id);
 }
 
-#[tokio::test]
-async fn user_and_access_key_lifecycle() {
-    let (_dir, store) = fresh().await;
+async fn user_and_access_key_lifecycle<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let user = store
         .create_user(ACCOUNT, NewUser::new("alice"))
         .await
@@ -239,9 +236,8 @@ async fn user_and_access_key_lifecycle() {
     );
 }
 
-#[tokio::test]
-async fn inline_policy_lifecycle() {
-    let (_dir, store) = fresh().await;
+async fn inline_policy_lifecycle<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store
         .create_role(ACCOUNT, NewRole::new("r", TRUST))
         .await
@@ -302,9 +298,8 @@ async fn inline_policy_lifecycle() {
     );
 }
 
-#[tokio::test]
-async fn managed_policy_lifecycle() {
-    let (_dir, store) = fresh().await;
+async fn managed_policy_lifecycle<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let mut new = NewPolicy::new("ReadOnly", ALLOW_ALL);
     new.path = "/team/".into();
     new.description = Some("d".into());
@@ -508,9 +503,8 @@ async fn managed_policy_lifecycle() {
     );
 }
 
-#[tokio::test]
-async fn instance_profile_lifecycle() {
-    let (_dir, store) = fresh().await;
+async fn instance_profile_lifecycle<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let mut new = NewInstanceProfile::new("WebProfile");
     new.tags = vec![Tag::new("k", "v")];
     let profile = store.create_instance_profile(ACCOUNT, new).await.unwrap();
@@ -577,9 +571,8 @@ async fn instance_profile_lifecycle() {
     );
 }
 
-#[tokio::test]
-async fn tags_upsert_in_place_case_insensitively_except_policies_and_untag() {
-    let (_dir, store) = fresh().await;
+async fn tags_upsert_in_place_case_insensitively_except_policies_and_untag<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     // A role's keys are case-insensitive: `OWNER` replaces `Owner` where it stands.
     store
         .create_role(ACCOUNT, NewRole::new("r", TRUST))
@@ -665,9 +658,8 @@ async fn tags_upsert_in_place_case_insensitively_except_policies_and_untag() {
     );
 }
 
-#[tokio::test]
-async fn identity_policies_in_one_read() {
-    let (_dir, store) = fresh().await;
+async fn identity_policies_in_one_read<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let boundary = store
         .create_policy(ACCOUNT, NewPolicy::new("Boundary", "{\"b\":1}"))
         .await
@@ -776,9 +768,8 @@ async fn identity_policies_in_one_read() {
 
 /// The first deployment key written under a name stays: a second writer (a replica starting at
 /// the same time) gets the stored key back, not its own.
-#[tokio::test]
-async fn deployment_keys_keep_the_first_written() {
-    let (_dir, store) = fresh().await;
+async fn deployment_keys_keep_the_first_written<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     assert_eq!(
         store.deployment_key("instance-identity").await.unwrap(),
         None
@@ -802,9 +793,8 @@ async fn deployment_keys_keep_the_first_written() {
     assert_eq!(store.deployment_key("other").await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn token_keys_and_settings() {
-    let (_dir, store) = fresh().await;
+async fn token_keys_and_settings<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store
         .add_token_key(ACCOUNT, "k1", b"sealed-1")
         .await
@@ -871,9 +861,8 @@ async fn token_keys_and_settings() {
 
 /// Policy-generation jobs: saved, replaced by ID as they end, listed oldest first, and
 /// forgotten once older than the cut-off a later save names.
-#[tokio::test]
-async fn policy_generation_jobs_are_saved_replaced_and_forgotten() {
-    let (_dir, store) = fresh().await;
+async fn policy_generation_jobs_are_saved_replaced_and_forgotten<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let at = |secs| time::OffsetDateTime::from_unix_timestamp(secs).unwrap();
     let job = |id: &str, started| PolicyGeneration {
         job_id: id.into(),
@@ -929,10 +918,9 @@ async fn policy_generation_jobs_are_saved_replaced_and_forgotten() {
     assert_eq!(store.policy_generations(at(2_500)).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn oidc_provider_lifecycle_and_quotas() {
+async fn oidc_provider_lifecycle_and_quotas<B: Backend>() {
     use store::{NewOidcProvider, OidcProviderChange, Quota};
-    let (_dir, store) = fresh().await;
+    let (_dir, store) = B::fresh().await;
     store.create_account(OTHER_ACCOUNT).await.unwrap();
     let new = |url: &str| NewOidcProvider {
         url: url.to_owned(),
@@ -1062,9 +1050,8 @@ async fn oidc_provider_lifecycle_and_quotas() {
     );
 }
 
-#[tokio::test]
-async fn a_renamed_user_keeps_its_id_keys_policies_and_tags() {
-    let (_dir, store) = fresh().await;
+async fn a_renamed_user_keeps_its_id_keys_policies_and_tags<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let mut new = NewUser::new("alice");
     new.tags = vec![Tag::new("team", "a")];
     let alice = store.create_user(ACCOUNT, new).await.unwrap();
@@ -1172,9 +1159,8 @@ async fn a_renamed_user_keeps_its_id_keys_policies_and_tags() {
     );
 }
 
-#[tokio::test]
-async fn an_alias_is_one_per_account_and_unique_across_accounts() {
-    let (_dir, store) = fresh().await;
+async fn an_alias_is_one_per_account_and_unique_across_accounts<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store.create_account(OTHER_ACCOUNT).await.unwrap();
     assert_eq!(store.account_alias(ACCOUNT).await.unwrap(), None);
     store.set_account_alias(ACCOUNT, "first").await.unwrap();
@@ -1213,9 +1199,8 @@ async fn an_alias_is_one_per_account_and_unique_across_accounts() {
     );
 }
 
-#[tokio::test]
-async fn account_counts_are_of_one_account() {
-    let (_dir, store) = fresh().await;
+async fn account_counts_are_of_one_account<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store.create_account(OTHER_ACCOUNT).await.unwrap();
     store.create_user(ACCOUNT, NewUser::new("u")).await.unwrap();
     store
@@ -1262,4 +1247,40 @@ async fn account_counts_are_of_one_account() {
     let theirs = store.account_counts(OTHER_ACCOUNT).await.unwrap();
     assert_eq!(theirs.users, 1);
     assert_eq!(theirs.roles, 0);
+}
+
+/// `/readyz` and the pool metrics: a store is ready as opened (its migrations just ran), its
+/// pool's counts are consistent, and a closed store is not ready.
+async fn a_store_is_ready_as_opened_and_shows_its_pool<B: Backend>() {
+    let (_data, store) = B::fresh().await;
+    store.ready().await.unwrap();
+    let pool = store.pool_use().expect("both backends have a pool");
+    assert!(
+        pool.max > 0 && pool.size <= pool.max && pool.idle <= pool.size,
+        "{pool:?}"
+    );
+    B::close(store.clone()).await;
+    assert!(
+        matches!(store.ready().await, Err(store::StoreError::Backend(_))),
+        "a closed store is not ready"
+    );
+}
+
+contract_tests! {
+    accounts_are_created_once_and_listed,
+    role_lifecycle,
+    user_and_access_key_lifecycle,
+    inline_policy_lifecycle,
+    managed_policy_lifecycle,
+    instance_profile_lifecycle,
+    tags_upsert_in_place_case_insensitively_except_policies_and_untag,
+    identity_policies_in_one_read,
+    deployment_keys_keep_the_first_written,
+    token_keys_and_settings,
+    policy_generation_jobs_are_saved_replaced_and_forgotten,
+    oidc_provider_lifecycle_and_quotas,
+    a_renamed_user_keeps_its_id_keys_policies_and_tags,
+    an_alias_is_one_per_account_and_unique_across_accounts,
+    account_counts_are_of_one_account,
+    a_store_is_ready_as_opened_and_shows_its_pool,
 }

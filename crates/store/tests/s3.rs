@@ -6,12 +6,12 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{ACCOUNT, OTHER_ACCOUNT, fresh};
+use common::{ACCOUNT, Backend, OTHER_ACCOUNT};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use store::{
     BucketChange, Conflict, EntityKind, NewObject, NewUpload, ObjectHeaders, ObjectListing,
-    ObjectPage, Part, PublicAccessBlock, SqliteStore, Store, StoreError, Tag,
+    ObjectPage, Part, PublicAccessBlock, Store, StoreError, Tag,
 };
 use time::OffsetDateTime;
 
@@ -61,8 +61,8 @@ fn part(part_number: u32, blob: &str) -> Part {
 }
 
 /// A store with [`ACCOUNT`]'s bucket `b` holding `keys` (each key's blob is `blob-KEY`).
-async fn bucket_with(keys: &[&str]) -> (tempfile::TempDir, SqliteStore) {
-    let (dir, store) = fresh().await;
+async fn bucket_with<B: Backend>(keys: &[&str]) -> (B::Data, B::Store) {
+    let (dir, store) = B::fresh().await;
     store.create_bucket(ACCOUNT, "b", REGION).await.unwrap();
     for key in keys {
         let blob = format!("blob-{key}");
@@ -71,8 +71,8 @@ async fn bucket_with(keys: &[&str]) -> (tempfile::TempDir, SqliteStore) {
     (dir, store)
 }
 
-async fn list(
-    store: &SqliteStore,
+async fn list<S: Store>(
+    store: &S,
     prefix: &str,
     delimiter: Option<&str>,
     after: Option<&str>,
@@ -91,9 +91,8 @@ fn keys(page: &ObjectPage) -> Vec<&str> {
     page.objects.iter().map(|o| o.key.as_str()).collect()
 }
 
-#[tokio::test]
-async fn bucket_names_are_global_and_new_buckets_block_public_access() {
-    let (_dir, store) = fresh().await;
+async fn bucket_names_are_global_and_new_buckets_block_public_access<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     store.create_account(OTHER_ACCOUNT).await.unwrap();
     let created = store.create_bucket(ACCOUNT, "logs", REGION).await.unwrap();
     assert_eq!(created.public_access_block, Some(PublicAccessBlock::ALL_ON));
@@ -131,9 +130,8 @@ async fn bucket_names_are_global_and_new_buckets_block_public_access() {
     assert_not_found(store.bucket("nope").await, EntityKind::Bucket);
 }
 
-#[tokio::test]
-async fn bucket_settings_round_trip() {
-    let (_dir, store) = bucket_with(&[]).await;
+async fn bucket_settings_round_trip<B: Backend>() {
+    let (_dir, store) = bucket_with::<B>(&[]).await;
     let policy = r#"{"Version":"2012-10-17","Statement":[]}"#;
     let updated = store
         .update_bucket("b", BucketChange::Policy(Some(policy.into())))
@@ -180,9 +178,8 @@ async fn bucket_settings_round_trip() {
     );
 }
 
-#[tokio::test]
-async fn a_bucket_holding_an_object_cannot_be_deleted() {
-    let (_dir, store) = bucket_with(&["k"]).await;
+async fn a_bucket_holding_an_object_cannot_be_deleted<B: Backend>() {
+    let (_dir, store) = bucket_with::<B>(&["k"]).await;
     let err = store.delete_bucket("b").await;
     assert!(
         matches!(
@@ -203,9 +200,8 @@ async fn a_bucket_holding_an_object_cannot_be_deleted() {
     assert!(store.buckets(ACCOUNT).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn deleting_a_bucket_ends_its_uploads_and_returns_their_part_blobs() {
-    let (_dir, store) = bucket_with(&[]).await;
+async fn deleting_a_bucket_ends_its_uploads_and_returns_their_part_blobs<B: Backend>() {
+    let (_dir, store) = bucket_with::<B>(&[]).await;
     let first = store.create_upload(upload("b", "x")).await.unwrap();
     let second = store.create_upload(upload("b", "y")).await.unwrap();
     store.put_part(&first, part(2, "p1-2")).await.unwrap();
@@ -220,9 +216,8 @@ async fn deleting_a_bucket_ends_its_uploads_and_returns_their_part_blobs() {
     assert!(store.uploads("b", "", None, 10).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn objects_are_put_replaced_read_and_deleted() {
-    let (_dir, store) = bucket_with(&[]).await;
+async fn objects_are_put_replaced_read_and_deleted<B: Backend>() {
+    let (_dir, store) = bucket_with::<B>(&[]).await;
     let before = OffsetDateTime::now_utc() - time::Duration::seconds(1);
     let new = NewObject {
         headers: ObjectHeaders {
@@ -285,9 +280,8 @@ async fn objects_are_put_replaced_read_and_deleted() {
     );
 }
 
-#[tokio::test]
-async fn object_calls_on_a_missing_bucket_say_so() {
-    let (_dir, store) = fresh().await;
+async fn object_calls_on_a_missing_bucket_say_so<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     assert_not_found(
         store.put_object(object("nope", "k", "blob")).await,
         EntityKind::Bucket,
@@ -316,9 +310,8 @@ async fn object_calls_on_a_missing_bucket_say_so() {
     );
 }
 
-#[tokio::test]
-async fn listing_filters_by_prefix_and_rolls_up_at_the_delimiter() {
-    let (_dir, store) = bucket_with(&[
+async fn listing_filters_by_prefix_and_rolls_up_at_the_delimiter<B: Backend>() {
+    let (_dir, store) = bucket_with::<B>(&[
         "a/1",
         "a/2",
         "a/b/3",
@@ -357,9 +350,8 @@ async fn listing_filters_by_prefix_and_rolls_up_at_the_delimiter() {
     assert_eq!(page.objects.len(), 9);
 }
 
-#[tokio::test]
-async fn listing_resumes_after_the_marker_even_inside_a_common_prefix() {
-    let (_dir, store) = bucket_with(&["a/a", "a/b", "a/c", "a/d/e", "b", "c/x"]).await;
+async fn listing_resumes_after_the_marker_even_inside_a_common_prefix<B: Backend>() {
+    let (_dir, store) = bucket_with::<B>(&["a/a", "a/b", "a/c", "a/d/e", "b", "c/x"]).await;
     // The marker inside "a/": everything rolled up there is at or before it ("a/" < "a/b").
     let page = list(&store, "", Some("/"), Some("a/b"), 100).await;
     assert_eq!(keys(&page), ["b"]);
@@ -385,9 +377,8 @@ async fn listing_resumes_after_the_marker_even_inside_a_common_prefix() {
     );
 }
 
-#[tokio::test]
-async fn listing_pages_hold_max_keys_entries_and_say_when_more_follow() {
-    let (_dir, store) = bucket_with(&["a/1", "a/2", "b", "c/1", "d"]).await;
+async fn listing_pages_hold_max_keys_entries_and_say_when_more_follow<B: Backend>() {
+    let (_dir, store) = bucket_with::<B>(&["a/1", "a/2", "b", "c/1", "d"]).await;
     let first = list(&store, "", Some("/"), None, 2).await;
     assert_eq!(
         (keys(&first), first.common_prefixes.clone()),
@@ -423,8 +414,7 @@ async fn listing_pages_hold_max_keys_entries_and_say_when_more_follow() {
     );
 }
 
-#[tokio::test]
-async fn keys_list_in_utf8_byte_order() {
+async fn keys_list_in_utf8_byte_order<B: Backend>() {
     let keys_in_order = [
         "A",
         "B",
@@ -443,7 +433,7 @@ async fn keys_list_in_utf8_byte_order() {
     let mut shuffled = keys_in_order.to_vec();
     shuffled.reverse();
     shuffled.swap(0, 5);
-    let (_dir, store) = bucket_with(&shuffled).await;
+    let (_dir, store) = bucket_with::<B>(&shuffled).await;
     let page = list(&store, "", None, None, 100).await;
     assert_eq!(keys(&page), keys_in_order);
     // Paging one key at a time across every multi-byte boundary.
@@ -467,9 +457,8 @@ async fn keys_list_in_utf8_byte_order() {
     assert_eq!(page.common_prefixes, ["\u{10FFFF}/"]);
 }
 
-#[tokio::test]
-async fn a_multipart_upload_collects_parts_and_completes_once() {
-    let (_dir, store) = bucket_with(&["big"]).await;
+async fn a_multipart_upload_collects_parts_and_completes_once<B: Backend>() {
+    let (_dir, store) = bucket_with::<B>(&["big"]).await;
     let id = store.create_upload(upload("b", "big")).await.unwrap();
     assert_eq!(id.len(), 64);
     let started = store.upload("b", "big", &id).await.unwrap();
@@ -536,9 +525,8 @@ async fn a_multipart_upload_collects_parts_and_completes_once() {
     assert_not_found(store.abort_upload(&id).await, EntityKind::Upload);
 }
 
-#[tokio::test]
-async fn an_aborted_upload_returns_its_part_blobs() {
-    let (_dir, store) = bucket_with(&[]).await;
+async fn an_aborted_upload_returns_its_part_blobs<B: Backend>() {
+    let (_dir, store) = bucket_with::<B>(&[]).await;
     let id = store.create_upload(upload("b", "k")).await.unwrap();
     assert_eq!(
         store
@@ -555,9 +543,8 @@ async fn an_aborted_upload_returns_its_part_blobs() {
     assert_not_found(store.object("b", "k").await, EntityKind::Object);
 }
 
-#[tokio::test]
-async fn uploads_list_by_key_then_initiation_after_the_marker() {
-    let (_dir, store) = bucket_with(&[]).await;
+async fn uploads_list_by_key_then_initiation_after_the_marker<B: Backend>() {
+    let (_dir, store) = bucket_with::<B>(&[]).await;
     for key in ["b", "a", "a", "c/x", "a", "%"] {
         store.create_upload(upload("b", key)).await.unwrap();
     }
@@ -599,9 +586,8 @@ async fn uploads_list_by_key_then_initiation_after_the_marker() {
     assert!(store.uploads("b", "", None, 0).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn bucket_writes_move_the_bucket_counter_and_object_writes_the_object_counter() {
-    let (_dir, store) = fresh().await;
+async fn bucket_writes_move_the_bucket_counter_and_object_writes_the_object_counter<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
     let moved = |before: store::Changes, after: store::Changes| {
         (
             after.buckets - before.buckets,
@@ -749,8 +735,8 @@ fn entries(page: &ObjectPage) -> Vec<Entry> {
 }
 
 /// Lists the case's bucket page by page, marker to marker, checking each page's promises.
-async fn list_every_page(
-    store: &SqliteStore,
+async fn list_every_page<S: Store>(
+    store: &S,
     bucket: &str,
     case: &ListingCase,
     most_pages: usize,
@@ -782,14 +768,11 @@ async fn list_every_page(
     Err(TestCaseError::fail("the listing never ended"))
 }
 
-#[test]
-fn paging_marker_to_marker_lists_what_the_model_does() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (_dir, store) = runtime.block_on(fresh());
+/// Runs on a multi-threaded runtime: proptest's runner is synchronous, so each case blocks in
+/// place on the case's runtime, which holds the store's connections.
+async fn paging_marker_to_marker_lists_what_the_model_does<B: Backend>() {
+    let (_dir, store) = B::fresh().await;
+    let runtime = tokio::runtime::Handle::current();
     let buckets = AtomicUsize::new(0);
     let config = Config {
         cases: 128,
@@ -797,20 +780,40 @@ fn paging_marker_to_marker_lists_what_the_model_does() {
         ..Config::default()
     };
     let mut runner = TestRunner::new(config);
-    let result = runner.run(&listing_case(), |case| {
-        runtime.block_on(async {
-            let bucket = format!("case-{}", buckets.fetch_add(1, Ordering::Relaxed));
-            store.create_bucket(ACCOUNT, &bucket, REGION).await.unwrap();
-            for key in &case.keys {
-                store.put_object(object(&bucket, key, key)).await.unwrap();
-            }
-            let expected = model(&case);
-            let listed = list_every_page(&store, &bucket, &case, expected.len() + 2).await?;
-            prop_assert_eq!(listed, expected);
-            Ok(())
-        })
+    tokio::task::block_in_place(|| {
+        let result = runner.run(&listing_case(), |case| {
+            runtime.block_on(async {
+                let bucket = format!("case-{}", buckets.fetch_add(1, Ordering::Relaxed));
+                store.create_bucket(ACCOUNT, &bucket, REGION).await.unwrap();
+                for key in &case.keys {
+                    store.put_object(object(&bucket, key, key)).await.unwrap();
+                }
+                let expected = model(&case);
+                let listed = list_every_page(&store, &bucket, &case, expected.len() + 2).await?;
+                prop_assert_eq!(listed, expected);
+                Ok(())
+            })
+        });
+        if let Err(failure) = result {
+            panic!("{failure}");
+        }
     });
-    if let Err(failure) = result {
-        panic!("{failure}");
-    }
+}
+
+contract_tests! {
+    bucket_names_are_global_and_new_buckets_block_public_access,
+    bucket_settings_round_trip,
+    a_bucket_holding_an_object_cannot_be_deleted,
+    deleting_a_bucket_ends_its_uploads_and_returns_their_part_blobs,
+    objects_are_put_replaced_read_and_deleted,
+    object_calls_on_a_missing_bucket_say_so,
+    listing_filters_by_prefix_and_rolls_up_at_the_delimiter,
+    listing_resumes_after_the_marker_even_inside_a_common_prefix,
+    listing_pages_hold_max_keys_entries_and_say_when_more_follow,
+    keys_list_in_utf8_byte_order,
+    a_multipart_upload_collects_parts_and_completes_once,
+    an_aborted_upload_returns_its_part_blobs,
+    uploads_list_by_key_then_initiation_after_the_marker,
+    bucket_writes_move_the_bucket_counter_and_object_writes_the_object_counter,
+    paging_marker_to_marker_lists_what_the_model_does(flavor = "multi_thread", worker_threads = 2),
 }

@@ -39,6 +39,7 @@ mod isolation;
 mod key_pairs;
 mod operations;
 mod readme;
+mod replicas;
 mod revoke;
 mod run;
 mod s3_authz;

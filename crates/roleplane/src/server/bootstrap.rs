@@ -1,7 +1,9 @@
 //! First start of an empty data dir: the account, the `admin` user with full access, its key
 //! pair and the shared-credentials file; and the session-token key ring.
 //!
-//! Each step is idempotent, so a start interrupted half-way completes on the next one.
+//! Each step is idempotent, so a start interrupted half-way completes on the next one, and
+//! replicas starting together on one shared store (`--store`) agree: the first write of each
+//! step wins and the others take what it wrote.
 
 use std::path::PathBuf;
 
@@ -33,7 +35,15 @@ pub async fn ensure<S: Store>(
             // The data dir was bootstrapped under another account ID; leave it as it is.
             return Ok(None);
         }
-        store.create_account(account_id).await?;
+        match store.create_account(account_id).await {
+            // Another replica created it first.
+            Ok(_)
+            | Err(StoreError::AlreadyExists {
+                kind: EntityKind::Account,
+                ..
+            }) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     match create_admin(store, master, account_id, admin_key_pair()?).await? {
         Some((key_id, secret)) => Ok(Some(dir.write_admin_credentials(&key_id, &secret)?)),
@@ -76,7 +86,7 @@ pub async fn create_admin<S: Store>(
         return Ok(None);
     }
     let secret_ciphertext = seal_secret(master, &key_id, &secret)?;
-    store
+    let created = store
         .create_access_key(
             account_id,
             ADMIN_USER,
@@ -85,8 +95,14 @@ pub async fn create_admin<S: Store>(
                 secret_ciphertext,
             },
         )
-        .await?;
-    Ok(Some((key_id, secret)))
+        .await;
+    match created {
+        Ok(_) => Ok(Some((key_id, secret))),
+        // Replicas starting together each gave the admin a key, up to the quota: the admin has
+        // keys, which is all this step is for.
+        Err(StoreError::LimitExceeded { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A fresh long-term key pair: `AKIA…` and a 40-character secret.
@@ -132,7 +148,15 @@ pub async fn token_keyring<S: Store>(
         let key = SealingKey::generate()?;
         let kid = "1";
         let ciphertext = master.seal(&token_key_aad(kid), key.as_bytes())?;
-        stored.push(store.add_token_key(account_id, kid, &ciphertext).await?);
+        match store.add_token_key(account_id, kid, &ciphertext).await {
+            Ok(added) => stored.push(added),
+            // Another replica stored the first key first: use that one.
+            Err(StoreError::AlreadyExists {
+                kind: EntityKind::TokenKey,
+                ..
+            }) => stored = store.token_keys(account_id).await?,
+            Err(e) => return Err(e.into()),
+        }
     }
     let mut keys = Vec::with_capacity(stored.len());
     for entry in &stored {
@@ -142,7 +166,10 @@ pub async fn token_keyring<S: Store>(
             .with_context(|| format!("token key id {:?} is not a number", entry.kid))?;
         let bytes = master
             .open(&token_key_aad(&entry.kid), &entry.ciphertext)
-            .context("opening a session-token key: is this the data dir's master key?")?;
+            .context(
+                "opening a session-token key: is this the data dir's master key? (Replicas on \
+                 one --store need the same ROLEPLANE_MASTER_KEY.)",
+            )?;
         let bytes: [u8; 32] = bytes
             .as_slice()
             .try_into()

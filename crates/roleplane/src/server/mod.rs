@@ -1,4 +1,5 @@
-//! The top layer: `roleplane serve` opens the data dir and store, bootstraps the admin, and runs
+//! The top layer: `roleplane serve` opens the data dir and store (SQLite in the data dir, or
+//! PostgreSQL with `--store`, `crate::any_store`), bootstraps the admin, and runs
 //! the listeners; [`pipeline`] serves every API request through the services [`routes`] names.
 
 mod admin;
@@ -17,9 +18,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use store::{SqliteStore, Store as _};
+use store::Store as _;
 use tokio::net::TcpListener;
 
+use crate::any_store::AnyStore;
 use crate::request::{App, last_use};
 
 use crate::audit::{Audit, AuditArgs};
@@ -40,9 +42,7 @@ pub fn run(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<ExitCode> {
 async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     let dir = DataDir::open(&args.data_dir)?;
     let master = dir.master_key()?;
-    let store = SqliteStore::open(dir.path())
-        .await
-        .context("opening the embedded store")?;
+    let store = AnyStore::open(args.store.as_ref(), dir.path()).await?;
     let admin = bootstrap::ensure(&store, &dir, &master, &args.account_id).await?;
     if let Some(path) = admin {
         tracing::info!(credentials = %path.display(), "created account {} and user admin", args.account_id);
@@ -139,7 +139,7 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
 }
 
 /// Writes access keys' and roles' last uses every `last_use::FLUSH_INTERVAL`.
-async fn write_last_use(app: Arc<App>) {
+async fn write_last_use(app: Arc<App<AnyStore>>) {
     let mut ticks = tokio::time::interval(last_use::FLUSH_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -152,11 +152,11 @@ async fn write_last_use(app: Arc<App>) {
 
 /// The instance metadata service, in local or host mode as the flags say.
 async fn start_metadata(
-    app: &Arc<App>,
+    app: &Arc<App<AnyStore>>,
     args: &ServeArgs,
     token_key: [u8; 32],
     signer: Arc<crate::instance_identity::IdentitySigner>,
-) -> anyhow::Result<MetadataService<SqliteStore>> {
+) -> anyhow::Result<MetadataService<AnyStore>> {
     metadata::raise_open_file_limit();
     let settings = metadata::Settings {
         listen: args.imds_listen(),

@@ -10,7 +10,7 @@ use crate::model::{
 };
 use crate::store::ACCESS_KEYS_PER_USER;
 
-pub(super) const KEY_COLUMNS: &str = "k.access_key_id, k.account_id, k.user_id, u.name AS user_name, k.status, \
+pub(crate) const KEY_COLUMNS: &str = "k.access_key_id, k.account_id, k.user_id, u.name AS user_name, k.status, \
      k.secret_ciphertext, k.created_ms, k.last_used_ms, k.last_used_region, \
      k.last_used_service";
 

@@ -7,6 +7,7 @@ use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
 
 use super::access_keys::KEY_COLUMNS;
 use super::groups::{GROUP_COLUMNS, GroupRow};
+use super::login_profiles::{LOGIN_PROFILE_COLUMNS, LoginProfileRow};
 use super::rows::{
     AccessKeyRow, POLICY_COLUMNS, PROFILE_COLUMNS, PolicyRow, ProfileRow, ROLE_COLUMNS, RoleRow,
     USER_COLUMNS, UserRow,
@@ -323,17 +324,15 @@ pub(super) async fn credentials(pool: &SqlitePool, account: &str) -> Result<Vec<
         .bind(account)
         .fetch_all(&mut *tx)
         .await?;
-    let profiles: Vec<(String, i64, i64, bool)> = sqlx::query_as(
-        "SELECT user_id, created_ms, password_changed_ms, password_reset_required \
-         FROM login_profiles WHERE account_id = $1",
-    )
-    .bind(account)
-    .fetch_all(&mut *tx)
-    .await?;
+    let sql = format!("SELECT {LOGIN_PROFILE_COLUMNS} FROM login_profiles WHERE account_id = $1");
+    let profiles: Vec<LoginProfileRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(account)
+        .fetch_all(&mut *tx)
+        .await?;
     tx.commit().await?;
-    let mut profile_of: HashMap<String, (i64, i64, bool)> = profiles
+    let mut profile_of: HashMap<String, LoginProfileRow> = profiles
         .into_iter()
-        .map(|(user_id, created, changed, reset)| (user_id, (created, changed, reset)))
+        .map(|row| (row.user_id.clone(), row))
         .collect();
     let mut keys_of: HashMap<String, Vec<crate::model::AccessKey>> = HashMap::new();
     for key in keys {
@@ -343,15 +342,10 @@ pub(super) async fn credentials(pool: &SqlitePool, account: &str) -> Result<Vec<
     rows.into_iter()
         .map(|row| {
             let user = row.into_user(Vec::new())?;
-            let login_profile = match profile_of.remove(&user.id) {
-                Some((created, changed, reset)) => Some(crate::model::LoginProfile {
-                    user_name: user.name.clone(),
-                    created: from_ms(created)?,
-                    password_changed: from_ms(changed)?,
-                    password_reset_required: reset,
-                }),
-                None => None,
-            };
+            let login_profile = profile_of
+                .remove(&user.id)
+                .map(|row| row.into_profile(user.name.clone()))
+                .transpose()?;
             Ok(UserCredentials {
                 access_keys: keys_of.remove(&user.id).unwrap_or_default(),
                 login_profile,

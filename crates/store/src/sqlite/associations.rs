@@ -16,13 +16,13 @@ use crate::model::{
     Association, AssociationQuery, AssociationState, InstanceState, ProfileRef, Topic,
 };
 
-const COLUMNS: &str = "a.association_id, a.account_id, a.instance_id, a.profile_arn, a.profile_id, a.state, a.created_ms";
+pub(crate) const COLUMNS: &str = "a.association_id, a.account_id, a.instance_id, a.profile_arn, a.profile_id, a.state, a.created_ms";
 
 /// Ended associations stay listed as long as terminated instances do.
-const ENDED_VISIBLE_MS: i64 = TERMINATED_VISIBLE_MS;
+pub(crate) const ENDED_VISIBLE_MS: i64 = TERMINATED_VISIBLE_MS;
 
 #[derive(sqlx::FromRow)]
-struct AssociationRow {
+pub(crate) struct AssociationRow {
     association_id: String,
     account_id: String,
     instance_id: String,
@@ -33,7 +33,7 @@ struct AssociationRow {
 }
 
 impl AssociationRow {
-    fn into_association(self) -> Result<Association> {
+    pub(crate) fn into_association(self) -> Result<Association> {
         Ok(Association {
             state: AssociationState::parse(&self.state).ok_or_else(|| {
                 super::corrupt(format!("association {}: state", self.association_id))

@@ -2,7 +2,7 @@
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-pub(super) fn new(prefix: &str) -> String {
+pub(crate) fn new(prefix: &str) -> String {
     let mut bytes = [0u8; 17];
     rand::fill(&mut bytes[..]);
     let mut id = String::with_capacity(prefix.len() + bytes.len());

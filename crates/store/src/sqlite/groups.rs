@@ -12,11 +12,11 @@ use crate::model::{Principal, User};
 use crate::page::{ListQuery, Page};
 
 /// Group columns, for queries that alias `iam_groups` as `g`.
-pub(super) const GROUP_COLUMNS: &str =
+pub(crate) const GROUP_COLUMNS: &str =
     "g.group_id, g.account_id, g.name, g.path, g.arn, g.created_ms";
 
 #[derive(sqlx::FromRow)]
-pub(super) struct GroupRow {
+pub(crate) struct GroupRow {
     group_id: String,
     account_id: String,
     name: String,
@@ -26,7 +26,7 @@ pub(super) struct GroupRow {
 }
 
 impl GroupRow {
-    pub(super) fn into_group(self) -> Result<Group> {
+    pub(crate) fn into_group(self) -> Result<Group> {
         Ok(Group {
             account_id: self.account_id,
             id: self.group_id,

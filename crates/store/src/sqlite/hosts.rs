@@ -14,13 +14,14 @@ use crate::hosts::{
 };
 use crate::model::{NewAccessKey, Tag, Topic};
 
-const COLUMNS: &str = "h.host_id, h.account_id, h.availability_zone, h.instance_type, \
+pub(crate) const COLUMNS: &str = "h.host_id, h.account_id, h.availability_zone, h.instance_type, \
     h.instance_family, h.auto_placement, h.host_recovery, h.host_maintenance, h.state, \
     h.allocated_ms, h.released_ms, h.client_token";
 
+/// A `hosts` row, as both backends read it.
 #[derive(sqlx::FromRow)]
-struct HostRow {
-    host_id: String,
+pub(crate) struct HostRow {
+    pub(crate) host_id: String,
     account_id: String,
     availability_zone: String,
     instance_type: Option<String>,
@@ -35,7 +36,7 @@ struct HostRow {
 }
 
 impl HostRow {
-    fn into_host(self, tags: Vec<Tag>, instances: Vec<HostInstance>) -> Result<Host> {
+    pub(crate) fn into_host(self, tags: Vec<Tag>, instances: Vec<HostInstance>) -> Result<Host> {
         let corrupt = |what: &str| super::corrupt(format!("host {}: {what}", self.host_id));
         let capacity = capacity(self.instance_type, self.instance_family)
             .ok_or_else(|| corrupt("instance type and family"))?;
@@ -58,7 +59,10 @@ impl HostRow {
 }
 
 /// The stored pair of columns as the one setting they are (the table allows exactly one).
-fn capacity(instance_type: Option<String>, family: Option<String>) -> Option<HostCapacity> {
+pub(crate) fn capacity(
+    instance_type: Option<String>,
+    family: Option<String>,
+) -> Option<HostCapacity> {
     match (instance_type, family) {
         (Some(t), None) => Some(HostCapacity::InstanceType(t)),
         (None, Some(f)) => Some(HostCapacity::InstanceFamily(f)),
@@ -352,12 +356,12 @@ pub(super) async fn check_placement(
     Ok(())
 }
 
-const KEY_COLUMNS: &str =
+pub(crate) const KEY_COLUMNS: &str =
     "k.access_key_id, k.host_id, k.account_id, k.secret_ciphertext, k.created_ms";
 
-type KeyRow = (String, String, String, Vec<u8>, i64);
+pub(crate) type KeyRow = (String, String, String, Vec<u8>, i64);
 
-fn into_key(
+pub(crate) fn into_key(
     (access_key_id, host_id, account_id, secret_ciphertext, created_ms): KeyRow,
 ) -> Result<HostAgentKey> {
     Ok(HostAgentKey {

@@ -18,17 +18,17 @@ use crate::model::{
 };
 
 /// How long a terminated instance stays visible.
-pub(super) const TERMINATED_VISIBLE_MS: i64 = 3_600_000;
+pub(crate) const TERMINATED_VISIBLE_MS: i64 = 3_600_000;
 
-const COLUMNS: &str = "i.instance_id, i.account_id, i.reservation_id, i.launch_index, \
+pub(crate) const COLUMNS: &str = "i.instance_id, i.account_id, i.reservation_id, i.launch_index, \
     i.image_id, i.instance_type, i.state, i.state_changed_ms, i.launched_ms, i.private_ip, \
     i.availability_zone, i.key_name, i.subnet_id, i.security_groups, i.client_token, \
     i.http_tokens, i.http_put_response_hop_limit, i.http_endpoint, i.http_protocol_ipv6, \
     i.instance_metadata_tags, i.user_data, i.public_key, i.host_id";
 
 #[derive(sqlx::FromRow)]
-struct InstanceRow {
-    instance_id: String,
+pub(crate) struct InstanceRow {
+    pub(crate) instance_id: String,
     account_id: String,
     reservation_id: String,
     launch_index: i64,
@@ -54,7 +54,7 @@ struct InstanceRow {
 }
 
 impl InstanceRow {
-    fn into_instance(
+    pub(crate) fn into_instance(
         self,
         tags: Vec<Tag>,
         ipv6_addresses: Vec<String>,

@@ -6,12 +6,12 @@ use super::{begin_write_of, ec2_ids, ec2_tags, from_ms, is_unique_violation, now
 use crate::error::{EntityKind, Result, StoreError};
 use crate::model::{Ec2Resource, KeyPair, NewKeyPair, Tag, Topic};
 
-type KeyPairRow = (String, String, String, String, String, String, i64);
+pub(crate) type KeyPairRow = (String, String, String, String, String, String, i64);
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "account_id, key_name, key_pair_id, key_type, fingerprint, public_key, created_ms";
 
-fn into_key_pair(row: KeyPairRow, tags: Vec<Tag>) -> Result<KeyPair> {
+pub(crate) fn into_key_pair(row: KeyPairRow, tags: Vec<Tag>) -> Result<KeyPair> {
     let (account_id, name, id, key_type, fingerprint, public_key, created_ms) = row;
     Ok(KeyPair {
         account_id,

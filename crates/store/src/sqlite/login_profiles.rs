@@ -6,6 +6,29 @@ use super::{begin_write, fold, from_ms, now_ms};
 use crate::error::{EntityKind, Result, StoreError};
 use crate::model::LoginProfile;
 
+/// A `login_profiles` row as both backends read it (the user's name comes from `users`).
+pub(crate) const LOGIN_PROFILE_COLUMNS: &str =
+    "user_id, created_ms, password_changed_ms, password_reset_required";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct LoginProfileRow {
+    pub(crate) user_id: String,
+    created_ms: i64,
+    password_changed_ms: i64,
+    password_reset_required: bool,
+}
+
+impl LoginProfileRow {
+    pub(crate) fn into_profile(self, user_name: String) -> Result<LoginProfile> {
+        Ok(LoginProfile {
+            user_name,
+            created: from_ms(self.created_ms)?,
+            password_changed: from_ms(self.password_changed_ms)?,
+            password_reset_required: self.password_reset_required,
+        })
+    }
+}
+
 /// The user's ID and current name, or `NotFound` for the user.
 async fn user(conn: &mut SqliteConnection, account: &str, name: &str) -> Result<(String, String)> {
     sqlx::query_as("SELECT user_id, name FROM users WHERE account_id = $1 AND name_lower = $2")
@@ -57,20 +80,13 @@ pub(super) async fn create(
 pub(super) async fn get(pool: &SqlitePool, account: &str, name: &str) -> Result<LoginProfile> {
     let mut conn = pool.acquire().await?;
     let (user_id, user_name) = user(&mut conn, account, name).await?;
-    let row: Option<(i64, i64, bool)> = sqlx::query_as(
-        "SELECT created_ms, password_changed_ms, password_reset_required FROM login_profiles \
-         WHERE user_id = $1",
-    )
-    .bind(&user_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let (created, changed, reset) = row.ok_or_else(|| missing(&user_name))?;
-    Ok(LoginProfile {
-        user_name,
-        created: from_ms(created)?,
-        password_changed: from_ms(changed)?,
-        password_reset_required: reset,
-    })
+    let sql = format!("SELECT {LOGIN_PROFILE_COLUMNS} FROM login_profiles WHERE user_id = $1");
+    let row: Option<LoginProfileRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.ok_or_else(|| missing(&user_name))?
+        .into_profile(user_name)
 }
 
 pub(super) async fn update(

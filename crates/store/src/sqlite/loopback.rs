@@ -16,8 +16,8 @@ use sqlx::SqliteConnection;
 
 use crate::error::{Ec2Rejection, Result, StoreError};
 
-const FIRST: u32 = u32::from_be_bytes([127, 1, 0, 1]);
-const LAST: u32 = u32::from_be_bytes([127, 254, 255, 254]);
+pub(crate) const FIRST: u32 = u32::from_be_bytes([127, 1, 0, 1]);
+pub(crate) const LAST: u32 = u32::from_be_bytes([127, 254, 255, 254]);
 
 /// Whether a live instance holds `address`.
 pub(super) async fn in_use(conn: &mut SqliteConnection, address: &str) -> Result<bool> {
@@ -72,7 +72,7 @@ pub(super) async fn allocate(conn: &mut SqliteConnection) -> Result<String> {
 }
 
 /// Host parts `.0` and `.255` are skipped: tools treat them as network and broadcast addresses.
-fn usable(address: u32) -> bool {
+pub(crate) fn usable(address: u32) -> bool {
     !matches!(address & 0xff, 0 | 255)
 }
 
@@ -85,7 +85,7 @@ pub fn assignable(address: Ipv4Addr) -> bool {
 
 /// Refuses a requested address that is loopback outside the assignable range, or unspecified:
 /// the server checks first, with its own wording; this keeps the rule whoever launches.
-pub(super) fn check_requested(address: &str) -> Result<()> {
+pub(crate) fn check_requested(address: &str) -> Result<()> {
     match address.parse::<Ipv4Addr>() {
         Ok(ip) if ip.is_unspecified() || (ip.is_loopback() && !assignable(ip)) => {
             Err(StoreError::Ec2(Ec2Rejection::AddressUnusable {

@@ -228,7 +228,7 @@ pub(super) async fn create_version(
 }
 
 #[derive(sqlx::FromRow)]
-struct VersionRow {
+pub(crate) struct VersionRow {
     version_id: String,
     document: String,
     is_default: bool,
@@ -236,7 +236,7 @@ struct VersionRow {
 }
 
 impl VersionRow {
-    fn into_version(self) -> Result<PolicyVersion> {
+    pub(crate) fn into_version(self) -> Result<PolicyVersion> {
         Ok(PolicyVersion {
             version_id: self.version_id,
             document: self.document,
@@ -246,7 +246,7 @@ impl VersionRow {
     }
 }
 
-const VERSION_COLUMNS: &str =
+pub(crate) const VERSION_COLUMNS: &str =
     "v.version_id, v.document, (v.version_id = p.default_version_id) AS is_default, v.created_ms";
 
 pub(super) async fn version(

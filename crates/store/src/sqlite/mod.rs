@@ -9,36 +9,36 @@
 //! The SQL is written to run unchanged on PostgreSQL (`$N` placeholders, `ON CONFLICT`,
 //! `substr`/`length`), so the PostgreSQL backend can share it.
 
-mod access_keys;
+pub(crate) mod access_keys;
 mod account_aliases;
 mod account_details;
 mod account_summary;
 mod accounts;
-mod associations;
+pub(crate) mod associations;
 mod buckets;
 mod changes;
 mod deployment_keys;
-mod ec2_ids;
+pub(crate) mod ec2_ids;
 mod ec2_tags;
-mod groups;
-mod hosts;
+pub(crate) mod groups;
+pub(crate) mod hosts;
 mod inline_policies;
 mod instance_profiles;
-mod instances;
-mod key_pairs;
+pub(crate) mod instances;
+pub(crate) mod key_pairs;
 mod keyring;
-mod login_profiles;
-mod loopback;
-mod managed_policies;
+pub(crate) mod login_profiles;
+pub(crate) mod loopback;
+pub(crate) mod managed_policies;
 mod metadata_defaults;
-mod object_listing;
+pub(crate) mod object_listing;
 mod objects;
-mod oidc_providers;
+pub(crate) mod oidc_providers;
 mod policy_generations;
-mod readiness;
+pub(crate) mod readiness;
 mod roles;
-mod rows;
-mod s3_rows;
+pub(crate) mod rows;
+pub(crate) mod s3_rows;
 mod settings;
 mod tags;
 mod uploads;
@@ -234,30 +234,30 @@ async fn delete_unless_in_use(
 }
 
 /// Case-insensitive identity of a name or tag key, as stored in the `*_lower` columns.
-fn fold(name: &str) -> String {
+pub(crate) fn fold(name: &str) -> String {
     name.to_lowercase()
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     to_ms(OffsetDateTime::now_utc())
 }
 
-fn to_ms(at: OffsetDateTime) -> i64 {
+pub(crate) fn to_ms(at: OffsetDateTime) -> i64 {
     // i64 milliseconds cover ±292 million years; saturate rather than wrap beyond that.
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-fn from_ms(ms: i64) -> Result<OffsetDateTime> {
+pub(crate) fn from_ms(ms: i64) -> Result<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .map_err(|e| corrupt(format!("timestamp {ms}: {e}")))
 }
 
 /// A stored value the store itself could not have written.
-fn corrupt(what: String) -> crate::error::StoreError {
+pub(crate) fn corrupt(what: String) -> crate::error::StoreError {
     sqlx::Error::Decode(what.into()).into()
 }
 
-fn is_unique_violation(error: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 

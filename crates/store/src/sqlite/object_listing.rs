@@ -73,20 +73,20 @@ pub(super) async fn list(
 }
 
 /// Where a scan (re)starts: the first key it may return, or the key it must pass.
-struct Bound {
-    key: String,
-    inclusive: bool,
+pub(crate) struct Bound {
+    pub(crate) key: String,
+    pub(crate) inclusive: bool,
 }
 
 impl Bound {
-    fn inclusive(key: String) -> Self {
+    pub(crate) fn inclusive(key: String) -> Self {
         Self {
             key,
             inclusive: true,
         }
     }
 
-    fn exclusive(key: String) -> Self {
+    pub(crate) fn exclusive(key: String) -> Self {
         Self {
             key,
             inclusive: false,
@@ -95,7 +95,7 @@ impl Bound {
 }
 
 /// The first position: the prefix itself, or past the marker when that lies beyond it.
-fn start(prefix: &str, after: Option<&str>) -> Bound {
+pub(crate) fn start(prefix: &str, after: Option<&str>) -> Bound {
     match after {
         Some(after) if after >= prefix => Bound::exclusive(after.to_owned()),
         _ => Bound::inclusive(prefix.to_owned()),
@@ -132,7 +132,7 @@ async fn batch(
 /// The least string greater than every string that starts with `prefix`: its last character
 /// moved to the next Unicode scalar value (dropping trailing U+10FFFF, which has none). `None`
 /// when no string is past them all (an empty prefix, or one of nothing but U+10FFFF).
-pub(super) fn successor(prefix: &str) -> Option<String> {
+pub(crate) fn successor(prefix: &str) -> Option<String> {
     let mut chars: Vec<char> = prefix.chars().collect();
     while let Some(last) = chars.pop() {
         if let Some(next) = next_char(last) {
@@ -152,13 +152,13 @@ fn next_char(c: char) -> Option<char> {
 }
 
 /// A page being filled, which learns that it is truncated when an entry finds it full.
-struct PageBuilder {
+pub(crate) struct PageBuilder {
     page: ObjectPage,
     max: usize,
 }
 
 impl PageBuilder {
-    fn new(max: usize) -> Self {
+    pub(crate) fn new(max: usize) -> Self {
         Self {
             page: ObjectPage::default(),
             max,
@@ -169,12 +169,12 @@ impl PageBuilder {
         self.page.objects.len() + self.page.common_prefixes.len()
     }
 
-    fn room(&self) -> usize {
+    pub(crate) fn room(&self) -> usize {
         self.max.saturating_sub(self.len())
     }
 
     /// Adds the prefix; `false` (and truncated) if the page is already full.
-    fn push_prefix(&mut self, prefix: &str) -> bool {
+    pub(crate) fn push_prefix(&mut self, prefix: &str) -> bool {
         if self.room() == 0 {
             self.page.truncated = true;
             return false;
@@ -185,7 +185,7 @@ impl PageBuilder {
     }
 
     /// Adds the object; `false` (and truncated) if the page is already full.
-    fn push_object(&mut self, row: ObjectRow) -> Result<bool> {
+    pub(crate) fn push_object(&mut self, row: ObjectRow) -> Result<bool> {
         if self.room() == 0 {
             self.page.truncated = true;
             return Ok(false);
@@ -195,7 +195,7 @@ impl PageBuilder {
         Ok(true)
     }
 
-    fn finish(self) -> ObjectPage {
+    pub(crate) fn finish(self) -> ObjectPage {
         self.page
     }
 }

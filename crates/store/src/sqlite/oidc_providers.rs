@@ -12,19 +12,20 @@ pub const PROVIDERS_PER_ACCOUNT: usize = 100;
 /// AWS's quota of client IDs per provider.
 pub const CLIENT_IDS_PER_PROVIDER: usize = 100;
 
-type Row = (String, String, String, String, String, String, i64);
+pub(crate) type Row = (String, String, String, String, String, String, i64);
 
-const COLUMNS: &str = "provider_id, account_id, arn, url, client_ids, thumbprints, created_ms";
+pub(crate) const COLUMNS: &str =
+    "provider_id, account_id, arn, url, client_ids, thumbprints, created_ms";
 
-fn list_of(json: &str) -> Result<Vec<String>> {
+pub(crate) fn list_of(json: &str) -> Result<Vec<String>> {
     serde_json::from_str(json).map_err(|e| corrupt(format!("oidc provider list: {e}")))
 }
 
-fn json_of(list: &[String]) -> String {
+pub(crate) fn json_of(list: &[String]) -> String {
     serde_json::Value::from(list.to_vec()).to_string()
 }
 
-fn provider(row: Row, tags: Vec<crate::model::Tag>) -> Result<OidcProvider> {
+pub(crate) fn provider(row: Row, tags: Vec<crate::model::Tag>) -> Result<OidcProvider> {
     let (_, account_id, arn, url, client_ids, thumbprints, created_ms) = row;
     Ok(OidcProvider {
         account_id,

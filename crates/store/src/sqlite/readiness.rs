@@ -1,5 +1,7 @@
 //! Whether the database can serve this build (`Store::ready`, the admin listener's `/readyz`):
-//! it answers a query, and its schema is the one this build's embedded migrations make.
+//! it answers a query, and its schema is the one this build's embedded migrations make. The
+//! comparison is shared with PostgreSQL's (`postgres/readiness.rs`), which tolerates newer
+//! migrations.
 
 use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
@@ -7,27 +9,43 @@ use sqlx::migrate::Migrator;
 use crate::error::{Result, StoreError};
 
 /// One row of sqlx's `_sqlx_migrations`: version, whether it finished, its SQL's checksum.
-pub(super) type Applied = (i64, bool, Vec<u8>);
+pub(crate) type Applied = (i64, bool, Vec<u8>);
+
+/// What this build's schema check makes of migrations it does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Newer {
+    /// Not ready: a newer roleplane migrated the database, this one must not serve it.
+    Refused,
+    /// Ready: a newer release's additive migrations, which this one runs on during a rolling
+    /// upgrade (PostgreSQL, decision 0026).
+    Tolerated,
+}
+
+/// What sqlx recorded of the migrations applied.
+pub(crate) const APPLIED: &str =
+    "SELECT version, success, checksum FROM _sqlx_migrations ORDER BY version";
+
+/// The up migrations `migrator` embeds: version and checksum.
+pub(crate) fn embedded(migrator: &Migrator) -> impl Iterator<Item = (i64, &[u8])> {
+    migrator
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .map(|m| (m.version, &*m.checksum))
+}
 
 /// Reads what was applied (the trivial query that also proves the database answers) and
 /// compares it with what `migrator` embeds.
 pub(super) async fn check(pool: &SqlitePool, migrator: &Migrator) -> Result<()> {
-    let applied: Vec<Applied> =
-        sqlx::query_as("SELECT version, success, checksum FROM _sqlx_migrations ORDER BY version")
-            .fetch_all(pool)
-            .await?;
-    let embedded = migrator
-        .iter()
-        .filter(|m| m.migration_type.is_up_migration())
-        .map(|m| (m.version, &*m.checksum));
-    compare(embedded, &applied).map_err(StoreError::Schema)
+    let applied: Vec<Applied> = sqlx::query_as(APPLIED).fetch_all(pool).await?;
+    compare(embedded(migrator), &applied, Newer::Refused).map_err(StoreError::Schema)
 }
 
-/// Every embedded migration applied whole with the same SQL, and nothing applied that this
-/// build does not know (a newer roleplane migrated the database: this one must not serve it).
-fn compare<'a>(
+/// Every embedded migration applied whole with the same SQL, and, unless `newer` tolerates
+/// them, nothing applied that this build does not know.
+pub(crate) fn compare<'a>(
     embedded: impl Iterator<Item = (i64, &'a [u8])>,
     applied: &[Applied],
+    newer: Newer,
 ) -> std::result::Result<(), String> {
     let mut known = Vec::new();
     for (version, checksum) in embedded {
@@ -42,6 +60,9 @@ fn compare<'a>(
             }
             Some(_) => {}
         }
+    }
+    if newer == Newer::Tolerated {
+        return Ok(());
     }
     match applied.iter().find(|(v, _, _)| !known.contains(v)) {
         Some((version, _, _)) => Err(format!(
@@ -81,7 +102,56 @@ mod tests {
             ),
         ];
         for (applied, expected) in cases {
-            let result = compare(embedded.iter().copied(), applied);
+            let result = compare(embedded.iter().copied(), applied, Newer::Refused);
+            match expected {
+                None => assert_eq!(result, Ok(()), "{applied:?}"),
+                Some(start) => {
+                    let message = result.expect_err("not current");
+                    assert!(message.starts_with(start), "{message} for {applied:?}");
+                }
+            }
+        }
+    }
+
+    /// During a rolling upgrade: this build's migrations must all be there as it wrote them,
+    /// and a newer release's are no reason to stop serving.
+    #[test]
+    fn newer_migrations_tolerated_this_builds_still_required() {
+        let embedded = [(1, b"one".as_slice()), (2, b"two".as_slice())];
+        let row = |v: i64, ok: bool, sum: &[u8]| (v, ok, sum.to_vec());
+        let cases: &[(&[Applied], Option<&str>)] = &[
+            (&[row(1, true, b"one"), row(2, true, b"two")], None),
+            (
+                &[
+                    row(1, true, b"one"),
+                    row(2, true, b"two"),
+                    row(3, true, b"x"),
+                ],
+                None,
+            ),
+            (
+                &[row(1, true, b"one"), row(3, true, b"x")],
+                Some("migration 2 is not applied"),
+            ),
+            (
+                &[
+                    row(1, true, b"one"),
+                    row(2, false, b"two"),
+                    row(3, true, b"x"),
+                ],
+                Some("migration 2 is partly applied"),
+            ),
+            (
+                &[
+                    row(1, true, b"uno"),
+                    row(2, true, b"two"),
+                    row(3, true, b"x"),
+                ],
+                Some("migration 1 was applied from different SQL"),
+            ),
+        ];
+        for (applied, expected) in cases {
+            let result = compare(embedded.iter().copied(), applied, Newer::Tolerated);
             match expected {
                 None => assert_eq!(result, Ok(()), "{applied:?}"),
                 Some(start) => {

@@ -28,11 +28,11 @@ fn to_u32(value: i64, column: &str) -> Result<u32> {
     u32::try_from(value).map_err(|_| corrupt(format!("{column} = {value}")))
 }
 
-pub(super) const USER_COLUMNS: &str =
+pub(crate) const USER_COLUMNS: &str =
     "user_id, account_id, name, path, arn, created_ms, permissions_boundary_arn";
 
 #[derive(sqlx::FromRow)]
-pub(super) struct UserRow {
+pub(crate) struct UserRow {
     user_id: String,
     account_id: String,
     name: String,
@@ -43,7 +43,7 @@ pub(super) struct UserRow {
 }
 
 impl UserRow {
-    pub(super) fn into_user(self, tags: Vec<Tag>) -> Result<User> {
+    pub(crate) fn into_user(self, tags: Vec<Tag>) -> Result<User> {
         Ok(User {
             account_id: self.account_id,
             id: self.user_id,
@@ -58,7 +58,7 @@ impl UserRow {
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct AccessKeyRow {
+pub(crate) struct AccessKeyRow {
     access_key_id: String,
     account_id: String,
     user_id: String,
@@ -72,7 +72,7 @@ pub(super) struct AccessKeyRow {
 }
 
 impl AccessKeyRow {
-    pub(super) fn into_key(self) -> Result<AccessKey> {
+    pub(crate) fn into_key(self) -> Result<AccessKey> {
         let status = AccessKeyStatus::parse(&self.status)
             .ok_or_else(|| corrupt(format!("access key status {}", self.status)))?;
         Ok(AccessKey {
@@ -93,12 +93,12 @@ impl AccessKeyRow {
 }
 
 /// Role columns, for queries that alias `roles` as `r`.
-pub(super) const ROLE_COLUMNS: &str = "r.role_id, r.account_id, r.name, r.path, r.arn, \
+pub(crate) const ROLE_COLUMNS: &str = "r.role_id, r.account_id, r.name, r.path, r.arn, \
      r.created_ms, r.assume_role_policy, r.description, r.max_session_duration, \
      r.permissions_boundary_arn, r.last_used_ms, r.last_used_region, r.trust_principals";
 
 #[derive(sqlx::FromRow)]
-pub(super) struct RoleRow {
+pub(crate) struct RoleRow {
     role_id: String,
     account_id: String,
     name: String,
@@ -115,7 +115,7 @@ pub(super) struct RoleRow {
 }
 
 /// `ID ARN` per line: neither an IAM unique ID nor an IAM ARN can hold a space or a newline.
-pub(super) fn encode_bindings(bindings: &[PrincipalBinding]) -> String {
+pub(crate) fn encode_bindings(bindings: &[PrincipalBinding]) -> String {
     bindings
         .iter()
         .map(|b| format!("{} {}\n", b.id, b.arn))
@@ -135,11 +135,11 @@ fn decode_bindings(text: &str) -> Vec<PrincipalBinding> {
 }
 
 impl RoleRow {
-    pub(super) fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         &self.role_id
     }
 
-    pub(super) fn into_role(self, tags: Vec<Tag>) -> Result<Role> {
+    pub(crate) fn into_role(self, tags: Vec<Tag>) -> Result<Role> {
         Ok(Role {
             account_id: self.account_id,
             id: self.role_id,
@@ -159,7 +159,7 @@ impl RoleRow {
 }
 
 /// Managed policy columns plus its attachment and boundary-usage counts (aliased `p`).
-pub(super) const POLICY_COLUMNS: &str = "p.policy_id, p.account_id, p.name, p.path, p.arn, \
+pub(crate) const POLICY_COLUMNS: &str = "p.policy_id, p.account_id, p.name, p.path, p.arn, \
      p.default_version_id, p.description, p.created_ms, p.updated_ms, \
      (SELECT COUNT(*) FROM policy_attachments a WHERE a.policy_id = p.policy_id) \
         AS attachment_count, \
@@ -168,7 +168,7 @@ pub(super) const POLICY_COLUMNS: &str = "p.policy_id, p.account_id, p.name, p.pa
         AS boundary_count";
 
 #[derive(sqlx::FromRow)]
-pub(super) struct PolicyRow {
+pub(crate) struct PolicyRow {
     policy_id: String,
     account_id: String,
     name: String,
@@ -183,7 +183,7 @@ pub(super) struct PolicyRow {
 }
 
 impl PolicyRow {
-    pub(super) fn into_policy(self, tags: Vec<Tag>) -> Result<ManagedPolicy> {
+    pub(crate) fn into_policy(self, tags: Vec<Tag>) -> Result<ManagedPolicy> {
         Ok(ManagedPolicy {
             account_id: self.account_id,
             id: self.policy_id,
@@ -201,11 +201,11 @@ impl PolicyRow {
     }
 }
 
-pub(super) const PROFILE_COLUMNS: &str =
+pub(crate) const PROFILE_COLUMNS: &str =
     "ip.profile_id, ip.account_id, ip.name, ip.path, ip.arn, ip.created_ms";
 
 #[derive(sqlx::FromRow)]
-pub(super) struct ProfileRow {
+pub(crate) struct ProfileRow {
     profile_id: String,
     account_id: String,
     name: String,
@@ -215,15 +215,15 @@ pub(super) struct ProfileRow {
 }
 
 impl ProfileRow {
-    pub(super) fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         &self.profile_id
     }
 
-    pub(super) fn name_lower(&self) -> String {
+    pub(crate) fn name_lower(&self) -> String {
         fold(&self.name)
     }
 
-    pub(super) fn into_profile(self, roles: Vec<Role>, tags: Vec<Tag>) -> Result<InstanceProfile> {
+    pub(crate) fn into_profile(self, roles: Vec<Role>, tags: Vec<Tag>) -> Result<InstanceProfile> {
         Ok(InstanceProfile {
             account_id: self.account_id,
             id: self.profile_id,
@@ -294,7 +294,7 @@ pub(super) async fn require_boundary(
 
 /// Whether `arn` is in AWS's namespace (`arn:<partition>:iam::aws:policy/…`): an AWS managed
 /// policy, which the store knows by ARN only.
-pub(super) fn is_aws_managed(arn: &str) -> bool {
+pub(crate) fn is_aws_managed(arn: &str) -> bool {
     arn.split(':').nth(4) == Some("aws")
 }
 

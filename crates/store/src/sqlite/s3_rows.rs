@@ -36,7 +36,7 @@ struct StoredHeaders {
     part_sizes: Vec<u64>,
 }
 
-pub(super) fn encode_headers(headers: &ObjectHeaders) -> Result<String> {
+pub(crate) fn encode_headers(headers: &ObjectHeaders) -> Result<String> {
     let stored = StoredHeaders {
         content_type: headers.content_type.clone(),
         content_encoding: headers.content_encoding.clone(),
@@ -67,7 +67,7 @@ fn decode_headers(text: &str) -> Result<ObjectHeaders> {
 }
 
 /// Tags as `[[key, value], …]`, in order.
-pub(super) fn encode_tags(tags: &[Tag]) -> Result<String> {
+pub(crate) fn encode_tags(tags: &[Tag]) -> Result<String> {
     let pairs: Vec<(&str, &str)> = tags
         .iter()
         .map(|t| (t.key.as_str(), t.value.as_str()))
@@ -89,7 +89,7 @@ fn from_json<T: for<'de> Deserialize<'de>>(text: &str, column: &str) -> Result<T
 }
 
 /// Sizes are BIGINT columns; no object comes near 2^63 bytes.
-pub(super) fn size_to_i64(size: u64) -> Result<i64> {
+pub(crate) fn size_to_i64(size: u64) -> Result<i64> {
     i64::try_from(size).map_err(|_| StoreError::InvalidInput(format!("size {size}")))
 }
 
@@ -98,7 +98,7 @@ fn size_from_i64(size: i64) -> Result<u64> {
 }
 
 /// The four public-access-block columns, all NULL for `None`.
-pub(super) fn public_access_block_columns(block: Option<PublicAccessBlock>) -> [Option<bool>; 4] {
+pub(crate) fn public_access_block_columns(block: Option<PublicAccessBlock>) -> [Option<bool>; 4] {
     match block {
         Some(b) => [
             Some(b.block_public_acls),
@@ -110,11 +110,11 @@ pub(super) fn public_access_block_columns(block: Option<PublicAccessBlock>) -> [
     }
 }
 
-pub(super) const BUCKET_COLUMNS: &str = "name, account_id, region, created_ms, policy, \
+pub(crate) const BUCKET_COLUMNS: &str = "name, account_id, region, created_ms, policy, \
      block_public_acls, ignore_public_acls, block_public_policy, restrict_public_buckets, tags";
 
 #[derive(sqlx::FromRow)]
-pub(super) struct BucketRow {
+pub(crate) struct BucketRow {
     name: String,
     account_id: String,
     region: String,
@@ -128,7 +128,7 @@ pub(super) struct BucketRow {
 }
 
 impl BucketRow {
-    pub(super) fn into_bucket(self) -> Result<Bucket> {
+    pub(crate) fn into_bucket(self) -> Result<Bucket> {
         let block = match (
             self.block_public_acls,
             self.ignore_public_acls,
@@ -161,13 +161,13 @@ impl BucketRow {
     }
 }
 
-pub(super) const OBJECT_COLUMNS: &str =
+pub(crate) const OBJECT_COLUMNS: &str =
     "bucket, key, size, etag, last_modified_ms, blob_id, headers, tags";
 
 #[derive(sqlx::FromRow)]
-pub(super) struct ObjectRow {
+pub(crate) struct ObjectRow {
     bucket: String,
-    pub(super) key: String,
+    pub(crate) key: String,
     size: i64,
     etag: String,
     last_modified_ms: i64,
@@ -177,7 +177,7 @@ pub(super) struct ObjectRow {
 }
 
 impl ObjectRow {
-    pub(super) fn into_object(self) -> Result<ObjectMeta> {
+    pub(crate) fn into_object(self) -> Result<ObjectMeta> {
         Ok(ObjectMeta {
             size: size_from_i64(self.size)?,
             last_modified: from_ms(self.last_modified_ms)?,
@@ -191,11 +191,11 @@ impl ObjectRow {
     }
 }
 
-pub(super) const UPLOAD_COLUMNS: &str = "upload_id, bucket, key, initiated_ms, \
+pub(crate) const UPLOAD_COLUMNS: &str = "upload_id, bucket, key, initiated_ms, \
      initiator_account, initiator_arn, headers, tags";
 
 #[derive(sqlx::FromRow)]
-pub(super) struct UploadRow {
+pub(crate) struct UploadRow {
     upload_id: String,
     bucket: String,
     key: String,
@@ -207,7 +207,7 @@ pub(super) struct UploadRow {
 }
 
 impl UploadRow {
-    pub(super) fn into_upload(self) -> Result<MultipartUpload> {
+    pub(crate) fn into_upload(self) -> Result<MultipartUpload> {
         Ok(MultipartUpload {
             initiated: from_ms(self.initiated_ms)?,
             headers: decode_headers(&self.headers)?,
@@ -221,10 +221,10 @@ impl UploadRow {
     }
 }
 
-pub(super) const PART_COLUMNS: &str = "part_number, size, etag, blob_id, last_modified_ms";
+pub(crate) const PART_COLUMNS: &str = "part_number, size, etag, blob_id, last_modified_ms";
 
 #[derive(sqlx::FromRow)]
-pub(super) struct PartRow {
+pub(crate) struct PartRow {
     part_number: i64,
     size: i64,
     etag: String,
@@ -233,7 +233,7 @@ pub(super) struct PartRow {
 }
 
 impl PartRow {
-    pub(super) fn into_part(self) -> Result<Part> {
+    pub(crate) fn into_part(self) -> Result<Part> {
         let part_number = u32::try_from(self.part_number)
             .map_err(|_| corrupt(format!("part_number {}", self.part_number)))?;
         Ok(Part {
