@@ -13,6 +13,7 @@ use std::time::Duration;
 use aws_credential_types::Credentials;
 use aws_sdk_iam::types::AccessKey;
 
+pub mod agent;
 pub mod imds;
 pub mod netns;
 pub mod pg;

@@ -46,3 +46,4 @@ pub use source::{
     InterfaceView, MetadataOptions, MetadataSource, RoleDelivery,
 };
 pub use token::{TOKEN_LEN, TokenError};
+pub use tree::identity_document;

@@ -431,8 +431,9 @@ pub fn write_credentials(
     }
 }
 
-/// `dynamic/instance-identity/document`, field order and layout as EC2 serves it today. Its
-/// signatures are made over exactly these bytes.
+/// `dynamic/instance-identity/document`, field order and layout as EC2 serves it today,
+/// appended to `b`. Its signatures are made over exactly these bytes (by the server, or for a
+/// host agent by the control plane, which renders the same bytes with this function).
 pub fn identity_document(view: &InstanceView, b: &mut Vec<u8>) {
     JsonObject::new(b)
         .string("accountId", &view.account_id)

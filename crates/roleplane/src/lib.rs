@@ -1,5 +1,6 @@
 //! roleplane: IAM roles for compute instances, self-hosted.
 
+pub mod agent_api;
 pub mod analyzer;
 pub mod any_store;
 pub mod audit;
@@ -30,4 +31,9 @@ pub mod web_identity;
 /// against this list.
 pub fn operations() -> Vec<(&'static str, &'static [&'static str])> {
     server::routes::operations()
+}
+
+/// The agent API's signing name and operations: what a host's agent credential may call.
+pub fn agent_operations() -> (&'static str, &'static [&'static str]) {
+    server::routes::agent_operations()
 }

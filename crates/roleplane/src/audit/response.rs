@@ -76,6 +76,8 @@ pub fn elements(event_name: &str, xml: &str) -> Value {
             }
             None => Value::Null,
         },
+        // The agent API's fetch of an instance's set (JSON): which set, never its secret.
+        "GetInstanceCredentials" => agent_credentials(xml),
         _ => Value::Null,
     }
 }
@@ -183,5 +185,24 @@ mod tests {
         );
         let text = value.to_string();
         assert!(!text.contains("TOPSECRET") && !text.contains("TOKENTOKEN"));
+    }
+}
+
+/// `{"credentials": {"accessKeyId", "expiration"}}` of an agent API credentials answer, when
+/// a set was issued; only those two members are copied.
+fn agent_credentials(json: &str) -> Value {
+    let Ok(Value::Object(answer)) = serde_json::from_str::<Value>(json) else {
+        return Value::Null;
+    };
+    match (answer.get("accessKeyId"), answer.get("expiration")) {
+        (Some(key @ Value::String(_)), Some(expiration @ Value::Number(_))) => {
+            let mut credentials = Map::new();
+            credentials.insert("accessKeyId".into(), key.clone());
+            credentials.insert("expiration".into(), expiration.clone());
+            let mut out = Map::new();
+            out.insert("credentials".into(), Value::Object(credentials));
+            Value::Object(out)
+        }
+        _ => Value::Null,
     }
 }

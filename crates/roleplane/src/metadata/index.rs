@@ -7,7 +7,7 @@
 //! each profile's role ([`Snapshot::with_roles_reread`]), so a write costs about the same with
 //! ten instances or ten thousand.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -29,6 +29,8 @@ const SERVED_STATE: InstanceState = InstanceState::Running;
 pub struct Snapshot {
     by_ip: HashMap<IpAddr, Arc<InstanceView>>,
     by_id: HashMap<String, Arc<Placement>>,
+    /// The instances on each Dedicated Host, by host ID (what its agent serves), in ID order.
+    by_host: BTreeMap<String, BTreeSet<String>>,
     /// The store's instance change mark this snapshot reflects.
     mark: u64,
 }
@@ -43,6 +45,8 @@ pub struct Placement {
     pub ipv6: Vec<IpAddr>,
     /// The associated profile, if the association is `associated`.
     pub profile: Option<ProfileRef>,
+    /// The Dedicated Host it runs on: its agent serves its metadata, this server does not.
+    pub host_id: Option<String>,
 }
 
 impl Snapshot {
@@ -57,6 +61,36 @@ impl Snapshot {
     /// The addresses instances answer on (local mode: one listener each).
     pub fn addresses(&self) -> impl Iterator<Item = IpAddr> + '_ {
         self.by_ip.keys().copied()
+    }
+
+    /// The addresses of instances on no host: those this server's own metadata service
+    /// answers (a host's instances are its agent's).
+    pub fn addresses_off_hosts(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.by_ip
+            .iter()
+            .filter(|(_, view)| view.host_id.is_none())
+            .map(|(ip, _)| *ip)
+    }
+
+    /// The running instances on `host_id` of `account`, in instance ID order, each with its
+    /// view and placement.
+    pub fn on_host<'s>(
+        &'s self,
+        account: &'s str,
+        host_id: &str,
+    ) -> impl Iterator<Item = (Arc<InstanceView>, &'s Placement)> + 's {
+        self.by_host
+            .get(host_id)
+            .into_iter()
+            .flatten()
+            .filter_map(move |id| {
+                let placement = self.by_id.get(id)?;
+                if placement.account_id != account {
+                    return None;
+                }
+                let view = self.by_ip.get(&placement.private_ip.parse().ok()?)?;
+                Some((view.clone(), &**placement))
+            })
     }
 
     pub fn instance_ids(&self) -> impl Iterator<Item = &str> + '_ {
@@ -164,6 +198,14 @@ impl Snapshot {
         let Some(placement) = self.by_id.remove(instance_id) else {
             return;
         };
+        if let Some(host) = &placement.host_id
+            && let Some(on_host) = self.by_host.get_mut(host)
+        {
+            on_host.remove(instance_id);
+            if on_host.is_empty() {
+                self.by_host.remove(host);
+            }
+        }
         let ipv4 = placement.private_ip.parse::<IpAddr>().ok();
         for ip in ipv4.iter().chain(&placement.ipv6) {
             if self
@@ -218,7 +260,14 @@ impl Snapshot {
                 .filter_map(|a| a.parse().ok())
                 .collect(),
             profile,
+            host_id: instance.host_id.clone(),
         };
+        if let Some(host) = &instance.host_id {
+            self.by_host
+                .entry(host.clone())
+                .or_default()
+                .insert(instance.id.clone());
+        }
         let view = Arc::new(view(&instance, region, addressing, iam));
         for ipv6 in &placement.ipv6 {
             self.by_ip.insert(*ipv6, view.clone());

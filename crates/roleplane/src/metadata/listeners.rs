@@ -128,9 +128,10 @@ pub async fn sync_once<S: Store>(
     let Placement::PerInstance { port } = placement else {
         return Ok(());
     };
-    // Local mode never listens beyond loopback, whatever address an instance was given.
+    // Local mode never listens beyond loopback, whatever address an instance was given, nor
+    // for an instance on a host (its agent serves it).
     let wanted: HashSet<SocketAddr> = snapshot
-        .addresses()
+        .addresses_off_hosts()
         .filter(IpAddr::is_loopback)
         .map(|ip| SocketAddr::new(ip, port))
         .collect();

@@ -79,7 +79,7 @@ impl<S: Store> MetadataService<S> {
     ) -> std::io::Result<Self> {
         let wanted = app.instance_sync().subscribe();
         let metadata = Arc::new(InstanceMetadata::new(
-            app,
+            app.clone(),
             settings.rotation,
             settings.clock.clone(),
             settings.signer,
@@ -98,6 +98,7 @@ impl<S: Store> MetadataService<S> {
             limits: settings.limits,
             ttl_observer: settings.ttl_observer,
         };
+        app.attach_instance_metadata(&metadata);
         let imds = Arc::new(Imds::new(Served(metadata.clone()), config));
         let mut bound = Vec::with_capacity(endpoints.len());
         for endpoint in endpoints {

@@ -53,14 +53,14 @@ struct ResolvedProfile {
 }
 
 /// What issuing credentials for a role needs to know.
-#[derive(Clone)]
-struct RoleGrant {
-    name: String,
-    id: String,
-    arn: String,
-    trusts_ec2: bool,
-    /// `AWSRevokeOlderSessions`: sets issued at or before this (epoch seconds) are not served.
-    revoked_before: Option<i64>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleGrant {
+    pub name: String,
+    pub id: String,
+    pub arn: String,
+    pub trusts_ec2: bool,
+    /// `AWSRevokeOlderSessions`: sets issued before this (epoch seconds) are not served.
+    pub revoked_before: Option<i64>,
 }
 
 impl<S: Store> InstanceMetadata<S> {
@@ -142,9 +142,25 @@ impl<S: Store> InstanceMetadata<S> {
         i64::try_from(secs).unwrap_or(i64::MAX)
     }
 
+    /// The credential rotation schedule.
+    pub fn rotation(&self) -> Rotation {
+        self.sets.rotation()
+    }
+
+    /// The identity document of `view` and its signatures, made once per document.
+    pub fn signed_document(
+        &self,
+        view: &InstanceView,
+    ) -> Result<(Vec<u8>, Arc<IdentitySignatures>), crate::instance_identity::SignError> {
+        let mut document = Vec::with_capacity(640);
+        imds::identity_document(view, &mut document);
+        let signatures = self.signed.signatures(&view.instance_id, &document)?;
+        Ok((document, signatures))
+    }
+
     /// The profile's role, from the cache while no IAM write was committed since it was read,
     /// by this server or by any process on the data (`roleplane role revoke-sessions` too).
-    async fn grant(
+    pub async fn grant(
         &self,
         account: &str,
         profile: &ProfileRef,
@@ -234,7 +250,10 @@ impl<S: Store> InstanceMetadata<S> {
         Ok(IssuedSet::new(claims, token))
     }
 
-    async fn role_credentials(
+    /// The instance's current role credentials for `delivery`: its cached set while it is
+    /// fresh, else a new one issued and recorded (EC2's `AssumeRole`) now. For this server's
+    /// metadata service and for hosts' agents (the agent API).
+    pub async fn role_credentials(
         &self,
         instance_id: &str,
         delivery: RoleDelivery,
@@ -264,7 +283,6 @@ impl<S: Store> InstanceMetadata<S> {
             .lookup(matches!(lookup, Lookup::Fresh(_)));
         let fallback = match lookup {
             Lookup::Fresh(set) => {
-                imds.credentials_served.inc();
                 return Ok(CredentialsResult::Issued(set.served.clone()));
             }
             Lookup::Due { fallback } => fallback,
@@ -275,11 +293,9 @@ impl<S: Store> InstanceMetadata<S> {
         if let Err(error) = self.record_issue(instance_id, &role, &set).await {
             tracing::error!(%error, instance_id, "instance credential issue not recorded");
             let previous = fallback.ok_or(IssueError::NotRecorded)?;
-            imds.credentials_served.inc();
             return Ok(CredentialsResult::Issued(previous.served.clone()));
         }
         imds.credentials_issued.inc();
-        imds.credentials_served.inc();
         self.sets
             .install(instance_id, &role.id, delivery, set.clone());
         // EC2 assumed the role on the instance's behalf: that is a use of the role.
@@ -322,16 +338,24 @@ pub struct Served<S>(pub Arc<InstanceMetadata<S>>);
 
 impl<S: Store> MetadataSource for Served<S> {
     fn instance(&self, addr: IpAddr) -> Option<Arc<InstanceView>> {
+        // An instance on a Dedicated Host is its host agent's to serve, and nobody here
+        // (decision 0028): a caller at its address gets what a stranger gets.
         self.0
             .snapshot
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .instance(addr)
+            .filter(|view| view.host_id.is_none())
     }
 
     async fn credentials(&self, instance_id: &str, delivery: RoleDelivery) -> CredentialsResult {
         match self.0.role_credentials(instance_id, delivery).await {
-            Ok(result) => result,
+            Ok(result) => {
+                if matches!(result, CredentialsResult::Issued(_)) {
+                    self.0.app.metrics().imds.credentials_served.inc();
+                }
+                result
+            }
             Err(error) => {
                 // IMDS has no error document for this; an SDK treats 404 as "no credentials
                 // here (yet)" and retries later, which is right for a passing failure.
@@ -358,8 +382,9 @@ impl<S: Store> MetadataSource for Served<S> {
     }
 }
 
+/// Why no credential set could be handed out.
 #[derive(Debug, thiserror::Error)]
-enum IssueError {
+pub enum IssueError {
     #[error("reading the instance profile's role: {0}")]
     Store(#[from] StoreError),
     #[error("the random source failed")]

@@ -1,7 +1,10 @@
 //! What every request handler shares: the store, the keys, and caches.
 
+use std::sync::{Arc, OnceLock, Weak};
+
 use sigv4::SigningKeyCache;
 use store::SqliteStore;
+use tokio::sync::watch;
 use zeroize::Zeroizing;
 
 use super::failure_limits::{FailureLimits, FailureRate};
@@ -12,7 +15,7 @@ use super::policy_cache::PolicyCache;
 use crate::audit::Audit;
 use crate::credentials::{KeyRing, SealError, SealingKey};
 use crate::ec2::addresses::Addressing;
-use crate::metadata::InstanceSync;
+use crate::metadata::{InstanceMetadata, InstanceSync};
 use crate::metrics::{Cache, ServerMetrics};
 use crate::web_identity::IssuerKeys;
 
@@ -44,6 +47,12 @@ pub struct App<S = SqliteStore> {
     issuer_keys: IssuerKeys,
     /// What the admin listener's `/metrics` shows of the request layer and the services.
     metrics: ServerMetrics,
+    /// The metadata service's instances and credential issuance, which the agent API serves
+    /// hosts from; set when it starts (never in in-process tests of the API alone). Weak: the
+    /// metadata service holds the `App`.
+    instance_metadata: OnceLock<Weak<InstanceMetadata<S>>>,
+    /// Becomes true when the server begins to stop, so long polls answer at once.
+    stopping: watch::Sender<bool>,
 }
 
 impl<S> App<S> {
@@ -66,7 +75,29 @@ impl<S> App<S> {
             addressing: Addressing::default(),
             issuer_keys: IssuerKeys::default(),
             metrics,
+            instance_metadata: OnceLock::new(),
+            stopping: watch::channel(false).0,
         }
+    }
+
+    /// Hands the agent API the metadata service's instances (once; later calls do nothing).
+    pub fn attach_instance_metadata(&self, metadata: &Arc<InstanceMetadata<S>>) {
+        let _ = self.instance_metadata.set(Arc::downgrade(metadata));
+    }
+
+    /// The metadata service's instances, while it runs.
+    pub fn instance_metadata(&self) -> Option<Arc<InstanceMetadata<S>>> {
+        self.instance_metadata.get().and_then(Weak::upgrade)
+    }
+
+    /// Marks the server as stopping: calls that wait (long polls) answer now.
+    pub fn begin_stopping(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Watches for [`begin_stopping`](Self::begin_stopping).
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
     }
 
     /// The request layer's, the services' and the metadata service's metrics.

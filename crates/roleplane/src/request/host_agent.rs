@@ -6,8 +6,9 @@
 //! construction, none of them a policy anyone could change: [`refuse`] answers every operation
 //! of every service with that service's AccessDenied before the operation runs (the pipeline
 //! and S3's access check call it); `authz::decide` denies it without reading any policy; and
-//! the policy engine allows `PrincipalKind::HostAgent` nothing. The agent's own API (a later
-//! part of issue 17) will be the one door it opens.
+//! the policy engine allows `PrincipalKind::HostAgent` nothing. The agent API
+//! (`crate::agent_api`, a service whose `Service::CALLERS` is `Callers::HostAgents`) is the one
+//! door it opens, and only for its own host ([`admit`]).
 
 use policy::{Principal, PrincipalKind};
 use protocol::{AwsError, Protocol};
@@ -15,6 +16,7 @@ use store::HostAgentKey;
 use zeroize::Zeroizing;
 
 use super::auth::{Caller, Identity};
+use super::service::Callers;
 
 /// What signed a request with a host's agent credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +63,28 @@ pub fn refuse(
     match &caller.identity {
         Identity::HostAgent(_) => Err(denial(caller, service, operation, protocol)),
         Identity::User(_) | Identity::Session(_) => Ok(()),
+    }
+}
+
+/// Lets `caller` on to an operation of `service` only if it is of the service's `callers`: a
+/// host agent is refused every AWS operation ([`refuse`]), and anybody else the agent API, in
+/// the same words with the other reason.
+pub fn admit(
+    caller: &Caller,
+    callers: Callers,
+    service: &str,
+    operation: &str,
+    protocol: Protocol,
+) -> Result<(), AwsError> {
+    match (callers, &caller.identity) {
+        (Callers::Principals, _) => refuse(caller, service, operation, protocol),
+        (Callers::HostAgents, Identity::HostAgent(_)) => Ok(()),
+        (Callers::HostAgents, Identity::User(_) | Identity::Session(_)) => {
+            Err(AwsError::access_denied(format!(
+                "User: {} is not authorized to perform: {service}:{operation} because only a host's agent credential may call the agent API",
+                caller.principal.arn()
+            )))
+        }
     }
 }
 

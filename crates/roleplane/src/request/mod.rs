@@ -29,7 +29,7 @@ pub use auth::{
 pub use host_agent::HostAgent;
 pub use key_cache::CachedKey;
 pub use policy_cache::GenerationCache;
-pub use service::{Failure, Input, Service};
+pub use service::{Callers, Failure, Input, Service};
 
 use protocol::Params;
 

@@ -12,11 +12,24 @@ use super::Call;
 pub type Input<V, S> = <<V as Service<S>>::Dialect as Dialect>::Input;
 pub type Failure<V, S> = <<V as Service<S>>::Dialect as Dialect>::Error;
 
+/// Who may call a service's operations at all, before any policy is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callers {
+    /// IAM identities (users and sessions): every AWS service. A host's agent credential is
+    /// refused (`host_agent::refuse`).
+    Principals,
+    /// Hosts' agents alone: roleplane's agent API. Users and sessions are refused.
+    HostAgents,
+}
+
 pub trait Service<S: Store>: Send + Sync {
     type Dialect: Dialect;
 
     /// The SigV4 signing name, as the credential scope carries it (`iam`, `cloudtrail`, …).
     const NAME: &'static str;
+
+    /// Who may call it; every AWS service is for IAM identities.
+    const CALLERS: Callers = Callers::Principals;
 
     fn dialect(&self) -> &Self::Dialect;
 

@@ -113,11 +113,16 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         metadata.port()
     );
     let last_use = tokio::spawn(write_last_use(app.clone()));
+    let stopping = app.clone();
     connections::serve(
         listener,
         pipeline::router(Arc::new(served)),
         args.connections.limits(),
-        shutdown_signal(),
+        async move {
+            shutdown_signal().await;
+            // Agents' long polls answer now rather than hold the shutdown for their wait.
+            stopping.begin_stopping();
+        },
     )
     .await;
     metadata.shutdown().await;

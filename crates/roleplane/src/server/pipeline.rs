@@ -290,9 +290,16 @@ where
         record.caller(&caller);
         sts::restrict_session_token_credentials(&caller, V::NAME, &operation)
             .map_err(|e| dialect.auth_error(e))?;
-        // A host's agent credential opens none of the AWS APIs, whatever the operation.
-        host_agent::refuse(&caller, V::NAME, &operation, dialect.error_protocol())
-            .map_err(|e| dialect.auth_error(e))?;
+        // A host's agent credential opens none of the AWS APIs, whatever the operation, and
+        // the agent API opens to nothing else.
+        host_agent::admit(
+            &caller,
+            V::CALLERS,
+            V::NAME,
+            &operation,
+            dialect.error_protocol(),
+        )
+        .map_err(|e| dialect.auth_error(e))?;
         if listed.is_none() {
             return Err(dialect.unknown_operation(&operation));
         }

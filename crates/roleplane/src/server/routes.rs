@@ -10,7 +10,7 @@ use store::Store;
 use super::pipeline::{Arrival, serve as run};
 use crate::audit::CallRecord;
 use crate::request::App;
-use crate::{analyzer, cloudtrail, ec2, iam, s3, sts};
+use crate::{agent_api, analyzer, cloudtrail, ec2, iam, s3, sts};
 
 /// Serves a signed request with the service its scope names; `None` when none is served here.
 pub async fn serve<S: Store>(
@@ -30,6 +30,8 @@ pub async fn serve<S: Store>(
         analyzer::SERVICE => {
             run(app, &analyzer::AccessAnalyzer, http, claim, arrival, record).await
         }
+        // roleplane's own, for hosts' metadata agents alone (decision 0028).
+        agent_api::SERVICE => run(app, &agent_api::AgentApi, http, claim, arrival, record).await,
         _ => return None,
     })
 }
@@ -72,7 +74,13 @@ pub async fn serve_unsigned<S: Store>(
     dialect.render(Err(err), arrival.request_id)
 }
 
-/// Every operation served, by the signing name of the service that serves it.
+/// The agent API's operations (not AWS's: a host agent may call these and nothing of
+/// [`operations`]).
+pub fn agent_operations() -> (&'static str, &'static [&'static str]) {
+    (agent_api::SERVICE, agent_api::OPERATIONS)
+}
+
+/// Every AWS operation served, by the signing name of the service that serves it.
 pub fn operations() -> Vec<(&'static str, &'static [&'static str])> {
     vec![
         (iam::SERVICE, iam::OPERATIONS),
