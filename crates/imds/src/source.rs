@@ -157,7 +157,7 @@ pub enum HttpTokens {
 }
 
 /// How the caller obtained its credentials: the value of `ec2:RoleDelivery`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RoleDelivery {
     /// IMDSv1: a GET without a session token (`ec2:RoleDelivery` = 1.0).
     V1,

@@ -1,4 +1,4 @@
-//! Command-line entry points: `serve`, `config show`, `run`, `audit export`, `account create`,
+//! Command-line entry points: `serve`, `agent`, `config show`, `run`, `audit export`, `account create`,
 //! `ca show`, `policy eval|validate|generate`, `role revoke-sessions`, `host credentials`.
 
 use std::io::Read as _;
@@ -39,6 +39,10 @@ enum Command {
     /// The configuration `serve` would run with.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Serve the instance metadata of one Dedicated Host's instances from a cache the control
+    /// plane's agent API fills (run one on each host); keeps serving valid credentials while
+    /// the control plane is away.
+    Agent(Box<crate::agent::AgentArgs>),
     /// Run a command "as an instance": launch one with the instance profile, run the command
     /// with the instance's metadata service as its only AWS credentials, then terminate it.
     Run(crate::run::RunArgs),
@@ -215,6 +219,7 @@ pub fn main() -> ExitCode {
         Command::Serve { args, audit } => crate::server::run(*args, audit),
         Command::Config(ConfigCommand::Show { .. }) => config_show(&command, &merged),
         Command::Run(args) => crate::run::run(args),
+        Command::Agent(args) => crate::agent::run(*args),
         Command::Audit(AuditCommand::Export {
             since,
             until,

@@ -1,5 +1,6 @@
 //! roleplane: IAM roles for compute instances, self-hosted.
 
+pub mod agent;
 pub mod agent_api;
 pub mod analyzer;
 pub mod any_store;
@@ -22,6 +23,7 @@ pub mod request;
 pub mod run;
 pub mod s3;
 pub mod server;
+pub mod shared_credentials;
 pub mod sts;
 pub mod tag_rules;
 pub mod web_identity;

@@ -41,9 +41,20 @@ pub struct RunArgs {
     #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
     pub data_dir: PathBuf,
 
-    /// The metadata service's port, when the data dir has no `endpoints.json` (a remote server).
+    /// The metadata service's port, when the data dir has no `endpoints.json` (a remote
+    /// server); with `--host-id`, the host agent's `--instance-port` (required then).
     #[arg(long, env = "ROLEPLANE_IMDS_PORT")]
     pub imds_port: Option<u16>,
+
+    /// Launch onto this Dedicated Host (`h-…`): the instance's metadata service is then the
+    /// host's `roleplane agent`, on its `--instance-port`, which `--imds-port` names.
+    #[arg(long, requires = "imds_port")]
+    pub host_id: Option<String>,
+
+    /// The instance type to launch (a host takes only its own type or family); EC2's default
+    /// when absent.
+    #[arg(long)]
+    pub instance_type: Option<String>,
 
     /// The program to run, and its arguments.
     #[arg(last = true, required = true, num_args = 1..)]
@@ -104,14 +115,20 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         },
     };
     let imds_port = match (&endpoints, args.imds_port) {
+        // On a host the agent serves the instance, not the server endpoints.json describes.
+        (_, Some(port)) if args.host_id.is_some() => port,
         (Ok(endpoints), _) => endpoints.imds_port,
         (Err(_), Some(port)) => port,
         (Err(error), None) => bail!("{error:#}; or give --imds-port"),
     };
-    let credentials = Credentials::find(&args.data_dir)?;
+    let credentials = find_credentials(&args.data_dir)?;
     let client = Ec2Client::new(&api, &region, credentials)?;
 
-    let instance = client.launch(&args.instance_profile)?;
+    let placement = Placement {
+        host_id: args.host_id.as_deref(),
+        instance_type: args.instance_type.as_deref(),
+    };
+    let instance = client.launch(&args.instance_profile, &placement)?;
     // From here on the instance exists: whatever happens, it is terminated.
     let outcome = run_on(&instance, imds_port, &api, &region, &client, &args.command);
     let terminated = client.terminate(&instance.id);
@@ -202,68 +219,35 @@ fn wait_accepting(addr: SocketAddr) -> anyhow::Result<()> {
 }
 
 /// The key pair `run` signs with.
-struct Credentials {
-    access_key_id: String,
-    secret_access_key: String,
-    session_token: Option<String>,
+type Credentials = crate::shared_credentials::KeyPair;
+
+/// The data dir's admin credentials (profile `roleplane`), else the ambient environment.
+fn find_credentials(data_dir: &Path) -> anyhow::Result<Credentials> {
+    let file = data_dir.join("credentials");
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        return crate::shared_credentials::profile(&text, ADMIN_PROFILE)
+            .with_context(|| format!("profile {ADMIN_PROFILE} in {}", file.display()));
+    }
+    match (
+        std::env::var("AWS_ACCESS_KEY_ID"),
+        std::env::var("AWS_SECRET_ACCESS_KEY"),
+    ) {
+        (Ok(access_key_id), Ok(secret_access_key)) => Ok(Credentials {
+            access_key_id,
+            secret_access_key: secret_access_key.into(),
+            session_token: std::env::var("AWS_SESSION_TOKEN").ok(),
+        }),
+        _ => bail!(
+            "no credentials: neither {} nor AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+            file.display()
+        ),
+    }
 }
 
-impl Credentials {
-    /// The data dir's admin credentials (profile `roleplane`), else the ambient environment.
-    fn find(data_dir: &Path) -> anyhow::Result<Credentials> {
-        let file = data_dir.join("credentials");
-        if let Ok(text) = std::fs::read_to_string(&file) {
-            return Credentials::from_profile(&text, ADMIN_PROFILE)
-                .with_context(|| format!("profile {ADMIN_PROFILE} in {}", file.display()));
-        }
-        match (
-            std::env::var("AWS_ACCESS_KEY_ID"),
-            std::env::var("AWS_SECRET_ACCESS_KEY"),
-        ) {
-            (Ok(access_key_id), Ok(secret_access_key)) => Ok(Credentials {
-                access_key_id,
-                secret_access_key,
-                session_token: std::env::var("AWS_SESSION_TOKEN").ok(),
-            }),
-            _ => bail!(
-                "no credentials: neither {} nor AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
-                file.display()
-            ),
-        }
-    }
-
-    /// One profile of an AWS shared-credentials file.
-    fn from_profile(text: &str, profile: &str) -> anyhow::Result<Credentials> {
-        let mut in_profile = false;
-        let (mut key, mut secret, mut token) = (None, None, None);
-        for line in text.lines().map(str::trim) {
-            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-                in_profile = name.trim() == profile;
-                continue;
-            }
-            let Some((name, value)) = line.split_once('=') else {
-                continue;
-            };
-            if !in_profile {
-                continue;
-            }
-            let value = Some(value.trim().to_owned());
-            match name.trim() {
-                "aws_access_key_id" => key = value,
-                "aws_secret_access_key" => secret = value,
-                "aws_session_token" => token = value,
-                _ => {}
-            }
-        }
-        match (key, secret) {
-            (Some(access_key_id), Some(secret_access_key)) => Ok(Credentials {
-                access_key_id,
-                secret_access_key,
-                session_token: token,
-            }),
-            _ => bail!("no aws_access_key_id and aws_secret_access_key"),
-        }
-    }
+/// Where the instance goes: onto a Dedicated Host, of a type it takes.
+struct Placement<'a> {
+    host_id: Option<&'a str>,
+    instance_type: Option<&'a str>,
 }
 
 /// The launched instance.
@@ -300,8 +284,8 @@ impl Ec2Client {
         })
     }
 
-    fn launch(&self, profile: &str) -> anyhow::Result<Launched> {
-        let body = self.call(&[
+    fn launch(&self, profile: &str, placement: &Placement<'_>) -> anyhow::Result<Launched> {
+        let mut params = vec![
             ("Action", "RunInstances"),
             ("ImageId", IMAGE_ID),
             ("MinCount", "1"),
@@ -310,7 +294,14 @@ impl Ec2Client {
             ("TagSpecification.1.ResourceType", "instance"),
             ("TagSpecification.1.Tag.1.Key", "Name"),
             ("TagSpecification.1.Tag.1.Value", "roleplane-run"),
-        ])?;
+        ];
+        if let Some(host_id) = placement.host_id {
+            params.push(("Placement.HostId", host_id));
+        }
+        if let Some(instance_type) = placement.instance_type {
+            params.push(("InstanceType", instance_type));
+        }
+        let body = self.call(&params)?;
         let id = element(&body, "instanceId").context("RunInstances named no instance")?;
         let private_ip =
             element(&body, "privateIpAddress").context("RunInstances gave no address")?;
@@ -363,7 +354,7 @@ impl Ec2Client {
         };
         let who = sigv4::SigningIdentity {
             access_key_id: &self.credentials.access_key_id,
-            secret_access_key: &self.credentials.secret_access_key,
+            secret_access_key: self.credentials.secret_access_key.as_str(),
             session_token: self.credentials.session_token.as_deref(),
             region: &self.region,
             service: "ec2",
@@ -450,16 +441,6 @@ mod signals {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_admin_profile_is_read_from_a_shared_credentials_file() {
-        let text = "[default]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = other\n\n[roleplane]\naws_access_key_id = AKIAADMIN\naws_secret_access_key = s/e+c=ret\n";
-        let found = Credentials::from_profile(text, "roleplane").unwrap();
-        assert_eq!(found.access_key_id, "AKIAADMIN");
-        assert_eq!(found.secret_access_key, "s/e+c=ret");
-        assert!(found.session_token.is_none());
-        assert!(Credentials::from_profile(text, "missing").is_err());
-    }
 
     #[test]
     fn elements_are_read_from_ec2_responses() {

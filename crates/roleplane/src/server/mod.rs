@@ -181,7 +181,7 @@ async fn start_metadata(
         })
 }
 
-fn init_tracing(format: LogFormat) {
+pub(crate) fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ROLEPLANE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // s3s logs whole requests at debug level, authorization headers and session tokens
