@@ -127,3 +127,190 @@ pub fn error_type(response: &RawResponse) -> String {
         })
         .unwrap_or_default()
 }
+
+/// A `roleplane agent` process, killed on drop.
+pub struct Agent {
+    child: std::process::Child,
+    /// The shared endpoints (`--listen`), as bound.
+    pub listen: Vec<std::net::SocketAddr>,
+    /// `--instance-port`, as bound.
+    pub instance_port: Option<u16>,
+    /// `--health-addr`, as bound.
+    pub health: Option<std::net::SocketAddr>,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Agent {
+    /// Starts an agent for `key`'s host against `control_planes` (each `http://HOST:PORT`),
+    /// its credentials file written into `dir`, on `127.0.0.1:0` (shared), an ephemeral
+    /// instance port and health endpoint, with the `extra` flags; waits for its ready line.
+    pub fn start(
+        control_planes: &[&str],
+        key: &HostKey,
+        dir: &std::path::Path,
+        extra: &[&str],
+    ) -> Agent {
+        let flags = [
+            "--listen",
+            "127.0.0.1:0",
+            "--instance-port",
+            "0",
+            "--health-addr",
+            "127.0.0.1:0",
+        ];
+        Agent::start_wrapped(&[], control_planes, key, dir, &flags, extra)
+    }
+
+    /// [`Agent::start`] with the listening flags given (`flags`), started by the command
+    /// `wrapper` (e.g. `ip netns exec NS`), which ends by running its arguments.
+    pub fn start_wrapped(
+        wrapper: &[&str],
+        control_planes: &[&str],
+        key: &HostKey,
+        dir: &std::path::Path,
+        flags: &[&str],
+        extra: &[&str],
+    ) -> Agent {
+        use std::io::BufRead as _;
+        let credentials = key.write_to(dir);
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(crate::binary());
+                command
+            }
+            None => Command::new(crate::binary()),
+        };
+        let mut child = command
+            .arg("agent")
+            .arg("--control-plane")
+            .arg(control_planes.join(","))
+            .args(["--host-id", &key.host_id, "--credentials"])
+            .arg(&credentials)
+            .args(flags)
+            .args(extra)
+            .env("ROLEPLANE_LOG", "info")
+            .env_remove("ROLEPLANE_ADMIN_ACCESS_KEY_ID")
+            .env_remove("ROLEPLANE_ADMIN_SECRET_ACCESS_KEY")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("spawn roleplane agent");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
+        let host = key.host_id.clone();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if !sent && line.contains("roleplane agent ready") {
+                    let _ = tx.send(line.clone());
+                    sent = true;
+                }
+                if std::env::var_os("E2E_SERVER_LOG").is_some() {
+                    eprintln!("[agent {host}] {line}");
+                }
+                kept.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+            }
+        });
+        let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(60)) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the agent printed no ready line within 60 s");
+        };
+        let field = |name: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(&format!("{name}=")))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Agent {
+            child,
+            listen: field("listen")
+                .split(',')
+                .filter(|a| !a.is_empty())
+                .map(|a| a.parse().expect("a listen address"))
+                .collect(),
+            instance_port: field("instance_port").parse().ok(),
+            health: field("health").parse().ok(),
+            log,
+        }
+    }
+
+    /// `GET /status` of the health endpoint.
+    pub fn status(&self) -> serde_json::Value {
+        let health = self.health.expect("started with --health-addr");
+        let reply = crate::imds::request(
+            &health.ip().to_string(),
+            health.port(),
+            "GET",
+            "/status",
+            &[],
+        );
+        assert_eq!(reply.status, 200, "{reply:?}");
+        reply.json()
+    }
+
+    /// The agent's log lines holding `needle`.
+    pub fn logged(&self, needle: &str) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|l| l.contains(needle))
+            .cloned()
+            .collect()
+    }
+
+    /// Stops the agent with SIGTERM and waits for it; whether it exited cleanly.
+    pub fn stop(&mut self) -> bool {
+        let _ = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {}", self.child.id())])
+            .status();
+        self.child.wait().is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `method path` to the IMDS endpoint `to`, from the source address `source` (an instance's
+/// address on this machine: any 127.x binds), with the extra headers.
+pub async fn request_from(
+    source: &str,
+    to: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> crate::imds::Reply {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(std::net::SocketAddr::new(
+            source.parse().expect("a source address"),
+            0,
+        ))
+        .expect("bind the source address");
+    let mut stream = socket.connect(to).await.expect("connect to IMDS");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut raw),
+    )
+    .await;
+    crate::imds::parse(&raw)
+}

@@ -51,7 +51,8 @@ pub fn exchange(ip: &str, port: u16, bytes: &[u8]) -> Reply {
     parse(&raw)
 }
 
-fn parse(raw: &[u8]) -> Reply {
+/// A raw HTTP/1.1 response.
+pub fn parse(raw: &[u8]) -> Reply {
     let text = String::from_utf8_lossy(raw);
     let Some((head, body)) = text.split_once("\r\n\r\n") else {
         return Reply {

@@ -12,14 +12,14 @@ use e2e::Server;
 use e2e::imds::{Reply, get, token};
 
 /// The four identity paths of one instance, as one delivery (v1 or v2) fetched them.
-struct Fetched {
+pub(crate) struct Fetched {
     document: String,
     signature: String,
     rsa2048: String,
     pkcs7: String,
 }
 
-fn fetch(ip: &str, port: u16, token: Option<&str>) -> Fetched {
+pub(crate) fn fetch(ip: &str, port: u16, token: Option<&str>) -> Fetched {
     let leaf = |name: &str| -> String {
         let reply: Reply = get(
             ip,
@@ -55,7 +55,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// `roleplane ca show --data-dir DIR`, the certificate in PEM.
-fn ca_show(data_dir: &Path) -> Output {
+pub(crate) fn ca_show(data_dir: &Path) -> Output {
     Command::new(e2e::binary())
         .args(["ca", "show", "--data-dir"])
         .arg(data_dir)
@@ -81,7 +81,7 @@ fn tampered_pkcs7(body: &str, document: &str) -> String {
 }
 
 /// Every verification step of AWS's pages over one fetch, in `dir` holding `certificate`.
-fn verify_as_aws_does(dir: &Path, fetched: &Fetched) {
+pub(crate) fn verify_as_aws_does(dir: &Path, fetched: &Fetched) {
     std::fs::write(dir.join("document"), &fetched.document).unwrap();
     let tampered = fetched
         .document

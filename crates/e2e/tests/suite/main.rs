@@ -2,6 +2,7 @@
 //! links the AWS SDKs (~700 MB unstripped in a debug build), so one binary instead of nineteen
 //! keeps a clean build small on disk and links once.
 
+mod agent;
 mod agent_api;
 mod analyzer;
 mod ansible_iam;
