@@ -90,8 +90,15 @@ impl Server {
             }
             None => Command::new(binary()),
         };
+        // An ephemeral API port unless the caller picks one (a restart on the same port).
+        let api_addr: &[&str] = if extra.contains(&"--api-addr") {
+            &[]
+        } else {
+            &["--api-addr", "127.0.0.1:0"]
+        };
         let mut child = command
-            .args(["serve", "--api-addr", "127.0.0.1:0"])
+            .arg("serve")
+            .args(api_addr)
             .args(imds_port)
             .arg("--data-dir")
             .arg(data_dir)

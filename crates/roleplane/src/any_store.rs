@@ -380,6 +380,12 @@ impl Store for AnyStore {
         fn release_hosts(&self, account: &str, ids: &[String]) -> Result<Vec<HostRelease>>;
         fn host_agent_key(&self, access_key_id: &str) -> Result<HostAgentKey>;
         fn host_agent_keys(&self, host_id: &str) -> Result<Vec<HostAgentKey>>;
+        fn rotate_host_agent_key(
+            &self,
+            host_id: &str,
+            key: NewAccessKey,
+            grace: std::time::Duration,
+        ) -> Result<HostAgentKey>;
         fn create_bucket(&self, account: &str, name: &str, region: &str) -> Result<Bucket>;
         fn bucket(&self, name: &str) -> Result<Bucket>;
         fn buckets(&self, account: &str) -> Result<Vec<Bucket>>;

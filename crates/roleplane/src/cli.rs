@@ -84,6 +84,22 @@ enum HostCommand {
         #[arg(long, env = "ROLEPLANE_STORE", hide_env_values = true)]
         store: Option<store::DatabaseUrl>,
     },
+    /// Gives the host a new agent credential and prints it as `credentials` does; the earlier
+    /// ones keep working for `--grace` seconds, so the agent picks the new one up (it re-reads
+    /// its credentials file when the file changes) without a gap. Use `--grace 0` when the old
+    /// one may be stolen.
+    RotateCredentials {
+        /// The host's ID (`h-…`).
+        host_id: String,
+        /// Seconds the earlier credentials keep working; 0 ends them now.
+        #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(0..=7 * 24 * 3600))]
+        grace: u64,
+        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
+        data_dir: PathBuf,
+        /// The PostgreSQL store (`postgres://…`) the servers share, as for `credentials`.
+        #[arg(long, env = "ROLEPLANE_STORE", hide_env_values = true)]
+        store: Option<store::DatabaseUrl>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -243,6 +259,17 @@ pub fn main() -> ExitCode {
             data_dir,
             store,
         }) => host_credentials(&data_dir, store.as_ref(), &host_id),
+        Command::Host(HostCommand::RotateCredentials {
+            host_id,
+            grace,
+            data_dir,
+            store,
+        }) => host_rotate_credentials(
+            &data_dir,
+            store.as_ref(),
+            &host_id,
+            std::time::Duration::from_secs(grace),
+        ),
     };
     match result {
         Ok(code) => code,
@@ -368,6 +395,90 @@ fn role_revoke_sessions(data_dir: &Path, account_id: &str, name: &str) -> anyhow
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where a host command looks a host up: the store, the master key, and how errors name it.
+struct HostStore {
+    master: crate::credentials::SealingKey,
+    /// The data dir, or the store's URL without its password.
+    place: String,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl HostStore {
+    /// The data dir's SQLite store and master key, or the PostgreSQL store at `store_url`
+    /// with `ROLEPLANE_MASTER_KEY` (or the data dir's key if it has one, never a new one).
+    fn open(
+        data_dir: &Path,
+        store_url: Option<&store::DatabaseUrl>,
+        host_id: &str,
+    ) -> anyhow::Result<HostStore> {
+        let is_host_id = host_id
+            .strip_prefix("h-")
+            .is_some_and(|hex| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        anyhow::ensure!(is_host_id, "{host_id} is not a host ID (h-…)");
+        let (master, place) = match store_url {
+            Some(url) => (
+                DataDir::existing_master_key(data_dir)?,
+                format!("the store {url}"),
+            ),
+            None => {
+                anyhow::ensure!(
+                    data_dir.join(store::DATABASE_FILE).is_file(),
+                    "{} has no store yet: run `roleplane serve` on it first",
+                    data_dir.display()
+                );
+                let dir = DataDir::open(data_dir)?;
+                (dir.master_key()?, dir.path().display().to_string())
+            }
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(HostStore {
+            master,
+            place,
+            runtime,
+        })
+    }
+
+    /// Runs `work` on the store, closed afterwards; a host the store does not have available
+    /// is an error naming the place.
+    fn with<T>(
+        &self,
+        data_dir: &Path,
+        store_url: Option<&store::DatabaseUrl>,
+        host_id: &str,
+        work: impl AsyncFnOnce(&crate::any_store::AnyStore) -> Result<T, store::StoreError>,
+    ) -> anyhow::Result<T> {
+        let result = self.runtime.block_on(async {
+            let store = crate::any_store::AnyStore::open(store_url, data_dir).await?;
+            let result = work(&store).await;
+            store.close().await;
+            anyhow::Ok(result)
+        })?;
+        match result {
+            Ok(value) => Ok(value),
+            Err(store::StoreError::NotFound { .. }) => {
+                anyhow::bail!("{host_id} is not an available host of {}", self.place)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A key's secret, opened, in shared-credentials format under the host's profile.
+    fn credentials_text(&self, key: &store::HostAgentKey) -> anyhow::Result<String> {
+        let secret =
+            crate::request::open_secret(&self.master, &key.access_key_id, &key.secret_ciphertext)
+                .map_err(|_| {
+                anyhow::anyhow!("the agent credential does not open under this master key")
+            })?;
+        let secret = std::str::from_utf8(&secret).context("the agent credential's secret")?;
+        Ok(format!(
+            "[{}]\naws_access_key_id = {}\naws_secret_access_key = {secret}",
+            key.host_id, key.access_key_id
+        ))
+    }
+}
+
 /// `roleplane host credentials`: the host's newest agent key, its secret opened with the
 /// master key. Reads only; an unknown or released host is an error.
 fn host_credentials(
@@ -376,55 +487,47 @@ fn host_credentials(
     host_id: &str,
 ) -> anyhow::Result<ExitCode> {
     use store::Store as _;
-
-    let is_host_id = host_id
-        .strip_prefix("h-")
-        .is_some_and(|hex| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()));
-    anyhow::ensure!(is_host_id, "{host_id} is not a host ID (h-…)");
-    // Where the host is looked up, as the error names it (a URL shown without its password).
-    let (master, place) = match store_url {
-        Some(url) => (
-            DataDir::existing_master_key(data_dir)?,
-            format!("the store {url}"),
-        ),
-        None => {
-            anyhow::ensure!(
-                data_dir.join(store::DATABASE_FILE).is_file(),
-                "{} has no store yet: run `roleplane serve` on it first",
-                data_dir.display()
-            );
-            let dir = DataDir::open(data_dir)?;
-            (dir.master_key()?, dir.path().display().to_string())
-        }
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let keys = runtime.block_on(async {
-        let store = crate::any_store::AnyStore::open(store_url, data_dir).await?;
-        let keys = store.host_agent_keys(host_id).await;
-        store.close().await;
-        anyhow::Ok(keys)
+    let hosts = HostStore::open(data_dir, store_url, host_id)?;
+    let keys = hosts.with(data_dir, store_url, host_id, async |store| {
+        store.host_agent_keys(host_id).await
     })?;
-    let keys = match keys {
-        Ok(keys) => keys,
-        Err(store::StoreError::NotFound { .. }) => {
-            anyhow::bail!("{host_id} is not an available host of {place}")
-        }
-        Err(e) => return Err(e.into()),
-    };
     let key = keys
         .first()
         .with_context(|| format!("{host_id} has no agent credential"))?;
-    let secret = crate::request::open_secret(&master, &key.access_key_id, &key.secret_ciphertext)
-        .map_err(|_| {
-        anyhow::anyhow!("the agent credential does not open under this master key")
+    print_out(&hosts.credentials_text(key)?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `roleplane host rotate-credentials`: a new agent key for the host, printed as `host
+/// credentials` prints one; the earlier keys keep working for `grace` (decision 0029).
+fn host_rotate_credentials(
+    data_dir: &Path,
+    store_url: Option<&store::DatabaseUrl>,
+    host_id: &str,
+    grace: std::time::Duration,
+) -> anyhow::Result<ExitCode> {
+    use store::Store as _;
+    let hosts = HostStore::open(data_dir, store_url, host_id)?;
+    let access_key_id = store::ids::access_key_id();
+    let secret = zeroize::Zeroizing::new(
+        crate::credentials::new_secret_access_key().context("reading the random source")?,
+    );
+    let secret_ciphertext = crate::request::seal_secret(&hosts.master, &access_key_id, &secret)
+        .map_err(|_| anyhow::anyhow!("sealing the new agent credential"))?;
+    let new = store::NewAccessKey {
+        access_key_id,
+        secret_ciphertext,
+    };
+    let key = hosts.with(data_dir, store_url, host_id, async |store| {
+        store.rotate_host_agent_key(host_id, new, grace).await
     })?;
-    let secret = std::str::from_utf8(&secret).context("the agent credential's secret")?;
-    print_out(&format!(
-        "[{host_id}]\naws_access_key_id = {}\naws_secret_access_key = {secret}",
-        key.access_key_id
-    ))?;
+    print_out(&hosts.credentials_text(&key)?)?;
+    let retires = time::OffsetDateTime::now_utc() + grace;
+    let retires = retires
+        .replace_nanosecond(0)
+        .unwrap_or(retires)
+        .format(&time::format_description::well_known::Rfc3339)?;
+    eprintln!("the earlier agent credentials of {host_id} stop working at {retires}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -195,9 +195,21 @@ impl ServeArgs {
 
     /// The credential rotation schedule of `--imds-credential-lifetime` and `-refresh`.
     pub fn rotation(&self) -> Result<crate::metadata::Rotation, String> {
-        crate::metadata::Rotation::new(
+        use crate::metadata::Rotation;
+        // Test-only: tests of expiry (the host agent's static stability) need sets that expire
+        // within a minute, which the 15-minute margin forbids. Not a flag: no operator should
+        // find it in `--help` or `config show`.
+        let margin = match std::env::var("ROLEPLANE_TEST_ROTATION_MARGIN") {
+            Ok(secs) => std::time::Duration::from_secs(
+                secs.parse()
+                    .map_err(|_| format!("ROLEPLANE_TEST_ROTATION_MARGIN={secs} is not seconds"))?,
+            ),
+            Err(_) => Rotation::MARGIN,
+        };
+        Rotation::with_margin(
             std::time::Duration::from_secs(self.imds_credential_lifetime),
             std::time::Duration::from_secs(self.imds_credential_refresh),
+            margin,
         )
     }
 }

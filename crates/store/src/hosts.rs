@@ -128,6 +128,16 @@ pub struct HostAgentKey {
     pub account_id: String,
     pub secret_ciphertext: Vec<u8>,
     pub created: OffsetDateTime,
+    /// From this time on the key no longer authenticates (a rotation's grace period ended);
+    /// `None` while it is the host's current key.
+    pub retires: Option<OffsetDateTime>,
+}
+
+impl HostAgentKey {
+    /// Whether the key authenticates at `now`.
+    pub fn is_current_at(&self, now: OffsetDateTime) -> bool {
+        self.retires.is_none_or(|retires| now < retires)
+    }
 }
 
 #[cfg(test)]

@@ -754,6 +754,17 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         host_id: &str,
     ) -> impl Future<Output = Result<Vec<HostAgentKey>>> + Send;
+    /// Rotates the available host's agent credential: `key` becomes its current key, each
+    /// earlier one retires `grace` from now (one retiring sooner keeps its time; 0 retires them
+    /// at once), and keys already retired are deleted, in one EC2 write. `NotFound` (kind
+    /// `Host`) for an unknown or released host; `AlreadyExists` for a key ID already held.
+    /// For the operator's CLI.
+    fn rotate_host_agent_key(
+        &self,
+        host_id: &str,
+        key: NewAccessKey,
+        grace: std::time::Duration,
+    ) -> impl Future<Output = Result<HostAgentKey>> + Send;
     // ---- S3: buckets (global names) and object metadata ---------------------------------------
     // Buckets are addressed by their globally unique name: a bucket policy may open one to other
     // accounts, so the server authorizes against the bucket's owner before it calls these.

@@ -398,7 +398,101 @@ async fn hosts_take_tags_as_other_ec2_resources_do<B: Backend>() {
     assert!(store.ec2_tags(ACCOUNT).await.unwrap().is_empty());
 }
 
+/// A rotation adds the new key as the host's current one and retires the earlier ones at the
+/// end of the grace period (at once with none); retired keys go at the next rotation, all keys
+/// with the release; EC2's change counter moves (the key caches follow it).
+async fn a_rotation_adds_a_key_and_retires_the_earlier_ones_after_the_grace<B: Backend>() {
+    let (_data, store) = B::fresh().await;
+    let host = one_host(&store, ACCOUNT, "AKIAHOSTAGENT0000001").await;
+    let before = store.changes().ec2;
+    let hour = std::time::Duration::from_secs(3600);
+    let new = store
+        .rotate_host_agent_key(&host, key("AKIAHOSTAGENT0000002"), hour)
+        .await
+        .unwrap();
+    assert!(store.changes().ec2 > before, "an EC2 write");
+    assert_eq!(
+        (new.host_id.as_str(), new.account_id.as_str()),
+        (host.as_str(), ACCOUNT)
+    );
+    assert_eq!(new.retires, None);
+    let now = time::OffsetDateTime::now_utc();
+    let old = store.host_agent_key("AKIAHOSTAGENT0000001").await.unwrap();
+    let retires = old.retires.expect("the earlier key retires");
+    assert!(
+        retires > now + time::Duration::minutes(59) && retires <= now + time::Duration::minutes(61),
+        "{retires}"
+    );
+    assert!(old.is_current_at(now) && !old.is_current_at(retires));
+    // Newest first, as the CLI prints the newest.
+    let listed = store.host_agent_keys(&host).await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|k| k.access_key_id.as_str()).collect();
+    assert_eq!(ids, ["AKIAHOSTAGENT0000002", "AKIAHOSTAGENT0000001"]);
+
+    // No grace: the earlier keys retire now (the first keeps its earlier time... now sooner).
+    let newest = store
+        .rotate_host_agent_key(
+            &host,
+            key("AKIAHOSTAGENT0000003"),
+            std::time::Duration::ZERO,
+        )
+        .await
+        .unwrap();
+    let later = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    for id in ["AKIAHOSTAGENT0000001", "AKIAHOSTAGENT0000002"] {
+        let key = store.host_agent_key(id).await.unwrap();
+        assert!(!key.is_current_at(later), "{id} retired");
+    }
+    assert!(newest.is_current_at(later));
+    // A longer grace never revives a key retiring sooner; retired keys are deleted.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    store
+        .rotate_host_agent_key(&host, key("AKIAHOSTAGENT0000004"), hour)
+        .await
+        .unwrap();
+    let ids: Vec<String> = store
+        .host_agent_keys(&host)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.access_key_id)
+        .collect();
+    assert_eq!(ids, ["AKIAHOSTAGENT0000004", "AKIAHOSTAGENT0000003"]);
+    // A key ID already held is refused whole; unknown and released hosts are not found.
+    assert!(matches!(
+        store
+            .rotate_host_agent_key(&host, key("AKIAHOSTAGENT0000003"), hour)
+            .await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+    assert!(matches!(
+        store
+            .rotate_host_agent_key("h-0123456789abcdef0", key("AKIAHOSTAGENT0000009"), hour)
+            .await,
+        Err(StoreError::NotFound {
+            kind: EntityKind::Host,
+            ..
+        })
+    ));
+    let released = store
+        .release_hosts(ACCOUNT, std::slice::from_ref(&host))
+        .await
+        .unwrap();
+    assert_eq!(released, vec![HostRelease::Released(host.clone())]);
+    assert!(matches!(
+        store
+            .rotate_host_agent_key(&host, key("AKIAHOSTAGENT0000009"), hour)
+            .await,
+        Err(StoreError::NotFound {
+            kind: EntityKind::Host,
+            ..
+        })
+    ));
+    assert!(store.host_agent_key("AKIAHOSTAGENT0000004").await.is_err());
+}
+
 contract_tests! {
+    a_rotation_adds_a_key_and_retires_the_earlier_ones_after_the_grace,
     each_host_gets_its_own_key_and_shows_its_settings,
     a_key_id_held_by_a_user_or_another_host_is_refused_whole,
     placement_needs_an_available_host_of_the_account_that_takes_the_type,

@@ -244,3 +244,292 @@ async fn roleplane_run_runs_a_command_as_an_instance_on_a_host() {
         Some("terminated")
     );
 }
+
+/// Epoch seconds of an IMDS `Expiration` (`2026-01-02T03:04:05Z`).
+fn epoch_of(text: &str) -> i64 {
+    let number = |range: std::ops::Range<usize>| -> i64 { text[range].parse().expect(text) };
+    let (y, m, d) = (number(0..4), number(5..7), number(8..10));
+    let (hh, mm, ss) = (number(11..13), number(14..16), number(17..19));
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + hh * 3600 + mm * 60 + ss
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A port nothing listens on now (bound and released), for a server restarted on the same one.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Static stability, with one-minute credentials: the agent serves its sets while no control
+/// plane answers, each until its expiry and never after, and resumes by itself when the
+/// control plane is back on the same data dir and port (docs/AGENT.md, "What a workload sees").
+#[tokio::test]
+async fn with_the_control_plane_gone_sets_are_served_until_they_expire_and_the_agent_resumes() {
+    let temp = tempfile::tempdir().unwrap();
+    let data = temp.path().join("data");
+    let api = format!("127.0.0.1:{}", free_port());
+    let short = [
+        "--api-addr",
+        api.as_str(),
+        "--imds-credential-lifetime",
+        "60",
+        "--imds-credential-refresh",
+        "20",
+    ];
+    let margin = [("ROLEPLANE_TEST_ROTATION_MARGIN", "10")];
+    let mut server = Server::start_configured(&[], &data, &short, &margin);
+    server.instance_role(ROLE, PROFILE, STS_ONLY).await;
+    let ec2 = server.ec2().await;
+    let host = allocate(&ec2).await;
+    let (instance, ip) = launch_on(&ec2, &host, Some(PROFILE), None).await;
+    let key = HostKey::of(&server, &host);
+    let agent = Agent::start(&[&server.endpoint], &key, temp.path(), &[]);
+    let port = agent.instance_port.unwrap();
+    let path = format!("/latest/meta-data/iam/security-credentials/{ROLE}");
+
+    // Up: the SDK's provider resolves a one-minute set through the agent.
+    let provider = aws_config::imds::credentials::ImdsCredentialsProvider::builder()
+        .imds_client(
+            aws_config::imds::Client::builder()
+                .endpoint(format!("http://{ip}:{port}"))
+                .unwrap()
+                .build(),
+        )
+        .build();
+    use aws_credential_types::provider::ProvideCredentials as _;
+    let creds = provider
+        .provide_credentials()
+        .await
+        .expect("credentials while up");
+    let left = creds
+        .expiry()
+        .unwrap()
+        .duration_since(std::time::SystemTime::now())
+        .unwrap();
+    assert!(left <= Duration::from_secs(60), "{left:?}");
+
+    // Down (killed: nothing flushes). Every answer is a set that has not expired, or 404.
+    server.kill();
+    let mut last_expiry = 0;
+    let mut served_keys = std::collections::BTreeSet::new();
+    let mut served_after_kill = 0;
+    let mut not_found_after_expiry = 0;
+    loop {
+        let asked = now_secs();
+        let v2 = token(&ip, port);
+        let reply = get(&ip, port, &path, Some(&v2));
+        match reply.status {
+            200 => {
+                let set = reply.json();
+                let expiry = epoch_of(set["Expiration"].as_str().unwrap());
+                assert!(
+                    expiry > asked,
+                    "an expired set was served: {set} at {asked}"
+                );
+                last_expiry = last_expiry.max(expiry);
+                served_keys.insert(set["AccessKeyId"].as_str().unwrap().to_owned());
+                served_after_kill += 1;
+            }
+            404 => {
+                assert!(last_expiry > 0, "the held set was served first");
+                assert!(
+                    now_secs() + 1 >= last_expiry,
+                    "404 while a valid set was held"
+                );
+                not_found_after_expiry += 1;
+            }
+            other => panic!("unexpected {other}: {reply:?}"),
+        }
+        // The rest of the tree is served from the cache too.
+        let id = get(&ip, port, "/latest/meta-data/instance-id", Some(&v2));
+        assert_eq!(id.body, instance);
+        if last_expiry > 0 && now_secs() > last_expiry + 3 {
+            break;
+        }
+        assert!(now_secs() < asked + 120, "the outage outlasted every set");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        served_after_kill > 0 && not_found_after_expiry > 0,
+        "{served_after_kill} {not_found_after_expiry}"
+    );
+    assert_eq!(agent.status()["controlPlane"]["answering"], false);
+    assert_eq!(agent.status()["servableSets"], 0);
+
+    // Back on the same data dir and port: the agent resumes without a restart.
+    let server = Server::start_configured(&[], &data, &short, &margin);
+    assert!(
+        eventually(Duration::from_secs(60), async || {
+            let reply = get(&ip, port, &path, Some(&token(&ip, port)));
+            reply.status == 200 && {
+                let set = reply.json();
+                !served_keys.contains(set["AccessKeyId"].as_str().unwrap())
+                    && epoch_of(set["Expiration"].as_str().unwrap()) > now_secs()
+            }
+        })
+        .await,
+        "a new set once the control plane is back"
+    );
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(e2e::REGION))
+        .endpoint_url(&server.endpoint)
+        .credentials_provider(provider)
+        .load()
+        .await;
+    let me = aws_sdk_sts::Client::new(&config)
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("signing again");
+    assert!(me.arn().unwrap().ends_with(&format!("/{instance}")));
+    assert_eq!(agent.status()["controlPlane"]["answering"], true);
+}
+
+/// `roleplane host rotate-credentials`: the new key printed, the old one kept for the grace.
+fn rotate(server: &Server, host: &str, grace: &str) -> HostKey {
+    let output = std::process::Command::new(e2e::binary())
+        .args([
+            "host",
+            "rotate-credentials",
+            host,
+            "--grace",
+            grace,
+            "--data-dir",
+        ])
+        .arg(&server.data_dir)
+        .output()
+        .expect("run roleplane host rotate-credentials");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("stop working at"), "{stderr}");
+    HostKey::parse(host, &String::from_utf8(output.stdout).unwrap())
+}
+
+/// Rotation (decision 0029): the earlier key works for the grace period, the agent switches to
+/// the new one when its file is replaced, without a restart; with no grace the old key is dead
+/// at once and the agent keeps serving what it holds until its file is replaced. ReleaseHosts
+/// revokes every key: the agent is no longer served.
+#[tokio::test]
+async fn a_rotated_credential_is_picked_up_and_a_released_host_is_served_no_more() {
+    use e2e::agent::{AgentApi, error_type};
+    let server = Server::start();
+    server.instance_role(ROLE, PROFILE, STS_ONLY).await;
+    let ec2 = server.ec2().await;
+    let host = allocate(&ec2).await;
+    let (instance, ip) = launch_on(&ec2, &host, Some(PROFILE), None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = HostKey::of(&server, &host);
+    let agent = Agent::start(&[&server.endpoint], &first, dir.path(), &[]);
+    let port = agent.instance_port.unwrap();
+    let path = format!("/latest/meta-data/iam/security-credentials/{ROLE}");
+    let api = |key: &HostKey| {
+        AgentApi {
+            endpoint: &server.endpoint,
+            key: key.pair(),
+        }
+        .list(&host, "")
+    };
+    let key_in_use = || {
+        agent.status()["controlPlane"]["accessKeyId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(key_in_use(), first.key_id);
+
+    // With a grace: both keys work; `host credentials` prints the new one.
+    let second = rotate(&server, &host, "600");
+    assert_ne!(second.key_id, first.key_id);
+    assert_eq!(api(&first).status, 200);
+    assert_eq!(api(&second).status, 200);
+    assert_eq!(HostKey::of(&server, &host).key_id, second.key_id);
+    second.write_to(dir.path());
+    assert!(
+        eventually(Duration::from_secs(40), async || key_in_use()
+            == second.key_id)
+        .await,
+        "the agent reads its replaced file"
+    );
+
+    // No grace: the earlier keys stop at once. Until its file is replaced the agent is refused
+    // and serves what it holds; then it is back, still without a restart.
+    let third = rotate(&server, &host, "0");
+    for old in [&first, &second] {
+        let refused = api(old);
+        assert_eq!(
+            (refused.status, error_type(&refused).as_str()),
+            (403, "UnrecognizedClientException"),
+            "{}",
+            refused.body
+        );
+    }
+    assert!(
+        eventually(Duration::from_secs(40), async || !agent
+            .logged("does not know the agent credential")
+            .is_empty())
+        .await,
+        "the agent's calls are refused"
+    );
+    let held = get(&ip, port, &path, Some(&token(&ip, port)));
+    assert_eq!(held.status, 200, "the held set is still served");
+    third.write_to(dir.path());
+    assert!(
+        eventually(Duration::from_secs(40), async || key_in_use()
+            == third.key_id
+            && agent.status()["controlPlane"]["answering"] == true)
+        .await
+    );
+    let launched_later = launch_on(&ec2, &host, None, None).await.0;
+    assert!(
+        eventually(
+            Duration::from_secs(20),
+            async || agent.status()["instances"] == 2
+        )
+        .await,
+        "listings flow again: {launched_later}"
+    );
+
+    // Released (its instances gone first): the credential is unknown everywhere, and the agent
+    // has nothing left to serve.
+    ec2.terminate_instances()
+        .instance_ids(&instance)
+        .instance_ids(&launched_later)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        eventually(
+            Duration::from_secs(20),
+            async || agent.status()["instances"] == 0
+        )
+        .await
+    );
+    let released = ec2.release_hosts().host_ids(&host).send().await.unwrap();
+    assert_eq!(released.successful(), std::slice::from_ref(&host));
+    let refused = api(&third);
+    assert_eq!(
+        (refused.status, error_type(&refused).as_str()),
+        (403, "UnrecognizedClientException")
+    );
+    assert!(
+        std::net::TcpStream::connect((ip.as_str(), port)).is_err(),
+        "no endpoint for a terminated instance"
+    );
+}

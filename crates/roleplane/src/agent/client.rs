@@ -10,7 +10,7 @@
 //! credential (`roleplane host rotate-credentials`) is picked up without a restart.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -109,6 +109,10 @@ pub struct ControlPlane {
     host_id: String,
     region: String,
     key: Mutex<LoadedKey>,
+    /// Whether the last call got an answer from a replica.
+    answering: AtomicBool,
+    /// Epoch seconds of the last answer from any replica; 0 before the first.
+    last_answer: AtomicI64,
 }
 
 /// The key pair and the credentials file it was read from, as of its modification time.
@@ -137,6 +141,8 @@ impl ControlPlane {
                 modified,
                 pair: Arc::new(pair),
             }),
+            answering: AtomicBool::new(false),
+            last_answer: AtomicI64::new(0),
         })
     }
 
@@ -147,6 +153,15 @@ impl ControlPlane {
     /// The replica that answered last.
     pub fn preferred(&self) -> &Replica {
         &self.replicas[self.preferred.load(Ordering::Relaxed) % self.replicas.len()]
+    }
+
+    /// Whether the last call was answered, and the epoch seconds of the last answer (0:
+    /// never).
+    pub fn answering(&self) -> (bool, i64) {
+        (
+            self.answering.load(Ordering::Relaxed),
+            self.last_answer.load(Ordering::Relaxed),
+        )
     }
 
     /// The access key ID the agent signs with now.
@@ -239,6 +254,9 @@ impl ControlPlane {
                 continue;
             }
             self.preferred.store(index, Ordering::Relaxed);
+            self.answering.store(true, Ordering::Relaxed);
+            self.last_answer
+                .store(super::fetch::now(), Ordering::Relaxed);
             if status != 200 {
                 let message = serde_json::from_slice::<serde_json::Value>(&answer)
                     .ok()
@@ -253,6 +271,7 @@ impl ControlPlane {
             return serde_json::from_slice(&answer)
                 .map_err(|e| CallError::Unreadable(e.to_string()));
         }
+        self.answering.store(false, Ordering::Relaxed);
         Err(CallError::Unreachable(failures.join("; ")))
     }
 

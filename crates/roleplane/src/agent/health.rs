@@ -7,7 +7,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use anyhow::Context as _;
 use axum::Router;
@@ -68,7 +67,7 @@ fn ready(link: &Link) -> Response {
 
 fn status(fetcher: &Fetcher, link: &Link) -> Response {
     let now = now();
-    let last = link.last_answer.load(Ordering::Relaxed);
+    let (answering, last) = fetcher.control_plane.answering();
     let instances = fetcher.cache.instances();
     let body = serde_json::json!({
         "hostId": fetcher.control_plane.host_id(),
@@ -77,7 +76,7 @@ fn status(fetcher: &Fetcher, link: &Link) -> Response {
         "version": instances.version,
         "servableSets": fetcher.cache.servable_sets(now),
         "controlPlane": {
-            "answering": link.answering.load(Ordering::Relaxed),
+            "answering": answering,
             "replica": fetcher.control_plane.preferred().url,
             "secondsSinceLastAnswer": (last > 0).then(|| now - last),
             "accessKeyId": fetcher.control_plane.access_key_id(),

@@ -10,7 +10,6 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
@@ -28,15 +27,11 @@ pub const MAX_RETRY: Duration = Duration::from_secs(5);
 /// Fetches running at once.
 const MAX_FETCHES: usize = 8;
 
-/// How the link to the control plane stands, for the health endpoint and the logs.
+/// What the listing loop tells the rest of the agent.
 #[derive(Debug)]
 pub struct Link {
     /// True once the first listing is held (the agent is ready).
     pub listed: watch::Sender<bool>,
-    /// Epoch seconds of the last answer from any replica; 0 before the first.
-    pub last_answer: AtomicI64,
-    /// Whether the last call got an answer.
-    pub answering: AtomicBool,
     /// Moved by every new listing (local mode adjusts its listeners).
     pub changed: watch::Sender<u64>,
     /// Wakes the refresher early (a new listing may hold new instances).
@@ -47,8 +42,6 @@ impl Default for Link {
     fn default() -> Self {
         Self {
             listed: watch::channel(false).0,
-            last_answer: AtomicI64::new(0),
-            answering: AtomicBool::new(false),
             changed: watch::channel(0).0,
             wake: Notify::new(),
         }
@@ -66,7 +59,7 @@ pub async fn follow_instances(fetcher: Arc<Fetcher>, link: Arc<Link>) {
             .await
         {
             Ok(answer) => {
-                answered(&link, &mut failures, control_plane.preferred().url.as_str());
+                answered(&mut failures, control_plane.preferred().url.as_str());
                 if let Some(instances) = answer.instances {
                     let listed = fetcher.cache.list(answer.version, instances);
                     if !listed.added.is_empty() || !listed.gone.is_empty() {
@@ -89,17 +82,14 @@ pub async fn follow_instances(fetcher: Arc<Fetcher>, link: Arc<Link>) {
                 code,
                 message,
             }) if code == "UnrecognizedClientException" => {
-                // The control plane no longer knows the key: the host was released (or the
-                // key rotated away unseen). Its instances are not this agent's to serve.
-                answered(&link, &mut failures, control_plane.preferred().url.as_str());
-                tracing::error!(status, %message, "the control plane does not know the agent credential; serving nothing until it does");
-                fetcher.cache.list(String::new(), Vec::new());
-                link.changed.send_modify(|n| *n += 1);
+                // The key is unknown: rotated away (`--grace 0`) before the agent's file was
+                // replaced, or the host released. Like an outage, what is held is served until
+                // it expires (a released host has no instances left to serve anyway), and the
+                // file is read again at the next try.
+                tracing::error!(status, %message, "the control plane does not know the agent credential; replace the credentials file with the host's current one (`roleplane host credentials`)");
                 failures = failures.saturating_add(1);
             }
             Err(error @ CallError::Refused { .. }) => {
-                link.answering.store(true, Ordering::Relaxed);
-                link.last_answer.store(now(), Ordering::Relaxed);
                 tracing::error!(%error, "the control plane refused the instance listing");
                 failures = failures.saturating_add(1);
             }
@@ -107,7 +97,6 @@ pub async fn follow_instances(fetcher: Arc<Fetcher>, link: Arc<Link>) {
                 if failures == 0 {
                     tracing::warn!(%error, "the control plane does not answer; serving the credentials held until they expire");
                 }
-                link.answering.store(false, Ordering::Relaxed);
                 failures = failures.saturating_add(1);
             }
         }
@@ -115,13 +104,11 @@ pub async fn follow_instances(fetcher: Arc<Fetcher>, link: Arc<Link>) {
     }
 }
 
-fn answered(link: &Link, failures: &mut u32, replica: &str) {
-    if *failures > 0 && !link.answering.load(Ordering::Relaxed) {
+fn answered(failures: &mut u32, replica: &str) {
+    if *failures > 0 {
         tracing::info!(replica, "the control plane answers again");
     }
     *failures = 0;
-    link.answering.store(true, Ordering::Relaxed);
-    link.last_answer.store(now(), Ordering::Relaxed);
 }
 
 /// 1, 2, 4, then [`MAX_RETRY`] seconds.

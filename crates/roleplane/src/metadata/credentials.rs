@@ -39,13 +39,30 @@ impl Default for Rotation {
 }
 
 impl Rotation {
+    /// The least time between a set's refresh and its expiry.
+    pub const MARGIN: Duration = Duration::from_secs(15 * 60);
+
     /// A schedule where the next set always exists well before the current one expires.
     pub fn new(lifetime: Duration, refresh_after: Duration) -> Result<Self, String> {
-        const MARGIN: Duration = Duration::from_secs(15 * 60);
-        if lifetime < refresh_after + MARGIN {
+        Self::with_margin(lifetime, refresh_after, Self::MARGIN)
+    }
+
+    /// [`Rotation::new`] with another least margin: for tests that watch sets expire within
+    /// a minute (`ROLEPLANE_TEST_ROTATION_MARGIN`, read by `serve` only).
+    pub fn with_margin(
+        lifetime: Duration,
+        refresh_after: Duration,
+        margin: Duration,
+    ) -> Result<Self, String> {
+        if lifetime < refresh_after + margin {
+            let (secs, minutes) = (margin.as_secs(), margin.as_secs() / 60);
+            let margin = if secs % 60 == 0 {
+                format!("{minutes} min")
+            } else {
+                format!("{secs} s")
+            };
             return Err(format!(
-                "credentials must be refreshed at least {} min before they expire",
-                MARGIN.as_secs() / 60
+                "credentials must be refreshed at least {margin} before they expire"
             ));
         }
         Ok(Self {

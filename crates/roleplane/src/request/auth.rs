@@ -225,8 +225,17 @@ async fn host_agent_key<S: Store>(
 ) -> Result<Arc<CachedHostKey>, KeyRefusal> {
     // Read before the key, so a write racing the read leaves the entry outdated.
     let generation = app.store().changes().ec2;
+    // A key a rotation retired is unknown from its retirement time on (decision 0029); no
+    // write marks that moment, so the time is checked on every use.
+    let current = |cached: Arc<CachedHostKey>| {
+        if cached.key.is_current_at(time::OffsetDateTime::now_utc()) {
+            Ok(cached)
+        } else {
+            Err(KeyRefusal::Unknown)
+        }
+    };
     if let Some(cached) = app.host_key_cache().get(key_id, generation) {
-        return Ok(cached);
+        return current(cached);
     }
     let key = match app.store().host_agent_key(key_id).await {
         Ok(key) => key,
@@ -242,9 +251,10 @@ async fn host_agent_key<S: Store>(
             tracing::error!(access_key_id = %key.access_key_id, "a host agent key's secret does not open under the master key");
             KeyRefusal::Internal
         })?;
-    Ok(app
-        .host_key_cache()
-        .insert(generation, key_id, CachedHostKey { key, secret }))
+    current(
+        app.host_key_cache()
+            .insert(generation, key_id, CachedHostKey { key, secret }),
+    )
 }
 
 /// An IAM user's key with the user, through the key cache.

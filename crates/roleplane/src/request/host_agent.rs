@@ -120,6 +120,7 @@ mod tests {
                 account_id: "123456789012".into(),
                 secret_ciphertext: Vec::new(),
                 created: OffsetDateTime::UNIX_EPOCH,
+                retires: None,
             },
             secret: Zeroizing::new(b"secret".to_vec()),
         };

@@ -314,6 +314,48 @@ pub(super) async fn check_placement(
 }
 
 /// Hot path: one indexed statement on the pool.
+/// See `sqlite::hosts::rotate_key`; under the EC2 lock, as every write to these tables.
+pub(super) async fn rotate_key(
+    db: &Db,
+    host_id: &str,
+    key: NewAccessKey,
+    grace_ms: i64,
+) -> Result<HostAgentKey> {
+    let mut tx = begin_write_of(db, Topic::Ec2).await?;
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT account_id, state FROM hosts WHERE host_id = $1")
+            .bind(host_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let account = match row {
+        Some((account, state)) if state == HostState::Available.as_str() => account,
+        _ => return Err(StoreError::not_found(EntityKind::Host, host_id)),
+    };
+    let now = now_ms();
+    let retires = now.saturating_add(grace_ms.max(0));
+    sqlx::query("DELETE FROM host_agent_keys WHERE host_id = $1 AND retires_ms <= $2")
+        .bind(host_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE host_agent_keys SET retires_ms = $2 \
+         WHERE host_id = $1 AND (retires_ms IS NULL OR retires_ms > $2)",
+    )
+    .bind(host_id)
+    .bind(retires)
+    .execute(&mut *tx)
+    .await?;
+    insert_agent_key(&mut tx, &account, host_id, &key, now).await?;
+    let sql = format!("SELECT {KEY_COLUMNS} FROM host_agent_keys k WHERE k.access_key_id = $1");
+    let row: KeyRow = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(&key.access_key_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    into_key(row)
+}
+
 pub(super) async fn agent_key(db: &Db, access_key_id: &str) -> Result<HostAgentKey> {
     let sql = format!(
         "SELECT {KEY_COLUMNS} FROM host_agent_keys k JOIN hosts h ON h.host_id = k.host_id \

@@ -895,6 +895,15 @@ impl Store for PgStore {
     async fn host_agent_keys(&self, host_id: &str) -> Result<Vec<HostAgentKey>> {
         hosts::agent_keys(&self.db, host_id).await
     }
+    async fn rotate_host_agent_key(
+        &self,
+        host_id: &str,
+        key: NewAccessKey,
+        grace: std::time::Duration,
+    ) -> Result<HostAgentKey> {
+        let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+        hosts::rotate_key(&self.db, host_id, key, grace_ms).await
+    }
     async fn account_alias(&self, account: &str) -> Result<Option<String>> {
         account_aliases::get(&self.db, account).await
     }

@@ -357,12 +357,12 @@ pub(super) async fn check_placement(
 }
 
 pub(crate) const KEY_COLUMNS: &str =
-    "k.access_key_id, k.host_id, k.account_id, k.secret_ciphertext, k.created_ms";
+    "k.access_key_id, k.host_id, k.account_id, k.secret_ciphertext, k.created_ms, k.retires_ms";
 
-pub(crate) type KeyRow = (String, String, String, Vec<u8>, i64);
+pub(crate) type KeyRow = (String, String, String, Vec<u8>, i64, Option<i64>);
 
 pub(crate) fn into_key(
-    (access_key_id, host_id, account_id, secret_ciphertext, created_ms): KeyRow,
+    (access_key_id, host_id, account_id, secret_ciphertext, created_ms, retires_ms): KeyRow,
 ) -> Result<HostAgentKey> {
     Ok(HostAgentKey {
         access_key_id,
@@ -370,7 +370,52 @@ pub(crate) fn into_key(
         account_id,
         secret_ciphertext,
         created: from_ms(created_ms)?,
+        retires: retires_ms.map(from_ms).transpose()?,
     })
+}
+
+/// Adds `key` to the available host `host_id` as its current key; every earlier key of the
+/// host retires `grace_ms` from now (one already retiring sooner keeps its time), and keys
+/// already retired are deleted. `NotFound` (kind `Host`) for an unknown or released host.
+pub(super) async fn rotate_key(
+    pool: &SqlitePool,
+    host_id: &str,
+    key: NewAccessKey,
+    grace_ms: i64,
+) -> Result<HostAgentKey> {
+    let mut tx = begin_write_of(pool, Topic::Ec2).await?;
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT account_id, state FROM hosts WHERE host_id = $1")
+            .bind(host_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let account = match row {
+        Some((account, state)) if state == HostState::Available.as_str() => account,
+        _ => return Err(StoreError::not_found(EntityKind::Host, host_id)),
+    };
+    let now = now_ms();
+    let retires = now.saturating_add(grace_ms.max(0));
+    sqlx::query("DELETE FROM host_agent_keys WHERE host_id = $1 AND retires_ms <= $2")
+        .bind(host_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE host_agent_keys SET retires_ms = $2 \
+         WHERE host_id = $1 AND (retires_ms IS NULL OR retires_ms > $2)",
+    )
+    .bind(host_id)
+    .bind(retires)
+    .execute(&mut *tx)
+    .await?;
+    insert_agent_key(&mut tx, &account, host_id, &key, now).await?;
+    let sql = format!("SELECT {KEY_COLUMNS} FROM host_agent_keys k WHERE k.access_key_id = $1");
+    let row: KeyRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&key.access_key_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    into_key(row)
 }
 
 pub(super) async fn agent_key(pool: &SqlitePool, access_key_id: &str) -> Result<HostAgentKey> {
