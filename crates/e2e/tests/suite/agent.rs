@@ -533,3 +533,83 @@ async fn a_rotated_credential_is_picked_up_and_a_released_host_is_served_no_more
         "no endpoint for a terminated instance"
     );
 }
+
+/// Audit (issue 17 item 5): the agent reports which set it served to which instance, how often;
+/// the trail holds the reports beside EC2's `AssumeRole` of each set, so it tells which instance
+/// used which set. A stopping agent reports what it served last.
+#[tokio::test]
+async fn the_trail_tells_which_instance_was_served_which_set() {
+    let server = Server::start();
+    server.instance_role(ROLE, PROFILE, STS_ONLY).await;
+    let ec2 = server.ec2().await;
+    let host = allocate(&ec2).await;
+    let (a1, a1_ip) = launch_on(&ec2, &host, Some(PROFILE), None).await;
+    let (a2, a2_ip) = launch_on(&ec2, &host, Some(PROFILE), None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = HostKey::of(&server, &host);
+    let mut agent = Agent::start(
+        &[&server.endpoint],
+        &key,
+        dir.path(),
+        &["--report-interval", "1"],
+    );
+    let port = agent.instance_port.unwrap();
+    let path = format!("/latest/meta-data/iam/security-credentials/{ROLE}");
+    let key_of = |reply: e2e::imds::Reply| reply.json()["AccessKeyId"].as_str().unwrap().to_owned();
+    let mut a1_v2 = String::new();
+    for _ in 0..3 {
+        a1_v2 = key_of(get(&a1_ip, port, &path, Some(&token(&a1_ip, port))));
+    }
+    let a1_v1 = key_of(get(&a1_ip, port, &path, None));
+    let a2_v2 = key_of(get(&a2_ip, port, &path, Some(&token(&a2_ip, port))));
+
+    // Served counts by (instance, set, delivery), summed over every report in the trail.
+    let served = || {
+        let mut counts = std::collections::BTreeMap::new();
+        for record in super::agent_api::lookup(&server, "EventName", "ReportServedCredentials") {
+            assert_eq!(record["userIdentity"]["type"], "HostAgent");
+            assert_eq!(record["userIdentity"]["principalId"], host.as_str());
+            for set in record["requestParameters"]["sets"].as_array().unwrap() {
+                let entry = (
+                    set["instanceId"].as_str().unwrap().to_owned(),
+                    set["accessKeyId"].as_str().unwrap().to_owned(),
+                    set["delivery"].as_str().unwrap().to_owned(),
+                );
+                assert!(
+                    set["firstServed"].as_i64() <= set["lastServed"].as_i64(),
+                    "{set}"
+                );
+                *counts.entry(entry).or_insert(0) += set["count"].as_u64().unwrap();
+            }
+        }
+        counts
+    };
+    let expected = |a1_v2_count: u64| {
+        std::collections::BTreeMap::from([
+            ((a1.clone(), a1_v2.clone(), "2.0".to_owned()), a1_v2_count),
+            ((a1.clone(), a1_v1.clone(), "1.0".to_owned()), 1),
+            ((a2.clone(), a2_v2.clone(), "2.0".to_owned()), 1),
+        ])
+    };
+    assert!(
+        eventually(Duration::from_secs(20), async || served() == expected(3)).await,
+        "{:?}",
+        served()
+    );
+    // Each set is EC2's AssumeRole for that instance's role session.
+    let issued = super::agent_api::lookup(&server, "EventName", "AssumeRole");
+    for (instance, access_key) in [(&a1, &a1_v2), (&a1, &a1_v1), (&a2, &a2_v2)] {
+        assert!(
+            issued
+                .iter()
+                .any(|r| r["userIdentity"]["invokedBy"] == "ec2.amazonaws.com"
+                    && r["requestParameters"]["roleSessionName"] == instance.as_str()
+                    && r["responseElements"]["credentials"]["accessKeyId"] == access_key.as_str()),
+            "{instance} {access_key}"
+        );
+    }
+    // One more serve, then SIGTERM: the last report goes out before the agent leaves.
+    get(&a1_ip, port, &path, Some(&token(&a1_ip, port)));
+    assert!(agent.stop(), "a clean exit");
+    assert_eq!(served(), expected(4));
+}
