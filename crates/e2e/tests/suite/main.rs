@@ -4,6 +4,7 @@
 
 mod agent;
 mod agent_api;
+mod agent_netns;
 mod analyzer;
 mod ansible_iam;
 mod api_robustness;
