@@ -17,7 +17,7 @@
 //!   ahead of need and of rotation.
 //! - [`report`]: the served sets, reported for the audit trail.
 //! - [`listeners`]: `--instance-port`, one listener per instance's loopback address.
-//! - [`health`]: `--health-addr`.
+//! - [`health`]: the `--health-addr` endpoint.
 
 pub mod cache;
 pub mod client;

@@ -125,6 +125,25 @@ fn text(xml: &str, name: &str) -> Option<String> {
     )
 }
 
+/// `{"credentials": {"accessKeyId", "expiration"}}` of an agent API credentials answer, when
+/// a set was issued; only those two members are copied.
+fn agent_credentials(json: &str) -> Value {
+    let Ok(Value::Object(answer)) = serde_json::from_str::<Value>(json) else {
+        return Value::Null;
+    };
+    match (answer.get("accessKeyId"), answer.get("expiration")) {
+        (Some(key @ Value::String(_)), Some(expiration @ Value::Number(_))) => {
+            let mut credentials = Map::new();
+            credentials.insert("accessKeyId".into(), key.clone());
+            credentials.insert("expiration".into(), expiration.clone());
+            let mut out = Map::new();
+            out.insert("credentials".into(), Value::Object(credentials));
+            Value::Object(out)
+        }
+        _ => Value::Null,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,23 +205,16 @@ mod tests {
         let text = value.to_string();
         assert!(!text.contains("TOPSECRET") && !text.contains("TOKENTOKEN"));
     }
-}
 
-/// `{"credentials": {"accessKeyId", "expiration"}}` of an agent API credentials answer, when
-/// a set was issued; only those two members are copied.
-fn agent_credentials(json: &str) -> Value {
-    let Ok(Value::Object(answer)) = serde_json::from_str::<Value>(json) else {
-        return Value::Null;
-    };
-    match (answer.get("accessKeyId"), answer.get("expiration")) {
-        (Some(key @ Value::String(_)), Some(expiration @ Value::Number(_))) => {
-            let mut credentials = Map::new();
-            credentials.insert("accessKeyId".into(), key.clone());
-            credentials.insert("expiration".into(), expiration.clone());
-            let mut out = Map::new();
-            out.insert("credentials".into(), Value::Object(credentials));
-            Value::Object(out)
-        }
-        _ => Value::Null,
+    #[test]
+    fn an_agent_credentials_answer_keeps_its_key_id_and_expiry_only() {
+        let answer = r#"{"result":"issued","accessKeyId":"ASIAEXAMPLE","secretAccessKey":"SECRET","token":"TOKEN","issuedAt":1,"expiration":2,"refreshAt":3}"#;
+        let kept = elements("GetInstanceCredentials", answer);
+        assert_eq!(
+            kept,
+            serde_json::json!({"credentials": {"accessKeyId": "ASIAEXAMPLE", "expiration": 2}})
+        );
+        assert_eq!(elements("GetInstanceCredentials", r#"{"result":"noRole"}"#), Value::Null);
+        assert_eq!(elements("GetInstanceCredentials", "not json"), Value::Null);
     }
 }

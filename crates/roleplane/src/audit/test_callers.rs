@@ -73,6 +73,7 @@ pub fn host_agent_caller() -> Caller {
             account_id: ACCOUNT.into(),
             secret_ciphertext: Vec::new(),
             created: time::OffsetDateTime::UNIX_EPOCH,
+            retires: None,
         },
         secret: zeroize::Zeroizing::new(b"agent secret".to_vec()),
     };
