@@ -96,6 +96,12 @@ const MAX_CONNECTIONS: u32 = 10;
 /// busy timeout bounds a writer's wait.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a call waits for a connection before it fails (and is answered with a retryable
+/// 5xx). While the database is down or failing over, every new connection is refused at once
+/// or times out: a short wait lets callers retry, where sqlx's default (30 s) would hold each
+/// of them past an SDK's patience.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// A handle on a PostgreSQL database; `Clone` shares the pool and the change follower.
@@ -149,6 +155,7 @@ impl PgStore {
             options.options([("lock_timeout", format!("{}ms", LOCK_TIMEOUT.as_millis()))]);
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS + 1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
         let counters = Arc::new(changes::Counters::default());
