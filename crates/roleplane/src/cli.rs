@@ -61,6 +61,30 @@ enum Command {
     /// servers run on it).
     #[command(subcommand)]
     Host(HostCommand),
+    /// Move a data dir's embedded store into PostgreSQL.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Copies the embedded store of a data dir into an empty PostgreSQL database, all of it in
+    /// one transaction (or nothing), then prints what the replicas need beside it. Stop the
+    /// server first: the copy is of one moment, and later writes stay behind.
+    Migrate {
+        /// The data dir whose store is copied.
+        #[arg(long = "from", value_name = "DATA_DIR")]
+        from: PathBuf,
+        /// The PostgreSQL database (`postgres://…`) to fill; it must hold no account yet. The
+        /// password is never printed.
+        #[arg(
+            long = "to",
+            value_name = "URL",
+            env = "ROLEPLANE_STORE",
+            hide_env_values = true
+        )]
+        to: store::DatabaseUrl,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +262,7 @@ pub fn main() -> ExitCode {
             data_dir,
             store,
         }) => host_credentials(&data_dir, store.as_ref(), &host_id),
+        Command::Store(StoreCommand::Migrate { from, to }) => store_migrate(&from, &to),
     };
     match result {
         Ok(code) => code,
@@ -501,4 +526,36 @@ fn read_input(path: &PathBuf) -> anyhow::Result<String> {
         anyhow::bail!("input is larger than {MAX_INPUT_BYTES} bytes");
     }
     String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("input is not UTF-8"))
+}
+
+/// `roleplane store migrate`.
+fn store_migrate(from: &Path, to: &store::DatabaseUrl) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        to.is_postgres(),
+        "--to must be a PostgreSQL URL (postgres://USER@HOST/DB)"
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let copied = runtime
+        .block_on(store::copy::sqlite_to_postgres(from, to))
+        .with_context(|| format!("copying the store of {} into {to}", from.display()))?;
+    let mut text = String::new();
+    for (table, rows) in &copied.tables {
+        text.push_str(&format!("{table}\t{rows}\n"));
+    }
+    text.push_str(&format!(
+        "copied {} rows of {} tables from {} into {to}\n\
+         Secrets in it are sealed under {}'s master key: give every replica that key \
+         (ROLEPLANE_MASTER_KEY, or the file master.key in its data dir). S3 object bytes are \
+         in {}: make it (or a copy) the replicas' shared --s3-dir. The audit trail stays in \
+         the data dir.",
+        copied.rows(),
+        copied.tables.len(),
+        from.display(),
+        from.display(),
+        from.join("s3").display(),
+    ));
+    print_out(&text)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@
 //! the store enforces the invariants that need the stored state.
 
 pub mod audit;
+pub mod copy;
 pub mod error;
 pub mod groups;
 pub mod hosts;

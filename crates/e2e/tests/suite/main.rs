@@ -50,6 +50,7 @@ mod s3_cli;
 mod s3_durability;
 mod s3_sdk;
 mod simulate;
+mod store_migrate;
 mod sts;
 mod sts_assume_role;
 mod sts_federation;

@@ -398,3 +398,47 @@ async fn replicas_ride_out_a_database_restart_under_load() {
         );
     }
 }
+
+/// A replica whose master key is not the one the database's secrets are sealed under exits at
+/// start, saying so, instead of serving secrets it cannot open.
+#[tokio::test]
+async fn a_replica_with_another_master_key_refuses_to_start() {
+    let database = pg::Database::create().await;
+    let temp = tempfile::tempdir().unwrap();
+    let s3_dir = temp.path().join("s3");
+    let first = replica(&temp.path().join("a"), &database.url, &s3_dir);
+    let other_key = base64::engine::general_purpose::STANDARD.encode([1u8; 32]);
+    let mut child = std::process::Command::new(e2e::binary())
+        .args(["serve", "--api-addr", "127.0.0.1:0", "--imds-port", "0"])
+        .arg("--data-dir")
+        .arg(temp.path().join("b"))
+        .args(["--store", &database.url])
+        .env("ROLEPLANE_MASTER_KEY", &other_key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("a replica with another master key kept running");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success());
+    assert!(stderr.contains("ROLEPLANE_MASTER_KEY"), "{stderr}");
+    // The first replica is unharmed.
+    first
+        .sts()
+        .await
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+}
