@@ -96,14 +96,49 @@ enum HostCommand {
     Credentials {
         /// The host's ID (`h-…`), as AllocateHosts returned it.
         host_id: String,
-        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
-        data_dir: PathBuf,
-        /// The PostgreSQL store (`postgres://…`) the servers share, instead of the data dir's
-        /// SQLite; the master key is then `ROLEPLANE_MASTER_KEY`, or the data dir's if it has
-        /// one. The password is never printed.
-        #[arg(long, env = "ROLEPLANE_STORE", hide_env_values = true)]
-        store: Option<store::DatabaseUrl>,
+        #[command(flatten)]
+        location: StoreLocation,
     },
+}
+
+/// Where a command finds the store the servers run on: the data dir's SQLite, or the
+/// PostgreSQL database they share.
+#[derive(Debug, clap::Args)]
+struct StoreLocation {
+    #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
+    data_dir: PathBuf,
+    /// The PostgreSQL store (`postgres://…`) the servers share, instead of the data dir's
+    /// SQLite; the master key is then `ROLEPLANE_MASTER_KEY`, or the data dir's if it has
+    /// one. The password is never printed.
+    #[arg(long, env = "ROLEPLANE_STORE", hide_env_values = true)]
+    store: Option<store::DatabaseUrl>,
+}
+
+impl StoreLocation {
+    /// The store, which a server must have made already (a command never creates one).
+    async fn open(&self) -> anyhow::Result<crate::any_store::AnyStore> {
+        if self.store.is_none() {
+            anyhow::ensure!(
+                self.data_dir.join(store::DATABASE_FILE).is_file(),
+                "{} has no store yet: run `roleplane serve` on it first",
+                self.data_dir.display()
+            );
+        }
+        crate::any_store::AnyStore::open(self.store.as_ref(), &self.data_dir).await
+    }
+
+    /// The store as messages name it (a URL without its password).
+    fn place(&self) -> String {
+        match &self.store {
+            Some(url) => format!("the store {url}"),
+            None => self.data_dir.display().to_string(),
+        }
+    }
+
+    /// The servers' master key; never generated.
+    fn master_key(&self) -> anyhow::Result<crate::credentials::SealingKey> {
+        DataDir::existing_master_key(&self.data_dir)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,8 +162,8 @@ enum RoleCommand {
     RevokeSessions {
         /// The role's name.
         name: String,
-        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        location: StoreLocation,
         /// The role's account.
         #[arg(long, env = "ROLEPLANE_ACCOUNT_ID", default_value = "123456789012")]
         account_id: String,
@@ -144,8 +179,8 @@ enum AccountCommand {
         /// A 12-digit account ID; a random one if omitted.
         #[arg(long)]
         account_id: Option<String>,
-        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        location: StoreLocation,
     },
 }
 
@@ -154,8 +189,8 @@ enum CaCommand {
     /// Prints the certificate (PEM) that instance identity documents' `signature`, `rsa2048`
     /// and `pkcs7` verify against. The key is created by the first `roleplane serve`.
     Show {
-        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        location: StoreLocation,
     },
 }
 
@@ -246,22 +281,20 @@ pub fn main() -> ExitCode {
         }) => audit_export(&data_dir, since, until),
         Command::Account(AccountCommand::Create {
             account_id,
-            data_dir,
-        }) => account_create(&data_dir, account_id.as_deref()),
-        Command::Ca(CaCommand::Show { data_dir }) => ca_show(&data_dir),
+            location,
+        }) => account_create(&location, account_id.as_deref()),
+        Command::Ca(CaCommand::Show { location }) => ca_show(&location),
         Command::Policy(PolicyCommand::Eval { input, strict }) => policy_eval(&input, strict),
         Command::Policy(PolicyCommand::Validate { input, kind }) => policy_validate(&input, kind),
         Command::Policy(PolicyCommand::Generate(args)) => crate::generate::command::run(&args),
         Command::Role(RoleCommand::RevokeSessions {
             name,
-            data_dir,
+            location,
             account_id,
-        }) => role_revoke_sessions(&data_dir, &account_id, &name),
-        Command::Host(HostCommand::Credentials {
-            host_id,
-            data_dir,
-            store,
-        }) => host_credentials(&data_dir, store.as_ref(), &host_id),
+        }) => role_revoke_sessions(&location, &account_id, &name),
+        Command::Host(HostCommand::Credentials { host_id, location }) => {
+            host_credentials(&location, &host_id)
+        }
         Command::Store(StoreCommand::Migrate { from, to }) => store_migrate(&from, &to),
     };
     match result {
@@ -285,9 +318,9 @@ fn config_show(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `roleplane account create`. SQLite in WAL mode lets this process write beside a running
-/// server; the server reads accounts, users and keys from the store on every request.
-fn account_create(data_dir: &Path, account_id: Option<&str>) -> anyhow::Result<ExitCode> {
+/// `roleplane account create`. Beside running servers: SQLite in WAL mode takes this
+/// process's write, and every server reads accounts, users and keys from the store.
+fn account_create(location: &StoreLocation, account_id: Option<&str>) -> anyhow::Result<ExitCode> {
     use crate::server::bootstrap::{create_admin, new_key_pair};
     use store::Store as _;
 
@@ -296,20 +329,19 @@ fn account_create(data_dir: &Path, account_id: Option<&str>) -> anyhow::Result<E
         Some(id) => anyhow::bail!("{id} is not an AWS account ID (12 digits)"),
         None => random_account_id()?,
     };
-    let dir = DataDir::open(data_dir)?;
-    let master = dir.master_key()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let (key_id, secret) = runtime.block_on(async {
-        let store = store::SqliteStore::open(dir.path()).await?;
+        let store = location.open().await?;
         // On an empty store the first account must be the bootstrap one, which `serve` creates
         // with its admin; an account added before it would make `serve` skip that bootstrap.
         anyhow::ensure!(
             !store.list_accounts().await?.is_empty(),
             "{} has no bootstrap account yet: run `roleplane serve` on it first",
-            dir.path().display()
+            location.place()
         );
+        let master = location.master_key()?;
         store.create_account(&account_id).await?;
         let created = create_admin(&store, &master, &account_id, new_key_pair()?).await;
         store.close().await;
@@ -322,22 +354,19 @@ fn account_create(data_dir: &Path, account_id: Option<&str>) -> anyhow::Result<E
 }
 
 /// `roleplane ca show`: the certificate is public and stored in the clear, so this needs no
-/// master key. It creates nothing: a data dir without a key yet is an error.
-fn ca_show(data_dir: &Path) -> anyhow::Result<ExitCode> {
+/// master key. It creates nothing: a store without a key yet is an error.
+fn ca_show(location: &StoreLocation) -> anyhow::Result<ExitCode> {
     let missing = || {
         anyhow::anyhow!(
             "{} has no instance identity key yet: run `roleplane serve` on it once",
-            data_dir.display()
+            location.place()
         )
     };
-    if !data_dir.join(store::DATABASE_FILE).is_file() {
-        return Err(missing());
-    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let certificate = runtime.block_on(async {
-        let store = store::SqliteStore::open(data_dir).await?;
+        let store = location.open().await.map_err(|_| missing())?;
         let certificate = crate::instance_identity::stored::certificate(&store).await;
         store.close().await;
         certificate
@@ -370,15 +399,18 @@ fn audit_export(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `roleplane role revoke-sessions`. The server reads policies on every request, so a running
-/// server applies the revocation from its next request on.
-fn role_revoke_sessions(data_dir: &Path, account_id: &str, name: &str) -> anyhow::Result<ExitCode> {
-    let dir = DataDir::open(data_dir)?;
+/// `roleplane role revoke-sessions`. The servers follow the store's changes, so they apply
+/// the revocation from their next request on.
+fn role_revoke_sessions(
+    location: &StoreLocation,
+    account_id: &str,
+    name: &str,
+) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let at = runtime.block_on(async {
-        let store = store::SqliteStore::open(dir.path()).await?;
+        let store = location.open().await?;
         let now = time::OffsetDateTime::now_utc();
         let revoked = crate::iam::revoke::revoke_sessions(&store, account_id, name, now).await;
         store.close().await;
@@ -390,38 +422,18 @@ fn role_revoke_sessions(data_dir: &Path, account_id: &str, name: &str) -> anyhow
 
 /// `roleplane host credentials`: the host's newest agent key, its secret opened with the
 /// master key. Reads only; an unknown or released host is an error.
-fn host_credentials(
-    data_dir: &Path,
-    store_url: Option<&store::DatabaseUrl>,
-    host_id: &str,
-) -> anyhow::Result<ExitCode> {
+fn host_credentials(location: &StoreLocation, host_id: &str) -> anyhow::Result<ExitCode> {
     use store::Store as _;
 
     let is_host_id = host_id
         .strip_prefix("h-")
         .is_some_and(|hex| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()));
     anyhow::ensure!(is_host_id, "{host_id} is not a host ID (h-…)");
-    // Where the host is looked up, as the error names it (a URL shown without its password).
-    let (master, place) = match store_url {
-        Some(url) => (
-            DataDir::existing_master_key(data_dir)?,
-            format!("the store {url}"),
-        ),
-        None => {
-            anyhow::ensure!(
-                data_dir.join(store::DATABASE_FILE).is_file(),
-                "{} has no store yet: run `roleplane serve` on it first",
-                data_dir.display()
-            );
-            let dir = DataDir::open(data_dir)?;
-            (dir.master_key()?, dir.path().display().to_string())
-        }
-    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let keys = runtime.block_on(async {
-        let store = crate::any_store::AnyStore::open(store_url, data_dir).await?;
+        let store = location.open().await?;
         let keys = store.host_agent_keys(host_id).await;
         store.close().await;
         anyhow::Ok(keys)
@@ -429,13 +441,14 @@ fn host_credentials(
     let keys = match keys {
         Ok(keys) => keys,
         Err(store::StoreError::NotFound { .. }) => {
-            anyhow::bail!("{host_id} is not an available host of {place}")
+            anyhow::bail!("{host_id} is not an available host of {}", location.place())
         }
         Err(e) => return Err(e.into()),
     };
     let key = keys
         .first()
         .with_context(|| format!("{host_id} has no agent credential"))?;
+    let master = location.master_key()?;
     let secret = crate::request::open_secret(&master, &key.access_key_id, &key.secret_ciphertext)
         .map_err(|_| {
         anyhow::anyhow!("the agent credential does not open under this master key")

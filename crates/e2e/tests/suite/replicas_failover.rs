@@ -442,3 +442,101 @@ async fn a_replica_with_another_master_key_refuses_to_start() {
         .await
         .unwrap();
 }
+
+/// `roleplane account create`, `ca show` and `role revoke-sessions` act on the shared store
+/// with `--store`, from a machine with no data dir of the replicas', and the replicas follow.
+#[tokio::test]
+async fn the_commands_act_on_the_shared_store() {
+    let database = pg::Database::create().await;
+    let temp = tempfile::tempdir().unwrap();
+    let a = replica(
+        &temp.path().join("a"),
+        &database.url,
+        &temp.path().join("s3"),
+    );
+    let master = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+    let elsewhere = temp.path().join("no-data-dir-here");
+    let command = |args: &[&str]| {
+        let output = std::process::Command::new(e2e::binary())
+            .args(args)
+            .args(["--store", &database.url, "--data-dir"])
+            .arg(&elsewhere)
+            .env("ROLEPLANE_MASTER_KEY", &master)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+
+    let created = command(&["account", "create", "--account-id", "210987654321"]);
+    let field = |name: &str| {
+        created
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} = ")))
+            .unwrap()
+            .to_owned()
+    };
+    let second = a
+        .config(
+            &field("aws_access_key_id"),
+            &field("aws_secret_access_key"),
+            None,
+        )
+        .await;
+    let caller = aws_sdk_sts::Client::new(&second)
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("the new account's admin signs on the replica");
+    assert_eq!(caller.account(), Some("210987654321"));
+
+    assert!(command(&["ca", "show"]).starts_with("-----BEGIN CERTIFICATE-----"));
+
+    // A session of a role, then its sessions revoked from the command line: denied on A.
+    let iam = a.iam().await;
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+    iam.create_role()
+        .role_name("ops")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name("ops")
+        .policy_name("all")
+        .policy_document(ALLOW_ALL)
+        .send()
+        .await
+        .unwrap();
+    let session = a
+        .sts()
+        .await
+        .assume_role()
+        .role_arn("arn:aws:iam::123456789012:role/ops")
+        .role_session_name("before")
+        .send()
+        .await
+        .unwrap();
+    let as_role = aws_sdk_iam::Client::new(&a.session_config(session.credentials().unwrap()).await);
+    as_role.list_roles().send().await.expect("allowed before");
+    // Issued strictly before the revocation time (which has a second's precision).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    command(&["role", "revoke-sessions", "ops"]);
+    let revoked = Instant::now();
+    loop {
+        match as_role.list_roles().send().await {
+            Ok(_) if revoked.elapsed() < Duration::from_secs(30) => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Ok(_) => panic!("the replica kept a revoked session"),
+            Err(e) => {
+                assert_eq!(e.code(), Some("AccessDenied"), "{e:?}");
+                break;
+            }
+        }
+    }
+}
