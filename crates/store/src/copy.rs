@@ -118,10 +118,11 @@ async fn parents_first(pg: &mut PgConnection, tables: &BTreeSet<String>) -> Resu
         .map(|t| (t.as_str(), BTreeSet::new()))
         .collect();
     for (child, parent) in &edges {
-        if child != parent && tables.contains(parent) {
-            if let Some(set) = parents.get_mut(child.as_str()) {
-                set.insert(parent.as_str());
-            }
+        if child != parent
+            && tables.contains(parent)
+            && let Some(set) = parents.get_mut(child.as_str())
+        {
+            set.insert(parent.as_str());
         }
     }
     let mut order = Vec::with_capacity(tables.len());
