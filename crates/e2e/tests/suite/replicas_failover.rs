@@ -540,3 +540,75 @@ async fn the_commands_act_on_the_shared_store() {
         }
     }
 }
+
+/// Two replicas racing for one slot, round after round: a role into one instance profile, a
+/// profile onto one instance. Exactly one of each pair wins; the other gets AWS's refusal.
+#[tokio::test]
+async fn replicas_racing_for_one_slot_let_exactly_one_win() {
+    let database = pg::Database::create().await;
+    let temp = tempfile::tempdir().unwrap();
+    let s3_dir = temp.path().join("s3");
+    let a = replica(&temp.path().join("a"), &database.url, &s3_dir);
+    let b = replica(&temp.path().join("b"), &database.url, &s3_dir);
+    let (iam_a, iam_b) = (a.iam().await, b.iam().await);
+    let (ec2_a, ec2_b) = (a.ec2().await, b.ec2().await);
+    a.instance_role("seed", "seed-profile", ALLOW_ALL).await;
+
+    const ROUNDS: usize = 15;
+    for round in 0..ROUNDS {
+        let profile = format!("slot-{round}");
+        iam_a
+            .create_instance_profile()
+            .instance_profile_name(&profile)
+            .send()
+            .await
+            .unwrap();
+        for role in [format!("ra-{round}"), format!("rb-{round}")] {
+            iam_a
+                .create_role()
+                .role_name(&role)
+                .assume_role_policy_document(e2e::EC2_TRUST)
+                .send()
+                .await
+                .unwrap();
+        }
+        let add = |iam: &aws_sdk_iam::Client, role: String| {
+            iam.add_role_to_instance_profile()
+                .instance_profile_name(&profile)
+                .role_name(role)
+                .send()
+        };
+        let (on_a, on_b) = tokio::join!(
+            add(&iam_a, format!("ra-{round}")),
+            add(&iam_b, format!("rb-{round}"))
+        );
+        let lost: Vec<_> = [on_a.err(), on_b.err()].into_iter().flatten().collect();
+        assert_eq!(lost.len(), 1, "round {round}: exactly one role goes in");
+        assert_eq!(lost[0].code(), Some("LimitExceeded"), "{:?}", lost[0]);
+
+        // One instance, two profiles offered at once through the two replicas.
+        let (instance, _) = a.launch(None).await;
+        let associate = |ec2: &aws_sdk_ec2::Client, name: &'static str| {
+            ec2.associate_iam_instance_profile()
+                .instance_id(&instance)
+                .iam_instance_profile(
+                    aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
+                        .name(name)
+                        .build(),
+                )
+                .send()
+        };
+        let (on_a, on_b) = tokio::join!(
+            associate(&ec2_a, "seed-profile"),
+            associate(&ec2_b, "seed-profile")
+        );
+        let lost: Vec<_> = [on_a.err(), on_b.err()].into_iter().flatten().collect();
+        assert_eq!(lost.len(), 1, "round {round}: exactly one association");
+        assert_eq!(
+            aws_sdk_ec2::error::ProvideErrorMetadata::code(&lost[0]),
+            Some("IncorrectState"),
+            "{:?}",
+            lost[0]
+        );
+    }
+}
