@@ -24,7 +24,7 @@ mod sqlite;
 mod store;
 
 pub use audit::{AUDIT_DATABASE_FILE, AuditLog};
-pub use error::{Conflict, Ec2Rejection, EntityKind, Quota, Result, StoreError};
+pub use error::{Conflict, Ec2Rejection, EntityKind, NUL_REFUSED, Quota, Result, StoreError};
 pub use groups::*;
 pub use hosts::*;
 pub use model::*;

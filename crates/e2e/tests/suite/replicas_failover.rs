@@ -612,3 +612,48 @@ async fn replicas_racing_for_one_slot_let_exactly_one_win() {
         );
     }
 }
+
+/// Values PostgreSQL cannot keep (U+0000 in text) are the request's fault on a replica: S3
+/// answers `InvalidArgument`, IAM `InvalidInput`, both 400, and nothing is stored.
+#[tokio::test]
+async fn a_nul_character_is_refused_with_a_4xx_on_postgres() {
+    let database = pg::Database::create().await;
+    let temp = tempfile::tempdir().unwrap();
+    let a = replica(
+        &temp.path().join("a"),
+        &database.url,
+        &temp.path().join("s3"),
+    );
+    a.s3()
+        .await
+        .create_bucket()
+        .bucket("nul")
+        .send()
+        .await
+        .unwrap();
+    let signer = raw::Signer::new("s3", (ADMIN_KEY_ID, ADMIN_SECRET));
+    let put = signer.s3(&a.endpoint, "PUT", "/nul/a%00b", &[], b"bytes");
+    assert_eq!(put.status, 400, "{}", put.body);
+    assert!(
+        put.body.contains("<Code>InvalidArgument</Code>"),
+        "{}",
+        put.body
+    );
+    let listed = a
+        .s3()
+        .await
+        .list_objects_v2()
+        .bucket("nul")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.key_count(), Some(0));
+
+    let path = raw::signed_post(
+        &a.endpoint,
+        "iam",
+        (ADMIN_KEY_ID, ADMIN_SECRET),
+        b"Action=CreateUser&Version=2010-05-08&UserName=nul&Path=/a%00b/",
+    );
+    assert_eq!(path.status, 400, "{}", path.body);
+}
