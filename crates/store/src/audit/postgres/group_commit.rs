@@ -200,6 +200,7 @@ struct Columns {
 
 impl Columns {
     fn push(&mut self, caller: Caller, event: NewEvent) {
+        let event = without_nuls(event);
         self.time.push(event.event_time_ms);
         self.bytes.push(stored_bytes(&event));
         self.read_only.push(event.read_only);
@@ -207,17 +208,34 @@ impl Columns {
         self.authenticated.push(caller == Caller::Authenticated);
         // A list of strings always serializes.
         let keys = serde_json::to_string(&keys::of_event(&event)).unwrap_or_default();
-        self.keys.push(without_nul(keys));
-        self.event_id.push(without_nul(event.event_id));
-        self.account.push(without_nul(event.account_id));
-        self.source.push(without_nul(event.event_source));
-        self.name.push(without_nul(event.event_name));
-        self.access_key.push(event.access_key_id.map(without_nul));
-        self.username.push(event.username.map(without_nul));
-        self.principal.push(event.principal_arn.map(without_nul));
-        self.error_code.push(event.error_code.map(without_nul));
-        self.resources.push(without_nul(event.resources));
-        self.record.push(without_nul(event.record));
+        self.keys.push(keys);
+        self.event_id.push(event.event_id);
+        self.account.push(event.account_id);
+        self.source.push(event.event_source);
+        self.name.push(event.event_name);
+        self.access_key.push(event.access_key_id);
+        self.username.push(event.username);
+        self.principal.push(event.principal_arn);
+        self.error_code.push(event.error_code);
+        self.resources.push(event.resources);
+        self.record.push(event.record);
+    }
+}
+
+/// `event` with every NUL replaced (see [`without_nul`]).
+fn without_nuls(event: NewEvent) -> NewEvent {
+    NewEvent {
+        event_id: without_nul(event.event_id),
+        account_id: without_nul(event.account_id),
+        event_source: without_nul(event.event_source),
+        event_name: without_nul(event.event_name),
+        access_key_id: event.access_key_id.map(without_nul),
+        username: event.username.map(without_nul),
+        principal_arn: event.principal_arn.map(without_nul),
+        error_code: event.error_code.map(without_nul),
+        resources: without_nul(event.resources),
+        record: without_nul(event.record),
+        ..event
     }
 }
 

@@ -77,7 +77,7 @@ pub(super) async fn before(pool: &PgPool, shard: i32, cutoff_ms: i64) -> Result<
     locked(pool, async |conn| {
         let mut pruned = 0;
         loop {
-            let (rows, ..) = batch(conn, &sql, shard, Some(cutoff_ms)).await?;
+            let (rows, ..) = batch(conn, &sql, shard, cutoff_ms).await?;
             pruned += rows.unsigned_abs();
             if rows < BATCH {
                 return Ok(pruned);
@@ -100,13 +100,18 @@ pub(super) async fn oldest(
         Caller::Authenticated => "authenticated",
         Caller::Unauthenticated => "NOT authenticated",
     };
+    // The oldest rows up to the one whose bytes reach `$3`, at most a batch of them.
     let sql = delete_sql(&format!(
-        "SELECT ctid FROM audit_events WHERE {which} ORDER BY event_time_ms, id LIMIT $1"
+        "SELECT ctid FROM ( \
+             SELECT ctid, SUM(bytes) OVER (ORDER BY event_time_ms, id) - bytes AS before \
+             FROM audit_events WHERE {which} ORDER BY event_time_ms, id LIMIT $1 \
+         ) oldest WHERE before < $3"
     ));
     locked(pool, async |conn| {
         let mut evicted = Evicted::default();
         while evicted.bytes < over {
-            let (rows, bytes, oldest_ms, newest_ms) = batch(conn, &sql, shard, None).await?;
+            let left = i64::try_from(over - evicted.bytes).unwrap_or(i64::MAX);
+            let (rows, bytes, oldest_ms, newest_ms) = batch(conn, &sql, shard, left).await?;
             if rows == 0 {
                 break;
             }
@@ -123,18 +128,17 @@ pub(super) async fn oldest(
     .await
 }
 
-/// One delete statement of `sql`, with the cut-off as `$3` if it takes one.
+/// One delete statement of `sql`, its bound (a cut-off time, bytes to free) as `$3`.
 async fn batch(
     conn: &mut PoolConnection<Postgres>,
     sql: &str,
     shard: i32,
-    cutoff_ms: Option<i64>,
+    bound: i64,
 ) -> Result<Removed> {
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_owned()))
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql.to_owned()))
         .bind(BATCH)
-        .bind(shard);
-    if let Some(cutoff_ms) = cutoff_ms {
-        query = query.bind(cutoff_ms);
-    }
-    Ok(query.fetch_one(&mut **conn).await?)
+        .bind(shard)
+        .bind(bound)
+        .fetch_one(&mut **conn)
+        .await?)
 }
