@@ -434,7 +434,7 @@ async fn a_record_that_cannot_be_committed_is_an_error() {
         matches!(refused, Err(CommitError::Database(_))),
         "{refused:?}"
     );
-    assert!(log.ping().await.is_err());
+    assert!(log.probe().await.is_err());
 }
 
 #[tokio::test]

@@ -272,7 +272,6 @@ impl Audit {
         &self.trail
     }
 
-
     /// Finishes `record` and returns once it is durable. A record that cannot be written fails
     /// the call (the caller answers 503: its operation may have happened, as after any 503)
     /// and closes the trail until the journal has room again.
@@ -376,7 +375,7 @@ async fn probe(sink: &Sink, caller: Caller) -> Result<(), String> {
                 Err(error) => Err(error.to_string()),
             }
         }
-        Sink::Database(log) => log.ping().await.map_err(|e| e.to_string()),
+        Sink::Database(log) => log.probe().await.map_err(|e| e.to_string()),
     }
 }
 

@@ -160,9 +160,18 @@ impl PgAuditLog {
         self.shard + SHARDS
     }
 
-    /// Whether the database answers: a trail that refused a record is probed with it.
-    pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+    /// Whether the database takes a write now: a trail that refused a record is probed with
+    /// it. A write, not a query: a database that answers but refuses writes (a standby after
+    /// a failover, a full disk) must keep the trail closed.
+    pub async fn probe(&self) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_usage (shard, authenticated, bytes, records) \
+             VALUES ($1, TRUE, 0, 0) \
+             ON CONFLICT (shard, authenticated) DO UPDATE SET bytes = audit_usage.bytes",
+        )
+        .bind(self.shard)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
