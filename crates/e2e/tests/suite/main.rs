@@ -40,6 +40,7 @@ mod key_pairs;
 mod operations;
 mod readme;
 mod replicas;
+mod replicas_audit;
 mod revoke;
 mod run;
 mod s3_authz;
