@@ -37,7 +37,7 @@ pub struct AuditArgs {
     /// `--audit-segment-mib` × 8. Records of calls without an authenticated caller are
     /// evicted first, whatever `--audit-at-cap` says. See docs/decisions/0017-audit-size-cap.md.
     /// With `--store postgres://…`: MiB of records (their text and columns) in the database,
-    /// whose tables and indexes take about twice that (decision 0027).
+    /// no minimum; its table and indexes take more on disk (decision 0027).
     #[arg(long, env = "ROLEPLANE_AUDIT_MAX_MIB", default_value_t = DEFAULT_MAX_MIB)]
     pub audit_max_mib: u64,
 
