@@ -22,23 +22,29 @@ const USER: &str = "arn:aws:iam::123456789012:user/alice";
 fn event(n: i64, name: &str, principal: &str) -> NewEvent {
     let ms = 1_000_000_000 + n * 1000;
     NewEvent {
-        event_id: format!(
-            "{:08x}-{:04x}-7000-8000-{n:012}",
-            ms >> 16,
-            ms & 0xffff
-        ),
+        event_id: format!("{:08x}-{:04x}-7000-8000-{n:012}", ms >> 16, ms & 0xffff),
         event_time_ms: ms,
         account_id: ACCOUNT.into(),
         event_source: "iam.amazonaws.com".into(),
         event_name: name.into(),
         read_only: name.starts_with("Get"),
         access_key_id: Some(format!("AKIA{n:016}")),
-        username: Some(if principal == USER { "alice" } else { "session" }.into()),
+        username: Some(
+            if principal == USER {
+                "alice"
+            } else {
+                "session"
+            }
+            .into(),
+        ),
         principal_arn: Some(principal.into()),
         error_code: None,
         resources: format!(r#"[{{"ResourceType":"AWS::IAM::Role","ResourceName":"role{n}"}}]"#),
         management: true,
-        record: format!(r#"{{"eventName":"{name}","n":{n},"padding":"{}"}}"#, "x".repeat(200)),
+        record: format!(
+            r#"{{"eventName":"{name}","n":{n},"padding":"{}"}}"#,
+            "x".repeat(200)
+        ),
     }
 }
 
@@ -85,7 +91,9 @@ async fn every_lookup_attribute_selects_exactly_its_records() {
     events[5].username = None;
     events[5].resources = "[]".into();
     events[5].error_code = Some("AccessDenied".into());
-    log.append_all(Caller::Authenticated, &events).await.unwrap();
+    log.append_all(Caller::Authenticated, &events)
+        .await
+        .unwrap();
 
     let in_account = |filter| EventQuery {
         account_id: Some(ACCOUNT),
@@ -103,16 +111,28 @@ async fn every_lookup_attribute_selects_exactly_its_records() {
             },
             vec![6, 3, 2, 1],
         ),
-        (in_account(Some(EventFilter::EventName("GetRole"))), vec![3, 1]),
+        (
+            in_account(Some(EventFilter::EventName("GetRole"))),
+            vec![3, 1],
+        ),
         (in_account(Some(EventFilter::ReadOnly(true))), vec![3, 1]),
-        (in_account(Some(EventFilter::ReadOnly(false))), vec![6, 5, 2]),
+        (
+            in_account(Some(EventFilter::ReadOnly(false))),
+            vec![6, 5, 2],
+        ),
         (in_account(Some(EventFilter::Username("alice"))), vec![3, 2]),
-        (in_account(Some(EventFilter::PrincipalArn(ROLE))), vec![5, 1]),
+        (
+            in_account(Some(EventFilter::PrincipalArn(ROLE))),
+            vec![5, 1],
+        ),
         (
             in_account(Some(EventFilter::ResourceType("AWS::IAM::Role"))),
             vec![5, 3, 2, 1],
         ),
-        (in_account(Some(EventFilter::ResourceName("role2"))), vec![2]),
+        (
+            in_account(Some(EventFilter::ResourceName("role2"))),
+            vec![2],
+        ),
         (
             in_account(Some(EventFilter::EventSource("s3.amazonaws.com"))),
             vec![5],
@@ -188,7 +208,9 @@ async fn pages_continue_after_their_last_record_in_both_orders() {
     let mut events: Vec<_> = (1..=7).map(|n| event(n, "GetRole", ROLE)).collect();
     // Two records in the same millisecond: the row's id orders them.
     events[6].event_time_ms = events[5].event_time_ms;
-    log.append_all(Caller::Authenticated, &events).await.unwrap();
+    log.append_all(Caller::Authenticated, &events)
+        .await
+        .unwrap();
 
     for order in [Order::NewestFirst, Order::OldestFirst] {
         let mut query = EventQuery {
@@ -387,7 +409,10 @@ async fn the_size_cap_takes_strangers_records_oldest_first_then_authenticated_on
         .unwrap()
         .unwrap();
     assert_eq!(evicted.records, 2);
-    assert_eq!(all(log.clone()).await, (6..=40).step_by(2).collect::<Vec<_>>());
+    assert_eq!(
+        all(log.clone()).await,
+        (6..=40).step_by(2).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]

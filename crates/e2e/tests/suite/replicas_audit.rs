@@ -14,9 +14,9 @@ use aws_sdk_iam::error::ProvideErrorMetadata as _;
 use aws_sdk_iam::operation::RequestId as _;
 use base64::Engine as _;
 use e2e::raw::{Signer, signed_post};
-use sqlx::Connection as _;
 use e2e::{ACCOUNT_ID, ADMIN_KEY_ID, ADMIN_SECRET, Server, pg};
 use serde_json::{Value, json};
+use sqlx::Connection as _;
 
 use crate::audit::{lookup_all, record};
 
@@ -125,10 +125,8 @@ async fn each_replica_reads_the_calls_the_other_served_once_answered() {
     assert_eq!(record(&on_b[0])["errorCode"], "AccessDenied");
 
     // A call without an authenticated caller, through A.
-    let stranger = aws_sdk_iam::Client::new(
-        &a.config("AKIANOSUCHKEYEXAMPLE", "not-a-secret", None)
-            .await,
-    );
+    let stranger =
+        aws_sdk_iam::Client::new(&a.config("AKIANOSUCHKEYEXAMPLE", "not-a-secret", None).await);
     stranger.get_user().send().await.unwrap_err();
     let on_b = events_named(&b, "GetUser");
     assert_eq!(on_b.len(), 1, "{on_b:?}");
@@ -309,7 +307,10 @@ async fn a_call_whose_record_the_database_refuses_is_answered_503_and_never_ackn
     assert_eq!(create("before").status, 200);
 
     let mut db = sqlx::PgConnection::connect(&database.url).await.unwrap();
-    sqlx::raw_sql(REFUSE_RECORDS).execute(&mut db).await.unwrap();
+    sqlx::raw_sql(REFUSE_RECORDS)
+        .execute(&mut db)
+        .await
+        .unwrap();
     let refused = create("refused");
     assert_eq!(refused.status, 503, "{}", refused.body);
     assert!(
@@ -326,9 +327,9 @@ async fn a_call_whose_record_the_database_refuses_is_answered_503_and_never_ackn
         "DROP TRIGGER refuse_audit_records ON audit_events; \
          DROP TRIGGER refuse_audit_records ON audit_usage",
     )
-        .execute(&mut db)
-        .await
-        .unwrap();
+    .execute(&mut db)
+    .await
+    .unwrap();
     // Served again once a probe finds the database takes writes (about a second); bounded
     // generously, as this asserts that it reopens, not how fast.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -345,7 +346,12 @@ async fn a_call_whose_record_the_database_refuses_is_answered_503_and_never_ackn
     // exist, as after any 503), and the one refused before it was served has neither.
     let names: Vec<String> = events_named(&server, "CreateRole")
         .iter()
-        .map(|e| record(e)["requestParameters"]["roleName"].as_str().unwrap().to_owned())
+        .map(|e| {
+            record(e)["requestParameters"]["roleName"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(names, ["after", "before"]);
     let not_served = server

@@ -108,7 +108,10 @@ impl Job {
 
     /// The activity of a succeeded job, computed again from `log` for a job that succeeded
     /// before a restart; `None` for a job that did not (or not yet) succeed.
-    pub async fn activity(&self, log: Option<&AuditTrail>) -> Result<Option<Arc<Activity>>, String> {
+    pub async fn activity(
+        &self,
+        log: Option<&AuditTrail>,
+    ) -> Result<Option<Arc<Activity>>, String> {
         match self.state().0 {
             State::Succeeded(activity) => Ok(Some(activity)),
             State::SucceededBeforeRestart => {

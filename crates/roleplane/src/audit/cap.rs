@@ -71,9 +71,9 @@ impl Space {
     fn evict(&self, caller: Caller, over: u64) -> Result<Evicted, CapError> {
         match self {
             Self::Files(log) => Ok(log.evict_blocking(caller, over)?),
-            Self::Database { log, runtime } => {
-                Ok(runtime.block_on(log.evict(caller, over))?.unwrap_or_default())
-            }
+            Self::Database { log, runtime } => Ok(runtime
+                .block_on(log.evict(caller, over))?
+                .unwrap_or_default()),
         }
     }
 

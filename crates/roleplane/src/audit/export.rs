@@ -26,7 +26,10 @@ pub fn parse_time(value: &str) -> Result<OffsetDateTime, String> {
 
 /// The trail a reader beside the servers opens: the one in the PostgreSQL database at `store`
 /// (every replica's records), else the data dir's.
-pub async fn open_trail(data_dir: &Path, store: Option<&DatabaseUrl>) -> anyhow::Result<AuditTrail> {
+pub async fn open_trail(
+    data_dir: &Path,
+    store: Option<&DatabaseUrl>,
+) -> anyhow::Result<AuditTrail> {
     let Some(url) = store else {
         anyhow::ensure!(
             data_dir.join(store::AUDIT_DATABASE_FILE).exists(),

@@ -315,7 +315,9 @@ impl Audit {
                 tokio::time::sleep(PROBE_EVERY).await;
                 match probe(&sink, caller).await {
                     Ok(()) => break,
-                    Err(error) => tracing::debug!(%error, "the audit trail cannot take records yet"),
+                    Err(error) => {
+                        tracing::debug!(%error, "the audit trail cannot take records yet")
+                    }
                 }
             }
             writable.store(true, Ordering::Relaxed);

@@ -28,8 +28,8 @@ use super::{Caller, DiskUse, Evicted};
 use crate::error::{Result, StoreError};
 use crate::postgres::{DatabaseUrl, connect_options};
 
-pub use group_commit::{CommitCounts, CommitError};
 use group_commit::GroupCommit;
+pub use group_commit::{CommitCounts, CommitError};
 
 /// The writer, pruning, and two lookups or scan halves at once.
 const MAX_CONNECTIONS: u32 = 4;
