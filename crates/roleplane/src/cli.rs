@@ -207,6 +207,10 @@ enum AuditCommand {
         until: Option<time::OffsetDateTime>,
         #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
         data_dir: PathBuf,
+        /// The PostgreSQL store (`postgres://…`) the servers share, whose audit trail holds
+        /// every replica's records, instead of the data dir's. The password is never printed.
+        #[arg(long, env = "ROLEPLANE_STORE", hide_env_values = true)]
+        store: Option<store::DatabaseUrl>,
     },
 }
 
@@ -278,7 +282,8 @@ pub fn main() -> ExitCode {
             since,
             until,
             data_dir,
-        }) => audit_export(&data_dir, since, until),
+            store,
+        }) => audit_export(&data_dir, store.as_ref(), since, until),
         Command::Account(AccountCommand::Create {
             account_id,
             location,
@@ -379,6 +384,7 @@ fn ca_show(location: &StoreLocation) -> anyhow::Result<ExitCode> {
 /// `roleplane audit export`. A closed pipe (`| head`) ends the export quietly.
 fn audit_export(
     data_dir: &Path,
+    store: Option<&store::DatabaseUrl>,
     since: time::OffsetDateTime,
     until: Option<time::OffsetDateTime>,
 ) -> anyhow::Result<ExitCode> {
@@ -387,7 +393,7 @@ fn audit_export(
         .build()?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match runtime.block_on(crate::audit::export::export(
-        data_dir, since, until, &mut out,
+        data_dir, store, since, until, &mut out,
     )) {
         Err(e)
             if e.downcast_ref::<std::io::Error>()

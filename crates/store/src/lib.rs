@@ -23,7 +23,7 @@ pub mod s3;
 mod sqlite;
 mod store;
 
-pub use audit::{AUDIT_DATABASE_FILE, AuditLog};
+pub use audit::{AUDIT_DATABASE_FILE, AuditLog, AuditTrail, PgAuditLog};
 pub use error::{Conflict, Ec2Rejection, EntityKind, NUL_REFUSED, Quota, Result, StoreError};
 pub use groups::*;
 pub use hosts::*;

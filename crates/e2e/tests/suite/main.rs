@@ -40,6 +40,7 @@ mod key_pairs;
 mod operations;
 mod readme;
 mod replicas;
+mod replicas_audit;
 mod replicas_failover;
 mod revoke;
 mod run;

@@ -51,7 +51,7 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     let signer = crate::instance_identity::stored::load_or_create(&store, &master)
         .await
         .context("loading the instance identity signing key")?;
-    let audit = Audit::start(dir.path(), &audit, &args.account_id)
+    let audit = Audit::start(dir.path(), args.store.as_ref(), &audit, &args.account_id)
         .await
         .context("opening the audit trail")?;
     let imds_token_key = metadata::token_key(&master);

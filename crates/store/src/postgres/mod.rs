@@ -139,12 +139,7 @@ impl PgStore {
     /// and starts following the changes other replicas make. Nothing here prints the password:
     /// errors come from sqlx, which does not repeat the URL, and `Debug` shows it redacted.
     pub async fn connect(url: &DatabaseUrl) -> Result<Self> {
-        // NOTICEs ("relation … already exists, skipping") would reach the server's log.
-        let options: PgConnectOptions = url
-            .expose()
-            .parse::<PgConnectOptions>()?
-            .application_name("roleplane")
-            .options([("client_min_messages", "warning")]);
+        let options = connect_options(url)?;
         // One connection first, for its error: a pool retries until it times out and then says
         // only that (an unreachable server, a refused password, a certificate that does not
         // verify each deserve their own words).
@@ -170,11 +165,26 @@ impl PgStore {
         })
     }
 
+    /// The database's URL (shown without its password).
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.shared.url
+    }
+
     /// Waits for in-flight work and closes every connection.
     pub async fn close(&self) {
         self.shared.follower.stop();
         self.db.pool.close().await;
     }
+}
+
+/// How roleplane connects to the database at `url`: the store's pools and the audit trail's.
+pub(crate) fn connect_options(url: &DatabaseUrl) -> Result<PgConnectOptions> {
+    // NOTICEs ("relation … already exists, skipping") would reach the server's log.
+    Ok(url
+        .expose()
+        .parse::<PgConnectOptions>()?
+        .application_name("roleplane")
+        .options([("client_min_messages", "warning")]))
 }
 
 /// Applies the migrations this release knows on a connection of its own (sqlx holds a
