@@ -162,6 +162,39 @@ async fn every_lookup_attribute_selects_exactly_its_records() {
     for (query, expected) in cases {
         assert_eq!(lookup(&log, query).await, expected, "{query:?}");
     }
+    // Keys are per account: another account's records stay out, and its own are found.
+    let in_other = |filter| EventQuery {
+        account_id: Some(OTHER),
+        filter: Some(filter),
+        ..EventQuery::default()
+    };
+    assert_eq!(
+        lookup(&log, in_other(EventFilter::EventName("DeleteRole"))).await,
+        [4]
+    );
+    assert_eq!(
+        lookup(&log, in_account(Some(EventFilter::EventName("DeleteRole")))).await,
+        Vec::<i64>::new()
+    );
+    // Across accounts (no LookupEvents asks so), each attribute filters on the row's columns.
+    let across = |filter| EventQuery {
+        filter: Some(filter),
+        ..EventQuery::default()
+    };
+    let key_of_4 = "AKIA0000000000000004";
+    for (filter, expected) in [
+        (EventFilter::EventName("DeleteRole"), vec![4]),
+        (EventFilter::EventSource("s3.amazonaws.com"), vec![5]),
+        (EventFilter::Username("alice"), vec![3, 2]),
+        (EventFilter::AccessKeyId(key_of_4), vec![4]),
+        (EventFilter::ResourceName("role4"), vec![4]),
+        (EventFilter::ResourceType("AWS::IAM::Role"), vec![5, 4, 3, 2, 1]),
+        (EventFilter::ReadOnly(true), vec![3, 1]),
+        (EventFilter::PrincipalArn(USER), vec![6, 3, 2]),
+        (EventFilter::EventId(&id_of_3), vec![3]),
+    ] {
+        assert_eq!(lookup(&log, across(filter)).await, expected, "{filter:?}");
+    }
 
     // Each record comes back whole.
     let found = log

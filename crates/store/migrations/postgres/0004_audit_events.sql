@@ -12,7 +12,8 @@
 -- - the calls without an authenticated caller, which the size cap evicts first;
 -- - one GIN index over `lookup_keys` for LookupEvents' other attributes (event name and
 --   source, username, access key, resource type and name: `n:`, `s:`, `u:`, `k:`, `rt:`, `rn:`
---   followed by the value), whose pending list batches the index's inserts.
+--   followed by the account, `:` and the value: LookupEvents always asks within one account),
+--   whose pending list batches the index's inserts.
 -- Read-only, account and management filters ride on one of those walks; an event ID narrows
 -- the time range by its UUIDv7 milliseconds.
 

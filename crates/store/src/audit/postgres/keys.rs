@@ -1,8 +1,11 @@
 //! The `lookup_keys` of a row: one text per LookupEvents attribute value the record carries,
-//! `prefix:value`, so one GIN index answers a filter on any of them. The attributes a btree or
-//! a plain column serves instead are left out: the principal (its own index, policy
-//! generation's scans), read-only (two values: a filter on the time walk), the event ID (its
-//! UUIDv7 milliseconds narrow the time range to one).
+//! `prefix` `account:` `value`, so one GIN index answers a filter on any of them. The account
+//! is in the key because LookupEvents always asks within one: the planner's estimate of a key
+//! is then its count in that account, not across accounts (a username common in one account
+//! and absent from the asking one would otherwise send it walking the whole trail). The
+//! attributes a btree or a plain column serves instead are left out: the principal (its own
+//! index, policy generation's scans), read-only (two values: a filter on the time walk), the
+//! event ID (its UUIDv7 milliseconds narrow the time range to one).
 
 use super::super::line::ResourceRef;
 use super::super::model::{EventFilter, NewEvent};
@@ -14,15 +17,18 @@ const ACCESS_KEY: &str = "k:";
 const RESOURCE_TYPE: &str = "rt:";
 const RESOURCE_NAME: &str = "rn:";
 
-fn key(prefix: &str, value: &str) -> String {
-    let mut key = String::with_capacity(prefix.len() + value.len());
+fn key(prefix: &str, account: &str, value: &str) -> String {
+    let mut key = String::with_capacity(prefix.len() + account.len() + 1 + value.len());
     key.push_str(prefix);
+    key.push_str(account);
+    key.push(':');
     key.push_str(value);
     key
 }
 
 /// The keys `event`'s row is indexed under.
 pub(super) fn of_event(event: &NewEvent) -> Vec<String> {
+    let key = |prefix: &str, value: &str| key(prefix, &event.account_id, value);
     let mut keys = vec![
         key(EVENT_NAME, &event.event_name),
         key(EVENT_SOURCE, &event.event_source),
@@ -47,8 +53,9 @@ pub(super) fn of_event(event: &NewEvent) -> Vec<String> {
     keys
 }
 
-/// The key a row matching `filter` carries, for the attributes the GIN index serves.
-pub(super) fn of_filter(filter: EventFilter<'_>) -> Option<String> {
+/// The key a row of `account` matching `filter` carries, for the attributes the GIN index
+/// serves.
+pub(super) fn of_filter(account: &str, filter: EventFilter<'_>) -> Option<String> {
     let (prefix, value) = match filter {
         EventFilter::EventName(v) => (EVENT_NAME, v),
         EventFilter::EventSource(v) => (EVENT_SOURCE, v),
@@ -60,7 +67,7 @@ pub(super) fn of_filter(filter: EventFilter<'_>) -> Option<String> {
             return None;
         }
     };
-    Some(key(prefix, value))
+    Some(key(prefix, account, value))
 }
 
 #[cfg(test)]
@@ -93,23 +100,23 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "k:AKIA1",
-                "n:CreateRole",
-                "rn:n:x",
-                "rn:web",
-                "rt:AWS::IAM::Role",
-                "s:iam.amazonaws.com"
+                "k:123456789012:AKIA1",
+                "n:123456789012:CreateRole",
+                "rn:123456789012:n:x",
+                "rn:123456789012:web",
+                "rt:123456789012:AWS::IAM::Role",
+                "s:123456789012:iam.amazonaws.com"
             ]
         );
         for (filter, expected) in [
-            (EventFilter::EventName("CreateRole"), Some("n:CreateRole")),
-            (EventFilter::ResourceName("n:x"), Some("rn:n:x")),
-            (EventFilter::Username("alice"), Some("u:alice")),
+            (EventFilter::EventName("CreateRole"), Some("n:1:CreateRole")),
+            (EventFilter::ResourceName("n:x"), Some("rn:1:n:x")),
+            (EventFilter::Username("alice"), Some("u:1:alice")),
             (EventFilter::ReadOnly(true), None),
             (EventFilter::EventId("e"), None),
             (EventFilter::PrincipalArn("arn"), None),
         ] {
-            assert_eq!(of_filter(filter).as_deref(), expected, "{filter:?}");
+            assert_eq!(of_filter("1", filter).as_deref(), expected, "{filter:?}");
         }
         // Resources that do not read as LookupEvents' shape give no resource keys.
         assert_eq!(of_event(&event("not json")).len(), 3);

@@ -62,6 +62,36 @@ impl From<EventRow> for Event {
     }
 }
 
+/// `filter` on the row's own columns: the attributes without a key, and every attribute of a
+/// query across accounts (no LookupEvents asks one; the keys are per account).
+fn column_filter(sql: &mut QueryBuilder<Postgres>, filter: EventFilter<'_>) {
+    let (column, value) = match filter {
+        EventFilter::ReadOnly(read_only) => {
+            sql.push(" AND read_only = ").push_bind(read_only);
+            return;
+        }
+        EventFilter::ResourceType(kind) => {
+            sql.push(" AND resources::JSONB @> JSONB_BUILD_ARRAY(JSONB_BUILD_OBJECT('ResourceType', ")
+                .push_bind(kind.to_owned())
+                .push("::TEXT))");
+            return;
+        }
+        EventFilter::ResourceName(name) => {
+            sql.push(" AND resources::JSONB @> JSONB_BUILD_ARRAY(JSONB_BUILD_OBJECT('ResourceName', ")
+                .push_bind(name.to_owned())
+                .push("::TEXT))");
+            return;
+        }
+        EventFilter::EventId(v) => ("event_id", v),
+        EventFilter::EventName(v) => ("event_name", v),
+        EventFilter::EventSource(v) => ("event_source", v),
+        EventFilter::Username(v) => ("username", v),
+        EventFilter::AccessKeyId(v) => ("access_key_id", v),
+        EventFilter::PrincipalArn(v) => ("principal_arn", v),
+    };
+    sql.push(format!(" AND {column} = ")).push_bind(value.to_owned());
+}
+
 /// One page of `query`.
 pub(super) async fn lookup(pool: &PgPool, query: &EventQuery<'_>) -> Result<Vec<Event>> {
     let Some(span) = TimeSpan::of(query) else {
@@ -90,23 +120,13 @@ fn select(query: &EventQuery<'_>, span: TimeSpan) -> QueryBuilder<Postgres> {
         sql.push(" AND management");
     }
     if let Some(filter) = query.filter {
-        match (filter, keys::of_filter(filter)) {
-            (_, Some(key)) => {
+        match query.account_id.and_then(|account| keys::of_filter(account, filter)) {
+            Some(key) => {
                 sql.push(" AND lookup_keys @> ARRAY[")
                     .push_bind(key)
                     .push("]::TEXT[]");
             }
-            (EventFilter::EventId(id), None) => {
-                sql.push(" AND event_id = ").push_bind(id.to_owned());
-            }
-            (EventFilter::ReadOnly(read_only), None) => {
-                sql.push(" AND read_only = ").push_bind(read_only);
-            }
-            (EventFilter::PrincipalArn(arn), None) => {
-                sql.push(" AND principal_arn = ").push_bind(arn.to_owned());
-            }
-            // Every other attribute has a key.
-            (_, None) => {}
+            None => column_filter(&mut sql, filter),
         }
     }
     let newest_first = query.order == Order::NewestFirst;
