@@ -206,8 +206,14 @@ impl Columns {
         self.read_only.push(event.read_only);
         self.management.push(event.management);
         self.authenticated.push(caller == Caller::Authenticated);
+        // Keys are read out of the resources' JSON, whose escaped NULs come back as NULs: a
+        // NUL there would reach `jsonb`, which refuses `\u0000`, and fail the whole batch.
+        let keys: Vec<String> = keys::of_event(&event)
+            .into_iter()
+            .map(without_nul)
+            .collect();
         // A list of strings always serializes.
-        let keys = serde_json::to_string(&keys::of_event(&event)).unwrap_or_default();
+        let keys = serde_json::to_string(&keys).unwrap_or_default();
         self.keys.push(keys);
         self.event_id.push(event.event_id);
         self.account.push(event.account_id);
