@@ -188,7 +188,10 @@ async fn every_lookup_attribute_selects_exactly_its_records() {
         (EventFilter::Username("alice"), vec![3, 2]),
         (EventFilter::AccessKeyId(key_of_4), vec![4]),
         (EventFilter::ResourceName("role4"), vec![4]),
-        (EventFilter::ResourceType("AWS::IAM::Role"), vec![5, 4, 3, 2, 1]),
+        (
+            EventFilter::ResourceType("AWS::IAM::Role"),
+            vec![5, 4, 3, 2, 1],
+        ),
         (EventFilter::ReadOnly(true), vec![3, 1]),
         (EventFilter::PrincipalArn(USER), vec![6, 3, 2]),
         (EventFilter::EventId(&id_of_3), vec![3]),

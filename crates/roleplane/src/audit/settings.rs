@@ -64,7 +64,7 @@ impl AuditArgs {
 
     /// The size cap on PostgreSQL in bytes of records, if any: no segment is set aside there.
     pub fn max_database_bytes(&self) -> Option<u64> {
-        (self.audit_max_mib > 0).then(|| self.audit_max_mib << 20)
+        (self.audit_max_mib > 0).then_some(self.audit_max_mib << 20)
     }
 
     /// The size cap in bytes, if any; an error for one too small to hold what cannot go.

@@ -71,15 +71,19 @@ fn column_filter(sql: &mut QueryBuilder<Postgres>, filter: EventFilter<'_>) {
             return;
         }
         EventFilter::ResourceType(kind) => {
-            sql.push(" AND resources::JSONB @> JSONB_BUILD_ARRAY(JSONB_BUILD_OBJECT('ResourceType', ")
-                .push_bind(kind.to_owned())
-                .push("::TEXT))");
+            sql.push(
+                " AND resources::JSONB @> JSONB_BUILD_ARRAY(JSONB_BUILD_OBJECT('ResourceType', ",
+            )
+            .push_bind(kind.to_owned())
+            .push("::TEXT))");
             return;
         }
         EventFilter::ResourceName(name) => {
-            sql.push(" AND resources::JSONB @> JSONB_BUILD_ARRAY(JSONB_BUILD_OBJECT('ResourceName', ")
-                .push_bind(name.to_owned())
-                .push("::TEXT))");
+            sql.push(
+                " AND resources::JSONB @> JSONB_BUILD_ARRAY(JSONB_BUILD_OBJECT('ResourceName', ",
+            )
+            .push_bind(name.to_owned())
+            .push("::TEXT))");
             return;
         }
         EventFilter::EventId(v) => ("event_id", v),
@@ -89,7 +93,8 @@ fn column_filter(sql: &mut QueryBuilder<Postgres>, filter: EventFilter<'_>) {
         EventFilter::AccessKeyId(v) => ("access_key_id", v),
         EventFilter::PrincipalArn(v) => ("principal_arn", v),
     };
-    sql.push(format!(" AND {column} = ")).push_bind(value.to_owned());
+    sql.push(format!(" AND {column} = "))
+        .push_bind(value.to_owned());
 }
 
 /// One page of `query`.
@@ -120,7 +125,10 @@ fn select(query: &EventQuery<'_>, span: TimeSpan) -> QueryBuilder<Postgres> {
         sql.push(" AND management");
     }
     if let Some(filter) = query.filter {
-        match query.account_id.and_then(|account| keys::of_filter(account, filter)) {
+        match query
+            .account_id
+            .and_then(|account| keys::of_filter(account, filter))
+        {
             Some(key) => {
                 sql.push(" AND lookup_keys @> ARRAY[")
                     .push_bind(key)
