@@ -3,7 +3,9 @@
 //! are in the other's LookupEvents as soon as their responses arrive (read right after, never
 //! waited for); `roleplane audit export --store` reads every replica's records without any
 //! replica's data dir; a policy generation started on one replica reads what a principal did
-//! through the other; the group commit's counters are scraped. A record the database refuses
+//! through the other, a replica started later restores the job and computes its policy again
+//! from the shared trail, and `roleplane policy generate --store` finds the same; the group
+//! commit's counters are scraped. A record the database refuses
 //! fails its call with a retryable 503 in AWS's shape, and the trail serves again once the
 //! database takes records.
 
@@ -202,24 +204,27 @@ async fn each_replica_reads_the_calls_the_other_served_once_answered() {
         .send()
         .await
         .unwrap();
-    let job = generate_on(&b, &format!("arn:aws:iam::{ACCOUNT_ID}:user/carol"), since);
-    let policy: Value = serde_json::from_str(
-        job["generatedPolicyResult"]["generatedPolicies"][0]["policy"]
-            .as_str()
-            .unwrap_or_else(|| panic!("a generated policy: {job}")),
-    )
-    .unwrap();
-    let actions: Vec<&str> = policy["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["Action"].as_array().unwrap())
-        .map(|a| a.as_str().unwrap())
-        .collect();
-    assert!(
-        actions.contains(&"iam:ListRoles") && actions.contains(&"iam:GetRole"),
-        "{policy}"
-    );
+    let carol_arn = format!("arn:aws:iam::{ACCOUNT_ID}:user/carol");
+    let job_id = start_generation(&b, &carol_arn, since);
+    let generated = generated_actions(&generation_of(&b, &job_id));
+    for action in ["iam:GetRole", "iam:ListRoles"] {
+        assert!(generated.contains(&action.to_owned()), "{generated:?}");
+    }
+    // A replica started later restores the job from the store and, asked for its policy,
+    // computes it again from the shared trail: the same actions.
+    let c = replica(&temp.path().join("c"), &database.url, &[]);
+    assert_eq!(generated_actions(&generation_of(&c, &job_id)), generated);
+    // `roleplane policy generate --store` reads the same trail from no replica's dir.
+    let output = Command::new(e2e::binary())
+        .args(["policy", "generate", "--principal", &carol_arn])
+        .args(["--since", &since.to_string(), "--store", &database.url])
+        .arg("--data-dir")
+        .arg(nowhere.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(generated_actions(&printed), generated);
 
     // B's group commit committed B's own records, and nothing waits now.
     let metrics = e2e::raw::send(
@@ -243,10 +248,12 @@ async fn each_replica_reads_the_calls_the_other_served_once_answered() {
     assert_eq!(value("roleplane_audit_pending_records"), 0.0);
 }
 
-/// Starts a policy generation for `principal` on `server` and returns GetGeneratedPolicy's
-/// answer once the job ended.
-fn generate_on(server: &Server, principal: &str, since: u64) -> Value {
-    let signer = Signer::new("access-analyzer", (ADMIN_KEY_ID, ADMIN_SECRET));
+fn analyzer() -> Signer<'static> {
+    Signer::new("access-analyzer", (ADMIN_KEY_ID, ADMIN_SECRET))
+}
+
+/// Starts a policy generation for `principal` on `server`; its job ID.
+fn start_generation(server: &Server, principal: &str, since: u64) -> String {
     let json_type = [("content-type", "application/json")];
     let body = json!({
         "policyGenerationDetails": {"principalArn": principal},
@@ -256,7 +263,7 @@ fn generate_on(server: &Server, principal: &str, since: u64) -> Value {
             "startTime": since,
         },
     });
-    let started = signer.send(
+    let started = analyzer().send(
         &server.endpoint,
         "PUT",
         "/policy/generation",
@@ -265,10 +272,15 @@ fn generate_on(server: &Server, principal: &str, since: u64) -> Value {
     );
     assert_eq!(started.status, 200, "{}", started.body);
     let job: Value = serde_json::from_str(&started.body).unwrap();
-    let path = format!("/policy/generation/{}", job["jobId"].as_str().unwrap());
+    job["jobId"].as_str().unwrap().to_owned()
+}
+
+/// GetGeneratedPolicy's answer on `server` once the job ended (succeeded).
+fn generation_of(server: &Server, job_id: &str) -> Value {
+    let path = format!("/policy/generation/{job_id}");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let got = signer.send(&server.endpoint, "GET", &path, &[], b"");
+        let got = analyzer().send(&server.endpoint, "GET", &path, &[], b"");
         assert_eq!(got.status, 200, "{}", got.body);
         let got: Value = serde_json::from_str(&got.body).unwrap();
         if got["jobDetails"]["status"] != "IN_PROGRESS" {
@@ -280,91 +292,19 @@ fn generate_on(server: &Server, principal: &str, since: u64) -> Value {
     }
 }
 
-/// A database that refuses records: every statement writing the trail's tables fails (the
-/// records, and the usage sums the refusal probe writes), while the store's own tables still
-/// take writes.
-const REFUSE_RECORDS: &str = "\
-    CREATE FUNCTION refuse_audit_records() RETURNS trigger LANGUAGE plpgsql AS \
-        $$ BEGIN RAISE EXCEPTION 'audit records refused by the test'; END $$; \
-    CREATE TRIGGER refuse_audit_records BEFORE INSERT ON audit_events \
-        FOR EACH STATEMENT EXECUTE FUNCTION refuse_audit_records(); \
-    CREATE TRIGGER refuse_audit_records BEFORE INSERT OR UPDATE ON audit_usage \
-        FOR EACH STATEMENT EXECUTE FUNCTION refuse_audit_records();";
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_call_whose_record_the_database_refuses_is_answered_503_and_never_acknowledged() {
-    let database = pg::Database::create().await;
-    let temp = tempfile::tempdir().unwrap();
-    let server = replica(&temp.path().join("a"), &database.url, &[]);
-    let create = |name: &str| {
-        let body = format!(
-            "Action=CreateRole&Version=2010-05-08&RoleName={name}&AssumeRolePolicyDocument={}",
-            e2e::raw::percent_encode(TRUST_ADMIN)
-        );
-        signed_post(
-            &server.endpoint,
-            "iam",
-            (ADMIN_KEY_ID, ADMIN_SECRET),
-            body.as_bytes(),
-        )
-    };
-    assert_eq!(create("before").status, 200);
-
-    let mut db = sqlx::PgConnection::connect(&database.url).await.unwrap();
-    sqlx::raw_sql(REFUSE_RECORDS)
-        .execute(&mut db)
-        .await
-        .unwrap();
-    let refused = create("refused");
-    assert_eq!(refused.status, 503, "{}", refused.body);
-    assert!(
-        refused.body.contains("<Code>ServiceUnavailable</Code>"),
-        "{}",
-        refused.body
-    );
-    // The trail stays closed while the database refuses records (its probe is refused too):
-    // the next call is not served.
-    let closed = create("not-served");
-    assert_eq!(closed.status, 503, "{}", closed.body);
-
-    sqlx::raw_sql(
-        "DROP TRIGGER refuse_audit_records ON audit_events; \
-         DROP TRIGGER refuse_audit_records ON audit_usage",
-    )
-    .execute(&mut db)
-    .await
-    .unwrap();
-    // Served again once a probe finds the database takes writes (about a second); bounded
-    // generously, as this asserts that it reopens, not how fast.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let answer = create("after");
-        if answer.status == 200 {
-            break;
-        }
-        assert_eq!(answer.status, 503, "{}", answer.body);
-        assert!(Instant::now() < deadline, "the trail never reopened");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // Every acknowledged CreateRole has its record; the refused one answered 503 (its role may
-    // exist, as after any 503), and the one refused before it was served has neither.
-    let names: Vec<String> = events_named(&server, "CreateRole")
+/// The actions of a generated policy (GetGeneratedPolicy's shape), sorted.
+fn generated_actions(answer: &Value) -> Vec<String> {
+    let text = answer["generatedPolicyResult"]["generatedPolicies"][0]["policy"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a generated policy: {answer}"));
+    let policy: Value = serde_json::from_str(text).unwrap();
+    let mut actions: Vec<String> = policy["Statement"]
+        .as_array()
+        .unwrap()
         .iter()
-        .map(|e| {
-            record(e)["requestParameters"]["roleName"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
+        .flat_map(|s| s["Action"].as_array().unwrap())
+        .map(|a| a.as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(names, ["after", "before"]);
-    let not_served = server
-        .iam()
-        .await
-        .get_role()
-        .role_name("not-served")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(not_served.code(), Some("NoSuchEntity"));
+    actions.sort();
+    actions
 }
