@@ -308,3 +308,92 @@ fn generated_actions(answer: &Value) -> Vec<String> {
     actions.sort();
     actions
 }
+
+/// A database that refuses records: every statement writing the trail's tables fails (the
+/// records, and the usage sums the refusal probe writes), while the store's own tables still
+/// take writes.
+const REFUSE_RECORDS: &str = "\
+    CREATE FUNCTION refuse_audit_records() RETURNS trigger LANGUAGE plpgsql AS \
+        $$ BEGIN RAISE EXCEPTION 'audit records refused by the test'; END $$; \
+    CREATE TRIGGER refuse_audit_records BEFORE INSERT ON audit_events \
+        FOR EACH STATEMENT EXECUTE FUNCTION refuse_audit_records(); \
+    CREATE TRIGGER refuse_audit_records BEFORE INSERT OR UPDATE ON audit_usage \
+        FOR EACH STATEMENT EXECUTE FUNCTION refuse_audit_records();";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_whose_record_the_database_refuses_is_answered_503_and_never_acknowledged() {
+    let database = pg::Database::create().await;
+    let temp = tempfile::tempdir().unwrap();
+    let server = replica(&temp.path().join("a"), &database.url, &[]);
+    let create = |name: &str| {
+        let body = format!(
+            "Action=CreateRole&Version=2010-05-08&RoleName={name}&AssumeRolePolicyDocument={}",
+            e2e::raw::percent_encode(TRUST_ADMIN)
+        );
+        signed_post(
+            &server.endpoint,
+            "iam",
+            (ADMIN_KEY_ID, ADMIN_SECRET),
+            body.as_bytes(),
+        )
+    };
+    assert_eq!(create("before").status, 200);
+
+    let mut db = sqlx::PgConnection::connect(&database.url).await.unwrap();
+    sqlx::raw_sql(REFUSE_RECORDS)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let refused = create("refused");
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert!(
+        refused.body.contains("<Code>ServiceUnavailable</Code>"),
+        "{}",
+        refused.body
+    );
+    // The trail stays closed while the database refuses records (its probe is refused too):
+    // the next call is not served.
+    let closed = create("not-served");
+    assert_eq!(closed.status, 503, "{}", closed.body);
+
+    sqlx::raw_sql(
+        "DROP TRIGGER refuse_audit_records ON audit_events; \
+         DROP TRIGGER refuse_audit_records ON audit_usage",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+    // Served again once a probe finds the database takes writes (about a second); bounded
+    // generously, as this asserts that it reopens, not how fast.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer = create("after");
+        if answer.status == 200 {
+            break;
+        }
+        assert_eq!(answer.status, 503, "{}", answer.body);
+        assert!(Instant::now() < deadline, "the trail never reopened");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Every acknowledged CreateRole has its record; the refused one answered 503 (its role may
+    // exist, as after any 503), and the one refused before it was served has neither.
+    let names: Vec<String> = events_named(&server, "CreateRole")
+        .iter()
+        .map(|e| {
+            record(e)["requestParameters"]["roleName"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(names, ["after", "before"]);
+    let not_served = server
+        .iam()
+        .await
+        .get_role()
+        .role_name("not-served")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(not_served.code(), Some("NoSuchEntity"));
+}
