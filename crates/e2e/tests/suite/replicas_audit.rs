@@ -5,7 +5,7 @@
 //! replica's data dir; a policy generation started on one replica reads what a principal did
 //! through the other, a replica started later restores the job and computes its policy again
 //! from the shared trail, and `roleplane policy generate --store` finds the same; the group
-//! commit's counters are scraped. A record the database refuses
+//! commit's counters are scraped. The size cap holds on the database's records. A record the database refuses
 //! fails its call with a retryable 503 in AWS's shape, and the trail serves again once the
 //! database takes records.
 
@@ -396,4 +396,83 @@ async fn a_call_whose_record_the_database_refuses_is_answered_503_and_never_ackn
         .await
         .unwrap_err();
     assert_eq!(not_served.code(), Some("NoSuchEntity"));
+}
+
+/// `name`'s value in a Prometheus text page (the first series whose name and labels match).
+fn series(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} in {metrics}"))
+}
+
+fn scrape(admin: &str) -> String {
+    e2e::raw::send(
+        admin,
+        format!("GET /metrics HTTP/1.1\r\nhost: {admin}\r\nconnection: close\r\n\r\n").as_bytes(),
+    )
+    .body
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_size_cap_holds_on_the_database() {
+    const CAP: f64 = 1024.0 * 1024.0;
+    let database = pg::Database::create().await;
+    let temp = tempfile::tempdir().unwrap();
+    let admin = format!(
+        "127.0.0.1:{}",
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    );
+    let server = replica(
+        &temp.path().join("a"),
+        &database.url,
+        &["--audit-max-mib", "1", "--admin-addr", &admin],
+    );
+    // About three times the cap in records, in concurrent waves.
+    let sts = server.sts().await;
+    for _ in 0..30 {
+        let wave: Vec<_> = (0..100)
+            .map(|_| {
+                let sts = sts.clone();
+                tokio::spawn(async move { sts.get_caller_identity().send().await })
+            })
+            .collect();
+        for call in wave {
+            call.await.unwrap().expect("GetCallerIdentity");
+        }
+    }
+    let newest = sts.get_caller_identity().send().await.unwrap();
+    let newest = aws_sdk_sts::operation::RequestId::request_id(&newest)
+        .unwrap()
+        .to_owned();
+    // The keeper looks once a second: bounded generously, as this asserts that the cap holds,
+    // not how fast.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let metrics = loop {
+        let metrics = scrape(&admin);
+        let evicted = series(
+            &metrics,
+            "roleplane_audit_evicted_records_total{journal=\"authenticated\"}",
+        );
+        if evicted > 0.0 && series(&metrics, "roleplane_audit_trail_bytes") <= CAP {
+            break metrics;
+        }
+        assert!(Instant::now() < deadline, "the cap never held: {metrics}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        series(
+            &metrics,
+            "roleplane_audit_evicted_bytes_total{journal=\"authenticated\"}"
+        ) > 0.0
+    );
+    // The oldest records went, the newest stayed.
+    let left = lookup_all(&server, Some(("EventName", "GetCallerIdentity")), 50);
+    assert!(left.len() < 3000, "{} records left", left.len());
+    assert_eq!(request_ids(&left[..1]), [newest]);
 }
