@@ -100,17 +100,17 @@ pub struct Keeper {
     pub closed: Arc<AtomicBool>,
 }
 
-/// Starts the thread; it ends once `alive` (the server's journal, or its writer's counts) is
-/// dropped.
-pub fn spawn<T: Send + Sync + 'static>(keeper: Keeper, alive: Arc<T>) -> std::io::Result<()> {
-    let alive = Arc::downgrade(&alive);
+/// Starts the thread; it ends once `alive` (held by the server's `Audit`) is dropped. Not the
+/// trail's own handles: the keeper holds one of those itself.
+pub fn spawn(keeper: Keeper, alive: &Arc<()>) -> std::io::Result<()> {
+    let alive = Arc::downgrade(alive);
     std::thread::Builder::new()
         .name("audit-cap".into())
         .spawn(move || run(&keeper, &alive))?;
     Ok(())
 }
 
-fn run<T>(keeper: &Keeper, alive: &Weak<T>) {
+fn run(keeper: &Keeper, alive: &Weak<()>) {
     let mut seen = 0;
     while alive.strong_count() > 0 {
         if let Err(error) = keeper.look() {

@@ -123,6 +123,8 @@ pub struct Audit {
     /// `true` while the size cap holds the trail shut (`--audit-at-cap fail-closed`).
     capped: Arc<AtomicBool>,
     metrics: AuditMetrics,
+    /// The size cap's thread runs while this lives.
+    _keeper_alive: Arc<()>,
 }
 
 impl Audit {
@@ -152,6 +154,7 @@ impl Audit {
         let log = AuditLog::open_with(data_dir, sync).await?;
         let metrics = AuditMetrics::default();
         let capped = Arc::new(AtomicBool::new(false));
+        let keeper_alive = Arc::new(());
         let journals = match args.mode {
             AuditMode::On => {
                 let segment_bytes = args.segment_bytes();
@@ -174,7 +177,7 @@ impl Audit {
                     metrics: metrics.clone(),
                     closed: capped.clone(),
                 };
-                cap::spawn(keeper, journals.authenticated.clone()).map_err(StartError::Thread)?;
+                cap::spawn(keeper, &keeper_alive).map_err(StartError::Thread)?;
                 Some(Sink::Journals(journals))
             }
             AuditMode::Off => {
@@ -192,6 +195,7 @@ impl Audit {
             writable: Arc::new(AtomicBool::new(true)),
             capped,
             metrics,
+            _keeper_alive: keeper_alive,
         })
     }
 
@@ -209,6 +213,7 @@ impl Audit {
             ..AuditMetrics::default()
         };
         let capped = Arc::new(AtomicBool::new(false));
+        let keeper_alive = Arc::new(());
         let sink = match args.mode {
             AuditMode::On => {
                 let keeper = cap::Keeper {
@@ -224,7 +229,7 @@ impl Audit {
                     metrics: metrics.clone(),
                     closed: capped.clone(),
                 };
-                cap::spawn(keeper, log.commit_counts().clone()).map_err(StartError::Thread)?;
+                cap::spawn(keeper, &keeper_alive).map_err(StartError::Thread)?;
                 Some(Sink::Database(log.clone()))
             }
             AuditMode::Off => {
@@ -242,6 +247,7 @@ impl Audit {
             writable: Arc::new(AtomicBool::new(true)),
             capped,
             metrics,
+            _keeper_alive: keeper_alive,
         })
     }
 
