@@ -41,14 +41,18 @@ pub fn request(ip: &str, port: u16, method: &str, path: &str, headers: &[(&str, 
 /// Sends raw bytes and parses what comes back (status 0 when the server closed without a
 /// response).
 pub fn exchange(ip: &str, port: u16, bytes: &[u8]) -> Reply {
-    let mut stream = TcpStream::connect((ip, port)).expect("connect to IMDS");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("read timeout");
-    stream.write_all(bytes).expect("write request");
+    try_exchange(ip, port, bytes).expect("connect to IMDS")
+}
+
+/// [`exchange`], or the error of a connection that could not be made or written (a metadata
+/// service that does not listen on the address yet).
+pub fn try_exchange(ip: &str, port: u16, bytes: &[u8]) -> std::io::Result<Reply> {
+    let mut stream = TcpStream::connect((ip, port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.write_all(bytes)?;
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
-    parse(&raw)
+    Ok(parse(&raw))
 }
 
 /// A raw HTTP/1.1 response.

@@ -18,23 +18,12 @@ pub fn server_url() -> &'static str {
     })
 }
 
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-test-cluster");
+
+/// The shared cluster: never dropped, stopped by the script once this test binary exits.
 fn start_cluster() -> String {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-test-cluster");
-    let output = Command::new(script)
-        .args(["start", "--watch-pid", &std::process::id().to_string()])
-        .output()
-        .unwrap_or_else(|e| panic!("running {script}: {e}"));
-    assert!(
-        output.status.success(),
-        "PostgreSQL could not be started for the --store tests (or set ROLEPLANE_TEST_PG_URL \
-         to a server where they may create databases):\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .find_map(|line| line.strip_prefix("export ROLEPLANE_TEST_PG_URL="))
-        .map(|url| url.trim_matches('\'').to_owned())
-        .expect("the script prints ROLEPLANE_TEST_PG_URL")
+    let cluster = std::mem::ManuallyDrop::new(Cluster::start());
+    cluster.url.clone()
 }
 
 /// A database of its own for one test; the cluster (or the server's owner) removes it.
@@ -67,5 +56,67 @@ impl Database {
         Database {
             url: format!("{base}/{name}{query}"),
         }
+    }
+}
+
+/// A PostgreSQL cluster of one test's own, for a test that takes the server down and up again
+/// (others' databases must not go with it); stopped and removed when dropped.
+pub struct Cluster {
+    /// The cluster's database `roleplane`.
+    pub url: String,
+    dir: String,
+}
+
+impl Cluster {
+    pub fn start() -> Cluster {
+        let output = Command::new(SCRIPT)
+            .args(["start", "--watch-pid", &std::process::id().to_string()])
+            .output()
+            .unwrap_or_else(|e| panic!("running {SCRIPT}: {e}"));
+        assert!(
+            output.status.success(),
+            "a PostgreSQL cluster could not be started:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let export = |name: &str| {
+            stdout
+                .lines()
+                .find_map(|line| line.strip_prefix(&format!("export {name}=")))
+                .map(|value| value.trim_matches('\'').to_owned())
+                .unwrap_or_else(|| panic!("the script prints {name}"))
+        };
+        Cluster {
+            url: export("ROLEPLANE_TEST_PG_URL"),
+            dir: export("ROLEPLANE_TEST_PG_DIR"),
+        }
+    }
+
+    /// Shuts the server down (fast: sessions cut, commits kept).
+    pub fn down(&self) {
+        self.run("down");
+    }
+
+    /// Starts the server again on the same port.
+    pub fn up(&self) {
+        self.run("up");
+    }
+
+    fn run(&self, command: &str) {
+        let output = Command::new(SCRIPT)
+            .args([command, &self.dir])
+            .output()
+            .unwrap_or_else(|e| panic!("running {SCRIPT} {command}: {e}"));
+        assert!(
+            output.status.success(),
+            "{SCRIPT} {command}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(SCRIPT).args(["stop", &self.dir]).output();
     }
 }

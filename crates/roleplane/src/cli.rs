@@ -65,6 +65,30 @@ enum Command {
     /// servers run on it).
     #[command(subcommand)]
     Host(HostCommand),
+    /// Move a data dir's embedded store into PostgreSQL.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Copies the embedded store of a data dir into an empty PostgreSQL database, all of it in
+    /// one transaction (or nothing), then prints what the replicas need beside it. Stop the
+    /// server first: the copy is of one moment, and later writes stay behind.
+    Migrate {
+        /// The data dir whose store is copied.
+        #[arg(long = "from", value_name = "DATA_DIR")]
+        from: PathBuf,
+        /// The PostgreSQL database (`postgres://…`) to fill; it must hold no account yet. The
+        /// password is never printed.
+        #[arg(
+            long = "to",
+            value_name = "URL",
+            env = "ROLEPLANE_STORE",
+            hide_env_values = true
+        )]
+        to: store::DatabaseUrl,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,13 +100,8 @@ enum HostCommand {
     Credentials {
         /// The host's ID (`h-…`), as AllocateHosts returned it.
         host_id: String,
-        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
-        data_dir: PathBuf,
-        /// The PostgreSQL store (`postgres://…`) the servers share, instead of the data dir's
-        /// SQLite; the master key is then `ROLEPLANE_MASTER_KEY`, or the data dir's if it has
-        /// one. The password is never printed.
-        #[arg(long, env = "ROLEPLANE_STORE", hide_env_values = true)]
-        store: Option<store::DatabaseUrl>,
+        #[command(flatten)]
+        location: StoreLocation,
     },
     /// Gives the host a new agent credential and prints it as `credentials` does; the earlier
     /// ones keep working for `--grace` seconds, so the agent picks the new one up (it re-reads
@@ -94,12 +113,55 @@ enum HostCommand {
         /// Seconds the earlier credentials keep working; 0 ends them now.
         #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(0..=7 * 24 * 3600))]
         grace: u64,
-        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
-        data_dir: PathBuf,
-        /// The PostgreSQL store (`postgres://…`) the servers share, as for `credentials`.
-        #[arg(long, env = "ROLEPLANE_STORE", hide_env_values = true)]
-        store: Option<store::DatabaseUrl>,
+        #[command(flatten)]
+        location: StoreLocation,
     },
+}
+
+/// Where a command finds the store the servers run on: the data dir's SQLite, or the
+/// PostgreSQL database they share.
+#[derive(Debug, clap::Args)]
+struct StoreLocation {
+    #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
+    data_dir: PathBuf,
+    /// The PostgreSQL store (`postgres://…`) the servers share, instead of the data dir's
+    /// SQLite; the master key is then `ROLEPLANE_MASTER_KEY`, or the data dir's if it has
+    /// one. The password is never printed.
+    #[arg(long, env = "ROLEPLANE_STORE", hide_env_values = true)]
+    store: Option<store::DatabaseUrl>,
+}
+
+impl StoreLocation {
+    /// The store, which a server must have made already (a command never creates one).
+    async fn open(&self) -> anyhow::Result<crate::any_store::AnyStore> {
+        self.ensure_made()?;
+        crate::any_store::AnyStore::open(self.store.as_ref(), &self.data_dir).await
+    }
+
+    /// An error unless a server has made the data dir's store (a database is checked on open).
+    fn ensure_made(&self) -> anyhow::Result<()> {
+        if self.store.is_none() {
+            anyhow::ensure!(
+                self.data_dir.join(store::DATABASE_FILE).is_file(),
+                "{} has no store yet: run `roleplane serve` on it first",
+                self.data_dir.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// The store as messages name it (a URL without its password).
+    fn place(&self) -> String {
+        match &self.store {
+            Some(url) => format!("the store {url}"),
+            None => self.data_dir.display().to_string(),
+        }
+    }
+
+    /// The servers' master key; never generated.
+    fn master_key(&self) -> anyhow::Result<crate::credentials::SealingKey> {
+        DataDir::existing_master_key(&self.data_dir)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,8 +185,8 @@ enum RoleCommand {
     RevokeSessions {
         /// The role's name.
         name: String,
-        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        location: StoreLocation,
         /// The role's account.
         #[arg(long, env = "ROLEPLANE_ACCOUNT_ID", default_value = "123456789012")]
         account_id: String,
@@ -140,8 +202,8 @@ enum AccountCommand {
         /// A 12-digit account ID; a random one if omitted.
         #[arg(long)]
         account_id: Option<String>,
-        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        location: StoreLocation,
     },
 }
 
@@ -150,8 +212,8 @@ enum CaCommand {
     /// Prints the certificate (PEM) that instance identity documents' `signature`, `rsa2048`
     /// and `pkcs7` verify against. The key is created by the first `roleplane serve`.
     Show {
-        #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        location: StoreLocation,
     },
 }
 
@@ -168,6 +230,10 @@ enum AuditCommand {
         until: Option<time::OffsetDateTime>,
         #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
         data_dir: PathBuf,
+        /// The PostgreSQL store (`postgres://…`) the servers share, whose audit trail holds
+        /// every replica's records, instead of the data dir's. The password is never printed.
+        #[arg(long, env = "ROLEPLANE_STORE", hide_env_values = true)]
+        store: Option<store::DatabaseUrl>,
     },
 }
 
@@ -240,36 +306,30 @@ pub fn main() -> ExitCode {
             since,
             until,
             data_dir,
-        }) => audit_export(&data_dir, since, until),
+            store,
+        }) => audit_export(&data_dir, store.as_ref(), since, until),
         Command::Account(AccountCommand::Create {
             account_id,
-            data_dir,
-        }) => account_create(&data_dir, account_id.as_deref()),
-        Command::Ca(CaCommand::Show { data_dir }) => ca_show(&data_dir),
+            location,
+        }) => account_create(&location, account_id.as_deref()),
+        Command::Ca(CaCommand::Show { location }) => ca_show(&location),
         Command::Policy(PolicyCommand::Eval { input, strict }) => policy_eval(&input, strict),
         Command::Policy(PolicyCommand::Validate { input, kind }) => policy_validate(&input, kind),
         Command::Policy(PolicyCommand::Generate(args)) => crate::generate::command::run(&args),
         Command::Role(RoleCommand::RevokeSessions {
             name,
-            data_dir,
+            location,
             account_id,
-        }) => role_revoke_sessions(&data_dir, &account_id, &name),
-        Command::Host(HostCommand::Credentials {
-            host_id,
-            data_dir,
-            store,
-        }) => host_credentials(&data_dir, store.as_ref(), &host_id),
+        }) => role_revoke_sessions(&location, &account_id, &name),
+        Command::Host(HostCommand::Credentials { host_id, location }) => {
+            host_credentials(&location, &host_id)
+        }
         Command::Host(HostCommand::RotateCredentials {
             host_id,
             grace,
-            data_dir,
-            store,
-        }) => host_rotate_credentials(
-            &data_dir,
-            store.as_ref(),
-            &host_id,
-            std::time::Duration::from_secs(grace),
-        ),
+            location,
+        }) => host_rotate_credentials(&location, &host_id, std::time::Duration::from_secs(grace)),
+        Command::Store(StoreCommand::Migrate { from, to }) => store_migrate(&from, &to),
     };
     match result {
         Ok(code) => code,
@@ -292,9 +352,9 @@ fn config_show(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `roleplane account create`. SQLite in WAL mode lets this process write beside a running
-/// server; the server reads accounts, users and keys from the store on every request.
-fn account_create(data_dir: &Path, account_id: Option<&str>) -> anyhow::Result<ExitCode> {
+/// `roleplane account create`. Beside running servers: SQLite in WAL mode takes this
+/// process's write, and every server reads accounts, users and keys from the store.
+fn account_create(location: &StoreLocation, account_id: Option<&str>) -> anyhow::Result<ExitCode> {
     use crate::server::bootstrap::{create_admin, new_key_pair};
     use store::Store as _;
 
@@ -303,20 +363,19 @@ fn account_create(data_dir: &Path, account_id: Option<&str>) -> anyhow::Result<E
         Some(id) => anyhow::bail!("{id} is not an AWS account ID (12 digits)"),
         None => random_account_id()?,
     };
-    let dir = DataDir::open(data_dir)?;
-    let master = dir.master_key()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let (key_id, secret) = runtime.block_on(async {
-        let store = store::SqliteStore::open(dir.path()).await?;
+        let store = location.open().await?;
         // On an empty store the first account must be the bootstrap one, which `serve` creates
         // with its admin; an account added before it would make `serve` skip that bootstrap.
         anyhow::ensure!(
             !store.list_accounts().await?.is_empty(),
             "{} has no bootstrap account yet: run `roleplane serve` on it first",
-            dir.path().display()
+            location.place()
         );
+        let master = location.master_key()?;
         store.create_account(&account_id).await?;
         let created = create_admin(&store, &master, &account_id, new_key_pair()?).await;
         store.close().await;
@@ -329,22 +388,19 @@ fn account_create(data_dir: &Path, account_id: Option<&str>) -> anyhow::Result<E
 }
 
 /// `roleplane ca show`: the certificate is public and stored in the clear, so this needs no
-/// master key. It creates nothing: a data dir without a key yet is an error.
-fn ca_show(data_dir: &Path) -> anyhow::Result<ExitCode> {
+/// master key. It creates nothing: a store without a key yet is an error.
+fn ca_show(location: &StoreLocation) -> anyhow::Result<ExitCode> {
     let missing = || {
         anyhow::anyhow!(
             "{} has no instance identity key yet: run `roleplane serve` on it once",
-            data_dir.display()
+            location.place()
         )
     };
-    if !data_dir.join(store::DATABASE_FILE).is_file() {
-        return Err(missing());
-    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let certificate = runtime.block_on(async {
-        let store = store::SqliteStore::open(data_dir).await?;
+        let store = location.open().await.map_err(|_| missing())?;
         let certificate = crate::instance_identity::stored::certificate(&store).await;
         store.close().await;
         certificate
@@ -357,6 +413,7 @@ fn ca_show(data_dir: &Path) -> anyhow::Result<ExitCode> {
 /// `roleplane audit export`. A closed pipe (`| head`) ends the export quietly.
 fn audit_export(
     data_dir: &Path,
+    store: Option<&store::DatabaseUrl>,
     since: time::OffsetDateTime,
     until: Option<time::OffsetDateTime>,
 ) -> anyhow::Result<ExitCode> {
@@ -365,7 +422,7 @@ fn audit_export(
         .build()?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match runtime.block_on(crate::audit::export::export(
-        data_dir, since, until, &mut out,
+        data_dir, store, since, until, &mut out,
     )) {
         Err(e)
             if e.downcast_ref::<std::io::Error>()
@@ -377,15 +434,18 @@ fn audit_export(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `roleplane role revoke-sessions`. The server reads policies on every request, so a running
-/// server applies the revocation from its next request on.
-fn role_revoke_sessions(data_dir: &Path, account_id: &str, name: &str) -> anyhow::Result<ExitCode> {
-    let dir = DataDir::open(data_dir)?;
+/// `roleplane role revoke-sessions`. The servers follow the store's changes, so they apply
+/// the revocation from their next request on.
+fn role_revoke_sessions(
+    location: &StoreLocation,
+    account_id: &str,
+    name: &str,
+) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let at = runtime.block_on(async {
-        let store = store::SqliteStore::open(dir.path()).await?;
+        let store = location.open().await?;
         let now = time::OffsetDateTime::now_utc();
         let revoked = crate::iam::revoke::revoke_sessions(&store, account_id, name, now).await;
         store.close().await;
@@ -395,47 +455,25 @@ fn role_revoke_sessions(data_dir: &Path, account_id: &str, name: &str) -> anyhow
     Ok(ExitCode::SUCCESS)
 }
 
-/// Where a host command looks a host up: the store, the master key, and how errors name it.
+/// What a host command needs besides the store's location: the master key and a runtime.
 struct HostStore {
     master: crate::credentials::SealingKey,
-    /// The data dir, or the store's URL without its password.
-    place: String,
     runtime: tokio::runtime::Runtime,
 }
 
 impl HostStore {
-    /// The data dir's SQLite store and master key, or the PostgreSQL store at `store_url`
-    /// with `ROLEPLANE_MASTER_KEY` (or the data dir's key if it has one, never a new one).
-    fn open(
-        data_dir: &Path,
-        store_url: Option<&store::DatabaseUrl>,
-        host_id: &str,
-    ) -> anyhow::Result<HostStore> {
+    /// The servers' master key, after checking `host_id` is shaped like one.
+    fn open(location: &StoreLocation, host_id: &str) -> anyhow::Result<HostStore> {
         let is_host_id = host_id
             .strip_prefix("h-")
             .is_some_and(|hex| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()));
         anyhow::ensure!(is_host_id, "{host_id} is not a host ID (h-…)");
-        let (master, place) = match store_url {
-            Some(url) => (
-                DataDir::existing_master_key(data_dir)?,
-                format!("the store {url}"),
-            ),
-            None => {
-                anyhow::ensure!(
-                    data_dir.join(store::DATABASE_FILE).is_file(),
-                    "{} has no store yet: run `roleplane serve` on it first",
-                    data_dir.display()
-                );
-                let dir = DataDir::open(data_dir)?;
-                (dir.master_key()?, dir.path().display().to_string())
-            }
-        };
+        location.ensure_made()?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         Ok(HostStore {
-            master,
-            place,
+            master: location.master_key()?,
             runtime,
         })
     }
@@ -444,13 +482,12 @@ impl HostStore {
     /// is an error naming the place.
     fn with<T>(
         &self,
-        data_dir: &Path,
-        store_url: Option<&store::DatabaseUrl>,
+        location: &StoreLocation,
         host_id: &str,
         work: impl AsyncFnOnce(&crate::any_store::AnyStore) -> Result<T, store::StoreError>,
     ) -> anyhow::Result<T> {
         let result = self.runtime.block_on(async {
-            let store = crate::any_store::AnyStore::open(store_url, data_dir).await?;
+            let store = location.open().await?;
             let result = work(&store).await;
             store.close().await;
             anyhow::Ok(result)
@@ -458,7 +495,7 @@ impl HostStore {
         match result {
             Ok(value) => Ok(value),
             Err(store::StoreError::NotFound { .. }) => {
-                anyhow::bail!("{host_id} is not an available host of {}", self.place)
+                anyhow::bail!("{host_id} is not an available host of {}", location.place())
             }
             Err(e) => Err(e.into()),
         }
@@ -481,14 +518,10 @@ impl HostStore {
 
 /// `roleplane host credentials`: the host's newest agent key, its secret opened with the
 /// master key. Reads only; an unknown or released host is an error.
-fn host_credentials(
-    data_dir: &Path,
-    store_url: Option<&store::DatabaseUrl>,
-    host_id: &str,
-) -> anyhow::Result<ExitCode> {
+fn host_credentials(location: &StoreLocation, host_id: &str) -> anyhow::Result<ExitCode> {
     use store::Store as _;
-    let hosts = HostStore::open(data_dir, store_url, host_id)?;
-    let keys = hosts.with(data_dir, store_url, host_id, async |store| {
+    let hosts = HostStore::open(location, host_id)?;
+    let keys = hosts.with(location, host_id, async |store| {
         store.host_agent_keys(host_id).await
     })?;
     let key = keys
@@ -501,13 +534,12 @@ fn host_credentials(
 /// `roleplane host rotate-credentials`: a new agent key for the host, printed as `host
 /// credentials` prints one; the earlier keys keep working for `grace` (decision 0029).
 fn host_rotate_credentials(
-    data_dir: &Path,
-    store_url: Option<&store::DatabaseUrl>,
+    location: &StoreLocation,
     host_id: &str,
     grace: std::time::Duration,
 ) -> anyhow::Result<ExitCode> {
     use store::Store as _;
-    let hosts = HostStore::open(data_dir, store_url, host_id)?;
+    let hosts = HostStore::open(location, host_id)?;
     let access_key_id = store::ids::access_key_id();
     let secret = zeroize::Zeroizing::new(
         crate::credentials::new_secret_access_key().context("reading the random source")?,
@@ -518,7 +550,7 @@ fn host_rotate_credentials(
         access_key_id,
         secret_ciphertext,
     };
-    let key = hosts.with(data_dir, store_url, host_id, async |store| {
+    let key = hosts.with(location, host_id, async |store| {
         store.rotate_host_agent_key(host_id, new, grace).await
     })?;
     print_out(&hosts.credentials_text(&key)?)?;
@@ -609,4 +641,36 @@ fn read_input(path: &PathBuf) -> anyhow::Result<String> {
         anyhow::bail!("input is larger than {MAX_INPUT_BYTES} bytes");
     }
     String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("input is not UTF-8"))
+}
+
+/// `roleplane store migrate`.
+fn store_migrate(from: &Path, to: &store::DatabaseUrl) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        to.is_postgres(),
+        "--to must be a PostgreSQL URL (postgres://USER@HOST/DB)"
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let copied = runtime
+        .block_on(store::copy::sqlite_to_postgres(from, to))
+        .with_context(|| format!("copying the store of {} into {to}", from.display()))?;
+    let mut text = String::new();
+    for (table, rows) in &copied.tables {
+        text.push_str(&format!("{table}\t{rows}\n"));
+    }
+    text.push_str(&format!(
+        "copied {} rows of {} tables from {} into {to}\n\
+         Secrets in it are sealed under {}'s master key: give every replica that key \
+         (ROLEPLANE_MASTER_KEY, or the file master.key in its data dir). S3 object bytes are \
+         in {}: make it (or a copy) the replicas' shared --s3-dir. The audit trail stays in \
+         the data dir.",
+        copied.rows(),
+        copied.tables.len(),
+        from.display(),
+        from.display(),
+        from.join("s3").display(),
+    ));
+    print_out(&text)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -25,10 +25,17 @@ pub struct ServeArgs {
     /// Run on this PostgreSQL database instead of the data dir's SQLite:
     /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`, with libpq's parameters such as
     /// `sslmode=verify-full&sslrootcert=PATH`. Replicas on one database serve the same IAM, STS
-    /// and EC2 state; give them all the same `ROLEPLANE_MASTER_KEY`. The data dir still holds
-    /// this replica's audit trail and S3 object bytes. The password is never printed.
+    /// and EC2 state; give them all the same `ROLEPLANE_MASTER_KEY`, and one `--s3-dir`. The
+    /// password is never printed.
     #[arg(long, env = "ROLEPLANE_STORE", hide_env_values = true)]
     pub store: Option<store::DatabaseUrl>,
+
+    /// Where S3 object bytes live (their records are in the store): `DATA_DIR/s3` by default.
+    /// Replicas on one `--store` name one directory they all mount (NFS, CephFS, …): a
+    /// replica reads what another wrote, because a blob is written to a temporary, fsynced and
+    /// renamed into place under a new name, and never changed after.
+    #[arg(long, env = "ROLEPLANE_S3_DIR")]
+    pub s3_dir: Option<PathBuf>,
 
     /// The AWS API listener (IAM, STS, EC2, …, routed by the SigV4 credential scope).
     #[arg(long, env = "ROLEPLANE_API_ADDR", default_value = "127.0.0.1:9100")]

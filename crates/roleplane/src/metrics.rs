@@ -7,6 +7,7 @@
 
 mod authorization;
 mod caches;
+mod commits;
 mod pool;
 mod requests;
 
@@ -46,9 +47,12 @@ pub struct AuditMetrics {
     /// Calls refused because their record could not be kept: a full disk or the size cap.
     pub refused: Counter,
     /// Records being appended whose append has not returned: not yet durable at the
-    /// `--audit-sync` level. Each call waits for its own record, so this is the audit trail's
-    /// whole backlog: nothing is queued behind the response.
+    /// `--audit-sync` level, or on PostgreSQL waiting for their group commit. Each call waits
+    /// for its own record, so this is the audit trail's whole backlog: nothing is queued
+    /// behind the response.
     pub pending: Gauge,
+    /// The group commit's counts, on PostgreSQL.
+    pub commits: Option<std::sync::Arc<store::audit::CommitCounts>>,
 }
 
 impl AuditMetrics {
@@ -78,6 +82,7 @@ impl Default for AuditMetrics {
             evicted_segments: Family::default(),
             refused: Counter::default(),
             pending: Gauge::default(),
+            commits: None,
         };
         for unauthenticated in [false, true] {
             let label = journal_label(unauthenticated);
@@ -168,7 +173,7 @@ impl Metrics {
 fn register_audit(registry: &mut Registry, audit: &AuditMetrics) {
     registry.register(
         "roleplane_audit_trail_bytes",
-        "Bytes the audit trail's journals hold on disk",
+        "Bytes the audit trail's journals hold on disk (on PostgreSQL: bytes of its records)",
         audit.trail_bytes.clone(),
     );
     registry.register(
@@ -194,10 +199,14 @@ fn register_audit(registry: &mut Registry, audit: &AuditMetrics) {
     );
     registry.register(
         "roleplane_audit_pending_records",
-        "Audit records being appended and not yet durable at the --audit-sync level (the \
-         trail's backlog: each call waits for its own record before it is answered)",
+        "Audit records being appended and not yet durable at the --audit-sync level, or on \
+         PostgreSQL not yet committed (the trail's backlog: each call waits for its own record \
+         before it is answered)",
         audit.pending.clone(),
     );
+    if let Some(commits) = &audit.commits {
+        registry.register_collector(Box::new(commits::CommitCollector(commits.clone())));
+    }
 }
 
 #[cfg(test)]

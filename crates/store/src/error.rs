@@ -174,8 +174,28 @@ pub enum StoreError {
     #[error("database schema not current: {0}")]
     Schema(String),
     #[error("storage backend failed: {0}")]
-    Backend(#[from] sqlx::Error),
+    Backend(sqlx::Error),
 }
+
+/// What a caller cannot store, in words a service may pass on.
+pub const NUL_REFUSED: &str = "The value contains the character U+0000, which cannot be stored.";
+
+impl From<sqlx::Error> for StoreError {
+    /// PostgreSQL refuses U+0000 in text (SQLite keeps it): the caller's value, not the
+    /// database, is at fault, so it is invalid input (a 4xx) rather than a backend failure.
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if db.code().as_deref() == Some(UNTRANSLATABLE_CHARACTER) => {
+                Self::InvalidInput(NUL_REFUSED.to_owned())
+            }
+            _ => Self::Backend(error),
+        }
+    }
+}
+
+/// SQLSTATE 22021 (character_not_in_repertoire): PostgreSQL's answer to
+/// U+0000 in a text value.
+const UNTRANSLATABLE_CHARACTER: &str = "22021";
 
 impl StoreError {
     pub(crate) fn not_found(kind: EntityKind, name: impl Into<String>) -> Self {

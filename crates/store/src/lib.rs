@@ -11,6 +11,7 @@
 //! the store enforces the invariants that need the stored state.
 
 pub mod audit;
+pub mod copy;
 pub mod error;
 pub mod groups;
 pub mod hosts;
@@ -22,8 +23,8 @@ pub mod s3;
 mod sqlite;
 mod store;
 
-pub use audit::{AUDIT_DATABASE_FILE, AuditLog};
-pub use error::{Conflict, Ec2Rejection, EntityKind, Quota, Result, StoreError};
+pub use audit::{AUDIT_DATABASE_FILE, AuditLog, AuditTrail, PgAuditLog};
+pub use error::{Conflict, Ec2Rejection, EntityKind, NUL_REFUSED, Quota, Result, StoreError};
 pub use groups::*;
 pub use hosts::*;
 pub use model::*;

@@ -256,3 +256,22 @@ fn columns(rows: Vec<(String, String)>) -> BTreeMap<String, BTreeSet<String>> {
     }
     tables
 }
+
+/// PostgreSQL cannot keep U+0000 in text (SQLite can): such a value is the caller's invalid
+/// input, which services answer with a 4xx, not a backend failure (a 500). Nothing is written.
+#[tokio::test]
+async fn a_nul_character_is_invalid_input_not_a_backend_failure() {
+    let (_data, store) = Postgres::fresh().await;
+    let mut role = NewRole::new("nul", TRUST);
+    role.path = "/a\u{0}b/".to_owned();
+    match store.create_role(ACCOUNT, role).await {
+        Err(StoreError::InvalidInput(message)) => {
+            assert_eq!(message, store::NUL_REFUSED)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        store.role_by_name(ACCOUNT, "nul").await,
+        Err(StoreError::NotFound { .. })
+    ));
+}

@@ -16,7 +16,11 @@ use serde_json::{Value, json};
 const TARGET: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents";
 
 /// A signed awsJson1_1 LookupEvents request; returns the status and the parsed body.
-fn lookup(server: &Server, key: (&str, &str, Option<&str>), input: &Value) -> (u16, Value) {
+pub(crate) fn lookup(
+    server: &Server,
+    key: (&str, &str, Option<&str>),
+    input: &Value,
+) -> (u16, Value) {
     let response = lookup_raw(server, key, &input.to_string());
     let body = serde_json::from_str(&response.body)
         .unwrap_or_else(|_| panic!("JSON body: {}", response.body));
@@ -61,10 +65,14 @@ fn lookup_raw(server: &Server, key: (&str, &str, Option<&str>), body: &str) -> R
     send(host, request.as_bytes())
 }
 
-const ADMIN: (&str, &str, Option<&str>) = (ADMIN_KEY_ID, ADMIN_SECRET, None);
+pub(crate) const ADMIN: (&str, &str, Option<&str>) = (ADMIN_KEY_ID, ADMIN_SECRET, None);
 
 /// Every event matching `attribute` (key, value), following NextToken; newest first.
-fn lookup_all(server: &Server, attribute: Option<(&str, &str)>, page: u32) -> Vec<Value> {
+pub(crate) fn lookup_all(
+    server: &Server,
+    attribute: Option<(&str, &str)>,
+    page: u32,
+) -> Vec<Value> {
     let mut input = json!({"MaxResults": page});
     if let Some((key, value)) = attribute {
         input["LookupAttributes"] = json!([{"AttributeKey": key, "AttributeValue": value}]);
@@ -84,7 +92,7 @@ fn lookup_all(server: &Server, attribute: Option<(&str, &str)>, page: u32) -> Ve
 }
 
 /// The record inside a LookupEvents event.
-fn record(event: &Value) -> Value {
+pub(crate) fn record(event: &Value) -> Value {
     serde_json::from_str(event["CloudTrailEvent"].as_str().unwrap()).unwrap()
 }
 

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
 use serde_json::Value;
-use store::{AuditLog, PolicyGeneration, Store, StoreError};
+use store::{AuditTrail, PolicyGeneration, Store, StoreError};
 use time::OffsetDateTime;
 
 use crate::generate::output::{JobDetails, JobStatus};
@@ -108,7 +108,10 @@ impl Job {
 
     /// The activity of a succeeded job, computed again from `log` for a job that succeeded
     /// before a restart; `None` for a job that did not (or not yet) succeed.
-    pub async fn activity(&self, log: Option<&AuditLog>) -> Result<Option<Arc<Activity>>, String> {
+    pub async fn activity(
+        &self,
+        log: Option<&AuditTrail>,
+    ) -> Result<Option<Arc<Activity>>, String> {
         match self.state().0 {
             State::Succeeded(activity) => Ok(Some(activity)),
             State::SucceededBeforeRestart => {
@@ -198,7 +201,7 @@ pub type JobError = (&'static str, String);
 pub async fn start<S: Store>(
     store: &S,
     request: Request,
-    log: Result<AuditLog, JobError>,
+    log: Result<AuditTrail, JobError>,
 ) -> Result<Arc<Job>, StoreError> {
     let now = OffsetDateTime::now_utc();
     let job = {
@@ -238,7 +241,7 @@ pub async fn start<S: Store>(
     Ok(job)
 }
 
-async fn run<S: Store>(job: Arc<Job>, log: AuditLog, store: S) {
+async fn run<S: Store>(job: Arc<Job>, log: AuditTrail, store: S) {
     let request = &job.request;
     let mut activity = Activity::new(&request.principal, request.window);
     let outcome = match scan(&log, &mut activity, &job.cancel, |_| {}).await {
@@ -261,7 +264,7 @@ async fn run<S: Store>(job: Arc<Job>, log: AuditLog, store: S) {
 
 /// Takes back the jobs saved in the last 7 days, once at start: a job that was running starts
 /// over (or fails, without an audit trail), the others keep how they ended.
-pub async fn restore<S: Store>(store: &S, log: Option<AuditLog>) -> Result<(), StoreError> {
+pub async fn restore<S: Store>(store: &S, log: Option<AuditTrail>) -> Result<(), StoreError> {
     let saved = store
         .policy_generations(OffsetDateTime::now_utc() - RETENTION)
         .await?;
@@ -343,6 +346,7 @@ pub fn list(account: &str, principal: Option<&str>) -> Vec<Arc<Job>> {
 mod tests {
     use super::*;
     use crate::generate::output::JobStatus;
+    use store::AuditLog;
 
     fn request(account: &str, token: Option<&str>) -> Request {
         Request {
@@ -379,7 +383,7 @@ mod tests {
     #[tokio::test]
     async fn jobs_run_cancel_are_saved_and_stay_in_their_account() {
         let dir = tempfile::tempdir().unwrap();
-        let log = AuditLog::open(dir.path()).await.unwrap();
+        let log = AuditTrail::from(AuditLog::open(dir.path()).await.unwrap());
         let store = store::SqliteStore::open(dir.path()).await.unwrap();
 
         let done = start(&store, request("111111111111", Some("t")), Ok(log.clone()))
@@ -440,7 +444,7 @@ mod tests {
     #[tokio::test]
     async fn a_job_that_cannot_be_saved_is_neither_started_nor_listed() {
         let dir = tempfile::tempdir().unwrap();
-        let log = AuditLog::open(dir.path()).await.unwrap();
+        let log = AuditTrail::from(AuditLog::open(dir.path()).await.unwrap());
         let store = store::SqliteStore::open(dir.path()).await.unwrap();
         store.close().await;
         start(&store, request("444444444444", None), Ok(log))
@@ -454,7 +458,7 @@ mod tests {
     #[tokio::test]
     async fn saved_jobs_come_back_after_a_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let log = AuditLog::open(dir.path()).await.unwrap();
+        let log = AuditTrail::from(AuditLog::open(dir.path()).await.unwrap());
         let store = store::SqliteStore::open(dir.path()).await.unwrap();
         // Whole seconds: the store keeps milliseconds.
         let now = OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp())

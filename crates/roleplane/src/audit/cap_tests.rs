@@ -9,7 +9,7 @@ use store::audit::{EventQuery, NewEvent, Order, UNAUTHENTICATED_DIR};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 
-use super::cap::{Cap, Keeper};
+use super::cap::{self, Cap, Keeper};
 use super::*;
 use crate::metrics::JournalLabel;
 
@@ -53,11 +53,11 @@ async fn filled(dir: &Path) -> (AuditLog, Arc<Journal>, Arc<Journal>) {
 
 fn keeper(log: &AuditLog, max_bytes: u64, at_cap: AtCap) -> Keeper {
     Keeper {
-        log: log.clone(),
+        space: cap::Space::Files(log.clone()),
         cap: Some(Cap {
             max_bytes,
             at_cap,
-            segment_bytes: SEGMENT,
+            slack_bytes: SEGMENT,
         }),
         metrics: AuditMetrics::default(),
         closed: Arc::new(AtomicBool::new(false)),

@@ -1,12 +1,13 @@
 //! `roleplane audit export`: every record in a time range, oldest first, one JSON document per
-//! line. Reads `audit.db` beside a running server (WAL readers never block its writer).
+//! line. Reads `audit.db` beside a running server (WAL readers never block its writer), or with
+//! `--store postgres://…` the trail every replica commits to.
 
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context as _;
-use store::AuditLog;
 use store::audit::{EventQuery, Order};
+use store::{AuditLog, AuditTrail, DatabaseUrl, PgAuditLog};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -23,21 +24,43 @@ pub fn parse_time(value: &str) -> Result<OffsetDateTime, String> {
     })
 }
 
+/// The trail a reader beside the servers opens: the one in the PostgreSQL database at `store`
+/// (every replica's records), else the data dir's.
+pub async fn open_trail(
+    data_dir: &Path,
+    store: Option<&DatabaseUrl>,
+) -> anyhow::Result<AuditTrail> {
+    let Some(url) = store else {
+        anyhow::ensure!(
+            data_dir.join(store::AUDIT_DATABASE_FILE).exists(),
+            "{} has no audit trail yet (start `roleplane serve` on it)",
+            data_dir.display()
+        );
+        let log = AuditLog::open_existing(data_dir)
+            .await
+            .context("opening the audit log")?;
+        return Ok(log.into());
+    };
+    // The URL is shown redacted: `DatabaseUrl` never prints its password.
+    anyhow::ensure!(
+        url.is_postgres(),
+        "--store takes a postgres:// or postgresql:// URL, not {url}"
+    );
+    let log = PgAuditLog::connect(url)
+        .await
+        .with_context(|| format!("opening the audit trail in {url}"))?;
+    Ok(log.into())
+}
+
 /// Writes the records of `[since, until]` to `out`; returns how many.
 pub async fn export(
     data_dir: &Path,
+    store: Option<&DatabaseUrl>,
     since: OffsetDateTime,
     until: Option<OffsetDateTime>,
     out: &mut impl Write,
 ) -> anyhow::Result<u64> {
-    anyhow::ensure!(
-        data_dir.join(store::AUDIT_DATABASE_FILE).exists(),
-        "{} has no audit trail yet (start `roleplane serve` on it)",
-        data_dir.display()
-    );
-    let log = AuditLog::open_existing(data_dir)
-        .await
-        .context("opening the audit log")?;
+    let log = open_trail(data_dir, store).await?;
     let mut query = EventQuery {
         start_ms: Some(super::record::epoch_ms(since)),
         end_ms: until.map(super::record::epoch_ms),

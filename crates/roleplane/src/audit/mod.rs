@@ -9,9 +9,14 @@
 //! - Storage is `store::AuditLog` (`DATA_DIR/audit/journal-*.jsonl`, indexed in
 //!   `DATA_DIR/audit.db`); reads go through `cloudtrail`. Why this shape:
 //!   `docs/decisions/0003-audit-durability.md`.
+//! - On PostgreSQL (`--store postgres://…`) the trail is that database's instead
+//!   (`store::PgAuditLog`, decision 0027): [`Audit::record`] waits for its record's group
+//!   commit, so every replica's lookups see it once the response leaves. Readers go through
+//!   `store::AuditTrail`, either backend.
 //!
-//! The trail fails closed: once the journal cannot take a record (a full disk), [`Audit`] says
-//! so (`is_writable`) and the pipeline answers every call 503 until a probe finds room again.
+//! The trail fails closed: once the journal cannot take a record (a full disk; on PostgreSQL a
+//! commit that failed), [`Audit`] says so (`is_writable`) and the pipeline answers every call
+//! 503 until a probe finds room (the database) again.
 //!
 //! Records of calls without an authenticated caller go to a journal of their own, which the
 //! size cap ([`cap`]) evicts first; `--audit-at-cap fail-closed` closes the trail the same way
@@ -45,8 +50,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use store::AuditLog;
-use store::audit::{AuditSync, Caller, Journal, NewEvent};
+use store::audit::{AuditSync, AuditTrail, Caller, CommitError, Journal, NewEvent, PgAuditLog};
+use store::{AuditLog, DatabaseUrl};
 
 use crate::metrics::AuditMetrics;
 
@@ -61,6 +66,8 @@ pub enum WriteError {
     Journal(#[from] std::io::Error),
     #[error("the audit journal's sync task stopped: {0}")]
     Stopped(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Database(#[from] CommitError),
 }
 
 /// How often a journal that refused a record is asked whether it can take records again.
@@ -77,6 +84,15 @@ pub enum StartError {
     Thread(std::io::Error),
     #[error("{0}")]
     Settings(String),
+}
+
+/// Where this process's records go.
+#[derive(Debug, Clone)]
+enum Sink {
+    /// The data dir's two journals.
+    Journals(Journals),
+    /// The PostgreSQL database replicas share, through this process's group commit.
+    Database(PgAuditLog),
 }
 
 /// This process's two journals.
@@ -96,9 +112,9 @@ impl Journals {
 }
 
 pub struct Audit {
-    log: AuditLog,
+    trail: AuditTrail,
     /// `None` when recording is off (the benchmark knob).
-    journals: Option<Journals>,
+    sink: Option<Sink>,
     sync: AuditSync,
     /// Where records of callers that failed authentication go.
     home_account: String,
@@ -107,12 +123,28 @@ pub struct Audit {
     /// `true` while the size cap holds the trail shut (`--audit-at-cap fail-closed`).
     capped: Arc<AtomicBool>,
     metrics: AuditMetrics,
+    /// The size cap's thread runs while this lives.
+    _keeper_alive: Arc<()>,
 }
 
 impl Audit {
-    /// Opens the audit log, starts a journal segment and the indexer (unless off) and
-    /// retention pruning.
+    /// Opens the audit trail where the store is (the data dir's journals, or the PostgreSQL
+    /// database at `store_url`, as `AnyStore::open` chooses), starts recording (unless off),
+    /// the size cap's keeper and retention pruning.
     pub async fn start(
+        data_dir: &Path,
+        store_url: Option<&DatabaseUrl>,
+        args: &AuditArgs,
+        home_account: &str,
+    ) -> Result<Audit, StartError> {
+        match store_url {
+            Some(url) => Self::start_on_database(url, args, home_account).await,
+            None => Self::start_in(data_dir, args, home_account).await,
+        }
+    }
+
+    /// The data dir's journals and their index.
+    async fn start_in(
         data_dir: &Path,
         args: &AuditArgs,
         home_account: &str,
@@ -122,6 +154,7 @@ impl Audit {
         let log = AuditLog::open_with(data_dir, sync).await?;
         let metrics = AuditMetrics::default();
         let capped = Arc::new(AtomicBool::new(false));
+        let keeper_alive = Arc::new(());
         let journals = match args.mode {
             AuditMode::On => {
                 let segment_bytes = args.segment_bytes();
@@ -135,34 +168,86 @@ impl Audit {
                 };
                 indexer::spawn(log.clone(), &journals.authenticated).map_err(StartError::Thread)?;
                 let keeper = cap::Keeper {
-                    log: log.clone(),
+                    space: cap::Space::Files(log.clone()),
                     cap: max_bytes.map(|max_bytes| cap::Cap {
                         max_bytes,
                         at_cap: args.audit_at_cap,
-                        segment_bytes,
+                        slack_bytes: segment_bytes,
                     }),
                     metrics: metrics.clone(),
                     closed: capped.clone(),
                 };
-                cap::spawn(keeper, &journals.authenticated).map_err(StartError::Thread)?;
-                Some(journals)
+                cap::spawn(keeper, &keeper_alive).map_err(StartError::Thread)?;
+                Some(Sink::Journals(journals))
             }
             AuditMode::Off => {
-                tracing::warn!(
-                    "audit recording is off (a benchmark setting): API calls leave no record"
-                );
+                warn_off();
                 None
             }
         };
-        tokio::spawn(prune_forever(log.clone(), args.audit_retention_days));
+        let trail = AuditTrail::Files(log);
+        tokio::spawn(prune_forever(trail.clone(), args.audit_retention_days));
         Ok(Audit {
-            log,
-            journals,
+            trail,
+            sink: journals,
             sync,
             home_account: home_account.to_owned(),
             writable: Arc::new(AtomicBool::new(true)),
             capped,
             metrics,
+            _keeper_alive: keeper_alive,
+        })
+    }
+
+    /// The trail in the PostgreSQL database replicas share (decision 0027): `--audit-sync`
+    /// and `--audit-segment-mib` have no say there (the database's commit is the durability
+    /// point); the size cap counts the records' bytes.
+    async fn start_on_database(
+        url: &DatabaseUrl,
+        args: &AuditArgs,
+        home_account: &str,
+    ) -> Result<Audit, StartError> {
+        let log = PgAuditLog::connect(url).await?;
+        let metrics = AuditMetrics {
+            commits: Some(log.commit_counts().clone()),
+            ..AuditMetrics::default()
+        };
+        let capped = Arc::new(AtomicBool::new(false));
+        let keeper_alive = Arc::new(());
+        let sink = match args.mode {
+            AuditMode::On => {
+                let keeper = cap::Keeper {
+                    space: cap::Space::Database {
+                        log: log.clone(),
+                        runtime: tokio::runtime::Handle::current(),
+                    },
+                    cap: args.max_database_bytes().map(|max_bytes| cap::Cap {
+                        max_bytes,
+                        at_cap: args.audit_at_cap,
+                        slack_bytes: 0,
+                    }),
+                    metrics: metrics.clone(),
+                    closed: capped.clone(),
+                };
+                cap::spawn(keeper, &keeper_alive).map_err(StartError::Thread)?;
+                Some(Sink::Database(log.clone()))
+            }
+            AuditMode::Off => {
+                warn_off();
+                None
+            }
+        };
+        let trail = AuditTrail::Postgres(log);
+        tokio::spawn(prune_forever(trail.clone(), args.audit_retention_days));
+        Ok(Audit {
+            trail,
+            sink,
+            sync: AuditSync::default(),
+            home_account: home_account.to_owned(),
+            writable: Arc::new(AtomicBool::new(true)),
+            capped,
+            metrics,
+            _keeper_alive: keeper_alive,
         })
     }
 
@@ -185,18 +270,19 @@ impl Audit {
 
     /// Whether API calls are recorded (always, except under the benchmark knob).
     pub fn is_recording(&self) -> bool {
-        self.journals.is_some()
+        self.sink.is_some()
     }
 
-    pub fn log(&self) -> &AuditLog {
-        &self.log
+    /// The trail, for lookups (LookupEvents, policy generation).
+    pub fn log(&self) -> &AuditTrail {
+        &self.trail
     }
 
     /// Finishes `record` and returns once it is durable. A record that cannot be written fails
     /// the call (the caller answers 503: its operation may have happened, as after any 503)
     /// and closes the trail until the journal has room again.
     pub async fn record(&self, record: CallRecord, request_id: &str) -> Result<(), WriteError> {
-        if self.journals.is_none() {
+        if self.sink.is_none() {
             return Ok(());
         }
         // Strangers' records go where the size cap evicts first; an anonymous S3 call counts
@@ -216,33 +302,32 @@ impl Audit {
         })
     }
 
-    /// `caller`'s journal refused a record: closed until a probe finds it can take records
-    /// again.
+    /// `caller`'s journal (or the database) refused a record: closed until a probe finds it
+    /// can take records again.
     fn refused(&self, caller: Caller) {
-        let Some(journals) = &self.journals else {
+        let Some(sink) = &self.sink else {
             return;
         };
-        let journal = journals.of(caller);
         if !self.writable.swap(false, Ordering::Relaxed) {
             return; // A probe is already running.
         }
         tracing::error!(
-            "the audit journal cannot take records: every API call is answered 503 until it can"
+            "the audit trail cannot take records: every API call is answered 503 until it can"
         );
-        let journal = journal.clone();
+        let sink = sink.clone();
         let writable = self.writable.clone();
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(PROBE_EVERY).await;
-                let journal = journal.clone();
-                match tokio::task::spawn_blocking(move || journal.ensure_spare()).await {
-                    Ok(Ok(())) => break,
-                    Ok(Err(error)) => tracing::debug!(%error, "the audit journal has no room yet"),
-                    Err(error) => tracing::debug!(%error, "probing the audit journal"),
+                match probe(&sink, caller).await {
+                    Ok(()) => break,
+                    Err(error) => {
+                        tracing::debug!(%error, "the audit trail cannot take records yet")
+                    }
                 }
             }
             writable.store(true, Ordering::Relaxed);
-            tracing::info!("the audit journal takes records again; API calls are served");
+            tracing::info!("the audit trail takes records again; API calls are served");
         });
     }
 
@@ -256,13 +341,18 @@ impl Audit {
 
     /// At `normal`, a `write(2)` to the page cache right here on the request's worker: a few
     /// microseconds, cheaper than any hand-off. At `full` the `fdatasync` would stall every
-    /// connection on this worker, so it runs on the blocking pool.
+    /// connection on this worker, so it runs on the blocking pool. On PostgreSQL, the wait for
+    /// the group commit that holds the record.
     async fn append(&self, caller: Caller, event: NewEvent) -> Result<(), WriteError> {
-        let Some(journals) = &self.journals else {
+        let Some(sink) = &self.sink else {
             return Ok(());
         };
-        let journal = journals.of(caller);
         let _pending = self.metrics.pending_record();
+        let journals = match sink {
+            Sink::Journals(journals) => journals,
+            Sink::Database(log) => return Ok(log.append(caller, event).await?),
+        };
+        let journal = journals.of(caller);
         match self.sync {
             AuditSync::Normal => journal.append(&event)?,
             AuditSync::Full => {
@@ -274,18 +364,41 @@ impl Audit {
     }
 
     pub async fn close(&self) {
-        self.log.close().await;
+        self.trail.close().await;
     }
 }
 
-async fn prune_forever(log: AuditLog, retention_days: u32) {
+fn warn_off() {
+    tracing::warn!("audit recording is off (a benchmark setting): API calls leave no record");
+}
+
+/// Whether a trail that refused a record for `caller` can take records again: the journal
+/// can prepare its next segment, or the database answers.
+async fn probe(sink: &Sink, caller: Caller) -> Result<(), String> {
+    match sink {
+        Sink::Journals(journals) => {
+            let journal = journals.of(caller).clone();
+            match tokio::task::spawn_blocking(move || journal.ensure_spare()).await {
+                Ok(outcome) => outcome.map_err(|e| e.to_string()),
+                Err(error) => Err(error.to_string()),
+            }
+        }
+        Sink::Database(log) => log.probe().await.map_err(|e| e.to_string()),
+    }
+}
+
+async fn prune_forever(trail: AuditTrail, retention_days: u32) {
     let mut every = tokio::time::interval(PRUNE_EVERY);
     loop {
         every.tick().await;
         let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(retention_days.into());
-        match log.prune_before(record::epoch_ms(cutoff)).await {
-            Ok(0) => {}
-            Ok(pruned) => tracing::info!(pruned, retention_days, "pruned old audit records"),
+        match trail.prune_before(record::epoch_ms(cutoff)).await {
+            Ok(Some(0)) => {}
+            Ok(Some(pruned)) => {
+                tracing::info!(pruned, retention_days, "pruned old audit records");
+            }
+            // Another replica prunes the shared trail this time.
+            Ok(None) => {}
             Err(error) => tracing::warn!(%error, "audit retention pruning failed"),
         }
     }

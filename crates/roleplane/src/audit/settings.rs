@@ -23,18 +23,21 @@ pub struct AuditArgs {
     /// How far a call's record goes before the call is answered. `normal`: written to the
     /// audit journal (survives the process being killed; a power loss may lose what the
     /// kernel had not written back). `full`: also fdatasync'd, grouped across concurrent
-    /// calls (survives power loss). See docs/decisions/0003-audit-durability.md.
+    /// calls (survives power loss). See docs/decisions/0003-audit-durability.md. With
+    /// `--store postgres://…` a record is committed to the database, whatever this says.
     #[arg(long, env = "ROLEPLANE_AUDIT_SYNC", value_enum, default_value_t = SyncLevel::Normal)]
     pub audit_sync: SyncLevel,
 
     /// Size of each audit journal segment in MiB, allocated whole when it is started (so a
-    /// record never meets a full disk mid-segment).
+    /// record never meets a full disk mid-segment). No journal with `--store postgres://…`.
     #[arg(long, env = "ROLEPLANE_AUDIT_SEGMENT_MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub audit_segment_mib: u64,
 
     /// Most MiB the audit trail's journals may hold on disk; 0 for no size cap. At least
     /// `--audit-segment-mib` × 8. Records of calls without an authenticated caller are
     /// evicted first, whatever `--audit-at-cap` says. See docs/decisions/0017-audit-size-cap.md.
+    /// With `--store postgres://…`: MiB of records (their text and columns) in the database,
+    /// no minimum; its table and indexes take more on disk (decision 0027).
     #[arg(long, env = "ROLEPLANE_AUDIT_MAX_MIB", default_value_t = DEFAULT_MAX_MIB)]
     pub audit_max_mib: u64,
 
@@ -57,6 +60,11 @@ pub const MIN_SEGMENTS_UNDER_CAP: u64 = 8;
 impl AuditArgs {
     pub fn segment_bytes(&self) -> u64 {
         self.audit_segment_mib << 20
+    }
+
+    /// The size cap on PostgreSQL in bytes of records, if any: no segment is set aside there.
+    pub fn max_database_bytes(&self) -> Option<u64> {
+        (self.audit_max_mib > 0).then_some(self.audit_max_mib << 20)
     }
 
     /// The size cap in bytes, if any; an error for one too small to hold what cannot go.

@@ -24,7 +24,7 @@ fn issue(n: u32) -> store::audit::NewEvent {
     .to_event()
 }
 
-async fn count(log: &AuditLog) -> usize {
+async fn count(log: &AuditTrail) -> usize {
     log.lookup(&EventQuery {
         order: Order::OldestFirst,
         limit: 100_000,
@@ -58,7 +58,7 @@ async fn acknowledged_records_are_all_looked_up_and_indexed_in_the_background() 
             ..AuditArgs::default()
         };
         let audit = Arc::new(
-            Audit::start(dir.path(), &args, "123456789012")
+            Audit::start(dir.path(), None, &args, "123456789012")
                 .await
                 .unwrap(),
         );
@@ -80,7 +80,10 @@ async fn acknowledged_records_are_all_looked_up_and_indexed_in_the_background() 
         }
         let started = Instant::now();
         loop {
-            let (segment, offset) = audit.log().position().await.unwrap();
+            let AuditTrail::Files(log) = audit.log() else {
+                panic!("the data dir's trail");
+            };
+            let (segment, offset) = log.position().await.unwrap();
             let end = written_bytes(&dir.path().join(store::audit::JOURNAL_DIR));
             if segment == 1 && offset == end {
                 break;

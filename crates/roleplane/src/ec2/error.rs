@@ -270,6 +270,8 @@ pub fn from_store(err: StoreError) -> Ec2Error {
                 instance_type,
             },
         },
+        // A value the store cannot keep (U+0000 on PostgreSQL): the request's fault.
+        StoreError::InvalidInput(message) => Ec2Error::InvalidParameterValue(message),
         err => {
             tracing::error!(error = %err, "store failure in an EC2 operation");
             Ec2Error::Internal

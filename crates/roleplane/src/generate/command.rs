@@ -1,6 +1,7 @@
 //! `roleplane policy generate`: the same generation as the API, straight from a data dir's
-//! `audit.db` (beside a running server: WAL readers never block its writer). Prints the
-//! GetGeneratedPolicy-shaped JSON on stdout; progress and what was left out go to stderr.
+//! `audit.db` (beside a running server: WAL readers never block its writer), or with `--store`
+//! from the trail replicas share in PostgreSQL. Prints the GetGeneratedPolicy-shaped JSON on
+//! stdout; progress and what was left out go to stderr.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde_json::Value;
-use store::{AuditLog, SqliteStore};
+use store::DatabaseUrl;
 use time::OffsetDateTime;
 
 use super::output::{JobDetails, JobStatus, Properties, generated_policy};
@@ -33,6 +34,11 @@ pub struct GenerateArgs {
     pub until: Option<OffsetDateTime>,
     #[arg(long, env = "ROLEPLANE_DATA_DIR", default_value = "roleplane-data")]
     pub data_dir: PathBuf,
+    /// The PostgreSQL store (`postgres://…`) the servers share: its audit trail (every
+    /// replica's records) and its ARNs, instead of the data dir's. The password is never
+    /// printed.
+    #[arg(long, env = "ROLEPLANE_STORE", hide_env_values = true)]
+    pub store: Option<DatabaseUrl>,
     /// Resource templates (`arn:aws:iam::${Account}:role/${RoleNameWithPath}`) instead of the
     /// ARNs actually touched, as Access Analyzer's `includeResourcePlaceholders`.
     #[arg(long)]
@@ -84,14 +90,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
 
 async fn generate(args: &GenerateArgs, window: Window) -> anyhow::Result<(Activity, Vec<String>)> {
     let dir = args.data_dir.as_path();
-    anyhow::ensure!(
-        dir.join(store::AUDIT_DATABASE_FILE).exists(),
-        "{} has no audit trail yet (start `roleplane serve` on it)",
-        dir.display()
-    );
-    let log = AuditLog::open_existing(dir)
-        .await
-        .context("opening the audit log")?;
+    let log = crate::audit::export::open_trail(dir, args.store.as_ref()).await?;
     let mut activity = Activity::new(&args.principal, window);
     let mut meter = Meter::new();
     let never = AtomicBool::new(false);
@@ -99,7 +98,7 @@ async fn generate(args: &GenerateArgs, window: Window) -> anyhow::Result<(Activi
     meter.finish();
     log.close().await;
 
-    let directory = directory(dir, &activity).await?;
+    let directory = directory(dir, args.store.as_ref(), &activity).await?;
     let options = Options {
         resource_placeholders: args.resource_placeholders,
     };
@@ -107,12 +106,19 @@ async fn generate(args: &GenerateArgs, window: Window) -> anyhow::Result<(Activi
     Ok((activity, documents))
 }
 
-/// ARNs for the names the records spell, from the data dir's store when it has one.
-async fn directory(dir: &Path, activity: &Activity) -> anyhow::Result<Directory> {
-    if !dir.join(store::DATABASE_FILE).exists() {
+/// ARNs for the names the records spell, from the PostgreSQL store or the data dir's when it
+/// has one.
+async fn directory(
+    dir: &Path,
+    url: Option<&DatabaseUrl>,
+    activity: &Activity,
+) -> anyhow::Result<Directory> {
+    if url.is_none() && !dir.join(store::DATABASE_FILE).exists() {
         return Ok(Directory::default());
     }
-    let store = SqliteStore::open(dir).await.context("opening the store")?;
+    let store = crate::any_store::AnyStore::open(url, dir)
+        .await
+        .context("opening the store")?;
     let directory = Directory::load(&store, activity.touched(), activity.passed_roles()).await;
     store.close().await;
     Ok(directory)

@@ -201,7 +201,7 @@ async fn a_million_records_generate_in_seconds() {
     let mut activity = Activity::new(ROLE, window);
     let never = AtomicBool::new(false);
     let mut pages = 0;
-    scan(&log, &mut activity, &never, |_| pages += 1)
+    scan(&log.clone().into(), &mut activity, &never, |_| pages += 1)
         .await
         .unwrap();
     let scanned = started.elapsed();

@@ -1,4 +1,4 @@
-//! Reads one principal's records of a window out of `audit.db` into an [`Activity`]: keyset
+//! Reads one principal's records of a window out of the audit trail into an [`Activity`]: keyset
 //! pages over the log's `(principal_arn, event_time_ms)` index, with progress after every page
 //! and a cancellation check between pages.
 //!
@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use store::AuditLog;
+use store::AuditTrail;
 use store::audit::{Event, EventFilter, EventQuery, Order};
 
 use super::activity::{Activity, Window};
@@ -52,7 +52,7 @@ impl Progress {
 /// Folds every record of `activity`'s principal and window into it. Returns `false` when
 /// `cancel` stopped the scan early.
 pub async fn scan(
-    log: &AuditLog,
+    log: &AuditTrail,
     activity: &mut Activity,
     cancel: &AtomicBool,
     progress: impl FnMut(&Progress) + Send,
@@ -98,7 +98,7 @@ pub async fn scan(
 
 /// Reads one time slice into a fresh activity; `false` when canceled.
 async fn read_slice(
-    log: &AuditLog,
+    log: &AuditTrail,
     principal: &str,
     window: Window,
     slice: Window,
@@ -171,7 +171,7 @@ impl<F: FnMut(&Progress)> Meter<F> {
 
 /// The event time of the principal's oldest or newest record in the window: one index probe.
 async fn end(
-    log: &AuditLog,
+    log: &AuditTrail,
     principal: &str,
     window: Window,
     order: Order,

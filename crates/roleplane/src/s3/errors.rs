@@ -27,6 +27,8 @@ pub fn from_store(error: StoreError) -> S3Error {
         },
         StoreError::AlreadyExists { .. } => s3_error!(BucketAlreadyExists, "{BUCKET_EXISTS}"),
         StoreError::DeleteConflict { .. } => s3_error!(BucketNotEmpty, "{BUCKET_NOT_EMPTY}"),
+        // A value the store cannot keep (U+0000 on PostgreSQL): the request's fault.
+        StoreError::InvalidInput(message) => s3_error!(InvalidArgument, "{message}"),
         other => internal(&other),
     }
 }

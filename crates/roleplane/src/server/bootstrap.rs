@@ -101,6 +101,18 @@ pub async fn create_admin<S: Store>(
         // Replicas starting together each gave the admin a key, up to the quota: the admin has
         // keys, which is all this step is for.
         Err(StoreError::LimitExceeded { .. }) => Ok(None),
+        // Replicas starting together with the same key pair from the environment: another one
+        // stored it first, for the admin if the admin now has keys.
+        Err(StoreError::AlreadyExists {
+            kind: EntityKind::AccessKey,
+            ..
+        }) if !store
+            .list_access_keys(account_id, ADMIN_USER)
+            .await?
+            .is_empty() =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(e.into()),
     }
 }

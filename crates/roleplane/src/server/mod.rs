@@ -51,7 +51,7 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     let signer = crate::instance_identity::stored::load_or_create(&store, &master)
         .await
         .context("loading the instance identity signing key")?;
-    let audit = Audit::start(dir.path(), &audit, &args.account_id)
+    let audit = Audit::start(dir.path(), args.store.as_ref(), &audit, &args.account_id)
         .await
         .context("opening the audit trail")?;
     let imds_token_key = metadata::token_key(&master);
@@ -78,8 +78,16 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding the API listener on {}", args.api_addr))?;
     let api_addr = listener.local_addr()?;
     let metadata = start_metadata(&app, &args, imds_token_key, Arc::new(signer)).await?;
-    let blobs = crate::s3::blobs::DirBlobs::open(&dir.path().join("s3"))
-        .context("opening the S3 object directory")?;
+    let s3_dir = args.s3_dir.clone().unwrap_or_else(|| dir.path().join("s3"));
+    if args.store.is_some() && args.s3_dir.is_none() {
+        tracing::warn!(
+            "S3 object bytes are kept in this replica's data dir ({}): other replicas on the \
+             store will not read them; give every replica one shared --s3-dir",
+            s3_dir.display()
+        );
+    }
+    let blobs = crate::s3::blobs::DirBlobs::open(&s3_dir)
+        .with_context(|| format!("opening the S3 object directory {}", s3_dir.display()))?;
     let served = pipeline::Served {
         app: app.clone(),
         s3: crate::s3::service(app.clone(), Arc::new(blobs), Some(&args.s3_domain)),

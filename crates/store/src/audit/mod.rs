@@ -17,7 +17,11 @@
 //! `DATA_DIR/audit-unauthenticated.db`) for the rest, so a size cap can evict those first
 //! ([`eviction`]). Lookups read both as one ([`merge`]). See
 //! `docs/decisions/0017-audit-size-cap.md`.
+//!
+//! Replicas on PostgreSQL keep the trail in that database instead ([`postgres`], decision
+//! 0027); [`AuditTrail`] is either, for the readers.
 
+mod any_trail;
 mod block;
 mod eviction;
 mod growth;
@@ -26,6 +30,7 @@ pub mod journal;
 mod line;
 mod merge;
 mod model;
+mod postgres;
 mod query;
 mod retention;
 mod trail;
@@ -33,12 +38,14 @@ mod trail;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+pub use any_trail::AuditTrail;
 pub use eviction::Evicted;
 pub use growth::Growth;
 pub use indexer::{IndexError, Indexer, JournalPosition};
 pub use journal::{DEFAULT_SEGMENT_BYTES, JOURNAL_DIR, Journal};
 use model::OwnedQuery;
 pub use model::{Event, EventFilter, EventQuery, NewEvent, Order, Position};
+pub use postgres::{CommitCounts, CommitError, PgAuditLog};
 use trail::Trail;
 
 use crate::error::Result;

@@ -71,13 +71,14 @@ pub(super) fn lookup(
 
 /// Inclusive event-time bounds, narrowed by a time-ordered (version 7) event ID.
 #[derive(Debug, Clone, Copy)]
-struct TimeSpan {
-    from_ms: i64,
-    to_ms: i64,
+pub(super) struct TimeSpan {
+    pub from_ms: i64,
+    pub to_ms: i64,
 }
 
 impl TimeSpan {
-    fn of(query: &EventQuery<'_>) -> Option<Self> {
+    /// The span `query` can match in; `None` when it can match nothing.
+    pub fn of(query: &EventQuery<'_>) -> Option<Self> {
         let mut span = Self {
             from_ms: query.start_ms.unwrap_or(i64::MIN),
             to_ms: query.end_ms.unwrap_or(i64::MAX),

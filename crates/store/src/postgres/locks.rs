@@ -23,6 +23,7 @@ const EC2: i32 = 2;
 /// objects, so bucket and object writes may not interleave.
 const S3: i32 = 3;
 const BOOKKEEPING: i32 = 4;
+// 5: the audit trail's pruning, a session-level lock (`audit/postgres/pruning.rs`).
 
 impl Lock {
     /// IAM writes of one account. Two accounts whose keys collide only wait for each other.

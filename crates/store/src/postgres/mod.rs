@@ -96,6 +96,12 @@ const MAX_CONNECTIONS: u32 = 10;
 /// busy timeout bounds a writer's wait.
 const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a call waits for a connection before it fails (and is answered with a retryable
+/// 5xx). While the database is down or failing over, every new connection is refused at once
+/// or times out: a short wait lets callers retry, where sqlx's default (30 s) would hold each
+/// of them past an SDK's patience.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// A handle on a PostgreSQL database; `Clone` shares the pool and the change follower.
@@ -133,12 +139,7 @@ impl PgStore {
     /// and starts following the changes other replicas make. Nothing here prints the password:
     /// errors come from sqlx, which does not repeat the URL, and `Debug` shows it redacted.
     pub async fn connect(url: &DatabaseUrl) -> Result<Self> {
-        // NOTICEs ("relation … already exists, skipping") would reach the server's log.
-        let options: PgConnectOptions = url
-            .expose()
-            .parse::<PgConnectOptions>()?
-            .application_name("roleplane")
-            .options([("client_min_messages", "warning")]);
+        let options = connect_options(url)?;
         // One connection first, for its error: a pool retries until it times out and then says
         // only that (an unreachable server, a refused password, a certificate that does not
         // verify each deserve their own words).
@@ -149,6 +150,7 @@ impl PgStore {
             options.options([("lock_timeout", format!("{}ms", LOCK_TIMEOUT.as_millis()))]);
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS + 1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
         let counters = Arc::new(changes::Counters::default());
@@ -163,11 +165,26 @@ impl PgStore {
         })
     }
 
+    /// The database's URL (shown without its password).
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.shared.url
+    }
+
     /// Waits for in-flight work and closes every connection.
     pub async fn close(&self) {
         self.shared.follower.stop();
         self.db.pool.close().await;
     }
+}
+
+/// How roleplane connects to the database at `url`: the store's pools and the audit trail's.
+pub(crate) fn connect_options(url: &DatabaseUrl) -> Result<PgConnectOptions> {
+    // NOTICEs ("relation … already exists, skipping") would reach the server's log.
+    Ok(url
+        .expose()
+        .parse::<PgConnectOptions>()?
+        .application_name("roleplane")
+        .options([("client_min_messages", "warning")]))
 }
 
 /// Applies the migrations this release knows on a connection of its own (sqlx holds a
