@@ -214,7 +214,10 @@ mod tests {
             kept,
             serde_json::json!({"credentials": {"accessKeyId": "ASIAEXAMPLE", "expiration": 2}})
         );
-        assert_eq!(elements("GetInstanceCredentials", r#"{"result":"noRole"}"#), Value::Null);
+        assert_eq!(
+            elements("GetInstanceCredentials", r#"{"result":"noRole"}"#),
+            Value::Null
+        );
         assert_eq!(elements("GetInstanceCredentials", "not json"), Value::Null);
     }
 }
