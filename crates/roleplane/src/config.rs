@@ -84,6 +84,9 @@ pub struct ServeArgs {
     pub log_format: LogFormat,
 
     #[command(flatten)]
+    pub tls: TlsArgs,
+
+    #[command(flatten)]
     pub connections: ConnectionArgs,
 
     #[command(flatten)]
@@ -94,6 +97,18 @@ pub struct ServeArgs {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// HTTPS on the API listener. Both or neither: with them the listener speaks TLS only.
+#[derive(Debug, Clone, Args)]
+pub struct TlsArgs {
+    /// The API listener's certificate chain, PEM, leaf first; read at start.
+    #[arg(long, env = "ROLEPLANE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of `--tls-cert`, PEM (PKCS#8, PKCS#1 or SEC1); read at start.
+    #[arg(long, env = "ROLEPLANE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Where AssumeRoleWithWebIdentity finds an issuer's keys (decision 0022).
@@ -114,13 +129,9 @@ impl WebIdentityArgs {
     /// The issuers' keys as these settings describe them; a file that cannot be read stops
     /// the server at start rather than failing every call.
     pub fn issuer_keys(&self) -> anyhow::Result<crate::web_identity::IssuerKeys> {
-        use rustls_pki_types::CertificateDer;
-        use rustls_pki_types::pem::PemObject;
         let files = crate::web_identity::IssuerKeys::read_files(&self.oidc_jwks)?;
-        let extra: Vec<CertificateDer<'static>> = match &self.oidc_ca_file {
-            Some(path) => CertificateDer::pem_file_iter(path)
-                .and_then(|certs| certs.collect::<Result<_, _>>())
-                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?,
+        let extra = match &self.oidc_ca_file {
+            Some(path) => crate::pem::certificates(path)?,
             None => Vec::new(),
         };
         let fetcher = crate::web_identity::Fetcher::new(&extra)?;

@@ -19,6 +19,7 @@ pub mod iam;
 pub mod instance_identity;
 pub mod metadata;
 pub mod metrics;
+pub mod pem;
 pub mod request;
 pub mod run;
 pub mod s3;

@@ -12,16 +12,27 @@ use std::process::Command;
 
 use e2e::{ACCOUNT_ID, ADMIN_KEY_ID, ADMIN_SECRET, Server};
 
-/// The venv's directory, with Ansible installed in it (installed now if it is not yet).
+/// The venv's directory, with Ansible installed in it (installed now if it is not yet). The
+/// tests of this binary run on several threads: one of them installs, the others wait for it.
 fn ansible_venv() -> PathBuf {
+    static VENV: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    VENV.get_or_init(install_ansible).clone()
+}
+
+fn install_ansible() -> PathBuf {
     let requirements =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/requirements-ansible.txt");
     let wanted = std::fs::read_to_string(&requirements).expect("the requirements file");
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ansible-venv");
-    // The stamp holds the requirements the venv was made from: a changed pin reinstalls.
+    // The stamp holds the requirements the venv was made from: a changed pin reinstalls, and
+    // so does a venv left without `ansible-playbook` (an install cut short).
     let stamp = venv.join("roleplane-requirements.txt");
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+    let stamped = std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str());
+    if stamped && venv.join("bin/ansible-playbook").is_file() {
         return venv;
+    }
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv).expect("remove the incomplete venv");
     }
     let python = if e2e::installed("python3") {
         "python3"

@@ -5,6 +5,7 @@
 mod agent;
 mod agent_api;
 mod agent_netns;
+mod agent_tls;
 mod analyzer;
 mod ansible_iam;
 mod api_robustness;

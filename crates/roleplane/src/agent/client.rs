@@ -1,10 +1,11 @@
 //! The agent's side of the agent API (decision 0028): SigV4-signed calls to the control plane,
-//! tried on each replica in turn until one answers.
+//! tried on each replica in turn until one answers, over TLS to an `https://` replica.
 //!
 //! A replica that cannot be reached, times out or answers 5xx is passed over for the next; an
 //! answer of 4xx is the control plane's word and is returned. The replica that answered last is
 //! tried first next time. Each call opens its own connection (the agent calls a few times a
-//! minute). Plain HTTP only: `serve`'s API listener has no TLS yet (see docs/AGENT.md).
+//! minute). An `https://` replica's certificate must chain to `--control-plane-ca` when the
+//! operator gives it (their own CA, and only it), else to the Mozilla roots.
 //!
 //! The key is read from the credentials file again whenever the file changes, so a rotated
 //! credential (`roleplane host rotate-credentials`) is picked up without a restart.
@@ -17,8 +18,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, bail};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Bytes;
+use rustls_pki_types::ServerName;
 use serde::de::DeserializeOwned;
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
 
 use crate::agent_api::SERVICE;
 use crate::agent_api::wire::{
@@ -56,8 +59,10 @@ pub enum CallError {
 /// One replica's address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Replica {
-    /// As given (`http://10.0.0.5:9100`).
+    /// As given (`http://10.0.0.5:9100`, `https://cp.example`).
     pub url: String,
+    /// `https://`.
+    tls: bool,
     host: String,
     port: u16,
     /// `host[:port]`, the Host header.
@@ -67,13 +72,15 @@ pub struct Replica {
 impl Replica {
     pub fn parse(url: &str) -> anyhow::Result<Replica> {
         let url = url.trim().trim_end_matches('/');
-        let Some(rest) = url.strip_prefix("http://") else {
-            bail!("{url}: a control plane is http://HOST:PORT");
+        let (tls, rest) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+            (Some(rest), _) => (false, rest),
+            (_, Some(rest)) => (true, rest),
+            _ => bail!("{url}: a control plane is http://HOST:PORT or https://HOST:PORT"),
         };
         if rest.is_empty() || rest.contains(['/', '?', '#', '@']) {
             bail!("{url}: a control plane URL names a host and port only");
         }
-        let default_port = 80;
+        let default_port = if tls { 443 } else { 80 };
         let (host, port) = match rest.strip_prefix('[') {
             Some(v6) => {
                 let (host, after) = v6.split_once(']').context("an unclosed [")?;
@@ -94,6 +101,7 @@ impl Replica {
         }
         Ok(Replica {
             url: url.to_owned(),
+            tls,
             host,
             port,
             authority: rest.to_owned(),
@@ -101,9 +109,37 @@ impl Replica {
     }
 }
 
+/// The TLS client of `https://` replicas: their certificates must chain to a certificate of
+/// `ca_file` (PEM) when given, else to the Mozilla roots.
+pub fn tls_connector(ca_file: Option<&Path>) -> anyhow::Result<TlsConnector> {
+    let roots = match ca_file {
+        Some(path) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in crate::pem::certificates(path)? {
+                roots
+                    .add(cert)
+                    .map_err(|e| anyhow::anyhow!("a certificate of {}: {e}", path.display()))?;
+            }
+            roots
+        }
+        None => rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        },
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
 /// The control plane as one agent sees it.
 pub struct ControlPlane {
     replicas: Vec<Replica>,
+    tls: TlsConnector,
     /// The replica tried first: the last that answered.
     preferred: AtomicUsize,
     host_id: String,
@@ -125,6 +161,7 @@ struct LoadedKey {
 impl ControlPlane {
     pub fn new(
         replicas: Vec<Replica>,
+        tls: TlsConnector,
         host_id: &str,
         region: &str,
         credentials: &Path,
@@ -133,6 +170,7 @@ impl ControlPlane {
         let (pair, modified) = read_key(credentials, host_id)?;
         Ok(ControlPlane {
             replicas,
+            tls,
             preferred: AtomicUsize::new(0),
             host_id: host_id.to_owned(),
             region: region.to_owned(),
@@ -329,7 +367,16 @@ impl ControlPlane {
             builder = builder.header(name, value);
         }
         let request = builder.body(Full::new(Bytes::copy_from_slice(body)))?;
-        exchange(hyper_util::rt::TokioIo::new(tcp), request).await
+        if !replica.tls {
+            return exchange(hyper_util::rt::TokioIo::new(tcp), request).await;
+        }
+        let name = ServerName::try_from(replica.host.clone())
+            .with_context(|| format!("{} is no TLS server name", replica.host))?;
+        let tls = tokio::time::timeout(CONNECT_TIMEOUT, self.tls.connect(name, tcp))
+            .await
+            .context("the TLS handshake timed out")?
+            .context("the TLS handshake")?;
+        exchange(hyper_util::rt::TokioIo::new(tls), request).await
     }
 
     /// The key pair, read again when its file changed since it was last read.
@@ -438,11 +485,17 @@ mod tests {
         let r = Replica::parse("http://cp.example").unwrap();
         assert_eq!((r.host.as_str(), r.port), ("cp.example", 80));
         let r = Replica::parse("http://[fd00::1]:9100").unwrap();
-        assert_eq!((r.host.as_str(), r.port), ("fd00::1", 9100));
+        assert_eq!((r.host.as_str(), r.port, r.tls), ("fd00::1", 9100, false));
+        let r = Replica::parse("https://cp.example").unwrap();
+        assert_eq!((r.host.as_str(), r.port, r.tls), ("cp.example", 443, true));
+        assert_eq!(r.authority, "cp.example");
+        let r = Replica::parse("https://127.0.0.1:9443").unwrap();
+        assert_eq!((r.host.as_str(), r.port, r.tls), ("127.0.0.1", 9443, true));
         for bad in [
             "10.0.0.5:9100",
             "ftp://x",
-            "https://cp.example",
+            "https//cp.example",
+            "https://",
             "http://",
             "http://h:port",
             "http://h/path",

@@ -51,11 +51,16 @@ pub const USER_AGENT: &str = concat!("roleplane-agent/", env!("CARGO_PKG_VERSION
 
 #[derive(Debug, Clone, Args)]
 pub struct AgentArgs {
-    /// The control plane's API, `http://HOST:PORT` (the address `serve --api-addr` listens
-    /// on). Repeatable, or comma-separated, for replicas: each is tried in turn until one
-    /// answers.
+    /// The control plane's API, `http://HOST:PORT`, or `https://HOST:PORT` when `serve` has
+    /// `--tls-cert` (the address `serve --api-addr` listens on). Repeatable, or
+    /// comma-separated, for replicas: each is tried in turn until one answers.
     #[arg(long = "control-plane", env = "ROLEPLANE_CONTROL_PLANE", value_delimiter = ',', required = true, value_parser = Replica::parse)]
     pub control_plane: Vec<Replica>,
+
+    /// PEM certificates an `https://` control plane's certificate must chain to (the
+    /// operator's CA); without it, the Mozilla roots.
+    #[arg(long, env = "ROLEPLANE_CONTROL_PLANE_CA")]
+    pub control_plane_ca: Option<PathBuf>,
 
     /// The Dedicated Host this agent serves (`h-…`).
     #[arg(long, env = "ROLEPLANE_HOST_ID", value_parser = host_id)]
@@ -126,6 +131,7 @@ pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
 async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     let control_plane = Arc::new(ControlPlane::new(
         args.control_plane.clone(),
+        client::tls_connector(args.control_plane_ca.as_deref())?,
         &args.host_id,
         &args.region,
         &args.credentials,

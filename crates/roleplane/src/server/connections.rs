@@ -10,7 +10,9 @@
 //! - at most `max_connections` are open; at the cap the listener stops accepting (new
 //!   connections wait in the kernel's bounded backlog) until one closes;
 //! - on shutdown the listener closes, open connections finish their current request, and any
-//!   still open after `shutdown_grace` are dropped.
+//!   still open after `shutdown_grace` are dropped;
+//! - with TLS, the handshake runs in the connection's own task and must end within
+//!   `header_timeout` too, so a client that stalls it holds one connection's place that long.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -26,6 +28,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
 use crate::request::min_rate::{MinRate, MinRateBody};
@@ -39,10 +42,11 @@ pub struct ConnectionLimits {
     pub shutdown_grace: Duration,
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then winds down within
-/// `limits.shutdown_grace`.
+/// Serves `router` on `listener` (over TLS when `tls` is given) until `shutdown` completes,
+/// then winds down within `limits.shutdown_grace`.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     router: Router,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
@@ -99,10 +103,32 @@ pub async fn serve(
             request.extensions_mut().insert(ConnectInfo(peer));
             router.clone().oneshot(request)
         });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let watcher = graceful.watcher();
+        let (http, tls) = (http.clone(), tls.clone());
+        let header_timeout = limits.header_timeout;
         let at_cap_logged = at_cap_logged.clone();
         connections.spawn(async move {
-            if let Err(e) = connection.await {
+            let served = match tls {
+                None => {
+                    let connection = http.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(connection).await
+                }
+                Some(tls) => match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
+                    Ok(Ok(stream)) => {
+                        let connection = http.serve_connection(TokioIo::new(stream), service);
+                        watcher.watch(connection).await
+                    }
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, %peer, "TLS handshake on the API listener");
+                        Ok(())
+                    }
+                    Err(_) => {
+                        tracing::debug!(%peer, "TLS handshake on the API listener timed out");
+                        Ok(())
+                    }
+                },
+            };
+            if let Err(e) = served {
                 tracing::debug!(error = %e, %peer, "API connection ended with an error");
             }
             drop(permit);

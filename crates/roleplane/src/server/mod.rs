@@ -5,6 +5,7 @@
 mod admin;
 pub(crate) mod bootstrap;
 mod connections;
+mod tls;
 
 pub use connections::ConnectionLimits;
 pub mod pipeline;
@@ -25,7 +26,7 @@ use crate::any_store::AnyStore;
 use crate::request::{App, last_use};
 
 use crate::audit::{Audit, AuditArgs};
-use crate::config::{LogFormat, ServeArgs};
+use crate::config::{LogFormat, ServeArgs, TlsArgs};
 use crate::datadir::DataDir;
 use crate::metadata::{self, MetadataService};
 
@@ -73,6 +74,13 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         .await
         .context("restoring policy generation jobs")?;
 
+    let tls = match &args.tls {
+        TlsArgs {
+            tls_cert: Some(cert),
+            tls_key: Some(key),
+        } => Some(tls::acceptor(cert, key)?),
+        _ => None,
+    };
     let listener = TcpListener::bind(args.api_addr)
         .await
         .with_context(|| format!("binding the API listener on {}", args.api_addr))?;
@@ -94,7 +102,10 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
         s3_domain: args.s3_domain.clone(),
     };
     crate::run::Endpoints {
-        api: format!("http://{api_addr}"),
+        api: format!(
+            "{}://{api_addr}",
+            if tls.is_some() { "https" } else { "http" }
+        ),
         imds_port: metadata.port(),
         region: args.region.clone(),
     }
@@ -124,6 +135,7 @@ async fn serve(args: ServeArgs, audit: AuditArgs) -> anyhow::Result<()> {
     let stopping = app.clone();
     connections::serve(
         listener,
+        tls,
         pipeline::router(Arc::new(served)),
         args.connections.limits(),
         async move {
