@@ -32,6 +32,40 @@ fn query_input_corpus() {
 }
 
 #[test]
+fn agent_answers_corpus() {
+    replay("agent_answers", fuzzing::agent_answers);
+}
+
+/// The seeds must reach the cache's serving rules, or the fuzzer explores only refusals: a
+/// listed instance is served the set its seed's answer holds.
+#[test]
+fn agent_answers_corpus_holds_a_listing_and_a_set_the_agent_serves() {
+    use roleplane::agent::cache::{Cache, Lookup};
+    use roleplane::agent_api::wire::{HostInstances, InstanceCredentials};
+    let seed = std::fs::read_to_string(fuzz_dir().join("corpus/agent_answers/listing_issued"))
+        .expect("the seed");
+    let (listing, answer) = seed.split_once('\n').expect("two documents");
+    let listing: HostInstances = serde_json::from_str(listing).expect("a listing");
+    let answer: InstanceCredentials = serde_json::from_str(answer).expect("an answer");
+    let cache = Cache::default();
+    cache.list(listing.version, listing.instances.expect("instances"));
+    let now = 1_731_600_000;
+    let due = cache.due(now);
+    assert!(!due.is_empty(), "nothing due");
+    for (key, role) in &due {
+        cache.install(key, role, answer.clone(), now);
+    }
+    let (key, _) = &due[0];
+    assert!(
+        matches!(
+            cache.lookup(&key.0, key.1, now),
+            Lookup::Serve(imds::CredentialsResult::Issued(_))
+        ),
+        "the seed's set is not served"
+    );
+}
+
+#[test]
 fn lookup_events_corpus() {
     replay("lookup_events", fuzzing::lookup_events);
 }
