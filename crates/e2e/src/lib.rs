@@ -176,10 +176,18 @@ impl Server {
         token: Option<&str>,
     ) -> aws_config::SdkConfig {
         let credentials = Credentials::new(key_id, secret, token.map(str::to_owned), None, "e2e");
+        self.provider_config(credentials).await
+    }
+
+    /// SDK configuration whose credentials come from `provider` (IMDS, a profile, …).
+    pub async fn provider_config(
+        &self,
+        provider: impl aws_credential_types::provider::ProvideCredentials + 'static,
+    ) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(REGION))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(credentials)
+            .credentials_provider(provider)
             .load()
             .await
     }

@@ -112,12 +112,7 @@ async fn the_agent_serves_its_hosts_instances_as_ec2s_metadata_service_does() {
     let provider = aws_config::imds::credentials::ImdsCredentialsProvider::builder()
         .imds_client(client)
         .build();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(e2e::REGION))
-        .endpoint_url(&server.endpoint)
-        .credentials_provider(provider)
-        .load()
-        .await;
+    let config = server.provider_config(provider).await;
     let me = aws_sdk_sts::Client::new(&config)
         .get_caller_identity()
         .send()
@@ -387,12 +382,7 @@ async fn with_the_control_plane_gone_sets_are_served_until_they_expire_and_the_a
         .await,
         "a new set once the control plane is back"
     );
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(e2e::REGION))
-        .endpoint_url(&server.endpoint)
-        .credentials_provider(provider)
-        .load()
-        .await;
+    let config = server.provider_config(provider).await;
     let me = aws_sdk_sts::Client::new(&config)
         .get_caller_identity()
         .send()

@@ -465,12 +465,7 @@ async fn profile_config(
         .profile_files(files)
         .profile_name(profile)
         .build();
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(REGION))
-        .endpoint_url(&server.endpoint)
-        .credentials_provider(provider)
-        .load()
-        .await
+    server.provider_config(provider).await
 }
 
 /// Whether `response` is the service's refusal of an authenticated caller: 403 with

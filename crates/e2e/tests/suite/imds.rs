@@ -144,12 +144,7 @@ async fn aws_configs_imds_provider_resolves_and_uses_the_credentials() {
         .expect("not expired");
     assert!(left > Duration::from_secs(5 * 3600), "{left:?} left");
 
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(e2e::REGION))
-        .endpoint_url(&server.endpoint)
-        .credentials_provider(provider)
-        .load()
-        .await;
+    let config = server.provider_config(provider).await;
     let me = aws_sdk_sts::Client::new(&config)
         .get_caller_identity()
         .send()

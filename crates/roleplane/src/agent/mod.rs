@@ -192,7 +192,7 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     let mut listed = link.listed.subscribe();
     tokio::select! {
         waited = listed.wait_for(|listed| *listed) => { waited.context("the agent stopped")?; }
-        () = shutdown_signal() => return Ok(()),
+        () = crate::server::shutdown_signal() => return Ok(()),
     }
     if let Some((imds, anchor)) = &per_instance {
         listeners::sync_once(imds, &cache, *anchor).await;
@@ -218,7 +218,7 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
         cache.instances().len(),
     );
 
-    shutdown_signal().await;
+    crate::server::shutdown_signal().await;
     tasks.abort_all();
     shared.shutdown().await;
     if let Some((imds, _)) = per_instance {
@@ -258,21 +258,4 @@ fn token_key(credentials: &std::path::Path, host_id: &str) -> anyhow::Result<[u8
     hash.update(b"\0");
     hash.update(pair.secret_access_key.as_bytes());
     Ok(hash.finalize().into())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
 }

@@ -228,7 +228,8 @@ pub(crate) fn init_tracing(format: LogFormat) {
     };
 }
 
-async fn shutdown_signal() {
+/// SIGINT or SIGTERM (`serve` and `agent` stop on either).
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     let terminate = async {
