@@ -102,11 +102,12 @@ pub enum LogFormat {
 /// HTTPS on the API listener. Both or neither: with them the listener speaks TLS only.
 #[derive(Debug, Clone, Args)]
 pub struct TlsArgs {
-    /// The API listener's certificate chain, PEM, leaf first; read at start.
+    /// The API listener's certificate chain, PEM, leaf first; read again when it changes.
     #[arg(long, env = "ROLEPLANE_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
 
-    /// The private key of `--tls-cert`, PEM (PKCS#8, PKCS#1 or SEC1); read at start.
+    /// The private key of `--tls-cert`, PEM (PKCS#8, PKCS#1 or SEC1); read again when it
+    /// changes.
     #[arg(long, env = "ROLEPLANE_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 }

@@ -19,89 +19,113 @@ const ROLE: &str = "tls-role";
 const PROFILE: &str = "tls-profile";
 
 /// An operator's CA and the control plane's certificate for 127.0.0.1 it issued, made by
-/// openssl; and a second CA that issued nothing here.
+/// openssl; and a second CA that issued nothing here (until a renewal).
 struct Pki {
+    dir: PathBuf,
     ca: PathBuf,
     cert: PathBuf,
     key: PathBuf,
     stranger_ca: PathBuf,
 }
 
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 impl Pki {
     fn make(dir: &Path) -> Pki {
-        let openssl = |args: &[&str]| {
-            let out = Command::new("openssl")
-                .args(args)
-                .current_dir(dir)
-                .output()
-                .expect("run openssl");
-            assert!(
-                out.status.success(),
-                "openssl {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
         for name in ["ca", "stranger"] {
-            openssl(&[
+            let subject = format!("/CN=roleplane test {name} CA");
+            let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+            openssl(
+                dir,
+                &[
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:P-256",
+                ]
+                .into_iter()
+                .chain([
+                    "-nodes", "-days", "2", "-subj", &subject, "-keyout", &key, "-out", &pem,
+                ])
+                .collect::<Vec<_>>(),
+            );
+        }
+        let pki = Pki {
+            dir: dir.to_owned(),
+            ca: dir.join("ca.pem"),
+            cert: dir.join("server.pem"),
+            key: dir.join("server.key"),
+            stranger_ca: dir.join("stranger.pem"),
+        };
+        pki.issue("ca", "server");
+        pki
+    }
+
+    /// A certificate for 127.0.0.1 issued by CA `ca`, into `NAME.pem` and `NAME.key`.
+    fn issue(&self, ca: &str, name: &str) {
+        let (key, csr, pem) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.pem"),
+        );
+        let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
+        openssl(
+            &self.dir,
+            &[
                 "req",
-                "-x509",
                 "-newkey",
                 "ec",
                 "-pkeyopt",
                 "ec_paramgen_curve:P-256",
                 "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                &format!("/CN=roleplane test {name} CA"),
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.pem"),
-            ]);
-        }
-        openssl(&[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-subj",
-            "/CN=control plane",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ]);
+            ]
+            .into_iter()
+            .chain(["-subj", "/CN=control plane", "-keyout", &key, "-out", &csr])
+            .collect::<Vec<_>>(),
+        );
         std::fs::write(
-            dir.join("server.ext"),
+            self.dir.join("server.ext"),
             "subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\nbasicConstraints = CA:FALSE\n",
         )
         .unwrap();
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-            "-out",
-            "server.pem",
-        ]);
-        Pki {
-            ca: dir.join("ca.pem"),
-            cert: dir.join("server.pem"),
-            key: dir.join("server.key"),
-            stranger_ca: dir.join("stranger.pem"),
-        }
+        openssl(
+            &self.dir,
+            &[
+                "x509", "-req", "-in", &csr, "-CA", &ca_pem, "-CAkey", &ca_key,
+            ]
+            .into_iter()
+            .chain([
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
+                "-out",
+                &pem,
+            ])
+            .collect::<Vec<_>>(),
+        );
+    }
+
+    /// Renews the served certificate with one the stranger CA issued, each file replaced
+    /// whole (renamed into place), as certbot and cert-manager do.
+    fn renew_by_the_stranger(&self) {
+        self.issue("stranger", "renewed");
+        std::fs::rename(self.dir.join("renewed.key"), &self.key).unwrap();
+        std::fs::rename(self.dir.join("renewed.pem"), &self.cert).unwrap();
     }
 }
 
@@ -243,4 +267,23 @@ async fn an_agent_reaches_a_control_plane_over_tls_trusting_the_operators_ca_alo
             "{lines:#?}"
         );
     }
+
+    // A renewed certificate (issued by the other CA now) is served without a restart: an
+    // agent trusting that CA alone is served, and the server says it read the files again.
+    pki.renew_by_the_stranger();
+    let renewed = tempfile::tempdir().unwrap();
+    let agent = Agent::start(
+        &[&https],
+        &key,
+        renewed.path(),
+        &["--control-plane-ca", path_str(&pki.stranger_ca)],
+    );
+    let port = agent.instance_port.expect("an instance port");
+    let v2 = token(&ip, port);
+    let set = get(&ip, port, &path, Some(&v2)).json();
+    assert_eq!(set["Code"], "Success", "{set}");
+    assert!(
+        !server.logged("TLS certificate was read again").is_empty(),
+        "no reload logged"
+    );
 }

@@ -275,7 +275,7 @@ impl ControlPlane {
             } = match sent {
                 Ok(Ok(answered)) => answered,
                 Ok(Err(error)) => {
-                    failures.push(format!("{}: {error}", replica.url));
+                    failures.push(format!("{}: {error:#}", replica.url));
                     continue;
                 }
                 Err(_) => {

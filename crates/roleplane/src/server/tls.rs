@@ -1,31 +1,144 @@
 //! TLS on the API listener (`--tls-cert`, `--tls-key`): rustls on ring, TLS 1.2 and 1.3,
 //! HTTP/1.1 only, as the listener speaks no other.
+//!
+//! The certificate and key are read at start, and read again when either file changes (looked
+//! at no more than once per [`RECHECK`], by the handshake that comes along), so a renewed
+//! certificate (certbot, cert-manager) is served without a restart. A renewal caught half
+//! written, or a pair that does not match, is logged and the pair in use is kept.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
+use rustls::crypto::CryptoProvider;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
 use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject as _;
 use tokio_rustls::TlsAcceptor;
 
+/// How often the files' modification times are looked at.
+pub const RECHECK: Duration = Duration::from_secs(1);
+
 /// The acceptor for a PEM certificate chain (leaf first) and its PEM private key (PKCS#8,
-/// PKCS#1 or SEC1). Read once, at start: a renewed certificate takes a restart (replicas
-/// behind a load balancer restart one at a time).
+/// PKCS#1 or SEC1); an error at start when they cannot be read or do not make a pair.
 pub fn acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
-    let chain = crate::pem::certificates(cert).context("the TLS certificate")?;
-    // The error names the file, never what it holds.
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| anyhow::anyhow!("reading the TLS private key {}: {e}", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let resolver = ReloadingCert::open(cert, key, provider.clone())?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .context("TLS protocol versions")?
         .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .context("the TLS certificate and private key do not make a pair")?;
+        .with_cert_resolver(Arc::new(resolver));
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// The certificate served, read again when its files change.
+#[derive(Debug)]
+struct ReloadingCert {
+    cert: PathBuf,
+    key: PathBuf,
+    provider: Arc<CryptoProvider>,
+    /// Milliseconds since the epoch of the last look at the files.
+    checked_ms: AtomicU64,
+    current: Mutex<Loaded>,
+}
+
+#[derive(Debug)]
+struct Loaded {
+    /// The files' modification times when read.
+    stamps: (Option<SystemTime>, Option<SystemTime>),
+    key: Arc<CertifiedKey>,
+}
+
+impl ReloadingCert {
+    fn open(cert: &Path, key: &Path, provider: Arc<CryptoProvider>) -> anyhow::Result<Self> {
+        let stamps = stamps(cert, key);
+        let certified = load(cert, key, &provider)?;
+        Ok(ReloadingCert {
+            cert: cert.to_owned(),
+            key: key.to_owned(),
+            provider,
+            checked_ms: AtomicU64::new(now_ms()),
+            current: Mutex::new(Loaded {
+                stamps,
+                key: Arc::new(certified),
+            }),
+        })
+    }
+
+    /// The pair to serve: the one in use, first read again if the files changed.
+    fn certified(&self) -> Arc<CertifiedKey> {
+        let now = now_ms();
+        let checked = self.checked_ms.load(Ordering::Relaxed);
+        let due = now.saturating_sub(checked) >= RECHECK.as_millis() as u64;
+        // One handshake per period looks; the others serve what is held.
+        if due
+            && self
+                .checked_ms
+                .compare_exchange(checked, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.reload_if_changed();
+        }
+        self.lock().key.clone()
+    }
+
+    fn reload_if_changed(&self) {
+        let stamps = stamps(&self.cert, &self.key);
+        if stamps == self.lock().stamps {
+            return;
+        }
+        match load(&self.cert, &self.key, &self.provider) {
+            Ok(certified) => {
+                *self.lock() = Loaded {
+                    stamps,
+                    key: Arc::new(certified),
+                };
+                tracing::info!(cert = %self.cert.display(), "the API listener's TLS certificate was read again");
+            }
+            // Half written, or the key not yet replaced: the next change is tried again.
+            Err(error) => {
+                self.lock().stamps = stamps;
+                tracing::warn!(error = %format!("{error:#}"), "the changed TLS certificate or key does not read; serving the one in use");
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Loaded> {
+        // Whole-value updates only: a poisoned lock still holds a usable pair.
+        self.current.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl ResolvesServerCert for ReloadingCert {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.certified())
+    }
+}
+
+/// The chain and key of the files, checked to make a pair. Errors name the file, never what
+/// it holds.
+fn load(cert: &Path, key: &Path, provider: &CryptoProvider) -> anyhow::Result<CertifiedKey> {
+    let chain = crate::pem::certificates(cert).context("the TLS certificate")?;
+    let private = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| anyhow::anyhow!("reading the TLS private key {}: {e}", key.display()))?;
+    CertifiedKey::from_der(chain, private, provider)
+        .context("the TLS certificate and private key do not make a pair")
+}
+
+fn stamps(cert: &Path, key: &Path) -> (Option<SystemTime>, Option<SystemTime>) {
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    (modified(cert), modified(key))
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]
