@@ -145,6 +145,51 @@ fn now_ms() -> u64 {
 mod tests {
     use super::*;
 
+    /// Writes `text` to `path` with the modification time `at` seconds after the epoch (the
+    /// kernel's own stamps are too coarse for writes a moment apart).
+    fn write_at(path: &Path, text: &str, at: u64) {
+        std::fs::write(path, text).unwrap();
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(UNIX_EPOCH + Duration::from_secs(at))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_changed_pair_is_read_again_and_one_that_does_not_read_leaves_the_one_in_use() {
+        use base64::Engine as _;
+        let signer = crate::instance_identity::test_signer();
+        let cert_pem = crate::instance_identity::certificate::to_pem(signer.certificate()).unwrap();
+        let der = signer.private_key_pkcs8().unwrap();
+        let key_pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            base64::engine::general_purpose::STANDARD.encode(&der[..])
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("api.pem"), dir.path().join("api.key"));
+        write_at(&cert, &cert_pem, 1_000);
+        write_at(&key, &key_pem, 1_000);
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let resolver = ReloadingCert::open(&cert, &key, provider).unwrap();
+        let first = resolver.certified();
+        let look_now = || resolver.checked_ms.store(0, Ordering::Relaxed);
+
+        // Not due yet: the files are not looked at.
+        write_at(&cert, "-----BEGIN CERTIFICATE-----\nhalf writ", 2_000);
+        assert!(Arc::ptr_eq(&resolver.certified(), &first));
+        // Due, changed, and not a certificate: the pair in use stays.
+        look_now();
+        assert!(Arc::ptr_eq(&resolver.certified(), &first));
+        // Written whole: read again.
+        write_at(&cert, &cert_pem, 3_000);
+        look_now();
+        let renewed = resolver.certified();
+        assert!(!Arc::ptr_eq(&renewed, &first));
+        assert_eq!(renewed.cert, first.cert);
+        // Unchanged since: the same pair, not read again.
+        look_now();
+        assert!(Arc::ptr_eq(&resolver.certified(), &renewed));
+    }
+
     #[test]
     fn files_that_are_no_certificate_or_key_are_refused_at_start() {
         let dir = tempfile::tempdir().unwrap();
