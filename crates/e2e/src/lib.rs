@@ -453,6 +453,15 @@ pub fn url_decode(s: &str) -> String {
     String::from_utf8(out).expect("utf-8")
 }
 
+/// A loopback port nothing listens on now (bound once, then released), for a listener a test
+/// starts, or restarts, on a port it names.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("an ephemeral port")
+}
+
 /// Whether `program` is an executable file on `PATH` (tests of external tools skip where one
 /// is missing). Not `program --version`: openssl and ssh-keygen have no such flag, and a
 /// check that always fails would skip their tests silently.

@@ -263,15 +263,6 @@ fn now_secs() -> i64 {
         .as_secs() as i64
 }
 
-/// A port nothing listens on now (bound and released), for a server restarted on the same one.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Static stability, with one-minute credentials: the agent serves its sets while no control
 /// plane answers, each until its expiry and never after, and resumes by itself when the
 /// control plane is back on the same data dir and port (docs/AGENT.md, "What a workload sees").
@@ -279,7 +270,7 @@ fn free_port() -> u16 {
 async fn with_the_control_plane_gone_sets_are_served_until_they_expire_and_the_agent_resumes() {
     let temp = tempfile::tempdir().unwrap();
     let data = temp.path().join("data");
-    let api = format!("127.0.0.1:{}", free_port());
+    let api = format!("127.0.0.1:{}", e2e::free_port());
     let short = [
         "--api-addr",
         api.as_str(),

@@ -28,14 +28,6 @@ fn user_agent() -> String {
     format!("e2e-audit-cap/{}", "u".repeat(1000))
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 struct Capped {
     server: Server,
     admin: String,
@@ -43,7 +35,7 @@ struct Capped {
 }
 
 fn start(data_dir: &Path, at_cap: &str) -> Capped {
-    let admin = format!("127.0.0.1:{}", free_port());
+    let admin = format!("127.0.0.1:{}", e2e::free_port());
     let flags: Vec<String> = [
         "--audit-segment-mib",
         "1",

@@ -530,7 +530,7 @@ async fn instance_listeners_come_back_after_a_restart_and_tokens_survive_it() {
     let before = token(&ip, server.imds_port);
     server.kill();
 
-    let port = free_port();
+    let port = e2e::free_port();
     let server = Server::start_with(&dir, &["--imds-port", &port.to_string()]);
     assert_eq!(server.imds_port, port);
     let reply = get(&ip, port, "/latest/meta-data/instance-id", Some(&before));
@@ -540,14 +540,6 @@ async fn instance_listeners_come_back_after_a_restart_and_tokens_survive_it() {
     assert_eq!(endpoints["imdsPort"], port);
     assert_eq!(endpoints["api"], server.endpoint);
     assert_eq!(endpoints["region"], e2e::REGION);
-}
-
-/// A port nobody listens on right now (bound once, then released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("ephemeral port")
 }
 
 #[tokio::test]

@@ -7,17 +7,9 @@ use std::process::Command;
 use e2e::Server;
 use e2e::raw::{RawResponse, send};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A fresh server with its admin listener on a free port; its address.
 fn with_admin(data_dir: &Path, extra: &[&str]) -> (Server, String) {
-    let admin = format!("127.0.0.1:{}", free_port());
+    let admin = format!("127.0.0.1:{}", e2e::free_port());
     let mut flags = vec!["--admin-addr", admin.as_str()];
     flags.extend_from_slice(extra);
     (Server::start_with(data_dir, &flags), admin)
@@ -256,7 +248,7 @@ async fn json_logs_are_one_object_per_line_and_carry_no_secrets() {
         "ROLEPLANE_LOG=debug exec \"$0\" \"$@\" 2>>'{}'",
         stderr.display()
     );
-    let admin = format!("127.0.0.1:{}", free_port());
+    let admin = format!("127.0.0.1:{}", e2e::free_port());
     let mut server = Server::start_wrapped(
         &["sh", "-c", &script],
         &temp.path().join("data"),

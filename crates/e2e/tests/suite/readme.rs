@@ -7,7 +7,6 @@
 //! `<!-- test: skip … -->` is not run (the comment says why).
 
 use std::io::{BufRead as _, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -43,13 +42,6 @@ fn quickstart_blocks(readme: &str) -> Vec<(Mode, String)> {
     blocks
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 #[test]
 fn every_quickstart_command_runs() {
     for tool in ["aws", "curl"] {
@@ -78,8 +70,8 @@ fn every_quickstart_command_runs() {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let api = format!("127.0.0.1:{}", free_port());
-    let imds_port = free_port().to_string();
+    let api = format!("127.0.0.1:{}", e2e::free_port());
+    let imds_port = e2e::free_port().to_string();
     let env = |cmd: &mut Command| {
         cmd.current_dir(dir.path())
             .env("PATH", &path)

@@ -114,14 +114,6 @@ async fn replicas_on_one_database_serve_one_state() {
     panic!("B kept accepting a key A deleted");
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn get(admin: &str, path: &str) -> e2e::raw::RawResponse {
     e2e::raw::send(
         admin,
@@ -137,7 +129,7 @@ fn get(admin: &str, path: &str) -> e2e::raw::RawResponse {
 async fn replicas_share_login_profiles_hosts_and_readiness() {
     let database = pg::Database::create().await;
     let temp = tempfile::tempdir().unwrap();
-    let admin = format!("127.0.0.1:{}", free_port());
+    let admin = format!("127.0.0.1:{}", e2e::free_port());
     let master = master_key();
     let a = Server::start_configured(
         &[],

@@ -53,14 +53,7 @@ const READ_ROLES: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allo
 async fn each_replica_reads_the_calls_the_other_served_once_answered() {
     let database = pg::Database::create().await;
     let temp = tempfile::tempdir().unwrap();
-    let admin_addr = format!(
-        "127.0.0.1:{}",
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    );
+    let admin_addr = format!("127.0.0.1:{}", e2e::free_port());
     let a = replica(&temp.path().join("a"), &database.url, &[]);
     let b = replica(
         &temp.path().join("b"),
@@ -420,14 +413,7 @@ async fn the_size_cap_holds_on_the_database() {
     const CAP: f64 = 1024.0 * 1024.0;
     let database = pg::Database::create().await;
     let temp = tempfile::tempdir().unwrap();
-    let admin = format!(
-        "127.0.0.1:{}",
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    );
+    let admin = format!("127.0.0.1:{}", e2e::free_port());
     let server = replica(
         &temp.path().join("a"),
         &database.url,
